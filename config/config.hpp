@@ -1,0 +1,115 @@
+// The shell's configuration: plain data with documented defaults, no I/O, no wlroots.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace phyllome::config {
+
+enum class LogLevel { Error, Warning, Info, Debug };
+
+struct Mode {
+    int width = 0;
+    int height = 0;
+    int refresh_mhz = 0; // 0: pick the best refresh for the size
+    bool operator==(const Mode&) const = default;
+};
+
+struct OutputConfig {
+    bool enabled = true;
+    std::optional<Mode> mode;               // unset: the output's preferred mode
+    std::optional<std::pair<int, int>> position; // unset: laid out left to right
+    double scale = 1.0;
+};
+
+struct KeyboardConfig {
+    std::string layout;  // empty: xkbcommon's default (XKB_DEFAULT_LAYOUT or "us")
+    std::string variant;
+    std::string options;
+    std::string model;
+    int repeat_rate = 25;   // keys per second
+    int repeat_delay = 600; // ms
+};
+
+struct PointerConfig {
+    bool tap_to_click = true;
+    bool natural_scroll = false;
+    bool left_handed = false;
+    double acceleration = 0.0;          // libinput speed, -1.0 .. 1.0
+    std::string accel_profile = "adaptive"; // "adaptive" | "flat"
+};
+
+struct InputConfig {
+    bool allow_virtual_input = false; // virtual-keyboard / virtual-pointer protocols
+};
+
+// Colours are 0xRRGGBB.
+struct OverlayConfig {
+    std::string font = "Sans";
+    int font_size = 14; // points at scale 1
+    std::uint32_t background = 0x1b1d23;
+    std::uint32_t foreground = 0xe6e6e6;
+    std::uint32_t accent = 0x4f9dde;
+    std::uint32_t error = 0xe5534b;
+};
+
+// A host application the overlay can launch (a terminal, virt-manager).
+struct App {
+    std::string name;
+    std::string command; // run with /bin/sh -c
+    bool operator==(const App&) const = default;
+};
+
+struct HotkeyConfig {
+    std::string host_key = "Control_R"; // xkb keysym name of the host modifier key
+};
+
+struct Config {
+    std::string libvirt_uri; // empty: automatic (see guestview::choose_libvirt_uri)
+    LogLevel log_level = LogLevel::Info;
+    std::map<std::string, OutputConfig> outputs; // by output name, e.g. "HEADLESS-1"
+    KeyboardConfig keyboard;
+    PointerConfig pointer;
+    InputConfig input;
+    OverlayConfig overlay;
+    HotkeyConfig hotkeys;
+    std::vector<App> apps;
+};
+
+struct Diagnostic {
+    enum class Severity { Warning, Error };
+    Severity severity = Severity::Error;
+    std::string source; // file path, or "<string>"
+    int line = 0;       // 1-based, 0 when unknown
+    int column = 0;
+    std::string key;    // dotted key, e.g. "keyboard.repeat_rate"; empty for syntax errors
+    std::string message;
+    // "FILE:LINE:COL: error: keyboard.repeat_rate: must be an integer between 1 and 1000"
+    std::string to_string() const;
+};
+
+struct LoadResult {
+    Config config;
+    std::string path; // the file read; empty when running on built-in defaults
+    std::vector<Diagnostic> diagnostics;
+    bool has_errors() const;
+};
+
+// Parses TOML text. A syntax error yields built-in defaults plus one error; a bad value
+// keeps that key's default and reports it; an unknown key is a warning.
+LoadResult parse(std::string_view text, std::string_view source = "<string>");
+
+// Reads `path`, or when empty the first existing of $XDG_CONFIG_HOME/phyllome/shell.toml
+// (~/.config when unset) and SYSCONFDIR/phyllome/shell.toml. A missing explicit file is an
+// error; no file at all gives defaults with no diagnostics.
+LoadResult load(const std::string& explicit_path, std::string_view sysconfdir);
+
+// Parses "1280x800" or "1920x1080@59.94".
+std::optional<Mode> parse_mode(std::string_view text);
+std::string_view to_string(LogLevel);
+
+} // namespace phyllome::config

@@ -1,0 +1,99 @@
+// The list of libvirt guests, kept current by libvirt's lifecycle events.
+// Runs on the compositor's wl_event_loop; blocking libvirt calls (start, shut down, force off)
+// run on a worker thread and report back on the loop.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct wl_event_loop;
+typedef struct _virConnect* virConnectPtr;
+
+namespace phyllome::guestview {
+
+enum class GuestState { Running, Paused, ShutOff, Crashed, ShuttingDown, Suspended, Unknown };
+// "running", "paused", "shut off", "crashed", "shutting down", "suspended", "unknown"
+std::string_view to_string(GuestState);
+
+// How the guest's screen can reach us.
+enum class GraphicsSupport {
+    DbusP2P,     // <graphics type='dbus' p2p='yes'/>: we can show it
+    Unsupported, // only SPICE/VNC/non-p2p dbus graphics
+    None,        // no graphics device at all
+};
+
+struct GuestInfo {
+    std::string name;
+    std::string uuid;
+    GuestState state = GuestState::Unknown;
+    std::string state_reason;    // libvirt's reason, e.g. "crashed: panicked", "shut off: destroyed"
+    GraphicsSupport graphics = GraphicsSupport::None;
+    int dbus_graphics_index = -1; // idx for virDomainOpenGraphicsFD, -1 when not DbusP2P
+    std::string graphics_note;    // why it cannot be shown, e.g. "uses SPICE graphics; needs <graphics type='dbus' p2p='yes'/>"
+    bool operator==(const GuestInfo&) const = default;
+};
+
+enum class Action { Start, Shutdown, ForceOff };
+std::string_view to_string(Action); // "start", "shut down", "force off"
+
+struct ActionResult {
+    Action action;
+    std::string guest;
+    bool ok = false;
+    std::string error; // libvirt's message when !ok
+};
+
+enum class ConnectionState { Connecting, Connected, Failed };
+
+struct ConnectionStatus {
+    ConnectionState state = ConnectionState::Connecting;
+    std::string uri;
+    std::string error;                        // last error when Failed
+    std::chrono::milliseconds retry_in{0};   // backoff before the next attempt when Failed
+};
+
+class Inventory {
+public:
+    struct Callbacks {
+        std::function<void()> changed;                        // guests or connection status changed
+        std::function<void(const ActionResult&)> action_done; // a request finished
+    };
+
+    // Starts connecting at once; a failure is retried with backoff (1 s doubling to 30 s).
+    Inventory(wl_event_loop* loop, std::string uri, Callbacks callbacks);
+    ~Inventory();
+    Inventory(const Inventory&) = delete;
+    Inventory& operator=(const Inventory&) = delete;
+
+    // Sorted by name.
+    const std::vector<GuestInfo>& guests() const;
+    const GuestInfo* find(std::string_view name) const;
+    const ConnectionStatus& status() const;
+
+    // Runs on the worker thread; the result arrives through Callbacks::action_done.
+    // Fails at once (through the callback, on the next loop iteration) for an unknown guest
+    // or while not connected.
+    void request(Action action, std::string guest);
+
+    // The live connection (nullptr unless Connected), for the display client.
+    virConnectPtr connection() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// --libvirt-uri, else the config's libvirt_uri, else qemu:///system when a system libvirt
+// socket exists under `run_dir` (/run), else qemu:///embed?root=<state_home>/phyllome/libvirt.
+std::string choose_libvirt_uri(std::string_view cli_uri, std::string_view config_uri,
+                               std::string_view state_home, std::string_view run_dir = "/run");
+
+// $XDG_STATE_HOME, else $HOME/.local/state.
+std::string default_state_home();
+
+} // namespace phyllome::guestview
