@@ -24,6 +24,7 @@ struct OutputConfig {
     std::optional<Mode> mode;               // unset: the output's preferred mode
     std::optional<std::pair<int, int>> position; // unset: laid out left to right
     double scale = 1.0;
+    bool operator==(const OutputConfig&) const = default;
 };
 
 struct KeyboardConfig {
@@ -33,6 +34,7 @@ struct KeyboardConfig {
     std::string model;
     int repeat_rate = 25;   // keys per second
     int repeat_delay = 600; // ms
+    bool operator==(const KeyboardConfig&) const = default;
 };
 
 struct PointerConfig {
@@ -41,10 +43,12 @@ struct PointerConfig {
     bool left_handed = false;
     double acceleration = 0.0;          // libinput speed, -1.0 .. 1.0
     std::string accel_profile = "adaptive"; // "adaptive" | "flat"
+    bool operator==(const PointerConfig&) const = default;
 };
 
 struct InputConfig {
     bool allow_virtual_input = false; // virtual-keyboard / virtual-pointer protocols
+    bool operator==(const InputConfig&) const = default;
 };
 
 // Colours are 0xRRGGBB.
@@ -55,6 +59,7 @@ struct OverlayConfig {
     std::uint32_t foreground = 0xe6e6e6;
     std::uint32_t accent = 0x4f9dde;
     std::uint32_t error = 0xe5534b;
+    bool operator==(const OverlayConfig&) const = default;
 };
 
 // A host application the overlay can launch (a terminal, virt-manager).
@@ -66,6 +71,7 @@ struct App {
 
 struct HotkeyConfig {
     std::string host_key = "Control_R"; // xkb keysym name of the host modifier key
+    bool operator==(const HotkeyConfig&) const = default;
 };
 
 struct Config {
@@ -78,6 +84,8 @@ struct Config {
     OverlayConfig overlay;
     HotkeyConfig hotkeys;
     std::vector<App> apps;
+    // Lets a reload tell whether anything changed.
+    bool operator==(const Config&) const = default;
 };
 
 struct Diagnostic {

@@ -1,0 +1,180 @@
+// parse(): maps the TOML document onto Config, one reader per section.
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "config/config.hpp"
+#include "config/table_reader.hpp"
+
+namespace phyllome::config {
+namespace {
+
+using detail::DiagnosticSink;
+using detail::TableReader;
+namespace rules = detail::rules;
+
+void read_general(TableReader& reader, Config& config) {
+    reader.read("libvirt_uri", config.libvirt_uri, rules::string());
+    reader.read("log_level", config.log_level, rules::log_level());
+}
+
+void read_output(TableReader& reader, OutputConfig& output) {
+    reader.read("enabled", output.enabled, rules::boolean());
+    if (std::optional<Mode> mode = reader.get("mode", rules::mode()))
+        output.mode = mode;
+    if (std::optional<std::pair<int, int>> position = reader.get("position", rules::position()))
+        output.position = position;
+    reader.read("scale", output.scale, rules::number_in(0.25, 8.0));
+}
+
+void read_keyboard(TableReader& reader, KeyboardConfig& keyboard) {
+    reader.read("layout", keyboard.layout, rules::string());
+    reader.read("variant", keyboard.variant, rules::string());
+    reader.read("options", keyboard.options, rules::string());
+    reader.read("model", keyboard.model, rules::string());
+    reader.read("repeat_rate", keyboard.repeat_rate, rules::integer_in(0, 1000));
+    reader.read("repeat_delay", keyboard.repeat_delay, rules::integer_in(1, 10000));
+}
+
+void read_pointer(TableReader& reader, PointerConfig& pointer) {
+    reader.read("tap_to_click", pointer.tap_to_click, rules::boolean());
+    reader.read("natural_scroll", pointer.natural_scroll, rules::boolean());
+    reader.read("left_handed", pointer.left_handed, rules::boolean());
+    reader.read("acceleration", pointer.acceleration, rules::number_in(-1.0, 1.0));
+    reader.read("accel_profile", pointer.accel_profile, rules::one_of({"adaptive", "flat"}));
+}
+
+void read_input(TableReader& reader, InputConfig& input) {
+    reader.read("allow_virtual_input", input.allow_virtual_input, rules::boolean());
+}
+
+void read_overlay(TableReader& reader, OverlayConfig& overlay) {
+    reader.read("font", overlay.font, rules::non_empty_string());
+    reader.read("font_size", overlay.font_size, rules::integer_in(6, 96));
+    reader.read("background", overlay.background, rules::colour());
+    reader.read("foreground", overlay.foreground, rules::colour());
+    reader.read("accent", overlay.accent, rules::colour());
+    reader.read("error", overlay.error, rules::colour());
+}
+
+void read_hotkeys(TableReader& reader, HotkeyConfig& hotkeys) {
+    reader.read("host_key", hotkeys.host_key, rules::keysym_name());
+}
+
+// Runs `read_section` on [name] when present, then reports the keys it did not ask about.
+template <typename ReadSection>
+void with_section(TableReader& root, std::string_view name, DiagnosticSink& sink, ReadSection read_section) {
+    if (const toml::table* table = root.take_table(name)) {
+        TableReader reader{*table, std::string(name), sink};
+        read_section(reader);
+        reader.warn_unknown_keys();
+    }
+}
+
+// [output.NAME] tables, one per output.
+void read_outputs(const toml::table& outputs, DiagnosticSink& sink,
+                  std::map<std::string, OutputConfig>& result) {
+    for (auto&& [name, node] : outputs) {
+        std::string path = fmt::format("output.{}", name.str());
+        const toml::table* table = node.as_table();
+        if (!table) {
+            sink.error(node.source(), path,
+                       fmt::format("must be a table, written as [{}], got {}", path, detail::describe(node)));
+            continue;
+        }
+        TableReader reader{*table, path, sink};
+        OutputConfig output;
+        read_output(reader, output);
+        reader.warn_unknown_keys();
+        result.emplace(name.str(), output);
+    }
+}
+
+// One [[app]] entry; an entry without a usable name and command is dropped, since the overlay
+// could neither label nor launch it.
+std::optional<App> read_app(TableReader& reader) {
+    App app;
+    bool usable = true;
+    for (auto [key, field] : {std::pair{"name", &app.name}, std::pair{"command", &app.command}}) {
+        if (!reader.take(key)) {
+            reader.report_missing(key, "every [[app]] needs a name and a command");
+            usable = false;
+        } else if (std::optional<std::string> value = reader.get(key, rules::non_empty_string())) {
+            *field = std::move(*value);
+        } else {
+            usable = false;
+        }
+    }
+    reader.warn_unknown_keys();
+    return usable ? std::optional{app} : std::nullopt;
+}
+
+void read_apps(const toml::node& node, DiagnosticSink& sink, std::vector<App>& result) {
+    const toml::array* entries = node.as_array();
+    if (!entries) {
+        sink.error(node.source(), "app",
+                   fmt::format("must be a list of [[app]] tables, got {}", detail::describe(node)));
+        return;
+    }
+    for (std::size_t index = 0; index < entries->size(); ++index) {
+        const toml::node& entry = *entries->get(index);
+        // Zero-based, like the [[app]] entries' order in the file.
+        std::string path = fmt::format("app[{}]", index);
+        if (const toml::table* table = entry.as_table()) {
+            TableReader reader{*table, path, sink};
+            if (std::optional<App> app = read_app(reader))
+                result.push_back(std::move(*app));
+        } else {
+            sink.error(entry.source(), path, fmt::format("must be a table, got {}", detail::describe(entry)));
+        }
+    }
+}
+
+Diagnostic syntax_error(const toml::parse_error& error, std::string_view source) {
+    return Diagnostic{
+        .severity = Diagnostic::Severity::Error,
+        .source = std::string(source),
+        .line = static_cast<int>(error.source().begin.line),
+        .column = static_cast<int>(error.source().begin.column),
+        .key = {},
+        .message = fmt::format("not valid TOML, so none of the file applies: {}", error.description()),
+    };
+}
+
+} // namespace
+
+LoadResult parse(std::string_view text, std::string_view source) {
+    LoadResult result;
+    toml::table document;
+    try {
+        document = toml::parse(text, source);
+    } catch (const toml::parse_error& error) {
+        result.diagnostics.push_back(syntax_error(error, source));
+        return result;
+    }
+
+    Config& config = result.config;
+    DiagnosticSink sink{std::string(source), result.diagnostics};
+    TableReader root{document, "", sink};
+    with_section(root, "general", sink, [&](TableReader& section) { read_general(section, config); });
+    if (const toml::table* outputs = root.take_table("output"))
+        read_outputs(*outputs, sink, config.outputs);
+    with_section(root, "keyboard", sink, [&](TableReader& section) { read_keyboard(section, config.keyboard); });
+    with_section(root, "pointer", sink, [&](TableReader& section) { read_pointer(section, config.pointer); });
+    with_section(root, "input", sink, [&](TableReader& section) { read_input(section, config.input); });
+    with_section(root, "overlay", sink, [&](TableReader& section) { read_overlay(section, config.overlay); });
+    with_section(root, "hotkeys", sink, [&](TableReader& section) { read_hotkeys(section, config.hotkeys); });
+    if (const toml::node* apps = root.take("app"))
+        read_apps(*apps, sink, config.apps);
+    root.warn_unknown_keys();
+
+    // toml++ hands keys back sorted by name; file order reads better.
+    std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
+                     [](const Diagnostic& a, const Diagnostic& b) {
+                         return std::pair{a.line, a.column} < std::pair{b.line, b.column};
+                     });
+    return result;
+}
+
+} // namespace phyllome::config

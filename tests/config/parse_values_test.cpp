@@ -1,0 +1,199 @@
+// parse(): defaults and every key's accepted values.
+#include <gtest/gtest.h>
+
+#include "config/config.hpp"
+#include "tests/config/diagnostics_helpers.hpp"
+
+namespace phyllome::config {
+namespace {
+
+using test::dump;
+
+TEST(ConfigDefaults, EmptyTextGivesDocumentedDefaultsWithoutDiagnostics) {
+    LoadResult result = parse("");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    EXPECT_FALSE(result.has_errors());
+    const Config& config = result.config;
+    EXPECT_EQ(config, Config{});
+    EXPECT_EQ(config.libvirt_uri, "");
+    EXPECT_EQ(config.log_level, LogLevel::Info);
+    EXPECT_TRUE(config.outputs.empty());
+    EXPECT_EQ(config.keyboard.repeat_rate, 25);
+    EXPECT_EQ(config.keyboard.repeat_delay, 600);
+    EXPECT_TRUE(config.pointer.tap_to_click);
+    EXPECT_FALSE(config.pointer.natural_scroll);
+    EXPECT_EQ(config.pointer.accel_profile, "adaptive");
+    EXPECT_FALSE(config.input.allow_virtual_input);
+    EXPECT_EQ(config.overlay.font, "Sans");
+    EXPECT_EQ(config.overlay.font_size, 14);
+    EXPECT_EQ(config.overlay.background, 0x1b1d23u);
+    EXPECT_EQ(config.hotkeys.host_key, "Control_R");
+    EXPECT_TRUE(config.apps.empty());
+}
+
+TEST(ConfigDefaults, EmptySectionsKeepDefaults) {
+    LoadResult result = parse("[general]\n[keyboard]\n[pointer]\n[input]\n[overlay]\n[hotkeys]\n[output]\n");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    EXPECT_EQ(result.config, Config{});
+}
+
+TEST(ConfigParse, General) {
+    LoadResult result = parse(R"(
+[general]
+libvirt_uri = "qemu:///system"
+log_level = "debug"
+)");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    EXPECT_EQ(result.config.libvirt_uri, "qemu:///system");
+    EXPECT_EQ(result.config.log_level, LogLevel::Debug);
+}
+
+TEST(ConfigParse, EveryLogLevel) {
+    for (LogLevel level : {LogLevel::Error, LogLevel::Warning, LogLevel::Info, LogLevel::Debug}) {
+        LoadResult result = parse("[general]\nlog_level = \"" + std::string(to_string(level)) + "\"\n");
+        EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+        EXPECT_EQ(result.config.log_level, level);
+    }
+}
+
+TEST(ConfigParse, OutputsByName) {
+    LoadResult result = parse(R"(
+[output.HEADLESS-1]
+enabled = false
+mode = "1920x1080@59.94"
+position = [1280, -20]
+scale = 1.5
+
+[output.HDMI-A-1]
+mode = "1280x800"
+scale = 2
+)");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    ASSERT_EQ(result.config.outputs.size(), 2u);
+
+    const OutputConfig& headless = result.config.outputs.at("HEADLESS-1");
+    EXPECT_FALSE(headless.enabled);
+    EXPECT_EQ(headless.mode, (Mode{1920, 1080, 59940}));
+    EXPECT_EQ(headless.position, (std::pair{1280, -20}));
+    EXPECT_DOUBLE_EQ(headless.scale, 1.5);
+
+    const OutputConfig& hdmi = result.config.outputs.at("HDMI-A-1");
+    EXPECT_TRUE(hdmi.enabled);
+    EXPECT_EQ(hdmi.mode, (Mode{1280, 800, 0}));
+    EXPECT_FALSE(hdmi.position.has_value());
+    EXPECT_DOUBLE_EQ(hdmi.scale, 2.0);
+}
+
+TEST(ConfigParse, OutputScaleLimitsAreInclusive) {
+    LoadResult result = parse("[output.A]\nscale = 0.25\n[output.B]\nscale = 8\n");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    EXPECT_DOUBLE_EQ(result.config.outputs.at("A").scale, 0.25);
+    EXPECT_DOUBLE_EQ(result.config.outputs.at("B").scale, 8.0);
+}
+
+TEST(ConfigParse, Keyboard) {
+    LoadResult result = parse(R"(
+[keyboard]
+layout = "de,fr"
+variant = "nodeadkeys"
+options = "ctrl:nocaps"
+model = "pc105"
+repeat_rate = 0
+repeat_delay = 10000
+)");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    const KeyboardConfig& keyboard = result.config.keyboard;
+    EXPECT_EQ(keyboard.layout, "de,fr");
+    EXPECT_EQ(keyboard.variant, "nodeadkeys");
+    EXPECT_EQ(keyboard.options, "ctrl:nocaps");
+    EXPECT_EQ(keyboard.model, "pc105");
+    EXPECT_EQ(keyboard.repeat_rate, 0);
+    EXPECT_EQ(keyboard.repeat_delay, 10000);
+}
+
+TEST(ConfigParse, Pointer) {
+    LoadResult result = parse(R"(
+[pointer]
+tap_to_click = false
+natural_scroll = true
+left_handed = true
+acceleration = -0.5
+accel_profile = "flat"
+)");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    const PointerConfig& pointer = result.config.pointer;
+    EXPECT_FALSE(pointer.tap_to_click);
+    EXPECT_TRUE(pointer.natural_scroll);
+    EXPECT_TRUE(pointer.left_handed);
+    EXPECT_DOUBLE_EQ(pointer.acceleration, -0.5);
+    EXPECT_EQ(pointer.accel_profile, "flat");
+}
+
+TEST(ConfigParse, PointerAccelerationAcceptsIntegers) {
+    LoadResult result = parse("[pointer]\nacceleration = 1\n");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    EXPECT_DOUBLE_EQ(result.config.pointer.acceleration, 1.0);
+}
+
+TEST(ConfigParse, Input) {
+    LoadResult result = parse("[input]\nallow_virtual_input = true\n");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    EXPECT_TRUE(result.config.input.allow_virtual_input);
+}
+
+TEST(ConfigParse, Overlay) {
+    LoadResult result = parse(R"(
+[overlay]
+font = "DejaVu Sans"
+font_size = 96
+background = "#000000"
+foreground = "#FFFFFF"
+accent = "#12abEF"
+error = "#ff0000"
+)");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    const OverlayConfig& overlay = result.config.overlay;
+    EXPECT_EQ(overlay.font, "DejaVu Sans");
+    EXPECT_EQ(overlay.font_size, 96);
+    EXPECT_EQ(overlay.background, 0x000000u);
+    EXPECT_EQ(overlay.foreground, 0xffffffu);
+    EXPECT_EQ(overlay.accent, 0x12abefu);
+    EXPECT_EQ(overlay.error, 0xff0000u);
+}
+
+TEST(ConfigParse, Hotkeys) {
+    LoadResult result = parse("[hotkeys]\nhost_key = \"Super_L\"\n");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    EXPECT_EQ(result.config.hotkeys.host_key, "Super_L");
+}
+
+TEST(ConfigParse, AppsKeepFileOrder) {
+    LoadResult result = parse(R"(
+[[app]]
+name = "Terminal"
+command = "foot"
+
+[[app]]
+name = "Virtual Machine Manager"
+command = "virt-manager --connect qemu:///system"
+)");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    std::vector<App> expected{{"Terminal", "foot"},
+                              {"Virtual Machine Manager", "virt-manager --connect qemu:///system"}};
+    EXPECT_EQ(result.config.apps, expected);
+}
+
+TEST(ConfigParse, AppsAsInlineTables) {
+    LoadResult result = parse("app = [{ name = \"Terminal\", command = \"foot\" }]\n");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    EXPECT_EQ(result.config.apps, (std::vector<App>{{"Terminal", "foot"}}));
+}
+
+TEST(ConfigParse, EmptyAppListIsFine) {
+    LoadResult result = parse("app = []\n");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    EXPECT_TRUE(result.config.apps.empty());
+}
+
+} // namespace
+} // namespace phyllome::config
