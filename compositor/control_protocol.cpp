@@ -1,0 +1,85 @@
+#include "compositor/control_protocol.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace phyllome::compositor::control {
+
+std::variant<Request, std::string> parse_request(std::string_view line) {
+    if (line.size() > max_request)
+        return std::string("request too long");
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+        line.remove_suffix(1);
+    auto space = line.find(' ');
+    std::string_view verb = line.substr(0, space);
+    std::string_view arg = space == std::string_view::npos ? std::string_view{} : line.substr(space + 1);
+    for (char c : line)
+        if (static_cast<unsigned char>(c) < 0x20)
+            return std::string("request contains control characters");
+
+    Request r;
+    if (verb == "status" && arg.empty()) {
+        r.verb = Request::Verb::Status;
+    } else if (verb == "status" && arg == "--json") {
+        r.verb = Request::Verb::StatusJson;
+    } else if (verb == "quit" && arg.empty()) {
+        r.verb = Request::Verb::Quit;
+    } else if (verb == "start" || verb == "shutdown" || verb == "destroy") {
+        if (arg.empty())
+            return fmt::format("{} needs a guest name", verb);
+        r.verb = verb == "start" ? Request::Verb::Start
+                 : verb == "shutdown" ? Request::Verb::Shutdown
+                                      : Request::Verb::Destroy;
+        r.guest = std::string(arg);
+    } else if (verb.empty()) {
+        return std::string("empty request");
+    } else {
+        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, quit)",
+                           verb);
+    }
+    return r;
+}
+
+std::string format_request(const Request& r) {
+    switch (r.verb) {
+    case Request::Verb::Status: return "status\n";
+    case Request::Verb::StatusJson: return "status --json\n";
+    case Request::Verb::Start: return "start " + r.guest + "\n";
+    case Request::Verb::Shutdown: return "shutdown " + r.guest + "\n";
+    case Request::Verb::Destroy: return "destroy " + r.guest + "\n";
+    case Request::Verb::Quit: return "quit\n";
+    }
+    return "\n";
+}
+
+std::string socket_path_for(std::string_view runtime_dir, std::string_view wayland_display) {
+    return fmt::format("{}/phyllome-shell.{}.sock", runtime_dir, wayland_display);
+}
+
+std::optional<std::string> find_socket(std::string& error) {
+    if (const char* s = std::getenv("PHYLLOME_SOCKET"); s && *s)
+        return std::string(s);
+    const char* rt = std::getenv("XDG_RUNTIME_DIR");
+    if (!rt || !*rt) {
+        error = "neither PHYLLOME_SOCKET nor XDG_RUNTIME_DIR is set";
+        return std::nullopt;
+    }
+    std::vector<std::string> found;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(rt, ec)) {
+        auto name = e.path().filename().string();
+        if (name.starts_with("phyllome-shell.") && name.ends_with(".sock") && e.is_socket(ec))
+            found.push_back(e.path().string());
+    }
+    if (found.size() == 1)
+        return found.front();
+    error = found.empty() ? fmt::format("no phyllome-shell socket in {}: is the shell running?", rt)
+                          : fmt::format("{} phyllome-shell sockets in {}: set PHYLLOME_SOCKET to choose one",
+                                        found.size(), rt);
+    return std::nullopt;
+}
+
+} // namespace phyllome::compositor::control

@@ -1,0 +1,32 @@
+// The control socket's wire format, shared by the shell and phyllomectl.
+// Request: one line "VERB [ARG]\n" (at most max_request bytes).
+// Reply: "ok\n" or "error\n", then a body, then the server closes the connection.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace phyllome::compositor::control {
+
+constexpr std::size_t max_request = 4096;
+
+struct Request {
+    enum class Verb { Status, StatusJson, Start, Shutdown, Destroy, Quit };
+    Verb verb = Verb::Status;
+    std::string guest; // for Start/Shutdown/Destroy
+};
+
+// A parse failure carries the message to send back.
+std::variant<Request, std::string> parse_request(std::string_view line);
+std::string format_request(const Request& r);
+
+// The socket phyllomectl should use: $PHYLLOME_SOCKET, else the one phyllome-shell.*.sock in
+// $XDG_RUNTIME_DIR. On failure returns nullopt and sets `error`.
+std::optional<std::string> find_socket(std::string& error);
+// $XDG_RUNTIME_DIR/phyllome-shell.<WAYLAND_DISPLAY>.sock
+std::string socket_path_for(std::string_view runtime_dir, std::string_view wayland_display);
+
+} // namespace phyllome::compositor::control

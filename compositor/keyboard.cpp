@@ -1,0 +1,74 @@
+#include "compositor/keyboard.hpp"
+
+#include "compositor/server.hpp"
+#include "compositor/xdg_view.hpp"
+#include "config/log.hpp"
+
+namespace phyllome::compositor {
+
+xkb_keymap* create_keymap(const config::KeyboardConfig& cfg) {
+    xkb_context* ctx = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
+    if (!ctx)
+        return nullptr;
+    auto or_null = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+    xkb_rule_names names{};
+    names.model = or_null(cfg.model);
+    names.layout = or_null(cfg.layout);
+    names.variant = or_null(cfg.variant);
+    names.options = or_null(cfg.options);
+    xkb_keymap* keymap = xkb_keymap_new_from_names(ctx, &names, XKB_KEYMAP_COMPILE_NO_FLAGS);
+    if (!keymap) {
+        log::error("keyboard: layout '{}' variant '{}' options '{}' does not compile; using the default layout",
+                   cfg.layout, cfg.variant, cfg.options);
+        xkb_rule_names defaults{};
+        keymap = xkb_keymap_new_from_names(ctx, &defaults, XKB_KEYMAP_COMPILE_NO_FLAGS);
+    }
+    xkb_context_unref(ctx);
+    return keymap;
+}
+
+Keyboard::Keyboard(Server& server, wlr_input_device* device) : server_(server), device_(device) {
+    const auto& cfg = server_.config().keyboard;
+    if (xkb_keymap* keymap = create_keymap(cfg)) {
+        wlr_keyboard_set_keymap(device_->keyboard, keymap);
+        xkb_keymap_unref(keymap);
+    }
+    wlr_keyboard_set_repeat_info(device_->keyboard, cfg.repeat_rate, cfg.repeat_delay);
+
+    key_.connect(&device_->keyboard->events.key, [this](wlr_event_keyboard_key* e) { on_key(e); });
+    modifiers_.connect(&device_->keyboard->events.modifiers, [this](void*) {
+        wlr_seat_set_keyboard(server_.seat(), device_);
+        wlr_seat_keyboard_notify_modifiers(server_.seat(), &device_->keyboard->modifiers);
+    });
+    destroy_.connect(&device_->events.destroy, [this](void*) { server_.remove_keyboard(*this); });
+    wlr_seat_set_keyboard(server_.seat(), device_);
+}
+
+void Keyboard::on_key(wlr_event_keyboard_key* event) {
+    wlr_keyboard* kb = device_->keyboard;
+    const uint32_t xkb_code = event->keycode + 8; // evdev -> xkb
+    const xkb_keysym_t* syms = nullptr;
+    const int nsyms = xkb_state_key_get_syms(kb->xkb_state, xkb_code, &syms);
+    const uint32_t mods = wlr_keyboard_get_modifiers(kb);
+
+    if (event->state == WL_KEYBOARD_KEY_STATE_PRESSED) {
+        for (int i = 0; i < nsyms; ++i)
+            if (server_.handle_keybinding(syms[i], mods))
+                return;
+    }
+    if (server_.focused_view()) {
+        wlr_seat_set_keyboard(server_.seat(), device_);
+        wlr_seat_keyboard_notify_key(server_.seat(), event->time_msec, event->keycode, event->state);
+        return;
+    }
+    if (event->state == WL_KEYBOARD_KEY_STATE_PRESSED) {
+        // The overlay reads what the key means in the user's layout, ignoring Shift etc.
+        const xkb_keysym_t sym =
+            xkb_state_key_get_one_sym(kb->xkb_state, xkb_code) != XKB_KEY_NoSymbol
+                ? xkb_keysym_to_lower(xkb_state_key_get_one_sym(kb->xkb_state, xkb_code))
+                : (nsyms > 0 ? syms[0] : XKB_KEY_NoSymbol);
+        server_.handle_overlay_key(sym, mods);
+    }
+}
+
+} // namespace phyllome::compositor

@@ -1,0 +1,35 @@
+// A keyboard: xkb keymap and repeat from the config; keys go to compositor bindings first,
+// then to the focused client or the overlay.
+#pragma once
+
+#include "compositor/listener.hpp"
+#include "compositor/wlr.hpp"
+#include "config/config.hpp"
+
+namespace phyllome::compositor {
+
+class Server;
+
+class Keyboard {
+public:
+    Keyboard(Server& server, wlr_input_device* device);
+    Keyboard(const Keyboard&) = delete;
+    Keyboard& operator=(const Keyboard&) = delete;
+
+    wlr_input_device* device() const { return device_; }
+
+private:
+    void on_key(wlr_event_keyboard_key* event);
+
+    Server& server_;
+    wlr_input_device* device_;
+    Listener<wlr_event_keyboard_key> key_;
+    Listener<void> modifiers_;
+    Listener<void> destroy_;
+};
+
+// Builds the keymap from the config; falls back to xkbcommon's defaults when the configured
+// layout does not compile, so a typo never leaves the user without a keyboard.
+xkb_keymap* create_keymap(const config::KeyboardConfig& cfg);
+
+} // namespace phyllome::compositor

@@ -1,0 +1,165 @@
+#include "compositor/output.hpp"
+
+#include <cmath>
+#include <ctime>
+
+#include "compositor/cairo_buffer.hpp"
+#include "compositor/overlay_painter.hpp"
+#include "compositor/server.hpp"
+#include "config/log.hpp"
+
+namespace phyllome::compositor {
+
+Output::Output(Server& server, wlr_output* output) : server_(server), output_(output) {
+    if (!wlr_output_init_render(output_, server_.allocator(), server_.renderer()))
+        throw std::runtime_error(fmt::format("cannot initialise rendering on output {}", output_->name));
+    apply_config();
+
+    const float black[4] = {0, 0, 0, 1};
+    background_ = wlr_scene_rect_create(server_.background_layer(), 0, 0, black);
+    scene_output_ = wlr_scene_output_create(server_.scene(), output_);
+
+    frame_.connect(&output_->events.frame, [this](void*) { on_frame(); });
+    mode_.connect(&output_->events.mode, [this](void*) { server_.refresh_overlay(true); });
+    commit_.connect(&output_->events.commit, [this](wlr_output_event_commit* event) {
+        if (event->committed & WLR_OUTPUT_STATE_BUFFER && frames_committed_++ == 0)
+            server_.output_frame_committed(*this);
+    });
+    destroy_.connect(&output_->events.destroy, [this](void*) { server_.remove_output(*this); });
+}
+
+Output::~Output() {
+    if (overlay_node_)
+        wlr_scene_node_destroy(&overlay_node_->node);
+    if (background_)
+        wlr_scene_node_destroy(&background_->node);
+    if (scene_output_)
+        wlr_scene_output_destroy(scene_output_);
+    if (output_)
+        wlr_output_layout_remove(server_.output_layout(), output_);
+}
+
+void Output::apply_config() {
+    const auto& cfg = server_.config();
+    auto it = cfg.outputs.find(output_->name);
+    const config::OutputConfig defaults;
+    const config::OutputConfig& oc = it != cfg.outputs.end() ? it->second : defaults;
+
+    if (!oc.enabled) {
+        wlr_output_enable(output_, false);
+        wlr_output_commit(output_);
+        log::info("output {}: disabled by the config", output_->name);
+        return;
+    }
+    wlr_output_enable(output_, true);
+    wlr_output_set_scale(output_, static_cast<float>(oc.scale));
+    bool mode_set = false;
+    if (oc.mode) {
+        wlr_output_mode* best = nullptr;
+        wlr_output_mode* m;
+        wl_list_for_each(m, &output_->modes, link) {
+            if (m->width != oc.mode->width || m->height != oc.mode->height)
+                continue;
+            if (oc.mode->refresh_mhz == 0 ? (!best || m->refresh > best->refresh)
+                                          : std::abs(m->refresh - oc.mode->refresh_mhz) <
+                                                (best ? std::abs(best->refresh - oc.mode->refresh_mhz) : 1 << 30))
+                best = m;
+        }
+        if (best)
+            wlr_output_set_mode(output_, best);
+        else // no such mode advertised: headless and nested outputs take any size
+            wlr_output_set_custom_mode(output_, oc.mode->width, oc.mode->height, oc.mode->refresh_mhz);
+        mode_set = wlr_output_test(output_);
+        if (!mode_set)
+            log::error("output {}: mode {}x{} from the config was refused; using the preferred mode",
+                       output_->name, oc.mode->width, oc.mode->height);
+        else if (!wlr_output_commit(output_)) {
+            mode_set = false;
+            log::error("output {}: committing mode {}x{} failed; using the preferred mode", output_->name,
+                       oc.mode->width, oc.mode->height);
+        }
+    }
+    if (!mode_set) {
+        wlr_output_enable(output_, true);
+        if (wlr_output_mode* preferred = wlr_output_preferred_mode(output_))
+            wlr_output_set_mode(output_, preferred);
+        if (!wlr_output_commit(output_)) {
+            // As cage does: walk the modes until one works.
+            wlr_output_mode* m;
+            wl_list_for_each(m, &output_->modes, link) {
+                wlr_output_set_mode(output_, m);
+                if (wlr_output_commit(output_))
+                    break;
+            }
+        }
+    }
+    if (oc.position)
+        wlr_output_layout_add(server_.output_layout(), output_, oc.position->first, oc.position->second);
+    else
+        wlr_output_layout_add_auto(server_.output_layout(), output_);
+    log::info("output {}: {}x{} scale {}", output_->name, output_->width, output_->height, output_->scale);
+}
+
+wlr_box Output::layout_box() const {
+    wlr_box box{};
+    if (const wlr_box* b = wlr_output_layout_get_box(server_.output_layout(), output_))
+        box = *b;
+    return box;
+}
+
+void Output::update_position() {
+    wlr_box box = layout_box();
+    wlr_scene_node_set_position(&background_->node, box.x, box.y);
+    wlr_scene_rect_set_size(background_, box.width, box.height);
+    if (overlay_node_)
+        wlr_scene_node_set_position(&overlay_node_->node, box.x, box.y);
+}
+
+void Output::paint_overlay(const OverlayPaintInput& base) {
+    if (!output_->enabled)
+        return;
+    wlr_box box = layout_box();
+    if (box.width <= 0 || box.height <= 0)
+        return;
+    OverlayPaintInput in = base;
+    in.width = box.width;
+    in.height = box.height;
+    in.scale = output_->scale;
+    const int px_w = static_cast<int>(std::ceil(box.width * output_->scale));
+    const int px_h = static_cast<int>(std::ceil(box.height * output_->scale));
+    CairoBuffer* buffer = CairoBuffer::create(px_w, px_h);
+    if (!buffer) {
+        log::error("output {}: cannot allocate a {}x{} overlay image", output_->name, px_w, px_h);
+        return;
+    }
+    cairo_t* cr = cairo_create(buffer->surface);
+    hits_ = compositor::paint_overlay(cr, in);
+    cairo_destroy(cr);
+    cairo_surface_flush(buffer->surface);
+
+    // wlroots 0.15 cannot swap a scene buffer's content: put a new node in the old one's place.
+    wlr_scene_buffer* node = wlr_scene_buffer_create(server_.overlay_layer(), &buffer->base);
+    wlr_buffer_drop(&buffer->base); // the node holds its own lock
+    if (!node)
+        return;
+    wlr_scene_buffer_set_dest_size(node, box.width, box.height);
+    wlr_scene_node_set_position(&node->node, box.x, box.y);
+    if (overlay_node_) {
+        wlr_scene_node_place_above(&node->node, &overlay_node_->node);
+        wlr_scene_node_destroy(&overlay_node_->node);
+    }
+    overlay_node_ = node;
+    painted_width_ = px_w;
+    painted_height_ = px_h;
+    update_position();
+}
+
+void Output::on_frame() {
+    if (!wlr_scene_output_commit(scene_output_))
+        return;
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    wlr_scene_output_send_frame_done(scene_output_, &now);
+}
+
+} // namespace phyllome::compositor

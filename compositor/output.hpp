@@ -1,0 +1,49 @@
+// One wlr_output: its mode from the config, its place in the layout, its frame loop and the
+// overlay picture drawn for its size.
+#pragma once
+
+#include "compositor/listener.hpp"
+#include "compositor/overlay_model.hpp"
+#include "compositor/wlr.hpp"
+
+namespace phyllome::compositor {
+
+class Server;
+struct OverlayPaintInput;
+
+class Output {
+public:
+    Output(Server& server, wlr_output* output);
+    ~Output();
+    Output(const Output&) = delete;
+    Output& operator=(const Output&) = delete;
+
+    wlr_output* wlr() const { return output_; }
+    wlr_box layout_box() const;
+    // Repaints the overlay for this output's current size.
+    void paint_overlay(const OverlayPaintInput& input);
+    const OverlayHitMap& overlay_hits() const { return hits_; }
+    bool has_committed_frame() const { return frames_committed_ > 0; }
+    // Places the overlay picture at the output's position in the layout.
+    void update_position();
+
+private:
+    void apply_config();
+    void on_frame();
+
+    Server& server_;
+    wlr_output* output_;
+    wlr_scene_output* scene_output_ = nullptr;
+    wlr_scene_rect* background_ = nullptr;
+    wlr_scene_buffer* overlay_node_ = nullptr;
+    OverlayHitMap hits_;
+    int painted_width_ = 0, painted_height_ = 0;
+    unsigned long frames_committed_ = 0;
+
+    Listener<void> frame_;
+    Listener<void> destroy_;
+    Listener<void> mode_;
+    Listener<wlr_output_event_commit> commit_;
+};
+
+} // namespace phyllome::compositor

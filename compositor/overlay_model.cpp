@@ -1,0 +1,181 @@
+#include "compositor/overlay_model.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace phyllome::compositor {
+
+using guestview::Action;
+using guestview::GuestInfo;
+using guestview::GuestState;
+
+bool OverlayModel::can_start(const GuestInfo& g) {
+    return g.state == GuestState::ShutOff || g.state == GuestState::Crashed ||
+           g.state == GuestState::Paused || g.state == GuestState::Suspended;
+}
+bool OverlayModel::can_shutdown(const GuestInfo& g) { return g.state == GuestState::Running; }
+bool OverlayModel::can_force_off(const GuestInfo& g) {
+    return g.state == GuestState::Running || g.state == GuestState::Paused ||
+           g.state == GuestState::ShuttingDown || g.state == GuestState::Suspended ||
+           g.state == GuestState::Crashed;
+}
+bool OverlayModel::can_show(const GuestInfo& g) {
+    return g.state == GuestState::Running && g.graphics == guestview::GraphicsSupport::DbusP2P;
+}
+
+void OverlayModel::set_guests(std::vector<GuestInfo> guests) {
+    if (guests == guests_)
+        return;
+    guests_ = std::move(guests);
+    if (!pending_force_off_.empty()) {
+        const GuestInfo* g = nullptr;
+        for (const auto& x : guests_)
+            if (x.name == pending_force_off_)
+                g = &x;
+        if (!g || !can_force_off(*g))
+            pending_force_off_.clear();
+    }
+    dirty_ = true;
+}
+
+void OverlayModel::set_connection(guestview::ConnectionStatus status) {
+    if (status.state == connection_.state && status.uri == connection_.uri &&
+        status.error == connection_.error && status.retry_in == connection_.retry_in)
+        return;
+    connection_ = std::move(status);
+    dirty_ = true;
+}
+
+void OverlayModel::set_apps(std::vector<config::App> apps) {
+    if (apps == apps_)
+        return;
+    apps_ = std::move(apps);
+    dirty_ = true;
+}
+
+void OverlayModel::set_notice(std::string text, bool is_error) {
+    notice_ = std::move(text);
+    notice_is_error_ = is_error;
+    dirty_ = true;
+}
+
+void OverlayModel::set_config_problem(std::string text) {
+    config_problem_ = std::move(text);
+    dirty_ = true;
+}
+
+std::optional<std::size_t> OverlayModel::selection() const {
+    if (guests_.empty())
+        return std::nullopt;
+    for (std::size_t i = 0; i < guests_.size(); ++i)
+        if (guests_[i].name == selected_name_)
+            return i;
+    return 0; // the selected guest vanished: fall back to the first row
+}
+
+const GuestInfo* OverlayModel::selected_guest() const {
+    auto i = selection();
+    return i ? &guests_[*i] : nullptr;
+}
+
+void OverlayModel::select_index(std::size_t index) {
+    if (index >= guests_.size())
+        return;
+    if (guests_[index].name != selected_name_) {
+        selected_name_ = guests_[index].name;
+        pending_force_off_.clear();
+        dirty_ = true;
+    }
+}
+
+std::optional<OverlayCommand> OverlayModel::action_on_selected(Action action, Clock::time_point now) {
+    const GuestInfo* g = selected_guest();
+    if (!g)
+        return std::nullopt;
+    bool allowed = action == Action::Start      ? can_start(*g)
+                   : action == Action::Shutdown ? can_shutdown(*g)
+                                                : can_force_off(*g);
+    if (!allowed)
+        return std::nullopt;
+    if (action == Action::ForceOff) {
+        // Force off loses the guest's unsaved work: it takes a second press to confirm.
+        bool confirmed = pending_force_off_ == g->name && now - pending_force_off_since_ <= force_off_confirm_window;
+        if (!confirmed) {
+            pending_force_off_ = g->name;
+            pending_force_off_since_ = now;
+            dirty_ = true;
+            return std::nullopt;
+        }
+    }
+    pending_force_off_.clear();
+    dirty_ = true;
+    return OverlayCommand{OverlayCommand::Kind::GuestAction, action, g->name};
+}
+
+std::optional<OverlayCommand> OverlayModel::on_key(Key key, Clock::time_point now, std::size_t app_index) {
+    auto sel = selection();
+    switch (key) {
+    case Key::Up:
+        if (sel && *sel > 0)
+            select_index(*sel - 1);
+        return std::nullopt;
+    case Key::Down:
+        if (sel)
+            select_index(std::min(*sel + 1, guests_.size() - 1));
+        return std::nullopt;
+    case Key::Home:
+        select_index(0);
+        return std::nullopt;
+    case Key::End:
+        if (!guests_.empty())
+            select_index(guests_.size() - 1);
+        return std::nullopt;
+    case Key::Enter: {
+        const GuestInfo* g = selected_guest();
+        if (!g)
+            return std::nullopt;
+        if (can_show(*g))
+            return OverlayCommand{OverlayCommand::Kind::ShowGuest, Action::Start, g->name};
+        if (can_start(*g))
+            return action_on_selected(Action::Start, now);
+        return std::nullopt;
+    }
+    case Key::Start: return action_on_selected(Action::Start, now);
+    case Key::Shutdown: return action_on_selected(Action::Shutdown, now);
+    case Key::ForceOff: return action_on_selected(Action::ForceOff, now);
+    case Key::App:
+        if (app_index < apps_.size())
+            return OverlayCommand{OverlayCommand::Kind::LaunchApp, Action::Start, std::to_string(app_index)};
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+std::optional<OverlayCommand> OverlayModel::on_click(double x, double y, const OverlayHitMap& hits,
+                                                     Clock::time_point now) {
+    for (const auto& b : hits.buttons) {
+        if (!b.rect.contains(x, y))
+            continue;
+        if (b.command.kind == OverlayCommand::Kind::GuestAction) {
+            // Route through the selection so the same checks and confirmation apply.
+            for (std::size_t i = 0; i < guests_.size(); ++i)
+                if (guests_[i].name == b.command.target)
+                    select_index(i);
+            return action_on_selected(b.command.action, now);
+        }
+        return b.command;
+    }
+    for (std::size_t i = 0; i < hits.rows.size() && i < guests_.size(); ++i) {
+        if (hits.rows[i].contains(x, y)) {
+            select_index(i);
+            return std::nullopt;
+        }
+    }
+    return std::nullopt;
+}
+
+bool OverlayModel::take_dirty() {
+    return std::exchange(dirty_, false);
+}
+
+} // namespace phyllome::compositor

@@ -1,0 +1,97 @@
+// What the management overlay shows and what its keys and clicks do. Pure logic: no wlroots,
+// no drawing, so selection and actions are unit-tested directly.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "guestview/inventory.hpp"
+
+namespace phyllome::compositor {
+
+struct OverlayRect {
+    int x = 0, y = 0, width = 0, height = 0;
+    bool contains(double px, double py) const {
+        return px >= x && py >= y && px < x + width && py < y + height;
+    }
+};
+
+// A command the overlay asks the server to carry out.
+struct OverlayCommand {
+    enum class Kind { GuestAction, ShowGuest, LaunchApp };
+    Kind kind = Kind::GuestAction;
+    guestview::Action action = guestview::Action::Start;
+    std::string target; // guest name, or app index as text for LaunchApp
+    bool operator==(const OverlayCommand&) const = default;
+};
+
+// Where the painter put clickable things, in overlay-local logical pixels.
+struct OverlayHitMap {
+    struct Button {
+        OverlayRect rect;
+        OverlayCommand command;
+    };
+    std::vector<OverlayRect> rows; // one per guest, same order as OverlayModel::guests()
+    std::vector<Button> buttons;
+};
+
+class OverlayModel {
+public:
+    using Clock = std::chrono::steady_clock;
+    enum class Key { Up, Down, Home, End, Enter, Start, Shutdown, ForceOff, App };
+
+    void set_guests(std::vector<guestview::GuestInfo> guests);
+    void set_connection(guestview::ConnectionStatus status);
+    void set_apps(std::vector<config::App> apps);
+    // A line at the bottom telling the user what happened ("win11 crashed: …").
+    void set_notice(std::string text, bool is_error);
+    void set_config_problem(std::string text);
+
+    const std::vector<guestview::GuestInfo>& guests() const { return guests_; }
+    const guestview::ConnectionStatus& connection() const { return connection_; }
+    const std::vector<config::App>& apps() const { return apps_; }
+    const std::string& notice() const { return notice_; }
+    bool notice_is_error() const { return notice_is_error_; }
+    const std::string& config_problem() const { return config_problem_; }
+    // Index into guests(), nullopt when the list is empty.
+    std::optional<std::size_t> selection() const;
+    const guestview::GuestInfo* selected_guest() const;
+    // A force off waiting for its confirming second press.
+    const std::string& pending_force_off() const { return pending_force_off_; }
+
+    // Keyboard. `app_index` is used with Key::App. Returns the command to run, if any.
+    std::optional<OverlayCommand> on_key(Key key, Clock::time_point now, std::size_t app_index = 0);
+    // Pointer, in overlay-local logical pixels; `hits` is what the painter laid out last.
+    std::optional<OverlayCommand> on_click(double x, double y, const OverlayHitMap& hits,
+                                           Clock::time_point now);
+    // True when something visible changed since the last call (the view redraws then).
+    bool take_dirty();
+
+    // Which actions make sense for a guest in its state.
+    static bool can_start(const guestview::GuestInfo&);
+    static bool can_shutdown(const guestview::GuestInfo&);
+    static bool can_force_off(const guestview::GuestInfo&);
+    static bool can_show(const guestview::GuestInfo&);
+
+    static constexpr std::chrono::seconds force_off_confirm_window{4};
+
+private:
+    std::optional<OverlayCommand> action_on_selected(guestview::Action action, Clock::time_point now);
+    void select_index(std::size_t index);
+
+    std::vector<guestview::GuestInfo> guests_;
+    guestview::ConnectionStatus connection_;
+    std::vector<config::App> apps_;
+    std::string selected_name_; // selection follows the guest, not the row, across refreshes
+    std::string notice_;
+    bool notice_is_error_ = false;
+    std::string config_problem_;
+    std::string pending_force_off_;
+    Clock::time_point pending_force_off_since_{};
+    bool dirty_ = true;
+};
+
+} // namespace phyllome::compositor

@@ -1,0 +1,260 @@
+#include "compositor/overlay_painter.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include <fmt/format.h>
+#include <pango/pangocairo.h>
+
+namespace phyllome::compositor {
+namespace {
+
+using guestview::GuestInfo;
+using guestview::GuestState;
+
+struct Rgb {
+    double r, g, b;
+};
+Rgb rgb(std::uint32_t c) {
+    return {((c >> 16) & 0xff) / 255.0, ((c >> 8) & 0xff) / 255.0, (c & 0xff) / 255.0};
+}
+Rgb mix(Rgb a, Rgb b, double t) {
+    return {a.r + (b.r - a.r) * t, a.g + (b.g - a.g) * t, a.b + (b.b - a.b) * t};
+}
+void set(cairo_t* cr, Rgb c, double alpha = 1.0) { cairo_set_source_rgba(cr, c.r, c.g, c.b, alpha); }
+
+struct LayoutDeleter {
+    void operator()(PangoLayout* l) const { g_object_unref(l); }
+};
+struct FontDeleter {
+    void operator()(PangoFontDescription* f) const { pango_font_description_free(f); }
+};
+using LayoutPtr = std::unique_ptr<PangoLayout, LayoutDeleter>;
+using FontPtr = std::unique_ptr<PangoFontDescription, FontDeleter>;
+
+class Text {
+public:
+    Text(cairo_t* cr, const std::string& family) : cr_(cr), layout_(pango_cairo_create_layout(cr)) {
+        font_.reset(pango_font_description_from_string(family.c_str()));
+    }
+    // Draws text with its top-left at (x, y); returns its logical size.
+    std::pair<int, int> draw(double x, double y, const std::string& text, double size_pt, Rgb colour,
+                             bool bold = false, int max_width = -1) {
+        auto [w, h] = measure(text, size_pt, bold, max_width);
+        set(cr_, colour);
+        cairo_move_to(cr_, x, y);
+        pango_cairo_show_layout(cr_, layout_.get());
+        return {w, h};
+    }
+    std::pair<int, int> measure(const std::string& text, double size_pt, bool bold, int max_width = -1) {
+        pango_font_description_set_size(font_.get(), static_cast<int>(size_pt * PANGO_SCALE));
+        pango_font_description_set_weight(font_.get(), bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+        pango_layout_set_font_description(layout_.get(), font_.get());
+        pango_layout_set_width(layout_.get(), max_width > 0 ? max_width * PANGO_SCALE : -1);
+        pango_layout_set_ellipsize(layout_.get(), max_width > 0 ? PANGO_ELLIPSIZE_END : PANGO_ELLIPSIZE_NONE);
+        pango_layout_set_text(layout_.get(), text.c_str(), static_cast<int>(text.size()));
+        int w = 0, h = 0;
+        pango_layout_get_pixel_size(layout_.get(), &w, &h);
+        return {w, h};
+    }
+
+private:
+    cairo_t* cr_;
+    LayoutPtr layout_;
+    FontPtr font_;
+};
+
+void rounded_rect(cairo_t* cr, double x, double y, double w, double h, double r) {
+    r = std::min({r, w / 2, h / 2});
+    cairo_new_sub_path(cr);
+    cairo_arc(cr, x + w - r, y + r, r, -G_PI / 2, 0);
+    cairo_arc(cr, x + w - r, y + h - r, r, 0, G_PI / 2);
+    cairo_arc(cr, x + r, y + h - r, r, G_PI / 2, G_PI);
+    cairo_arc(cr, x + r, y + r, r, G_PI, 3 * G_PI / 2);
+    cairo_close_path(cr);
+}
+
+Rgb state_colour(GuestState s, const config::OverlayConfig& st) {
+    switch (s) {
+    case GuestState::Running: return rgb(0x57ab5a);
+    case GuestState::Paused:
+    case GuestState::Suspended: return rgb(0xc69026);
+    case GuestState::Crashed: return rgb(st.error);
+    case GuestState::ShuttingDown: return rgb(0xc69026);
+    case GuestState::ShutOff:
+    case GuestState::Unknown: break;
+    }
+    return mix(rgb(st.foreground), rgb(st.background), 0.45);
+}
+
+} // namespace
+
+OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in) {
+    OverlayHitMap hits;
+    const auto& st = *in.style;
+    const auto& model = *in.model;
+    const Rgb bg = rgb(st.background), fg = rgb(st.foreground), accent = rgb(st.accent), err = rgb(st.error);
+    const Rgb dim = mix(fg, bg, 0.4);
+    const double base = st.font_size;
+
+    cairo_save(cr);
+    cairo_scale(cr, in.scale, in.scale);
+    set(cr, bg);
+    cairo_paint(cr);
+
+    Text text(cr, st.font);
+    const int margin = std::max(24, in.width / 20);
+    const int card_w = std::min(in.width - 2 * margin, 1000);
+    const int left = (in.width - card_w) / 2;
+    double y = std::max(24, in.height / 12);
+
+    // Header: product name and a subtitle.
+    auto [tw, th] = text.draw(left, y, "Phyllome", base * 2.2, fg, true);
+    text.draw(left + tw + 16, y + th * 0.45, "guests", base * 1.1, dim);
+    y += th + 20;
+
+    // libvirt problems first: the list below is meaningless without a connection.
+    const auto& conn = model.connection();
+    if (conn.state != guestview::ConnectionState::Connected) {
+        std::string title = conn.state == guestview::ConnectionState::Connecting
+                                ? fmt::format("Connecting to libvirt at {}…", conn.uri)
+                                : fmt::format("Cannot reach libvirt at {}", conn.uri);
+        std::string detail = conn.error;
+        if (conn.state == guestview::ConnectionState::Failed)
+            detail += fmt::format("{}Retrying in {} s.", detail.empty() ? "" : "\n",
+                                  (conn.retry_in.count() + 999) / 1000);
+        auto [w1, h1] = text.measure(title, base * 1.1, true, card_w - 32);
+        auto [w2, h2] = text.measure(detail, base, false, card_w - 32);
+        double box_h = h1 + h2 + 36;
+        rounded_rect(cr, left, y, card_w, box_h, 10);
+        set(cr, conn.state == guestview::ConnectionState::Failed ? err : accent, 0.18);
+        cairo_fill(cr);
+        text.draw(left + 16, y + 12, title, base * 1.1,
+                  conn.state == guestview::ConnectionState::Failed ? err : fg, true, card_w - 32);
+        text.draw(left + 16, y + 18 + h1, detail, base, fg, false, card_w - 32);
+        y += box_h + 16;
+        (void)w1;
+        (void)w2;
+    }
+    if (!model.config_problem().empty()) {
+        auto [w, h] = text.draw(left, y, model.config_problem(), base * 0.9, rgb(0xc69026), false, card_w);
+        y += h + 12;
+        (void)w;
+    }
+
+    // The guest list.
+    const int row_h = static_cast<int>(base * 5.4);
+    const auto sel = model.selection();
+    const auto& guests = model.guests();
+    if (conn.state == guestview::ConnectionState::Connected && guests.empty()) {
+        text.draw(left, y + 8, "No guests are defined yet.", base * 1.2, fg, true);
+        text.draw(left, y + 8 + base * 2.2,
+                  "Create one with virt-manager, virsh or phyllomectl; it appears here at once.", base, dim);
+        y += row_h + 8;
+    }
+    for (std::size_t i = 0; i < guests.size(); ++i) {
+        const GuestInfo& g = guests[i];
+        const bool selected = sel && *sel == i;
+        OverlayRect row{left, static_cast<int>(y), card_w, row_h - 8};
+        hits.rows.push_back(row);
+        rounded_rect(cr, row.x, row.y, row.width, row.height, 10);
+        set(cr, selected ? mix(bg, accent, 0.28) : mix(bg, fg, 0.06));
+        cairo_fill(cr);
+        if (selected) {
+            rounded_rect(cr, row.x + 0.5, row.y + 0.5, row.width - 1, row.height - 1, 10);
+            set(cr, accent);
+            cairo_set_line_width(cr, 2);
+            cairo_stroke(cr);
+        }
+        // State dot, name, state text and note.
+        const Rgb sc = state_colour(g.state, st);
+        cairo_arc(cr, row.x + 22, row.y + row.height / 2.0, 7, 0, 2 * G_PI);
+        set(cr, sc);
+        cairo_fill(cr);
+        const int text_x = row.x + 42;
+        auto [nw, nh] = text.draw(text_x, row.y + 10, g.name, base * 1.15, fg, true, card_w / 3);
+        std::string state = std::string(guestview::to_string(g.state));
+        if (!g.state_reason.empty() && g.state != GuestState::Running)
+            state = g.state_reason;
+        text.draw(text_x + nw + 14, row.y + 10 + nh * 0.15, state, base * 0.95, sc, false, card_w / 3);
+        std::string note = g.graphics == guestview::GraphicsSupport::DbusP2P ? "" : g.graphics_note;
+        if (!note.empty())
+            text.draw(text_x, row.y + 14 + nh, note, base * 0.8, dim, false, card_w / 2);
+        (void)nw;
+
+        // Action buttons, right-aligned; only the ones that make sense now.
+        struct Btn {
+            std::string label;
+            OverlayCommand cmd;
+            bool danger;
+        };
+        std::vector<Btn> btns;
+        if (OverlayModel::can_show(g))
+            btns.push_back({"Show", {OverlayCommand::Kind::ShowGuest, guestview::Action::Start, g.name}, false});
+        if (OverlayModel::can_start(g))
+            btns.push_back({g.state == GuestState::Paused ? "Resume" : "Start",
+                            {OverlayCommand::Kind::GuestAction, guestview::Action::Start, g.name}, false});
+        if (OverlayModel::can_shutdown(g))
+            btns.push_back({"Shut down", {OverlayCommand::Kind::GuestAction, guestview::Action::Shutdown, g.name}, false});
+        if (OverlayModel::can_force_off(g)) {
+            bool confirm = model.pending_force_off() == g.name;
+            btns.push_back({confirm ? "Confirm force off" : "Force off",
+                            {OverlayCommand::Kind::GuestAction, guestview::Action::ForceOff, g.name}, confirm});
+        }
+        double bx = row.x + row.width - 12;
+        const double bh = std::min(row.height - 24.0, base * 2.4);
+        for (auto it = btns.rbegin(); it != btns.rend(); ++it) {
+            auto [lw, lh] = text.measure(it->label, base * 0.9, false);
+            double bw = lw + 28;
+            bx -= bw;
+            OverlayRect r{static_cast<int>(bx), static_cast<int>(row.y + (row.height - bh) / 2), static_cast<int>(bw), static_cast<int>(bh)};
+            rounded_rect(cr, r.x, r.y, r.width, r.height, 6);
+            set(cr, it->danger ? err : mix(bg, fg, 0.16));
+            cairo_fill(cr);
+            text.draw(r.x + 14, r.y + (r.height - lh) / 2.0, it->label, base * 0.9, fg);
+            hits.buttons.push_back({r, it->cmd});
+            bx -= 10;
+        }
+        y += row_h;
+    }
+
+    // What just happened.
+    if (!model.notice().empty()) {
+        y += 8;
+        auto [w, h] = text.draw(left, y, model.notice(), base, model.notice_is_error() ? err : accent, false, card_w);
+        y += h + 8;
+        (void)w;
+    }
+
+    // Host applications.
+    if (!model.apps().empty()) {
+        y += 16;
+        double ax = left;
+        for (std::size_t i = 0; i < model.apps().size() && i < 12; ++i) {
+            std::string label = fmt::format("F{}  {}", i + 1, model.apps()[i].name);
+            auto [lw, lh] = text.measure(label, base * 0.9, false);
+            OverlayRect r{static_cast<int>(ax), static_cast<int>(y), lw + 28, lh + 16};
+            rounded_rect(cr, r.x, r.y, r.width, r.height, 6);
+            set(cr, mix(bg, fg, 0.10));
+            cairo_fill(cr);
+            text.draw(r.x + 14, r.y + 8, label, base * 0.9, fg);
+            hits.buttons.push_back({r, {OverlayCommand::Kind::LaunchApp, guestview::Action::Start, std::to_string(i)}});
+            ax += r.width + 10;
+        }
+    }
+
+    // Footer: hotkey help and status.
+    auto [hw, hh] = text.measure(in.hotkey_help, base * 0.85, false, in.width - 2 * margin);
+    double fy = in.height - hh - 18;
+    text.draw(margin, fy, in.hotkey_help, base * 0.85, dim, false, in.width - 2 * margin);
+    if (!in.status_line.empty()) {
+        auto [sw, sh] = text.measure(in.status_line, base * 0.8, false, in.width - 2 * margin);
+        text.draw(margin, fy - sh - 6, in.status_line, base * 0.8, mix(dim, bg, 0.3), false, in.width - 2 * margin);
+        (void)sw;
+    }
+    (void)hw;
+    cairo_restore(cr);
+    return hits;
+}
+
+} // namespace phyllome::compositor

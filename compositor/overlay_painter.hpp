@@ -1,0 +1,26 @@
+// Draws the management overlay with cairo and pango. No wlroots: the result is a cairo image
+// the compositor wraps into a wlr_buffer, and the painter is testable on its own.
+#pragma once
+
+#include <cairo.h>
+
+#include "compositor/overlay_model.hpp"
+#include "config/config.hpp"
+
+namespace phyllome::compositor {
+
+struct OverlayPaintInput {
+    int width = 0;  // logical pixels
+    int height = 0;
+    double scale = 1.0; // the surface has width*scale x height*scale pixels
+    const OverlayModel* model = nullptr;
+    const config::OverlayConfig* style = nullptr;
+    std::string status_line; // bottom-left: URI, outputs
+    std::string hotkey_help;
+};
+
+// Paints onto `cr` (already sized width*scale x height*scale) and returns the clickable areas
+// in logical pixels.
+OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in);
+
+} // namespace phyllome::compositor

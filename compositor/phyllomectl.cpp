@@ -1,0 +1,97 @@
+// phyllomectl: controls a running phyllome-shell over its control socket.
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "build_config.h"
+#include "compositor/control_protocol.hpp"
+#include "compositor/unique_fd.hpp"
+
+namespace {
+
+using namespace phyllome::compositor;
+
+void usage(FILE* to) {
+    std::fputs("Usage: phyllomectl COMMAND\n"
+               "\n"
+               "  status [--json]     what the shell shows, the guests and the outputs\n"
+               "  start NAME          start (or resume) a guest\n"
+               "  shutdown NAME       ask a guest to shut down (ACPI)\n"
+               "  destroy NAME        force a guest off\n"
+               "  quit                end the phyllome-shell session\n"
+               "\n"
+               "The shell's socket is $PHYLLOME_SOCKET, else the one phyllome-shell.*.sock in $XDG_RUNTIME_DIR.\n",
+               to);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (std::strcmp(argv[1], "--version") == 0) {
+        std::puts("phyllomectl " PHYLLOME_VERSION);
+        return 0;
+    }
+    std::string line;
+    for (int i = 1; i < argc; ++i)
+        line += (i > 1 ? " " : "") + std::string(argv[i]);
+    auto parsed = control::parse_request(line);
+    if (auto* err = std::get_if<std::string>(&parsed)) {
+        std::fprintf(stderr, "phyllomectl: %s\n", err->c_str());
+        return 2;
+    }
+
+    std::string error;
+    auto path = control::find_socket(error);
+    if (!path) {
+        std::fprintf(stderr, "phyllomectl: %s\n", error.c_str());
+        return 1;
+    }
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path->c_str());
+    if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        std::fprintf(stderr, "phyllomectl: cannot connect to %s: %s\n", path->c_str(), std::strerror(errno));
+        return 1;
+    }
+    const std::string request = control::format_request(std::get<control::Request>(parsed));
+    if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+        std::fprintf(stderr, "phyllomectl: cannot send to %s: %s\n", path->c_str(), std::strerror(errno));
+        return 1;
+    }
+    std::string reply;
+    char buf[4096];
+    // Starting a guest can take a while; give up after two minutes rather than hang forever.
+    pollfd p{fd.get(), POLLIN, 0};
+    for (;;) {
+        int r = ::poll(&p, 1, 120000);
+        if (r == 0) {
+            std::fprintf(stderr, "phyllomectl: no answer from the shell within 120 s\n");
+            return 1;
+        }
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        reply.append(buf, static_cast<std::size_t>(n));
+    }
+    auto nl = reply.find('\n');
+    if (nl == std::string::npos) {
+        std::fprintf(stderr, "phyllomectl: the shell closed the connection without an answer\n");
+        return 1;
+    }
+    const bool ok = reply.compare(0, nl, "ok") == 0;
+    std::fputs(reply.c_str() + nl + 1, ok ? stdout : stderr);
+    return ok ? 0 : 1;
+}

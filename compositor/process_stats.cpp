@@ -1,0 +1,41 @@
+#include "compositor/process_stats.hpp"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace phyllome::compositor {
+
+std::optional<double> process_age_ms() {
+    std::ifstream f("/proc/self/stat");
+    std::string line;
+    if (!std::getline(f, line))
+        return std::nullopt;
+    // The command name may hold spaces and parentheses: fields start after the last ')'.
+    auto close = line.rfind(')');
+    if (close == std::string::npos)
+        return std::nullopt;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    unsigned long long start_ticks = 0;
+    for (int i = 3; i <= 22 && rest >> field; ++i)
+        if (i == 22)
+            start_ticks = std::stoull(field);
+    timespec now{};
+    clock_gettime(CLOCK_BOOTTIME, &now);
+    const double now_ms = now.tv_sec * 1000.0 + now.tv_nsec / 1e6;
+    return now_ms - start_ticks * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+long resident_kb() {
+    std::ifstream f("/proc/self/statm");
+    long size = 0, resident = 0;
+    if (!(f >> size >> resident))
+        return 0;
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+} // namespace phyllome::compositor

@@ -1,0 +1,13 @@
+// Numbers about this process that status and benchmarks report.
+#pragma once
+
+#include <optional>
+
+namespace phyllome::compositor {
+
+// Milliseconds since the kernel started this process (exec included), from /proc/self/stat.
+std::optional<double> process_age_ms();
+// Resident set size in KiB, from /proc/self/statm.
+long resident_kb();
+
+} // namespace phyllome::compositor

@@ -1,0 +1,565 @@
+#include "compositor/server.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "compositor/app_launcher.hpp"
+#include "compositor/input_config.hpp"
+#include "compositor/keyboard.hpp"
+#include "compositor/output.hpp"
+#include "compositor/overlay_painter.hpp"
+#include "compositor/process_stats.hpp"
+#include "compositor/xdg_view.hpp"
+#include "config/log.hpp"
+
+namespace phyllome::compositor {
+namespace {
+
+template <typename T>
+T* require(T* p, const char* what) {
+    if (!p)
+        throw std::runtime_error(fmt::format("wlroots: {} failed", what));
+    return p;
+}
+
+} // namespace
+
+Server::Server(ServerOptions options)
+    : config_(std::move(options.config)), process_start_ms_(options.process_start_ms) {
+    display_ = require(wl_display_create(), "wl_display_create");
+    loop_ = wl_display_get_event_loop(display_);
+    setup_signals(); // before any thread exists, so every thread inherits the blocked signals
+
+    backend_ = require(wlr_backend_autocreate(display_), "creating a backend (wlr_backend_autocreate)");
+    renderer_ = require(wlr_renderer_autocreate(backend_), "creating a renderer");
+    wlr_renderer_init_wl_display(renderer_, display_);
+    allocator_ = require(wlr_allocator_autocreate(backend_, renderer_), "creating an allocator");
+
+    require(wlr_compositor_create(display_, renderer_), "wlr_compositor_create");
+    require(wlr_data_device_manager_create(display_), "wlr_data_device_manager_create");
+    output_layout_ = require(wlr_output_layout_create(), "wlr_output_layout_create");
+    require(wlr_xdg_output_manager_v1_create(display_, output_layout_), "xdg-output");
+    require(wlr_screencopy_manager_v1_create(display_), "wlr-screencopy");
+
+    scene_ = require(wlr_scene_create(), "wlr_scene_create");
+    wlr_scene_attach_output_layout(scene_, output_layout_);
+    // Z order, bottom to top: black background, overlay, host application views.
+    background_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
+    overlay_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
+    view_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
+
+    xdg_shell_ = require(wlr_xdg_shell_create(display_), "wlr_xdg_shell_create");
+    new_xdg_surface_.connect(&xdg_shell_->events.new_surface, [this](wlr_xdg_surface* surface) {
+        if (surface->role == WLR_XDG_SURFACE_ROLE_POPUP) {
+            wlr_xdg_surface* parent = wlr_xdg_surface_from_wlr_surface(surface->popup->parent);
+            if (parent && parent->data)
+                surface->data = wlr_scene_xdg_surface_create(static_cast<wlr_scene_node*>(parent->data), surface);
+            return;
+        }
+        if (surface->role == WLR_XDG_SURFACE_ROLE_TOPLEVEL)
+            views_.push_front(std::make_unique<XdgView>(*this, surface));
+    });
+
+    cursor_ = require(wlr_cursor_create(), "wlr_cursor_create");
+    wlr_cursor_attach_output_layout(cursor_, output_layout_);
+    cursor_manager_ = require(wlr_xcursor_manager_create(nullptr, 24), "wlr_xcursor_manager_create");
+    wlr_xcursor_manager_load(cursor_manager_, 1);
+    cursor_motion_.connect(&cursor_->events.motion, [this](wlr_event_pointer_motion* e) {
+        wlr_cursor_move(cursor_, e->device, e->delta_x, e->delta_y);
+        on_cursor_motion(e->time_msec);
+    });
+    cursor_motion_absolute_.connect(&cursor_->events.motion_absolute, [this](wlr_event_pointer_motion_absolute* e) {
+        wlr_cursor_warp_absolute(cursor_, e->device, e->x, e->y);
+        on_cursor_motion(e->time_msec);
+    });
+    cursor_button_.connect(&cursor_->events.button, [this](wlr_event_pointer_button* e) { on_cursor_button(e); });
+    cursor_axis_.connect(&cursor_->events.axis, [this](wlr_event_pointer_axis* e) {
+        wlr_seat_pointer_notify_axis(seat_, e->time_msec, e->orientation, e->delta, e->delta_discrete, e->source);
+    });
+    cursor_frame_.connect(&cursor_->events.frame, [this](void*) { wlr_seat_pointer_notify_frame(seat_); });
+    touch_down_.connect(&cursor_->events.touch_down, [this](wlr_event_touch_down* e) { on_touch_down(e); });
+    touch_up_.connect(&cursor_->events.touch_up, [this](wlr_event_touch_up* e) {
+        wlr_seat_touch_notify_up(seat_, e->time_msec, e->touch_id);
+    });
+    touch_motion_.connect(&cursor_->events.touch_motion, [this](wlr_event_touch_motion* e) {
+        double lx = 0, ly = 0;
+        wlr_cursor_absolute_to_layout_coords(cursor_, e->device, e->x, e->y, &lx, &ly);
+        double sx = 0, sy = 0;
+        wlr_scene_node* node = wlr_scene_node_at(view_layer_, lx, ly, &sx, &sy);
+        if (node && node->type == WLR_SCENE_NODE_SURFACE)
+            wlr_seat_touch_notify_motion(seat_, e->time_msec, e->touch_id, sx, sy);
+    });
+
+    seat_ = require(wlr_seat_create(display_, "seat0"), "wlr_seat_create");
+    request_set_cursor_.connect(&seat_->events.request_set_cursor,
+                                [this](wlr_seat_pointer_request_set_cursor_event* e) {
+                                    if (seat_->pointer_state.focused_client == e->seat_client)
+                                        wlr_cursor_set_surface(cursor_, e->surface, e->hotspot_x, e->hotspot_y);
+                                });
+
+    // On-screen keyboards and test drivers (wtype) only when the config allows them: any
+    // client could otherwise type into the user's guests.
+    if (config().input.allow_virtual_input) {
+        auto* vk = require(wlr_virtual_keyboard_manager_v1_create(display_), "virtual keyboard manager");
+        new_virtual_keyboard_.connect(&vk->events.new_virtual_keyboard,
+                                      [this](wlr_virtual_keyboard_v1* kb) { on_new_input(&kb->input_device); });
+        auto* vp = require(wlr_virtual_pointer_manager_v1_create(display_), "virtual pointer manager");
+        new_virtual_pointer_.connect(&vp->events.new_virtual_pointer,
+                                     [this](wlr_virtual_pointer_v1_new_pointer_event* e) {
+                                         on_new_input(&e->new_pointer->input_device);
+                                     });
+    }
+
+    new_output_.connect(&backend_->events.new_output, [this](wlr_output* o) { on_new_output(o); });
+    new_input_.connect(&backend_->events.new_input, [this](wlr_input_device* d) { on_new_input(d); });
+    layout_change_.connect(&output_layout_->events.change, [this](void*) {
+        for (auto& o : outputs_)
+            o->update_position();
+        refresh_overlay(true);
+    });
+
+    overlay_model_.set_apps(config().apps);
+    if (config_.has_errors()) {
+        std::string first;
+        for (const auto& d : config_.diagnostics)
+            if (d.severity == config::Diagnostic::Severity::Error) {
+                first = d.to_string();
+                break;
+            }
+        overlay_model_.set_config_problem(fmt::format("Config problem, running on defaults where it failed: {}", first));
+    }
+
+    const char* socket = wl_display_add_socket_auto(display_);
+    if (!socket)
+        throw std::runtime_error("cannot open a Wayland socket (is XDG_RUNTIME_DIR set and writable?)");
+    setenv("WAYLAND_DISPLAY", socket, 1);
+    log::info("Wayland display {}", socket);
+
+    if (!wlr_backend_start(backend_))
+        throw std::runtime_error("cannot start the backend (no seat access? try from a VT with seatd or logind)");
+    update_capabilities();
+    setup_control_socket();
+
+    inventory_ = std::make_unique<guestview::Inventory>(
+        loop_, options.libvirt_uri,
+        guestview::Inventory::Callbacks{[this] { on_inventory_changed(); },
+                                        [this](const guestview::ActionResult& r) { on_action_done(r); }});
+    on_inventory_changed();
+}
+
+Server::~Server() {
+    // Order matters: libvirt and control clients first, then clients and wlroots objects.
+    control_.reset();
+    inventory_.reset();
+    for (auto* s : signal_sources_)
+        wl_event_source_remove(s);
+    if (display_)
+        wl_display_destroy_clients(display_);
+    views_.clear();
+    keyboards_.clear();
+    if (backend_)
+        wlr_backend_destroy(backend_); // destroys outputs, which remove themselves
+    outputs_.clear();
+    if (cursor_manager_)
+        wlr_xcursor_manager_destroy(cursor_manager_);
+    if (cursor_)
+        wlr_cursor_destroy(cursor_);
+    if (output_layout_)
+        wlr_output_layout_destroy(output_layout_);
+    if (scene_)
+        wlr_scene_node_destroy(&scene_->node);
+    if (allocator_)
+        wlr_allocator_destroy(allocator_);
+    if (renderer_)
+        wlr_renderer_destroy(renderer_);
+    if (display_)
+        wl_display_destroy(display_);
+}
+
+void Server::setup_signals() {
+    auto on_signal = [](int sig, void* data) {
+        log::info("received signal {}, shutting down", sig);
+        static_cast<Server*>(data)->terminate();
+        return 0;
+    };
+    for (int sig : {SIGTERM, SIGINT})
+        signal_sources_.push_back(wl_event_loop_add_signal(loop_, sig, on_signal, this));
+    signal(SIGPIPE, SIG_IGN);
+}
+
+void Server::setup_control_socket() {
+    const char* rt = std::getenv("XDG_RUNTIME_DIR");
+    const char* wd = std::getenv("WAYLAND_DISPLAY");
+    if (!rt || !wd)
+        return;
+    try {
+        control_ = std::make_unique<ControlServer>(
+            loop_, control::socket_path_for(rt, wd),
+            [this](const control::Request& r, ControlServer::Reply reply) { on_control_request(r, std::move(reply)); });
+        setenv("PHYLLOME_SOCKET", control_->path().c_str(), 1);
+        log::info("control socket {}", control_->path());
+    } catch (const std::exception& e) {
+        // The desktop still works without phyllomectl; say so and carry on.
+        log::error("control socket unavailable: {}", e.what());
+    }
+}
+
+int Server::run() {
+    wl_display_run(display_);
+    return 0;
+}
+
+void Server::terminate() { wl_display_terminate(display_); }
+
+void Server::on_new_output(wlr_output* wlr) {
+    try {
+        outputs_.push_back(std::make_unique<Output>(*this, wlr));
+    } catch (const std::exception& e) {
+        log::error("{}", e.what());
+        return;
+    }
+    refresh_overlay(true);
+    for (auto& v : views_)
+        if (v->mapped() && v.get() == focused_view())
+            v->fill(outputs_.front()->layout_box());
+}
+
+void Server::remove_output(Output& output) {
+    outputs_.remove_if([&](const auto& o) { return o.get() == &output; });
+    refresh_overlay(true);
+}
+
+void Server::on_new_input(wlr_input_device* device) {
+    switch (device->type) {
+    case WLR_INPUT_DEVICE_KEYBOARD:
+        keyboards_.push_back(std::make_unique<Keyboard>(*this, device));
+        break;
+    case WLR_INPUT_DEVICE_POINTER:
+        add_pointer(device);
+        break;
+    case WLR_INPUT_DEVICE_TOUCH:
+        add_touch(device);
+        break;
+    default:
+        break;
+    }
+    update_capabilities();
+}
+
+void Server::add_pointer(wlr_input_device* device) {
+    apply_pointer_config(device, config().pointer);
+    wlr_cursor_attach_input_device(cursor_, device);
+    track_device(pointers_, device);
+}
+
+void Server::add_touch(wlr_input_device* device) {
+    apply_pointer_config(device, config().pointer);
+    wlr_cursor_attach_input_device(cursor_, device);
+    track_device(touch_devices_, device);
+}
+
+void Server::track_device(std::list<std::unique_ptr<TrackedDevice>>& list, wlr_input_device* device) {
+    auto tracked = std::make_unique<TrackedDevice>();
+    tracked->device = device;
+    TrackedDevice* raw = tracked.get();
+    tracked->destroy.connect(&device->events.destroy, [this, &list, raw](void*) {
+        list.remove_if([raw](const auto& t) { return t.get() == raw; });
+        update_capabilities();
+    });
+    list.push_back(std::move(tracked));
+}
+
+void Server::remove_keyboard(Keyboard& keyboard) {
+    keyboards_.remove_if([&](const auto& k) { return k.get() == &keyboard; });
+    update_capabilities();
+}
+
+void Server::update_capabilities() {
+    uint32_t caps = WL_SEAT_CAPABILITY_POINTER; // the cursor is always there to click the overlay
+    if (!keyboards_.empty())
+        caps |= WL_SEAT_CAPABILITY_KEYBOARD;
+    if (!touch_devices_.empty())
+        caps |= WL_SEAT_CAPABILITY_TOUCH;
+    wlr_seat_set_capabilities(seat_, caps);
+}
+
+XdgView* Server::focused_view() const {
+    for (const auto& v : views_)
+        if (v->mapped())
+            return v.get();
+    return nullptr;
+}
+
+void Server::view_mapped(XdgView& view) {
+    // Move it to the top of our stack.
+    auto it = std::find_if(views_.begin(), views_.end(), [&](const auto& v) { return v.get() == &view; });
+    if (it != views_.end())
+        views_.splice(views_.begin(), views_, it);
+    if (!outputs_.empty())
+        view.fill(outputs_.front()->layout_box());
+    view.focus();
+}
+
+void Server::view_unmapped(XdgView&) { focus_top_view(); }
+
+void Server::remove_view(XdgView& view) {
+    views_.remove_if([&](const auto& v) { return v.get() == &view; });
+    focus_top_view();
+}
+
+void Server::focus_top_view() {
+    if (XdgView* v = focused_view()) {
+        v->focus();
+        return;
+    }
+    wlr_seat_keyboard_notify_clear_focus(seat_);
+    wlr_seat_pointer_notify_clear_focus(seat_);
+}
+
+bool Server::handle_keybinding(xkb_keysym_t sym, uint32_t modifiers) {
+    // Ctrl+Alt+Fn switches virtual terminals when we run on one, whatever has focus.
+    if (sym >= XKB_KEY_XF86Switch_VT_1 && sym <= XKB_KEY_XF86Switch_VT_12) {
+        if (wlr_backend_is_multi(backend_))
+            if (wlr_session* session = wlr_backend_get_session(backend_))
+                wlr_session_change_vt(session, sym - XKB_KEY_XF86Switch_VT_1 + 1);
+        return true;
+    }
+    (void)modifiers;
+    return false;
+}
+
+void Server::handle_overlay_key(xkb_keysym_t sym, uint32_t modifiers) {
+    if (modifiers & (WLR_MODIFIER_CTRL | WLR_MODIFIER_ALT | WLR_MODIFIER_LOGO))
+        return;
+    using Key = OverlayModel::Key;
+    std::optional<Key> key;
+    std::size_t app = 0;
+    switch (sym) {
+    case XKB_KEY_Up: case XKB_KEY_k: key = Key::Up; break;
+    case XKB_KEY_Down: case XKB_KEY_j: key = Key::Down; break;
+    case XKB_KEY_Home: key = Key::Home; break;
+    case XKB_KEY_End: key = Key::End; break;
+    case XKB_KEY_Return: case XKB_KEY_KP_Enter: key = Key::Enter; break;
+    case XKB_KEY_s: key = Key::Start; break;
+    case XKB_KEY_d: key = Key::Shutdown; break;
+    case XKB_KEY_f: key = Key::ForceOff; break;
+    default:
+        if (sym >= XKB_KEY_F1 && sym <= XKB_KEY_F12) {
+            key = Key::App;
+            app = sym - XKB_KEY_F1;
+        }
+    }
+    if (!key)
+        return;
+    auto cmd = overlay_model_.on_key(*key, OverlayModel::Clock::now(), app);
+    if (cmd)
+        run_overlay_command(*cmd);
+    refresh_overlay();
+}
+
+void Server::run_overlay_command(const OverlayCommand& command) {
+    switch (command.kind) {
+    case OverlayCommand::Kind::GuestAction:
+        overlay_model_.set_notice(fmt::format("{}: {}…", command.target, guestview::to_string(command.action)), false);
+        inventory_->request(command.action, command.target);
+        break;
+    case OverlayCommand::Kind::ShowGuest:
+        overlay_model_.set_notice(
+            fmt::format("{} is running; showing guest screens needs the display client, which this build lacks",
+                        command.target),
+            true);
+        break;
+    case OverlayCommand::Kind::LaunchApp:
+        launch_app(std::stoul(command.target));
+        break;
+    }
+    refresh_overlay();
+}
+
+void Server::launch_app(std::size_t index) {
+    const auto& apps = config().apps;
+    if (index >= apps.size())
+        return;
+    std::string error;
+    if (launch_detached(apps[index].command, error)) {
+        log::info("launched {} ({})", apps[index].name, apps[index].command);
+        overlay_model_.set_notice(fmt::format("Starting {}…", apps[index].name), false);
+    } else {
+        log::error("cannot launch {}: {}", apps[index].name, error);
+        overlay_model_.set_notice(fmt::format("Cannot start {}: {}", apps[index].name, error), true);
+    }
+}
+
+std::string Server::hotkey_help() const {
+    std::string help = "↑ ↓ select    Enter show or start    S start    D shut down    F force off (press twice)";
+    if (!config().apps.empty())
+        help += "    F1… applications";
+    return help;
+}
+
+void Server::refresh_overlay(bool force) {
+    if (!overlay_model_.take_dirty() && !force)
+        return;
+    OverlayPaintInput in;
+    in.model = &overlay_model_;
+    in.style = &config().overlay;
+    in.hotkey_help = hotkey_help();
+    const auto& conn = overlay_model_.connection();
+    in.status_line = fmt::format("libvirt {} ({})   ·   {} output{}   ·   phyllomectl socket {}", conn.uri,
+                                 conn.state == guestview::ConnectionState::Connected ? "connected" : "not connected",
+                                 outputs_.size(), outputs_.size() == 1 ? "" : "s",
+                                 control_ ? control_->path() : std::string("unavailable"));
+    for (auto& o : outputs_)
+        o->paint_overlay(in);
+}
+
+void Server::on_cursor_motion(uint32_t time_msec) {
+    double sx = 0, sy = 0;
+    wlr_scene_node* node = wlr_scene_node_at(view_layer_, cursor_->x, cursor_->y, &sx, &sy);
+    if (node && node->type == WLR_SCENE_NODE_SURFACE) {
+        wlr_surface* surface = wlr_scene_surface_from_node(node)->surface;
+        wlr_seat_pointer_notify_enter(seat_, surface, sx, sy);
+        wlr_seat_pointer_notify_motion(seat_, time_msec, sx, sy);
+        return;
+    }
+    wlr_seat_pointer_notify_clear_focus(seat_);
+    wlr_xcursor_manager_set_cursor_image(cursor_manager_, "left_ptr", cursor_);
+}
+
+void Server::on_cursor_button(wlr_event_pointer_button* e) {
+    if (seat_->pointer_state.focused_surface) {
+        wlr_seat_pointer_notify_button(seat_, e->time_msec, e->button, e->state);
+        return;
+    }
+    if (e->state == WLR_BUTTON_PRESSED && e->button == BTN_LEFT)
+        click_overlay_at(cursor_->x, cursor_->y);
+}
+
+void Server::on_touch_down(wlr_event_touch_down* e) {
+    double lx = 0, ly = 0;
+    wlr_cursor_absolute_to_layout_coords(cursor_, e->device, e->x, e->y, &lx, &ly);
+    double sx = 0, sy = 0;
+    wlr_scene_node* node = wlr_scene_node_at(view_layer_, lx, ly, &sx, &sy);
+    if (node && node->type == WLR_SCENE_NODE_SURFACE) {
+        wlr_seat_touch_notify_down(seat_, wlr_scene_surface_from_node(node)->surface, e->time_msec, e->touch_id, sx, sy);
+        return;
+    }
+    click_overlay_at(lx, ly);
+}
+
+void Server::click_overlay_at(double lx, double ly) {
+    if (focused_view())
+        return;
+    for (auto& o : outputs_) {
+        wlr_box box = o->layout_box();
+        if (lx < box.x || ly < box.y || lx >= box.x + box.width || ly >= box.y + box.height)
+            continue;
+        auto cmd = overlay_model_.on_click(lx - box.x, ly - box.y, o->overlay_hits(), OverlayModel::Clock::now());
+        if (cmd)
+            run_overlay_command(*cmd);
+        refresh_overlay();
+        return;
+    }
+}
+
+void Server::on_inventory_changed() {
+    overlay_model_.set_guests(inventory_->guests());
+    overlay_model_.set_connection(inventory_->status());
+    refresh_overlay();
+}
+
+void Server::on_action_done(const guestview::ActionResult& r) {
+    // phyllomectl waits for its own request's outcome.
+    auto pending = std::find_if(pending_replies_.begin(), pending_replies_.end(), [&](const PendingReply& p) {
+        return p.action == r.action && p.guest == r.guest;
+    });
+    if (pending != pending_replies_.end()) {
+        auto reply = std::move(pending->reply);
+        pending_replies_.erase(pending);
+        reply(r.ok, r.ok ? fmt::format("{}: {} done", r.guest, guestview::to_string(r.action))
+                         : fmt::format("{}: {} failed: {}", r.guest, guestview::to_string(r.action), r.error));
+    }
+    if (r.ok) {
+        log::info("guest {}: {} done", r.guest, guestview::to_string(r.action));
+        overlay_model_.set_notice(
+            r.action == guestview::Action::Shutdown
+                ? fmt::format("{}: asked the guest to shut down", r.guest)
+                : fmt::format("{}: {} done", r.guest, guestview::to_string(r.action)),
+            false);
+    } else {
+        log::error("guest {}: {} failed: {}", r.guest, guestview::to_string(r.action), r.error);
+        overlay_model_.set_notice(fmt::format("{}: {} failed: {}", r.guest, guestview::to_string(r.action), r.error),
+                                  true);
+    }
+    refresh_overlay();
+}
+
+void Server::on_control_request(const control::Request& r, ControlServer::Reply reply) {
+    using Verb = control::Request::Verb;
+    switch (r.verb) {
+    case Verb::Status:
+        reply(true, format_status_text(status()));
+        return;
+    case Verb::StatusJson:
+        reply(true, format_status_json(status()));
+        return;
+    case Verb::Quit:
+        reply(true, "phyllome-shell is quitting");
+        terminate();
+        return;
+    case Verb::Start:
+    case Verb::Shutdown:
+    case Verb::Destroy: {
+        auto action = r.verb == Verb::Start      ? guestview::Action::Start
+                      : r.verb == Verb::Shutdown ? guestview::Action::Shutdown
+                                                 : guestview::Action::ForceOff;
+        pending_replies_.push_back({action, r.guest, std::move(reply)});
+        inventory_->request(action, r.guest);
+        return;
+    }
+    }
+}
+
+StatusSnapshot Server::status() const {
+    StatusSnapshot s;
+    s.libvirt = inventory_->status();
+    for (const auto& g : inventory_->guests()) {
+        GuestStatus gs;
+        gs.info = g;
+        gs.display = "none";
+        s.guests.push_back(std::move(gs));
+    }
+    for (const auto& o : outputs_) {
+        wlr_box box = o->layout_box();
+        s.outputs.push_back({o->wlr()->name, o->wlr()->width, o->wlr()->height, o->wlr()->scale, box.x, box.y});
+    }
+    s.selected = overlay_model_.selection();
+    if (!outputs_.empty()) {
+        wlr_box box = outputs_.front()->layout_box();
+        for (auto r : outputs_.front()->overlay_hits().rows) {
+            r.x += box.x;
+            r.y += box.y;
+            s.overlay_rows.push_back(r);
+        }
+    }
+    s.config_path = config_.path;
+    for (const auto& d : config_.diagnostics)
+        s.config_problems.push_back(d.to_string());
+    s.first_frame_ms = first_frame_ms_;
+    s.rss_kb = resident_kb();
+    return s;
+}
+
+void Server::output_frame_committed(Output& output) {
+    if (first_frame_ms_)
+        return;
+    first_frame_ms_ = process_age_ms();
+    log::info("first frame on {} {:.1f} ms after process start", output.wlr()->name, first_frame_ms_.value_or(-1));
+}
+
+} // namespace phyllome::compositor

@@ -1,0 +1,151 @@
+// The one server object: wlroots display, backend, renderer, scene and globals, and everything
+// the session owns (outputs, input devices, views, overlay, libvirt inventory, control socket).
+#pragma once
+
+#include <chrono>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compositor/control_server.hpp"
+#include "compositor/listener.hpp"
+#include "compositor/overlay_model.hpp"
+#include "compositor/status.hpp"
+#include "compositor/wlr.hpp"
+#include "config/config.hpp"
+#include "guestview/inventory.hpp"
+
+namespace phyllome::compositor {
+
+class Output;
+class Keyboard;
+class XdgView;
+
+struct ServerOptions {
+    config::LoadResult config;
+    std::string libvirt_uri;
+    std::optional<double> process_start_ms; // CLOCK_MONOTONIC of process start, for start-up timing
+};
+
+class Server {
+public:
+    explicit Server(ServerOptions options); // throws std::runtime_error naming the failed step
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    int run();
+    void terminate();
+
+    // Shared state for the per-object classes.
+    wl_display* display() const { return display_; }
+    wl_event_loop* loop() const { return loop_; }
+    wlr_backend* backend() const { return backend_; }
+    wlr_renderer* renderer() const { return renderer_; }
+    wlr_allocator* allocator() const { return allocator_; }
+    wlr_output_layout* output_layout() const { return output_layout_; }
+    wlr_scene* scene() const { return scene_; }
+    wlr_seat* seat() const { return seat_; }
+    wlr_cursor* cursor() const { return cursor_; }
+    wlr_scene_node* background_layer() const { return background_layer_; }
+    wlr_scene_node* overlay_layer() const { return overlay_layer_; }
+    wlr_scene_node* view_layer() const { return view_layer_; }
+    const config::Config& config() const { return config_.config; }
+    OverlayModel& overlay_model() { return overlay_model_; }
+
+    // Called by the objects it owns.
+    void remove_output(Output& output);
+    void remove_keyboard(Keyboard& keyboard);
+    void remove_view(XdgView& view);
+    void view_mapped(XdgView& view);
+    void view_unmapped(XdgView& view);
+    void output_frame_committed(Output& output);
+    bool handle_keybinding(xkb_keysym_t sym, uint32_t modifiers);
+    void handle_overlay_key(xkb_keysym_t sym, uint32_t modifiers);
+    void run_overlay_command(const OverlayCommand& command);
+    // Redraws the overlay on every output if the model changed (or `force`).
+    void refresh_overlay(bool force = false);
+    XdgView* focused_view() const;
+
+    StatusSnapshot status() const;
+
+private:
+    void on_new_output(wlr_output* output);
+    void on_new_input(wlr_input_device* device);
+    void add_pointer(wlr_input_device* device);
+    void add_touch(wlr_input_device* device);
+    void update_capabilities();
+    void focus_top_view();
+    void on_cursor_motion(uint32_t time_msec);
+    void on_cursor_button(wlr_event_pointer_button* event);
+    void on_touch_down(wlr_event_touch_down* event);
+    void click_overlay_at(double lx, double ly);
+    void on_inventory_changed();
+    void on_action_done(const guestview::ActionResult& result);
+    void on_control_request(const control::Request& request, ControlServer::Reply reply);
+    void launch_app(std::size_t index);
+    void setup_control_socket();
+    void setup_signals();
+    std::string hotkey_help() const;
+
+    config::LoadResult config_;
+    std::optional<double> process_start_ms_;
+    std::optional<double> first_frame_ms_;
+
+    wl_display* display_ = nullptr;
+    wl_event_loop* loop_ = nullptr;
+    wlr_backend* backend_ = nullptr;
+    wlr_renderer* renderer_ = nullptr;
+    wlr_allocator* allocator_ = nullptr;
+    wlr_output_layout* output_layout_ = nullptr;
+    wlr_scene* scene_ = nullptr;
+    wlr_scene_node* background_layer_ = nullptr;
+    wlr_scene_node* overlay_layer_ = nullptr;
+    wlr_scene_node* view_layer_ = nullptr;
+    wlr_xdg_shell* xdg_shell_ = nullptr;
+    wlr_seat* seat_ = nullptr;
+    wlr_cursor* cursor_ = nullptr;
+    wlr_xcursor_manager* cursor_manager_ = nullptr;
+    std::vector<wl_event_source*> signal_sources_;
+
+    std::list<std::unique_ptr<Output>> outputs_;
+    std::list<std::unique_ptr<Keyboard>> keyboards_;
+    std::list<std::unique_ptr<XdgView>> views_; // front is the top of the stack
+    struct TrackedDevice {
+        wlr_input_device* device = nullptr;
+        Listener<void> destroy;
+    };
+    void track_device(std::list<std::unique_ptr<TrackedDevice>>& list, wlr_input_device* device);
+    std::list<std::unique_ptr<TrackedDevice>> pointers_;
+    std::list<std::unique_ptr<TrackedDevice>> touch_devices_;
+    struct PendingReply {
+        guestview::Action action;
+        std::string guest;
+        ControlServer::Reply reply;
+    };
+    std::list<PendingReply> pending_replies_;
+
+    OverlayModel overlay_model_;
+    std::unique_ptr<guestview::Inventory> inventory_;
+    std::unique_ptr<ControlServer> control_;
+
+    Listener<wlr_output> new_output_;
+    Listener<wlr_input_device> new_input_;
+    Listener<wlr_xdg_surface> new_xdg_surface_;
+    Listener<wlr_event_pointer_motion> cursor_motion_;
+    Listener<wlr_event_pointer_motion_absolute> cursor_motion_absolute_;
+    Listener<wlr_event_pointer_button> cursor_button_;
+    Listener<wlr_event_pointer_axis> cursor_axis_;
+    Listener<void> cursor_frame_;
+    Listener<wlr_event_touch_down> touch_down_;
+    Listener<wlr_event_touch_up> touch_up_;
+    Listener<wlr_event_touch_motion> touch_motion_;
+    Listener<wlr_seat_pointer_request_set_cursor_event> request_set_cursor_;
+    Listener<wlr_virtual_keyboard_v1> new_virtual_keyboard_;
+    Listener<wlr_virtual_pointer_v1_new_pointer_event> new_virtual_pointer_;
+    Listener<void> layout_change_;
+};
+
+} // namespace phyllome::compositor

@@ -1,0 +1,113 @@
+#include "compositor/status.hpp"
+
+#include <fmt/format.h>
+
+namespace phyllome::compositor {
+
+std::string json_escape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 2);
+    out += '"';
+    for (unsigned char c : text) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (c < 0x20)
+                out += fmt::format("\\u{:04x}", c);
+            else
+                out += static_cast<char>(c);
+        }
+    }
+    out += '"';
+    return out;
+}
+
+namespace {
+std::string_view connection_state(guestview::ConnectionState s) {
+    switch (s) {
+    case guestview::ConnectionState::Connecting: return "connecting";
+    case guestview::ConnectionState::Connected: return "connected";
+    case guestview::ConnectionState::Failed: return "failed";
+    }
+    return "unknown";
+}
+std::string_view graphics(guestview::GraphicsSupport g) {
+    switch (g) {
+    case guestview::GraphicsSupport::DbusP2P: return "dbus-p2p";
+    case guestview::GraphicsSupport::Unsupported: return "unsupported";
+    case guestview::GraphicsSupport::None: return "none";
+    }
+    return "none";
+}
+} // namespace
+
+std::string format_status_json(const StatusSnapshot& s) {
+    std::string o = "{";
+    o += fmt::format("\"view\": {}, \"guest\": {}, ", json_escape(s.view),
+                     s.guest ? json_escape(*s.guest) : std::string("null"));
+    o += fmt::format("\"libvirt\": {{\"uri\": {}, \"state\": {}, \"error\": {}, \"retry_in_ms\": {}}}, ",
+                     json_escape(s.libvirt.uri), json_escape(connection_state(s.libvirt.state)),
+                     s.libvirt.error.empty() ? std::string("null") : json_escape(s.libvirt.error),
+                     s.libvirt.retry_in.count());
+    o += "\"guests\": [";
+    for (std::size_t i = 0; i < s.guests.size(); ++i) {
+        const auto& g = s.guests[i];
+        o += fmt::format("{}{{\"name\": {}, \"state\": {}, \"reason\": {}, \"display\": {}, \"graphics\": {}, "
+                         "\"note\": {}}}",
+                         i ? ", " : "", json_escape(g.info.name), json_escape(guestview::to_string(g.info.state)),
+                         json_escape(g.info.state_reason), json_escape(g.display),
+                         json_escape(graphics(g.info.graphics)),
+                         json_escape(g.display_error.empty() ? g.info.graphics_note : g.display_error));
+    }
+    o += "], \"outputs\": [";
+    for (std::size_t i = 0; i < s.outputs.size(); ++i) {
+        const auto& out = s.outputs[i];
+        o += fmt::format("{}{{\"name\": {}, \"width\": {}, \"height\": {}, \"scale\": {}, \"x\": {}, \"y\": {}}}",
+                         i ? ", " : "", json_escape(out.name), out.width, out.height, out.scale, out.x, out.y);
+    }
+    o += "], \"overlay\": {\"selected\": ";
+    o += s.selected ? std::to_string(*s.selected) : "null";
+    o += ", \"rows\": [";
+    for (std::size_t i = 0; i < s.overlay_rows.size(); ++i) {
+        const auto& r = s.overlay_rows[i];
+        o += fmt::format("{}{{\"x\": {}, \"y\": {}, \"width\": {}, \"height\": {}}}", i ? ", " : "", r.x, r.y,
+                         r.width, r.height);
+    }
+    o += fmt::format("]}}, \"config\": {{\"path\": {}, \"problems\": [", json_escape(s.config_path));
+    for (std::size_t i = 0; i < s.config_problems.size(); ++i)
+        o += (i ? ", " : "") + json_escape(s.config_problems[i]);
+    o += "]}, ";
+    o += fmt::format("\"first_frame_ms\": {}, \"rss_kb\": {}}}\n",
+                     s.first_frame_ms ? fmt::format("{:.1f}", *s.first_frame_ms) : std::string("null"), s.rss_kb);
+    return o;
+}
+
+std::string format_status_text(const StatusSnapshot& s) {
+    std::string o;
+    o += fmt::format("Showing: {}\n", s.guest ? *s.guest : std::string("overlay"));
+    o += fmt::format("libvirt: {} ({})", s.libvirt.uri, connection_state(s.libvirt.state));
+    if (!s.libvirt.error.empty())
+        o += fmt::format(": {}", s.libvirt.error);
+    o += "\n\n";
+    std::size_t w = 5;
+    for (const auto& g : s.guests)
+        w = std::max(w, g.info.name.size());
+    o += fmt::format("{:<{}}  {:<14}  {:<10}  {}\n", "GUEST", w, "STATE", "DISPLAY", "NOTE");
+    for (const auto& g : s.guests)
+        o += fmt::format("{:<{}}  {:<14}  {:<10}  {}\n", g.info.name, w, guestview::to_string(g.info.state),
+                         g.display, g.display_error.empty() ? g.info.graphics_note : g.display_error);
+    if (s.guests.empty())
+        o += "(no guests)\n";
+    o += "\nOUTPUT        SIZE\n";
+    for (const auto& out : s.outputs)
+        o += fmt::format("{:<12}  {}x{} at {},{} scale {}\n", out.name, out.width, out.height, out.x, out.y, out.scale);
+    for (const auto& p : s.config_problems)
+        o += fmt::format("config: {}\n", p);
+    return o;
+}
+
+} // namespace phyllome::compositor

@@ -1,0 +1,44 @@
+// A snapshot of what the shell shows, for phyllomectl. Plain data, formatted without wlroots.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compositor/overlay_model.hpp"
+#include "guestview/inventory.hpp"
+
+namespace phyllome::compositor {
+
+struct OutputStatus {
+    std::string name;
+    int width = 0, height = 0; // pixels of the current mode
+    double scale = 1.0;
+    int x = 0, y = 0;
+};
+
+struct GuestStatus {
+    guestview::GuestInfo info;
+    std::string display = "none"; // "connected" | "none" | "error"
+    std::string display_error;
+};
+
+struct StatusSnapshot {
+    std::string view = "overlay"; // "overlay" | "guest"
+    std::optional<std::string> guest;
+    guestview::ConnectionStatus libvirt;
+    std::vector<GuestStatus> guests;
+    std::vector<OutputStatus> outputs;
+    std::optional<std::size_t> selected;
+    std::vector<OverlayRect> overlay_rows; // on the first output, layout coordinates
+    std::string config_path;
+    std::vector<std::string> config_problems;
+    std::optional<double> first_frame_ms; // process start -> first frame committed
+    long rss_kb = 0;
+};
+
+std::string format_status_json(const StatusSnapshot& s);
+std::string format_status_text(const StatusSnapshot& s);
+std::string json_escape(std::string_view text);
+
+} // namespace phyllome::compositor

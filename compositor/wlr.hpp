@@ -1,0 +1,63 @@
+// The only header that includes wlroots. It wraps the C headers for C++ (no extern "C" in
+// wlroots 0.15, `[static N]` array parameters, C keywords used as names) and pins the version:
+// a port to a later wlroots starts here and in compat.cpp.
+#pragma once
+
+// Everything the wlroots headers include from elsewhere comes first, so the `static` rename
+// below never reaches libc, libstdc++ or pixman headers.
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/input-event-codes.h>
+#include <pixman.h>
+#include <wayland-server-core.h>
+#include <wayland-server-protocol.h>
+#include <wayland-util.h>
+#include <xkbcommon/xkbcommon.h>
+
+#include "xdg-shell-protocol.h"
+
+extern "C" {
+#define static
+#include <wlr/version.h>
+#include <wlr/backend.h>
+#include <wlr/backend/headless.h>
+#include <wlr/backend/libinput.h>
+#include <wlr/backend/session.h>
+#include <wlr/backend/multi.h>
+#include <wlr/render/allocator.h>
+#include <wlr/render/wlr_renderer.h>
+#include <wlr/render/pixman.h>
+#include <wlr/types/wlr_buffer.h>
+#include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_cursor.h>
+#include <wlr/types/wlr_data_device.h>
+#include <wlr/types/wlr_input_device.h>
+#include <wlr/types/wlr_keyboard.h>
+#include <wlr/types/wlr_output.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_pointer.h>
+#include <wlr/types/wlr_scene.h>
+#include <wlr/types/wlr_screencopy_v1.h>
+#include <wlr/types/wlr_seat.h>
+#include <wlr/types/wlr_touch.h>
+#include <wlr/types/wlr_virtual_keyboard_v1.h>
+#include <wlr/types/wlr_virtual_pointer_v1.h>
+#include <wlr/types/wlr_xcursor_manager.h>
+#include <wlr/types/wlr_xdg_output_v1.h>
+#include <wlr/types/wlr_xdg_shell.h>
+#include <wlr/util/log.h>
+#undef static
+}
+
+static_assert(WLR_VERSION_MAJOR == 0 && WLR_VERSION_MINOR == 15,
+              "phyllome-shell targets wlroots 0.15; port compositor/ before building on another");
