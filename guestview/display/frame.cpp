@@ -1,0 +1,39 @@
+#include "guestview/display/frame.hpp"
+
+#include <unistd.h>
+
+namespace phyllome::guestview {
+
+Frame::~Frame() {
+    if (dmabuf_.fd >= 0)
+        ::close(dmabuf_.fd);
+}
+
+std::shared_ptr<Frame> Frame::borrowed(FrameGeometry geometry, FrameStorage storage,
+                                       const std::uint8_t* pixels, std::shared_ptr<const void> keepalive) {
+    auto frame = std::make_shared<Frame>(Key{}, geometry, storage);
+    frame->pixels_ = pixels;
+    frame->keepalive_ = std::move(keepalive);
+    return frame;
+}
+
+std::shared_ptr<Frame> Frame::owned(FrameGeometry geometry) {
+    auto frame = std::make_shared<Frame>(Key{}, geometry, FrameStorage::OwnedBuffer);
+    frame->owned_ = std::make_unique<std::uint8_t[]>(frame->size_bytes());
+    frame->pixels_ = frame->owned_.get();
+    return frame;
+}
+
+std::shared_ptr<Frame> Frame::dmabuf(FrameGeometry geometry, DmabufAttributes attributes) {
+    auto frame = std::make_shared<Frame>(Key{}, geometry, FrameStorage::Dmabuf);
+    frame->dmabuf_ = attributes;
+    return frame;
+}
+
+const DmabufAttributes* Frame::dmabuf() const {
+    return storage_ == FrameStorage::Dmabuf ? &dmabuf_ : nullptr;
+}
+
+std::uint8_t* Frame::writable_pixels() { return owned_.get(); }
+
+} // namespace phyllome::guestview

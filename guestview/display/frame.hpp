@@ -1,0 +1,147 @@
+// A guest screen frame as guestview hands it to the compositor. See display_connection.hpp
+// for the threading and ownership contract.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <utility>
+
+#include "guestview/display/pixel_format.hpp"
+
+namespace phyllome::guestview {
+
+struct Rect {
+    std::int32_t x = 0;
+    std::int32_t y = 0;
+    std::int32_t width = 0;
+    std::int32_t height = 0;
+    bool operator==(const Rect&) const = default;
+};
+
+// Where a frame's pixels live.
+enum class FrameStorage {
+    ScanoutMessage, // inside the referenced sd_bus_message of a Scanout: zero copy
+    OwnedBuffer,    // guestview's own buffer; Update rectangles are copied into it in place
+    SharedMemory,   // read-only mmap of QEMU's memfd (ScanoutMap, QEMU 9.2+): zero copy
+    Dmabuf,         // a dmabuf fd (gl=on); no CPU pointer
+};
+
+struct DmabufAttributes {
+    int fd = -1;               // owned by the Frame (a CLOEXEC dup); dup it again to keep it longer
+    std::uint32_t fourcc = 0;  // DRM_FORMAT_*
+    std::uint64_t modifier = 0;
+    std::uint32_t stride = 0;
+    bool y0_top = false;       // true: rows are bottom-up in memory, flip when sampling
+};
+
+struct FrameGeometry {
+    std::uint32_t width = 0;
+    std::uint32_t height = 0;
+    std::uint32_t stride = 0; // bytes per row
+    PixelFormat format;
+};
+
+class Frame {
+    struct Key { explicit Key() = default; }; // keeps construction to the factories below
+public:
+    Frame(Key, FrameGeometry geometry, FrameStorage storage) : geometry_(geometry), storage_(storage) {}
+
+    // Pixels owned elsewhere (a message or a mapping) and kept alive by `keepalive`.
+    static std::shared_ptr<Frame> borrowed(FrameGeometry geometry, FrameStorage storage,
+                                           const std::uint8_t* pixels,
+                                           std::shared_ptr<const void> keepalive);
+    // A zero-initialised buffer of stride*height bytes that guestview writes into.
+    static std::shared_ptr<Frame> owned(FrameGeometry geometry);
+    // Takes ownership of attributes.fd.
+    static std::shared_ptr<Frame> dmabuf(FrameGeometry geometry, DmabufAttributes attributes);
+
+    ~Frame();
+    Frame(const Frame&) = delete;
+    Frame& operator=(const Frame&) = delete;
+
+    std::uint32_t width() const { return geometry_.width; }
+    std::uint32_t height() const { return geometry_.height; }
+    std::uint32_t stride() const { return geometry_.stride; }
+    const PixelFormat& format() const { return geometry_.format; }
+    const FrameGeometry& geometry() const { return geometry_; }
+    FrameStorage storage() const { return storage_; }
+
+    // stride()*height() readable bytes; nullptr for Dmabuf. Message-backed pixels are at
+    // least 4-byte aligned (D-Bus puts an ay's bytes right after its 4-aligned length).
+    const std::uint8_t* pixels() const { return pixels_; }
+    std::size_t size_bytes() const { return std::size_t{geometry_.stride} * geometry_.height; }
+    // nullptr unless storage() == Dmabuf.
+    const DmabufAttributes* dmabuf() const;
+
+    // OwnedBuffer only: where guestview copies Update rectangles (on the loop thread).
+    std::uint8_t* writable_pixels();
+
+private:
+    FrameGeometry geometry_;
+    FrameStorage storage_;
+    const std::uint8_t* pixels_ = nullptr;
+    std::shared_ptr<const void> keepalive_;
+    std::unique_ptr<std::uint8_t[]> owned_;
+    DmabufAttributes dmabuf_;
+};
+
+// For UpdateDMABUF: QEMU blocks the guest's GL rendering until it gets the reply. The
+// reply is sent by done(), by the destructor, or by guestview's fallback timer, whichever
+// comes first; later calls do nothing.
+class SamplingDone {
+public:
+    explicit SamplingDone(std::function<void()> reply) : reply_(std::move(reply)) {}
+    ~SamplingDone() { done(); }
+    SamplingDone(const SamplingDone&) = delete;
+    SamplingDone& operator=(const SamplingDone&) = delete;
+    void done() {
+        if (auto reply = std::exchange(reply_, nullptr))
+            reply();
+    }
+
+private:
+    std::function<void()> reply_;
+};
+
+struct FrameEvent {
+    std::shared_ptr<const Frame> frame;
+    // true: `frame` is not the Frame of the previous event; wrap a new buffer. The old one
+    // stays valid as long as you hold it.
+    bool new_buffer = false;
+    // What changed since the previous event, in frame coordinates, clipped to the frame.
+    Rect damage;
+    // Bytes guestview copied to produce this event (0 for zero-copy paths).
+    std::size_t bytes_copied = 0;
+    // UpdateDMABUF only: drop it (or call done()) once you finished sampling the dmabuf.
+    std::shared_ptr<SamplingDone> sampling_done;
+};
+
+struct CursorShape {
+    std::int32_t width = 0;
+    std::int32_t height = 0;
+    std::int32_t hot_x = 0;
+    std::int32_t hot_y = 0;
+    // width*height*4 bytes, DRM_FORMAT_ARGB8888 (B,G,R,A in memory), stride width*4.
+    std::shared_ptr<const std::uint8_t[]> argb;
+};
+
+struct PointerPosition {
+    std::int32_t x = 0; // guest cursor hot spot, guest pixels
+    std::int32_t y = 0;
+    bool visible = false;
+};
+
+// Running totals per console, for the status overlay and benchmarks.
+struct FrameStats {
+    std::uint64_t frames_received = 0; // accepted Scanout/Update/ScanoutMap/UpdateMap/DMABUF messages
+    std::uint64_t scanouts = 0;
+    std::uint64_t updates = 0;
+    std::uint64_t refused = 0;         // malformed messages dropped with a logged reason
+    std::uint64_t copies = 0;          // memcpy passes (one per Update rectangle, one per promotion)
+    std::uint64_t full_copies = 0;     // whole-surface copies: message/mapping -> owned buffer
+    std::uint64_t bytes_copied = 0;
+};
+
+} // namespace phyllome::guestview

@@ -1,0 +1,66 @@
+// Turns validated Listener messages into Frames and damage for one console. Pure logic:
+// no D-Bus, no event loop, so every malformed case is unit-testable. Runs on the loop thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+
+#include "guestview/display/frame.hpp"
+
+namespace phyllome::guestview {
+
+inline constexpr std::uint32_t max_surface_dimension = 16384;
+
+// Either the event to publish or why the message was refused (the caller logs it with
+// the guest's name).
+struct AssemblyResult {
+    std::optional<FrameEvent> event;
+    std::string refusal;
+    static AssemblyResult refuse(std::string reason) { return {std::nullopt, std::move(reason)}; }
+};
+
+class FrameAssembler {
+public:
+    // `keepalive` owns `data` (the Scanout message): the frame borrows it without copying.
+    AssemblyResult scanout(std::uint32_t width, std::uint32_t height, std::uint32_t stride,
+                           std::uint32_t pixman_format, std::span<const std::uint8_t> data,
+                           std::shared_ptr<const void> keepalive);
+    // `data` is only read during the call.
+    AssemblyResult update(std::int32_t x, std::int32_t y, std::int32_t width, std::int32_t height,
+                          std::uint32_t stride, std::uint32_t pixman_format,
+                          std::span<const std::uint8_t> data);
+    // `memfd` is borrowed; the mapping outlives it.
+    AssemblyResult scanout_map(int memfd, std::uint32_t offset, std::uint32_t width, std::uint32_t height,
+                               std::uint32_t stride, std::uint32_t pixman_format);
+    AssemblyResult update_map(std::int32_t x, std::int32_t y, std::int32_t width, std::int32_t height);
+    // `dmabuf_fd` is borrowed and duplicated.
+    AssemblyResult scanout_dmabuf(int dmabuf_fd, std::uint32_t width, std::uint32_t height,
+                                  std::uint32_t stride, std::uint32_t fourcc, std::uint64_t modifier,
+                                  bool y0_top);
+    AssemblyResult update_dmabuf(std::int32_t x, std::int32_t y, std::int32_t width, std::int32_t height);
+    // Disable: the display is off until the next scanout.
+    void disable() { current_.reset(); }
+
+    std::shared_ptr<const Frame> current() const { return current_; }
+    const FrameStats& stats() const { return stats_; }
+
+private:
+    AssemblyResult publish(std::shared_ptr<Frame> frame, bool new_buffer, Rect damage, std::size_t copied);
+    AssemblyResult refused(std::string reason);
+    std::optional<Rect> clip_to_current(std::int32_t x, std::int32_t y, std::int32_t width,
+                                        std::int32_t height, std::string& why);
+    std::size_t make_current_writable();
+
+    std::shared_ptr<Frame> current_;
+    FrameStats stats_;
+};
+
+// Checks shared by every scanout path; empty when the geometry is acceptable.
+std::string check_surface(std::uint32_t width, std::uint32_t height, std::uint32_t stride,
+                          std::uint32_t bytes_per_pixel);
+
+} // namespace phyllome::guestview
