@@ -13,6 +13,9 @@ namespace phyllome::compositor {
 Output::Output(Server& server, wlr_output* output) : server_(server), output_(output) {
     if (!wlr_output_init_render(output_, server_.allocator(), server_.renderer()))
         throw std::runtime_error(fmt::format("cannot initialise rendering on output {}", output_->name));
+    // Registered before the scene output exists, so it runs before wlroots frees that output's
+    // damage tracking: our nodes are destroyed while the scene can still damage the output.
+    destroy_.connect(&output_->events.destroy, [this](void*) { server_.remove_output(*this); });
     apply_config();
 
     const float black[4] = {0, 0, 0, 1};
@@ -25,7 +28,6 @@ Output::Output(Server& server, wlr_output* output) : server_(server), output_(ou
         if (event->committed & WLR_OUTPUT_STATE_BUFFER && frames_committed_++ == 0)
             server_.output_frame_committed(*this);
     });
-    destroy_.connect(&output_->events.destroy, [this](void*) { server_.remove_output(*this); });
 }
 
 Output::~Output() {

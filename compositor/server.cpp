@@ -156,6 +156,8 @@ Server::~Server() {
     // Order matters: libvirt and control clients first, then clients and wlroots objects.
     control_.reset();
     inventory_.reset();
+    // Our listeners sit in lists owned by the objects destroyed below.
+    disconnect_listeners();
     for (auto* s : signal_sources_)
         wl_event_source_remove(s);
     if (display_)
@@ -179,6 +181,24 @@ Server::~Server() {
         wlr_renderer_destroy(renderer_);
     if (display_)
         wl_display_destroy(display_);
+}
+
+void Server::disconnect_listeners() {
+    new_output_.disconnect();
+    new_input_.disconnect();
+    new_xdg_surface_.disconnect();
+    cursor_motion_.disconnect();
+    cursor_motion_absolute_.disconnect();
+    cursor_button_.disconnect();
+    cursor_axis_.disconnect();
+    cursor_frame_.disconnect();
+    touch_down_.disconnect();
+    touch_up_.disconnect();
+    touch_motion_.disconnect();
+    request_set_cursor_.disconnect();
+    new_virtual_keyboard_.disconnect();
+    new_virtual_pointer_.disconnect();
+    layout_change_.disconnect();
 }
 
 void Server::setup_signals() {

@@ -88,6 +88,7 @@ private:
     void launch_app(std::size_t index);
     void setup_control_socket();
     void setup_signals();
+    void disconnect_listeners();
     std::string hotkey_help() const;
 
     config::LoadResult config_;

@@ -1,0 +1,84 @@
+// Runs the real phyllome-shell on the headless backend for integration tests, and drives it
+// with the real phyllomectl, grim and wtype.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace phyllome::test {
+
+struct CommandResult {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+// Runs argv with extra environment, capturing output; kills it after `timeout`.
+CommandResult run_command(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// Polls `done` every 20 ms until it returns true or the deadline passes.
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds deadline);
+
+struct Image {
+    int width = 0, height = 0;
+    std::vector<unsigned char> rgb; // 3 bytes a pixel
+    unsigned pixel(int x, int y) const; // 0xRRGGBB
+};
+std::optional<Image> parse_ppm(const std::string& data);
+
+struct Rect {
+    int x = 0, y = 0, width = 0, height = 0;
+};
+
+class ShellProcess {
+public:
+    struct Options {
+        std::string libvirt_uri = "test:///default";
+        std::string config_toml = "[output.HEADLESS-1]\nmode = \"1280x800\"\n";
+        std::vector<std::string> extra_args;
+    };
+    explicit ShellProcess(Options options);
+    ~ShellProcess();
+    ShellProcess(const ShellProcess&) = delete;
+    ShellProcess& operator=(const ShellProcess&) = delete;
+
+    // True once the control socket answers.
+    bool started() const { return started_; }
+    const std::string& log_path() const { return log_path_; }
+    std::string log() const;
+    bool running() const;
+
+    CommandResult ctl(const std::vector<std::string>& args) const;
+    std::string status_json() const;
+    CommandResult wtype(const std::vector<std::string>& args) const;
+    std::optional<Image> screenshot() const;
+    // Waits until status --json contains `needle`.
+    bool wait_for_status(const std::string& needle, std::chrono::milliseconds deadline) const;
+    // Ends the shell with SIGTERM and returns its exit status.
+    int stop();
+
+    std::vector<std::string> client_env() const;
+
+private:
+    std::string dir_;
+    std::string runtime_dir_;
+    std::string log_path_;
+    std::string config_path_;
+    pid_t pid_ = -1;
+    bool started_ = false;
+};
+
+// Paths of the built programs and tools.
+std::string build_path(const std::string& relative);
+bool have_program(const std::string& name);
+// The first row rectangle from status --json's overlay.rows.
+std::optional<Rect> first_overlay_row(const std::string& status_json);
+std::optional<Rect> overlay_row(const std::string& status_json, std::size_t index);
+
+} // namespace phyllome::test
