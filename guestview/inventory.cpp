@@ -1,0 +1,358 @@
+#include "guestview/inventory.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <optional>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <wayland-server-core.h>
+
+#include "config/log.hpp"
+#include "guestview/action_worker.hpp"
+#include "guestview/domain_graphics.hpp"
+#include "guestview/domain_state.hpp"
+#include "guestview/event_source.hpp"
+#include "guestview/libvirt_event_bridge.hpp"
+#include "guestview/libvirt_handles.hpp"
+#include "guestview/loop_mailbox.hpp"
+
+namespace phyllome::guestview {
+namespace {
+
+constexpr std::chrono::milliseconds first_retry_delay{1000};
+constexpr std::chrono::milliseconds max_retry_delay{30000};
+
+// Keepalive lets a remote connection notice a dead or hung libvirtd: probe every 5 s, give up
+// after 3 unanswered probes.
+constexpr int keepalive_interval_s = 5;
+constexpr unsigned keepalive_count = 3;
+
+const char* close_reason_text(int reason) {
+    switch (reason) {
+    case VIR_CONNECT_CLOSE_REASON_ERROR: return "socket error";
+    case VIR_CONNECT_CLOSE_REASON_EOF: return "libvirt closed the connection";
+    case VIR_CONNECT_CLOSE_REASON_KEEPALIVE: return "libvirt stopped answering";
+    case VIR_CONNECT_CLOSE_REASON_CLIENT: return "closed by the client";
+    default: return "unknown reason";
+    }
+}
+
+// Reads one domain; nullopt when libvirt cannot tell (e.g. the domain is gone).
+// With `known`, its graphics are kept instead of re-reading the XML.
+std::optional<GuestInfo> read_guest(virDomainPtr domain, const GuestInfo* known) {
+    int state = VIR_DOMAIN_NOSTATE;
+    int reason = 0;
+    if (virDomainGetState(domain, &state, &reason, 0) < 0)
+        return std::nullopt;
+
+    GuestInfo info;
+    if (known != nullptr) {
+        info = *known;
+    } else {
+        info.name = virDomainGetName(domain);
+        char uuid[VIR_UUID_STRING_BUFLEN] = {};
+        if (virDomainGetUUIDString(domain, uuid) == 0)
+            info.uuid = uuid;
+        GraphicsInfo graphics;
+        if (LibvirtString xml{virDomainGetXMLDesc(domain, 0)})
+            graphics = graphics_from_domain_xml(xml.get());
+        else
+            graphics = {GraphicsSupport::None, -1, "its configuration could not be read: " + last_libvirt_error()};
+        info.graphics = graphics.support;
+        info.dbus_graphics_index = graphics.dbus_graphics_index;
+        info.graphics_note = std::move(graphics.note);
+    }
+    info.state = guest_state_from_libvirt(state);
+    info.state_reason = describe_state(state, reason);
+    return info;
+}
+
+bool by_name(const GuestInfo& a, const GuestInfo& b) { return a.name < b.name; }
+
+} // namespace
+
+struct Inventory::Impl {
+    Impl(wl_event_loop* loop, std::string uri, Callbacks callbacks);
+    ~Impl();
+
+    void connect();
+    bool open_connection(std::string& error);
+    void disconnect();
+    void fail(std::string error);
+    void connection_lost(std::uint64_t generation, int reason);
+
+    bool refresh_all(std::string& error);
+    bool refresh_domain(virDomainPtr domain, bool reread_xml);
+    bool refresh_by_name(const std::string& name);
+    GuestInfo* find_mutable(std::string_view name);
+    bool erase_guest(std::string_view name);
+
+    void request(Action action, std::string guest);
+    void reject_later(Action action, std::string guest, std::string error);
+    void finish(ActionResult result);
+    void notify_changed() const;
+
+    static int on_lifecycle(virConnectPtr, virDomainPtr domain, int event, int detail, void* opaque);
+    static void on_close(virConnectPtr, int reason, void* opaque);
+    static int on_retry_timer(void* data);
+    static void on_initial_notify(void* data);
+
+    // First, so it is destroyed last: libvirt's free callbacks run when it unbinds.
+    std::shared_ptr<LibvirtEventBridge> bridge;
+    Callbacks callbacks;
+    ConnectionStatus status;
+    std::vector<GuestInfo> guests; // sorted by name
+    std::chrono::milliseconds next_retry_delay{first_retry_delay};
+
+    LoopMailbox mailbox; // worker results and close notifications reach the loop through it
+    EventSourcePtr retry_timer;
+    EventSourcePtr initial_notify;
+
+    ConnectionPtr connection;
+    int lifecycle_callback_id = -1;
+    bool close_callback_registered = false;
+    // Read by libvirt's close callback on any thread; tells a stale notification from a live one.
+    std::atomic<std::uint64_t> connection_generation{0};
+
+    bool constructed = false; // no callbacks from inside the constructor
+
+    ActionWorker worker; // last, so it starts after everything it posts to exists
+};
+
+Inventory::Impl::Impl(wl_event_loop* loop, std::string uri, Callbacks callbacks_)
+    : bridge(LibvirtEventBridge::attach(loop)),
+      callbacks(std::move(callbacks_)),
+      status{ConnectionState::Connecting, std::move(uri), {}, {}},
+      mailbox(loop),
+      retry_timer(wl_event_loop_add_timer(loop, &on_retry_timer, this)),
+      worker([this](ActionResult result) {
+          mailbox.post([this, result = std::move(result)]() mutable { finish(std::move(result)); });
+      }) {
+    connect();
+    constructed = true;
+    // The first state is readable right away; `changed` reports it from the loop like any later
+    // change, never from inside this constructor.
+    initial_notify.reset(wl_event_loop_add_idle(loop, &on_initial_notify, this));
+}
+
+Inventory::Impl::~Impl() {
+    worker.stop(); // it may be inside a libvirt call on our connection
+    disconnect();
+}
+
+void Inventory::Impl::connect() {
+    status.state = ConnectionState::Connecting;
+    std::string error;
+    if (!open_connection(error)) {
+        disconnect();
+        fail(std::move(error));
+        return;
+    }
+    status = {ConnectionState::Connected, status.uri, {}, {}};
+    next_retry_delay = first_retry_delay;
+    log::info("libvirt: connected to {} ({} guests)", status.uri, guests.size());
+}
+
+bool Inventory::Impl::open_connection(std::string& error) {
+    // Read/write: starting and stopping guests needs it. No auth callback: a session has no
+    // terminal to prompt on, access comes from group membership or polkit.
+    connection.reset(virConnectOpen(status.uri.c_str()));
+    if (!connection) {
+        error = last_libvirt_error();
+        return false;
+    }
+    connection_generation.fetch_add(1);
+    if (virConnectSetKeepAlive(connection.get(), keepalive_interval_s, keepalive_count) < 0)
+        virResetLastError(); // local drivers have no keepalive, and need none
+
+    if (virConnectRegisterCloseCallback(connection.get(), &on_close, this, nullptr) == 0)
+        close_callback_registered = true;
+    else
+        log::debug("libvirt: no close notification for {}: {}", status.uri, last_libvirt_error());
+
+    lifecycle_callback_id = virConnectDomainEventRegisterAny(
+        connection.get(), nullptr, VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(&on_lifecycle), this,
+        nullptr);
+    if (lifecycle_callback_id < 0) {
+        error = "cannot subscribe to guest events: " + last_libvirt_error();
+        return false;
+    }
+    return refresh_all(error);
+}
+
+void Inventory::Impl::disconnect() {
+    if (!connection)
+        return;
+    if (lifecycle_callback_id >= 0 &&
+        virConnectDomainEventDeregisterAny(connection.get(), lifecycle_callback_id) < 0)
+        virResetLastError(); // a dead connection has nothing left to deregister
+    lifecycle_callback_id = -1;
+    if (close_callback_registered && virConnectUnregisterCloseCallback(connection.get(), &on_close) < 0)
+        virResetLastError();
+    close_callback_registered = false;
+    connection.reset();
+    guests.clear(); // what we knew is stale without a connection
+}
+
+void Inventory::Impl::fail(std::string error) {
+    status = {ConnectionState::Failed, status.uri, std::move(error), next_retry_delay};
+    wl_event_source_timer_update(retry_timer.get(), static_cast<int>(next_retry_delay.count()));
+    next_retry_delay = std::min(next_retry_delay * 2, max_retry_delay);
+    log::warn("libvirt: cannot use {}: {} (retrying in {} ms)", status.uri, status.error, status.retry_in.count());
+    notify_changed();
+}
+
+void Inventory::Impl::connection_lost(std::uint64_t generation, int reason) {
+    if (!connection || generation != connection_generation.load())
+        return; // about a connection we already replaced
+    disconnect();
+    next_retry_delay = first_retry_delay;
+    fail(std::string{"lost the connection to libvirt: "} + close_reason_text(reason));
+}
+
+bool Inventory::Impl::refresh_all(std::string& error) {
+    virDomainPtr* list = nullptr;
+    const int count = virConnectListAllDomains(connection.get(), &list, 0);
+    if (count < 0) {
+        error = "cannot list guests: " + last_libvirt_error();
+        return false;
+    }
+    std::vector<DomainPtr> domains;
+    for (int i = 0; i < count; ++i)
+        domains.emplace_back(list[i]);
+    std::free(list);
+
+    std::vector<GuestInfo> fresh;
+    for (const auto& domain : domains)
+        if (auto info = read_guest(domain.get(), nullptr))
+            fresh.push_back(std::move(*info));
+    std::ranges::sort(fresh, by_name);
+    guests = std::move(fresh);
+    return true;
+}
+
+// Returns whether the list changed.
+bool Inventory::Impl::refresh_domain(virDomainPtr domain, bool reread_xml) {
+    const std::string name = virDomainGetName(domain);
+    GuestInfo* known = find_mutable(name);
+    auto info = read_guest(domain, reread_xml ? nullptr : known);
+    if (!info) {
+        if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
+            return erase_guest(name);
+        log::debug("libvirt: cannot read guest '{}': {}", name, last_libvirt_error());
+        return false;
+    }
+    if (known != nullptr) {
+        if (*known == *info)
+            return false;
+        *known = std::move(*info);
+        return true;
+    }
+    guests.insert(std::ranges::upper_bound(guests, *info, by_name), std::move(*info));
+    return true;
+}
+
+bool Inventory::Impl::refresh_by_name(const std::string& name) {
+    DomainPtr domain{virDomainLookupByName(connection.get(), name.c_str())};
+    if (!domain)
+        return virGetLastErrorCode() == VIR_ERR_NO_DOMAIN && erase_guest(name);
+    return refresh_domain(domain.get(), false);
+}
+
+GuestInfo* Inventory::Impl::find_mutable(std::string_view name) {
+    auto it = std::ranges::find(guests, name, &GuestInfo::name);
+    return it == guests.end() ? nullptr : &*it;
+}
+
+bool Inventory::Impl::erase_guest(std::string_view name) {
+    return std::erase_if(guests, [&](const GuestInfo& guest) { return guest.name == name; }) > 0;
+}
+
+void Inventory::Impl::request(Action action, std::string guest) {
+    if (!connection)
+        return reject_later(action, std::move(guest),
+                            fmt::format("not connected to libvirt ({}){}", status.uri,
+                                        status.error.empty() ? "" : ": " + status.error));
+    if (find_mutable(guest) == nullptr) {
+        std::string error = fmt::format("there is no guest named '{}'", guest);
+        return reject_later(action, std::move(guest), std::move(error));
+    }
+    log::info("guest '{}': {} requested", guest, to_string(action));
+    worker.submit(action, std::move(guest), share_connection(connection.get()));
+}
+
+void Inventory::Impl::reject_later(Action action, std::string guest, std::string error) {
+    ActionResult result{action, std::move(guest), false, std::move(error)};
+    mailbox.post([this, result = std::move(result)] {
+        if (callbacks.action_done)
+            callbacks.action_done(result);
+    });
+}
+
+void Inventory::Impl::finish(ActionResult result) {
+    if (!result.ok)
+        log::warn("guest '{}': cannot {}: {}", result.guest, to_string(result.action), result.error);
+    // Usually the lifecycle event has updated the guest already; not every driver sends one.
+    if (connection && refresh_by_name(result.guest))
+        notify_changed();
+    if (callbacks.action_done)
+        callbacks.action_done(result);
+}
+
+void Inventory::Impl::notify_changed() const {
+    if (constructed && callbacks.changed)
+        callbacks.changed();
+}
+
+int Inventory::Impl::on_lifecycle(virConnectPtr, virDomainPtr domain, int event, int, void* opaque) {
+    auto* self = static_cast<Impl*>(opaque);
+    // Only a (re)definition or a start can change the devices; other events change the state.
+    const bool reread_xml = event == VIR_DOMAIN_EVENT_DEFINED || event == VIR_DOMAIN_EVENT_STARTED;
+    if (self->refresh_domain(domain, reread_xml))
+        self->notify_changed();
+    return 0;
+}
+
+void Inventory::Impl::on_close(virConnectPtr, int reason, void* opaque) {
+    // Any thread (e.g. the worker noticing a dead socket): handle it on the loop.
+    auto* self = static_cast<Impl*>(opaque);
+    const std::uint64_t generation = self->connection_generation.load();
+    self->mailbox.post([self, generation, reason] { self->connection_lost(generation, reason); });
+}
+
+int Inventory::Impl::on_retry_timer(void* data) {
+    auto* self = static_cast<Impl*>(data);
+    self->connect();
+    if (self->status.state == ConnectionState::Connected)
+        self->notify_changed();
+    return 0;
+}
+
+void Inventory::Impl::on_initial_notify(void* data) {
+    auto* self = static_cast<Impl*>(data);
+    (void)self->initial_notify.release(); // wayland removes an idle source after dispatching it
+    self->notify_changed();
+}
+
+Inventory::Inventory(wl_event_loop* loop, std::string uri, Callbacks callbacks)
+    : impl_(std::make_unique<Impl>(loop, std::move(uri), std::move(callbacks))) {}
+
+Inventory::~Inventory() = default;
+
+const std::vector<GuestInfo>& Inventory::guests() const { return impl_->guests; }
+
+const GuestInfo* Inventory::find(std::string_view name) const {
+    auto it = std::ranges::find(impl_->guests, name, &GuestInfo::name);
+    return it == impl_->guests.end() ? nullptr : &*it;
+}
+
+const ConnectionStatus& Inventory::status() const { return impl_->status; }
+
+void Inventory::request(Action action, std::string guest) { impl_->request(action, std::move(guest)); }
+
+virConnectPtr Inventory::connection() const {
+    return impl_->status.state == ConnectionState::Connected ? impl_->connection.get() : nullptr;
+}
+
+} // namespace phyllome::guestview

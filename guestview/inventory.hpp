@@ -1,6 +1,16 @@
 // The list of libvirt guests, kept current by libvirt's lifecycle events.
 // Runs on the compositor's wl_event_loop; blocking libvirt calls (start, shut down, force off)
 // run on a worker thread and report back on the loop.
+//
+// Rules for the owner:
+// - Create, use and destroy an Inventory on the thread that dispatches its wl_event_loop, and
+//   keep the loop alive until the Inventory is gone. Everything (libvirt events, retries,
+//   action results, callbacks) happens inside wl_event_loop_dispatch; nothing else needs pumping.
+// - libvirt's event loop is process-wide (see libvirt_event_bridge.hpp): all Inventories alive
+//   at the same time must share one wl_event_loop, else the constructor throws std::logic_error.
+//   No other code may call virEventRegisterImpl / virEventRegisterDefaultImpl.
+// - Callbacks never run inside the constructor or inside request(). Do not destroy the
+//   Inventory from inside one of its callbacks.
 #pragma once
 
 #include <chrono>
@@ -65,6 +75,8 @@ public:
     };
 
     // Starts connecting at once; a failure is retried with backoff (1 s doubling to 30 s).
+    // The first attempt happens inside the constructor, so guests() and status() are current
+    // when it returns; `changed` then fires once from the loop to announce that first state.
     Inventory(wl_event_loop* loop, std::string uri, Callbacks callbacks);
     ~Inventory();
     Inventory(const Inventory&) = delete;
@@ -80,7 +92,8 @@ public:
     // or while not connected.
     void request(Action action, std::string guest);
 
-    // The live connection (nullptr unless Connected), for the display client.
+    // The live connection (nullptr unless Connected), for the display client. It is closed on
+    // reconnect and destruction: take virConnectRef for a longer-lived reference.
     virConnectPtr connection() const;
 
 private:

@@ -1,0 +1,67 @@
+#include "guestview/action_worker.hpp"
+
+#include "config/log.hpp"
+
+namespace phyllome::guestview {
+
+ActionWorker::ActionWorker(std::function<void(ActionResult)> deliver)
+    : deliver_(std::move(deliver)), thread_([this](std::stop_token stop) { run(stop); }) {}
+
+ActionWorker::~ActionWorker() { stop(); }
+
+void ActionWorker::stop() {
+    thread_.request_stop();
+    if (thread_.joinable())
+        thread_.join();
+    std::lock_guard lock{mutex_};
+    jobs_.clear(); // releases their connection references
+}
+
+void ActionWorker::submit(Action action, std::string guest, ConnectionPtr connection) {
+    {
+        std::lock_guard lock{mutex_};
+        if (thread_.get_stop_token().stop_requested())
+            return;
+        jobs_.push_back({action, std::move(guest), std::move(connection)});
+    }
+    wake_.notify_one();
+}
+
+void ActionWorker::run(std::stop_token stop) {
+    while (true) {
+        Job job;
+        {
+            std::unique_lock lock{mutex_};
+            if (!wake_.wait(lock, stop, [this] { return !jobs_.empty(); }))
+                return; // stop requested
+            job = std::move(jobs_.front());
+            jobs_.pop_front();
+        }
+        ActionResult result = perform(job);
+        job.connection.reset(); // drop our reference before the loop hears about the result
+        if (!stop.stop_requested())
+            deliver_(std::move(result));
+    }
+}
+
+ActionResult ActionWorker::perform(Job& job) {
+    ActionResult result{job.action, job.guest, false, {}};
+    DomainPtr domain{virDomainLookupByName(job.connection.get(), job.guest.c_str())};
+    if (!domain) {
+        result.error = last_libvirt_error();
+        return result;
+    }
+    int rc = -1;
+    switch (job.action) {
+    case Action::Start: rc = virDomainCreate(domain.get()); break;
+    case Action::Shutdown: rc = virDomainShutdown(domain.get()); break;
+    case Action::ForceOff: rc = virDomainDestroy(domain.get()); break;
+    }
+    result.ok = rc == 0;
+    if (!result.ok)
+        result.error = last_libvirt_error();
+    log::debug("guest '{}': {} {}", job.guest, to_string(job.action), result.ok ? "done" : "failed: " + result.error);
+    return result;
+}
+
+} // namespace phyllome::guestview

@@ -1,0 +1,121 @@
+#include <cstdlib>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "guestview/inventory.hpp"
+#include "tests/guestview/test_support.hpp"
+
+namespace phyllome::guestview {
+namespace {
+
+using testing::TempDir;
+
+// A listening-capable unix socket file at `path`, like libvirtd leaves under /run/libvirt.
+class SocketFile {
+public:
+    explicit SocketFile(const std::filesystem::path& path) : fd_(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+        std::filesystem::create_directories(path.parent_path());
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        const std::string name = path.string();
+        if (fd_ < 0 || name.size() >= sizeof address.sun_path)
+            throw std::runtime_error("cannot create a socket at " + name);
+        name.copy(address.sun_path, name.size());
+        if (bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0)
+            throw std::runtime_error("cannot bind " + name);
+    }
+    ~SocketFile() { close(fd_); }
+    SocketFile(const SocketFile&) = delete;
+    SocketFile& operator=(const SocketFile&) = delete;
+
+private:
+    int fd_;
+};
+
+// Sets or unsets an environment variable for one test, restoring it afterwards.
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const char* value) : name_(name) {
+        if (const char* old = std::getenv(name))
+            old_ = old;
+        value ? setenv(name, value, 1) : unsetenv(name);
+    }
+    ~ScopedEnv() { old_ ? setenv(name_, old_->c_str(), 1) : unsetenv(name_); }
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+    const char* name_;
+    std::optional<std::string> old_;
+};
+
+class ChooseLibvirtUri : public ::testing::Test {
+protected:
+    std::string choose(std::string_view cli, std::string_view config) const {
+        return choose_libvirt_uri(cli, config, "/state", run_dir.path().string());
+    }
+    TempDir run_dir;
+};
+
+TEST_F(ChooseLibvirtUri, CommandLineWins) {
+    SocketFile daemon{run_dir.path() / "libvirt" / "libvirt-sock"};
+    EXPECT_EQ(choose("test:///default", "qemu:///session"), "test:///default");
+}
+
+TEST_F(ChooseLibvirtUri, ThenTheConfig) {
+    SocketFile daemon{run_dir.path() / "libvirt" / "libvirt-sock"};
+    EXPECT_EQ(choose("", "qemu:///session"), "qemu:///session");
+}
+
+TEST_F(ChooseLibvirtUri, ThenTheSystemLibvirtd) {
+    SocketFile daemon{run_dir.path() / "libvirt" / "libvirt-sock"};
+    EXPECT_EQ(choose("", ""), "qemu:///system");
+}
+
+TEST_F(ChooseLibvirtUri, ThenTheSystemVirtqemud) {
+    SocketFile daemon{run_dir.path() / "libvirt" / "virtqemud-sock"};
+    EXPECT_EQ(choose("", ""), "qemu:///system");
+}
+
+TEST_F(ChooseLibvirtUri, ElseAnEmbeddedDriverInTheStateHome) {
+    EXPECT_EQ(choose("", ""), "qemu:///embed?root=/state/phyllome/libvirt");
+}
+
+TEST_F(ChooseLibvirtUri, AFileThatIsNoSocketDoesNotCount) {
+    std::filesystem::create_directories(run_dir.path() / "libvirt");
+    std::ofstream{run_dir.path() / "libvirt" / "libvirt-sock"} << "stale";
+    EXPECT_EQ(choose("", ""), "qemu:///embed?root=/state/phyllome/libvirt");
+}
+
+TEST_F(ChooseLibvirtUri, EmbedRootIsEscaped) {
+    EXPECT_EQ(choose_libvirt_uri("", "", "/home/a b&c", run_dir.path().string()),
+              "qemu:///embed?root=/home/a%20b%26c/phyllome/libvirt");
+}
+
+TEST(DefaultStateHome, XdgStateHomeFirst) {
+    ScopedEnv xdg{"XDG_STATE_HOME", "/xdg/state"};
+    ScopedEnv home{"HOME", "/home/user"};
+    EXPECT_EQ(default_state_home(), "/xdg/state");
+}
+
+TEST(DefaultStateHome, ElseHome) {
+    ScopedEnv xdg{"XDG_STATE_HOME", nullptr};
+    ScopedEnv home{"HOME", "/home/user"};
+    EXPECT_EQ(default_state_home(), "/home/user/.local/state");
+}
+
+TEST(DefaultStateHome, RelativeXdgStateHomeIsIgnored) {
+    ScopedEnv xdg{"XDG_STATE_HOME", "relative/state"};
+    ScopedEnv home{"HOME", "/home/user"};
+    EXPECT_EQ(default_state_home(), "/home/user/.local/state");
+}
+
+} // namespace
+} // namespace phyllome::guestview
