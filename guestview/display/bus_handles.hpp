@@ -12,8 +12,9 @@
 namespace phyllome::guestview::detail {
 
 struct BusUnref {
-    // flush_close: a closed connection must not keep the peer waiting on queued writes.
-    void operator()(sd_bus* bus) const { sd_bus_flush_close_unref(bus); }
+    // Close without flushing: sd_bus_flush blocks until the peer reads (or finishes auth),
+    // and a hung QEMU must never stall the compositor. sd_bus_send already wrote what it could.
+    void operator()(sd_bus* bus) const { sd_bus_close_unref(bus); }
 };
 struct SlotUnref {
     void operator()(sd_bus_slot* slot) const { sd_bus_slot_unref(slot); }

@@ -32,7 +32,7 @@ ConsoleListener::ConsoleListener(Key, wl_event_loop* loop, std::string log_name,
       alive_(std::make_shared<ConsoleListener*>(this)) {}
 
 ConsoleListener::~ConsoleListener() {
-    // QEMU gets its reply even if we go away mid-sample; the bus is flushed on close.
+    // QEMU gets its reply even if we go away mid-sample (if the socket takes it now).
     if (pending_dmabuf_update_)
         sd_bus_reply_method_return(pending_dmabuf_update_.get(), "");
 }
@@ -124,9 +124,14 @@ int ConsoleListener::refuse(sd_bus_message* m, const std::string& what) {
     return sd_bus_reply_method_errorf(m, error_invalid, "%s", what.c_str());
 }
 
+int ConsoleListener::refuse_unassembled(sd_bus_message* m, const std::string& what) {
+    assembler_.count_refusal();
+    return refuse(m, what);
+}
+
 int ConsoleListener::deliver(sd_bus_message* m, AssemblyResult result) {
     if (!result.event)
-        return refuse(m, result.refusal);
+        return refuse(m, result.refusal); // the assembler counted it
     if (callbacks_.frame)
         callbacks_.frame(*result.event);
     return sd_bus_reply_method_return(m, "");
@@ -141,7 +146,7 @@ int ConsoleListener::on_scanout(sd_bus_message* m, void* data, sd_bus_error*) {
     if (r >= 0)
         r = sd_bus_message_read_array(m, 'y', &pixels, &size);
     if (r < 0) // -EBADMSG: the array is over sd-bus's 64 MiB limit
-        return self->refuse(m, fmt::format("Scanout: unreadable message ({})", errno_text(r)));
+        return self->refuse_unassembled(m, fmt::format("Scanout: unreadable message ({})", errno_text(r)));
     return self->deliver(m, self->assembler_.scanout(width, height, stride, format,
                                                      {static_cast<const std::uint8_t*>(pixels), size},
                                                      keep_message(m)));
@@ -157,7 +162,7 @@ int ConsoleListener::on_update(sd_bus_message* m, void* data, sd_bus_error*) {
     if (r >= 0)
         r = sd_bus_message_read_array(m, 'y', &pixels, &size);
     if (r < 0)
-        return self->refuse(m, fmt::format("Update: unreadable message ({})", errno_text(r)));
+        return self->refuse_unassembled(m, fmt::format("Update: unreadable message ({})", errno_text(r)));
     return self->deliver(m, self->assembler_.update(x, y, width, height, stride, format,
                                                     {static_cast<const std::uint8_t*>(pixels), size}));
 }
@@ -168,7 +173,7 @@ int ConsoleListener::on_scanout_map(sd_bus_message* m, void* data, sd_bus_error*
     std::uint32_t offset = 0, width = 0, height = 0, stride = 0, format = 0;
     int r = sd_bus_message_read(m, "huuuuu", &fd, &offset, &width, &height, &stride, &format);
     if (r < 0)
-        return self->refuse(m, fmt::format("ScanoutMap: unreadable message ({})", errno_text(r)));
+        return self->refuse_unassembled(m, fmt::format("ScanoutMap: unreadable message ({})", errno_text(r)));
     // QEMU waits for this reply (1 s); an error makes it fall back to Scanout/Update.
     return self->deliver(m, self->assembler_.scanout_map(fd, offset, width, height, stride, format));
 }
@@ -178,7 +183,7 @@ int ConsoleListener::on_update_map(sd_bus_message* m, void* data, sd_bus_error*)
     std::int32_t x = 0, y = 0, width = 0, height = 0;
     int r = sd_bus_message_read(m, "iiii", &x, &y, &width, &height);
     if (r < 0)
-        return self->refuse(m, fmt::format("UpdateMap: unreadable message ({})", errno_text(r)));
+        return self->refuse_unassembled(m, fmt::format("UpdateMap: unreadable message ({})", errno_text(r)));
     return self->deliver(m, self->assembler_.update_map(x, y, width, height));
 }
 
@@ -189,7 +194,7 @@ int ConsoleListener::on_scanout_dmabuf(sd_bus_message* m, void* data, sd_bus_err
     std::uint64_t modifier = 0;
     int r = sd_bus_message_read(m, "huuuutb", &fd, &width, &height, &stride, &fourcc, &modifier, &y0_top);
     if (r < 0)
-        return self->refuse(m, fmt::format("ScanoutDMABUF: unreadable message ({})", errno_text(r)));
+        return self->refuse_unassembled(m, fmt::format("ScanoutDMABUF: unreadable message ({})", errno_text(r)));
     return self->deliver(m, self->assembler_.scanout_dmabuf(fd, width, height, stride, fourcc, modifier,
                                                             y0_top != 0));
 }
@@ -199,7 +204,7 @@ int ConsoleListener::on_update_dmabuf(sd_bus_message* m, void* data, sd_bus_erro
     std::int32_t x = 0, y = 0, width = 0, height = 0;
     int r = sd_bus_message_read(m, "iiii", &x, &y, &width, &height);
     if (r < 0)
-        return self->refuse(m, fmt::format("UpdateDMABUF: unreadable message ({})", errno_text(r)));
+        return self->refuse_unassembled(m, fmt::format("UpdateDMABUF: unreadable message ({})", errno_text(r)));
     auto result = self->assembler_.update_dmabuf(x, y, width, height);
     if (!result.event)
         return self->refuse(m, result.refusal);
@@ -253,7 +258,7 @@ int ConsoleListener::on_mouse_set(sd_bus_message* m, void* data, sd_bus_error*) 
     std::int32_t x = 0, y = 0, on = 0;
     int r = sd_bus_message_read(m, "iii", &x, &y, &on);
     if (r < 0)
-        return self->refuse(m, fmt::format("MouseSet: unreadable message ({})", errno_text(r)));
+        return self->refuse_unassembled(m, fmt::format("MouseSet: unreadable message ({})", errno_text(r)));
     if (self->callbacks_.pointer)
         self->callbacks_.pointer(PointerPosition{x, y, on != 0});
     return sd_bus_reply_method_return(m, "");
@@ -268,12 +273,12 @@ int ConsoleListener::on_cursor_define(sd_bus_message* m, void* data, sd_bus_erro
     if (r >= 0)
         r = sd_bus_message_read_array(m, 'y', &pixels, &size);
     if (r < 0)
-        return self->refuse(m, fmt::format("CursorDefine: unreadable message ({})", errno_text(r)));
+        return self->refuse_unassembled(m, fmt::format("CursorDefine: unreadable message ({})", errno_text(r)));
     if (width <= 0 || height <= 0 || width > max_cursor_side || height > max_cursor_side)
-        return self->refuse(m, fmt::format("CursorDefine: cursor size {}x{}", width, height));
+        return self->refuse_unassembled(m, fmt::format("CursorDefine: cursor size {}x{}", width, height));
     const std::size_t needed = std::size_t(width) * std::size_t(height) * 4;
     if (size != needed)
-        return self->refuse(m, fmt::format("CursorDefine: {} data bytes for {}x{} ARGB (needs {})", size, width,
+        return self->refuse_unassembled(m, fmt::format("CursorDefine: {} data bytes for {}x{} ARGB (needs {})", size, width,
                                            height, needed));
     // Cursors are small and rare: a private copy keeps the event independent of the message.
     auto argb = std::make_shared<std::uint8_t[]>(needed);

@@ -64,6 +64,8 @@ private:
     // Logs the refusal and answers with org.qemu.Display1.Error.Invalid (dropped by sd-bus
     // for the usual no-reply calls).
     int refuse(sd_bus_message* m, const std::string& what);
+    // Same, for messages refused before the assembler saw them (counted here).
+    int refuse_unassembled(sd_bus_message* m, const std::string& what);
     int deliver(sd_bus_message* m, AssemblyResult result);
 
     wl_event_loop* loop_;

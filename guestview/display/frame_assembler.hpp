@@ -45,6 +45,9 @@ public:
     // Disable: the display is off until the next scanout.
     void disable() { current_.reset(); }
 
+    // A message refused before it reached the assembler (unreadable, bad cursor...).
+    void count_refusal() { ++stats_.refused; }
+
     std::shared_ptr<const Frame> current() const { return current_; }
     const FrameStats& stats() const { return stats_; }
 

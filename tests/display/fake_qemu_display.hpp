@@ -1,0 +1,134 @@
+// A protocol peer standing in for QEMU's D-Bus display (-display dbus,p2p=on) in tests.
+// Like QEMU it is the D-Bus *authentication server* on the main connection and on every
+// listener socket; on the listener it is also the caller of the Listener methods. It runs
+// on the same wl_event_loop as the code under test, so tests drive both by dispatching.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "guestview/display/bus_event_source.hpp"
+#include "guestview/display/bus_handles.hpp"
+
+namespace phyllome::guestview::testing {
+
+struct FakeConsoleConfig {
+    std::string type = "Graphic";
+    std::string label = "virtio-gpu-pci";
+    std::uint32_t head = 0;
+    std::uint32_t width = 1280;
+    std::uint32_t height = 800;
+    bool mouse_is_absolute = false;
+    std::uint32_t modifiers = 0;
+    bool ui_info_supported = true;
+};
+
+struct InputCall {
+    std::uint32_t console = 0;
+    std::string method; // "Keyboard.Press", "Mouse.SetAbsPosition", "Console.SetUIInfo", ...
+    std::vector<std::int64_t> args;
+    bool operator==(const InputCall&) const = default;
+};
+
+// What the fake learnt when it read the client's Listener properties after registration.
+struct ListenerProbe {
+    bool answered = false;
+    std::string error; // empty: GetAll succeeded
+    std::vector<std::string> interfaces;
+};
+
+struct CallOutcome {
+    bool answered = false;
+    std::string error; // empty: method return
+};
+
+class FakeQemuDisplay {
+public:
+    FakeQemuDisplay(wl_event_loop* loop, std::string vm_name, std::vector<FakeConsoleConfig> consoles);
+    ~FakeQemuDisplay();
+    FakeQemuDisplay(const FakeQemuDisplay&) = delete;
+    FakeQemuDisplay& operator=(const FakeQemuDisplay&) = delete;
+
+    // Serves on a socketpair; returns the client's end (ownership passes to the caller).
+    int client_socket();
+    // Serves the first connection made to a unix socket at `path`; returns the address.
+    std::string listen_unix(const std::string& path);
+
+    bool main_connected() const;
+    bool listener_connected(std::uint32_t console) const;
+    const ListenerProbe& probe(std::uint32_t console) const;
+    int register_calls() const { return register_calls_; }
+
+    // Listener messages, sent as QEMU sends them (no reply expected).
+    void scanout(std::uint32_t console, std::uint32_t width, std::uint32_t height, std::uint32_t stride,
+                 std::uint32_t format, std::span<const std::uint8_t> data);
+    void update(std::uint32_t console, std::int32_t x, std::int32_t y, std::int32_t width, std::int32_t height,
+                std::uint32_t stride, std::uint32_t format, std::span<const std::uint8_t> data);
+    void update_map(std::uint32_t console, std::int32_t x, std::int32_t y, std::int32_t width, std::int32_t height);
+    void scanout_dmabuf(std::uint32_t console, int fd, std::uint32_t width, std::uint32_t height,
+                        std::uint32_t stride, std::uint32_t fourcc, std::uint64_t modifier, bool y0_top);
+    void disable(std::uint32_t console);
+    void mouse_set(std::uint32_t console, std::int32_t x, std::int32_t y, bool visible);
+    void cursor_define(std::uint32_t console, std::int32_t width, std::int32_t height, std::int32_t hot_x,
+                       std::int32_t hot_y, std::span<const std::uint8_t> argb);
+    // Calls QEMU waits for; the outcome fills in when the client answers.
+    std::shared_ptr<CallOutcome> scanout_map(std::uint32_t console, int memfd, std::uint32_t offset,
+                                             std::uint32_t width, std::uint32_t height, std::uint32_t stride,
+                                             std::uint32_t format);
+    std::shared_ptr<CallOutcome> update_dmabuf(std::uint32_t console, std::int32_t x, std::int32_t y,
+                                               std::int32_t width, std::int32_t height);
+    // Any Listener method with any arguments, for malformed messages. Negative errno if
+    // sd-bus itself refused to build or send it.
+    int send_raw(std::uint32_t console, const char* interface, const char* member,
+                 const std::function<int(sd_bus_message*)>& append);
+
+    // Property changes, announced with PropertiesChanged as QEMU does.
+    void set_console_size(std::uint32_t console, std::uint32_t width, std::uint32_t height);
+    void set_modifiers(std::uint32_t console, std::uint32_t modifiers);
+    void set_mouse_absolute(std::uint32_t console, bool absolute);
+
+    void close_main();
+    void close_listener(std::uint32_t console);
+
+    const std::vector<InputCall>& input_calls() const { return input_calls_; }
+    bool qemu_would_abort() const { return qemu_would_abort_; }
+
+    struct Console;
+    struct Listener;
+
+private:
+    void serve(int fd);
+    void export_objects();
+    void emit_changed(std::uint32_t console, const char* interface, const char* property);
+    sd_bus* listener_bus(std::uint32_t console) const;
+    void send_no_reply(std::uint32_t console, sd_bus_message* message);
+    std::shared_ptr<CallOutcome> call(std::uint32_t console, sd_bus_message* message);
+
+    static int on_register_listener(sd_bus_message* m, void* data, sd_bus_error* error);
+    static int on_set_ui_info(sd_bus_message* m, void* data, sd_bus_error* error);
+    static int on_input(sd_bus_message* m, void* data, sd_bus_error* error);
+    static int on_accept(int fd, std::uint32_t mask, void* data);
+
+    wl_event_loop* loop_;
+    std::string vm_name_;
+    std::vector<std::uint32_t> console_ids_;
+    std::map<std::uint32_t, std::unique_ptr<Console>> consoles_;
+    std::map<std::uint32_t, std::unique_ptr<Listener>> listeners_;
+    std::vector<InputCall> input_calls_;
+    int register_calls_ = 0;
+    bool qemu_would_abort_ = false;
+    detail::BusPtr bus_;
+    std::vector<detail::SlotPtr> object_slots_;
+    std::unique_ptr<detail::BusEventSource> source_;
+    detail::UniqueFd listen_fd_;
+    detail::EventSourcePtr accept_source_;
+    std::string listen_path_;
+};
+
+} // namespace phyllome::guestview::testing

@@ -1,0 +1,215 @@
+#include <gtest/gtest.h>
+#include <drm_fourcc.h>
+#include <pixman.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+#include "guestview/display/frame_assembler.hpp"
+
+namespace phyllome::guestview {
+namespace {
+
+std::shared_ptr<const void> keep(std::vector<std::uint8_t> bytes) {
+    return std::make_shared<std::vector<std::uint8_t>>(std::move(bytes));
+}
+
+// A surface whose every byte encodes its position, so misplaced copies show up.
+std::vector<std::uint8_t> pattern(std::size_t size, std::uint8_t seed) {
+    std::vector<std::uint8_t> bytes(size);
+    for (std::size_t i = 0; i < size; ++i)
+        bytes[i] = static_cast<std::uint8_t>(i * 7 + seed);
+    return bytes;
+}
+
+AssemblyResult scanout_of(FrameAssembler& assembler, std::uint32_t w, std::uint32_t h, std::uint32_t stride,
+                          std::uint32_t format, std::uint8_t seed = 1) {
+    auto storage = std::make_shared<std::vector<std::uint8_t>>(pattern(std::size_t{stride} * h, seed));
+    std::span<const std::uint8_t> data(*storage);
+    return assembler.scanout(w, h, stride, format, data, storage);
+}
+
+TEST(PixelFormat, EveryDocumentedPixmanCodeMapsToItsFourcc) {
+    const std::pair<std::uint32_t, std::uint32_t> table[] = {
+        {0x20020888, DRM_FORMAT_XRGB8888}, {0x20028888, DRM_FORMAT_ARGB8888}, {0x20080888, DRM_FORMAT_BGRX8888},
+        {0x20088888, DRM_FORMAT_BGRA8888}, {0x20030888, DRM_FORMAT_XBGR8888}, {0x20038888, DRM_FORMAT_ABGR8888},
+        {0x20090888, DRM_FORMAT_RGBX8888}, {0x20098888, DRM_FORMAT_RGBA8888}, {0x10020565, DRM_FORMAT_RGB565},
+        {0x10020555, DRM_FORMAT_XRGB1555}, {0x18020888, DRM_FORMAT_RGB888},   {0x18030888, DRM_FORMAT_BGR888},
+        {0x20020aaa, DRM_FORMAT_XRGB2101010},
+    };
+    for (auto [pixman_code, fourcc] : table) {
+        auto format = pixel_format_from_pixman(pixman_code);
+        ASSERT_TRUE(format) << std::hex << pixman_code;
+        EXPECT_EQ(format->drm_fourcc, fourcc) << std::hex << pixman_code;
+        EXPECT_EQ(format->bytes_per_pixel, ((pixman_code >> 24) + 7) / 8);
+        EXPECT_EQ(pixel_format_from_drm(fourcc)->pixman, pixman_code);
+    }
+    EXPECT_FALSE(pixel_format_from_pixman(PIXMAN_a8));
+    EXPECT_FALSE(pixel_format_from_pixman(0));
+}
+
+TEST(FrameAssembler, ScanoutBorrowsTheMessageWithoutCopying) {
+    FrameAssembler assembler;
+    auto storage = std::make_shared<std::vector<std::uint8_t>>(pattern(64 * 4 * 8, 3));
+    auto result = assembler.scanout(64, 8, 256, PIXMAN_x8r8g8b8, *storage, storage);
+    ASSERT_TRUE(result.event) << result.refusal;
+    const auto& event = *result.event;
+    EXPECT_EQ(event.frame->pixels(), storage->data());
+    EXPECT_EQ(event.frame->storage(), FrameStorage::ScanoutMessage);
+    EXPECT_EQ(event.frame->format().drm_fourcc, DRM_FORMAT_XRGB8888);
+    EXPECT_TRUE(event.new_buffer);
+    EXPECT_EQ(event.damage, (Rect{0, 0, 64, 8}));
+    EXPECT_EQ(event.bytes_copied, 0u);
+    EXPECT_EQ(assembler.stats().copies, 0u);
+    EXPECT_EQ(assembler.stats().frames_received, 1u);
+}
+
+// For every accepted format, with a stride wider than the row and rectangles hanging off
+// each edge: the result must equal a straightforward per-pixel reference.
+TEST(FrameAssembler, UpdatesLandExactlyWithPaddedStrideAtEveryEdgeInEveryFormat) {
+    for (const PixelFormat& format : known_pixel_formats()) {
+        SCOPED_TRACE(testing::Message() << std::hex << format.pixman);
+        const std::uint32_t w = 37, h = 23, bpp = format.bytes_per_pixel;
+        const std::uint32_t stride = w * bpp + 12; // padding, as a surface stride may have
+        FrameAssembler assembler;
+        ASSERT_TRUE(scanout_of(assembler, w, h, stride, format.pixman).event);
+        std::vector<std::uint8_t> reference(assembler.current()->pixels(),
+                                            assembler.current()->pixels() + std::size_t{stride} * h);
+        const Rect rects[] = {{0, 0, 5, 4}, {-3, -2, 6, 5}, {w - 4, 3, 10, 2}, {2, h - 1, 4, 9},
+                              {w - 1, h - 1, 1, 1}, {10, 10, 5, 5}};
+        std::uint8_t seed = 50;
+        for (const Rect& r : rects) {
+            const std::uint32_t rect_stride = std::uint32_t(r.width) * bpp; // Update is tightly packed
+            auto data = pattern(std::size_t{rect_stride} * r.height, seed++);
+            auto result = assembler.update(r.x, r.y, r.width, r.height, rect_stride, format.pixman, data);
+            ASSERT_TRUE(result.event) << result.refusal;
+            for (std::int32_t y = 0; y < r.height; ++y)
+                for (std::int32_t x = 0; x < r.width; ++x) {
+                    const std::int64_t tx = r.x + x, ty = r.y + y;
+                    if (tx < 0 || ty < 0 || tx >= w || ty >= h)
+                        continue;
+                    std::memcpy(&reference[ty * stride + tx * bpp], &data[y * rect_stride + x * bpp], bpp);
+                }
+            const Rect& damage = result.event->damage;
+            EXPECT_GE(damage.x, 0);
+            EXPECT_GE(damage.y, 0);
+            EXPECT_LE(damage.x + damage.width, std::int32_t(w));
+            EXPECT_LE(damage.y + damage.height, std::int32_t(h));
+        }
+        const Frame& frame = *assembler.current();
+        EXPECT_EQ(frame.storage(), FrameStorage::OwnedBuffer);
+        for (std::uint32_t y = 0; y < h; ++y)
+            ASSERT_EQ(0, std::memcmp(frame.pixels() + y * stride, reference.data() + y * stride, w * bpp))
+                << "row " << y;
+    }
+}
+
+TEST(FrameAssembler, OnlyTheFirstUpdateAfterAScanoutCopiesTheSurface) {
+    FrameAssembler assembler;
+    ASSERT_TRUE(scanout_of(assembler, 100, 50, 400, PIXMAN_x8r8g8b8).event);
+    auto rect = pattern(10 * 10 * 4, 9);
+    auto first = assembler.update(0, 0, 10, 10, 40, PIXMAN_x8r8g8b8, rect);
+    ASSERT_TRUE(first.event);
+    EXPECT_TRUE(first.event->new_buffer);
+    EXPECT_EQ(first.event->bytes_copied, 400u * 50 + 400);
+    auto second = assembler.update(20, 20, 10, 10, 40, PIXMAN_x8r8g8b8, rect);
+    ASSERT_TRUE(second.event);
+    EXPECT_FALSE(second.event->new_buffer);
+    EXPECT_EQ(second.event->frame, first.event->frame); // written in place
+    EXPECT_EQ(second.event->bytes_copied, 400u);
+    EXPECT_EQ(assembler.stats().full_copies, 1u);
+    EXPECT_EQ(assembler.stats().copies, 3u);
+    EXPECT_EQ(assembler.stats().bytes_copied, 400u * 50 + 800);
+    // A new Scanout is zero copy again.
+    auto again = scanout_of(assembler, 100, 50, 400, PIXMAN_x8r8g8b8);
+    ASSERT_TRUE(again.event);
+    EXPECT_EQ(again.event->frame->storage(), FrameStorage::ScanoutMessage);
+}
+
+TEST(FrameAssembler, RefusesMalformedScanouts) {
+    FrameAssembler assembler;
+    auto data = pattern(4096, 0);
+    auto refuse = [&](std::uint32_t w, std::uint32_t h, std::uint32_t stride, std::uint32_t format,
+                      std::size_t size) {
+        auto result = assembler.scanout(w, h, stride, format, std::span(data).first(size), keep({}));
+        EXPECT_FALSE(result.event);
+        EXPECT_FALSE(result.refusal.empty());
+        return result.refusal;
+    };
+    EXPECT_NE(refuse(0, 10, 40, PIXMAN_x8r8g8b8, 4096).find("empty"), std::string::npos);
+    EXPECT_NE(refuse(16385, 1, 16385 * 4, PIXMAN_x8r8g8b8, 4096).find("exceeds"), std::string::npos);
+    EXPECT_NE(refuse(10, 10, 39, PIXMAN_x8r8g8b8, 4096).find("stride"), std::string::npos);
+    EXPECT_NE(refuse(10, 10, 40, PIXMAN_x8r8g8b8, 399).find("needs 400"), std::string::npos);
+    EXPECT_NE(refuse(10, 10, 40, PIXMAN_a8, 4096).find("unknown pixman format"), std::string::npos);
+    // Stride times height overflowing 32 bits must not wrap into "fits".
+    EXPECT_FALSE(assembler.scanout(16384, 16384, 0x40000000u, PIXMAN_x8r8g8b8, data, keep({})).event);
+    EXPECT_EQ(assembler.stats().refused, 6u);
+    EXPECT_EQ(assembler.current(), nullptr);
+}
+
+TEST(FrameAssembler, RefusesMalformedUpdates) {
+    FrameAssembler assembler;
+    auto data = pattern(4096, 0);
+    EXPECT_FALSE(assembler.update(0, 0, 2, 2, 8, PIXMAN_x8r8g8b8, data).event) << "no surface yet";
+    ASSERT_TRUE(scanout_of(assembler, 16, 16, 64, PIXMAN_x8r8g8b8).event);
+    EXPECT_FALSE(assembler.update(16, 0, 2, 2, 8, PIXMAN_x8r8g8b8, data).event) << "right of the surface";
+    EXPECT_FALSE(assembler.update(-2, 0, 2, 2, 8, PIXMAN_x8r8g8b8, data).event) << "left of the surface";
+    EXPECT_FALSE(assembler.update(0, 0, 0, 2, 8, PIXMAN_x8r8g8b8, data).event) << "empty";
+    EXPECT_FALSE(assembler.update(0, 0, -4, 2, 8, PIXMAN_x8r8g8b8, data).event) << "negative";
+    EXPECT_FALSE(assembler.update(0x7fffffff, 0x7fffffff, 16384, 16384, 8, PIXMAN_x8r8g8b8, data).event);
+    EXPECT_FALSE(assembler.update(0, 0, 2, 2, 7, PIXMAN_x8r8g8b8, data).event) << "short stride";
+    EXPECT_FALSE(assembler.update(0, 0, 2, 2, 8, PIXMAN_x8r8g8b8, std::span(data).first(15)).event);
+    EXPECT_FALSE(assembler.update(0, 0, 2, 2, 8, PIXMAN_a8r8g8b8, data).event) << "format change";
+    EXPECT_EQ(assembler.stats().refused, 9u);
+    EXPECT_EQ(assembler.current()->storage(), FrameStorage::ScanoutMessage) << "nothing was copied";
+}
+
+TEST(FrameAssembler, ScanoutMapIsZeroCopyAndChecksTheMemfdSize) {
+    FrameAssembler assembler;
+    const std::uint32_t w = 32, h = 16, stride = 160, offset = 4096;
+    int memfd = memfd_create("surface", MFD_CLOEXEC);
+    ASSERT_GE(memfd, 0);
+    auto bytes = pattern(offset + std::size_t{stride} * h, 5);
+    ASSERT_EQ(::write(memfd, bytes.data(), bytes.size()), ssize_t(bytes.size()));
+    EXPECT_FALSE(assembler.scanout_map(memfd, offset + 1, w, h, stride, PIXMAN_x8r8g8b8).event) << "past the end";
+    EXPECT_FALSE(assembler.scanout_map(-1, offset, w, h, stride, PIXMAN_x8r8g8b8).event) << "bad fd";
+    auto result = assembler.scanout_map(memfd, offset, w, h, stride, PIXMAN_x8r8g8b8);
+    ::close(memfd); // the mapping outlives the fd
+    ASSERT_TRUE(result.event) << result.refusal;
+    const Frame& frame = *result.event->frame;
+    EXPECT_EQ(frame.storage(), FrameStorage::SharedMemory);
+    EXPECT_EQ(0, std::memcmp(frame.pixels(), bytes.data() + offset, std::size_t{stride} * h));
+    auto damage = assembler.update_map(30, 10, 8, 8);
+    ASSERT_TRUE(damage.event);
+    EXPECT_EQ(damage.event->damage, (Rect{30, 10, 2, 6}));
+    EXPECT_FALSE(damage.event->new_buffer);
+    EXPECT_EQ(assembler.stats().bytes_copied, 0u);
+}
+
+TEST(FrameAssembler, DmabufScanoutDuplicatesTheFd) {
+    FrameAssembler assembler;
+    int memfd = memfd_create("dmabuf", MFD_CLOEXEC);
+    ASSERT_GE(memfd, 0);
+    EXPECT_FALSE(assembler.scanout_dmabuf(memfd, 64, 64, 256, 0x20202020, 0, false).event) << "unknown fourcc";
+    auto result = assembler.scanout_dmabuf(memfd, 64, 64, 256, DRM_FORMAT_XRGB8888, 7, true);
+    ::close(memfd);
+    ASSERT_TRUE(result.event);
+    const DmabufAttributes* attributes = result.event->frame->dmabuf();
+    ASSERT_NE(attributes, nullptr);
+    EXPECT_NE(attributes->fd, memfd);
+    EXPECT_TRUE(::fcntl(attributes->fd, F_GETFD) & FD_CLOEXEC);
+    EXPECT_EQ(attributes->modifier, 7u);
+    EXPECT_TRUE(attributes->y0_top);
+    EXPECT_EQ(result.event->frame->pixels(), nullptr);
+    EXPECT_FALSE(assembler.update(0, 0, 1, 1, 4, PIXMAN_x8r8g8b8, pattern(4, 0)).event);
+    EXPECT_TRUE(assembler.update_dmabuf(0, 0, 64, 64).event);
+    assembler.disable();
+    EXPECT_EQ(assembler.current(), nullptr);
+    EXPECT_FALSE(assembler.update_dmabuf(0, 0, 64, 64).event);
+}
+
+} // namespace
+} // namespace phyllome::guestview
