@@ -1,4 +1,5 @@
 #include "guestview/inventory.hpp"
+#include "guestview/embedded_libvirt.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -157,6 +158,8 @@ void Inventory::Impl::connect() {
 bool Inventory::Impl::open_connection(std::string& error) {
     // Read/write: starting and stopping guests needs it. No auth callback: a session has no
     // terminal to prompt on, access comes from group membership or polkit.
+    if (std::string problem = prepare_embedded_root(status.uri); !problem.empty())
+        log::warn("libvirt: {}", problem);
     connection.reset(virConnectOpen(status.uri.c_str()));
     if (!connection) {
         error = last_libvirt_error();

@@ -1,0 +1,83 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "compositor/control_protocol.hpp"
+#include "compositor/status.hpp"
+
+namespace phyllome::compositor {
+namespace {
+
+using control::Request;
+
+Request parsed(std::string_view line) {
+    auto r = control::parse_request(line);
+    EXPECT_TRUE(std::holds_alternative<Request>(r)) << line;
+    return std::holds_alternative<Request>(r) ? std::get<Request>(r) : Request{};
+}
+std::string error_of(std::string_view line) {
+    auto r = control::parse_request(line);
+    return std::holds_alternative<std::string>(r) ? std::get<std::string>(r) : std::string();
+}
+
+TEST(ControlProtocol, ParsesEveryVerbAndRoundTrips) {
+    EXPECT_EQ(parsed("status\n").verb, Request::Verb::Status);
+    EXPECT_EQ(parsed("status --json").verb, Request::Verb::StatusJson);
+    EXPECT_EQ(parsed("quit").verb, Request::Verb::Quit);
+    auto r = parsed("start win 11\n");
+    EXPECT_EQ(r.verb, Request::Verb::Start);
+    EXPECT_EQ(r.guest, "win 11") << "guest names may hold spaces";
+    EXPECT_EQ(parsed("shutdown a").verb, Request::Verb::Shutdown);
+    EXPECT_EQ(parsed("destroy a").verb, Request::Verb::Destroy);
+    for (auto line : {"status\n", "status --json\n", "start x\n", "shutdown y\n", "destroy z\n", "quit\n"})
+        EXPECT_EQ(control::format_request(parsed(line)), line);
+}
+
+TEST(ControlProtocol, RefusesBadRequestsWithAReason) {
+    EXPECT_NE(error_of("").find("empty"), std::string::npos);
+    EXPECT_NE(error_of("start").find("needs a guest name"), std::string::npos);
+    EXPECT_NE(error_of("reboot now").find("unknown command 'reboot'"), std::string::npos);
+    EXPECT_NE(error_of("status --yaml").find("unknown command"), std::string::npos);
+    EXPECT_NE(error_of("start a\tb").find("control characters"), std::string::npos);
+    EXPECT_NE(error_of(std::string(control::max_request + 1, 'a')).find("too long"), std::string::npos);
+}
+
+TEST(ControlProtocol, FindsTheOneSocketInTheRuntimeDir) {
+    namespace fs = std::filesystem;
+    char tmpl[] = "/tmp/phyllome-ctl-XXXXXX";
+    const std::string dir = mkdtemp(tmpl);
+    setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
+    unsetenv("PHYLLOME_SOCKET");
+    std::string error;
+    EXPECT_FALSE(control::find_socket(error).has_value());
+    EXPECT_NE(error.find("is the shell running"), std::string::npos);
+    setenv("PHYLLOME_SOCKET", "/x/y.sock", 1);
+    EXPECT_EQ(control::find_socket(error), "/x/y.sock");
+    unsetenv("PHYLLOME_SOCKET");
+    EXPECT_EQ(control::socket_path_for(dir, "wayland-1"), dir + "/phyllome-shell.wayland-1.sock");
+    fs::remove_all(dir);
+}
+
+TEST(Status, JsonHasTheDocumentedShapeAndEscapes) {
+    StatusSnapshot s;
+    s.libvirt.uri = "test:///default";
+    s.libvirt.state = guestview::ConnectionState::Connected;
+    GuestStatus g;
+    g.info.name = "win \"11\"";
+    g.info.state = guestview::GuestState::Paused;
+    s.guests.push_back(g);
+    s.outputs.push_back({"HEADLESS-1", 1280, 800, 1.0, 0, 0});
+    const std::string j = format_status_json(s);
+    EXPECT_NE(j.find(R"("view": "overlay", "guest": null)"), std::string::npos) << j;
+    EXPECT_NE(j.find(R"("name": "win \"11\"", "state": "paused")"), std::string::npos) << j;
+    EXPECT_NE(j.find(R"("display": "none")"), std::string::npos) << j;
+    EXPECT_NE(j.find(R"({"name": "HEADLESS-1", "width": 1280, "height": 800)"), std::string::npos) << j;
+    EXPECT_EQ(json_escape("a\nb\x01"), R"("a\nb\u0001")");
+    const std::string t = format_status_text(s);
+    EXPECT_NE(t.find("paused"), std::string::npos);
+    EXPECT_NE(t.find("1280x800"), std::string::npos);
+}
+
+} // namespace
+} // namespace phyllome::compositor

@@ -1,0 +1,130 @@
+#include <gtest/gtest.h>
+
+#include "compositor/overlay_model.hpp"
+
+namespace phyllome::compositor {
+namespace {
+
+using guestview::Action;
+using guestview::GuestInfo;
+using guestview::GuestState;
+using Key = OverlayModel::Key;
+using Kind = OverlayCommand::Kind;
+
+GuestInfo guest(std::string name, GuestState state, bool dbus = true) {
+    GuestInfo g;
+    g.name = std::move(name);
+    g.state = state;
+    g.graphics = dbus ? guestview::GraphicsSupport::DbusP2P : guestview::GraphicsSupport::Unsupported;
+    return g;
+}
+
+class OverlayModelTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        model.set_guests({guest("alpha", GuestState::Running), guest("bravo", GuestState::ShutOff),
+                          guest("charlie", GuestState::Crashed, false)});
+    }
+    OverlayModel model;
+    OverlayModel::Clock::time_point t0 = OverlayModel::Clock::now();
+};
+
+TEST_F(OverlayModelTest, SelectionMovesAndStopsAtTheEnds) {
+    EXPECT_EQ(model.selection(), 0u);
+    model.on_key(Key::Up, t0);
+    EXPECT_EQ(model.selection(), 0u);
+    model.on_key(Key::Down, t0);
+    model.on_key(Key::Down, t0);
+    model.on_key(Key::Down, t0);
+    EXPECT_EQ(model.selection(), 2u);
+    model.on_key(Key::Home, t0);
+    EXPECT_EQ(model.selection(), 0u);
+    model.on_key(Key::End, t0);
+    EXPECT_EQ(model.selected_guest()->name, "charlie");
+}
+
+TEST_F(OverlayModelTest, SelectionFollowsTheGuestWhenTheListChanges) {
+    model.on_key(Key::Down, t0); // bravo
+    model.set_guests({guest("aardvark", GuestState::ShutOff), guest("alpha", GuestState::Running),
+                      guest("bravo", GuestState::Running)});
+    EXPECT_EQ(model.selected_guest()->name, "bravo");
+    model.set_guests({guest("alpha", GuestState::Running)});
+    EXPECT_EQ(model.selection(), 0u) << "a vanished selection falls back to the first row";
+    model.set_guests({});
+    EXPECT_FALSE(model.selection().has_value());
+    EXPECT_FALSE(model.on_key(Key::Enter, t0).has_value());
+}
+
+TEST_F(OverlayModelTest, EnterShowsARunningGuestAndStartsAStoppedOne) {
+    EXPECT_EQ(model.on_key(Key::Enter, t0), (OverlayCommand{Kind::ShowGuest, Action::Start, "alpha"}));
+    model.on_key(Key::Down, t0);
+    EXPECT_EQ(model.on_key(Key::Enter, t0), (OverlayCommand{Kind::GuestAction, Action::Start, "bravo"}));
+}
+
+TEST_F(OverlayModelTest, ActionsOnlyWhereTheyMakeSense) {
+    EXPECT_FALSE(model.on_key(Key::Start, t0).has_value()) << "alpha already runs";
+    EXPECT_EQ(model.on_key(Key::Shutdown, t0), (OverlayCommand{Kind::GuestAction, Action::Shutdown, "alpha"}));
+    model.on_key(Key::Down, t0);
+    EXPECT_FALSE(model.on_key(Key::Shutdown, t0).has_value()) << "bravo is off";
+    EXPECT_FALSE(model.on_key(Key::ForceOff, t0).has_value());
+    EXPECT_TRUE(model.pending_force_off().empty());
+    // A crashed guest without D-Bus graphics can be started but not shown.
+    model.on_key(Key::Down, t0);
+    EXPECT_EQ(model.on_key(Key::Enter, t0), (OverlayCommand{Kind::GuestAction, Action::Start, "charlie"}));
+}
+
+TEST_F(OverlayModelTest, ForceOffNeedsASecondPressWithinTheWindow) {
+    EXPECT_FALSE(model.on_key(Key::ForceOff, t0).has_value());
+    EXPECT_EQ(model.pending_force_off(), "alpha");
+    EXPECT_EQ(model.on_key(Key::ForceOff, t0 + std::chrono::seconds(1)),
+              (OverlayCommand{Kind::GuestAction, Action::ForceOff, "alpha"}));
+    EXPECT_TRUE(model.pending_force_off().empty());
+
+    // Too slow: the second press only arms it again.
+    model.on_key(Key::ForceOff, t0);
+    EXPECT_FALSE(model.on_key(Key::ForceOff, t0 + std::chrono::seconds(10)).has_value());
+    EXPECT_EQ(model.pending_force_off(), "alpha");
+    // Moving the selection cancels it.
+    model.on_key(Key::Down, t0 + std::chrono::seconds(10));
+    EXPECT_TRUE(model.pending_force_off().empty());
+}
+
+TEST_F(OverlayModelTest, ClicksSelectRowsAndPressButtons) {
+    OverlayHitMap hits;
+    hits.rows = {{0, 0, 100, 40}, {0, 50, 100, 40}, {0, 100, 100, 40}};
+    hits.buttons.push_back({{80, 55, 15, 20}, {Kind::GuestAction, Action::Start, "bravo"}});
+    hits.buttons.push_back({{80, 5, 15, 20}, {Kind::GuestAction, Action::ForceOff, "alpha"}});
+    hits.buttons.push_back({{0, 200, 50, 20}, {Kind::LaunchApp, Action::Start, "0"}});
+
+    EXPECT_FALSE(model.on_click(10, 110, hits, t0).has_value());
+    EXPECT_EQ(model.selected_guest()->name, "charlie");
+    EXPECT_EQ(model.on_click(85, 60, hits, t0), (OverlayCommand{Kind::GuestAction, Action::Start, "bravo"}));
+    EXPECT_EQ(model.selected_guest()->name, "bravo");
+    EXPECT_FALSE(model.on_click(85, 10, hits, t0).has_value()) << "force off asks for confirmation by click too";
+    EXPECT_EQ(model.on_click(85, 10, hits, t0), (OverlayCommand{Kind::GuestAction, Action::ForceOff, "alpha"}));
+    EXPECT_EQ(model.on_click(10, 205, hits, t0), (OverlayCommand{Kind::LaunchApp, Action::Start, "0"}));
+    EXPECT_FALSE(model.on_click(500, 500, hits, t0).has_value());
+}
+
+TEST_F(OverlayModelTest, AppsAreLaunchedByIndex) {
+    EXPECT_FALSE(model.on_key(Key::App, t0, 0).has_value());
+    model.set_apps({{"Terminal", "foot"}, {"Manager", "virt-manager"}});
+    EXPECT_EQ(model.on_key(Key::App, t0, 1), (OverlayCommand{Kind::LaunchApp, Action::Start, "1"}));
+    EXPECT_FALSE(model.on_key(Key::App, t0, 2).has_value());
+}
+
+TEST_F(OverlayModelTest, DirtyOnlyWhenSomethingVisibleChanged) {
+    EXPECT_TRUE(model.take_dirty());
+    EXPECT_FALSE(model.take_dirty());
+    model.set_guests(model.guests());
+    EXPECT_FALSE(model.take_dirty());
+    model.on_key(Key::Up, t0); // already at the top
+    EXPECT_FALSE(model.take_dirty());
+    model.on_key(Key::Down, t0);
+    EXPECT_TRUE(model.take_dirty());
+    model.set_notice("alpha crashed", true);
+    EXPECT_TRUE(model.take_dirty());
+}
+
+} // namespace
+} // namespace phyllome::compositor

@@ -1,0 +1,92 @@
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "compositor/overlay_painter.hpp"
+
+namespace phyllome::compositor {
+namespace {
+
+struct Surface {
+    explicit Surface(int w, int h) : s(cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h)), cr(cairo_create(s)) {}
+    ~Surface() {
+        cairo_destroy(cr);
+        cairo_surface_destroy(s);
+    }
+    uint32_t pixel(int x, int y) {
+        cairo_surface_flush(s);
+        auto* row = reinterpret_cast<uint32_t*>(cairo_image_surface_get_data(s) + y * cairo_image_surface_get_stride(s));
+        return row[x] & 0xffffff;
+    }
+    cairo_surface_t* s;
+    cairo_t* cr;
+};
+
+guestview::GuestInfo guest(std::string name, guestview::GuestState st) {
+    guestview::GuestInfo g;
+    g.name = std::move(name);
+    g.state = st;
+    g.graphics = guestview::GraphicsSupport::DbusP2P;
+    return g;
+}
+
+TEST(OverlayPainter, LaysOutARowAndTheRightButtonsPerGuest) {
+    OverlayModel model;
+    guestview::ConnectionStatus c;
+    c.state = guestview::ConnectionState::Connected;
+    model.set_connection(c);
+    model.set_guests({guest("alpha", guestview::GuestState::Running), guest("bravo", guestview::GuestState::ShutOff)});
+    config::OverlayConfig style;
+    Surface surf(1280, 800);
+    OverlayPaintInput in{1280, 800, 1.0, &model, &style, "status", "help"};
+    OverlayHitMap hits = paint_overlay(surf.cr, in);
+
+    ASSERT_EQ(hits.rows.size(), 2u);
+    EXPECT_LT(hits.rows[0].y + hits.rows[0].height, hits.rows[1].y) << "rows do not overlap";
+    int alpha_buttons = 0, bravo_buttons = 0;
+    bool alpha_can_start = false;
+    for (const auto& b : hits.buttons) {
+        EXPECT_GE(b.rect.x, 0);
+        EXPECT_LE(b.rect.x + b.rect.width, 1280);
+        if (b.command.target == "alpha") {
+            ++alpha_buttons;
+            alpha_can_start |= b.command.kind == OverlayCommand::Kind::GuestAction &&
+                               b.command.action == guestview::Action::Start;
+        }
+        if (b.command.target == "bravo")
+            ++bravo_buttons;
+    }
+    EXPECT_EQ(alpha_buttons, 3) << "show, shut down, force off";
+    EXPECT_FALSE(alpha_can_start);
+    EXPECT_EQ(bravo_buttons, 1) << "start only";
+    // Background where nothing is drawn, something else inside the selected row.
+    EXPECT_EQ(surf.pixel(5, 400), style.background);
+    EXPECT_NE(surf.pixel(hits.rows[0].x + 5, hits.rows[0].y + hits.rows[0].height / 2), style.background);
+}
+
+TEST(OverlayPainter, ScalesToHiDpiAndShowsConnectionFailures) {
+    OverlayModel model;
+    guestview::ConnectionStatus c;
+    c.state = guestview::ConnectionState::Failed;
+    c.uri = "qemu:///system";
+    c.error = "Failed to connect socket";
+    c.retry_in = std::chrono::milliseconds(4000);
+    model.set_connection(c);
+    config::OverlayConfig style;
+    Surface surf(1280 * 2, 800 * 2);
+    OverlayPaintInput in{1280, 800, 2.0, &model, &style, "", "help"};
+    OverlayHitMap hits = paint_overlay(surf.cr, in);
+    EXPECT_TRUE(hits.rows.empty());
+    // The failure box is tinted with the error colour somewhere in the top third.
+    int reddish = 0;
+    for (int y = 0; y < 1600 / 3; y += 2)
+        for (int x = 0; x < 2560; x += 4) {
+            uint32_t p = surf.pixel(x, y);
+            if (((p >> 16) & 0xff) > ((p >> 8) & 0xff) + 20)
+                ++reddish;
+        }
+    EXPECT_GT(reddish, 1000);
+}
+
+} // namespace
+} // namespace phyllome::compositor
