@@ -224,7 +224,6 @@ void DisplayConnection::Impl::attach_listener(ConsoleState& console) {
         return;
     }
     console.calls.emplace_back(slot);
-    log::info("guest {}: listener registered", log_name);
 }
 
 int DisplayConnection::Impl::on_register_reply(sd_bus_message* reply, void* data, sd_bus_error*) {
@@ -232,6 +231,9 @@ int DisplayConnection::Impl::on_register_reply(sd_bus_message* reply, void* data
     if (const sd_bus_error* e = sd_bus_message_get_error(reply))
         log::error("guest {} console {}: QEMU refused RegisterListener: {}", console->owner->guest_name,
                    console->info.id, e->message ? e->message : e->name);
+    else
+        log::info("guest {} console {} ({}): display listener registered", console->owner->guest_name,
+                  console->info.id, console->info.label);
     return 0;
 }
 
@@ -406,5 +408,7 @@ std::set<std::uint32_t> DisplayConnection::held_buttons(std::uint32_t console) c
     const auto* state = impl_->state(console);
     return state ? state->held_buttons : std::set<std::uint32_t>{};
 }
+
+InputStats DisplayConnection::input_stats() const { return impl_->input_stats; }
 
 } // namespace phyllome::guestview

@@ -86,6 +86,13 @@ enum class MouseButton : std::uint32_t {
 };
 inline constexpr std::uint32_t max_mouse_button = 8;
 
+// Fire-and-forget input calls and what became of them.
+struct InputStats {
+    std::uint64_t sent = 0;
+    std::uint64_t acknowledged = 0; // QEMU answered with success
+    std::uint64_t failed = 0;       // QEMU answered with an error (logged)
+};
+
 class DisplayConnection {
 public:
     // `socket_fd` is a connected p2p socket to QEMU (virDomainOpenGraphicsFD); ownership
@@ -128,6 +135,7 @@ public:
     void release_all_input(std::uint32_t console);
     std::set<std::uint32_t> held_keys(std::uint32_t console) const;
     std::set<std::uint32_t> held_buttons(std::uint32_t console) const;
+    InputStats input_stats() const;
 
     class Impl; // display_connection_impl.hpp
     explicit DisplayConnection(std::unique_ptr<Impl> impl);

@@ -45,6 +45,7 @@ public:
                      std::uint32_t height);
     void release_all_input(std::uint32_t console);
 
+    InputStats input_stats;
     wl_event_loop* const loop;
     const std::string guest_name;
     VmInfo vm;

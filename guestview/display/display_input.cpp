@@ -20,7 +20,9 @@ void DisplayConnection::Impl::send_input(std::uint32_t id, const char* interface
         return;
     // Floating slot: the reply only matters when it is an error.
     int r = call_console(id, nullptr, on_input_reply, this, interface, method, signature, a, b);
-    if (r < 0)
+    if (r >= 0)
+        ++input_stats.sent;
+    else
         log::warn("guest {}: sending {}.{} to console {} failed: {}", guest_name, interface, method, id,
                   std::strerror(-r));
 }
@@ -28,6 +30,7 @@ void DisplayConnection::Impl::send_input(std::uint32_t id, const char* interface
 int DisplayConnection::Impl::on_input_reply(sd_bus_message* reply, void* data, sd_bus_error*) {
     auto* self = static_cast<Impl*>(data);
     const sd_bus_error* e = sd_bus_message_get_error(reply);
+    ++(e ? self->input_stats.failed : self->input_stats.acknowledged);
     // Pending calls fail with NoReply/Disconnected when the connection goes; that is
     // reported once through `disconnected`, not per input event.
     if (e && self->main_open_)
