@@ -19,7 +19,8 @@ std::shared_ptr<Frame> Frame::borrowed(FrameGeometry geometry, FrameStorage stor
 
 std::shared_ptr<Frame> Frame::owned(FrameGeometry geometry) {
     auto frame = std::make_shared<Frame>(Key{}, geometry, FrameStorage::OwnedBuffer);
-    frame->owned_ = std::make_unique<std::uint8_t[]>(frame->size_bytes());
+    // Not zeroed: the assembler overwrites the whole buffer before anyone sees it.
+    frame->owned_ = std::make_unique_for_overwrite<std::uint8_t[]>(frame->size_bytes());
     frame->pixels_ = frame->owned_.get();
     return frame;
 }

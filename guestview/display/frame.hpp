@@ -52,7 +52,7 @@ public:
     static std::shared_ptr<Frame> borrowed(FrameGeometry geometry, FrameStorage storage,
                                            const std::uint8_t* pixels,
                                            std::shared_ptr<const void> keepalive);
-    // A zero-initialised buffer of stride*height bytes that guestview writes into.
+    // An uninitialised buffer of stride*height bytes; the caller fills all of it.
     static std::shared_ptr<Frame> owned(FrameGeometry geometry);
     // Takes ownership of attributes.fd.
     static std::shared_ptr<Frame> dmabuf(FrameGeometry geometry, DmabufAttributes attributes);

@@ -43,7 +43,8 @@ AssemblyResult FrameAssembler::refused(std::string reason) {
 AssemblyResult FrameAssembler::publish(std::shared_ptr<Frame> frame, bool new_buffer, Rect damage,
                                        std::size_t copied) {
     ++stats_.frames_received;
-    current_ = std::move(frame);
+    if (frame != current_)
+        replace_current(std::move(frame));
     return {FrameEvent{current_, new_buffer, damage, copied, nullptr}, {}};
 }
 
@@ -96,16 +97,27 @@ std::optional<Rect> FrameAssembler::clip_to_current(std::int32_t x, std::int32_t
 // so the first Update after a Scanout copies the surface once into an owned buffer; every
 // later Update copies only its rectangle into that buffer in place. A following Scanout
 // goes back to zero copy. Returns the bytes copied.
+void FrameAssembler::replace_current(std::shared_ptr<Frame> frame) {
+    if (current_ && current_->storage() == FrameStorage::OwnedBuffer && current_.use_count() == 1)
+        spare_ = std::move(current_);
+    current_ = std::move(frame);
+}
+
 std::size_t FrameAssembler::make_current_writable() {
     if (current_->storage() == FrameStorage::OwnedBuffer)
         return 0;
-    auto owned = Frame::owned(current_->geometry());
+    const FrameGeometry& g = current_->geometry();
+    auto owned = spare_ && spare_->width() == g.width && spare_->height() == g.height && spare_->stride() == g.stride &&
+                         spare_->format() == g.format
+                     ? std::move(spare_)
+                     : Frame::owned(g);
+    spare_.reset();
     std::memcpy(owned->writable_pixels(), current_->pixels(), current_->size_bytes());
     const std::size_t copied = current_->size_bytes();
     ++stats_.copies;
     ++stats_.full_copies;
     stats_.bytes_copied += copied;
-    current_ = std::move(owned);
+    replace_current(std::move(owned));
     return copied;
 }
 

@@ -43,7 +43,10 @@ public:
                                   bool y0_top);
     AssemblyResult update_dmabuf(std::int32_t x, std::int32_t y, std::int32_t width, std::int32_t height);
     // Disable: the display is off until the next scanout.
-    void disable() { current_.reset(); }
+    void disable() {
+        current_.reset();
+        spare_.reset();
+    }
 
     // A message refused before it reached the assembler (unreadable, bad cursor...).
     void count_refusal() { ++stats_.refused; }
@@ -58,7 +61,12 @@ private:
                                         std::int32_t height, std::string& why);
     std::size_t make_current_writable();
 
+    // Replaces current_, keeping an owned buffer nobody else holds for the next promotion
+    // (a fresh 4 MB allocation costs page faults on every Scanout/Update cycle).
+    void replace_current(std::shared_ptr<Frame> frame);
+
     std::shared_ptr<Frame> current_;
+    std::shared_ptr<Frame> spare_;
     FrameStats stats_;
 };
 
