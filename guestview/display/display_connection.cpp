@@ -266,7 +266,9 @@ void DisplayConnection::Impl::on_main_closed(std::string reason) {
               "attached and replaced us)",
               guest_name, reason);
     for (auto& [id, console] : consoles_) {
-        console.held_keys.clear(); // QEMU lifts keys itself when a listener goes
+        // Nothing can be released over a closed connection; QEMU lifts held keys itself
+        // when the console's listener goes.
+        console.held_keys.clear();
         console.held_buttons.clear();
     }
     Disconnect event{std::nullopt, std::move(reason), !anything_open()};

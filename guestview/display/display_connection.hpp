@@ -6,7 +6,8 @@
 // and sd-bus objects may only be touched by one thread), there is no hand-over queue
 // to bound, and the loop services every listener socket as soon as it is readable,
 // which QEMU needs (it blocks on registration and, in 7.2, buffers without limit).
-// Decoding costs no copy for a full Scanout, only the rectangle for an Update.
+// Decoding a full Scanout copies nothing; the first Update after it copies the surface
+// once into an owned buffer, later Updates copy only their rectangle.
 //
 // OWNERSHIP of frames: FrameEvent::frame is a shared_ptr<const Frame>. Hold it as long as
 // your wlr_buffer wraps Frame::pixels() (or the dmabuf fd); the pixels stay valid until
