@@ -430,10 +430,9 @@ void Server::refresh_overlay(bool force) {
     in.style = &config().overlay;
     in.hotkey_help = hotkey_help();
     const auto& conn = overlay_model_.connection();
-    in.status_line = fmt::format("libvirt {} ({})   ·   {} output{}   ·   phyllomectl socket {}", conn.uri,
+    in.status_line = fmt::format("libvirt {} ({})   ·   {} output{}", conn.uri,
                                  conn.state == guestview::ConnectionState::Connected ? "connected" : "not connected",
-                                 outputs_.size(), outputs_.size() == 1 ? "" : "s",
-                                 control_ ? control_->path() : std::string("unavailable"));
+                                 outputs_.size(), outputs_.size() == 1 ? "" : "s");
     for (auto& o : outputs_)
         o->paint_overlay(in);
 }

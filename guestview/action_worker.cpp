@@ -53,7 +53,16 @@ ActionResult ActionWorker::perform(Job& job) {
     }
     int rc = -1;
     switch (job.action) {
-    case Action::Start: rc = virDomainCreate(domain.get()); break;
+    case Action::Start: {
+        // "Start" on a paused or suspended guest means carry on, not boot a second time.
+        int state = VIR_DOMAIN_NOSTATE, reason = 0;
+        const bool paused = virDomainGetState(domain.get(), &state, &reason, 0) == 0 &&
+                            (state == VIR_DOMAIN_PAUSED || state == VIR_DOMAIN_PMSUSPENDED);
+        rc = !paused ? virDomainCreate(domain.get())
+             : state == VIR_DOMAIN_PAUSED ? virDomainResume(domain.get())
+                                          : virDomainPMWakeup(domain.get(), 0);
+        break;
+    }
     case Action::Shutdown: rc = virDomainShutdown(domain.get()); break;
     case Action::ForceOff: rc = virDomainDestroy(domain.get()); break;
     }

@@ -244,3 +244,22 @@ TEST_F(InventoryTest, DetectsGraphicsFromDomainXml) {
 
 } // namespace
 } // namespace phyllome::guestview
+
+namespace phyllome::guestview {
+namespace {
+
+TEST_F(InventoryTest, StartResumesAPausedGuest) {
+    open("test:///default");
+    ASSERT_EQ(inventory->status().state, ConnectionState::Connected);
+    virDomainPtr dom = virDomainLookupByName(inventory->connection(), "test");
+    ASSERT_NE(dom, nullptr);
+    ASSERT_EQ(virDomainSuspend(dom), 0);
+    virDomainFree(dom);
+    ASSERT_TRUE(wait_for_state("test", GuestState::Paused));
+    const ActionResult r = run(Action::Start, "test");
+    EXPECT_TRUE(r.ok) << r.error;
+    EXPECT_TRUE(wait_for_state("test", GuestState::Running));
+}
+
+} // namespace
+} // namespace phyllome::guestview
