@@ -27,6 +27,18 @@ void ActionWorker::submit(Action action, std::string guest, ConnectionPtr connec
     wake_.notify_one();
 }
 
+void ActionWorker::submit_call(std::function<void()> call) {
+    {
+        std::lock_guard lock{mutex_};
+        if (thread_.get_stop_token().stop_requested())
+            return;
+        Job job;
+        job.call = std::move(call);
+        jobs_.push_back(std::move(job));
+    }
+    wake_.notify_one();
+}
+
 void ActionWorker::run(std::stop_token stop) {
     while (true) {
         Job job;
@@ -36,6 +48,10 @@ void ActionWorker::run(std::stop_token stop) {
                 return; // stop requested
             job = std::move(jobs_.front());
             jobs_.pop_front();
+        }
+        if (job.call) {
+            job.call();
+            continue;
         }
         ActionResult result = perform(job);
         job.connection.reset(); // drop our reference before the loop hears about the result

@@ -29,11 +29,17 @@ public:
     // `connection` is the worker's own reference, so a reconnect cannot pull it away mid-call.
     void submit(Action action, std::string guest, ConnectionPtr connection);
 
+    // Runs `call` on the worker thread, in order with the actions, for other blocking libvirt
+    // calls (e.g. virDomainOpenGraphicsFD). `call` reports its own result; it is dropped
+    // without running when the worker stops first.
+    void submit_call(std::function<void()> call);
+
 private:
     struct Job {
         Action action;
         std::string guest;
         ConnectionPtr connection;
+        std::function<void()> call; // set: run it instead of `action`
     };
     void run(std::stop_token stop);
     static ActionResult perform(Job& job);

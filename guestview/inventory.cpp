@@ -17,6 +17,7 @@
 #include "guestview/libvirt_event_bridge.hpp"
 #include "guestview/libvirt_handles.hpp"
 #include "guestview/loop_mailbox.hpp"
+#include "guestview/owned_fd.hpp"
 
 namespace phyllome::guestview {
 namespace {
@@ -91,6 +92,7 @@ struct Inventory::Impl {
 
     void request(Action action, std::string guest);
     void reject_later(Action action, std::string guest, std::string error);
+    void open_graphics(std::string guest, int graphics_index, std::function<void(int, std::string)> done);
     void finish(ActionResult result);
     void notify_changed() const;
 
@@ -285,6 +287,44 @@ void Inventory::Impl::request(Action action, std::string guest) {
     worker.submit(action, std::move(guest), share_connection(connection.get()));
 }
 
+void Inventory::Impl::open_graphics(std::string guest, int graphics_index,
+                                    std::function<void(int, std::string)> done) {
+    // Shared so the tasks below stay copyable for std::function; the fd closes with the last
+    // reference when the result is dropped undelivered.
+    struct Outcome {
+        std::function<void(int, std::string)> done;
+        OwnedFd fd;
+        std::string error;
+    };
+    auto outcome = std::make_shared<Outcome>(Outcome{std::move(done), OwnedFd{}, {}});
+    auto deliver = [outcome] {
+        if (outcome->done)
+            outcome->done(outcome->fd.release(), std::move(outcome->error));
+    };
+    if (!connection || find_mutable(guest) == nullptr) {
+        outcome->error = !connection ? fmt::format("not connected to libvirt ({})", status.uri)
+                                     : fmt::format("there is no guest named '{}'", guest);
+        mailbox.post(std::move(deliver));
+        return;
+    }
+    std::shared_ptr<virConnect> shared{share_connection(connection.get()).release(), ConnectionCloser{}};
+    worker.submit_call([this, shared, guest = std::move(guest), graphics_index, outcome,
+                        deliver = std::move(deliver)]() mutable {
+        if (DomainPtr domain{virDomainLookupByName(shared.get(), guest.c_str())}) {
+            outcome->fd.reset(virDomainOpenGraphicsFD(domain.get(), static_cast<unsigned>(graphics_index), 0));
+            if (outcome->fd.get() < 0)
+                outcome->error = last_libvirt_error();
+        } else {
+            outcome->error = last_libvirt_error();
+        }
+        log::debug("guest '{}': open graphics {}: {}", guest, graphics_index,
+                   outcome->fd.get() >= 0 ? "done" : "failed: " + outcome->error);
+        shared.reset(); // like actions: the loop never waits on our reference
+        outcome.reset();
+        mailbox.post(std::move(deliver));
+    });
+}
+
 void Inventory::Impl::reject_later(Action action, std::string guest, std::string error) {
     ActionResult result{action, std::move(guest), false, std::move(error)};
     mailbox.post([this, result = std::move(result)] {
@@ -353,6 +393,11 @@ const GuestInfo* Inventory::find(std::string_view name) const {
 const ConnectionStatus& Inventory::status() const { return impl_->status; }
 
 void Inventory::request(Action action, std::string guest) { impl_->request(action, std::move(guest)); }
+
+void Inventory::open_graphics(std::string guest, int graphics_index,
+                              std::function<void(int fd, std::string error)> done) {
+    impl_->open_graphics(std::move(guest), graphics_index, std::move(done));
+}
 
 virConnectPtr Inventory::connection() const {
     return impl_->status.state == ConnectionState::Connected ? impl_->connection.get() : nullptr;

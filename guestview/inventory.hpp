@@ -92,6 +92,12 @@ public:
     // or while not connected.
     void request(Action action, std::string guest);
 
+    // Opens the guest's display socket with virDomainOpenGraphicsFD(idx = graphics_index) on the
+    // worker thread (it talks to QEMU, which must never block the loop). `done` runs on the loop,
+    // never inside this call, with the connected fd (ownership passes to `done`) or -1 and
+    // libvirt's error. If the Inventory goes first, `done` never runs and the fd is closed.
+    void open_graphics(std::string guest, int graphics_index, std::function<void(int fd, std::string error)> done);
+
     // The live connection (nullptr unless Connected), for the display client. It is closed on
     // reconnect and destruction: take virConnectRef for a longer-lived reference.
     virConnectPtr connection() const;
