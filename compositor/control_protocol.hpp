@@ -14,9 +14,9 @@ namespace phyllome::compositor::control {
 constexpr std::size_t max_request = 4096;
 
 struct Request {
-    enum class Verb { Status, StatusJson, Start, Shutdown, Destroy, Quit };
+    enum class Verb { Status, StatusJson, Start, Shutdown, Destroy, Show, Overlay, Next, Prev, Quit };
     Verb verb = Verb::Status;
-    std::string guest; // for Start/Shutdown/Destroy
+    std::string guest; // for Start/Shutdown/Destroy/Show
 };
 
 // A parse failure carries the message to send back.

@@ -128,6 +128,17 @@ void ControlServer::handle_client(Client& c, uint32_t mask) {
             if (!client->out.ends_with('\n'))
                 client->out += '\n';
             client->reply_ready = true;
+            // Most replies fit the socket buffer: send now, so a reply is out even if the
+            // loop stops right after (quit).
+            ssize_t n = ::send(client->fd.get(), client->out.data(), client->out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0)
+                client->out.erase(0, static_cast<std::size_t>(n));
+            if (client->out.empty() || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+                // Safe inside handle_client too: it touches the client no more after the handler,
+                // and `client` keeps it alive until we return.
+                close_client(client->fd.get());
+                return;
+            }
             wl_event_source_fd_update(client->source, WL_EVENT_WRITABLE);
         };
         if (nl == std::string::npos) {

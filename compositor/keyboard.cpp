@@ -1,7 +1,6 @@
 #include "compositor/keyboard.hpp"
 
 #include "compositor/server.hpp"
-#include "compositor/xdg_view.hpp"
 #include "config/log.hpp"
 
 namespace phyllome::compositor {
@@ -44,31 +43,6 @@ Keyboard::Keyboard(Server& server, wlr_input_device* device) : server_(server), 
     wlr_seat_set_keyboard(server_.seat(), device_);
 }
 
-void Keyboard::on_key(wlr_event_keyboard_key* event) {
-    wlr_keyboard* kb = device_->keyboard;
-    const uint32_t xkb_code = event->keycode + 8; // evdev -> xkb
-    const xkb_keysym_t* syms = nullptr;
-    const int nsyms = xkb_state_key_get_syms(kb->xkb_state, xkb_code, &syms);
-    const uint32_t mods = wlr_keyboard_get_modifiers(kb);
-
-    if (event->state == WL_KEYBOARD_KEY_STATE_PRESSED) {
-        for (int i = 0; i < nsyms; ++i)
-            if (server_.handle_keybinding(syms[i], mods))
-                return;
-    }
-    if (server_.focused_view()) {
-        wlr_seat_set_keyboard(server_.seat(), device_);
-        wlr_seat_keyboard_notify_key(server_.seat(), event->time_msec, event->keycode, event->state);
-        return;
-    }
-    if (event->state == WL_KEYBOARD_KEY_STATE_PRESSED) {
-        // The overlay reads what the key means in the user's layout, ignoring Shift etc.
-        const xkb_keysym_t sym =
-            xkb_state_key_get_one_sym(kb->xkb_state, xkb_code) != XKB_KEY_NoSymbol
-                ? xkb_keysym_to_lower(xkb_state_key_get_one_sym(kb->xkb_state, xkb_code))
-                : (nsyms > 0 ? syms[0] : XKB_KEY_NoSymbol);
-        server_.handle_overlay_key(sym, mods);
-    }
-}
+void Keyboard::on_key(wlr_event_keyboard_key* event) { server_.handle_key(device_, event); }
 
 } // namespace phyllome::compositor

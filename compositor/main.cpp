@@ -24,6 +24,8 @@ void usage(FILE* to) {
                "                           or " PHYLLOME_SYSCONFDIR "/phyllome/shell.toml\n"
                "  -u, --libvirt-uri URI    libvirt connection (default: the config's, else qemu:///system\n"
                "                           when its socket exists, else the embedded qemu:///embed driver)\n"
+               "      --display NAME=ADDR  also show a QEMU started by hand with -display dbus,p2p=on, at the\n"
+               "                           D-Bus address ADDR (unix:path=...); may be repeated\n"
                "      --validate           check the config file and exit (0 when it has no errors)\n"
                "  -d, --debug              log debug messages\n"
                "  -v, --version            print the version and exit\n"
@@ -49,9 +51,11 @@ void wlr_log_to_ours(wlr_log_importance importance, const char* fmt, va_list arg
 int main(int argc, char** argv) {
     std::string config_path, libvirt_uri;
     bool validate = false, debug = false;
+    std::vector<compositor::ManualDisplay> displays;
     static const option long_options[] = {
         {"config", required_argument, nullptr, 'c'}, {"libvirt-uri", required_argument, nullptr, 'u'},
         {"validate", no_argument, nullptr, 'V'},     {"debug", no_argument, nullptr, 'd'},
+        {"display", required_argument, nullptr, 'D'},
         {"version", no_argument, nullptr, 'v'},      {"help", no_argument, nullptr, 'h'},
         {nullptr, 0, nullptr, 0},
     };
@@ -61,6 +65,16 @@ int main(int argc, char** argv) {
         case 'c': config_path = optarg; break;
         case 'u': libvirt_uri = optarg; break;
         case 'V': validate = true; break;
+        case 'D': {
+            std::string_view arg = optarg;
+            auto eq = arg.find('=');
+            if (eq == std::string_view::npos || eq == 0 || eq + 1 == arg.size()) {
+                std::fprintf(stderr, "phyllome-shell: --display takes NAME=ADDRESS, e.g. win=unix:path=/run/win.sock\n");
+                return 2;
+            }
+            displays.push_back({std::string(arg.substr(0, eq)), std::string(arg.substr(eq + 1))});
+            break;
+        }
         case 'd': debug = true; break;
         case 'v': std::puts("phyllome-shell " PHYLLOME_VERSION); return 0;
         case 'h': usage(stdout); return 0;
@@ -93,6 +107,7 @@ int main(int argc, char** argv) {
     options.libvirt_uri = guestview::choose_libvirt_uri(libvirt_uri, loaded.config.libvirt_uri,
                                                         guestview::default_state_home());
     options.config = std::move(loaded);
+    options.displays = std::move(displays);
     log::info("phyllome-shell {} starting; libvirt {}", PHYLLOME_VERSION, options.libvirt_uri);
     try {
         compositor::Server server(std::move(options));

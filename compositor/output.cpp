@@ -156,6 +156,11 @@ void Output::paint_overlay(const OverlayPaintInput& base) {
     update_position();
 }
 
+void Output::damage_pixels(const Placement::Box& b) {
+    wlr_box box{b.x, b.y, b.width, b.height};
+    wlr_output_damage_add_box(scene_output_->damage, &box);
+}
+
 void Output::on_frame() {
     if (!wlr_scene_output_commit(scene_output_))
         return;

@@ -2,6 +2,7 @@
 // overlay picture drawn for its size.
 #pragma once
 
+#include "compositor/guest_placement.hpp"
 #include "compositor/listener.hpp"
 #include "compositor/overlay_model.hpp"
 #include "compositor/wlr.hpp"
@@ -24,6 +25,8 @@ public:
     void paint_overlay(const OverlayPaintInput& input);
     const OverlayHitMap& overlay_hits() const { return hits_; }
     bool has_committed_frame() const { return frames_committed_ > 0; }
+    // Repaints this rectangle (output-local physical pixels) at the next frame.
+    void damage_pixels(const Placement::Box& box);
     // Places the overlay picture at the output's position in the layout.
     void update_position();
 

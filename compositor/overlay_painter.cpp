@@ -257,4 +257,22 @@ OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in) {
     return hits;
 }
 
+void paint_message(cairo_t* cr, int width, int height, double scale, const std::string& title,
+                   const std::string& detail, const config::OverlayConfig& style) {
+    cairo_save(cr);
+    cairo_scale(cr, scale, scale);
+    const Rgb bg = rgb(style.background), fg = rgb(style.foreground);
+    set(cr, bg);
+    cairo_paint(cr);
+    Text text(cr, style.font);
+    const int max_w = std::max(100, width - 80);
+    auto [tw, th] = text.measure(title, style.font_size * 1.6, true, max_w);
+    auto [dw, dh] = text.measure(detail, style.font_size, false, max_w);
+    const double y = (height - th - dh - 12) / 2.0;
+    text.draw((width - tw) / 2.0, y, title, style.font_size * 1.6, fg, true, max_w);
+    if (!detail.empty())
+        text.draw((width - dw) / 2.0, y + th + 12, detail, style.font_size, mix(fg, bg, 0.4), false, max_w);
+    cairo_restore(cr);
+}
+
 } // namespace phyllome::compositor

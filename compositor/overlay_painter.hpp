@@ -24,3 +24,11 @@ struct OverlayPaintInput {
 OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in);
 
 } // namespace phyllome::compositor
+
+namespace phyllome::compositor {
+
+// A full-screen message (e.g. "Waiting for win11's screen…") on the overlay background.
+void paint_message(cairo_t* cr, int width, int height, double scale, const std::string& title,
+                   const std::string& detail, const config::OverlayConfig& style);
+
+} // namespace phyllome::compositor

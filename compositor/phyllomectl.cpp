@@ -24,6 +24,9 @@ void usage(FILE* to) {
                "  start NAME          start (or resume) a guest\n"
                "  shutdown NAME       ask a guest to shut down (ACPI)\n"
                "  destroy NAME        force a guest off\n"
+               "  show NAME           show a running guest fullscreen\n"
+               "  overlay             show the management overlay\n"
+               "  next, prev          show the next or previous running guest\n"
                "  quit                end the phyllome-shell session\n"
                "\n"
                "The shell's socket is $PHYLLOME_SOCKET, else the one phyllome-shell.*.sock in $XDG_RUNTIME_DIR.\n",

@@ -48,8 +48,9 @@ Server::Server(ServerOptions options)
 
     scene_ = require(wlr_scene_create(), "wlr_scene_create");
     wlr_scene_attach_output_layout(scene_, output_layout_);
-    // Z order, bottom to top: black background, overlay, host application views.
+    // Z order, bottom to top: black background, guests, overlay, host application views.
     background_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
+    guest_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
     overlay_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
     view_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
 
@@ -71,14 +72,19 @@ Server::Server(ServerOptions options)
     wlr_xcursor_manager_load(cursor_manager_, 1);
     cursor_motion_.connect(&cursor_->events.motion, [this](wlr_event_pointer_motion* e) {
         wlr_cursor_move(cursor_, e->device, e->delta_x, e->delta_y);
-        on_cursor_motion(e->time_msec);
+        on_cursor_motion(e->time_msec, e->delta_x, e->delta_y);
     });
     cursor_motion_absolute_.connect(&cursor_->events.motion_absolute, [this](wlr_event_pointer_motion_absolute* e) {
+        const double old_x = cursor_->x, old_y = cursor_->y;
         wlr_cursor_warp_absolute(cursor_, e->device, e->x, e->y);
-        on_cursor_motion(e->time_msec);
+        on_cursor_motion(e->time_msec, cursor_->x - old_x, cursor_->y - old_y);
     });
     cursor_button_.connect(&cursor_->events.button, [this](wlr_event_pointer_button* e) { on_cursor_button(e); });
     cursor_axis_.connect(&cursor_->events.axis, [this](wlr_event_pointer_axis* e) {
+        if (!seat_->pointer_state.focused_surface && !shown_guest_.empty()) {
+            guest_pointer_axis(e);
+            return;
+        }
         wlr_seat_pointer_notify_axis(seat_, e->time_msec, e->orientation, e->delta, e->delta_discrete, e->source);
     });
     cursor_frame_.connect(&cursor_->events.frame, [this](void*) { wlr_seat_pointer_notify_frame(seat_); });
@@ -107,7 +113,7 @@ Server::Server(ServerOptions options)
     if (config().input.allow_virtual_input) {
         auto* vk = require(wlr_virtual_keyboard_manager_v1_create(display_), "virtual keyboard manager");
         new_virtual_keyboard_.connect(&vk->events.new_virtual_keyboard,
-                                      [this](wlr_virtual_keyboard_v1* kb) { on_new_input(&kb->input_device); });
+                                      [this](wlr_virtual_keyboard_v1* kb) { on_new_input(&kb->input_device, true); });
         auto* vp = require(wlr_virtual_pointer_manager_v1_create(display_), "virtual pointer manager");
         new_virtual_pointer_.connect(&vp->events.new_virtual_pointer,
                                      [this](wlr_virtual_pointer_v1_new_pointer_event* e) {
@@ -121,7 +127,21 @@ Server::Server(ServerOptions options)
         for (auto& o : outputs_)
             o->update_position();
         refresh_overlay(true);
+        if (displays_)
+            relayout_guests();
     });
+
+    if (const xkb_keysym_t host = xkb_keysym_from_name(config().hotkeys.host_key.c_str(), XKB_KEYSYM_NO_FLAGS);
+        host != XKB_KEY_NoSymbol)
+        host_keysym_ = host;
+    else
+        log::error("hotkeys.host_key: '{}' is not a key name; using Control_R", config().hotkeys.host_key);
+    key_repeater_ = std::make_unique<KeyRepeater>(loop_, [this](uint32_t keycode) { guest_key(keycode, true); });
+    key_repeater_->set_rate(config().keyboard.repeat_rate, config().keyboard.repeat_delay);
+    if (xkb_keymap* reference = create_keymap(config().keyboard)) {
+        keysym_to_evdev_ = std::make_unique<KeysymToEvdev>(reference);
+        xkb_keymap_unref(reference);
+    }
 
     overlay_model_.set_apps(config().apps);
     if (config_.has_errors()) {
@@ -149,13 +169,45 @@ Server::Server(ServerOptions options)
         loop_, options.libvirt_uri,
         guestview::Inventory::Callbacks{[this] { on_inventory_changed(); },
                                         [this](const guestview::ActionResult& r) { on_action_done(r); }});
+    guestview::GuestDisplays::Events events;
+    events.attached = [this](const std::string& g) { on_display_attached(g); };
+    events.detached = [this](const std::string& g, const std::string& reason) { on_display_detached(g, reason); };
+    events.console_changed = [this](const std::string& g, const guestview::ConsoleInfo& c) {
+        if (auto it = guest_views_.find(g); it != guest_views_.end()) {
+            it->second->set_absolute(c.id, c.mouse_is_absolute);
+            if (g == shown_guest_)
+                update_cursor_image();
+        }
+    };
+    events.frame = [this](const std::string& g, std::uint32_t console, const guestview::FrameEvent& ev) {
+        if (auto it = guest_views_.find(g); it != guest_views_.end())
+            it->second->on_frame(console, ev);
+    };
+    events.display_off = [this](const std::string& g, std::uint32_t console) {
+        if (auto it = guest_views_.find(g); it != guest_views_.end())
+            it->second->on_display_off(console);
+    };
+    events.cursor = [this](const std::string& g, std::uint32_t console, const guestview::CursorShape& c) {
+        if (auto it = guest_views_.find(g); it != guest_views_.end())
+            it->second->on_cursor(console, c);
+    };
+    events.pointer = [this](const std::string& g, std::uint32_t console, const guestview::PointerPosition& p) {
+        if (auto it = guest_views_.find(g); it != guest_views_.end())
+            it->second->on_guest_pointer(console, p);
+    };
+    displays_ = std::make_unique<guestview::GuestDisplays>(loop_, *inventory_, std::move(events));
+    for (const auto& d : options.displays)
+        displays_->add_manual(d.name, d.address);
     on_inventory_changed();
 }
 
 Server::~Server() {
     // Order matters: libvirt and control clients first, then clients and wlroots objects.
     control_.reset();
+    guest_views_.clear();
+    displays_.reset();
     inventory_.reset();
+    key_repeater_.reset();
     // Our listeners sit in lists owned by the objects destroyed below.
     disconnect_listeners();
     for (auto* s : signal_sources_)
@@ -244,20 +296,25 @@ void Server::on_new_output(wlr_output* wlr) {
         return;
     }
     refresh_overlay(true);
+    relayout_guests();
     for (auto& v : views_)
         if (v->mapped() && v.get() == focused_view())
             v->fill(outputs_.front()->layout_box());
 }
 
 void Server::remove_output(Output& output) {
+    for (auto& [name, view] : guest_views_)
+        view->forget_output(output);
     outputs_.remove_if([&](const auto& o) { return o.get() == &output; });
     refresh_overlay(true);
 }
 
-void Server::on_new_input(wlr_input_device* device) {
+void Server::on_new_input(wlr_input_device* device, bool is_virtual) {
     switch (device->type) {
     case WLR_INPUT_DEVICE_KEYBOARD:
         keyboards_.push_back(std::make_unique<Keyboard>(*this, device));
+        if (is_virtual)
+            virtual_keyboards_.push_back(device);
         break;
     case WLR_INPUT_DEVICE_POINTER:
         add_pointer(device);
@@ -294,7 +351,12 @@ void Server::track_device(std::list<std::unique_ptr<TrackedDevice>>& list, wlr_i
     list.push_back(std::move(tracked));
 }
 
+bool Server::is_virtual_keyboard(wlr_input_device* device) const {
+    return std::find(virtual_keyboards_.begin(), virtual_keyboards_.end(), device) != virtual_keyboards_.end();
+}
+
 void Server::remove_keyboard(Keyboard& keyboard) {
+    std::erase(virtual_keyboards_, keyboard.device());
     keyboards_.remove_if([&](const auto& k) { return k.get() == &keyboard; });
     update_capabilities();
 }
@@ -388,12 +450,12 @@ void Server::run_overlay_command(const OverlayCommand& command) {
         overlay_model_.set_notice(fmt::format("{}: {}…", command.target, guestview::to_string(command.action)), false);
         inventory_->request(command.action, command.target);
         break;
-    case OverlayCommand::Kind::ShowGuest:
-        overlay_model_.set_notice(
-            fmt::format("{} is running; showing guest screens needs the display client, which this build lacks",
-                        command.target),
-            true);
+    case OverlayCommand::Kind::ShowGuest: {
+        std::string error;
+        if (!show_guest(command.target, error))
+            overlay_model_.set_notice(fmt::format("Cannot show {}: {}", command.target, error), true);
         break;
+    }
     case OverlayCommand::Kind::LaunchApp:
         launch_app(std::stoul(command.target));
         break;
@@ -437,7 +499,7 @@ void Server::refresh_overlay(bool force) {
         o->paint_overlay(in);
 }
 
-void Server::on_cursor_motion(uint32_t time_msec) {
+void Server::on_cursor_motion(uint32_t time_msec, double dx, double dy) {
     double sx = 0, sy = 0;
     wlr_scene_node* node = wlr_scene_node_at(view_layer_, cursor_->x, cursor_->y, &sx, &sy);
     if (node && node->type == WLR_SCENE_NODE_SURFACE) {
@@ -446,13 +508,23 @@ void Server::on_cursor_motion(uint32_t time_msec) {
         wlr_seat_pointer_notify_motion(seat_, time_msec, sx, sy);
         return;
     }
-    wlr_seat_pointer_notify_clear_focus(seat_);
-    wlr_xcursor_manager_set_cursor_image(cursor_manager_, "left_ptr", cursor_);
+    if (seat_->pointer_state.focused_surface) {
+        wlr_seat_pointer_notify_clear_focus(seat_);
+        update_cursor_image();
+    } else if (shown_guest_.empty()) {
+        wlr_xcursor_manager_set_cursor_image(cursor_manager_, "left_ptr", cursor_);
+    }
+    if (!shown_guest_.empty())
+        guest_pointer_motion(dx, dy);
 }
 
 void Server::on_cursor_button(wlr_event_pointer_button* e) {
     if (seat_->pointer_state.focused_surface) {
         wlr_seat_pointer_notify_button(seat_, e->time_msec, e->button, e->state);
+        return;
+    }
+    if (!shown_guest_.empty()) {
+        guest_pointer_button(e);
         return;
     }
     if (e->state == WLR_BUTTON_PRESSED && e->button == BTN_LEFT)
@@ -472,7 +544,7 @@ void Server::on_touch_down(wlr_event_touch_down* e) {
 }
 
 void Server::click_overlay_at(double lx, double ly) {
-    if (focused_view())
+    if (focused_view() || !shown_guest_.empty())
         return;
     for (auto& o : outputs_) {
         wlr_box box = o->layout_box();
@@ -487,6 +559,8 @@ void Server::click_overlay_at(double lx, double ly) {
 }
 
 void Server::on_inventory_changed() {
+    if (displays_)
+        displays_->sync();
     overlay_model_.set_guests(inventory_->guests());
     overlay_model_.set_connection(inventory_->status());
     refresh_overlay();
@@ -527,6 +601,23 @@ void Server::on_control_request(const control::Request& r, ControlServer::Reply 
     case Verb::StatusJson:
         reply(true, format_status_json(status()));
         return;
+    case Verb::Show: {
+        std::string error;
+        if (show_guest(r.guest, error))
+            reply(true, fmt::format("showing {}", r.guest));
+        else
+            reply(false, fmt::format("cannot show {}: {}", r.guest, error));
+        return;
+    }
+    case Verb::Overlay:
+        show_overlay(true);
+        reply(true, "showing the overlay");
+        return;
+    case Verb::Next:
+    case Verb::Prev:
+        show_adjacent_guest(r.verb == Verb::Next ? 1 : -1);
+        reply(true, shown_guest_.empty() ? "no guest to show" : fmt::format("showing {}", shown_guest_));
+        return;
     case Verb::Quit:
         reply(true, "phyllome-shell is quitting");
         terminate();
@@ -547,10 +638,22 @@ void Server::on_control_request(const control::Request& r, ControlServer::Reply 
 StatusSnapshot Server::status() const {
     StatusSnapshot s;
     s.libvirt = inventory_->status();
+    s.view = shown_guest_.empty() ? "overlay" : "guest";
+    if (!shown_guest_.empty())
+        s.guest = shown_guest_;
     for (const auto& g : inventory_->guests()) {
         GuestStatus gs;
         gs.info = g;
-        gs.display = "none";
+        fill_display_status(gs);
+        s.guests.push_back(std::move(gs));
+    }
+    for (const auto& m : displays_->manual()) {
+        GuestStatus gs;
+        gs.info.name = m.name;
+        gs.info.state = guestview::GuestState::Running;
+        gs.info.graphics = guestview::GraphicsSupport::DbusP2P;
+        gs.info.graphics_note = m.address;
+        fill_display_status(gs);
         s.guests.push_back(std::move(gs));
     }
     for (const auto& o : outputs_) {
@@ -572,6 +675,34 @@ StatusSnapshot Server::status() const {
     s.first_frame_ms = first_frame_ms_;
     s.rss_kb = resident_kb();
     return s;
+}
+
+void Server::fill_display_status(GuestStatus& gs) const {
+    const auto st = displays_->status(gs.info.name);
+    using guestview::DisplayState;
+    gs.display = st.state == DisplayState::Connected    ? "connected"
+                 : st.state == DisplayState::Connecting ? "connecting"
+                 : st.state == DisplayState::Error      ? "error"
+                                                        : "none";
+    gs.display_error = st.error;
+    const auto* conn = displays_->connection(gs.info.name);
+    const auto consoles = displays_->graphic_consoles(gs.info.name);
+    if (!conn || consoles.empty())
+        return;
+    for (std::uint32_t id : consoles) {
+        const auto stats = conn->stats(id);
+        gs.frames += stats.frames_received;
+        gs.copies += stats.copies;
+        gs.bytes_copied += stats.bytes_copied;
+        gs.refused += stats.refused;
+    }
+    if (auto frame = conn->current_frame(consoles.front())) {
+        using guestview::FrameStorage;
+        gs.scanout = ScanoutStatus{static_cast<int>(frame->width()), static_cast<int>(frame->height()),
+                                   frame->storage() == FrameStorage::SharedMemory ? "map"
+                                   : frame->storage() == FrameStorage::Dmabuf     ? "dmabuf"
+                                                                                  : "copy"};
+    }
 }
 
 void Server::output_frame_committed(Output& output) {

@@ -4,17 +4,22 @@
 
 #include <chrono>
 #include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "compositor/control_server.hpp"
+#include "compositor/guest_view.hpp"
+#include "compositor/key_repeater.hpp"
+#include "compositor/keysym_to_evdev.hpp"
 #include "compositor/listener.hpp"
 #include "compositor/overlay_model.hpp"
 #include "compositor/status.hpp"
 #include "compositor/wlr.hpp"
 #include "config/config.hpp"
+#include "guestview/guest_displays.hpp"
 #include "guestview/inventory.hpp"
 
 namespace phyllome::compositor {
@@ -23,9 +28,15 @@ class Output;
 class Keyboard;
 class XdgView;
 
+struct ManualDisplay {
+    std::string name;
+    std::string address; // D-Bus p2p address, e.g. unix:path=/run/qemu/win.sock
+};
+
 struct ServerOptions {
     config::LoadResult config;
     std::string libvirt_uri;
+    std::vector<ManualDisplay> displays;
     std::optional<double> process_start_ms; // CLOCK_MONOTONIC of process start, for start-up timing
 };
 
@@ -50,6 +61,7 @@ public:
     wlr_seat* seat() const { return seat_; }
     wlr_cursor* cursor() const { return cursor_; }
     wlr_scene_node* background_layer() const { return background_layer_; }
+    wlr_scene_node* guest_layer() const { return guest_layer_; }
     wlr_scene_node* overlay_layer() const { return overlay_layer_; }
     wlr_scene_node* view_layer() const { return view_layer_; }
     const config::Config& config() const { return config_.config; }
@@ -58,10 +70,12 @@ public:
     // Called by the objects it owns.
     void remove_output(Output& output);
     void remove_keyboard(Keyboard& keyboard);
+    bool is_virtual_keyboard(wlr_input_device* device) const;
     void remove_view(XdgView& view);
     void view_mapped(XdgView& view);
     void view_unmapped(XdgView& view);
     void output_frame_committed(Output& output);
+    void handle_key(wlr_input_device* device, wlr_event_keyboard_key* event);
     bool handle_keybinding(xkb_keysym_t sym, uint32_t modifiers);
     void handle_overlay_key(xkb_keysym_t sym, uint32_t modifiers);
     void run_overlay_command(const OverlayCommand& command);
@@ -71,14 +85,20 @@ public:
 
     StatusSnapshot status() const;
 
+    // Guests on screen.
+    bool show_guest(const std::string& name, std::string& error);
+    void show_overlay(bool by_choice);
+    void show_adjacent_guest(int direction);
+    const std::string& shown_guest() const { return shown_guest_; }
+
 private:
     void on_new_output(wlr_output* output);
-    void on_new_input(wlr_input_device* device);
+    void on_new_input(wlr_input_device* device, bool is_virtual = false);
     void add_pointer(wlr_input_device* device);
     void add_touch(wlr_input_device* device);
     void update_capabilities();
     void focus_top_view();
-    void on_cursor_motion(uint32_t time_msec);
+    void on_cursor_motion(uint32_t time_msec, double dx, double dy);
     void on_cursor_button(wlr_event_pointer_button* event);
     void on_touch_down(wlr_event_touch_down* event);
     void click_overlay_at(double lx, double ly);
@@ -90,6 +110,23 @@ private:
     void setup_signals();
     void disconnect_listeners();
     std::string hotkey_help() const;
+    bool handle_host_binding(xkb_keysym_t sym);
+    void guest_key(uint32_t keycode, bool pressed);
+    void send_guest_chord(std::initializer_list<uint32_t> evdev_keys);
+    void guest_pointer_motion(double dx, double dy);
+    void guest_pointer_button(wlr_event_pointer_button* event);
+    void guest_pointer_axis(wlr_event_pointer_axis* event);
+    void sync_guest_locks(GuestView& view);
+    void release_guest_input(const std::string& name);
+    void send_ui_info(const std::string& name);
+    void relayout_guests();
+    GuestView* shown_view() const;
+    guestview::DisplayConnection* shown_connection() const;
+    std::vector<std::string> switchable_guests() const;
+    void on_display_attached(const std::string& guest);
+    void on_display_detached(const std::string& guest, const std::string& reason);
+    void update_cursor_image();
+    void fill_display_status(GuestStatus& status) const;
 
     config::LoadResult config_;
     std::optional<double> process_start_ms_;
@@ -103,6 +140,7 @@ private:
     wlr_output_layout* output_layout_ = nullptr;
     wlr_scene* scene_ = nullptr;
     wlr_scene_node* background_layer_ = nullptr;
+    wlr_scene_node* guest_layer_ = nullptr;
     wlr_scene_node* overlay_layer_ = nullptr;
     wlr_scene_node* view_layer_ = nullptr;
     wlr_xdg_shell* xdg_shell_ = nullptr;
@@ -131,6 +169,17 @@ private:
     OverlayModel overlay_model_;
     std::unique_ptr<guestview::Inventory> inventory_;
     std::unique_ptr<ControlServer> control_;
+    std::unique_ptr<guestview::GuestDisplays> displays_;
+    std::map<std::string, std::unique_ptr<GuestView>> guest_views_;
+    std::string shown_guest_;            // empty: the overlay
+    bool overlay_by_choice_ = false;     // the user asked for the overlay: don't switch away by ourselves
+    bool host_key_down_ = false;
+    xkb_keysym_t host_keysym_ = XKB_KEY_Control_R;
+    std::vector<uint32_t> host_combo_keys_; // keys pressed as part of a host binding
+    std::unique_ptr<KeyRepeater> key_repeater_;
+    std::unique_ptr<KeysymToEvdev> keysym_to_evdev_; // for virtual keyboards' keys into guests
+    std::vector<wlr_input_device*> virtual_keyboards_;
+    uint32_t guest_buttons_mask_ = 0;
 
     Listener<wlr_output> new_output_;
     Listener<wlr_input_device> new_input_;

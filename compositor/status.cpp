@@ -56,12 +56,18 @@ std::string format_status_json(const StatusSnapshot& s) {
     o += "\"guests\": [";
     for (std::size_t i = 0; i < s.guests.size(); ++i) {
         const auto& g = s.guests[i];
+        std::string scanout = "null";
+        if (g.scanout)
+            scanout = fmt::format("{{\"width\": {}, \"height\": {}, \"path\": {}}}", g.scanout->width,
+                                  g.scanout->height, json_escape(g.scanout->path));
         o += fmt::format("{}{{\"name\": {}, \"state\": {}, \"reason\": {}, \"display\": {}, \"graphics\": {}, "
-                         "\"note\": {}}}",
+                         "\"note\": {}, \"scanout\": {}, \"frames\": {}, \"copies\": {}, \"bytes_copied\": {}, "
+                         "\"refused\": {}}}",
                          i ? ", " : "", json_escape(g.info.name), json_escape(guestview::to_string(g.info.state)),
                          json_escape(g.info.state_reason), json_escape(g.display),
                          json_escape(graphics(g.info.graphics)),
-                         json_escape(g.display_error.empty() ? g.info.graphics_note : g.display_error));
+                         json_escape(g.display_error.empty() ? g.info.graphics_note : g.display_error), scanout,
+                         g.frames, g.copies, g.bytes_copied, g.refused);
     }
     o += "], \"outputs\": [";
     for (std::size_t i = 0; i < s.outputs.size(); ++i) {
@@ -96,10 +102,13 @@ std::string format_status_text(const StatusSnapshot& s) {
     std::size_t w = 5;
     for (const auto& g : s.guests)
         w = std::max(w, g.info.name.size());
-    o += fmt::format("{:<{}}  {:<14}  {:<10}  {}\n", "GUEST", w, "STATE", "DISPLAY", "NOTE");
-    for (const auto& g : s.guests)
-        o += fmt::format("{:<{}}  {:<14}  {:<10}  {}\n", g.info.name, w, guestview::to_string(g.info.state),
-                         g.display, g.display_error.empty() ? g.info.graphics_note : g.display_error);
+    o += fmt::format("{:<{}}  {:<14}  {:<10}  {:<16}  {}\n", "GUEST", w, "STATE", "DISPLAY", "SCANOUT", "NOTE");
+    for (const auto& g : s.guests) {
+        std::string scanout = g.scanout ? fmt::format("{}x{} {}", g.scanout->width, g.scanout->height, g.scanout->path)
+                                        : std::string("-");
+        o += fmt::format("{:<{}}  {:<14}  {:<10}  {:<16}  {}\n", g.info.name, w, guestview::to_string(g.info.state),
+                         g.display, scanout, g.display_error.empty() ? g.info.graphics_note : g.display_error);
+    }
     if (s.guests.empty())
         o += "(no guests)\n";
     o += "\nOUTPUT        SIZE\n";

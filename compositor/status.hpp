@@ -17,10 +17,20 @@ struct OutputStatus {
     int x = 0, y = 0;
 };
 
+struct ScanoutStatus {
+    int width = 0, height = 0;
+    std::string path; // "copy" | "map" | "dmabuf"
+};
+
 struct GuestStatus {
     guestview::GuestInfo info;
-    std::string display = "none"; // "connected" | "none" | "error"
+    std::string display = "none"; // "connected" | "connecting" | "none" | "error"
     std::string display_error;
+    std::optional<ScanoutStatus> scanout;
+    std::uint64_t frames = 0;       // frame messages received
+    std::uint64_t copies = 0;       // CPU copies of pixels made by the shell
+    std::uint64_t bytes_copied = 0;
+    std::uint64_t refused = 0;      // malformed messages dropped
 };
 
 struct StatusSnapshot {

@@ -1,0 +1,24 @@
+// Wraps a guest frame from guestview as a wlr_buffer without copying: the renderer reads the
+// frame's own memory (a D-Bus message, guestview's buffer, QEMU's shared memory) or imports
+// its dmabuf. The buffer holds the frame alive until wlroots drops it.
+#pragma once
+
+#include <memory>
+
+#include "compositor/wlr.hpp"
+#include "guestview/display/frame.hpp"
+
+namespace phyllome::compositor {
+
+struct FrameBuffer {
+    wlr_buffer base; // first member: wlr_buffer* <-> FrameBuffer* by cast
+    std::shared_ptr<const guestview::Frame> frame;
+    // A linear dmabuf mapped for renderers that read from the CPU (pixman); lazily, once.
+    void* dmabuf_map = nullptr;
+    std::size_t dmabuf_map_size = 0;
+
+    // Returns nullptr for frames with neither CPU pixels nor a dmabuf.
+    static FrameBuffer* create(std::shared_ptr<const guestview::Frame> frame);
+};
+
+} // namespace phyllome::compositor

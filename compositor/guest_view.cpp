@@ -1,0 +1,302 @@
+#include "compositor/guest_view.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include <drm_fourcc.h>
+#include <fmt/format.h>
+
+#include "compositor/cairo_buffer.hpp"
+#include "compositor/frame_buffer.hpp"
+#include "compositor/output.hpp"
+#include "compositor/overlay_painter.hpp"
+#include "compositor/server.hpp"
+
+namespace phyllome::compositor {
+
+GuestView::GuestView(Server& server, std::string guest) : server_(server), guest_(std::move(guest)) {
+    tree_ = wlr_scene_tree_create(server_.guest_layer());
+    if (!tree_)
+        throw std::runtime_error("wlroots: cannot create a scene tree for a guest");
+    wlr_scene_node_set_enabled(&tree_->node, false);
+}
+
+GuestView::~GuestView() {
+    for (auto& s : slots_)
+        destroy_slot(s);
+    wlr_scene_node_destroy(&tree_->node);
+}
+
+void GuestView::set_visible(bool visible) {
+    visible_ = visible;
+    wlr_scene_node_set_enabled(&tree_->node, visible);
+}
+
+bool GuestView::has_frame() const {
+    for (const auto& [id, st] : consoles_)
+        if (st.frame && !st.display_off)
+            return true;
+    return false;
+}
+
+void GuestView::destroy_slot(Slot& s) {
+    for (wlr_scene_buffer** n : {&s.frame_node, &s.message_node, &s.cursor_node})
+        if (*n) {
+            wlr_scene_node_destroy(&(*n)->node);
+            *n = nullptr;
+        }
+}
+
+void GuestView::layout(const std::list<std::unique_ptr<Output>>& outputs, const std::vector<std::uint32_t>& consoles) {
+    for (auto& s : slots_)
+        destroy_slot(s);
+    slots_.clear();
+    std::size_t head = 0;
+    for (const auto& o : outputs) {
+        if (!o->wlr()->enabled)
+            continue;
+        // Head N on output N; outputs beyond the guest's heads show head 0 again.
+        const std::uint32_t console = consoles.empty() ? 0 : consoles[head < consoles.size() ? head : 0];
+        ++head;
+        slots_.push_back(Slot{o.get(), console});
+        Slot& slot = slots_.back();
+        const ConsoleState& st = state_of(console);
+        if (st.frame && !st.display_off)
+            show_frame(slot, st);
+        else
+            show_message(slot, st);
+        update_cursor(slot, st);
+    }
+}
+
+void GuestView::forget_output(const Output& output) {
+    for (auto it = slots_.begin(); it != slots_.end();) {
+        if (it->output == &output) {
+            destroy_slot(*it);
+            it = slots_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+void GuestView::show_message(Slot& slot, const ConsoleState& st) {
+    if (slot.frame_node) {
+        wlr_scene_node_destroy(&slot.frame_node->node);
+        slot.frame_node = nullptr;
+    }
+    const wlr_box box = slot.output->layout_box();
+    const double scale = slot.output->wlr()->scale;
+    const int pw = static_cast<int>(std::ceil(box.width * scale)), ph = static_cast<int>(std::ceil(box.height * scale));
+    if (pw <= 0 || ph <= 0)
+        return;
+    CairoBuffer* buffer = CairoBuffer::create(pw, ph);
+    if (!buffer)
+        return;
+    cairo_t* cr = cairo_create(buffer->surface);
+    if (st.display_off)
+        paint_message(cr, box.width, box.height, scale, fmt::format("{}: display off", guest_),
+                      "The guest turned its screen off. It comes back as soon as the guest draws again.",
+                      server_.config().overlay);
+    else
+        paint_message(cr, box.width, box.height, scale, fmt::format("Waiting for {}…", guest_),
+                      "The guest is running; its screen appears here with its first frame.",
+                      server_.config().overlay);
+    cairo_destroy(cr);
+    cairo_surface_flush(buffer->surface);
+    wlr_scene_buffer* node = wlr_scene_buffer_create(&tree_->node, &buffer->base);
+    wlr_buffer_drop(&buffer->base);
+    if (!node)
+        return;
+    wlr_scene_buffer_set_dest_size(node, box.width, box.height);
+    wlr_scene_node_set_position(&node->node, box.x, box.y);
+    if (slot.message_node)
+        wlr_scene_node_destroy(&slot.message_node->node);
+    slot.message_node = node;
+}
+
+void GuestView::show_frame(Slot& slot, const ConsoleState& st) {
+    const wlr_box box = slot.output->layout_box();
+    FrameBuffer* buffer = FrameBuffer::create(st.frame);
+    if (!buffer)
+        return;
+    // wlroots 0.15 cannot swap a scene buffer's content: a new node takes the old one's place.
+    wlr_scene_buffer* node = wlr_scene_buffer_create(&tree_->node, &buffer->base);
+    wlr_buffer_drop(&buffer->base);
+    if (!node)
+        return;
+    slot.placement = place_frame(box.x, box.y, box.width, box.height, slot.output->wlr()->scale,
+                                 static_cast<int>(st.frame->width()), static_cast<int>(st.frame->height()));
+    const Placement& p = slot.placement;
+    if (const auto* d = st.frame->dmabuf(); d && d->y0_top)
+        wlr_scene_buffer_set_transform(node, WL_OUTPUT_TRANSFORM_FLIPPED_180);
+    wlr_scene_buffer_set_dest_size(node, static_cast<int>(std::lround(p.width)), static_cast<int>(std::lround(p.height)));
+    wlr_scene_node_set_position(&node->node, static_cast<int>(std::lround(p.x)), static_cast<int>(std::lround(p.y)));
+    if (slot.frame_node) {
+        wlr_scene_node_place_above(&node->node, &slot.frame_node->node);
+        wlr_scene_node_destroy(&slot.frame_node->node);
+    }
+    slot.frame_node = node;
+    if (slot.message_node) {
+        wlr_scene_node_destroy(&slot.message_node->node);
+        slot.message_node = nullptr;
+    }
+    if (slot.cursor_node)
+        wlr_scene_node_raise_to_top(&slot.cursor_node->node);
+}
+
+void GuestView::on_frame(std::uint32_t console, const guestview::FrameEvent& ev) {
+    ConsoleState& st = state_of(console);
+    const bool was_off = st.display_off || !st.frame;
+    const bool resized = st.frame && (st.frame->width() != ev.frame->width() || st.frame->height() != ev.frame->height());
+    st.frame = ev.frame;
+    st.display_off = false;
+    const bool pixman = wlr_renderer_is_pixman(server_.renderer());
+    for (auto& slot : slots_) {
+        if (slot.console != console)
+            continue;
+        if (ev.new_buffer || !slot.frame_node || was_off || resized) {
+            show_frame(slot, st);
+            update_cursor(slot, st);
+            continue;
+        }
+        // Same buffer, new pixels in place: pixman reads the memory at every paint, so only the
+        // damaged rectangle needs repainting; GL renderers upload just that rectangle.
+        const auto& d = ev.damage;
+        bool in_place = pixman;
+        if (!pixman && slot.frame_node->texture && ev.frame->pixels()) {
+            const std::uint32_t bpp = ev.frame->format().bytes_per_pixel;
+            const std::uint8_t* src = ev.frame->pixels() + std::size_t(d.y) * ev.frame->stride() + std::size_t(d.x) * bpp;
+            in_place = wlr_texture_write_pixels(slot.frame_node->texture, ev.frame->stride(), d.width, d.height, 0, 0,
+                                                d.x, d.y, src);
+        }
+        if (!in_place) {
+            show_frame(slot, st);
+            continue;
+        }
+        const wlr_box box = slot.output->layout_box();
+        slot.output->damage_pixels(slot.placement.to_output_pixels(d.x, d.y, d.width, d.height, box.x, box.y,
+                                                                   slot.output->wlr()->scale));
+    }
+}
+
+void GuestView::on_display_off(std::uint32_t console) {
+    ConsoleState& st = state_of(console);
+    st.display_off = true;
+    st.frame.reset(); // a stale frame must not stay on screen
+    for (auto& slot : slots_)
+        if (slot.console == console)
+            show_message(slot, st);
+}
+
+void GuestView::on_cursor(std::uint32_t console, const guestview::CursorShape& shape) {
+    ConsoleState& st = state_of(console);
+    st.cursor = shape;
+    for (auto& slot : slots_) {
+        if (slot.console != console)
+            continue;
+        if (slot.cursor_node) {
+            wlr_scene_node_destroy(&slot.cursor_node->node);
+            slot.cursor_node = nullptr;
+        }
+        update_cursor(slot, st);
+    }
+}
+
+void GuestView::on_guest_pointer(std::uint32_t console, const guestview::PointerPosition& position) {
+    ConsoleState& st = state_of(console);
+    st.guest_pointer = position;
+    for (auto& slot : slots_)
+        if (slot.console == console)
+            update_cursor(slot, st);
+}
+
+void GuestView::on_host_pointer(double lx, double ly) {
+    host_pointer_ = {lx, ly};
+    for (auto& slot : slots_)
+        if (state_of(slot.console).absolute)
+            update_cursor(slot, state_of(slot.console));
+}
+
+void GuestView::set_absolute(std::uint32_t console, bool absolute) {
+    ConsoleState& st = state_of(console);
+    st.absolute = absolute;
+    for (auto& slot : slots_)
+        if (slot.console == console)
+            update_cursor(slot, st);
+}
+
+void GuestView::update_cursor(Slot& slot, const ConsoleState& st) {
+    const auto& c = st.cursor;
+    if (!st.frame || st.display_off || c.width <= 0 || c.height <= 0 || !c.argb || !st.guest_pointer.visible) {
+        if (slot.cursor_node)
+            wlr_scene_node_set_enabled(&slot.cursor_node->node, false);
+        return;
+    }
+    if (!slot.cursor_node) {
+        CairoBuffer* buffer = CairoBuffer::create(c.width, c.height);
+        if (!buffer)
+            return;
+        cairo_surface_flush(buffer->surface);
+        unsigned char* dst = cairo_image_surface_get_data(buffer->surface);
+        const int stride = cairo_image_surface_get_stride(buffer->surface);
+        for (int y = 0; y < c.height; ++y)
+            std::memcpy(dst + y * stride, c.argb.get() + std::size_t(y) * c.width * 4, std::size_t(c.width) * 4);
+        cairo_surface_mark_dirty(buffer->surface);
+        slot.cursor_node = wlr_scene_buffer_create(&tree_->node, &buffer->base);
+        wlr_buffer_drop(&buffer->base);
+        if (!slot.cursor_node)
+            return;
+    }
+    // Where the hot spot goes: our pointer in absolute mode (no round-trip lag), else the guest's.
+    double gx = st.guest_pointer.x, gy = st.guest_pointer.y;
+    if (st.absolute && host_pointer_) {
+        if (auto g = slot.placement.to_guest(host_pointer_->first, host_pointer_->second)) {
+            gx = g->first;
+            gy = g->second;
+        }
+    }
+    const Placement& p = slot.placement;
+    wlr_scene_buffer_set_dest_size(slot.cursor_node, std::max(1, static_cast<int>(std::lround(c.width * p.scale))),
+                                   std::max(1, static_cast<int>(std::lround(c.height * p.scale))));
+    wlr_scene_node_set_position(&slot.cursor_node->node, static_cast<int>(std::lround(p.x + (gx - c.hot_x) * p.scale)),
+                                static_cast<int>(std::lround(p.y + (gy - c.hot_y) * p.scale)));
+    wlr_scene_node_set_enabled(&slot.cursor_node->node, true);
+    wlr_scene_node_raise_to_top(&slot.cursor_node->node);
+}
+
+std::optional<GuestPoint> GuestView::to_guest(double lx, double ly) const {
+    for (const auto& slot : slots_) {
+        const wlr_box box = slot.output->layout_box();
+        if (lx < box.x || ly < box.y || lx >= box.x + box.width || ly >= box.y + box.height)
+            continue;
+        const auto it = consoles_.find(slot.console);
+        if (it == consoles_.end() || !it->second.frame)
+            return std::nullopt;
+        // In the black bars the pointer sticks to the nearest edge of the picture.
+        const Placement& p = slot.placement;
+        const double cx = std::clamp(lx, p.x, p.x + p.width - 1e-6), cy = std::clamp(ly, p.y, p.y + p.height - 1e-6);
+        if (auto g = p.to_guest(cx, cy))
+            return GuestPoint{slot.console, g->first, g->second};
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::uint32_t> GuestView::console_at(double lx, double ly) const {
+    for (const auto& slot : slots_) {
+        const wlr_box box = slot.output->layout_box();
+        if (lx >= box.x && ly >= box.y && lx < box.x + box.width && ly < box.y + box.height)
+            return slot.console;
+    }
+    return slots_.empty() ? std::nullopt : std::optional{slots_.front().console};
+}
+
+const Output* GuestView::output_of(std::uint32_t console) const {
+    for (const auto& slot : slots_)
+        if (slot.console == console)
+            return slot.output;
+    return nullptr;
+}
+
+} // namespace phyllome::compositor

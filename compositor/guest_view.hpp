@@ -1,0 +1,93 @@
+// One guest on screen: a scene subtree with, per output, the guest head's frame (letterboxed),
+// its cursor, and a message while there is no picture. Hidden guests keep their subtree up to
+// date but disabled, so showing one is a flag flip, not a reconnect.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compositor/guest_placement.hpp"
+#include "compositor/wlr.hpp"
+#include "guestview/display/frame.hpp"
+
+namespace phyllome::compositor {
+
+class Server;
+class Output;
+
+struct GuestPoint {
+    std::uint32_t console = 0;
+    double x = 0, y = 0; // guest pixels
+};
+
+class GuestView {
+public:
+    GuestView(Server& server, std::string guest);
+    ~GuestView();
+    GuestView(const GuestView&) = delete;
+    GuestView& operator=(const GuestView&) = delete;
+
+    const std::string& guest() const { return guest_; }
+    void set_visible(bool visible);
+    bool visible() const { return visible_; }
+    bool has_frame() const;
+
+    // Head N of the guest on output N; `consoles` are the graphic consoles sorted by head.
+    void layout(const std::list<std::unique_ptr<Output>>& outputs, const std::vector<std::uint32_t>& consoles);
+    // Forget an output before it is destroyed.
+    void forget_output(const Output& output);
+
+    void on_frame(std::uint32_t console, const guestview::FrameEvent& event);
+    void on_display_off(std::uint32_t console);
+    void on_cursor(std::uint32_t console, const guestview::CursorShape& shape);
+    // The guest's idea of its pointer (relative mode draws the cursor there).
+    void on_guest_pointer(std::uint32_t console, const guestview::PointerPosition& position);
+    // Our pointer, in layout coordinates (absolute mode draws the cursor there, without lag).
+    void on_host_pointer(double lx, double ly);
+    void set_absolute(std::uint32_t console, bool absolute);
+
+    // The guest point under a layout position, for absolute pointer input.
+    std::optional<GuestPoint> to_guest(double lx, double ly) const;
+    // The console shown on the output at this layout position, letterbox included.
+    std::optional<std::uint32_t> console_at(double lx, double ly) const;
+    // Output size of the first output showing `console`, for SetUIInfo.
+    const Output* output_of(std::uint32_t console) const;
+
+private:
+    struct Slot {
+        Output* output = nullptr;
+        std::uint32_t console = 0;
+        wlr_scene_buffer* frame_node = nullptr;
+        wlr_scene_buffer* message_node = nullptr;
+        wlr_scene_buffer* cursor_node = nullptr;
+        Placement placement;
+    };
+    struct ConsoleState {
+        std::shared_ptr<const guestview::Frame> frame;
+        bool display_off = false;
+        guestview::CursorShape cursor;
+        guestview::PointerPosition guest_pointer;
+        bool absolute = false;
+    };
+
+    void show_frame(Slot& slot, const ConsoleState& state);
+    void show_message(Slot& slot, const ConsoleState& state);
+    void update_cursor(Slot& slot, const ConsoleState& state);
+    void destroy_slot(Slot& slot);
+    ConsoleState& state_of(std::uint32_t console) { return consoles_[console]; }
+
+    Server& server_;
+    std::string guest_;
+    wlr_scene_tree* tree_ = nullptr;
+    bool visible_ = false;
+    std::vector<Slot> slots_;
+    std::map<std::uint32_t, ConsoleState> consoles_;
+    std::optional<std::pair<double, double>> host_pointer_;
+};
+
+} // namespace phyllome::compositor
