@@ -72,7 +72,10 @@ GuestDisplays::GuestDisplays(wl_event_loop* loop, Inventory& inventory, Events e
 GuestDisplays::~GuestDisplays() = default;
 
 void GuestDisplays::sync() {
-    const bool connected = inventory_.status().state == ConnectionState::Connected;
+    // Without libvirt we know nothing new; QEMU may well still run (libvirtd restarting), and a
+    // display whose QEMU exits closes by itself.
+    if (inventory_.status().state != ConnectionState::Connected)
+        return;
     std::vector<std::pair<std::string, std::string>> leaving; // name, reason
     for (const auto& [name, display] : displays_) {
         if (display->manual)
@@ -81,7 +84,7 @@ void GuestDisplays::sync() {
         if (wanted(guest))
             continue;
         if (guest == nullptr)
-            leaving.emplace_back(name, connected ? "guest removed" : "lost the connection to libvirt");
+            leaving.emplace_back(name, "guest removed");
         else if (guest->graphics != GraphicsSupport::DbusP2P)
             leaving.emplace_back(name, "no D-Bus p2p graphics any more");
         else
@@ -373,6 +376,10 @@ int GuestDisplays::on_retry(void* data) {
     GuestDisplays* self = display->owner;
     if (display->manual) {
         self->start_attempt(*display);
+        return 0;
+    }
+    if (self->inventory_.status().state != ConnectionState::Connected) {
+        self->start_attempt(*display); // fails with "not connected" and backs off again
         return 0;
     }
     const GuestInfo* guest = self->inventory_.find(display->name);

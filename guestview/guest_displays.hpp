@@ -7,9 +7,9 @@
 // opened, is retried with backoff (1 s doubling to 30 s).
 //
 // THREADING: the loop thread only, like Inventory and DisplayConnection. Events run inside loop
-// dispatch, never inside the constructor, sync() or add_manual(). Do not destroy GuestDisplays
-// from inside one of its events. Calling sync() or add_manual() from an event is fine: connections
-// are always destroyed later, from an idle source.
+// dispatch, except `detached` for a display that sync() or add_manual() removes, which fires
+// inside that call. Do not destroy GuestDisplays from inside one of its events. Calling sync() or
+// add_manual() from an event is fine: connections are always destroyed later, from an idle source.
 //
 // ORDER per guest: attached, then console_changed for every console and, per console, its
 // current frame, cursor and pointer if it has them; then live events; finally detached. Nothing
@@ -67,7 +67,8 @@ public:
         std::function<void(const std::string& guest, std::uint32_t console)> display_off;
         std::function<void(const std::string& guest, std::uint32_t console, const CursorShape&)> cursor;
         std::function<void(const std::string& guest, std::uint32_t console, const PointerPosition&)> pointer;
-        // e.g. "shut off: destroyed", "display closed: <reason>", "guest removed"
+        // e.g. "display closed: <reason>" (QEMU exited: usually first when a guest stops),
+        // "shut off: destroyed", "guest removed", "replaced by a manual display"
         std::function<void(const std::string& guest, const std::string& reason)> detached;
     };
 
@@ -78,7 +79,8 @@ public:
     GuestDisplays& operator=(const GuestDisplays&) = delete;
 
     // Call after every Inventory change. Attaches guests whose QEMU runs (running, paused,
-    // shutting down, suspended) with D-Bus p2p graphics; detaches the others.
+    // shutting down, suspended) with D-Bus p2p graphics; detaches the others. Does nothing while
+    // the Inventory is not connected: attached displays stay until QEMU closes them.
     void sync();
 
     // A display QEMU serves at a p2p D-Bus `address` ("unix:path=..."), kept connected with

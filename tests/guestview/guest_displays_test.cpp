@@ -207,6 +207,14 @@ TEST_F(GuestDisplaysTest, LibvirtGuestThatCannotOpenGraphicsIsAnErrorUntilItStop
     displays->sync();
     EXPECT_EQ(displays->status("vm").state, DisplayState::None);
     EXPECT_THAT(recorder.detached, IsEmpty()) << "it never attached";
+
+    // Running again: a fresh attempt at once, with the backoff starting over.
+    inventory->request(Action::Start, "vm");
+    ASSERT_TRUE(wait([&] { return inventory->find("vm")->state == GuestState::Running; }));
+    displays->sync();
+    EXPECT_EQ(displays->status("vm").state, DisplayState::Connecting);
+    ASSERT_TRUE(wait([&] { return displays->status("vm").state == DisplayState::Error; }));
+    EXPECT_EQ(displays->status("vm").retry_in, 1000ms);
 }
 
 TEST_F(GuestDisplaysTest, ADestroyedGuestDisplaysIgnoresLateAnswers) {
