@@ -1,0 +1,142 @@
+// The real thing end to end: a guest in an embedded libvirt, QEMU 7.2 with OVMF under TCG, the
+// shell on the headless backend showing its screen and typing into it.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "shell_process.hpp"
+
+namespace phyllome::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+constexpr const char* guest = "phyllome-it-guest";
+
+// One embedded libvirt root for every run: a fresh root spends about a minute probing QEMU.
+std::string embed_root() { return "/var/tmp/phyllome-test-embed-" + std::to_string(getuid()); }
+std::string embed_uri() { return "qemu:///embed?root=" + embed_root(); }
+
+std::string guest_xml() {
+    return std::string(R"(<domain type='qemu'>
+  <name>)") + guest + R"(</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='q35'>hvm</type><loader type='rom'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>
+  <features><acpi/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <graphics type='dbus' p2p='yes'/>
+    <video><model type='virtio' heads='1' primary='yes'/></video>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+)";
+}
+
+int bright_pixels(const Image& img) {
+    int n = 0;
+    for (int y = 0; y < img.height; ++y)
+        for (int x = 0; x < img.width; ++x)
+            if ((img.pixel(x, y) & 0xff) > 0x80 || ((img.pixel(x, y) >> 8) & 0xff) > 0x80)
+                ++n;
+    return n;
+}
+
+class GuestScreen : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0 || access("/usr/share/OVMF/OVMF_CODE.fd", R_OK) != 0)
+            GTEST_SKIP() << "QEMU or OVMF is not installed";
+        if (!have_program("virsh") || !have_program("grim"))
+            GTEST_SKIP() << "virsh or grim is not installed";
+        fs::create_directories(embed_root() + "/etc");
+        if (!fs::exists(embed_root() + "/etc/qemu.conf"))
+            std::ofstream(embed_root() + "/etc/qemu.conf") << "stdio_handler = \"file\"\n";
+        const std::string xml = embed_root() + "/it-guest.xml";
+        std::ofstream(xml) << guest_xml();
+        // Leftovers of an interrupted run go first; the first run also probes QEMU (about a minute).
+        run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + guest + "; undefine " + guest}, {}, 300s);
+        auto r = run_command({"virsh", "-c", embed_uri(), "define", xml}, {}, 300s);
+        ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    }
+    void TearDown() override {
+        shell.reset();
+        if (!IsSkipped())
+            run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + guest + "; undefine " + guest}, {}, 120s);
+    }
+    void start_shell() {
+        ShellProcess::Options o;
+        o.libvirt_uri = embed_uri();
+        o.config_toml += "[input]\nallow_virtual_input = true\n";
+        shell = std::make_unique<ShellProcess>(o);
+        ASSERT_TRUE(shell->started()) << shell->log();
+    }
+    std::unique_ptr<ShellProcess> shell;
+};
+
+TEST_F(GuestScreen, ShowsTheRunningGuestFullscreenTakesKeysAndSurvivesQemuDying) {
+    start_shell();
+    auto r = shell->ctl({"start", guest});
+    ASSERT_EQ(r.exit_code, 0) << r.err << shell->log();
+
+    // The started guest is attached and shown by itself, at the firmware's 1280x800.
+    ASSERT_TRUE(shell->wait_for_status(std::string(R"("view": "guest", "guest": ")") + guest + "\"", 60s))
+        << shell->status_json() << shell->log();
+    ASSERT_TRUE(shell->wait_for_status(R"("scanout": {"width": 1280, "height": 800, "path": "copy"})", 120s))
+        << shell->status_json();
+
+    // Wait for the UEFI shell prompt: a screen with text that stops changing.
+    std::optional<Image> before;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto a = shell->screenshot();
+            if (!a || bright_pixels(*a) < 2000)
+                return false;
+            std::this_thread::sleep_for(1500ms); // a quiet period: the screen has settled
+            auto b = shell->screenshot();
+            if (!b || b->rgb != a->rgb)
+                return false;
+            before = b;
+            return true;
+        },
+        120s))
+        << shell->status_json();
+    EXPECT_EQ(before->width, 1280);
+    EXPECT_EQ(before->height, 800);
+
+    // Type a command into the guest through the shell: its screen reacts.
+    ASSERT_EQ(shell->wtype({"ver"}).exit_code, 0);
+    ASSERT_EQ(shell->wtype({"-k", "Return"}).exit_code, 0);
+    EXPECT_TRUE(wait_until(
+        [&] {
+            auto now = shell->screenshot();
+            return now && bright_pixels(*now) > bright_pixels(*before) + 500;
+        },
+        30s))
+        << "the guest did not react to keys";
+
+    // QEMU dies: the shell stays up and falls back to the overlay with what happened.
+    auto pid = run_command({"pgrep", "-f", std::string("guest=") + guest});
+    ASSERT_EQ(pid.exit_code, 0);
+    kill(std::stoi(pid.out), SIGKILL);
+    EXPECT_TRUE(shell->wait_for_status(R"("view": "overlay")", 15s)) << shell->status_json();
+    EXPECT_TRUE(shell->running());
+    EXPECT_TRUE(shell->wait_for_status(R"("display": "none")", 15s)) << shell->status_json();
+    // The overlay tells the user: the notice is drawn, and the guest can be started again.
+    r = shell->ctl({"start", guest});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(shell->wait_for_status(R"("display": "connected")", 60s)) << shell->status_json();
+}
+
+} // namespace
+} // namespace phyllome::test
