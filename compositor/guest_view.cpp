@@ -29,6 +29,8 @@ GuestView::~GuestView() {
 
 void GuestView::set_visible(bool visible) {
     visible_ = visible;
+    for (auto& slot : slots_)
+        slot.pending_since_ms.reset();
     wlr_scene_node_set_enabled(&tree_->node, visible);
 }
 
@@ -152,9 +154,12 @@ void GuestView::on_frame(std::uint32_t console, const guestview::FrameEvent& ev)
     st.frame = ev.frame;
     st.display_off = false;
     const bool pixman = wlr_renderer_is_pixman(server_.renderer());
+    const double received_ms = monotonic_ms();
     for (auto& slot : slots_) {
         if (slot.console != console)
             continue;
+        if (visible_ && !slot.pending_since_ms)
+            slot.pending_since_ms = received_ms;
         if (ev.new_buffer || !slot.frame_node || was_off || resized) {
             show_frame(slot, st);
             update_cursor(slot, st);
@@ -290,6 +295,17 @@ std::optional<std::uint32_t> GuestView::console_at(double lx, double ly) const {
             return slot.console;
     }
     return slots_.empty() ? std::nullopt : std::optional{slots_.front().console};
+}
+
+void GuestView::on_output_commit(const Output& output) {
+    const double now = monotonic_ms();
+    for (auto& slot : slots_) {
+        if (slot.output != &output || !slot.pending_since_ms)
+            continue;
+        present_latency_.add(now - *slot.pending_since_ms);
+        ++frames_presented_;
+        slot.pending_since_ms.reset();
+    }
 }
 
 const Output* GuestView::output_of(std::uint32_t console) const {

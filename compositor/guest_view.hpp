@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "compositor/guest_placement.hpp"
+#include "compositor/latency_stats.hpp"
 #include "compositor/wlr.hpp"
 #include "guestview/display/frame.hpp"
 
@@ -58,6 +59,11 @@ public:
     // Output size of the first output showing `console`, for SetUIInfo.
     const Output* output_of(std::uint32_t console) const;
 
+    // An output committed: frames received since its last commit are now on screen.
+    void on_output_commit(const Output& output);
+    const LatencyStats& present_latency() const { return present_latency_; }
+    std::uint64_t frames_presented() const { return frames_presented_; }
+
 private:
     struct Slot {
         Output* output = nullptr;
@@ -66,6 +72,7 @@ private:
         wlr_scene_buffer* message_node = nullptr;
         wlr_scene_buffer* cursor_node = nullptr;
         Placement placement;
+        std::optional<double> pending_since_ms; // oldest frame received and not yet committed
     };
     struct ConsoleState {
         std::shared_ptr<const guestview::Frame> frame;
@@ -88,6 +95,8 @@ private:
     std::vector<Slot> slots_;
     std::map<std::uint32_t, ConsoleState> consoles_;
     std::optional<std::pair<double, double>> host_pointer_;
+    LatencyStats present_latency_;
+    std::uint64_t frames_presented_ = 0;
 };
 
 } // namespace phyllome::compositor

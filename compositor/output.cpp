@@ -25,8 +25,11 @@ Output::Output(Server& server, wlr_output* output) : server_(server), output_(ou
     frame_.connect(&output_->events.frame, [this](void*) { on_frame(); });
     mode_.connect(&output_->events.mode, [this](void*) { server_.refresh_overlay(true); });
     commit_.connect(&output_->events.commit, [this](wlr_output_event_commit* event) {
-        if (event->committed & WLR_OUTPUT_STATE_BUFFER && frames_committed_++ == 0)
+        if (!(event->committed & WLR_OUTPUT_STATE_BUFFER))
+            return;
+        if (frames_committed_++ == 0)
             server_.output_frame_committed(*this);
+        server_.output_presented(*this);
     });
 }
 

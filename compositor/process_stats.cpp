@@ -30,6 +30,12 @@ std::optional<double> process_age_ms() {
     return now_ms - start_ticks * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+double process_cpu_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
 long resident_kb() {
     std::ifstream f("/proc/self/statm");
     long size = 0, resident = 0;

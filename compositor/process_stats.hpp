@@ -9,5 +9,7 @@ namespace phyllome::compositor {
 std::optional<double> process_age_ms();
 // Resident set size in KiB, from /proc/self/statm.
 long resident_kb();
+// User + system CPU time of this process in milliseconds.
+double process_cpu_ms();
 
 } // namespace phyllome::compositor

@@ -674,6 +674,7 @@ StatusSnapshot Server::status() const {
         s.config_problems.push_back(d.to_string());
     s.first_frame_ms = first_frame_ms_;
     s.rss_kb = resident_kb();
+    s.cpu_ms = process_cpu_ms();
     return s;
 }
 
@@ -696,6 +697,12 @@ void Server::fill_display_status(GuestStatus& gs) const {
         gs.bytes_copied += stats.bytes_copied;
         gs.refused += stats.refused;
     }
+    if (auto it = guest_views_.find(gs.info.name); it != guest_views_.end()) {
+        const auto& lat = it->second->present_latency();
+        gs.frames_presented = it->second->frames_presented();
+        gs.present_p50_ms = lat.percentile(50);
+        gs.present_p99_ms = lat.percentile(99);
+    }
     if (auto frame = conn->current_frame(consoles.front())) {
         using guestview::FrameStorage;
         gs.scanout = ScanoutStatus{static_cast<int>(frame->width()), static_cast<int>(frame->height()),
@@ -703,6 +710,11 @@ void Server::fill_display_status(GuestStatus& gs) const {
                                    : frame->storage() == FrameStorage::Dmabuf     ? "dmabuf"
                                                                                   : "copy"};
     }
+}
+
+void Server::output_presented(Output& output) {
+    if (GuestView* v = shown_view())
+        v->on_output_commit(output);
 }
 
 void Server::output_frame_committed(Output& output) {

@@ -75,6 +75,7 @@ public:
     void view_mapped(XdgView& view);
     void view_unmapped(XdgView& view);
     void output_frame_committed(Output& output);
+    void output_presented(Output& output);
     void handle_key(wlr_input_device* device, wlr_event_keyboard_key* event);
     bool handle_keybinding(xkb_keysym_t sym, uint32_t modifiers);
     void handle_overlay_key(xkb_keysym_t sym, uint32_t modifiers);

@@ -35,6 +35,8 @@ std::string_view connection_state(guestview::ConnectionState s) {
     }
     return "unknown";
 }
+std::string opt(const std::optional<double>& v) { return v ? fmt::format("{:.3f}", *v) : std::string("null"); }
+
 std::string_view graphics(guestview::GraphicsSupport g) {
     switch (g) {
     case guestview::GraphicsSupport::DbusP2P: return "dbus-p2p";
@@ -62,12 +64,13 @@ std::string format_status_json(const StatusSnapshot& s) {
                                   g.scanout->height, json_escape(g.scanout->path));
         o += fmt::format("{}{{\"name\": {}, \"state\": {}, \"reason\": {}, \"display\": {}, \"graphics\": {}, "
                          "\"note\": {}, \"scanout\": {}, \"frames\": {}, \"copies\": {}, \"bytes_copied\": {}, "
-                         "\"refused\": {}}}",
+                         "\"refused\": {}, \"frames_presented\": {}, \"present_ms\": {{\"p50\": {}, \"p99\": {}}}}}",
                          i ? ", " : "", json_escape(g.info.name), json_escape(guestview::to_string(g.info.state)),
                          json_escape(g.info.state_reason), json_escape(g.display),
                          json_escape(graphics(g.info.graphics)),
                          json_escape(g.display_error.empty() ? g.info.graphics_note : g.display_error), scanout,
-                         g.frames, g.copies, g.bytes_copied, g.refused);
+                         g.frames, g.copies, g.bytes_copied, g.refused, g.frames_presented, opt(g.present_p50_ms),
+                         opt(g.present_p99_ms));
     }
     o += "], \"outputs\": [";
     for (std::size_t i = 0; i < s.outputs.size(); ++i) {
@@ -87,8 +90,9 @@ std::string format_status_json(const StatusSnapshot& s) {
     for (std::size_t i = 0; i < s.config_problems.size(); ++i)
         o += (i ? ", " : "") + json_escape(s.config_problems[i]);
     o += "]}, ";
-    o += fmt::format("\"first_frame_ms\": {}, \"rss_kb\": {}}}\n",
-                     s.first_frame_ms ? fmt::format("{:.1f}", *s.first_frame_ms) : std::string("null"), s.rss_kb);
+    o += fmt::format("\"first_frame_ms\": {}, \"rss_kb\": {}, \"cpu_ms\": {:.1f}}}\n",
+                     s.first_frame_ms ? fmt::format("{:.1f}", *s.first_frame_ms) : std::string("null"), s.rss_kb,
+                     s.cpu_ms);
     return o;
 }
 

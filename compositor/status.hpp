@@ -31,6 +31,9 @@ struct GuestStatus {
     std::uint64_t copies = 0;       // CPU copies of pixels made by the shell
     std::uint64_t bytes_copied = 0;
     std::uint64_t refused = 0;      // malformed messages dropped
+    std::uint64_t frames_presented = 0;
+    std::optional<double> present_p50_ms; // frame received -> output commit showing it
+    std::optional<double> present_p99_ms;
 };
 
 struct StatusSnapshot {
@@ -45,6 +48,7 @@ struct StatusSnapshot {
     std::vector<std::string> config_problems;
     std::optional<double> first_frame_ms; // process start -> first frame committed
     long rss_kb = 0;
+    double cpu_ms = 0; // user + system CPU time of the shell so far
 };
 
 std::string format_status_json(const StatusSnapshot& s);

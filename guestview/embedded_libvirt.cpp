@@ -1,5 +1,7 @@
 #include "guestview/embedded_libvirt.hpp"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -62,10 +64,16 @@ std::string prepare_embedded_root(std::string_view uri) {
     if (ec)
         return fmt::format("cannot create {}: {}", etc.string(), ec.message());
     std::ofstream out(conf);
-    out << "# Written by phyllome-shell for its embedded libvirt. No virtlogd runs beside an\n"
-           "# embedded driver, so QEMU writes its log straight to a file. Edit freely: the shell\n"
-           "# never overwrites this file.\n"
+    out << "# Written by phyllome-shell for its embedded libvirt. Edit freely: the shell never\n"
+           "# overwrites this file.\n"
+           "# No virtlogd runs beside an embedded driver: QEMU writes its log straight to a file.\n"
            "stdio_handler = \"file\"\n";
+    if (geteuid() == 0) {
+        // The embedded driver is one user's, like qemu:///session: its QEMU runs as that user.
+        // As root, libvirt would otherwise drop to libvirt-qemu, which often may not open
+        // /dev/kvm, and then re-probes QEMU's capabilities (about a minute) on every start.
+        out << "user = \"root\"\ngroup = \"root\"\n";
+    }
     if (!out)
         return fmt::format("cannot write {}", conf.string());
     return {};

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -29,6 +31,8 @@ TEST(EmbeddedLibvirt, WritesAQemuConfWithoutVirtlogdOnceAndKeepsTheUsersOwn) {
     std::ifstream in(dir / "root/etc/qemu.conf");
     std::string text((std::istreambuf_iterator<char>(in)), {});
     EXPECT_NE(text.find("stdio_handler = \"file\""), std::string::npos);
+    EXPECT_EQ(text.find("user = \"root\"") != std::string::npos, geteuid() == 0)
+        << "QEMU runs as the user of the embedded driver";
 
     std::ofstream(dir / "root/etc/qemu.conf") << "# mine\n";
     EXPECT_EQ(prepare_embedded_root(uri), "");

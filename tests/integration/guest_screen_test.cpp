@@ -10,6 +10,7 @@
 #include <fstream>
 #include <thread>
 
+#include "guestview/embedded_libvirt.hpp"
 #include "shell_process.hpp"
 
 namespace phyllome::test {
@@ -59,9 +60,8 @@ protected:
             GTEST_SKIP() << "QEMU or OVMF is not installed";
         if (!have_program("virsh") || !have_program("grim"))
             GTEST_SKIP() << "virsh or grim is not installed";
-        fs::create_directories(embed_root() + "/etc");
-        if (!fs::exists(embed_root() + "/etc/qemu.conf"))
-            std::ofstream(embed_root() + "/etc/qemu.conf") << "stdio_handler = \"file\"\n";
+        // The qemu.conf the shell would write, so virsh below runs the driver the same way.
+        ASSERT_EQ(guestview::prepare_embedded_root(embed_uri()), "");
         const std::string xml = embed_root() + "/it-guest.xml";
         std::ofstream(xml) << guest_xml();
         // Leftovers of an interrupted run go first; the first run also probes QEMU (about a minute).
