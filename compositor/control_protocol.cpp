@@ -33,18 +33,20 @@ std::variant<Request, std::string> parse_request(std::string_view line) {
         r.verb = Request::Verb::Next;
     } else if (verb == "prev" && arg.empty()) {
         r.verb = Request::Verb::Prev;
-    } else if (verb == "start" || verb == "shutdown" || verb == "destroy" || verb == "show") {
+    } else if (verb == "start" || verb == "shutdown" || verb == "destroy" || verb == "show" ||
+               verb == "screenshot") {
         if (arg.empty())
             return fmt::format("{} needs a guest name", verb);
         r.verb = verb == "start"      ? Request::Verb::Start
                  : verb == "shutdown" ? Request::Verb::Shutdown
                  : verb == "show"     ? Request::Verb::Show
+                 : verb == "screenshot" ? Request::Verb::Screenshot
                                       : Request::Verb::Destroy;
         r.guest = std::string(arg);
     } else if (verb.empty()) {
         return std::string("empty request");
     } else {
-        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, show NAME, overlay, next, prev, quit)",
+        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, show NAME, overlay, next, prev, screenshot NAME, quit)",
                            verb);
     }
     return r;
@@ -58,6 +60,7 @@ std::string format_request(const Request& r) {
     case Request::Verb::Shutdown: return "shutdown " + r.guest + "\n";
     case Request::Verb::Destroy: return "destroy " + r.guest + "\n";
     case Request::Verb::Show: return "show " + r.guest + "\n";
+    case Request::Verb::Screenshot: return "screenshot " + r.guest + "\n";
     case Request::Verb::Overlay: return "overlay\n";
     case Request::Verb::Next: return "next\n";
     case Request::Verb::Prev: return "prev\n";

@@ -1,6 +1,7 @@
 // The control socket's wire format, shared by the shell and phyllomectl.
 // Request: one line "VERB [ARG]\n" (at most max_request bytes).
 // Reply: "ok\n" or "error\n", then a body, then the server closes the connection.
+// A screenshot's body is its MIME type, a newline, then the image bytes.
 #pragma once
 
 #include <cstddef>
@@ -14,9 +15,9 @@ namespace phyllome::compositor::control {
 constexpr std::size_t max_request = 4096;
 
 struct Request {
-    enum class Verb { Status, StatusJson, Start, Shutdown, Destroy, Show, Overlay, Next, Prev, Quit };
+    enum class Verb { Status, StatusJson, Start, Shutdown, Destroy, Show, Overlay, Next, Prev, Screenshot, Quit };
     Verb verb = Verb::Status;
-    std::string guest; // for Start/Shutdown/Destroy/Show
+    std::string guest; // for Start/Shutdown/Destroy/Show/Screenshot
 };
 
 // A parse failure carries the message to send back.

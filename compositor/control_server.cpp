@@ -125,8 +125,6 @@ void ControlServer::handle_client(Client& c, uint32_t mask) {
             if (!client)
                 return; // phyllomectl went away before the action finished
             client->out = (ok ? "ok\n" : "error\n") + body;
-            if (!client->out.ends_with('\n'))
-                client->out += '\n';
             client->reply_ready = true;
             // Most replies fit the socket buffer: send now, so a reply is out even if the
             // loop stops right after (quit).
@@ -142,12 +140,12 @@ void ControlServer::handle_client(Client& c, uint32_t mask) {
             wl_event_source_fd_update(client->source, WL_EVENT_WRITABLE);
         };
         if (nl == std::string::npos) {
-            reply(false, fmt::format("request longer than {} bytes", control::max_request));
+            reply(false, fmt::format("request longer than {} bytes\n", control::max_request));
             return;
         }
         auto parsed = control::parse_request(std::string_view(c.in).substr(0, nl));
         if (auto* err = std::get_if<std::string>(&parsed))
-            reply(false, *err);
+            reply(false, *err + "\n");
         else
             handler_(std::get<control::Request>(parsed), reply);
         return;

@@ -16,7 +16,7 @@ namespace phyllome::compositor {
 
 class ControlServer {
 public:
-    // Replies "ok" with body, or "error" with body.
+    // Replies "ok" with body, or "error" with body; the body goes out as it is (text ends in '\n').
     using Reply = std::function<void(bool ok, std::string body)>;
     // Called for every well-formed request; may reply later (after a libvirt action finished).
     using Handler = std::function<void(const control::Request&, Reply)>;

@@ -29,8 +29,10 @@ GuestView::~GuestView() {
 
 void GuestView::set_visible(bool visible) {
     visible_ = visible;
-    for (auto& slot : slots_)
+    for (auto& slot : slots_) {
         slot.pending_since_ms.reset();
+        slot.sampling.clear();
+    }
     wlr_scene_node_set_enabled(&tree_->node, visible);
 }
 
@@ -160,6 +162,8 @@ void GuestView::on_frame(std::uint32_t console, const guestview::FrameEvent& ev)
             continue;
         if (visible_ && !slot.pending_since_ms)
             slot.pending_since_ms = received_ms;
+        if (visible_ && ev.sampling_done)
+            slot.sampling.push_back(ev.sampling_done); // a hidden guest is never held back
         if (ev.new_buffer || !slot.frame_node || was_off || resized) {
             show_frame(slot, st);
             update_cursor(slot, st);
@@ -300,7 +304,10 @@ std::optional<std::uint32_t> GuestView::console_at(double lx, double ly) const {
 void GuestView::on_output_commit(const Output& output) {
     const double now = monotonic_ms();
     for (auto& slot : slots_) {
-        if (slot.output != &output || !slot.pending_since_ms)
+        if (slot.output != &output)
+            continue;
+        slot.sampling.clear(); // the renderer has read the dmabuf for this commit
+        if (!slot.pending_since_ms)
             continue;
         present_latency_.add(now - *slot.pending_since_ms);
         ++frames_presented_;

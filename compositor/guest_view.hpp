@@ -73,6 +73,9 @@ private:
         wlr_scene_buffer* cursor_node = nullptr;
         Placement placement;
         std::optional<double> pending_since_ms; // oldest frame received and not yet committed
+        // QEMU holds the guest's GL rendering until we have sampled its dmabuf: released at the
+        // commit that shows the frame.
+        std::vector<std::shared_ptr<guestview::SamplingDone>> sampling;
     };
     struct ConsoleState {
         std::shared_ptr<const guestview::Frame> frame;

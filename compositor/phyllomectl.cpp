@@ -27,6 +27,7 @@ void usage(FILE* to) {
                "  show NAME           show a running guest fullscreen\n"
                "  overlay             show the management overlay\n"
                "  next, prev          show the next or previous running guest\n"
+               "  screenshot NAME FILE  save the guest's own screen (as QEMU sees it) to FILE\n"
                "  quit                end the phyllome-shell session\n"
                "\n"
                "The shell's socket is $PHYLLOME_SOCKET, else the one phyllome-shell.*.sock in $XDG_RUNTIME_DIR.\n",
@@ -45,7 +46,17 @@ int main(int argc, char** argv) {
         return 0;
     }
     std::string line;
-    for (int i = 1; i < argc; ++i)
+    std::string screenshot_file; // the last argument of "screenshot NAME FILE" stays here
+    int last = argc;
+    if (std::strcmp(argv[1], "screenshot") == 0) {
+        if (argc < 4) {
+            std::fprintf(stderr, "phyllomectl: screenshot needs a guest name and a file\n");
+            return 2;
+        }
+        screenshot_file = argv[argc - 1];
+        last = argc - 1;
+    }
+    for (int i = 1; i < last; ++i)
         line += (i > 1 ? " " : "") + std::string(argv[i]);
     auto parsed = control::parse_request(line);
     if (auto* err = std::get_if<std::string>(&parsed)) {
@@ -95,6 +106,21 @@ int main(int argc, char** argv) {
         return 1;
     }
     const bool ok = reply.compare(0, nl, "ok") == 0;
-    std::fputs(reply.c_str() + nl + 1, ok ? stdout : stderr);
+    if (ok && !screenshot_file.empty()) {
+        const auto mime_end = reply.find('\n', nl + 1);
+        if (mime_end == std::string::npos) {
+            std::fprintf(stderr, "phyllomectl: the shell sent no image\n");
+            return 1;
+        }
+        FILE* out = std::fopen(screenshot_file.c_str(), "wb");
+        const std::size_t size = reply.size() - mime_end - 1;
+        if (!out || std::fwrite(reply.data() + mime_end + 1, 1, size, out) != size || std::fclose(out) != 0) {
+            std::fprintf(stderr, "phyllomectl: cannot write %s: %s\n", screenshot_file.c_str(), std::strerror(errno));
+            return 1;
+        }
+        std::printf("%s (%s, %zu bytes)\n", screenshot_file.c_str(), reply.substr(nl + 1, mime_end - nl - 1).c_str(), size);
+        return 0;
+    }
+    std::fwrite(reply.data() + nl + 1, 1, reply.size() - nl - 1, ok ? stdout : stderr);
     return ok ? 0 : 1;
 }

@@ -574,8 +574,8 @@ void Server::on_action_done(const guestview::ActionResult& r) {
     if (pending != pending_replies_.end()) {
         auto reply = std::move(pending->reply);
         pending_replies_.erase(pending);
-        reply(r.ok, r.ok ? fmt::format("{}: {} done", r.guest, guestview::to_string(r.action))
-                         : fmt::format("{}: {} failed: {}", r.guest, guestview::to_string(r.action), r.error));
+        reply(r.ok, r.ok ? fmt::format("{}: {} done\n", r.guest, guestview::to_string(r.action))
+                         : fmt::format("{}: {} failed: {}\n", r.guest, guestview::to_string(r.action), r.error));
     }
     if (r.ok) {
         log::info("guest {}: {} done", r.guest, guestview::to_string(r.action));
@@ -604,22 +604,31 @@ void Server::on_control_request(const control::Request& r, ControlServer::Reply 
     case Verb::Show: {
         std::string error;
         if (show_guest(r.guest, error))
-            reply(true, fmt::format("showing {}", r.guest));
+            reply(true, fmt::format("showing {}\n", r.guest));
         else
-            reply(false, fmt::format("cannot show {}: {}", r.guest, error));
+            reply(false, fmt::format("cannot show {}: {}\n", r.guest, error));
         return;
     }
+    case Verb::Screenshot:
+        inventory_->screenshot(r.guest, 0, [reply = std::move(reply), guest = r.guest](std::string image, std::string mime,
+                                                                                        std::string error) {
+            if (error.empty())
+                reply(true, mime + "\n" + image);
+            else
+                reply(false, fmt::format("cannot take a screenshot of {}: {}\n", guest, error));
+        });
+        return;
     case Verb::Overlay:
         show_overlay(true);
-        reply(true, "showing the overlay");
+        reply(true, "showing the overlay\n");
         return;
     case Verb::Next:
     case Verb::Prev:
         show_adjacent_guest(r.verb == Verb::Next ? 1 : -1);
-        reply(true, shown_guest_.empty() ? "no guest to show" : fmt::format("showing {}", shown_guest_));
+        reply(true, shown_guest_.empty() ? "no guest to show\n" : fmt::format("showing {}\n", shown_guest_));
         return;
     case Verb::Quit:
-        reply(true, "phyllome-shell is quitting");
+        reply(true, "phyllome-shell is quitting\n");
         terminate();
         return;
     case Verb::Start:

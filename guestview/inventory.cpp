@@ -93,6 +93,8 @@ struct Inventory::Impl {
     void request(Action action, std::string guest);
     void reject_later(Action action, std::string guest, std::string error);
     void open_graphics(std::string guest, int graphics_index, std::function<void(int, std::string)> done);
+    void screenshot(std::string guest, unsigned screen,
+                    std::function<void(std::string, std::string, std::string)> done);
     void finish(ActionResult result);
     void notify_changed() const;
 
@@ -325,6 +327,51 @@ void Inventory::Impl::open_graphics(std::string guest, int graphics_index,
     });
 }
 
+void Inventory::Impl::screenshot(std::string guest, unsigned screen,
+                                 std::function<void(std::string, std::string, std::string)> done) {
+    struct Outcome {
+        std::string image, mime, error;
+    };
+    auto outcome = std::make_shared<Outcome>();
+    auto deliver = [outcome, done = std::move(done)] {
+        if (done)
+            done(std::move(outcome->image), std::move(outcome->mime), std::move(outcome->error));
+    };
+    if (!connection || find_mutable(guest) == nullptr) {
+        outcome->error = !connection ? fmt::format("not connected to libvirt ({})", status.uri)
+                                     : fmt::format("there is no guest named '{}'", guest);
+        mailbox.post(std::move(deliver));
+        return;
+    }
+    std::shared_ptr<virConnect> shared{share_connection(connection.get()).release(), ConnectionCloser{}};
+    // Blocking: QEMU writes the picture and libvirt streams it back.
+    worker.submit_call([this, shared, guest = std::move(guest), screen, outcome, deliver = std::move(deliver)]() mutable {
+        DomainPtr domain{virDomainLookupByName(shared.get(), guest.c_str())};
+        std::unique_ptr<virStream, decltype(&virStreamFree)> stream{
+            domain ? virStreamNew(shared.get(), 0) : nullptr, &virStreamFree};
+        char* mime = stream ? virDomainScreenshot(domain.get(), stream.get(), screen, 0) : nullptr;
+        if (mime) {
+            outcome->mime = mime;
+            std::free(mime);
+            auto sink = [](virStreamPtr, const char* bytes, size_t n, void* opaque) -> int {
+                static_cast<std::string*>(opaque)->append(bytes, n);
+                return static_cast<int>(n);
+            };
+            if (virStreamRecvAll(stream.get(), sink, &outcome->image) < 0 || virStreamFinish(stream.get()) < 0) {
+                outcome->error = last_libvirt_error();
+                virStreamAbort(stream.get());
+            }
+        } else {
+            outcome->error = last_libvirt_error();
+        }
+        stream.reset();
+        domain.reset();
+        shared.reset();
+        outcome.reset();
+        mailbox.post(std::move(deliver));
+    });
+}
+
 void Inventory::Impl::reject_later(Action action, std::string guest, std::string error) {
     ActionResult result{action, std::move(guest), false, std::move(error)};
     mailbox.post([this, result = std::move(result)] {
@@ -393,6 +440,11 @@ const GuestInfo* Inventory::find(std::string_view name) const {
 const ConnectionStatus& Inventory::status() const { return impl_->status; }
 
 void Inventory::request(Action action, std::string guest) { impl_->request(action, std::move(guest)); }
+
+void Inventory::screenshot(std::string guest, unsigned screen,
+                           std::function<void(std::string, std::string, std::string)> done) {
+    impl_->screenshot(std::move(guest), screen, std::move(done));
+}
 
 void Inventory::open_graphics(std::string guest, int graphics_index,
                               std::function<void(int fd, std::string error)> done) {

@@ -98,6 +98,12 @@ public:
     // libvirt's error. If the Inventory goes first, `done` never runs and the fd is closed.
     void open_graphics(std::string guest, int graphics_index, std::function<void(int fd, std::string error)> done);
 
+    // The guest's own framebuffer as QEMU sees it (virDomainScreenshot of `screen`), taken on
+    // the worker thread; `done` gets the image bytes and their MIME type (QEMU: image/x-portable-
+    // pixmap), or an error. Runs later on the loop, never inside the call.
+    void screenshot(std::string guest, unsigned screen,
+                    std::function<void(std::string image, std::string mime, std::string error)> done);
+
     // The live connection (nullptr unless Connected), for the display client. It is closed on
     // reconnect and destruction: take virConnectRef for a longer-lived reference.
     virConnectPtr connection() const;

@@ -114,6 +114,31 @@ TEST_F(GuestScreen, ShowsTheRunningGuestFullscreenTakesKeysAndSurvivesQemuDying)
     EXPECT_EQ(before->width, 1280);
     EXPECT_EQ(before->height, 800);
 
+    // What the shell shows is the guest's framebuffer pixel for pixel (QEMU's own screendump,
+    // through libvirt). The UEFI cursor blinks, so compare pairs taken close together.
+    const std::string guest_ppm = shell->log_path() + ".guest.png";
+    bool identical = false;
+    std::size_t differing = 0;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto ours = shell->screenshot();
+            auto r = shell->ctl({"screenshot", guest, guest_ppm});
+            if (!ours || r.exit_code != 0)
+                return false;
+            std::ifstream f(guest_ppm, std::ios::binary);
+            std::string bytes((std::istreambuf_iterator<char>(f)), {});
+            auto theirs = parse_image(bytes);
+            if (!theirs || theirs->width != ours->width || theirs->height != ours->height)
+                return false;
+            differing = 0;
+            for (std::size_t i = 0; i < ours->rgb.size(); ++i)
+                differing += ours->rgb[i] != theirs->rgb[i];
+            identical = differing == 0;
+            return identical;
+        },
+        20s))
+        << "grim and the guest's screendump still differ in " << differing << " bytes";
+
     // Type a command into the guest through the shell: its screen reacts.
     ASSERT_EQ(shell->wtype({"ver"}).exit_code, 0);
     ASSERT_EQ(shell->wtype({"-k", "Return"}).exit_code, 0);

@@ -1,6 +1,7 @@
 #include "shell_process.hpp"
 
 #include <fcntl.h>
+#include <png.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -128,6 +129,25 @@ std::optional<Image> parse_ppm(const std::string& data) {
     in.read(reinterpret_cast<char*>(img.rgb.data()), static_cast<std::streamsize>(img.rgb.size()));
     if (in.gcount() != static_cast<std::streamsize>(img.rgb.size()))
         return std::nullopt;
+    return img;
+}
+
+std::optional<Image> parse_image(const std::string& data) {
+    if (!data.starts_with("\x89PNG"))
+        return parse_ppm(data);
+    png_image png{};
+    png.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_memory(&png, data.data(), data.size()))
+        return std::nullopt;
+    png.format = PNG_FORMAT_RGB;
+    Image img;
+    img.width = static_cast<int>(png.width);
+    img.height = static_cast<int>(png.height);
+    img.rgb.resize(PNG_IMAGE_SIZE(png));
+    if (!png_image_finish_read(&png, nullptr, img.rgb.data(), 0, nullptr)) {
+        png_image_free(&png);
+        return std::nullopt;
+    }
     return img;
 }
 

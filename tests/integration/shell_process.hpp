@@ -31,6 +31,8 @@ struct Image {
     unsigned pixel(int x, int y) const; // 0xRRGGBB
 };
 std::optional<Image> parse_ppm(const std::string& data);
+// PNG or PPM, by their signature.
+std::optional<Image> parse_image(const std::string& data);
 
 struct Rect {
     int x = 0, y = 0, width = 0, height = 0;
