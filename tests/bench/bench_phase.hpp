@@ -1,0 +1,44 @@
+// One benchmark phase: a fresh shell showing the fake display at one size, fed full-frame
+// Scanouts or 256x256 Updates at a fixed rate, measured from both ends.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace phyllome::bench {
+
+enum class Stream { Scanout, Update };
+
+struct PhaseSpec {
+    int width = 1280, height = 800;
+    Stream stream = Stream::Scanout;
+    int rate = 60;       // messages per second
+    double seconds = 5;  // streaming time
+};
+
+struct PhaseResult {
+    PhaseSpec spec;
+    std::string error; // non-empty: the phase could not run; the numbers are meaningless
+    std::uint64_t sent = 0;
+    std::uint64_t skipped = 0;   // ticks not sent because the peer's own send queue was full
+    std::uint64_t received = 0;  // accepted by the shell (status "frames")
+    std::uint64_t presented = 0; // output commits that showed a new frame
+    std::uint64_t refused = 0;
+    bool drained = true;         // the shell had received everything within the drain deadline
+    std::optional<double> present_p50_ms, present_p99_ms;
+    double copies_per_frame = 0;       // memcpy passes per received frame
+    double bytes_copied_per_frame = 0; // shell-side copies
+    std::uint64_t payload_bytes = 0;   // pixel bytes of one message
+    double shell_cpu_ms_per_presented = 0;
+    double shell_cpu_ms_per_received = 0;
+    long shell_rss_kb = 0;
+    double peer_send_call_ms = 0;  // mean wall time of one scanout()/update() call (build + first write)
+    double peer_cpu_ms_per_frame = 0; // the bench thread's CPU per sent frame: build, copy into the message, write
+    double memcpy_ms = 0;          // one memcpy of the payload: the physical floor of a copy
+    double achieved_rate = 0;      // messages sent per second of streaming
+};
+
+PhaseResult run_phase(const PhaseSpec& spec);
+
+} // namespace phyllome::bench
