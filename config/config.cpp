@@ -18,6 +18,15 @@ std::string_view to_string(LogLevel level) {
     return "unknown";
 }
 
+std::string_view to_string(GuestExitPolicy policy) {
+    switch (policy) {
+    case GuestExitPolicy::Restart: return "restart";
+    case GuestExitPolicy::Overlay: return "overlay";
+    case GuestExitPolicy::Exit: return "exit";
+    }
+    return "unknown";
+}
+
 std::string Diagnostic::to_string() const {
     std::string text = source;
     if (line > 0) {

@@ -71,7 +71,34 @@ struct App {
 
 struct HotkeyConfig {
     std::string host_key = "Control_R"; // xkb keysym name of the host modifier key
+    // xkb keysym names pressed together with the host key:
+    std::string overlay = "Home";
+    std::string next = "Right";
+    std::string previous = "Left";
+    std::string ctrl_alt_delete = "Delete";
     bool operator==(const HotkeyConfig&) const = default;
+};
+
+// What kiosk mode does when its guest stops.
+enum class GuestExitPolicy { Restart, Overlay, Exit };
+
+// Kiosk mode: one guest fullscreen, no switching, no overlay unless admin_key is set.
+struct KioskConfig {
+    std::string guest;                  // empty: no kiosk; `--kiosk NAME` overrides
+    GuestExitPolicy on_guest_exit = GuestExitPolicy::Restart; // "restart" | "overlay" | "exit"
+    std::string admin_key;              // empty: none; else a keysym name that with the host key opens the overlay in kiosk mode
+    int restart_delay_ms = 2000;        // after a crash; doubles after each crash in a row
+    int restart_delay_max_ms = 60000;   // always >= restart_delay_ms after parsing
+    bool operator==(const KioskConfig&) const = default;
+};
+
+// How the shell tells the user which guest they are looking at.
+struct IdentityConfig {
+    bool banner = true;                 // guest name banner on every switch
+    int banner_ms = 1200;               // shown this long, then fades
+    bool edge = false;                  // a thin persistent edge in the guest's colour
+    int edge_width = 3;                 // logical pixels, 1..32
+    bool operator==(const IdentityConfig&) const = default;
 };
 
 struct Config {
@@ -83,6 +110,8 @@ struct Config {
     InputConfig input;
     OverlayConfig overlay;
     HotkeyConfig hotkeys;
+    KioskConfig kiosk;
+    IdentityConfig identity;
     std::vector<App> apps;
     // Lets a reload tell whether anything changed.
     bool operator==(const Config&) const = default;
@@ -119,5 +148,6 @@ LoadResult load(const std::string& explicit_path, std::string_view sysconfdir);
 // Parses "1280x800" or "1920x1080@59.94".
 std::optional<Mode> parse_mode(std::string_view text);
 std::string_view to_string(LogLevel);
+std::string_view to_string(GuestExitPolicy); // "restart", "overlay", "exit"
 
 } // namespace phyllome::config

@@ -60,6 +60,36 @@ void read_overlay(TableReader& reader, OverlayConfig& overlay) {
 
 void read_hotkeys(TableReader& reader, HotkeyConfig& hotkeys) {
     reader.read("host_key", hotkeys.host_key, rules::keysym_name());
+    reader.read("overlay", hotkeys.overlay, rules::keysym_name());
+    reader.read("next", hotkeys.next, rules::keysym_name());
+    reader.read("previous", hotkeys.previous, rules::keysym_name());
+    reader.read("ctrl_alt_delete", hotkeys.ctrl_alt_delete, rules::keysym_name());
+}
+
+void read_kiosk(TableReader& reader, KioskConfig& kiosk) {
+    constexpr int min_delay_ms = 100;
+    constexpr int max_delay_ms = 3'600'000; // an hour
+    reader.read("guest", kiosk.guest, rules::string());
+    reader.read("on_guest_exit", kiosk.on_guest_exit, rules::guest_exit_policy());
+    reader.read("admin_key", kiosk.admin_key, rules::optional_keysym_name());
+    reader.read("restart_delay_ms", kiosk.restart_delay_ms, rules::integer_in(min_delay_ms, max_delay_ms));
+    if (std::optional<int> cap = reader.get("restart_delay_max_ms", rules::integer_in(min_delay_ms, max_delay_ms))) {
+        if (*cap >= kiosk.restart_delay_ms)
+            kiosk.restart_delay_max_ms = *cap;
+        else
+            reader.report_conflict("restart_delay_max_ms",
+                                   fmt::format("must be at least restart_delay_ms ({}), got {}",
+                                               kiosk.restart_delay_ms, *cap));
+    }
+    // A first delay above the (default) cap just never grows, rather than shrinking.
+    kiosk.restart_delay_max_ms = std::max(kiosk.restart_delay_max_ms, kiosk.restart_delay_ms);
+}
+
+void read_identity(TableReader& reader, IdentityConfig& identity) {
+    reader.read("banner", identity.banner, rules::boolean());
+    reader.read("banner_ms", identity.banner_ms, rules::integer_in(0, 10'000));
+    reader.read("edge", identity.edge, rules::boolean());
+    reader.read("edge_width", identity.edge_width, rules::integer_in(1, 32));
 }
 
 // Runs `read_section` on [name] when present, then reports the keys it did not ask about.
@@ -165,6 +195,8 @@ LoadResult parse(std::string_view text, std::string_view source) {
     with_section(root, "input", sink, [&](TableReader& section) { read_input(section, config.input); });
     with_section(root, "overlay", sink, [&](TableReader& section) { read_overlay(section, config.overlay); });
     with_section(root, "hotkeys", sink, [&](TableReader& section) { read_hotkeys(section, config.hotkeys); });
+    with_section(root, "kiosk", sink, [&](TableReader& section) { read_kiosk(section, config.kiosk); });
+    with_section(root, "identity", sink, [&](TableReader& section) { read_identity(section, config.identity); });
     if (const toml::node* apps = root.take("app"))
         read_apps(*apps, sink, config.apps);
     root.warn_unknown_keys();

@@ -69,6 +69,11 @@ void TableReader::report_missing(std::string_view key, std::string_view what) {
     sink_.error(table_.source(), key_path(key), fmt::format("missing; {}", what));
 }
 
+void TableReader::report_conflict(std::string_view key, std::string message) {
+    const toml::node* node = take(key);
+    sink_.error(node ? node->source() : table_.source(), key_path(key), std::move(message));
+}
+
 void TableReader::report_invalid(std::string_view key, const toml::node& node,
                                  std::string_view expectation) {
     sink_.error(node.source(), key_path(key), fmt::format("{}, got {}", expectation, describe(node)));

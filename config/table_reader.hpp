@@ -48,6 +48,9 @@ public:
     std::string key_path(std::string_view key) const;
     // Reports a required key that is absent, at the table's own position.
     void report_missing(std::string_view key, std::string_view what);
+    // Reports a value that is fine alone but not together with others, at the value (or at the
+    // table when the key is absent).
+    void report_conflict(std::string_view key, std::string message);
     void warn_unknown_keys() const;
 
 private:

@@ -162,6 +162,28 @@ Rule<std::string> keysym_name() {
             "must be an xkb keysym name such as \"Control_R\" (letters, digits and '_')"};
 }
 
+Rule<std::string> optional_keysym_name() {
+    Rule<std::string> named = keysym_name();
+    return {[convert = named.convert](const toml::node& node) -> std::optional<std::string> {
+                if (const auto* text = node.as_string(); text && text->get().empty())
+                    return std::string();
+                return convert(node);
+            },
+            "must be an xkb keysym name such as \"Escape\" (letters, digits and '_'), or \"\" for none"};
+}
+
+Rule<GuestExitPolicy> guest_exit_policy() {
+    return {[](const toml::node& node) -> std::optional<GuestExitPolicy> {
+                std::optional<std::string> text = string_of(node);
+                for (GuestExitPolicy policy : {GuestExitPolicy::Restart, GuestExitPolicy::Overlay, GuestExitPolicy::Exit})
+                    if (text && *text == to_string(policy))
+                        return policy;
+                return std::nullopt;
+            },
+            "must be one of \"restart\" (start the guest again), \"overlay\" (show the overlay) "
+            "or \"exit\" (end the session)"};
+}
+
 } // namespace rules
 
 std::string describe(const toml::node& node) {

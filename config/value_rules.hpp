@@ -36,6 +36,9 @@ Rule<Mode> mode();
 Rule<std::pair<int, int>> position();
 Rule<std::uint32_t> colour();
 Rule<std::string> keysym_name();
+// A keysym name, or "" for "no key".
+Rule<std::string> optional_keysym_name();
+Rule<GuestExitPolicy> guest_exit_policy();
 
 } // namespace rules
 

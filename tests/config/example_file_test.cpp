@@ -103,7 +103,10 @@ TEST_F(ExampleConfig, DocumentsEveryKey) {
         "pointer.tap_to_click",  "pointer.natural_scroll", "pointer.left_handed",     "pointer.acceleration",
         "pointer.accel_profile", "input.allow_virtual_input", "overlay.font",         "overlay.font_size",
         "overlay.background",    "overlay.foreground",     "overlay.accent",          "overlay.error",
-        "hotkeys.host_key",      "app.name",               "app.command",
+        "hotkeys.host_key",      "hotkeys.overlay",        "hotkeys.next",            "hotkeys.previous",
+        "hotkeys.ctrl_alt_delete", "kiosk.guest",          "kiosk.on_guest_exit",     "kiosk.admin_key",
+        "kiosk.restart_delay_ms", "kiosk.restart_delay_max_ms", "identity.banner",    "identity.banner_ms",
+        "identity.edge",         "identity.edge_width",    "app.name",                "app.command",
     };
     EXPECT_EQ(documented, schema);
 }

@@ -120,7 +120,73 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"[overlay]", "error = 0xff0000", "overlay.error", "must be a colour like"},
         BadValue{"[hotkeys]", "host_key = \"\"", "hotkeys.host_key", "must be an xkb keysym name"},
         BadValue{"[hotkeys]", "host_key = \"Control R\"", "hotkeys.host_key", "must be an xkb keysym name"},
-        BadValue{"[hotkeys]", "host_key = 37", "hotkeys.host_key", "must be an xkb keysym name"}));
+        BadValue{"[hotkeys]", "host_key = 37", "hotkeys.host_key", "must be an xkb keysym name"},
+        BadValue{"[hotkeys]", "overlay = \"\"", "hotkeys.overlay", "must be an xkb keysym name"},
+        BadValue{"[hotkeys]", "next = \"Page Down\"", "hotkeys.next", "must be an xkb keysym name"},
+        BadValue{"[hotkeys]", "previous = \"Left+\"", "hotkeys.previous", "must be an xkb keysym name"},
+        BadValue{"[hotkeys]", "ctrl_alt_delete = true", "hotkeys.ctrl_alt_delete",
+                 "must be an xkb keysym name such as \"Control_R\" (letters, digits and '_'), got true"},
+        BadValue{"[kiosk]", "guest = 3", "kiosk.guest", "must be a string, got 3"},
+        BadValue{"[kiosk]", "on_guest_exit = \"reboot\"", "kiosk.on_guest_exit",
+                 "must be one of \"restart\" (start the guest again), \"overlay\" (show the overlay) "
+                 "or \"exit\" (end the session), got \"reboot\""},
+        BadValue{"[kiosk]", "on_guest_exit = 1", "kiosk.on_guest_exit", "must be one of \"restart\""},
+        BadValue{"[kiosk]", "admin_key = \"Control R\"", "kiosk.admin_key",
+                 "must be an xkb keysym name such as \"Escape\" (letters, digits and '_'), or \"\" for none"},
+        BadValue{"[kiosk]", "admin_key = false", "kiosk.admin_key", "must be an xkb keysym name"},
+        BadValue{"[kiosk]", "restart_delay_ms = 99", "kiosk.restart_delay_ms",
+                 "must be an integer from 100 to 3600000, got 99"},
+        BadValue{"[kiosk]", "restart_delay_ms = 3600001", "kiosk.restart_delay_ms",
+                 "must be an integer from 100 to 3600000"},
+        BadValue{"[kiosk]", "restart_delay_ms = \"2s\"", "kiosk.restart_delay_ms",
+                 "must be an integer from 100 to 3600000"},
+        BadValue{"[kiosk]", "restart_delay_max_ms = 0", "kiosk.restart_delay_max_ms",
+                 "must be an integer from 100 to 3600000, got 0"},
+        BadValue{"[kiosk]", "restart_delay_max_ms = 3600001", "kiosk.restart_delay_max_ms",
+                 "must be an integer from 100 to 3600000"},
+        BadValue{"[kiosk]", "restart_delay_max_ms = 1999", "kiosk.restart_delay_max_ms",
+                 "must be at least restart_delay_ms (2000), got 1999"},
+        BadValue{"[identity]", "banner = \"yes\"", "identity.banner", "must be true or false"},
+        BadValue{"[identity]", "banner_ms = -1", "identity.banner_ms", "must be an integer from 0 to 10000, got -1"},
+        BadValue{"[identity]", "banner_ms = 10001", "identity.banner_ms", "must be an integer from 0 to 10000"},
+        BadValue{"[identity]", "edge = 0", "identity.edge", "must be true or false, got 0"},
+        BadValue{"[identity]", "edge_width = 0", "identity.edge_width", "must be an integer from 1 to 32, got 0"},
+        BadValue{"[identity]", "edge_width = 33", "identity.edge_width", "must be an integer from 1 to 32"},
+        BadValue{"[identity]", "edge_width = 2.5", "identity.edge_width", "must be an integer from 1 to 32"}));
+
+TEST(ConfigBadValues, KioskRestartCapBelowFirstDelayIsAnErrorAtTheCap) {
+    LoadResult result = parse(R"([kiosk]
+restart_delay_max_ms = 5000
+restart_delay_ms = 10000
+)");
+    ASSERT_EQ(result.diagnostics.size(), 1u) << dump(result);
+    const Diagnostic& error = result.diagnostics[0];
+    EXPECT_EQ(error.key, "kiosk.restart_delay_max_ms");
+    EXPECT_EQ(error.line, 2);
+    EXPECT_EQ(error.column, 24);
+    EXPECT_THAT(error.message, HasSubstr("must be at least restart_delay_ms (10000), got 5000"));
+    // The first delay is kept; the cap never undercuts it.
+    EXPECT_EQ(result.config.kiosk.restart_delay_ms, 10000);
+    EXPECT_EQ(result.config.kiosk.restart_delay_max_ms, 60000);
+}
+
+TEST(ConfigBadValues, KioskRestartCapIsRaisedToABadFirstDelaysDefault) {
+    // The first delay is invalid (keeps 2000), so a cap of 1000 is below it as well.
+    LoadResult result = parse("[kiosk]\nrestart_delay_ms = 5\nrestart_delay_max_ms = 1000\n");
+    ASSERT_EQ(errors(result).size(), 2u) << dump(result);
+    EXPECT_EQ(errors(result)[0].key, "kiosk.restart_delay_ms");
+    EXPECT_EQ(errors(result)[1].key, "kiosk.restart_delay_max_ms");
+    EXPECT_EQ(result.config.kiosk.restart_delay_ms, 2000);
+    EXPECT_EQ(result.config.kiosk.restart_delay_max_ms, 60000);
+}
+
+TEST(ConfigBadValues, KioskSectionThatIsNotATable) {
+    LoadResult result = parse("kiosk = \"win11\"\n");
+    ASSERT_EQ(result.diagnostics.size(), 1u) << dump(result);
+    EXPECT_EQ(result.diagnostics[0].key, "kiosk");
+    EXPECT_THAT(result.diagnostics[0].message, HasSubstr("must be a table, written as [kiosk]"));
+    EXPECT_EQ(result.config.kiosk, KioskConfig{});
+}
 
 TEST(ConfigBadValues, OtherKeysStillApply) {
     LoadResult result = parse(R"([keyboard]
@@ -280,6 +346,17 @@ resolution = "1920x1080"
     EXPECT_EQ(result.config.log_level, LogLevel::Info);
     EXPECT_EQ(result.config.keyboard.layout, "");
     EXPECT_FALSE(result.config.outputs.at("HEADLESS-1").mode.has_value());
+}
+
+TEST(ConfigUnknownKeys, TyposInNewSectionsGetSuggestions) {
+    LoadResult result = parse("[kiosk]\nrestart_dealy_ms = 500\n[identity]\nedge_widht = 4\n");
+    EXPECT_FALSE(result.has_errors()) << dump(result);
+    ASSERT_EQ(warnings(result).size(), 2u) << dump(result);
+    EXPECT_EQ(warnings(result)[0].key, "kiosk.restart_dealy_ms");
+    EXPECT_THAT(warnings(result)[0].message, HasSubstr("did you mean \"restart_delay_ms\"?"));
+    EXPECT_EQ(warnings(result)[1].key, "identity.edge_widht");
+    EXPECT_THAT(warnings(result)[1].message, HasSubstr("did you mean \"edge_width\"?"));
+    EXPECT_EQ(result.config, Config{});
 }
 
 TEST(ConfigUnknownKeys, NoSuggestionForUnrelatedNames) {

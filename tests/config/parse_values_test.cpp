@@ -28,11 +28,24 @@ TEST(ConfigDefaults, EmptyTextGivesDocumentedDefaultsWithoutDiagnostics) {
     EXPECT_EQ(config.overlay.font_size, 14);
     EXPECT_EQ(config.overlay.background, 0x1b1d23u);
     EXPECT_EQ(config.hotkeys.host_key, "Control_R");
+    EXPECT_EQ(config.hotkeys.overlay, "Home");
+    EXPECT_EQ(config.hotkeys.next, "Right");
+    EXPECT_EQ(config.hotkeys.previous, "Left");
+    EXPECT_EQ(config.hotkeys.ctrl_alt_delete, "Delete");
+    EXPECT_EQ(config.kiosk.guest, "");
+    EXPECT_EQ(config.kiosk.on_guest_exit, GuestExitPolicy::Restart);
+    EXPECT_EQ(config.kiosk.admin_key, "");
+    EXPECT_EQ(config.kiosk.restart_delay_ms, 2000);
+    EXPECT_EQ(config.kiosk.restart_delay_max_ms, 60000);
+    EXPECT_TRUE(config.identity.banner);
+    EXPECT_EQ(config.identity.banner_ms, 1200);
+    EXPECT_FALSE(config.identity.edge);
+    EXPECT_EQ(config.identity.edge_width, 3);
     EXPECT_TRUE(config.apps.empty());
 }
 
 TEST(ConfigDefaults, EmptySectionsKeepDefaults) {
-    LoadResult result = parse("[general]\n[keyboard]\n[pointer]\n[input]\n[overlay]\n[hotkeys]\n[output]\n");
+    LoadResult result = parse("[general]\n[keyboard]\n[pointer]\n[input]\n[overlay]\n[hotkeys]\n[kiosk]\n[identity]\n[output]\n");
     EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
     EXPECT_EQ(result.config, Config{});
 }
@@ -165,6 +178,93 @@ TEST(ConfigParse, Hotkeys) {
     LoadResult result = parse("[hotkeys]\nhost_key = \"Super_L\"\n");
     EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
     EXPECT_EQ(result.config.hotkeys.host_key, "Super_L");
+}
+
+TEST(ConfigParse, HotkeyBindings) {
+    LoadResult result = parse(R"(
+[hotkeys]
+overlay = "Escape"
+next = "Next"
+previous = "Prior"
+ctrl_alt_delete = "BackSpace"
+)");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    const HotkeyConfig& hotkeys = result.config.hotkeys;
+    EXPECT_EQ(hotkeys.host_key, "Control_R");
+    EXPECT_EQ(hotkeys.overlay, "Escape");
+    EXPECT_EQ(hotkeys.next, "Next");
+    EXPECT_EQ(hotkeys.previous, "Prior");
+    EXPECT_EQ(hotkeys.ctrl_alt_delete, "BackSpace");
+}
+
+TEST(ConfigParse, Kiosk) {
+    LoadResult result = parse(R"(
+[kiosk]
+guest = "point-of-sale"
+on_guest_exit = "overlay"
+admin_key = "F12"
+restart_delay_ms = 100
+restart_delay_max_ms = 3600000
+)");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    const KioskConfig& kiosk = result.config.kiosk;
+    EXPECT_EQ(kiosk.guest, "point-of-sale");
+    EXPECT_EQ(kiosk.on_guest_exit, GuestExitPolicy::Overlay);
+    EXPECT_EQ(kiosk.admin_key, "F12");
+    EXPECT_EQ(kiosk.restart_delay_ms, 100);
+    EXPECT_EQ(kiosk.restart_delay_max_ms, 3600000);
+}
+
+TEST(ConfigParse, EveryGuestExitPolicy) {
+    for (GuestExitPolicy policy : {GuestExitPolicy::Restart, GuestExitPolicy::Overlay, GuestExitPolicy::Exit}) {
+        LoadResult result = parse("[kiosk]\non_guest_exit = \"" + std::string(to_string(policy)) + "\"\n");
+        EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+        EXPECT_EQ(result.config.kiosk.on_guest_exit, policy);
+    }
+}
+
+TEST(ConfigParse, KioskAdminKeyMayBeEmpty) {
+    LoadResult result = parse("[kiosk]\nadmin_key = \"\"\n");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    EXPECT_EQ(result.config.kiosk.admin_key, "");
+}
+
+TEST(ConfigParse, KioskRestartCapMayEqualTheFirstDelay) {
+    LoadResult result = parse("[kiosk]\nrestart_delay_ms = 5000\nrestart_delay_max_ms = 5000\n");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    EXPECT_EQ(result.config.kiosk.restart_delay_ms, 5000);
+    EXPECT_EQ(result.config.kiosk.restart_delay_max_ms, 5000);
+}
+
+TEST(ConfigParse, KioskFirstDelayAboveTheDefaultCapRaisesTheCap) {
+    // Not an error: the user did not write a cap, so the delay simply never doubles.
+    LoadResult result = parse("[kiosk]\nrestart_delay_ms = 120000\n");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    EXPECT_EQ(result.config.kiosk.restart_delay_ms, 120000);
+    EXPECT_EQ(result.config.kiosk.restart_delay_max_ms, 120000);
+}
+
+TEST(ConfigParse, Identity) {
+    LoadResult result = parse(R"(
+[identity]
+banner = false
+banner_ms = 0
+edge = true
+edge_width = 32
+)");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    const IdentityConfig& identity = result.config.identity;
+    EXPECT_FALSE(identity.banner);
+    EXPECT_EQ(identity.banner_ms, 0);
+    EXPECT_TRUE(identity.edge);
+    EXPECT_EQ(identity.edge_width, 32);
+}
+
+TEST(ConfigParse, IdentityUpperAndLowerLimits) {
+    LoadResult result = parse("[identity]\nbanner_ms = 10000\nedge_width = 1\n");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    EXPECT_EQ(result.config.identity.banner_ms, 10000);
+    EXPECT_EQ(result.config.identity.edge_width, 1);
 }
 
 TEST(ConfigParse, AppsKeepFileOrder) {
