@@ -12,6 +12,7 @@
 #include "config/log.hpp"
 #include "guestview/action_worker.hpp"
 #include "guestview/domain_graphics.hpp"
+#include "guestview/domain_metadata.hpp"
 #include "guestview/domain_state.hpp"
 #include "guestview/event_source.hpp"
 #include "guestview/libvirt_event_bridge.hpp"
@@ -41,7 +42,7 @@ const char* close_reason_text(int reason) {
 }
 
 // Reads one domain; nullopt when libvirt cannot tell (e.g. the domain is gone).
-// With `known`, its graphics are kept instead of re-reading the XML.
+// With `known`, its graphics and identity are kept instead of re-reading the XML.
 std::optional<GuestInfo> read_guest(virDomainPtr domain, const GuestInfo* known) {
     int state = VIR_DOMAIN_NOSTATE;
     int reason = 0;
@@ -57,20 +58,31 @@ std::optional<GuestInfo> read_guest(virDomainPtr domain, const GuestInfo* known)
         if (virDomainGetUUIDString(domain, uuid) == 0)
             info.uuid = uuid;
         GraphicsInfo graphics;
-        if (LibvirtString xml{virDomainGetXMLDesc(domain, 0)})
+        GuestIdentity identity;
+        if (LibvirtString xml{virDomainGetXMLDesc(domain, 0)}) {
             graphics = graphics_from_domain_xml(xml.get());
-        else
+            identity = identity_from_domain_xml(xml.get(), info.name);
+        } else {
             graphics = {GraphicsSupport::None, -1, "its configuration could not be read: " + last_libvirt_error()};
+        }
         info.graphics = graphics.support;
         info.dbus_graphics_index = graphics.dbus_graphics_index;
         info.graphics_note = std::move(graphics.note);
+        info.slot = identity.slot;
+        info.colour = identity.colour;
     }
     info.state = guest_state_from_libvirt(state);
     info.state_reason = describe_state(state, reason);
     return info;
 }
 
-bool by_name(const GuestInfo& a, const GuestInfo& b) { return a.name < b.name; }
+// The order of guests(): slotted guests first by slot, then by name. A missing slot sorts
+// after every slot.
+bool guest_order(const GuestInfo& a, const GuestInfo& b) {
+    constexpr int no_slot = max_slot + 1;
+    return std::pair{a.slot.value_or(no_slot), std::string_view{a.name}} <
+           std::pair{b.slot.value_or(no_slot), std::string_view{b.name}};
+}
 
 } // namespace
 
@@ -86,7 +98,7 @@ struct Inventory::Impl {
 
     bool refresh_all(std::string& error);
     bool refresh_domain(virDomainPtr domain, bool reread_xml);
-    bool refresh_by_name(const std::string& name);
+    bool refresh_by_name(const std::string& name, bool reread_xml = false);
     GuestInfo* find_mutable(std::string_view name);
     bool erase_guest(std::string_view name);
 
@@ -95,10 +107,12 @@ struct Inventory::Impl {
     void open_graphics(std::string guest, int graphics_index, std::function<void(int, std::string)> done);
     void screenshot(std::string guest, unsigned screen,
                     std::function<void(std::string, std::string, std::string)> done);
+    void set_identity(std::string guest, GuestIdentity identity, std::function<void(bool, std::string)> done);
     void finish(ActionResult result);
     void notify_changed() const;
 
     static int on_lifecycle(virConnectPtr, virDomainPtr domain, int event, int detail, void* opaque);
+    static void on_metadata_change(virConnectPtr, virDomainPtr domain, int type, const char* nsuri, void* opaque);
     static void on_close(virConnectPtr, int reason, void* opaque);
     static int on_retry_timer(void* data);
     static void on_initial_notify(void* data);
@@ -107,7 +121,7 @@ struct Inventory::Impl {
     std::shared_ptr<LibvirtEventBridge> bridge;
     Callbacks callbacks;
     ConnectionStatus status;
-    std::vector<GuestInfo> guests; // sorted by name
+    std::vector<GuestInfo> guests; // in guest_order
     std::chrono::milliseconds next_retry_delay{first_retry_delay};
 
     LoopMailbox mailbox; // worker results and close notifications reach the loop through it
@@ -116,6 +130,7 @@ struct Inventory::Impl {
 
     ConnectionPtr connection;
     int lifecycle_callback_id = -1;
+    int metadata_callback_id = -1;
     bool close_callback_registered = false;
     // Read by libvirt's close callback on any thread; tells a stale notification from a live one.
     std::atomic<std::uint64_t> connection_generation{0};
@@ -185,6 +200,12 @@ bool Inventory::Impl::open_connection(std::string& error) {
         error = "cannot subscribe to guest events: " + last_libvirt_error();
         return false;
     }
+    // Identity edits made elsewhere (virsh metadata, another shell) arrive through this one.
+    metadata_callback_id = virConnectDomainEventRegisterAny(
+        connection.get(), nullptr, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+        VIR_DOMAIN_EVENT_CALLBACK(&on_metadata_change), this, nullptr);
+    if (metadata_callback_id < 0)
+        log::debug("libvirt: no metadata events from {}: {}", status.uri, last_libvirt_error());
     return refresh_all(error);
 }
 
@@ -195,6 +216,9 @@ void Inventory::Impl::disconnect() {
         virConnectDomainEventDeregisterAny(connection.get(), lifecycle_callback_id) < 0)
         virResetLastError(); // a dead connection has nothing left to deregister
     lifecycle_callback_id = -1;
+    if (metadata_callback_id >= 0 && virConnectDomainEventDeregisterAny(connection.get(), metadata_callback_id) < 0)
+        virResetLastError();
+    metadata_callback_id = -1;
     if (close_callback_registered && virConnectUnregisterCloseCallback(connection.get(), &on_close) < 0)
         virResetLastError();
     close_callback_registered = false;
@@ -234,7 +258,7 @@ bool Inventory::Impl::refresh_all(std::string& error) {
     for (const auto& domain : domains)
         if (auto info = read_guest(domain.get(), nullptr))
             fresh.push_back(std::move(*info));
-    std::ranges::sort(fresh, by_name);
+    std::ranges::sort(fresh, guest_order);
     guests = std::move(fresh);
     return true;
 }
@@ -253,18 +277,21 @@ bool Inventory::Impl::refresh_domain(virDomainPtr domain, bool reread_xml) {
     if (known != nullptr) {
         if (*known == *info)
             return false;
+        const bool moves = known->slot != info->slot;
         *known = std::move(*info);
+        if (moves) // a new slot is a new place in the list
+            std::ranges::sort(guests, guest_order);
         return true;
     }
-    guests.insert(std::ranges::upper_bound(guests, *info, by_name), std::move(*info));
+    guests.insert(std::ranges::upper_bound(guests, *info, guest_order), std::move(*info));
     return true;
 }
 
-bool Inventory::Impl::refresh_by_name(const std::string& name) {
+bool Inventory::Impl::refresh_by_name(const std::string& name, bool reread_xml) {
     DomainPtr domain{virDomainLookupByName(connection.get(), name.c_str())};
     if (!domain)
         return virGetLastErrorCode() == VIR_ERR_NO_DOMAIN && erase_guest(name);
-    return refresh_domain(domain.get(), false);
+    return refresh_domain(domain.get(), reread_xml);
 }
 
 GuestInfo* Inventory::Impl::find_mutable(std::string_view name) {
@@ -372,6 +399,59 @@ void Inventory::Impl::screenshot(std::string guest, unsigned screen,
     });
 }
 
+void Inventory::Impl::set_identity(std::string guest, GuestIdentity identity,
+                                   std::function<void(bool, std::string)> done) {
+    struct Outcome {
+        bool ok = false;
+        std::string error;
+    };
+    auto outcome = std::make_shared<Outcome>();
+    // On the loop: re-read first, so guests() already shows the change when `done` runs.
+    auto deliver = [this, outcome, guest, done = std::move(done)] {
+        if (outcome->ok && connection && refresh_by_name(guest, true))
+            notify_changed();
+        if (done)
+            done(outcome->ok, std::move(outcome->error));
+    };
+    if (!connection)
+        outcome->error = fmt::format("not connected to libvirt ({})", status.uri);
+    else if (find_mutable(guest) == nullptr)
+        outcome->error = fmt::format("there is no guest named '{}'", guest);
+    else
+        outcome->error = identity_problem(identity);
+    if (!outcome->error.empty()) {
+        mailbox.post(std::move(deliver));
+        return;
+    }
+    std::shared_ptr<virConnect> shared{share_connection(connection.get()).release(), ConnectionCloser{}};
+    // Blocking: with the embedded driver, libvirt would wait on the loop that is waiting on it.
+    worker.submit_call([this, shared, guest = std::move(guest), identity, outcome,
+                        deliver = std::move(deliver)]() mutable {
+        if (DomainPtr domain{virDomainLookupByName(shared.get(), guest.c_str())}) {
+            // The running guest too, else the change would show only after its next start; a
+            // transient guest has no config to write.
+            unsigned flags = 0;
+            if (virDomainIsPersistent(domain.get()) != 0)
+                flags |= VIR_DOMAIN_AFFECT_CONFIG;
+            if (virDomainIsActive(domain.get()) == 1)
+                flags |= VIR_DOMAIN_AFFECT_LIVE;
+            const std::string element = identity_element(identity);
+            const std::string ns{identity_namespace};
+            // NULL metadata removes the element.
+            outcome->ok = virDomainSetMetadata(domain.get(), VIR_DOMAIN_METADATA_ELEMENT,
+                                               element.empty() ? nullptr : element.c_str(),
+                                               element.empty() ? nullptr : "phyllome", ns.c_str(), flags) == 0;
+        }
+        if (!outcome->ok)
+            outcome->error = last_libvirt_error();
+        log::debug("guest '{}': set identity {}: {}", guest, identity_element(identity),
+                   outcome->ok ? "done" : "failed: " + outcome->error);
+        shared.reset();
+        outcome.reset();
+        mailbox.post(std::move(deliver));
+    });
+}
+
 void Inventory::Impl::reject_later(Action action, std::string guest, std::string error) {
     ActionResult result{action, std::move(guest), false, std::move(error)};
     mailbox.post([this, result = std::move(result)] {
@@ -402,6 +482,16 @@ int Inventory::Impl::on_lifecycle(virConnectPtr, virDomainPtr domain, int event,
     if (self->refresh_domain(domain, reread_xml))
         self->notify_changed();
     return 0;
+}
+
+void Inventory::Impl::on_metadata_change(virConnectPtr, virDomainPtr domain, int type, const char* nsuri,
+                                         void* opaque) {
+    // Titles, descriptions and other programs' elements do not concern us.
+    if (type != VIR_DOMAIN_METADATA_ELEMENT || nsuri == nullptr || identity_namespace != nsuri)
+        return;
+    auto* self = static_cast<Impl*>(opaque);
+    if (self->refresh_domain(domain, true))
+        self->notify_changed();
 }
 
 void Inventory::Impl::on_close(virConnectPtr, int reason, void* opaque) {
@@ -449,6 +539,11 @@ void Inventory::screenshot(std::string guest, unsigned screen,
 void Inventory::open_graphics(std::string guest, int graphics_index,
                               std::function<void(int fd, std::string error)> done) {
     impl_->open_graphics(std::move(guest), graphics_index, std::move(done));
+}
+
+void Inventory::set_identity(std::string guest, std::optional<int> slot, std::optional<std::uint32_t> colour,
+                             std::function<void(bool ok, std::string error)> done) {
+    impl_->set_identity(std::move(guest), GuestIdentity{slot, colour}, std::move(done));
 }
 
 virConnectPtr Inventory::connection() const {

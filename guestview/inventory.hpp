@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,10 @@ enum class GraphicsSupport {
     None,        // no graphics device at all
 };
 
+// The XML namespace of the shell's own per-guest settings in the domain's <metadata>:
+// <phyllome:identity xmlns:phyllome="https://phyllo.me/xmlns/shell/1.0" slot="2" colour="#4f9dde"/>
+inline constexpr std::string_view identity_namespace = "https://phyllo.me/xmlns/shell/1.0";
+
 struct GuestInfo {
     std::string name;
     std::string uuid;
@@ -45,6 +50,9 @@ struct GuestInfo {
     GraphicsSupport graphics = GraphicsSupport::None;
     int dbus_graphics_index = -1; // idx for virDomainOpenGraphicsFD, -1 when not DbusP2P
     std::string graphics_note;    // why it cannot be shown, e.g. "uses SPICE graphics; needs <graphics type='dbus' p2p='yes'/>"
+    // From <phyllome:identity> in the domain's metadata; unset when absent or invalid.
+    std::optional<int> slot;            // 1..99: its place in guests(), and Host+slot for 1..9
+    std::optional<std::uint32_t> colour; // 0xRRGGBB, written as colour="#rrggbb"
     bool operator==(const GuestInfo&) const = default;
 };
 
@@ -82,7 +90,8 @@ public:
     Inventory(const Inventory&) = delete;
     Inventory& operator=(const Inventory&) = delete;
 
-    // Sorted by name.
+    // Guests with a slot first, by slot (equal slots by name), then the others by name. The
+    // compositor numbers them in this order (Host+1..9), so a slot pins a guest's place.
     const std::vector<GuestInfo>& guests() const;
     const GuestInfo* find(std::string_view name) const;
     const ConnectionStatus& status() const;
@@ -103,6 +112,16 @@ public:
     // pixmap), or an error. Runs later on the loop, never inside the call.
     void screenshot(std::string guest, unsigned screen,
                     std::function<void(std::string image, std::string mime, std::string error)> done);
+
+    // Replaces the guest's <phyllome:identity> metadata (an unset field is left out; both unset
+    // removes the element) with virDomainSetMetadata on the worker thread, in the persistent
+    // config (unless the guest is transient) and, while it runs, the live one too. Then
+    // re-reads the guest, so guests()
+    // and `changed` reflect it before `done` runs. `done` runs later on the loop, never inside
+    // this call; error is libvirt's message (or ours: unknown guest, slot not 1..99, colour not
+    // 0xRRGGBB, not connected) when !ok. If the Inventory goes first, `done` never runs.
+    void set_identity(std::string guest, std::optional<int> slot, std::optional<std::uint32_t> colour,
+                      std::function<void(bool ok, std::string error)> done);
 
     // The live connection (nullptr unless Connected), for the display client. It is closed on
     // reconnect and destruction: take virConnectRef for a longer-lived reference.
