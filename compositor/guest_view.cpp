@@ -10,6 +10,7 @@
 #include "compositor/frame_buffer.hpp"
 #include "compositor/output.hpp"
 #include "compositor/overlay_painter.hpp"
+#include "compositor/scene_buffer_util.hpp"
 #include "compositor/server.hpp"
 
 namespace phyllome::compositor {
@@ -112,7 +113,7 @@ void GuestView::show_message(Slot& slot, const ConsoleState& st) {
     wlr_buffer_drop(&buffer->base);
     if (!node)
         return;
-    wlr_scene_buffer_set_dest_size(node, box.width, box.height);
+    scene_buffer_fit(node, pw, ph, box.width, box.height);
     wlr_scene_node_set_position(&node->node, box.x, box.y);
     if (slot.message_node)
         wlr_scene_node_destroy(&slot.message_node->node);
@@ -134,7 +135,8 @@ void GuestView::show_frame(Slot& slot, const ConsoleState& st) {
     const Placement& p = slot.placement;
     if (const auto* d = st.frame->dmabuf(); d && d->y0_top)
         wlr_scene_buffer_set_transform(node, WL_OUTPUT_TRANSFORM_FLIPPED_180);
-    wlr_scene_buffer_set_dest_size(node, static_cast<int>(std::lround(p.width)), static_cast<int>(std::lround(p.height)));
+    scene_buffer_fit(node, static_cast<int>(st.frame->width()), static_cast<int>(st.frame->height()),
+                     static_cast<int>(std::lround(p.width)), static_cast<int>(std::lround(p.height)));
     wlr_scene_node_set_position(&node->node, static_cast<int>(std::lround(p.x)), static_cast<int>(std::lround(p.y)));
     if (slot.frame_node) {
         wlr_scene_node_place_above(&node->node, &slot.frame_node->node);
@@ -256,6 +258,7 @@ void GuestView::update_cursor(Slot& slot, const ConsoleState& st) {
         wlr_buffer_drop(&buffer->base);
         if (!slot.cursor_node)
             return;
+
     }
     // Where the hot spot goes: our pointer in absolute mode (no round-trip lag), else the guest's.
     double gx = st.guest_pointer.x, gy = st.guest_pointer.y;
@@ -266,8 +269,8 @@ void GuestView::update_cursor(Slot& slot, const ConsoleState& st) {
         }
     }
     const Placement& p = slot.placement;
-    wlr_scene_buffer_set_dest_size(slot.cursor_node, std::max(1, static_cast<int>(std::lround(c.width * p.scale))),
-                                   std::max(1, static_cast<int>(std::lround(c.height * p.scale))));
+    scene_buffer_fit(slot.cursor_node, c.width, c.height, std::max(1, static_cast<int>(std::lround(c.width * p.scale))),
+                     std::max(1, static_cast<int>(std::lround(c.height * p.scale))));
     wlr_scene_node_set_position(&slot.cursor_node->node, static_cast<int>(std::lround(p.x + (gx - c.hot_x) * p.scale)),
                                 static_cast<int>(std::lround(p.y + (gy - c.hot_y) * p.scale)));
     wlr_scene_node_set_enabled(&slot.cursor_node->node, true);

@@ -26,6 +26,8 @@ void usage(FILE* to) {
                "                           when its socket exists, else the embedded qemu:///embed driver)\n"
                "      --display NAME=ADDR  also show a QEMU started by hand with -display dbus,p2p=on, at the\n"
                "                           D-Bus address ADDR (unix:path=...); may be repeated\n"
+               "      --kiosk NAME         boot into one guest: start it, show only it, bring it back\n"
+               "                           when it stops (kiosk.on_guest_exit)\n"
                "      --validate           check the config file and exit (0 when it has no errors)\n"
                "  -d, --debug              log debug messages\n"
                "  -v, --version            print the version and exit\n"
@@ -52,10 +54,12 @@ int main(int argc, char** argv) {
     std::string config_path, libvirt_uri;
     bool validate = false, debug = false;
     std::vector<compositor::ManualDisplay> displays;
+    std::string kiosk;
     static const option long_options[] = {
         {"config", required_argument, nullptr, 'c'}, {"libvirt-uri", required_argument, nullptr, 'u'},
         {"validate", no_argument, nullptr, 'V'},     {"debug", no_argument, nullptr, 'd'},
         {"display", required_argument, nullptr, 'D'},
+        {"kiosk", required_argument, nullptr, 'k'},
         {"version", no_argument, nullptr, 'v'},      {"help", no_argument, nullptr, 'h'},
         {nullptr, 0, nullptr, 0},
     };
@@ -65,6 +69,7 @@ int main(int argc, char** argv) {
         case 'c': config_path = optarg; break;
         case 'u': libvirt_uri = optarg; break;
         case 'V': validate = true; break;
+        case 'k': kiosk = optarg; break;
         case 'D': {
             std::string_view arg = optarg;
             auto eq = arg.find('=');
@@ -108,6 +113,7 @@ int main(int argc, char** argv) {
                                                         guestview::default_state_home());
     options.config = std::move(loaded);
     options.displays = std::move(displays);
+    options.kiosk_guest = std::move(kiosk);
     log::info("phyllome-shell {} starting; libvirt {}", PHYLLOME_VERSION, options.libvirt_uri);
     try {
         compositor::Server server(std::move(options));

@@ -5,6 +5,7 @@
 
 #include "compositor/cairo_buffer.hpp"
 #include "compositor/overlay_painter.hpp"
+#include "compositor/scene_buffer_util.hpp"
 #include "compositor/server.hpp"
 #include "config/log.hpp"
 
@@ -18,8 +19,6 @@ Output::Output(Server& server, wlr_output* output) : server_(server), output_(ou
     destroy_.connect(&output_->events.destroy, [this](void*) { server_.remove_output(*this); });
     apply_config();
 
-    const float black[4] = {0, 0, 0, 1};
-    background_ = wlr_scene_rect_create(server_.background_layer(), 0, 0, black);
     scene_output_ = wlr_scene_output_create(server_.scene(), output_);
 
     frame_.connect(&output_->events.frame, [this](void*) { on_frame(); });
@@ -36,8 +35,6 @@ Output::Output(Server& server, wlr_output* output) : server_(server), output_(ou
 Output::~Output() {
     if (overlay_node_)
         wlr_scene_node_destroy(&overlay_node_->node);
-    if (background_)
-        wlr_scene_node_destroy(&background_->node);
     if (scene_output_)
         wlr_scene_output_destroy(scene_output_);
     if (output_)
@@ -114,8 +111,6 @@ wlr_box Output::layout_box() const {
 
 void Output::update_position() {
     wlr_box box = layout_box();
-    wlr_scene_node_set_position(&background_->node, box.x, box.y);
-    wlr_scene_rect_set_size(background_, box.width, box.height);
     if (overlay_node_)
         wlr_scene_node_set_position(&overlay_node_->node, box.x, box.y);
 }
@@ -138,7 +133,12 @@ void Output::paint_overlay(const OverlayPaintInput& base) {
         return;
     }
     cairo_t* cr = cairo_create(buffer->surface);
-    hits_ = compositor::paint_overlay(cr, in);
+    if (!in.message.empty()) {
+        paint_message(cr, in.width, in.height, in.scale, in.message, "", *in.style);
+        hits_ = {};
+    } else {
+        hits_ = compositor::paint_overlay(cr, in);
+    }
     cairo_destroy(cr);
     cairo_surface_flush(buffer->surface);
 
@@ -147,7 +147,7 @@ void Output::paint_overlay(const OverlayPaintInput& base) {
     wlr_buffer_drop(&buffer->base); // the node holds its own lock
     if (!node)
         return;
-    wlr_scene_buffer_set_dest_size(node, box.width, box.height);
+    scene_buffer_fit(node, px_w, px_h, box.width, box.height);
     wlr_scene_node_set_position(&node->node, box.x, box.y);
     if (overlay_node_) {
         wlr_scene_node_place_above(&node->node, &overlay_node_->node);

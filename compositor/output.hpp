@@ -37,7 +37,6 @@ private:
     Server& server_;
     wlr_output* output_;
     wlr_scene_output* scene_output_ = nullptr;
-    wlr_scene_rect* background_ = nullptr;
     wlr_scene_buffer* overlay_node_ = nullptr;
     OverlayHitMap hits_;
     int painted_width_ = 0, painted_height_ = 0;

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <pango/pangocairo.h>
 
+#include "compositor/guest_identity.hpp"
+
 namespace phyllome::compositor {
 namespace {
 
@@ -146,6 +148,13 @@ OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in) {
     const int row_h = static_cast<int>(base * 5.4);
     const auto sel = model.selection();
     const auto& guests = model.guests();
+    const auto numbers = number_guests(guests);
+    auto number_of = [&](const std::string& name) {
+        for (const auto& n : numbers)
+            if (n.name == name)
+                return n.number;
+        return 0;
+    };
     if (conn.state == guestview::ConnectionState::Connected && guests.empty()) {
         text.draw(left, y + 8, "No guests are defined yet.", base * 1.2, fg, true);
         text.draw(left, y + 8 + base * 2.2,
@@ -166,12 +175,26 @@ OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in) {
             cairo_set_line_width(cr, 2);
             cairo_stroke(cr);
         }
-        // State dot, name, state text and note.
+        // The guest's colour on the left edge, its number (Host+N), state dot, name, state, note.
+        const Rgb gc = rgb(guest_colour(g));
+        cairo_save(cr);
+        rounded_rect(cr, row.x, row.y, row.width, row.height, 10);
+        cairo_clip(cr);
+        cairo_rectangle(cr, row.x, row.y, 6, row.height);
+        set(cr, gc);
+        cairo_fill(cr);
+        cairo_restore(cr);
+        const int number = number_of(g.name);
+        if (number > 0 && number <= 9) {
+            const std::string label = std::to_string(number);
+            auto [lw, lh] = text.measure(label, base * 1.1, true);
+            text.draw(row.x + 24 - lw / 2.0, row.y + (row.height - lh) / 2.0, label, base * 1.1, gc, true);
+        }
         const Rgb sc = state_colour(g.state, st);
-        cairo_arc(cr, row.x + 22, row.y + row.height / 2.0, 7, 0, 2 * G_PI);
+        cairo_arc(cr, row.x + 50, row.y + row.height / 2.0, 6, 0, 2 * G_PI);
         set(cr, sc);
         cairo_fill(cr);
-        const int text_x = row.x + 42;
+        const int text_x = row.x + 66;
         auto [nw, nh] = text.draw(text_x, row.y + 10, g.name, base * 1.15, fg, true, card_w / 3);
         std::string state = std::string(guestview::to_string(g.state));
         if (!g.state_reason.empty() && g.state != GuestState::Running)
@@ -272,6 +295,37 @@ void paint_message(cairo_t* cr, int width, int height, double scale, const std::
     text.draw((width - tw) / 2.0, y, title, style.font_size * 1.6, fg, true, max_w);
     if (!detail.empty())
         text.draw((width - dw) / 2.0, y + th + 12, detail, style.font_size, mix(fg, bg, 0.4), false, max_w);
+    cairo_restore(cr);
+}
+
+void paint_banner(cairo_t* cr, int width, int height, double scale, const std::string& name, int number,
+                  std::uint32_t colour, double alpha, const config::OverlayConfig& style) {
+    cairo_save(cr);
+    cairo_set_operator(cr, CAIRO_OPERATOR_CLEAR);
+    cairo_paint(cr);
+    cairo_set_operator(cr, CAIRO_OPERATOR_OVER);
+    cairo_scale(cr, scale, scale);
+    cairo_push_group(cr);
+    rounded_rect(cr, 0, 0, width, height, 14);
+    set(cr, rgb(style.background), 0.92);
+    cairo_fill(cr);
+    rounded_rect(cr, 0, 0, 12, height, 6);
+    set(cr, rgb(colour));
+    cairo_fill(cr);
+    Text text(cr, style.font);
+    const std::string label = number > 0 ? fmt::format("{}", number) : "";
+    double x = 30;
+    if (!label.empty()) {
+        auto [lw, lh] = text.measure(label, style.font_size * 1.5, true);
+        text.draw(x, (height - lh) / 2.0, label, style.font_size * 1.5, rgb(colour), true);
+        x += lw + 16;
+    }
+    auto [nw, nh] = text.measure(name, style.font_size * 1.5, true, width - static_cast<int>(x) - 20);
+    text.draw(x, (height - nh) / 2.0, name, style.font_size * 1.5, rgb(style.foreground), true,
+              width - static_cast<int>(x) - 20);
+    (void)nw;
+    cairo_pop_group_to_source(cr);
+    cairo_paint_with_alpha(cr, alpha);
     cairo_restore(cr);
 }
 

@@ -17,6 +17,7 @@ struct OverlayPaintInput {
     const config::OverlayConfig* style = nullptr;
     std::string status_line; // bottom-left: URI, outputs
     std::string hotkey_help;
+    std::string message; // when set (kiosk), a full-screen message instead of the guest list
 };
 
 // Paints onto `cr` (already sized width*scale x height*scale) and returns the clickable areas
@@ -30,5 +31,14 @@ namespace phyllome::compositor {
 // A full-screen message (e.g. "Waiting for win11's screen…") on the overlay background.
 void paint_message(cairo_t* cr, int width, int height, double scale, const std::string& title,
                    const std::string& detail, const config::OverlayConfig& style);
+
+} // namespace phyllome::compositor
+
+namespace phyllome::compositor {
+
+// The identity banner shown on a switch: the guest's colour, number and name.
+// `width`/`height` in logical pixels; `alpha` fades the whole banner.
+void paint_banner(cairo_t* cr, int width, int height, double scale, const std::string& name, int number,
+                  std::uint32_t colour, double alpha, const config::OverlayConfig& style);
 
 } // namespace phyllome::compositor

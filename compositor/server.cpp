@@ -48,10 +48,11 @@ Server::Server(ServerOptions options)
 
     scene_ = require(wlr_scene_create(), "wlr_scene_create");
     wlr_scene_attach_output_layout(scene_, output_layout_);
-    // Z order, bottom to top: black background, guests, overlay, host application views.
-    background_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
+    // Z order, bottom to top: guests, overlay, banner, host application views. No background node:
+    // the scene clears damage to black itself, and a full-output rect costs a full fill per commit.
     guest_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
     overlay_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
+    osd_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
     view_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
 
     xdg_shell_ = require(wlr_xdg_shell_create(display_), "wlr_xdg_shell_create");
@@ -143,6 +144,20 @@ Server::Server(ServerOptions options)
         xkb_keymap_unref(reference);
     }
 
+    banner_ = std::make_unique<IdentityBanner>(*this);
+    if (std::string kiosk = options.kiosk_guest.empty() ? config().kiosk.guest : options.kiosk_guest; !kiosk.empty()) {
+        const auto& k = config().kiosk;
+        kiosk_ = std::make_unique<session::KioskPolicy>(kiosk, k.on_guest_exit, std::chrono::milliseconds(k.restart_delay_ms),
+                                                        std::chrono::milliseconds(k.restart_delay_max_ms));
+        kiosk_timer_ = wl_event_loop_add_timer(loop_, [](void* data) {
+            auto* self = static_cast<Server*>(data);
+            self->kiosk_act(self->kiosk_->on_timer(session::KioskPolicy::Clock::now()));
+            self->kiosk_update();
+            return 0;
+        }, this);
+        log::info("kiosk mode: showing only {} (when it stops: {})", kiosk, config::to_string(k.on_guest_exit));
+    }
+
     overlay_model_.set_apps(config().apps);
     if (config_.has_errors()) {
         std::string first;
@@ -182,6 +197,14 @@ Server::Server(ServerOptions options)
     events.frame = [this](const std::string& g, std::uint32_t console, const guestview::FrameEvent& ev) {
         if (auto it = guest_views_.find(g); it != guest_views_.end())
             it->second->on_frame(console, ev);
+        // Kiosk: the "Starting…" screen stays until the guest has something to show.
+        if (kiosk_ && g == kiosk_->guest() && !kiosk_->showing_guest()) {
+            kiosk_->on_first_frame(session::KioskPolicy::Clock::now());
+            std::string error;
+            if (!kiosk_admin_)
+                show_guest(g, error);
+            kiosk_update();
+        }
     };
     events.display_off = [this](const std::string& g, std::uint32_t console) {
         if (auto it = guest_views_.find(g); it != guest_views_.end())
@@ -204,6 +227,9 @@ Server::Server(ServerOptions options)
 Server::~Server() {
     // Order matters: libvirt and control clients first, then clients and wlroots objects.
     control_.reset();
+    if (kiosk_timer_)
+        wl_event_source_remove(kiosk_timer_);
+    banner_.reset();
     guest_views_.clear();
     displays_.reset();
     inventory_.reset();
@@ -283,7 +309,7 @@ void Server::setup_control_socket() {
 
 int Server::run() {
     wl_display_run(display_);
-    return 0;
+    return exit_code_;
 }
 
 void Server::terminate() { wl_display_terminate(display_); }
@@ -477,10 +503,16 @@ void Server::launch_app(std::size_t index) {
     }
 }
 
+std::string Server::host_key_label() const {
+    const std::string& k = config().hotkeys.host_key;
+    return k == "Control_R" ? "Right Ctrl" : k == "Control_L" ? "Left Ctrl" : k == "Alt_R" ? "Right Alt" : k;
+}
+
 std::string Server::hotkey_help() const {
     std::string help = "↑ ↓ select    Enter show or start    S start    D shut down    F force off (press twice)";
     if (!config().apps.empty())
         help += "    F1… applications";
+    help += fmt::format("    {}+Home overlay    {}+1…9 show guest", host_key_label(), host_key_label());
     return help;
 }
 
@@ -491,6 +523,8 @@ void Server::refresh_overlay(bool force) {
     in.model = &overlay_model_;
     in.style = &config().overlay;
     in.hotkey_help = hotkey_help();
+    if (kiosk_locked())
+        in.message = kiosk_->message(session::KioskPolicy::Clock::now());
     const auto& conn = overlay_model_.connection();
     in.status_line = fmt::format("libvirt {} ({})   ·   {} output{}", conn.uri,
                                  conn.state == guestview::ConnectionState::Connected ? "connected" : "not connected",
@@ -561,12 +595,22 @@ void Server::click_overlay_at(double lx, double ly) {
 void Server::on_inventory_changed() {
     if (displays_)
         displays_->sync();
+    if (kiosk_) {
+        kiosk_act(kiosk_->on_inventory(inventory_->find(kiosk_->guest()),
+                                       inventory_->status().state == guestview::ConnectionState::Connected,
+                                       session::KioskPolicy::Clock::now()));
+        kiosk_update();
+    }
     overlay_model_.set_guests(inventory_->guests());
     overlay_model_.set_connection(inventory_->status());
     refresh_overlay();
 }
 
 void Server::on_action_done(const guestview::ActionResult& r) {
+    if (kiosk_ && !r.ok && r.action == guestview::Action::Start && r.guest == kiosk_->guest()) {
+        kiosk_act(kiosk_->on_start_failed(r.error, session::KioskPolicy::Clock::now()));
+        kiosk_update();
+    }
     // phyllomectl waits for its own request's outcome.
     auto pending = std::find_if(pending_replies_.begin(), pending_replies_.end(), [&](const PendingReply& p) {
         return p.action == r.action && p.guest == r.guest;
@@ -682,6 +726,11 @@ StatusSnapshot Server::status() const {
     for (const auto& d : config_.diagnostics)
         s.config_problems.push_back(d.to_string());
     s.first_frame_ms = first_frame_ms_;
+    s.last_switch_ms = last_switch_ms_;
+    if (kiosk_) {
+        s.kiosk_guest = kiosk_->guest();
+        s.kiosk_message = kiosk_->message(session::KioskPolicy::Clock::now());
+    }
     s.rss_kb = resident_kb();
     s.cpu_ms = process_cpu_ms();
     return s;
@@ -722,8 +771,52 @@ void Server::fill_display_status(GuestStatus& gs) const {
 }
 
 void Server::output_presented(Output& output) {
-    if (GuestView* v = shown_view())
-        v->on_output_commit(output);
+    GuestView* v = shown_view();
+    if (!v)
+        return;
+    v->on_output_commit(output);
+    // Hotkey to the first commit that carries the new guest's picture.
+    if (switch_started_ms_ && v->has_frame()) {
+        last_switch_ms_ = monotonic_ms() - *switch_started_ms_;
+        switch_started_ms_.reset();
+        log::debug("switched to {} in {:.2f} ms", shown_guest_, *last_switch_ms_);
+    }
+}
+
+void Server::kiosk_act(session::KioskPolicy::Decision d) {
+    using Kind = session::KioskPolicy::Decision::Kind;
+    switch (d.kind) {
+    case Kind::Nothing: break;
+    case Kind::Start:
+        if (d.delay.count() > 0) {
+            wl_event_source_timer_update(kiosk_timer_, static_cast<int>(d.delay.count()));
+        } else {
+            log::info("kiosk: starting {}", kiosk_->guest());
+            inventory_->request(guestview::Action::Start, kiosk_->guest());
+        }
+        break;
+    case Kind::ShowOverlay:
+        kiosk_admin_ = true; // the policy hands the session to the management overlay
+        show_overlay(false);
+        break;
+    case Kind::Exit:
+        log::info("kiosk: {} stopped; ending the session as configured", kiosk_->guest());
+        exit_code_ = kiosk_->crashes_in_a_row() > 0 ? 1 : 0;
+        terminate();
+        break;
+    }
+}
+
+void Server::kiosk_update() {
+    if (!kiosk_)
+        return;
+    if (!kiosk_->showing_guest() && shown_guest_ == kiosk_->guest())
+        show_overlay(false); // the kiosk screen (not the list) takes over while it restarts
+    refresh_overlay(true);
+    // Keep a countdown on screen current.
+    const std::string msg = kiosk_->message(session::KioskPolicy::Clock::now());
+    if (msg.find("Restarting in") != std::string::npos)
+        wl_event_source_timer_update(kiosk_timer_, 1000);
 }
 
 void Server::output_frame_committed(Output& output) {

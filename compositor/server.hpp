@@ -12,6 +12,7 @@
 
 #include "compositor/control_server.hpp"
 #include "compositor/guest_view.hpp"
+#include "compositor/identity_banner.hpp"
 #include "compositor/key_repeater.hpp"
 #include "compositor/keysym_to_evdev.hpp"
 #include "compositor/listener.hpp"
@@ -21,6 +22,7 @@
 #include "config/config.hpp"
 #include "guestview/guest_displays.hpp"
 #include "guestview/inventory.hpp"
+#include "session/kiosk_policy.hpp"
 
 namespace phyllome::compositor {
 
@@ -37,6 +39,7 @@ struct ServerOptions {
     config::LoadResult config;
     std::string libvirt_uri;
     std::vector<ManualDisplay> displays;
+    std::string kiosk_guest; // --kiosk NAME; empty: the config's kiosk.guest
     std::optional<double> process_start_ms; // CLOCK_MONOTONIC of process start, for start-up timing
 };
 
@@ -60,9 +63,10 @@ public:
     wlr_scene* scene() const { return scene_; }
     wlr_seat* seat() const { return seat_; }
     wlr_cursor* cursor() const { return cursor_; }
-    wlr_scene_node* background_layer() const { return background_layer_; }
     wlr_scene_node* guest_layer() const { return guest_layer_; }
     wlr_scene_node* overlay_layer() const { return overlay_layer_; }
+    wlr_scene_node* osd_layer() const { return osd_layer_; }
+    const std::list<std::unique_ptr<Output>>& outputs() const { return outputs_; }
     wlr_scene_node* view_layer() const { return view_layer_; }
     const config::Config& config() const { return config_.config; }
     OverlayModel& overlay_model() { return overlay_model_; }
@@ -88,6 +92,10 @@ public:
 
     // Guests on screen.
     bool show_guest(const std::string& name, std::string& error);
+    // The guest numbered `number` (Host+number), or empty.
+    std::string guest_by_number(int number) const;
+    int number_of(const std::string& guest) const;
+    int exit_code() const { return exit_code_; }
     void show_overlay(bool by_choice);
     void show_adjacent_guest(int direction);
     const std::string& shown_guest() const { return shown_guest_; }
@@ -111,6 +119,7 @@ private:
     void setup_signals();
     void disconnect_listeners();
     std::string hotkey_help() const;
+    std::string host_key_label() const;
     bool handle_host_binding(xkb_keysym_t sym);
     void guest_key(uint32_t keycode, bool pressed);
     void send_guest_chord(std::initializer_list<uint32_t> evdev_keys);
@@ -127,6 +136,10 @@ private:
     void on_display_attached(const std::string& guest);
     void on_display_detached(const std::string& guest, const std::string& reason);
     void update_cursor_image();
+    void kiosk_act(session::KioskPolicy::Decision decision);
+    void kiosk_update();
+    bool kiosk_locked() const { return kiosk_ && !kiosk_admin_; }
+    void send_held_modifiers();
     void fill_display_status(GuestStatus& status) const;
 
     config::LoadResult config_;
@@ -140,9 +153,9 @@ private:
     wlr_allocator* allocator_ = nullptr;
     wlr_output_layout* output_layout_ = nullptr;
     wlr_scene* scene_ = nullptr;
-    wlr_scene_node* background_layer_ = nullptr;
     wlr_scene_node* guest_layer_ = nullptr;
     wlr_scene_node* overlay_layer_ = nullptr;
+    wlr_scene_node* osd_layer_ = nullptr;
     wlr_scene_node* view_layer_ = nullptr;
     wlr_xdg_shell* xdg_shell_ = nullptr;
     wlr_seat* seat_ = nullptr;
@@ -181,6 +194,13 @@ private:
     std::unique_ptr<KeysymToEvdev> keysym_to_evdev_; // for virtual keyboards' keys into guests
     std::vector<wlr_input_device*> virtual_keyboards_;
     uint32_t guest_buttons_mask_ = 0;
+    std::unique_ptr<IdentityBanner> banner_;
+    std::optional<double> switch_started_ms_;
+    std::optional<double> last_switch_ms_;
+    std::unique_ptr<session::KioskPolicy> kiosk_;
+    bool kiosk_admin_ = false;            // the admin key opened the real overlay in kiosk mode
+    wl_event_source* kiosk_timer_ = nullptr; // restart delay and countdown repaint
+    int exit_code_ = 0;
 
     Listener<wlr_output> new_output_;
     Listener<wlr_input_device> new_input_;

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "compositor/guest_identity.hpp"
+#include "compositor/latency_stats.hpp"
 #include "compositor/output.hpp"
 #include "compositor/server.hpp"
 #include "compositor/xdg_view.hpp"
@@ -24,10 +26,29 @@ guestview::DisplayConnection* Server::shown_connection() const {
 }
 
 std::vector<std::string> Server::switchable_guests() const {
+    // In the guests' numbering order (slots from their metadata, then names), then manual displays.
     std::vector<std::string> names;
+    for (const auto& n : number_guests(inventory_->guests()))
+        if (guest_views_.count(n.name))
+            names.push_back(n.name);
     for (const auto& [name, view] : guest_views_)
-        names.push_back(name);
-    return names; // std::map keeps them in name order, like the overlay
+        if (std::find(names.begin(), names.end(), name) == names.end())
+            names.push_back(name);
+    return names;
+}
+
+std::string Server::guest_by_number(int number) const {
+    for (const auto& n : number_guests(inventory_->guests()))
+        if (n.number == number)
+            return n.name;
+    return {};
+}
+
+int Server::number_of(const std::string& guest) const {
+    for (const auto& n : number_guests(inventory_->guests()))
+        if (n.name == guest)
+            return n.number;
+    return 0;
 }
 
 void Server::on_display_attached(const std::string& guest) {
@@ -40,8 +61,9 @@ void Server::on_display_attached(const std::string& guest) {
             if (const auto* c = conn->console(id))
                 v.set_absolute(id, c->mouse_is_absolute);
     log::info("guest {}: display attached", guest);
-    // A guest that starts while nothing is shown comes to the front, unless the user chose the overlay.
-    if (shown_guest_.empty() && !overlay_by_choice_ && !focused_view()) {
+    // A guest that starts while nothing is shown comes to the front, unless the user chose the
+    // overlay. A kiosk shows its one guest, and only once it has drawn something.
+    if (!kiosk_ && shown_guest_.empty() && !overlay_by_choice_ && !focused_view()) {
         std::string error;
         show_guest(guest, error);
     }
@@ -60,10 +82,20 @@ void Server::on_display_detached(const std::string& guest, const std::string& re
         refresh_overlay(true);
         return;
     }
-    overlay_model_.set_notice(fmt::format("{}: {}", guest, reason), true);
+    // Say what happened in the user's words when libvirt already knows ("win11 crashed: …").
+    std::string what = fmt::format("{}: {}", guest, reason);
+    if (const auto* g = inventory_->find(guest)) {
+        if (g->state == guestview::GuestState::Crashed)
+            what = fmt::format("{} crashed: {}", guest, g->state_reason.empty() ? reason : g->state_reason);
+        else if (g->state == guestview::GuestState::ShutOff)
+            what = g->state_reason.find("shutdown") != std::string::npos
+                       ? fmt::format("{} shut down", guest)
+                       : fmt::format("{} stopped ({})", guest, g->state_reason.empty() ? reason : g->state_reason);
+    }
+    overlay_model_.set_notice(what, true);
     // Show the next guest that still has a screen, else the overlay with what happened.
     auto names = switchable_guests();
-    if (!names.empty()) {
+    if (!names.empty() && !kiosk_) {
         std::string error;
         show_guest(names.front(), error);
     } else {
@@ -72,6 +104,10 @@ void Server::on_display_detached(const std::string& guest, const std::string& re
 }
 
 bool Server::show_guest(const std::string& name, std::string& error) {
+    if (kiosk_locked() && name != kiosk_->guest()) {
+        error = fmt::format("this is a kiosk for {}", kiosk_->guest());
+        return false;
+    }
     auto it = guest_views_.find(name);
     if (it == guest_views_.end()) {
         const auto* g = inventory_->find(name);
@@ -91,9 +127,13 @@ bool Server::show_guest(const std::string& name, std::string& error) {
                 old->set_visible(false);
         }
         shown_guest_ = name;
+        switch_started_ms_ = monotonic_ms();
         it->second->set_visible(true);
         sync_guest_locks(*it->second);
+        send_held_modifiers();
         send_ui_info(name);
+        const auto* info = inventory_->find(name);
+        banner_->show(name, number_of(name), info ? guest_colour(*info) : colour_from_name(name));
         log::info("showing guest {}", name);
     }
     overlay_by_choice_ = false;
@@ -111,6 +151,7 @@ void Server::show_overlay(bool by_choice) {
         shown_guest_.clear();
     }
     overlay_by_choice_ = by_choice;
+    banner_->hide();
     wlr_scene_node_set_enabled(overlay_layer_, true);
     refresh_overlay(true);
     update_cursor_image();
@@ -160,6 +201,23 @@ void Server::relayout_guests() {
         send_ui_info(shown_guest_);
 }
 
+// The guest being shown gets the modifiers held right now (Shift held across a switch stays held).
+void Server::send_held_modifiers() {
+    wlr_keyboard* kb = wlr_seat_get_keyboard(seat_);
+    if (!kb || !kb->xkb_state)
+        return;
+    static constexpr uint32_t modifiers[] = {KEY_LEFTCTRL, KEY_RIGHTCTRL, KEY_LEFTSHIFT, KEY_RIGHTSHIFT,
+                                             KEY_LEFTALT,  KEY_RIGHTALT,  KEY_LEFTMETA,  KEY_RIGHTMETA};
+    for (std::size_t i = 0; i < kb->num_keycodes; ++i) {
+        const uint32_t code = kb->keycodes[i];
+        if (std::find(std::begin(modifiers), std::end(modifiers), code) == std::end(modifiers))
+            continue;
+        if (xkb_state_key_get_one_sym(kb->xkb_state, code + 8) == host_keysym_)
+            continue; // the host key is never the guest's
+        guest_key(code, true);
+    }
+}
+
 void Server::update_cursor_image() {
     if (!shown_guest_.empty() && !seat_->pointer_state.focused_surface)
         wlr_cursor_set_image(cursor_, nullptr, 0, 0, 0, 0, 0, 0); // the guest draws its own cursor
@@ -205,24 +263,43 @@ void Server::send_guest_chord(std::initializer_list<uint32_t> evdev_keys) {
 }
 
 bool Server::handle_host_binding(xkb_keysym_t sym) {
-    if (sym == XKB_KEY_Home) {
+    const auto& hk = config().hotkeys;
+    auto is = [&](const std::string& name) {
+        return !name.empty() && xkb_keysym_to_lower(xkb_keysym_from_name(name.c_str(), XKB_KEYSYM_CASE_INSENSITIVE)) ==
+                                    xkb_keysym_to_lower(sym);
+    };
+    if (kiosk_locked()) {
+        // A kiosk has no switching; only its admin key (if configured) reaches the overlay.
+        if (!config().kiosk.admin_key.empty() && is(config().kiosk.admin_key)) {
+            kiosk_admin_ = true;
+            show_overlay(true);
+            return true;
+        }
+        if (is(hk.ctrl_alt_delete)) {
+            send_guest_chord({KEY_LEFTCTRL, KEY_LEFTALT, KEY_DELETE});
+            return true;
+        }
+        return false;
+    }
+    if (is(hk.overlay)) {
         show_overlay(true);
         return true;
     }
-    if (sym == XKB_KEY_Left || sym == XKB_KEY_Right) {
-        show_adjacent_guest(sym == XKB_KEY_Left ? -1 : 1);
+    if (is(hk.previous) || is(hk.next)) {
+        show_adjacent_guest(is(hk.previous) ? -1 : 1);
         return true;
     }
     if (sym >= XKB_KEY_1 && sym <= XKB_KEY_9) {
-        auto names = switchable_guests();
-        const std::size_t index = sym - XKB_KEY_1;
-        if (index < names.size()) {
-            std::string error;
-            show_guest(names[index], error);
-        }
+        const std::string name = guest_by_number(static_cast<int>(sym - XKB_KEY_1) + 1);
+        std::string error;
+        if (name.empty() || !show_guest(name, error))
+            overlay_model_.set_notice(name.empty() ? fmt::format("No guest has number {}", sym - XKB_KEY_1 + 1)
+                                                   : fmt::format("Cannot show {}: {}", name, error),
+                                      true);
+        refresh_overlay();
         return true;
     }
-    if (sym == XKB_KEY_Delete) {
+    if (is(hk.ctrl_alt_delete)) {
         send_guest_chord({KEY_LEFTCTRL, KEY_LEFTALT, KEY_DELETE});
         return true;
     }

@@ -90,6 +90,10 @@ std::string format_status_json(const StatusSnapshot& s) {
     for (std::size_t i = 0; i < s.config_problems.size(); ++i)
         o += (i ? ", " : "") + json_escape(s.config_problems[i]);
     o += "]}, ";
+    o += fmt::format("\"last_switch_ms\": {}, \"kiosk\": {}, ", opt(s.last_switch_ms),
+                     s.kiosk_guest ? fmt::format("{{\"guest\": {}, \"message\": {}}}", json_escape(*s.kiosk_guest),
+                                                 json_escape(s.kiosk_message))
+                                   : std::string("null"));
     o += fmt::format("\"first_frame_ms\": {}, \"rss_kb\": {}, \"cpu_ms\": {:.1f}}}\n",
                      s.first_frame_ms ? fmt::format("{:.1f}", *s.first_frame_ms) : std::string("null"), s.rss_kb,
                      s.cpu_ms);

@@ -47,6 +47,9 @@ struct StatusSnapshot {
     std::string config_path;
     std::vector<std::string> config_problems;
     std::optional<double> first_frame_ms; // process start -> first frame committed
+    std::optional<double> last_switch_ms; // hotkey -> commit with the new guest's picture
+    std::optional<std::string> kiosk_guest;
+    std::string kiosk_message;
     long rss_kb = 0;
     double cpu_ms = 0; // user + system CPU time of the shell so far
 };

@@ -213,7 +213,7 @@ TEST_F(Letterbox, SmallerScanoutIsCentredBetweenBlackBars) {
 // unscaled (wlr_scene's render_texture defaults the source box to the *destination* size), so
 // the 640x480 frame shows 1:1 at x = 106 with black below. Fix: wlr_scene_buffer_set_source_box
 // to the frame size in GuestView::show_frame. Run with --gtest_also_run_disabled_tests.
-TEST_F(Letterbox, DISABLED_SmallerScanoutIsScaledToFillTheHeight) {
+TEST_F(Letterbox, SmallerScanoutIsScaledToFillTheHeight) {
     start();
     const Image img = show_quadrants();
     ASSERT_EQ(img.width, W);

@@ -1,0 +1,130 @@
+#include "compositor/identity_banner.hpp"
+
+#include <cmath>
+
+#include "compositor/cairo_buffer.hpp"
+#include "compositor/output.hpp"
+#include "compositor/overlay_painter.hpp"
+#include "compositor/scene_buffer_util.hpp"
+#include "compositor/server.hpp"
+
+namespace phyllome::compositor {
+
+IdentityBanner::IdentityBanner(Server& server) : server_(server) {
+    tree_ = wlr_scene_tree_create(server_.osd_layer());
+    timer_ = wl_event_loop_add_timer(server_.loop(), on_timer, this);
+}
+
+IdentityBanner::~IdentityBanner() {
+    if (timer_)
+        wl_event_source_remove(timer_);
+    clear_banner();
+    clear_edges();
+    if (tree_)
+        wlr_scene_node_destroy(&tree_->node);
+}
+
+void IdentityBanner::show(const std::string& name, int number, std::uint32_t colour) {
+    name_ = name;
+    number_ = number;
+    colour_ = colour;
+    active_ = true;
+    const auto& cfg = server_.config().identity;
+    clear_edges();
+    if (cfg.edge)
+        draw_edges();
+    if (!cfg.banner || cfg.banner_ms <= 0) {
+        clear_banner();
+        return;
+    }
+    fade_step_ = 0;
+    draw_banner(1.0);
+    wl_event_source_timer_update(timer_, cfg.banner_ms);
+}
+
+void IdentityBanner::hide() {
+    active_ = false;
+    wl_event_source_timer_update(timer_, 0);
+    clear_banner();
+    clear_edges();
+}
+
+void IdentityBanner::relayout() {
+    if (!active_)
+        return;
+    clear_edges();
+    if (server_.config().identity.edge)
+        draw_edges();
+    if (!banner_nodes_.empty())
+        draw_banner(1.0 - static_cast<double>(fade_step_) / fade_steps);
+}
+
+void IdentityBanner::clear_banner() {
+    for (auto* n : banner_nodes_)
+        wlr_scene_node_destroy(&n->node);
+    banner_nodes_.clear();
+}
+
+void IdentityBanner::clear_edges() {
+    for (auto* r : edge_nodes_)
+        wlr_scene_node_destroy(&r->node);
+    edge_nodes_.clear();
+}
+
+void IdentityBanner::draw_banner(double alpha) {
+    clear_banner();
+    for (const auto& o : server_.outputs()) {
+        const wlr_box box = o->layout_box();
+        if (box.width < width || !o->wlr()->enabled)
+            continue;
+        const double scale = o->wlr()->scale;
+        CairoBuffer* buffer = CairoBuffer::create(static_cast<int>(std::ceil(width * scale)),
+                                                  static_cast<int>(std::ceil(height * scale)));
+        if (!buffer)
+            continue;
+        cairo_t* cr = cairo_create(buffer->surface);
+        paint_banner(cr, width, height, scale, name_, number_, colour_, alpha, server_.config().overlay);
+        cairo_destroy(cr);
+        cairo_surface_flush(buffer->surface);
+        wlr_scene_buffer* node = wlr_scene_buffer_create(&tree_->node, &buffer->base);
+        wlr_buffer_drop(&buffer->base);
+        if (!node)
+            continue;
+        scene_buffer_fit(node, buffer->base.width, buffer->base.height, width, height);
+        wlr_scene_node_set_position(&node->node, box.x + (box.width - width) / 2, box.y + box.height / 12);
+        banner_nodes_.push_back(node);
+    }
+}
+
+void IdentityBanner::draw_edges() {
+    const int w = server_.config().identity.edge_width;
+    const float c[4] = {((colour_ >> 16) & 0xff) / 255.f, ((colour_ >> 8) & 0xff) / 255.f, (colour_ & 0xff) / 255.f, 1.f};
+    for (const auto& o : server_.outputs()) {
+        const wlr_box b = o->layout_box();
+        const wlr_box sides[4] = {{b.x, b.y, b.width, w},
+                                  {b.x, b.y + b.height - w, b.width, w},
+                                  {b.x, b.y, w, b.height},
+                                  {b.x + b.width - w, b.y, w, b.height}};
+        for (const auto& s : sides) {
+            wlr_scene_rect* r = wlr_scene_rect_create(&tree_->node, s.width, s.height, c);
+            if (!r)
+                continue;
+            wlr_scene_node_set_position(&r->node, s.x, s.y);
+            edge_nodes_.push_back(r);
+        }
+    }
+}
+
+int IdentityBanner::on_timer(void* data) {
+    auto* self = static_cast<IdentityBanner*>(data);
+    // wlroots 0.15 has no node opacity: fade by redrawing with less alpha a few times.
+    if (++self->fade_step_ >= fade_steps) {
+        self->clear_banner();
+        return 0;
+    }
+    self->draw_banner(1.0 - static_cast<double>(self->fade_step_) / fade_steps);
+    wl_event_source_timer_update(self->timer_, fade_step_ms);
+    return 0;
+}
+
+} // namespace phyllome::compositor

@@ -1,0 +1,51 @@
+// The guest's name and colour shown for a moment on every switch, then faded out; and an
+// optional thin edge in the guest's colour while it is shown.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "compositor/wlr.hpp"
+
+namespace phyllome::compositor {
+
+class Server;
+
+class IdentityBanner {
+public:
+    explicit IdentityBanner(Server& server);
+    ~IdentityBanner();
+    IdentityBanner(const IdentityBanner&) = delete;
+    IdentityBanner& operator=(const IdentityBanner&) = delete;
+
+    // Shows the banner (if enabled) and the edge (if enabled) for this guest.
+    void show(const std::string& name, int number, std::uint32_t colour);
+    // Removes both (the overlay is shown).
+    void hide();
+    // Outputs changed: draw again where needed.
+    void relayout();
+    bool banner_visible() const { return !banner_nodes_.empty(); }
+
+    static constexpr int width = 460, height = 72, fade_steps = 6, fade_step_ms = 50;
+
+private:
+    void draw_banner(double alpha);
+    void clear_banner();
+    void draw_edges();
+    void clear_edges();
+    static int on_timer(void* data);
+
+    Server& server_;
+    wlr_scene_tree* tree_ = nullptr;
+    wl_event_source* timer_ = nullptr;
+    std::vector<wlr_scene_buffer*> banner_nodes_;
+    std::vector<wlr_scene_rect*> edge_nodes_;
+    std::string name_;
+    int number_ = 0;
+    std::uint32_t colour_ = 0;
+    bool active_ = false;
+    int fade_step_ = 0;
+};
+
+} // namespace phyllome::compositor

@@ -1,0 +1,15 @@
+#pragma once
+
+#include "compositor/wlr.hpp"
+
+namespace phyllome::compositor {
+
+// Shows the whole `width` x `height` buffer scaled to `dest_width` x `dest_height`. wlroots 0.15
+// takes an unset source box from the destination size, which crops instead of scaling.
+inline void scene_buffer_fit(wlr_scene_buffer* node, int width, int height, int dest_width, int dest_height) {
+    const wlr_fbox whole{0, 0, static_cast<double>(width), static_cast<double>(height)};
+    wlr_scene_buffer_set_source_box(node, &whole);
+    wlr_scene_buffer_set_dest_size(node, dest_width, dest_height);
+}
+
+} // namespace phyllome::compositor
