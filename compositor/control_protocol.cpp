@@ -43,10 +43,34 @@ std::variant<Request, std::string> parse_request(std::string_view line) {
                  : verb == "screenshot" ? Request::Verb::Screenshot
                                       : Request::Verb::Destroy;
         r.guest = std::string(arg);
+    } else if (verb == "identity") {
+        // "identity [slot=N|none] [colour=#rrggbb|none] NAME": options first, so names may hold spaces.
+        r.verb = Request::Verb::Identity;
+        std::string_view rest = arg;
+        for (;;) {
+            auto sp = rest.find(' ');
+            std::string_view word = rest.substr(0, sp);
+            if (word.starts_with("slot="))
+                r.slot = std::string(word.substr(5));
+            else if (word.starts_with("colour=") || word.starts_with("color="))
+                r.colour = std::string(word.substr(word.find('=') + 1));
+            else
+                break;
+            if (sp == std::string_view::npos) {
+                rest = {};
+                break;
+            }
+            rest = rest.substr(sp + 1);
+        }
+        if (rest.empty())
+            return std::string("identity needs a guest name");
+        if (!r.slot && !r.colour)
+            return std::string("identity needs slot=N or colour=#rrggbb (or =none to clear)");
+        r.guest = std::string(rest);
     } else if (verb.empty()) {
         return std::string("empty request");
     } else {
-        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, show NAME, overlay, next, prev, screenshot NAME, quit)",
+        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, show NAME, overlay, next, prev, screenshot NAME, identity [slot=N] [colour=#rrggbb] NAME, quit)",
                            verb);
     }
     return r;
@@ -61,6 +85,14 @@ std::string format_request(const Request& r) {
     case Request::Verb::Destroy: return "destroy " + r.guest + "\n";
     case Request::Verb::Show: return "show " + r.guest + "\n";
     case Request::Verb::Screenshot: return "screenshot " + r.guest + "\n";
+    case Request::Verb::Identity: {
+        std::string line = "identity";
+        if (r.slot)
+            line += " slot=" + *r.slot;
+        if (r.colour)
+            line += " colour=" + *r.colour;
+        return line + " " + r.guest + "\n";
+    }
     case Request::Verb::Overlay: return "overlay\n";
     case Request::Verb::Next: return "next\n";
     case Request::Verb::Prev: return "prev\n";

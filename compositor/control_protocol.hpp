@@ -15,9 +15,12 @@ namespace phyllome::compositor::control {
 constexpr std::size_t max_request = 4096;
 
 struct Request {
-    enum class Verb { Status, StatusJson, Start, Shutdown, Destroy, Show, Overlay, Next, Prev, Screenshot, Quit };
+    enum class Verb { Status, StatusJson, Start, Shutdown, Destroy, Show, Overlay, Next, Prev, Screenshot, Identity, Quit };
     Verb verb = Verb::Status;
-    std::string guest; // for Start/Shutdown/Destroy/Show/Screenshot
+    std::string guest; // for Start/Shutdown/Destroy/Show/Screenshot/Identity
+    // Identity: "slot=N" / "slot=none", "colour=#rrggbb" / "colour=none"; unset: keep as it is.
+    std::optional<std::string> slot;
+    std::optional<std::string> colour;
 };
 
 // A parse failure carries the message to send back.

@@ -28,6 +28,9 @@ void usage(FILE* to) {
                "  overlay             show the management overlay\n"
                "  next, prev          show the next or previous running guest\n"
                "  screenshot NAME FILE  save the guest's own screen (as QEMU sees it) to FILE\n"
+               "  identity [slot=N] [colour=#rrggbb] NAME\n"
+               "                      the guest's number (Host+N) and colour, kept in its libvirt\n"
+               "                      metadata; =none clears one\n"
                "  quit                end the phyllome-shell session\n"
                "\n"
                "The shell's socket is $PHYLLOME_SOCKET, else the one phyllome-shell.*.sock in $XDG_RUNTIME_DIR.\n",

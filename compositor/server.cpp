@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "compositor/app_launcher.hpp"
+#include "compositor/guest_identity.hpp"
 #include "compositor/input_config.hpp"
 #include "compositor/keyboard.hpp"
 #include "compositor/output.hpp"
@@ -662,6 +663,41 @@ void Server::on_control_request(const control::Request& r, ControlServer::Reply 
                 reply(false, fmt::format("cannot take a screenshot of {}: {}\n", guest, error));
         });
         return;
+    case Verb::Identity: {
+        const auto* g = inventory_->find(r.guest);
+        if (!g) {
+            reply(false, fmt::format("there is no guest named '{}'\n", r.guest));
+            return;
+        }
+        std::optional<int> slot = g->slot;
+        std::optional<std::uint32_t> colour = g->colour;
+        if (r.slot) {
+            int n = 0;
+            if (*r.slot == "none")
+                slot.reset();
+            else if (std::sscanf(r.slot->c_str(), "%d", &n) == 1 && n >= 1 && n <= 99)
+                slot = n;
+            else {
+                reply(false, fmt::format("slot must be a number from 1 to 99 or none, got '{}'\n", *r.slot));
+                return;
+            }
+        }
+        if (r.colour) {
+            unsigned c = 0;
+            if (*r.colour == "none")
+                colour.reset();
+            else if (r.colour->size() == 7 && std::sscanf(r.colour->c_str(), "#%6x", &c) == 1)
+                colour = c;
+            else {
+                reply(false, fmt::format("colour must look like #4f9dde or be none, got '{}'\n", *r.colour));
+                return;
+            }
+        }
+        inventory_->set_identity(r.guest, slot, colour, [reply = std::move(reply), guest = r.guest](bool ok, std::string error) {
+            reply(ok, ok ? fmt::format("{}: identity saved\n", guest) : fmt::format("{}: {}\n", guest, error));
+        });
+        return;
+    }
     case Verb::Overlay:
         show_overlay(true);
         reply(true, "showing the overlay\n");
@@ -694,9 +730,14 @@ StatusSnapshot Server::status() const {
     s.view = shown_guest_.empty() ? "overlay" : "guest";
     if (!shown_guest_.empty())
         s.guest = shown_guest_;
+    const auto numbers = number_guests(inventory_->guests());
     for (const auto& g : inventory_->guests()) {
         GuestStatus gs;
         gs.info = g;
+        gs.colour = guest_colour(g);
+        for (const auto& n : numbers)
+            if (n.name == g.name)
+                gs.number = n.number;
         fill_display_status(gs);
         s.guests.push_back(std::move(gs));
     }
@@ -706,6 +747,7 @@ StatusSnapshot Server::status() const {
         gs.info.state = guestview::GuestState::Running;
         gs.info.graphics = guestview::GraphicsSupport::DbusP2P;
         gs.info.graphics_note = m.address;
+        gs.colour = colour_from_name(m.name);
         fill_display_status(gs);
         s.guests.push_back(std::move(gs));
     }

@@ -64,13 +64,15 @@ std::string format_status_json(const StatusSnapshot& s) {
                                   g.scanout->height, json_escape(g.scanout->path));
         o += fmt::format("{}{{\"name\": {}, \"state\": {}, \"reason\": {}, \"display\": {}, \"graphics\": {}, "
                          "\"note\": {}, \"scanout\": {}, \"frames\": {}, \"copies\": {}, \"bytes_copied\": {}, "
-                         "\"refused\": {}, \"frames_presented\": {}, \"present_ms\": {{\"p50\": {}, \"p99\": {}}}}}",
+                         "\"refused\": {}, \"frames_presented\": {}, \"present_ms\": {{\"p50\": {}, \"p99\": {}}}, "
+                         "\"number\": {}, \"slot\": {}, \"colour\": \"#{:06x}\"}}",
                          i ? ", " : "", json_escape(g.info.name), json_escape(guestview::to_string(g.info.state)),
                          json_escape(g.info.state_reason), json_escape(g.display),
                          json_escape(graphics(g.info.graphics)),
                          json_escape(g.display_error.empty() ? g.info.graphics_note : g.display_error), scanout,
                          g.frames, g.copies, g.bytes_copied, g.refused, g.frames_presented, opt(g.present_p50_ms),
-                         opt(g.present_p99_ms));
+                         opt(g.present_p99_ms), g.number, g.info.slot ? std::to_string(*g.info.slot) : "null",
+                         g.colour);
     }
     o += "], \"outputs\": [";
     for (std::size_t i = 0; i < s.outputs.size(); ++i) {

@@ -34,6 +34,8 @@ struct GuestStatus {
     std::uint64_t frames_presented = 0;
     std::optional<double> present_p50_ms; // frame received -> output commit showing it
     std::optional<double> present_p99_ms;
+    int number = 0;          // Host+number shows it; 0: none (manual displays)
+    std::uint32_t colour = 0; // 0xRRGGBB, from its metadata or its name
 };
 
 struct StatusSnapshot {

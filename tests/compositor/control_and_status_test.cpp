@@ -34,6 +34,18 @@ TEST(ControlProtocol, ParsesEveryVerbAndRoundTrips) {
         EXPECT_EQ(control::format_request(parsed(line)), line);
 }
 
+TEST(ControlProtocol, IdentityTakesOptionsBeforeTheName) {
+    auto r = parsed("identity slot=2 colour=#4f9dde win 11");
+    EXPECT_EQ(r.verb, Request::Verb::Identity);
+    EXPECT_EQ(r.slot, "2");
+    EXPECT_EQ(r.colour, "#4f9dde");
+    EXPECT_EQ(r.guest, "win 11");
+    EXPECT_EQ(control::format_request(r), "identity slot=2 colour=#4f9dde win 11\n");
+    EXPECT_EQ(parsed("identity color=none x").colour, "none");
+    EXPECT_NE(error_of("identity slot=2").find("guest name"), std::string::npos);
+    EXPECT_NE(error_of("identity win").find("slot=N"), std::string::npos);
+}
+
 TEST(ControlProtocol, RefusesBadRequestsWithAReason) {
     EXPECT_NE(error_of("").find("empty"), std::string::npos);
     EXPECT_NE(error_of("start").find("needs a guest name"), std::string::npos);

@@ -204,6 +204,24 @@ TEST(Shell, KeyboardNavigatesTheOverlayAndActsOnTheSelectedGuest) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(Shell, IdentityIsKeptInTheGuestsMetadata) {
+    ShellProcess shell({});
+    ASSERT_TRUE(shell.started()) << shell.log();
+    EXPECT_NE(shell.status_json().find(R"("number": 1, "slot": null)"), std::string::npos) << shell.status_json();
+    auto r = shell.ctl({"identity", "slot=3", "colour=#ff0000", "test"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(shell.wait_for_status(R"("number": 3, "slot": 3, "colour": "#ff0000")", 5s)) << shell.status_json();
+    // Changing one keeps the other.
+    r = shell.ctl({"identity", "slot=none", "test"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(shell.wait_for_status(R"("number": 1, "slot": null, "colour": "#ff0000")", 5s)) << shell.status_json();
+    r = shell.ctl({"identity", "slot=100", "test"});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("1 to 99"), std::string::npos) << r.err;
+    r = shell.ctl({"identity", "colour=red", "nobody"});
+    EXPECT_NE(r.exit_code, 0);
+}
+
 TEST(Shell, VirtualInputIsOffByDefault) {
     if (!have_program("wtype"))
         GTEST_SKIP() << "wtype is not installed";
