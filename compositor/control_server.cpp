@@ -19,7 +19,7 @@ namespace phyllome::compositor {
 
 struct ControlServer::Client {
     ControlServer* server;
-    UniqueFd fd;
+    guestview::OwnedFd fd;
     wl_event_source* source = nullptr;
     std::string in;
     std::string out;
@@ -36,7 +36,7 @@ ControlServer::ControlServer(wl_event_loop* loop, std::string path, Handler hand
     std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
 
     listen_fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (!listen_fd_)
+    if (listen_fd_.get() < 0)
         throw std::runtime_error(fmt::format("control socket: {}", std::strerror(errno)));
     // A socket left by a crashed shell would make bind fail; one that answers belongs to a live shell.
     if (::connect(listen_fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0)
@@ -72,7 +72,7 @@ void ControlServer::accept_client() {
         int fd = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0)
             return;
-        UniqueFd owned(fd);
+        guestview::OwnedFd owned(fd);
         ucred cred{};
         socklen_t len = sizeof cred;
         if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != ::getuid()) {

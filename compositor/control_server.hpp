@@ -7,7 +7,7 @@
 #include <string>
 
 #include "compositor/control_protocol.hpp"
-#include "compositor/unique_fd.hpp"
+#include "guestview/owned_fd.hpp"
 
 struct wl_event_loop;
 struct wl_event_source;
@@ -42,7 +42,7 @@ private:
     wl_event_loop* loop_;
     std::string path_;
     Handler handler_;
-    UniqueFd listen_fd_;
+    guestview::OwnedFd listen_fd_;
     wl_event_source* listen_source_ = nullptr;
     std::map<int, std::shared_ptr<Client>> clients_;
 };

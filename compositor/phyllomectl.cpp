@@ -11,7 +11,7 @@
 
 #include "build_config.h"
 #include "compositor/control_protocol.hpp"
-#include "compositor/unique_fd.hpp"
+#include "guestview/owned_fd.hpp"
 
 namespace {
 
@@ -73,11 +73,11 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "phyllomectl: %s\n", error.c_str());
         return 1;
     }
-    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    phyllome::guestview::OwnedFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path->c_str());
-    if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (fd.get() < 0 || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         std::fprintf(stderr, "phyllomectl: cannot connect to %s: %s\n", path->c_str(), std::strerror(errno));
         return 1;
     }
