@@ -26,13 +26,19 @@ xkb_keymap* create_keymap(const config::KeyboardConfig& cfg) {
     return keymap;
 }
 
-Keyboard::Keyboard(Server& server, wlr_input_device* device) : server_(server), device_(device) {
+void Keyboard::apply_config() {
     const auto& cfg = server_.config().keyboard;
     if (xkb_keymap* keymap = create_keymap(cfg)) {
         wlr_keyboard_set_keymap(device_->keyboard, keymap);
         xkb_keymap_unref(keymap);
     }
     wlr_keyboard_set_repeat_info(device_->keyboard, cfg.repeat_rate, cfg.repeat_delay);
+}
+
+Keyboard::Keyboard(Server& server, wlr_input_device* device) : server_(server), device_(device) {
+    // A virtual keyboard brings its own keymap; the user's layout is for real keyboards.
+    if (!server_.is_virtual_keyboard(device_))
+        apply_config();
 
     key_.connect(&device_->keyboard->events.key, [this](wlr_event_keyboard_key* e) { on_key(e); });
     modifiers_.connect(&device_->keyboard->events.modifiers, [this](void*) {

@@ -17,6 +17,8 @@ public:
     Keyboard& operator=(const Keyboard&) = delete;
 
     wlr_input_device* device() const { return device_; }
+    // Keymap and repeat from the server's config (at start and on reload).
+    void apply_config();
 
 private:
     void on_key(wlr_event_keyboard_key* event);

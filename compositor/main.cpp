@@ -12,6 +12,7 @@
 #include "compositor/server.hpp"
 #include "config/log.hpp"
 #include "guestview/inventory.hpp"
+#include "session/host_check.hpp"
 
 namespace {
 
@@ -29,6 +30,10 @@ void usage(FILE* to) {
                "      --kiosk NAME         boot into one guest: start it, show only it, bring it back\n"
                "                           when it stops (kiosk.on_guest_exit)\n"
                "      --validate           check the config file and exit (0 when it has no errors)\n"
+               "      --check              report whether this host can run guests (KVM, IOMMU, GPU,\n"
+               "                           libvirt, QEMU) and exit: 0 when it can, 1 when it cannot\n"
+               "      --json               with --check: print the report as one JSON object\n"
+               "      --sysroot DIR        with --check: read /dev, /sys and /usr under DIR (for tests)\n"
                "  -d, --debug              log debug messages\n"
                "  -v, --version            print the version and exit\n"
                "  -h, --help               print this help and exit\n"
@@ -52,7 +57,8 @@ void wlr_log_to_ours(wlr_log_importance importance, const char* fmt, va_list arg
 
 int main(int argc, char** argv) {
     std::string config_path, libvirt_uri;
-    bool validate = false, debug = false;
+    bool validate = false, debug = false, check = false, json = false;
+    std::string sysroot;
     std::vector<compositor::ManualDisplay> displays;
     std::string kiosk;
     static const option long_options[] = {
@@ -60,6 +66,8 @@ int main(int argc, char** argv) {
         {"validate", no_argument, nullptr, 'V'},     {"debug", no_argument, nullptr, 'd'},
         {"display", required_argument, nullptr, 'D'},
         {"kiosk", required_argument, nullptr, 'k'},
+        {"check", no_argument, nullptr, 'C'},        {"json", no_argument, nullptr, 'J'},
+        {"sysroot", required_argument, nullptr, 'S'},
         {"version", no_argument, nullptr, 'v'},      {"help", no_argument, nullptr, 'h'},
         {nullptr, 0, nullptr, 0},
     };
@@ -70,6 +78,9 @@ int main(int argc, char** argv) {
         case 'u': libvirt_uri = optarg; break;
         case 'V': validate = true; break;
         case 'k': kiosk = optarg; break;
+        case 'C': check = true; break;
+        case 'J': json = true; break;
+        case 'S': sysroot = optarg; break;
         case 'D': {
             std::string_view arg = optarg;
             auto eq = arg.find('=');
@@ -105,6 +116,20 @@ int main(int argc, char** argv) {
     }
     if (loaded.has_errors())
         log::error("the config has errors; the shell runs on defaults where it failed");
+    if (check) {
+        // The same libvirt choice as the running shell, so the report is about what it will use.
+        session::HostCheckOptions check_options;
+        check_options.sysroot = sysroot;
+        check_options.libvirt_uri = guestview::choose_libvirt_uri(libvirt_uri, loaded.config.libvirt_uri,
+                                                                  guestview::default_state_home());
+        const session::HostReport report = session::check_host(check_options);
+        std::fputs((json ? session::format_json(report) : session::format_text(report)).c_str(), stdout);
+        return report.can_run_guests() ? 0 : 1;
+    }
+    if (json || !sysroot.empty()) {
+        std::fprintf(stderr, "phyllome-shell: --json and --sysroot only go with --check\n");
+        return 2;
+    }
 
     wlr_log_init(log::enabled(config::LogLevel::Debug) ? WLR_DEBUG : WLR_ERROR, wlr_log_to_ours);
 
@@ -112,6 +137,7 @@ int main(int argc, char** argv) {
     options.libvirt_uri = guestview::choose_libvirt_uri(libvirt_uri, loaded.config.libvirt_uri,
                                                         guestview::default_state_home());
     options.config = std::move(loaded);
+    options.config_path = config_path;
     options.displays = std::move(displays);
     options.kiosk_guest = std::move(kiosk);
     log::info("phyllome-shell {} starting; libvirt {}", PHYLLOME_VERSION, options.libvirt_uri);

@@ -50,6 +50,7 @@ void Output::apply_config() {
     if (!oc.enabled) {
         wlr_output_enable(output_, false);
         wlr_output_commit(output_);
+        wlr_output_layout_remove(server_.output_layout(), output_);
         log::info("output {}: disabled by the config", output_->name);
         return;
     }

@@ -30,8 +30,10 @@ public:
     // Places the overlay picture at the output's position in the layout.
     void update_position();
 
-private:
+    // Mode, scale, position and enablement from the server's config (at start and on reload).
     void apply_config();
+
+private:
     void on_frame();
 
     Server& server_;

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "build_config.h"
 #include "compositor/app_launcher.hpp"
 #include "compositor/guest_identity.hpp"
 #include "compositor/input_config.hpp"
@@ -31,7 +32,8 @@ T* require(T* p, const char* what) {
 } // namespace
 
 Server::Server(ServerOptions options)
-    : config_(std::move(options.config)), process_start_ms_(options.process_start_ms) {
+    : config_(std::move(options.config)), explicit_config_path_(std::move(options.config_path)),
+      process_start_ms_(options.process_start_ms) {
     display_ = require(wl_display_create(), "wl_display_create");
     loop_ = wl_display_get_event_loop(display_);
     setup_signals(); // before any thread exists, so every thread inherits the blocked signals
@@ -288,7 +290,59 @@ void Server::setup_signals() {
     };
     for (int sig : {SIGTERM, SIGINT})
         signal_sources_.push_back(wl_event_loop_add_signal(loop_, sig, on_signal, this));
+    signal_sources_.push_back(wl_event_loop_add_signal(
+        loop_, SIGHUP,
+        [](int, void* data) {
+            static_cast<Server*>(data)->reload_config();
+            return 0;
+        },
+        this));
     signal(SIGPIPE, SIG_IGN);
+}
+
+void Server::reload_config() {
+    config::LoadResult fresh = config::load(explicit_config_path_, PHYLLOME_SYSCONFDIR);
+    for (const auto& d : fresh.diagnostics)
+        log::write(d.severity == config::Diagnostic::Severity::Error ? config::LogLevel::Error
+                                                                     : config::LogLevel::Warning,
+                   d.to_string());
+    if (fresh.has_errors()) {
+        // A half-edited file must not take the session's keyboard or outputs away.
+        std::string first;
+        for (const auto& d : fresh.diagnostics)
+            if (d.severity == config::Diagnostic::Severity::Error && first.empty())
+                first = d.to_string();
+        log::error("config reload: keeping the running config");
+        overlay_model_.set_notice(fmt::format("Config not reloaded, the running one stays: {}", first), true);
+        refresh_overlay();
+        return;
+    }
+    config_ = std::move(fresh);
+    log::set_level(config().log_level);
+    if (const xkb_keysym_t host = xkb_keysym_from_name(config().hotkeys.host_key.c_str(), XKB_KEYSYM_NO_FLAGS);
+        host != XKB_KEY_NoSymbol)
+        host_keysym_ = host;
+    key_repeater_->set_rate(config().keyboard.repeat_rate, config().keyboard.repeat_delay);
+    if (xkb_keymap* reference = create_keymap(config().keyboard)) {
+        keysym_to_evdev_ = std::make_unique<KeysymToEvdev>(reference);
+        xkb_keymap_unref(reference);
+    }
+    for (auto& k : keyboards_)
+        if (!is_virtual_keyboard(k->device()))
+            k->apply_config();
+    for (auto* list : {&pointers_, &touch_devices_})
+        for (auto& t : *list)
+            apply_pointer_config(t->device, config().pointer);
+    for (auto& o : outputs_)
+        o->apply_config();
+    overlay_model_.set_apps(config().apps);
+    overlay_model_.set_config_problem("");
+    overlay_model_.set_notice(fmt::format("Config reloaded from {}", config_.path.empty() ? "defaults" : config_.path),
+                              false);
+    refresh_overlay(true);
+    relayout_guests();
+    banner_->relayout();
+    log::info("config reloaded from {}", config_.path.empty() ? "built-in defaults" : config_.path);
 }
 
 void Server::setup_control_socket() {
@@ -339,9 +393,9 @@ void Server::remove_output(Output& output) {
 void Server::on_new_input(wlr_input_device* device, bool is_virtual) {
     switch (device->type) {
     case WLR_INPUT_DEVICE_KEYBOARD:
-        keyboards_.push_back(std::make_unique<Keyboard>(*this, device));
         if (is_virtual)
             virtual_keyboards_.push_back(device);
+        keyboards_.push_back(std::make_unique<Keyboard>(*this, device));
         break;
     case WLR_INPUT_DEVICE_POINTER:
         add_pointer(device);

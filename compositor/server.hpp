@@ -37,6 +37,7 @@ struct ManualDisplay {
 
 struct ServerOptions {
     config::LoadResult config;
+    std::string config_path; // --config, read again on SIGHUP; empty: the usual search
     std::string libvirt_uri;
     std::vector<ManualDisplay> displays;
     std::string kiosk_guest; // --kiosk NAME; empty: the config's kiosk.guest
@@ -52,6 +53,8 @@ public:
 
     int run();
     void terminate();
+    // SIGHUP: read the config again; a broken file keeps the running config.
+    void reload_config();
 
     // Shared state for the per-object classes.
     wl_display* display() const { return display_; }
@@ -143,6 +146,7 @@ private:
     void fill_display_status(GuestStatus& status) const;
 
     config::LoadResult config_;
+    std::string explicit_config_path_;
     std::optional<double> process_start_ms_;
     std::optional<double> first_frame_ms_;
 

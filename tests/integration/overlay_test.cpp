@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <signal.h>
+
 #include "shell_process.hpp"
 
 namespace phyllome::test {
@@ -220,6 +222,22 @@ TEST(Shell, IdentityIsKeptInTheGuestsMetadata) {
     EXPECT_NE(r.err.find("1 to 99"), std::string::npos) << r.err;
     r = shell.ctl({"identity", "colour=red", "nobody"});
     EXPECT_NE(r.exit_code, 0);
+}
+
+TEST(Shell, SighupReloadsTheConfigAndABrokenOneKeepsTheRunningConfig) {
+    ShellProcess shell({});
+    ASSERT_TRUE(shell.started()) << shell.log();
+    std::ofstream(shell.config_path()) << "[output.HEADLESS-1]\nmode = \"1024x768\"\n";
+    shell.send_signal(SIGHUP);
+    EXPECT_TRUE(shell.wait_for_status(R"({"name": "HEADLESS-1", "width": 1024, "height": 768)", 5s))
+        << shell.status_json();
+
+    std::ofstream(shell.config_path()) << "[output.HEADLESS-1]\nmode = \"800x600\"\n[keyboard\n";
+    shell.send_signal(SIGHUP);
+    EXPECT_TRUE(wait_until([&] { return shell.log().find("keeping the running config") != std::string::npos; }, 5s));
+    EXPECT_NE(shell.status_json().find(R"({"name": "HEADLESS-1", "width": 1024, "height": 768)"), std::string::npos)
+        << shell.status_json();
+    EXPECT_TRUE(shell.running());
 }
 
 TEST(Shell, VirtualInputIsOffByDefault) {

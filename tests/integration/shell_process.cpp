@@ -237,6 +237,11 @@ bool ShellProcess::wait_for_status(const std::string& needle, std::chrono::milli
     return wait_until([&] { return status_json().find(needle) != std::string::npos; }, deadline);
 }
 
+void ShellProcess::send_signal(int sig) const {
+    if (pid_ > 0)
+        kill(pid_, sig);
+}
+
 int ShellProcess::stop() {
     if (pid_ <= 0)
         return -1;

@@ -62,6 +62,8 @@ public:
     std::optional<Image> screenshot() const;
     // Waits until status --json contains `needle`.
     bool wait_for_status(const std::string& needle, std::chrono::milliseconds deadline) const;
+    const std::string& config_path() const { return config_path_; }
+    void send_signal(int sig) const;
     // Ends the shell with SIGTERM and returns its exit status.
     int stop();
 
