@@ -11,6 +11,7 @@
 
 #include "config/log.hpp"
 #include "guestview/action_worker.hpp"
+#include "guestview/domain_adoption.hpp"
 #include "guestview/domain_graphics.hpp"
 #include "guestview/domain_metadata.hpp"
 #include "guestview/domain_state.hpp"
@@ -108,6 +109,9 @@ struct Inventory::Impl {
     void screenshot(std::string guest, unsigned screen,
                     std::function<void(std::string, std::string, std::string)> done);
     void set_identity(std::string guest, GuestIdentity identity, std::function<void(bool, std::string)> done);
+    void run_definition_job(std::string guest, std::string early_error,
+                            std::function<std::pair<bool, std::string>(virConnectPtr)> job,
+                            std::function<void(bool, std::string)> done);
     void finish(ActionResult result);
     void notify_changed() const;
 
@@ -452,6 +456,36 @@ void Inventory::Impl::set_identity(std::string guest, GuestIdentity identity,
     });
 }
 
+// Runs `job` on the worker with its own connection reference, then on the loop re-reads `guest`
+// (so guests() shows the new definition) and calls `done`. A non-empty `early_error` skips the
+// job and reports itself.
+void Inventory::Impl::run_definition_job(std::string guest, std::string early_error,
+                                         std::function<std::pair<bool, std::string>(virConnectPtr)> job,
+                                         std::function<void(bool, std::string)> done) {
+    auto outcome = std::make_shared<std::pair<bool, std::string>>(false, std::move(early_error));
+    auto deliver = [this, outcome, guest, done = std::move(done)] {
+        // The DEFINED event usually did this already; not every driver sends one.
+        if (outcome->first && connection && refresh_by_name(guest, true))
+            notify_changed();
+        if (done)
+            done(outcome->first, std::move(outcome->second));
+    };
+    if (!connection && outcome->second.empty())
+        outcome->second = fmt::format("not connected to libvirt ({})", status.uri);
+    if (!outcome->second.empty()) {
+        mailbox.post(std::move(deliver));
+        return;
+    }
+    std::shared_ptr<virConnect> shared{share_connection(connection.get()).release(), ConnectionCloser{}};
+    // Blocking: defining talks to libvirt (and, embedded, waits on threads that need the loop).
+    worker.submit_call([this, shared, job = std::move(job), outcome, deliver = std::move(deliver)]() mutable {
+        *outcome = job(shared.get());
+        shared.reset();
+        outcome.reset();
+        mailbox.post(std::move(deliver));
+    });
+}
+
 void Inventory::Impl::reject_later(Action action, std::string guest, std::string error) {
     ActionResult result{action, std::move(guest), false, std::move(error)};
     mailbox.post([this, result = std::move(result)] {
@@ -545,6 +579,44 @@ void Inventory::set_identity(std::string guest, std::optional<int> slot, std::op
                              std::function<void(bool ok, std::string error)> done) {
     impl_->set_identity(std::move(guest), GuestIdentity{slot, colour}, std::move(done));
 }
+
+void Inventory::adopt(std::string guest, std::function<void(bool ok, std::string error)> done) {
+    std::string early;
+    if (impl_->connection && find(guest) == nullptr)
+        early = fmt::format("there is no guest named '{}'", guest);
+    log::info("guest '{}': adoption requested", guest);
+    impl_->run_definition_job(
+        guest, std::move(early),
+        [guest](virConnectPtr connection) {
+            std::string error = adopt_guest(connection, guest);
+            log::info("guest '{}': adopt: {}", guest, error.empty() ? "done, from its next start" : "failed: " + error);
+            return std::pair{error.empty(), std::move(error)};
+        },
+        std::move(done));
+}
+
+void Inventory::create(GuestSpec spec, std::function<void(bool ok, std::string message)> done) {
+    std::string early = guest_spec_problem(spec);
+    if (early.empty() && impl_->connection && find(spec.name) != nullptr)
+        early = fmt::format("a guest named '{}' exists already", spec.name);
+    // Only the system instance has libvirt's 'default' NAT network; elsewhere QEMU's user-mode
+    // networking needs no privileges.
+    const std::string_view uri = impl_->status.uri;
+    const GuestNetwork network =
+        uri.starts_with("qemu") && uri.ends_with("/system") ? GuestNetwork::LibvirtDefault : GuestNetwork::User;
+    std::string name = spec.name;
+    impl_->run_definition_job(
+        std::move(name), std::move(early),
+        [spec = std::move(spec), network](virConnectPtr connection) {
+            CreateOutcome outcome = create_guest(connection, spec, network);
+            log::info("guest '{}': create: {}{}", spec.name, outcome.ok ? "defined" : "failed",
+                      outcome.message.empty() ? "" : ": " + outcome.message);
+            return std::pair{outcome.ok, std::move(outcome.message)};
+        },
+        std::move(done));
+}
+
+bool needs_adoption(const GuestInfo& guest) { return guest.graphics == GraphicsSupport::Unsupported; }
 
 virConnectPtr Inventory::connection() const {
     return impl_->status.state == ConnectionState::Connected ? impl_->connection.get() : nullptr;

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "guestview/domain_model.hpp"
+
 struct wl_event_loop;
 typedef struct _virConnect* virConnectPtr;
 
@@ -123,6 +125,26 @@ public:
     void set_identity(std::string guest, std::optional<int> slot, std::optional<std::uint32_t> colour,
                       std::function<void(bool ok, std::string error)> done);
 
+    // Guest adoption: rewrites the guest's persistent definition for the shell's display
+    // (adopt_domain_xml: one <graphics type='dbus' p2p='yes'/>, a virtio GPU, no SPICE-only
+    // devices) on the worker thread, then re-reads it. It takes effect at the guest's next
+    // start. guests() shows the live XML of a running guest, so a running guest stays
+    // Unsupported (same note) until it is shut off; a shut-off one becomes DbusP2P before `done`
+    // runs. `done` runs later on the loop, never inside this call; error is libvirt's message or
+    // ours (unknown guest, transient guest, not connected) when !ok. Not run if the Inventory
+    // goes first.
+    void adopt(std::string guest, std::function<void(bool ok, std::string error)> done);
+
+    // A new guest from the Phyllome machine model (domain_model.hpp). The spec is checked at
+    // once (a bad one fails through `done` without touching anything); then, on the worker, the
+    // disk is made with qemu-img in spec.disk_dir (encrypted when the connection keeps secrets)
+    // and the guest defined, shut off. Network: libvirt's 'default' network for qemu:///system,
+    // QEMU's user-mode NAT for any other URI. spec.secret_uuid is chosen when empty. `done` gets
+    // the error when !ok, else a note for the user or an empty string (e.g. "the disk is not
+    // encrypted: ..."); the guest is in guests() by then. Runs later on the loop, never inside
+    // this call. Nothing is left behind on failure.
+    void create(GuestSpec spec, std::function<void(bool ok, std::string message)> done);
+
     // The live connection (nullptr unless Connected), for the display client. It is closed on
     // reconnect and destruction: take virConnectRef for a longer-lived reference.
     virConnectPtr connection() const;
@@ -131,6 +153,9 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// Whether the guest's screen can only be shown after adopt(): it has graphics, none we can use.
+bool needs_adoption(const GuestInfo& guest);
 
 // --libvirt-uri, else the config's libvirt_uri, else qemu:///system when a system libvirt
 // socket exists under `run_dir` (/run), else qemu:///embed?root=<state_home>/phyllome/libvirt.

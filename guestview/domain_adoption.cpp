@@ -1,0 +1,263 @@
+#include "guestview/domain_adoption.hpp"
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlsave.h>
+
+#include "guestview/libvirt_handles.hpp"
+
+namespace phyllome::guestview {
+namespace {
+
+struct DocFreer {
+    void operator()(xmlDoc* doc) const { xmlFreeDoc(doc); }
+};
+using DocPtr = std::unique_ptr<xmlDoc, DocFreer>;
+
+struct XmlStringFreer {
+    void operator()(xmlChar* text) const { xmlFree(text); }
+};
+
+struct BufferFreer {
+    void operator()(xmlBuffer* buffer) const { xmlBufferFree(buffer); }
+};
+
+const xmlChar* xml(const char* text) { return reinterpret_cast<const xmlChar*>(text); }
+
+bool named(const xmlNode* node, std::string_view name) {
+    return node != nullptr && node->type == XML_ELEMENT_NODE && node->ns == nullptr &&
+           name == reinterpret_cast<const char*>(node->name);
+}
+
+xmlNode* child(xmlNode* parent, std::string_view name) {
+    for (xmlNode* node = parent->children; node != nullptr; node = node->next)
+        if (named(node, name))
+            return node;
+    return nullptr;
+}
+
+std::vector<xmlNode*> children(xmlNode* parent, std::string_view name) {
+    std::vector<xmlNode*> found;
+    for (xmlNode* node = parent->children; node != nullptr; node = node->next)
+        if (named(node, name))
+            found.push_back(node);
+    return found;
+}
+
+std::optional<std::string> attribute(const xmlNode* node, const char* name) {
+    std::unique_ptr<xmlChar, XmlStringFreer> value{xmlGetNoNsProp(node, xml(name))};
+    if (!value)
+        return std::nullopt;
+    return std::string{reinterpret_cast<const char*>(value.get())};
+}
+
+bool has_attribute(const xmlNode* node, const char* name, std::string_view value) {
+    return attribute(node, name) == value;
+}
+
+// Removes `node` with the indentation before it, so no blank line is left where it was.
+void remove_element(xmlNode* node) {
+    xmlNode* before = node->prev;
+    if (before != nullptr && before->type == XML_TEXT_NODE && xmlIsBlankNode(before)) {
+        xmlUnlinkNode(before);
+        xmlFreeNode(before);
+    }
+    xmlUnlinkNode(node);
+    xmlFreeNode(node);
+}
+
+// What the old graphics said about OpenGL: 3D guests need it kept on the new display.
+struct GlWish {
+    bool enabled = false;
+    std::optional<std::string> rendernode;
+};
+
+GlWish gl_of(const std::vector<xmlNode*>& graphics) {
+    GlWish wish;
+    for (xmlNode* device : graphics) {
+        xmlNode* gl = child(device, "gl");
+        // egl-headless is GL by definition; its <gl> only names the render node.
+        const bool on = has_attribute(device, "type", "egl-headless") || (gl && has_attribute(gl, "enable", "yes"));
+        if (!on)
+            continue;
+        wish.enabled = true;
+        if (!wish.rendernode && gl)
+            wish.rendernode = attribute(gl, "rendernode");
+    }
+    return wish;
+}
+
+// One D-Bus p2p display and nothing else: it carries its own GL setting already.
+bool already_adopted(const std::vector<xmlNode*>& graphics) {
+    return graphics.size() == 1 && has_attribute(graphics[0], "type", "dbus") && has_attribute(graphics[0], "p2p", "yes");
+}
+
+// Replaces every <graphics> by one D-Bus p2p display at the place of the first.
+bool rewrite_graphics(xmlNode* devices, const GlWish& gl) {
+    std::vector<xmlNode*> graphics = children(devices, "graphics");
+    if (already_adopted(graphics))
+        return false;
+    xmlNode* display = xmlNewNode(nullptr, xml("graphics"));
+    xmlNewProp(display, xml("type"), xml("dbus"));
+    xmlNewProp(display, xml("p2p"), xml("yes"));
+    if (gl.enabled) {
+        xmlNode* gl_node = xmlNewChild(display, nullptr, xml("gl"), nullptr);
+        xmlNewProp(gl_node, xml("enable"), xml("yes"));
+        if (gl.rendernode)
+            xmlNewProp(gl_node, xml("rendernode"), xml(gl.rendernode->c_str()));
+    }
+    if (graphics.empty()) {
+        xmlAddChild(devices, display);
+        return true;
+    }
+    xmlAddPrevSibling(graphics[0], display);
+    for (xmlNode* old : graphics) {
+        // Keep the indentation the first one had, now in front of the new element.
+        if (old == graphics[0]) {
+            xmlUnlinkNode(old);
+            xmlFreeNode(old);
+        } else {
+            remove_element(old);
+        }
+    }
+    return true;
+}
+
+xmlNode* primary_video(xmlNode* devices) {
+    std::vector<xmlNode*> videos = children(devices, "video");
+    for (xmlNode* video : videos)
+        if (xmlNode* model = child(video, "model"); model && has_attribute(model, "primary", "yes"))
+            return video;
+    return videos.empty() ? nullptr : videos.front();
+}
+
+// Makes the primary video a virtio GPU: QEMU's D-Bus display shows any console, but only
+// virtio-gpu gives resizing, several heads and 3D.
+bool rewrite_video(xmlNode* devices, bool gl_kept) {
+    xmlNode* video = primary_video(devices);
+    if (video == nullptr) {
+        // libvirt would add a default (VGA) one; choose ours.
+        xmlNode* added = xmlNewChild(devices, nullptr, xml("video"), nullptr);
+        xmlNode* model = xmlNewChild(added, nullptr, xml("model"), nullptr);
+        xmlNewProp(model, xml("type"), xml("virtio"));
+        xmlNewProp(model, xml("heads"), xml("1"));
+        xmlNewProp(model, xml("primary"), xml("yes"));
+        return true;
+    }
+    xmlNode* model = child(video, "model");
+    if (model == nullptr)
+        model = xmlNewChild(video, nullptr, xml("model"), nullptr);
+    bool changed = false;
+    if (!has_attribute(model, "type", "virtio")) {
+        xmlSetProp(model, xml("type"), xml("virtio"));
+        changed = true;
+    }
+    // Sizes of qxl's and VGA's video memory, meaningless (or refused) for virtio.
+    for (const char* name : {"vram", "vram64", "ram", "vgamem"})
+        if (xmlAttr* attr = xmlHasProp(model, xml(name))) {
+            xmlRemoveProp(attr);
+            changed = true;
+        }
+    // accel3d without a GL display stops the guest from starting.
+    if (xmlNode* acceleration = child(model, "acceleration"); acceleration && !gl_kept) {
+        remove_element(acceleration);
+        changed = true;
+    }
+    return changed;
+}
+
+bool spice_only(const xmlNode* device) {
+    const bool spice_source = has_attribute(device, "type", "spicevmc") || has_attribute(device, "type", "spiceport");
+    return (named(device, "channel") || named(device, "redirdev") || named(device, "smartcard")) && spice_source;
+}
+
+// Removes devices that need a SPICE server; an audio backend of type spice becomes 'none' so
+// <sound> devices that name it by id stay valid.
+bool rewrite_spice_devices(xmlNode* devices) {
+    bool changed = false;
+    std::vector<xmlNode*> doomed;
+    for (xmlNode* node = devices->children; node != nullptr; node = node->next) {
+        if (spice_only(node)) {
+            doomed.push_back(node);
+        } else if (named(node, "audio") && has_attribute(node, "type", "spice")) {
+            xmlSetProp(node, xml("type"), xml("none"));
+            changed = true;
+        }
+    }
+    for (xmlNode* node : doomed)
+        remove_element(node);
+    return changed || !doomed.empty();
+}
+
+std::string serialise(xmlDoc* doc) {
+    std::unique_ptr<xmlBuffer, BufferFreer> buffer{xmlBufferCreate()};
+    xmlSaveCtxt* save = xmlSaveToBuffer(buffer.get(), "UTF-8", XML_SAVE_NO_DECL);
+    if (save == nullptr)
+        return {};
+    xmlSaveDoc(save, doc);
+    xmlSaveClose(save); // flushes into the buffer
+    return {reinterpret_cast<const char*>(xmlBufferContent(buffer.get())),
+            static_cast<std::size_t>(xmlBufferLength(buffer.get()))};
+}
+
+} // namespace
+
+std::string adopt_domain_xml(std::string_view domain_xml, std::string& error) {
+    DocPtr doc{xmlReadMemory(domain_xml.data(), static_cast<int>(domain_xml.size()), "domain.xml", nullptr,
+                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)};
+    xmlNode* root = doc ? xmlDocGetRootElement(doc.get()) : nullptr;
+    if (root == nullptr || !named(root, "domain")) {
+        error = "not a libvirt domain definition";
+        return {};
+    }
+    xmlNode* devices = child(root, "devices");
+    if (devices == nullptr)
+        devices = xmlNewChild(root, nullptr, xml("devices"), nullptr);
+
+    const GlWish gl = gl_of(children(devices, "graphics"));
+    bool changed = rewrite_graphics(devices, gl);
+    changed = rewrite_video(devices, gl.enabled) || changed;
+    changed = rewrite_spice_devices(devices) || changed;
+    if (!changed)
+        return std::string{domain_xml}; // byte for byte: nothing to do
+
+    std::string out = serialise(doc.get());
+    if (out.empty())
+        error = "cannot write the rewritten definition";
+    return out;
+}
+
+} // namespace phyllome::guestview
+
+// The libvirt side, on the worker thread.
+namespace phyllome::guestview {
+
+std::string adopt_guest(virConnectPtr connection, const std::string& guest) {
+    DomainPtr domain{virDomainLookupByName(connection, guest.c_str())};
+    if (!domain)
+        return last_libvirt_error();
+    // Defining a transient guest would make it persistent behind the user's back.
+    if (virDomainIsPersistent(domain.get()) == 0)
+        return "the guest is transient: it has no definition to change";
+    // The inactive definition is what the next start uses; SECURE keeps passwords (e.g. a VNC
+    // password elsewhere in it) instead of losing them on redefinition.
+    LibvirtString xml{virDomainGetXMLDesc(domain.get(), VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE)};
+    if (!xml)
+        return last_libvirt_error();
+    std::string error;
+    const std::string adopted = adopt_domain_xml(xml.get(), error);
+    if (adopted.empty())
+        return error;
+    if (adopted == xml.get())
+        return {};
+    // VALIDATE: a definition libvirt's schema refuses fails here, not at the next start.
+    DomainPtr defined{virDomainDefineXMLFlags(connection, adopted.c_str(), VIR_DOMAIN_DEFINE_VALIDATE)};
+    return defined ? std::string{} : last_libvirt_error();
+}
+
+} // namespace phyllome::guestview
