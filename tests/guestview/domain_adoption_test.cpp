@@ -1,6 +1,8 @@
 // Guest adoption: the XML rewrite alone, and through the Inventory against libvirt's test driver.
 #include "guestview/domain_adoption.hpp"
 
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -181,6 +183,16 @@ TEST(AdoptDomainXml, TheResultIsSeenAsShowable) {
     const GraphicsInfo after = graphics_from_domain_xml(adopt(spice_guest));
     EXPECT_EQ(after.support, GraphicsSupport::DbusP2P);
     EXPECT_EQ(after.dbus_graphics_index, 0);
+}
+
+TEST(AdoptDomainXml, TheResultValidatesAgainstLibvirtsSchema) {
+    if (std::system("command -v virt-xml-validate > /dev/null") != 0)
+        GTEST_SKIP() << "virt-xml-validate (libvirt-clients) is missing";
+    testing::TempDir dir;
+    const auto file = dir.path() / "adopted.xml";
+    std::ofstream{file} << adopt(spice_guest);
+    const std::string command = "virt-xml-validate '" + file.string() + "' domain > /dev/null 2>&1";
+    EXPECT_EQ(std::system(command.c_str()), 0) << adopt(spice_guest);
 }
 
 TEST(AdoptDomainXml, AnAdoptedGuestIsLeftByteForByte) {
