@@ -1,5 +1,6 @@
 #include "bench_phase.hpp"
 
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,7 +81,7 @@ PhaseResult run_phase(const PhaseSpec& spec) {
     const int w = spec.width, h = spec.height;
     const std::uint32_t stride = static_cast<std::uint32_t>(w) * 4;
     const std::size_t frame_bytes = std::size_t{stride} * h;
-    r.payload_bytes = spec.stream == Stream::Scanout ? frame_bytes : std::size_t{rect} * rect * 4;
+    r.payload_bytes = spec.stream == Stream::Update ? std::size_t{rect} * rect * 4 : frame_bytes;
     r.memcpy_ms = memcpy_floor_ms(r.payload_bytes);
 
     FakeDisplaySession::Options o;
@@ -97,9 +98,39 @@ PhaseResult run_phase(const PhaseSpec& spec) {
     const std::vector<std::uint8_t> frames[2] = {frame(w, h, 0), frame(w, h, 0x404040)};
     std::vector<std::uint8_t> patch(std::size_t{rect} * rect * 4);
 
-    // A first full frame, shown before measuring: the Update stream needs a surface.
-    peer.scanout(0, static_cast<std::uint32_t>(w), static_cast<std::uint32_t>(h), stride, FakeDisplaySession::xrgb,
-                 frames[1]);
+    // A first full frame, shown before measuring: the Update stream needs a surface. The Map
+    // stream shares one memfd: the peer draws into it and only says where with UpdateMap.
+    std::uint8_t* shared = nullptr;
+    struct Unmap {
+        void* at = MAP_FAILED;
+        std::size_t size = 0;
+        ~Unmap() {
+            if (at != MAP_FAILED)
+                munmap(at, size);
+        }
+    } unmap;
+    if (spec.stream == Stream::Map) {
+        const int memfd = memfd_create("bench-surface", MFD_CLOEXEC);
+        if (memfd < 0 || ftruncate(memfd, static_cast<off_t>(frame_bytes)) != 0) {
+            r.error = "memfd_create failed";
+            return r;
+        }
+        unmap.size = frame_bytes;
+        unmap.at = mmap(nullptr, frame_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+        if (unmap.at == MAP_FAILED) {
+            close(memfd);
+            r.error = "mmap of the memfd failed";
+            return r;
+        }
+        shared = static_cast<std::uint8_t*>(unmap.at);
+        std::memcpy(shared, frames[1].data(), frame_bytes);
+        peer.scanout_map(0, memfd, 0, static_cast<std::uint32_t>(w), static_cast<std::uint32_t>(h), stride,
+                         FakeDisplaySession::xrgb);
+        close(memfd); // sd-bus duplicated it into the message
+    } else {
+        peer.scanout(0, static_cast<std::uint32_t>(w), static_cast<std::uint32_t>(h), stride,
+                     FakeDisplaySession::xrgb, frames[1]);
+    }
     GuestStats before;
     if (!session.wait_stats([](const GuestStats& s) { return s.frames >= 1 && s.frames_presented >= 1; }, 20s,
                             &before)) {
@@ -123,7 +154,11 @@ PhaseResult run_phase(const PhaseSpec& spec) {
             continue;
         }
         const auto t = Clock::now();
-        if (spec.stream == Stream::Scanout) {
+        if (spec.stream == Stream::Map) {
+            // The guest redraws the whole shared surface, then QEMU announces it.
+            std::memcpy(shared, frames[k % 2].data(), frame_bytes);
+            peer.update_map(0, 0, 0, w, h);
+        } else if (spec.stream == Stream::Scanout) {
             peer.scanout(0, static_cast<std::uint32_t>(w), static_cast<std::uint32_t>(h), stride,
                          FakeDisplaySession::xrgb, frames[k % 2]);
         } else {

@@ -1,5 +1,6 @@
 // One benchmark phase: a fresh shell showing the fake display at one size, fed full-frame
-// Scanouts or 256x256 Updates at a fixed rate, measured from both ends.
+// Scanouts or 256x256 Updates at a fixed rate, or full-frame UpdateMaps over a shared memfd
+// (the ScanoutMap path QEMU 8+ uses; QEMU 7.2 never sends it), measured from both ends.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +9,7 @@
 
 namespace phyllome::bench {
 
-enum class Stream { Scanout, Update };
+enum class Stream { Scanout, Update, Map };
 
 struct PhaseSpec {
     int width = 1280, height = 800;

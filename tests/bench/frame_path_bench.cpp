@@ -38,7 +38,9 @@ std::string json_string(const std::string& text) {
     return o + "\"";
 }
 
-std::string stream_name(Stream s) { return s == Stream::Scanout ? "scanout" : "update256"; }
+std::string stream_name(Stream s) {
+    return s == Stream::Scanout ? "scanout" : s == Stream::Update ? "update256" : "map";
+}
 
 void print_table(const std::vector<PhaseResult>& results) {
     std::puts("size       stream     sent  recv  pres  p50ms  p99ms  copies/f  copiedKB/f  shellCPU ms/pres  "
