@@ -1,5 +1,6 @@
 #include "compositor/control_protocol.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <vector>
@@ -67,10 +68,31 @@ std::variant<Request, std::string> parse_request(std::string_view line) {
         if (!r.slot && !r.colour)
             return std::string("identity needs slot=N or colour=#rrggbb (or =none to clear)");
         r.guest = std::string(rest);
+    } else if (verb == "adopt") {
+        if (arg.empty())
+            return std::string("adopt needs a guest name");
+        r.verb = Request::Verb::Adopt;
+        r.guest = std::string(arg);
+    } else if (verb == "create") {
+        // "create key=value… NAME": values percent-encoded, so paths may hold spaces.
+        r.verb = Request::Verb::Create;
+        std::string_view rest = arg;
+        while (!rest.empty()) {
+            auto sp = rest.find(' ');
+            std::string_view word = rest.substr(0, sp);
+            auto eq = word.find('=');
+            if (eq == std::string_view::npos)
+                break;
+            r.options[std::string(word.substr(0, eq))] = decode_value(word.substr(eq + 1));
+            rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
+        }
+        if (rest.empty())
+            return std::string("create needs a guest name");
+        r.guest = std::string(rest);
     } else if (verb.empty()) {
         return std::string("empty request");
     } else {
-        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, show NAME, overlay, next, prev, screenshot NAME, identity [slot=N] [colour=#rrggbb] NAME, quit)",
+        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, show NAME, overlay, next, prev, screenshot NAME, identity [slot=N] [colour=#rrggbb] NAME, adopt NAME, create NAME --iso PATH, quit)",
                            verb);
     }
     return r;
@@ -93,12 +115,45 @@ std::string format_request(const Request& r) {
             line += " colour=" + *r.colour;
         return line + " " + r.guest + "\n";
     }
+    case Request::Verb::Adopt: return "adopt " + r.guest + "\n";
+    case Request::Verb::Create: {
+        std::string line = "create";
+        for (const auto& [k, v] : r.options)
+            line += " " + k + "=" + encode_value(v);
+        return line + " " + r.guest + "\n";
+    }
     case Request::Verb::Overlay: return "overlay\n";
     case Request::Verb::Next: return "next\n";
     case Request::Verb::Prev: return "prev\n";
     case Request::Verb::Quit: return "quit\n";
     }
     return "\n";
+}
+
+std::string encode_value(std::string_view value) {
+    std::string out;
+    for (unsigned char c : value) {
+        if (c <= ' ' || c == '%' || c == '=' || c >= 0x7f)
+            out += fmt::format("%{:02X}", c);
+        else
+            out += static_cast<char>(c);
+    }
+    return out;
+}
+
+std::string decode_value(std::string_view value) {
+    std::string out;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        unsigned v = 0;
+        if (value[i] == '%' && i + 2 < value.size() &&
+            std::sscanf(std::string(value.substr(i + 1, 2)).c_str(), "%2x", &v) == 1) {
+            out += static_cast<char>(v);
+            i += 2;
+        } else {
+            out += value[i];
+        }
+    }
+    return out;
 }
 
 std::string socket_path_for(std::string_view runtime_dir, std::string_view wayland_display) {

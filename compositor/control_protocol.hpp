@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,13 +16,19 @@ namespace phyllome::compositor::control {
 constexpr std::size_t max_request = 4096;
 
 struct Request {
-    enum class Verb { Status, StatusJson, Start, Shutdown, Destroy, Show, Overlay, Next, Prev, Screenshot, Identity, Quit };
+    enum class Verb { Status, StatusJson, Start, Shutdown, Destroy, Show, Overlay, Next, Prev, Screenshot, Identity, Adopt, Create, Quit };
     Verb verb = Verb::Status;
     std::string guest; // for Start/Shutdown/Destroy/Show/Screenshot/Identity
     // Identity: "slot=N" / "slot=none", "colour=#rrggbb" / "colour=none"; unset: keep as it is.
     std::optional<std::string> slot;
     std::optional<std::string> colour;
+    // Create: option=value pairs (iso, disk-size, memory, cpus), values percent-encoded.
+    std::map<std::string, std::string> options;
 };
+
+// Percent-encoding for values that may hold spaces (paths).
+std::string encode_value(std::string_view value);
+std::string decode_value(std::string_view value);
 
 // A parse failure carries the message to send back.
 std::variant<Request, std::string> parse_request(std::string_view line);

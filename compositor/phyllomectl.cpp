@@ -6,7 +6,10 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <variant>
 #include <string>
 
 #include "build_config.h"
@@ -28,6 +31,9 @@ void usage(FILE* to) {
                "  overlay             show the management overlay\n"
                "  next, prev          show the next or previous running guest\n"
                "  screenshot NAME FILE  save the guest's own screen (as QEMU sees it) to FILE\n"
+               "  adopt NAME          switch a SPICE/VNC guest to the shell's display (next start)\n"
+               "  create NAME --iso PATH [--disk-size GB] [--memory MB] [--cpus N] [--tcg]\n"
+               "                      a new guest from the Phyllome machine model\n"
                "  identity [slot=N] [colour=#rrggbb] NAME\n"
                "                      the guest's number (Host+N) and colour, kept in its libvirt\n"
                "                      metadata; =none clears one\n"
@@ -35,6 +41,50 @@ void usage(FILE* to) {
                "\n"
                "The shell's socket is $PHYLLOME_SOCKET, else the one phyllome-shell.*.sock in $XDG_RUNTIME_DIR.\n",
                to);
+}
+
+// create NAME --iso PATH [--disk-size GB] [--memory MB] [--cpus N] [--tcg]
+std::variant<control::Request, std::string> parse_create(int argc, char** argv) {
+    control::Request r;
+    r.verb = control::Request::Verb::Create;
+    for (int i = 2; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&](const char* key) -> bool {
+            if (i + 1 >= argc)
+                return false;
+            r.options[key] = argv[++i];
+            return true;
+        };
+        if (a == "--iso") {
+            if (!value("iso"))
+                return std::string("--iso needs a path");
+            char resolved[PATH_MAX];
+            if (realpath(r.options["iso"].c_str(), resolved))
+                r.options["iso"] = resolved; // the shell's working directory is not ours
+        } else if (a == "--disk-size") {
+            if (!value("disk-size"))
+                return std::string("--disk-size needs a size in GB");
+        } else if (a == "--memory") {
+            if (!value("memory"))
+                return std::string("--memory needs a size in MB");
+        } else if (a == "--cpus") {
+            if (!value("cpus"))
+                return std::string("--cpus needs a number");
+        } else if (a == "--tcg") {
+            r.options["tcg"] = "1";
+        } else if (!a.empty() && a[0] == '-') {
+            return "unknown option " + a;
+        } else if (r.guest.empty()) {
+            r.guest = a;
+        } else {
+            return "unexpected argument " + a;
+        }
+    }
+    if (r.guest.empty())
+        return std::string("create needs a guest name");
+    if (!r.options.count("iso"))
+        return std::string("create needs --iso PATH (the installer)");
+    return r;
 }
 
 } // namespace
@@ -61,7 +111,12 @@ int main(int argc, char** argv) {
     }
     for (int i = 1; i < last; ++i)
         line += (i > 1 ? " " : "") + std::string(argv[i]);
-    auto parsed = control::parse_request(line);
+    std::variant<control::Request, std::string> parsed;
+    if (std::strcmp(argv[1], "create") == 0) {
+        parsed = parse_create(argc, argv);
+    } else {
+        parsed = control::parse_request(line);
+    }
     if (auto* err = std::get_if<std::string>(&parsed)) {
         std::fprintf(stderr, "phyllomectl: %s\n", err->c_str());
         return 2;

@@ -300,6 +300,16 @@ void Server::setup_signals() {
     signal(SIGPIPE, SIG_IGN);
 }
 
+std::string Server::default_disk_dir(const std::string& uri) {
+    // Next to the system's own images for the system libvirt; the user's data otherwise.
+    if (uri.starts_with("qemu:///system"))
+        return "/var/lib/libvirt/images";
+    const char* data = std::getenv("XDG_DATA_HOME");
+    const char* home = std::getenv("HOME");
+    const std::string base = data && *data == '/' ? data : std::string(home ? home : "/tmp") + "/.local/share";
+    return base + "/phyllome/images";
+}
+
 void Server::reload_config() {
     config::LoadResult fresh = config::load(explicit_config_path_, PHYLLOME_SYSCONFDIR);
     for (const auto& d : fresh.diagnostics)
@@ -752,6 +762,32 @@ void Server::on_control_request(const control::Request& r, ControlServer::Reply 
         });
         return;
     }
+    case Verb::Adopt:
+        inventory_->adopt(r.guest, [reply = std::move(reply), guest = r.guest](bool ok, std::string error) {
+            reply(ok, ok ? fmt::format("{}: now uses the shell's display from its next start\n", guest)
+                         : fmt::format("{}: cannot adopt: {}\n", guest, error));
+        });
+        return;
+    case Verb::Create: {
+        guestview::GuestSpec spec;
+        spec.name = r.guest;
+        auto number = [&](const char* key, int& out) {
+            auto it = r.options.find(key);
+            return it == r.options.end() || std::sscanf(it->second.c_str(), "%d", &out) == 1;
+        };
+        if (!number("disk-size", spec.disk_size_gb) || !number("memory", spec.memory_mb) || !number("cpus", spec.cpus)) {
+            reply(false, "disk-size, memory and cpus take whole numbers\n");
+            return;
+        }
+        spec.iso_path = r.options.count("iso") ? r.options.at("iso") : "";
+        spec.allow_kvm = !r.options.count("tcg");
+        spec.disk_dir = default_disk_dir(inventory_->status().uri);
+        inventory_->create(std::move(spec), [reply = std::move(reply), guest = r.guest](bool ok, std::string message) {
+            reply(ok, ok ? fmt::format("{}: created{}{}\n", guest, message.empty() ? "" : "; ", message)
+                         : fmt::format("{}: cannot create: {}\n", guest, message));
+        });
+        return;
+    }
     case Verb::Overlay:
         show_overlay(true);
         reply(true, "showing the overlay\n");
@@ -909,10 +945,11 @@ void Server::kiosk_update() {
     if (!kiosk_->showing_guest() && shown_guest_ == kiosk_->guest())
         show_overlay(false); // the kiosk screen (not the list) takes over while it restarts
     refresh_overlay(true);
-    // Keep a countdown on screen current.
-    const std::string msg = kiosk_->message(session::KioskPolicy::Clock::now());
-    if (msg.find("Restarting in") != std::string::npos)
-        wl_event_source_timer_update(kiosk_timer_, 1000);
+    // Wake for the restart itself, and every second before it to keep the countdown current.
+    if (auto at = kiosk_->restart_at()) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*at - session::KioskPolicy::Clock::now());
+        wl_event_source_timer_update(kiosk_timer_, static_cast<int>(std::clamp<long>(left.count(), 1, 1000)));
+    }
 }
 
 void Server::output_frame_committed(Output& output) {

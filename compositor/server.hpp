@@ -21,6 +21,7 @@
 #include "compositor/wlr.hpp"
 #include "config/config.hpp"
 #include "guestview/guest_displays.hpp"
+#include "guestview/domain_model.hpp"
 #include "guestview/inventory.hpp"
 #include "session/kiosk_policy.hpp"
 
@@ -55,6 +56,7 @@ public:
     void terminate();
     // SIGHUP: read the config again; a broken file keeps the running config.
     void reload_config();
+    static std::string default_disk_dir(const std::string& uri);
 
     // Shared state for the per-object classes.
     wl_display* display() const { return display_; }

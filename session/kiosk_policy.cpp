@@ -52,6 +52,9 @@ KioskPolicy::Decision KioskPolicy::on_inventory(const guestview::GuestInfo* info
 KioskPolicy::Decision KioskPolicy::stopped(std::string why, bool crashed, Clock::time_point now) {
     const bool was_healthy = shown_since_ && now - *shown_since_ >= healthy_after;
     shown_since_.reset();
+    // libvirt says "shut off: crashed"; "NAME stopped: crashed" reads better.
+    if (why.starts_with("shut off: "))
+        why.erase(0, 10);
     last_reason_ = std::move(why);
     crashes_in_a_row_ = crashed ? (was_healthy ? 1 : crashes_in_a_row_ + 1) : 0;
     phase_ = Phase::Stopped;

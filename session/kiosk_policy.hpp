@@ -40,6 +40,8 @@ public:
     std::string message(Clock::time_point now) const;
     bool showing_guest() const { return phase_ == Phase::Shown; }
     int crashes_in_a_row() const { return crashes_in_a_row_; }
+    // When a pending restart is due (nullopt: none pending).
+    std::optional<Clock::time_point> restart_at() const { return restart_at_; }
 
     // A guest that ran this long is healthy again: its next crash starts from the first delay.
     static constexpr std::chrono::seconds healthy_after{60};
