@@ -382,7 +382,11 @@ void print_table(const Results& r, bool quick) {
             continue;
         const char* verdict = std::isnan(row.limit) || std::isnan(v) ? "" : v <= row.limit + 1e-9 ? "ok" : "MISSED";
         fmt::print("{:<44} {:>10} {:<5} {:<18} {}\n", row.label,
-                   fmt_value(v, row.unit[0] == '\0' ? 3 : (std::string(row.unit) == "MB" ? 1 : 2)), row.unit,
+                   fmt_value(v, std::string(row.key).ends_with("_count") ? 0
+                                : row.unit[0] == '\0'                  ? 3
+                                : std::string(row.unit) == "MB"         ? 1
+                                                                        : 2),
+                   row.unit,
                    row.target, verdict);
     }
     fmt::print("{:<44} {:>10} {:<5} {:<18} {}\n", "real-guest stream ratios, shell fps", "-", "", "",
