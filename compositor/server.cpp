@@ -10,6 +10,7 @@
 
 #include "build_config.h"
 #include "compositor/app_launcher.hpp"
+#include "session/host_check.hpp"
 #include "compositor/guest_identity.hpp"
 #include "compositor/input_config.hpp"
 #include "compositor/keyboard.hpp"
@@ -222,6 +223,7 @@ Server::Server(ServerOptions options)
             it->second->on_guest_pointer(console, p);
     };
     displays_ = std::make_unique<guestview::GuestDisplays>(loop_, *inventory_, std::move(events));
+    start_host_check();
     for (const auto& d : options.displays)
         displays_->add_manual(d.name, d.address);
     on_inventory_changed();
@@ -230,6 +232,9 @@ Server::Server(ServerOptions options)
 Server::~Server() {
     // Order matters: libvirt and control clients first, then clients and wlroots objects.
     control_.reset();
+    if (host_check_.joinable())
+        host_check_.join(); // it posts to the mailbox, which goes below
+    mailbox_.reset();
     if (kiosk_timer_)
         wl_event_source_remove(kiosk_timer_);
     banner_.reset();
@@ -574,10 +579,10 @@ std::string Server::host_key_label() const {
 }
 
 std::string Server::hotkey_help() const {
-    std::string help = "↑ ↓ select    Enter show or start    S start    D shut down    F force off (press twice)";
+    std::string help = "↑↓ select   Enter show/start   S start   D shut down   F F force off";
     if (!config().apps.empty())
-        help += "    F1… applications";
-    help += fmt::format("    {}+Home overlay    {}+1…9 show guest", host_key_label(), host_key_label());
+        help += "   F1… apps";
+    help += fmt::format("   {0}+1…9 guest   {0}+Home here", host_key_label());
     return help;
 }
 
@@ -591,9 +596,9 @@ void Server::refresh_overlay(bool force) {
     if (kiosk_locked())
         in.message = kiosk_->message(session::KioskPolicy::Clock::now());
     const auto& conn = overlay_model_.connection();
-    in.status_line = fmt::format("libvirt {} ({})   ·   {} output{}", conn.uri,
+    in.status_line = fmt::format("libvirt {} ({})   ·   {}", conn.uri,
                                  conn.state == guestview::ConnectionState::Connected ? "connected" : "not connected",
-                                 outputs_.size(), outputs_.size() == 1 ? "" : "s");
+                                 host_summary_);
     for (auto& o : outputs_)
         o->paint_overlay(in);
 }
@@ -781,6 +786,7 @@ void Server::on_control_request(const control::Request& r, ControlServer::Reply 
         }
         spec.iso_path = r.options.count("iso") ? r.options.at("iso") : "";
         spec.allow_kvm = !r.options.count("tcg");
+        spec.accel3d = host_has_virgl_; // 3D only where the readiness check saw virgl work
         spec.disk_dir = default_disk_dir(inventory_->status().uri);
         inventory_->create(std::move(spec), [reply = std::move(reply), guest = r.guest](bool ok, std::string message) {
             reply(ok, ok ? fmt::format("{}: created{}{}\n", guest, message.empty() ? "" : "; ", message)
@@ -859,6 +865,7 @@ StatusSnapshot Server::status() const {
         s.config_problems.push_back(d.to_string());
     s.first_frame_ms = first_frame_ms_;
     s.last_switch_ms = last_switch_ms_;
+    s.host = host_summary_;
     if (kiosk_) {
         s.kiosk_guest = kiosk_->guest();
         s.kiosk_message = kiosk_->message(session::KioskPolicy::Clock::now());
@@ -913,6 +920,35 @@ void Server::output_presented(Output& output) {
         switch_started_ms_.reset();
         log::debug("switched to {} in {:.2f} ms", shown_guest_, *last_switch_ms_);
     }
+}
+
+void Server::start_host_check() {
+    mailbox_ = std::make_unique<guestview::LoopMailbox>(loop_);
+    session::HostCheckOptions opts;
+    opts.libvirt_uri = inventory_->status().uri;
+    opts.probe_libvirt = false; // the inventory already knows, and an embedded root admits one process
+    opts.register_event_loop = false;
+    host_check_ = std::jthread([this, opts] {
+        session::HostReport report = session::check_host(opts);
+        const auto* virgl = report.find("virgl");
+        const bool has_virgl = virgl && virgl->status == session::CheckStatus::Ok;
+        mailbox_->post([this, report = std::move(report), has_virgl]() mutable {
+            // libvirt is the inventory's to judge: it holds the connection (and an embedded root
+            // admits one process), so its live state stands in for the probe.
+            for (auto& item : report.items)
+                if (item.id == "libvirt") {
+                    const auto& st = inventory_->status();
+                    const bool up = st.state == guestview::ConnectionState::Connected;
+                    item.status = up ? session::CheckStatus::Ok : session::CheckStatus::Missing;
+                    item.detail = up ? "connected" : st.error;
+                    item.brief = up ? "" : "unreachable";
+                }
+            host_summary_ = session::summary_line(report);
+            host_has_virgl_ = has_virgl;
+            log::info("{}", host_summary_);
+            refresh_overlay(true);
+        });
+    });
 }
 
 void Server::kiosk_act(session::KioskPolicy::Decision d) {

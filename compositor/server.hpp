@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "compositor/control_server.hpp"
@@ -23,6 +24,7 @@
 #include "guestview/guest_displays.hpp"
 #include "guestview/domain_model.hpp"
 #include "guestview/inventory.hpp"
+#include "guestview/loop_mailbox.hpp"
 #include "session/kiosk_policy.hpp"
 
 namespace phyllome::compositor {
@@ -143,6 +145,7 @@ private:
     void update_cursor_image();
     void kiosk_act(session::KioskPolicy::Decision decision);
     void kiosk_update();
+    void start_host_check();
     bool kiosk_locked() const { return kiosk_ && !kiosk_admin_; }
     void send_held_modifiers();
     void fill_display_status(GuestStatus& status) const;
@@ -207,6 +210,11 @@ private:
     bool kiosk_admin_ = false;            // the admin key opened the real overlay in kiosk mode
     wl_event_source* kiosk_timer_ = nullptr; // restart delay and countdown repaint
     int exit_code_ = 0;
+    // Host readiness, checked once off the loop (it can take seconds); shown on the overlay.
+    std::string host_summary_ = "Host readiness: checking…";
+    bool host_has_virgl_ = false;
+    std::unique_ptr<guestview::LoopMailbox> mailbox_;
+    std::jthread host_check_;
 
     Listener<wlr_output> new_output_;
     Listener<wlr_input_device> new_input_;

@@ -92,6 +92,7 @@ std::string format_status_json(const StatusSnapshot& s) {
     for (std::size_t i = 0; i < s.config_problems.size(); ++i)
         o += (i ? ", " : "") + json_escape(s.config_problems[i]);
     o += "]}, ";
+    o += fmt::format("\"host\": {}, ", json_escape(s.host));
     o += fmt::format("\"last_switch_ms\": {}, \"kiosk\": {}, ", opt(s.last_switch_ms),
                      s.kiosk_guest ? fmt::format("{{\"guest\": {}, \"message\": {}}}", json_escape(*s.kiosk_guest),
                                                  json_escape(s.kiosk_message))
@@ -106,6 +107,8 @@ std::string format_status_text(const StatusSnapshot& s) {
     std::string o;
     o += fmt::format("Showing: {}\n", s.guest ? *s.guest : std::string("overlay"));
     o += fmt::format("libvirt: {} ({})", s.libvirt.uri, connection_state(s.libvirt.state));
+    if (!s.host.empty())
+        o += fmt::format("\n{}", s.host);
     if (!s.libvirt.error.empty())
         o += fmt::format(": {}", s.libvirt.error);
     o += "\n\n";

@@ -50,6 +50,7 @@ struct StatusSnapshot {
     std::vector<std::string> config_problems;
     std::optional<double> first_frame_ms; // process start -> first frame committed
     std::optional<double> last_switch_ms; // hotkey -> commit with the new guest's picture
+    std::string host; // the host readiness summary line
     std::optional<std::string> kiosk_guest;
     std::string kiosk_message;
     long rss_kb = 0;
