@@ -19,6 +19,8 @@ bool OverlayModel::can_force_off(const GuestInfo& g) {
            g.state == GuestState::ShuttingDown || g.state == GuestState::Suspended ||
            g.state == GuestState::Crashed;
 }
+bool OverlayModel::can_adopt(const GuestInfo& g) { return g.graphics == guestview::GraphicsSupport::Unsupported; }
+
 bool OverlayModel::can_show(const GuestInfo& g) {
     return g.state == GuestState::Running && g.graphics == guestview::GraphicsSupport::DbusP2P;
 }
@@ -84,6 +86,7 @@ void OverlayModel::select_index(std::size_t index) {
     if (guests_[index].name != selected_name_) {
         selected_name_ = guests_[index].name;
         pending_force_off_.clear();
+        pending_adopt_.clear();
         dirty_ = true;
     }
 }
@@ -110,6 +113,22 @@ std::optional<OverlayCommand> OverlayModel::action_on_selected(Action action, Cl
     pending_force_off_.clear();
     dirty_ = true;
     return OverlayCommand{OverlayCommand::Kind::GuestAction, action, g->name};
+}
+
+std::optional<OverlayCommand> OverlayModel::adopt_selected(Clock::time_point now) {
+    const GuestInfo* g = selected_guest();
+    if (!g || !can_adopt(*g))
+        return std::nullopt;
+    // It rewrites the guest's definition: the user confirms with a second press.
+    if (pending_adopt_ != g->name || now - pending_adopt_since_ > force_off_confirm_window) {
+        pending_adopt_ = g->name;
+        pending_adopt_since_ = now;
+        dirty_ = true;
+        return std::nullopt;
+    }
+    pending_adopt_.clear();
+    dirty_ = true;
+    return OverlayCommand{OverlayCommand::Kind::Adopt, Action::Start, g->name};
 }
 
 std::optional<OverlayCommand> OverlayModel::on_key(Key key, Clock::time_point now, std::size_t app_index) {
@@ -143,6 +162,7 @@ std::optional<OverlayCommand> OverlayModel::on_key(Key key, Clock::time_point no
     case Key::Start: return action_on_selected(Action::Start, now);
     case Key::Shutdown: return action_on_selected(Action::Shutdown, now);
     case Key::ForceOff: return action_on_selected(Action::ForceOff, now);
+    case Key::Adopt: return adopt_selected(now);
     case Key::App:
         if (app_index < apps_.size())
             return OverlayCommand{OverlayCommand::Kind::LaunchApp, Action::Start, std::to_string(app_index)};
@@ -156,6 +176,12 @@ std::optional<OverlayCommand> OverlayModel::on_click(double x, double y, const O
     for (const auto& b : hits.buttons) {
         if (!b.rect.contains(x, y))
             continue;
+        if (b.command.kind == OverlayCommand::Kind::Adopt) {
+            for (std::size_t i = 0; i < guests_.size(); ++i)
+                if (guests_[i].name == b.command.target)
+                    select_index(i);
+            return adopt_selected(now);
+        }
         if (b.command.kind == OverlayCommand::Kind::GuestAction) {
             // Route through the selection so the same checks and confirmation apply.
             for (std::size_t i = 0; i < guests_.size(); ++i)

@@ -21,7 +21,7 @@ struct OverlayRect {
 
 // A command the overlay asks the server to carry out.
 struct OverlayCommand {
-    enum class Kind { GuestAction, ShowGuest, LaunchApp };
+    enum class Kind { GuestAction, ShowGuest, LaunchApp, Adopt };
     Kind kind = Kind::GuestAction;
     guestview::Action action = guestview::Action::Start;
     std::string target; // guest name, or app index as text for LaunchApp
@@ -41,7 +41,7 @@ struct OverlayHitMap {
 class OverlayModel {
 public:
     using Clock = std::chrono::steady_clock;
-    enum class Key { Up, Down, Home, End, Enter, Start, Shutdown, ForceOff, App };
+    enum class Key { Up, Down, Home, End, Enter, Start, Shutdown, ForceOff, App, Adopt };
 
     void set_guests(std::vector<guestview::GuestInfo> guests);
     void set_connection(guestview::ConnectionStatus status);
@@ -61,6 +61,8 @@ public:
     const guestview::GuestInfo* selected_guest() const;
     // A force off waiting for its confirming second press.
     const std::string& pending_force_off() const { return pending_force_off_; }
+    // An adoption (switching a SPICE/VNC guest to our display) waiting for its second press.
+    const std::string& pending_adopt() const { return pending_adopt_; }
 
     // Keyboard. `app_index` is used with Key::App. Returns the command to run, if any.
     std::optional<OverlayCommand> on_key(Key key, Clock::time_point now, std::size_t app_index = 0);
@@ -75,11 +77,13 @@ public:
     static bool can_shutdown(const guestview::GuestInfo&);
     static bool can_force_off(const guestview::GuestInfo&);
     static bool can_show(const guestview::GuestInfo&);
+    static bool can_adopt(const guestview::GuestInfo&);
 
     static constexpr std::chrono::seconds force_off_confirm_window{4};
 
 private:
     std::optional<OverlayCommand> action_on_selected(guestview::Action action, Clock::time_point now);
+    std::optional<OverlayCommand> adopt_selected(Clock::time_point now);
     void select_index(std::size_t index);
 
     std::vector<guestview::GuestInfo> guests_;
@@ -91,6 +95,8 @@ private:
     std::string config_problem_;
     std::string pending_force_off_;
     Clock::time_point pending_force_off_since_{};
+    std::string pending_adopt_;
+    Clock::time_point pending_adopt_since_{};
     bool dirty_ = true;
 };
 

@@ -219,6 +219,11 @@ OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in) {
                             {OverlayCommand::Kind::GuestAction, guestview::Action::Start, g.name}, false});
         if (OverlayModel::can_shutdown(g))
             btns.push_back({"Shut down", {OverlayCommand::Kind::GuestAction, guestview::Action::Shutdown, g.name}, false});
+        if (OverlayModel::can_adopt(g)) {
+            bool confirm = model.pending_adopt() == g.name;
+            btns.push_back({confirm ? "Confirm: switch to Phyllome display" : "Use Phyllome display",
+                            {OverlayCommand::Kind::Adopt, guestview::Action::Start, g.name}, confirm});
+        }
         if (OverlayModel::can_force_off(g)) {
             bool confirm = model.pending_force_off() == g.name;
             btns.push_back({confirm ? "Confirm force off" : "Force off",

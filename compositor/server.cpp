@@ -526,6 +526,7 @@ void Server::handle_overlay_key(xkb_keysym_t sym, uint32_t modifiers) {
     case XKB_KEY_s: key = Key::Start; break;
     case XKB_KEY_d: key = Key::Shutdown; break;
     case XKB_KEY_f: key = Key::ForceOff; break;
+    case XKB_KEY_a: key = Key::Adopt; break;
     default:
         if (sym >= XKB_KEY_F1 && sym <= XKB_KEY_F12) {
             key = Key::App;
@@ -555,6 +556,15 @@ void Server::run_overlay_command(const OverlayCommand& command) {
     case OverlayCommand::Kind::LaunchApp:
         launch_app(std::stoul(command.target));
         break;
+    case OverlayCommand::Kind::Adopt:
+        overlay_model_.set_notice(fmt::format("{}: switching to the Phyllome display…", command.target), false);
+        inventory_->adopt(command.target, [this, guest = command.target](bool ok, std::string error) {
+            overlay_model_.set_notice(ok ? fmt::format("{} will use the Phyllome display from its next start", guest)
+                                         : fmt::format("{}: cannot switch its display: {}", guest, error),
+                                      !ok);
+            refresh_overlay();
+        });
+        break;
     }
     refresh_overlay();
 }
@@ -579,7 +589,7 @@ std::string Server::host_key_label() const {
 }
 
 std::string Server::hotkey_help() const {
-    std::string help = "↑↓ select   Enter show/start   S start   D shut down   F F force off";
+    std::string help = "↑↓ select   Enter show/start   S start   D shut down   F F force off   A A adopt";
     if (!config().apps.empty())
         help += "   F1… apps";
     help += fmt::format("   {0}+1…9 guest   {0}+Home here", host_key_label());

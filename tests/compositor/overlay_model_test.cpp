@@ -89,6 +89,17 @@ TEST_F(OverlayModelTest, ForceOffNeedsASecondPressWithinTheWindow) {
     EXPECT_TRUE(model.pending_force_off().empty());
 }
 
+TEST_F(OverlayModelTest, AdoptionOnlyForUnusableGraphicsAndAfterConfirmation) {
+    EXPECT_FALSE(model.on_key(Key::Adopt, t0).has_value());
+    EXPECT_TRUE(model.pending_adopt().empty()) << "alpha already has a D-Bus display";
+    model.on_key(Key::End, t0); // charlie: SPICE
+    EXPECT_FALSE(model.on_key(Key::Adopt, t0).has_value());
+    EXPECT_EQ(model.pending_adopt(), "charlie");
+    EXPECT_EQ(model.on_key(Key::Adopt, t0 + std::chrono::seconds(1)),
+              (OverlayCommand{Kind::Adopt, Action::Start, "charlie"}));
+    EXPECT_TRUE(model.pending_adopt().empty());
+}
+
 TEST_F(OverlayModelTest, ClicksSelectRowsAndPressButtons) {
     OverlayHitMap hits;
     hits.rows = {{0, 0, 100, 40}, {0, 50, 100, 40}, {0, 100, 100, 40}};

@@ -201,8 +201,18 @@ TEST(Shell, KeyboardNavigatesTheOverlayAndActsOnTheSelectedGuest) {
     ASSERT_EQ(shell.wtype({"-k", "f"}).exit_code, 0);
     ASSERT_EQ(shell.wtype({"-k", "f"}).exit_code, 0);
     EXPECT_TRUE(shell.wait_for_status(R"("name": "bravo", "state": "shut off")", 10s)) << shell.status_json();
-    // The guest with SPICE graphics says why it cannot be shown.
+    // The guest with SPICE graphics says why it cannot be shown, and A twice adopts it.
     EXPECT_NE(shell.status_json().find("SPICE"), std::string::npos) << shell.status_json();
+    ASSERT_EQ(shell.wtype({"-k", "a"}).exit_code, 0);
+    ASSERT_EQ(shell.wtype({"-k", "a"}).exit_code, 0);
+    auto bravo_graphics = [&] {
+        const std::string j = shell.status_json();
+        const auto at = j.find(R"("name": "bravo")");
+        const auto g = j.find(R"("graphics": ")", at);
+        return at == std::string::npos || g == std::string::npos ? std::string() : j.substr(g + 13, 8);
+    };
+    EXPECT_TRUE(wait_until([&] { return bravo_graphics() == "dbus-p2p"; }, 10s)) << shell.status_json();
+    EXPECT_EQ(shell.status_json().find("SPICE"), std::string::npos) << shell.status_json();
     std::filesystem::remove_all(dir);
 }
 
