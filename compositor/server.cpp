@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -798,6 +799,8 @@ void Server::on_control_request(const control::Request& r, ControlServer::Reply 
         spec.allow_kvm = !r.options.count("tcg");
         spec.accel3d = host_has_virgl_; // 3D only where the readiness check saw virgl work
         spec.disk_dir = default_disk_dir(inventory_->status().uri);
+        std::error_code ec;
+        std::filesystem::create_directories(spec.disk_dir, ec); // the user's images folder may not exist yet
         inventory_->create(std::move(spec), [reply = std::move(reply), guest = r.guest](bool ok, std::string message) {
             reply(ok, ok ? fmt::format("{}: created{}{}\n", guest, message.empty() ? "" : "; ", message)
                          : fmt::format("{}: cannot create: {}\n", guest, message));

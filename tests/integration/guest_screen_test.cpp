@@ -163,5 +163,27 @@ TEST_F(GuestScreen, ShowsTheRunningGuestFullscreenTakesKeysAndSurvivesQemuDying)
     EXPECT_TRUE(shell->wait_for_status(R"("display": "connected")", 60s)) << shell->status_json();
 }
 
+TEST_F(GuestScreen, ACreatedGuestStartsUnderTcgAndShowsItsFirmware) {
+    constexpr const char* created = "phyllome-it-created";
+    run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + created + "; undefine --nvram " + created}, {}, 120s);
+    start_shell();
+    // Any file serves as an installer CD for the firmware to find nothing on.
+    const std::string iso = shell->log_path() + ".iso";
+    std::ofstream(iso) << std::string(1 << 16, '\0');
+    auto r = shell->ctl({"create", created, "--iso", iso, "--disk-size", "1", "--memory", "256", "--cpus", "1", "--tcg"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(shell->wait_for_status(std::string(R"("name": ")") + created + R"(", "state": "shut off")", 10s))
+        << shell->status_json();
+    r = shell->ctl({"start", created});
+    ASSERT_EQ(r.exit_code, 0) << r.err << shell->log();
+    EXPECT_TRUE(shell->wait_for_status(std::string(R"("view": "guest", "guest": ")") + created + "\"", 60s))
+        << shell->status_json();
+    EXPECT_TRUE(shell->wait_for_status(R"("scanout": {"width": 1280, "height": 800, "path": "copy"})", 120s))
+        << shell->status_json();
+    shell->ctl({"destroy", created});
+    shell.reset();
+    run_command({"virsh", "-c", embed_uri(), std::string("undefine --nvram ") + created}, {}, 120s);
+}
+
 } // namespace
 } // namespace phyllome::test

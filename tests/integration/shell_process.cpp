@@ -171,6 +171,7 @@ ShellProcess::ShellProcess(Options options) {
         dup2(log, 2);
         setenv("XDG_RUNTIME_DIR", runtime_dir_.c_str(), 1);
         setenv("XDG_STATE_HOME", (dir_ + "/state").c_str(), 1);
+        setenv("XDG_DATA_HOME", (dir_ + "/data").c_str(), 1);
         setenv("WLR_BACKENDS", "headless", 1);
         setenv("WLR_RENDERER", "pixman", 1);
         setenv("WLR_LIBINPUT_NO_DEVICES", "1", 1);
