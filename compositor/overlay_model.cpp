@@ -131,7 +131,39 @@ std::optional<OverlayCommand> OverlayModel::adopt_selected(Clock::time_point now
     return OverlayCommand{OverlayCommand::Kind::Adopt, Action::Start, g->name};
 }
 
+void OverlayModel::set_installers(std::vector<std::string> paths) {
+    installers_ = std::move(paths);
+    installer_selection_ = 0;
+    choosing_installer_ = true;
+    dirty_ = true;
+}
+
 std::optional<OverlayCommand> OverlayModel::on_key(Key key, Clock::time_point now, std::size_t app_index) {
+    if (choosing_installer_) {
+        switch (key) {
+        case Key::Up:
+            if (installer_selection_ > 0)
+                --installer_selection_;
+            break;
+        case Key::Down:
+            if (installer_selection_ + 1 < installers_.size())
+                ++installer_selection_;
+            break;
+        case Key::Cancel:
+            choosing_installer_ = false;
+            break;
+        case Key::Enter:
+            choosing_installer_ = false;
+            dirty_ = true;
+            if (installer_selection_ < installers_.size())
+                return OverlayCommand{OverlayCommand::Kind::CreateGuest, Action::Start, installers_[installer_selection_]};
+            return std::nullopt;
+        default:
+            return std::nullopt;
+        }
+        dirty_ = true;
+        return std::nullopt;
+    }
     auto sel = selection();
     switch (key) {
     case Key::Up:
@@ -163,6 +195,8 @@ std::optional<OverlayCommand> OverlayModel::on_key(Key key, Clock::time_point no
     case Key::Shutdown: return action_on_selected(Action::Shutdown, now);
     case Key::ForceOff: return action_on_selected(Action::ForceOff, now);
     case Key::Adopt: return adopt_selected(now);
+    case Key::NewGuest:
+    case Key::Cancel: return std::nullopt; // the server lists installers, then set_installers()
     case Key::App:
         if (app_index < apps_.size())
             return OverlayCommand{OverlayCommand::Kind::LaunchApp, Action::Start, std::to_string(app_index)};

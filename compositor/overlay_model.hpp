@@ -21,10 +21,10 @@ struct OverlayRect {
 
 // A command the overlay asks the server to carry out.
 struct OverlayCommand {
-    enum class Kind { GuestAction, ShowGuest, LaunchApp, Adopt };
+    enum class Kind { GuestAction, ShowGuest, LaunchApp, Adopt, CreateGuest };
     Kind kind = Kind::GuestAction;
     guestview::Action action = guestview::Action::Start;
-    std::string target; // guest name, or app index as text for LaunchApp
+    std::string target; // guest name, app index as text for LaunchApp, installer path for CreateGuest
     bool operator==(const OverlayCommand&) const = default;
 };
 
@@ -41,7 +41,7 @@ struct OverlayHitMap {
 class OverlayModel {
 public:
     using Clock = std::chrono::steady_clock;
-    enum class Key { Up, Down, Home, End, Enter, Start, Shutdown, ForceOff, App, Adopt };
+    enum class Key { Up, Down, Home, End, Enter, Start, Shutdown, ForceOff, App, Adopt, NewGuest, Cancel };
 
     void set_guests(std::vector<guestview::GuestInfo> guests);
     void set_connection(guestview::ConnectionStatus status);
@@ -69,6 +69,13 @@ public:
     // Pointer, in overlay-local logical pixels; `hits` is what the painter laid out last.
     std::optional<OverlayCommand> on_click(double x, double y, const OverlayHitMap& hits,
                                            Clock::time_point now);
+    // "New guest": the installer images found on this host; the overlay lists them instead of
+    // the guests until one is chosen (Enter) or the user goes back (Escape).
+    void set_installers(std::vector<std::string> paths);
+    bool choosing_installer() const { return choosing_installer_; }
+    const std::vector<std::string>& installers() const { return installers_; }
+    std::size_t installer_selection() const { return installer_selection_; }
+
     // True when something visible changed since the last call (the view redraws then).
     bool take_dirty();
 
@@ -96,6 +103,9 @@ private:
     std::string pending_force_off_;
     Clock::time_point pending_force_off_since_{};
     std::string pending_adopt_;
+    bool choosing_installer_ = false;
+    std::vector<std::string> installers_;
+    std::size_t installer_selection_ = 0;
     Clock::time_point pending_adopt_since_{};
     bool dirty_ = true;
 };

@@ -144,8 +144,34 @@ OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in) {
         (void)w;
     }
 
-    // The guest list.
     const int row_h = static_cast<int>(base * 5.4);
+    // "New guest": the installer images instead of the guests.
+    if (model.choosing_installer()) {
+        text.draw(left, y, "New guest from an installer", base * 1.3, fg, true);
+        y += base * 2.6;
+        if (model.installers().empty())
+            text.draw(left, y, "No installer images (.iso) found in ~/Downloads, the Phyllome isos folder or "
+                               "/var/lib/libvirt/images. Esc goes back.", base, dim, false, card_w);
+        for (std::size_t i = 0; i < model.installers().size() && y < in.height - 3 * row_h; ++i) {
+            const std::string& path = model.installers()[i];
+            const bool selected = i == model.installer_selection();
+            rounded_rect(cr, left, y, card_w, row_h * 0.7, 8);
+            set(cr, selected ? mix(bg, accent, 0.28) : mix(bg, fg, 0.06));
+            cairo_fill(cr);
+            const auto slash = path.rfind('/');
+            auto [nw, nh] = text.draw(left + 20, y + 8, path.substr(slash + 1), base * 1.05, fg, true, card_w / 2);
+            text.draw(left + 36 + nw, y + 10, path.substr(0, slash), base * 0.85, dim, false, card_w / 2 - 40);
+            (void)nh;
+            y += row_h * 0.7 + 8;
+        }
+        y += 8;
+        text.draw(left, y, "↑↓ choose   Enter create the guest (UEFI, virtio, 32 GB disk, 4 GB memory)   Esc back",
+                  base * 0.9, dim, false, card_w);
+        cairo_restore(cr);
+        return hits;
+    }
+
+    // The guest list.
     const auto sel = model.selection();
     const auto& guests = model.guests();
     const auto numbers = number_guests(guests);

@@ -306,6 +306,42 @@ void Server::setup_signals() {
     signal(SIGPIPE, SIG_IGN);
 }
 
+std::vector<std::string> Server::find_installers() {
+    namespace fs = std::filesystem;
+    const char* home = std::getenv("HOME");
+    const char* data = std::getenv("XDG_DATA_HOME");
+    const std::string data_home = data && *data == '/' ? data : std::string(home ? home : "/") + "/.local/share";
+    std::vector<std::string> found;
+    for (const std::string& dir : {std::string(home ? home : "") + "/Downloads", data_home + "/phyllome/isos",
+                                  std::string("/var/lib/libvirt/images"), std::string("/var/lib/libvirt/boot")}) {
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(dir, ec)) {
+            std::string ext = e.path().extension().string();
+            std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+            if (ext == ".iso" && e.is_regular_file(ec))
+                found.push_back(e.path().string());
+        }
+    }
+    std::sort(found.begin(), found.end());
+    return found;
+}
+
+std::string Server::guest_name_for_installer(const std::string& iso) const {
+    // "debian-12.5.0-amd64-netinst.iso" -> "debian-12.5.0-amd64-netinst", made unique.
+    std::string stem = std::filesystem::path(iso).stem().string(), base;
+    for (char c : stem)
+        base += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '-';
+    while (!base.empty() && (base.front() == '.' || base.front() == '-'))
+        base.erase(0, 1);
+    if (base.empty())
+        base = "guest";
+    base = base.substr(0, 56);
+    std::string name = base;
+    for (int n = 2; inventory_->find(name); ++n)
+        name = fmt::format("{}-{}", base, n);
+    return name;
+}
+
 std::string Server::default_disk_dir(const std::string& uri) {
     // Next to the system's own images for the system libvirt; the user's data otherwise.
     if (uri.starts_with("qemu:///system"))
@@ -528,6 +564,8 @@ void Server::handle_overlay_key(xkb_keysym_t sym, uint32_t modifiers) {
     case XKB_KEY_d: key = Key::Shutdown; break;
     case XKB_KEY_f: key = Key::ForceOff; break;
     case XKB_KEY_a: key = Key::Adopt; break;
+    case XKB_KEY_n: key = Key::NewGuest; break;
+    case XKB_KEY_Escape: key = Key::Cancel; break;
     default:
         if (sym >= XKB_KEY_F1 && sym <= XKB_KEY_F12) {
             key = Key::App;
@@ -536,6 +574,11 @@ void Server::handle_overlay_key(xkb_keysym_t sym, uint32_t modifiers) {
     }
     if (!key)
         return;
+    if (*key == Key::NewGuest && !overlay_model_.choosing_installer()) {
+        overlay_model_.set_installers(find_installers());
+        refresh_overlay();
+        return;
+    }
     auto cmd = overlay_model_.on_key(*key, OverlayModel::Clock::now(), app);
     if (cmd)
         run_overlay_command(*cmd);
@@ -557,6 +600,24 @@ void Server::run_overlay_command(const OverlayCommand& command) {
     case OverlayCommand::Kind::LaunchApp:
         launch_app(std::stoul(command.target));
         break;
+    case OverlayCommand::Kind::CreateGuest: {
+        guestview::GuestSpec spec;
+        spec.name = guest_name_for_installer(command.target);
+        spec.iso_path = command.target;
+        spec.accel3d = host_has_virgl_;
+        spec.disk_dir = default_disk_dir(inventory_->status().uri);
+        std::error_code ec;
+        std::filesystem::create_directories(spec.disk_dir, ec);
+        overlay_model_.set_notice(fmt::format("Creating {}…", spec.name), false);
+        inventory_->create(spec, [this, name = spec.name](bool ok, std::string message) {
+            overlay_model_.set_notice(ok ? fmt::format("{} created{}{}: select it and press Enter to start the installer",
+                                                       name, message.empty() ? "" : "; ", message)
+                                         : fmt::format("Cannot create {}: {}", name, message),
+                                      !ok);
+            refresh_overlay();
+        });
+        break;
+    }
     case OverlayCommand::Kind::Adopt:
         overlay_model_.set_notice(fmt::format("{}: switching to the Phyllome display…", command.target), false);
         inventory_->adopt(command.target, [this, guest = command.target](bool ok, std::string error) {
@@ -590,7 +651,7 @@ std::string Server::host_key_label() const {
 }
 
 std::string Server::hotkey_help() const {
-    std::string help = "↑↓ select   Enter show/start   S start   D shut down   F F force off   A A adopt";
+    std::string help = "↑↓ select   Enter show/start   S start   D shut down   F F force off   A A adopt   N new";
     if (!config().apps.empty())
         help += "   F1… apps";
     help += fmt::format("   {0}+1…9 guest   {0}+Home here", host_key_label());

@@ -59,6 +59,8 @@ public:
     // SIGHUP: read the config again; a broken file keeps the running config.
     void reload_config();
     static std::string default_disk_dir(const std::string& uri);
+    static std::vector<std::string> find_installers();
+    std::string guest_name_for_installer(const std::string& iso) const;
 
     // Shared state for the per-object classes.
     wl_display* display() const { return display_; }

@@ -100,6 +100,23 @@ TEST_F(OverlayModelTest, AdoptionOnlyForUnusableGraphicsAndAfterConfirmation) {
     EXPECT_TRUE(model.pending_adopt().empty());
 }
 
+TEST_F(OverlayModelTest, NewGuestPicksAnInstallerOrGoesBack) {
+    model.set_installers({"/isos/a.iso", "/isos/b.iso"});
+    EXPECT_TRUE(model.choosing_installer());
+    EXPECT_FALSE(model.on_key(Key::Start, t0).has_value()) << "guest keys do nothing while choosing";
+    model.on_key(Key::Down, t0);
+    model.on_key(Key::Down, t0);
+    EXPECT_EQ(model.installer_selection(), 1u);
+    EXPECT_EQ(model.on_key(Key::Enter, t0), (OverlayCommand{Kind::CreateGuest, Action::Start, "/isos/b.iso"}));
+    EXPECT_FALSE(model.choosing_installer());
+    model.set_installers({});
+    EXPECT_FALSE(model.on_key(Key::Enter, t0).has_value());
+    model.set_installers({"/isos/a.iso"});
+    model.on_key(Key::Cancel, t0);
+    EXPECT_FALSE(model.choosing_installer());
+    EXPECT_EQ(model.selected_guest()->name, "alpha") << "the guest list is as it was";
+}
+
 TEST_F(OverlayModelTest, ClicksSelectRowsAndPressButtons) {
     OverlayHitMap hits;
     hits.rows = {{0, 0, 100, 40}, {0, 50, 100, 40}, {0, 100, 100, 40}};

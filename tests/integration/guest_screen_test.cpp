@@ -185,5 +185,24 @@ TEST_F(GuestScreen, ACreatedGuestStartsUnderTcgAndShowsItsFirmware) {
     run_command({"virsh", "-c", embed_uri(), std::string("undefine --nvram ") + created}, {}, 120s);
 }
 
+TEST_F(GuestScreen, NewGuestFromTheOverlayUsesAnInstallerFoundOnTheHost) {
+    if (!have_program("wtype"))
+        GTEST_SKIP() << "wtype is not installed";
+    constexpr const char* created = "Phyllome-IT-netinst";
+    run_command({"virsh", "-c", embed_uri(), std::string("undefine --nvram ") + created}, {}, 120s);
+    start_shell();
+    // The shell looks in $XDG_DATA_HOME/phyllome/isos among other places; the harness points
+    // XDG_DATA_HOME into the test's folder.
+    const std::string dir = shell->log_path().substr(0, shell->log_path().rfind('/'));
+    fs::create_directories(dir + "/data/phyllome/isos");
+    std::ofstream(dir + "/data/phyllome/isos/Phyllome IT-netinst.iso") << std::string(1 << 16, '\0');
+    ASSERT_EQ(shell->wtype({"-k", "n"}).exit_code, 0);
+    ASSERT_EQ(shell->wtype({"-k", "Return"}).exit_code, 0);
+    EXPECT_TRUE(shell->wait_for_status(std::string(R"("name": ")") + created + R"(", "state": "shut off")", 60s))
+        << shell->status_json() << shell->log();
+    shell.reset();
+    run_command({"virsh", "-c", embed_uri(), std::string("undefine --nvram ") + created}, {}, 120s);
+}
+
 } // namespace
 } // namespace phyllome::test
