@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "guestview/embedded_libvirt.hpp"
+#include "embedded_guest.hpp"
 #include "shell_process.hpp"
 
 namespace phyllome::test {
@@ -21,28 +22,6 @@ namespace fs = std::filesystem;
 
 constexpr const char* guest = "phyllome-it-guest";
 
-// One embedded libvirt root for every run: a fresh root spends about a minute probing QEMU.
-std::string embed_root() { return "/var/tmp/phyllome-test-embed-" + std::to_string(getuid()); }
-std::string embed_uri() { return "qemu:///embed?root=" + embed_root(); }
-
-std::string guest_xml() {
-    return std::string(R"(<domain type='qemu'>
-  <name>)") + guest + R"(</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='q35'>hvm</type><loader type='rom'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>
-  <features><acpi/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <graphics type='dbus' p2p='yes'/>
-    <video><model type='virtio' heads='1' primary='yes'/></video>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-)";
-}
 
 int bright_pixels(const Image& img) {
     int n = 0;
@@ -63,7 +42,7 @@ protected:
         // The qemu.conf the shell would write, so virsh below runs the driver the same way.
         ASSERT_EQ(guestview::prepare_embedded_root(embed_uri()), "");
         const std::string xml = embed_root() + "/it-guest.xml";
-        std::ofstream(xml) << guest_xml();
+        std::ofstream(xml) << embedded_guest_xml(guest);
         // Leftovers of an interrupted run go first; the first run also probes QEMU (about a minute).
         run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + guest + "; undefine " + guest}, {}, 300s);
         auto r = run_command({"virsh", "-c", embed_uri(), "define", xml}, {}, 300s);

@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "guestview/embedded_libvirt.hpp"
+#include "embedded_guest.hpp"
 #include "shell_process.hpp"
 
 namespace phyllome::test {
@@ -21,28 +22,6 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* guest = "phyllome-it-kiosk";
 constexpr unsigned overlay_background = 0x1b1d23;
 
-// The root guest_screen_test.cpp uses: a fresh one spends about a minute probing QEMU.
-std::string embed_root() { return "/var/tmp/phyllome-test-embed-" + std::to_string(getuid()); }
-std::string embed_uri() { return "qemu:///embed?root=" + embed_root(); }
-
-std::string guest_xml() {
-    return std::string(R"(<domain type='qemu'>
-  <name>)") + guest + R"(</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='q35'>hvm</type><loader type='rom'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>
-  <features><acpi/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <graphics type='dbus' p2p='yes'/>
-    <video><model type='virtio' heads='1' primary='yes'/></video>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-)";
-}
 
 // kiosk.message from status --json; nullopt when there is no kiosk object.
 std::optional<std::string> kiosk_message(const std::string& json) {
@@ -77,7 +56,7 @@ protected:
             GTEST_SKIP() << "virsh, grim or wtype is not installed";
         ASSERT_EQ(guestview::prepare_embedded_root(embed_uri()), "");
         const std::string xml = embed_root() + "/it-kiosk.xml";
-        std::ofstream(xml) << guest_xml();
+        std::ofstream(xml) << embedded_guest_xml(guest);
         // Leftovers of an interrupted run go first; the guest is defined shut off.
         run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + guest + "; undefine " + guest}, {}, 300s);
         auto r = run_command({"virsh", "-c", embed_uri(), "define", xml}, {}, 300s);

@@ -1,0 +1,29 @@
+#include "embedded_guest.hpp"
+
+#include <unistd.h>
+
+namespace phyllome::test {
+
+std::string embed_root() { return "/var/tmp/phyllome-test-embed-" + std::to_string(getuid()); }
+std::string embed_uri() { return "qemu:///embed?root=" + embed_root(); }
+
+std::string embedded_guest_xml(const std::string& name) {
+    return R"(<domain type='qemu'>
+  <name>)" + name + R"(</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='q35'>hvm</type><loader type='rom'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>
+  <features><acpi/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <graphics type='dbus' p2p='yes'/>
+    <video><model type='virtio' heads='1' primary='yes'/></video>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+)";
+}
+
+} // namespace phyllome::test

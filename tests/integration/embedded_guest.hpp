@@ -1,0 +1,14 @@
+// The small real guest the integration tests run: OVMF, no disk, a virtio GPU and the D-Bus
+// display, in one embedded libvirt root shared by every run (a fresh root spends a while
+// probing QEMU), so tests using it must not run at the same time.
+#pragma once
+
+#include <string>
+
+namespace phyllome::test {
+
+std::string embed_root();
+std::string embed_uri();
+std::string embedded_guest_xml(const std::string& name);
+
+} // namespace phyllome::test
