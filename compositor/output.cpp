@@ -155,8 +155,6 @@ void Output::paint_overlay(const OverlayPaintInput& base) {
         wlr_scene_node_destroy(&overlay_node_->node);
     }
     overlay_node_ = node;
-    painted_width_ = px_w;
-    painted_height_ = px_h;
     update_position();
 }
 

@@ -41,7 +41,6 @@ private:
     wlr_scene_output* scene_output_ = nullptr;
     wlr_scene_buffer* overlay_node_ = nullptr;
     OverlayHitMap hits_;
-    int painted_width_ = 0, painted_height_ = 0;
     unsigned long frames_committed_ = 0;
 
     Listener<void> frame_;

@@ -204,7 +204,6 @@ private:
     std::unique_ptr<KeyRepeater> key_repeater_;
     std::unique_ptr<KeysymToEvdev> keysym_to_evdev_; // for virtual keyboards' keys into guests
     std::vector<wlr_input_device*> virtual_keyboards_;
-    uint32_t guest_buttons_mask_ = 0;
     std::unique_ptr<IdentityBanner> banner_;
     std::optional<double> switch_started_ms_;
     std::optional<double> last_switch_ms_;

@@ -173,7 +173,6 @@ void Server::show_adjacent_guest(int direction) {
 
 void Server::release_guest_input(const std::string& name) {
     key_repeater_->stop();
-    guest_buttons_mask_ = 0;
     if (auto* conn = displays_ ? displays_->connection(name) : nullptr)
         for (std::uint32_t id : displays_->graphic_consoles(name))
             conn->release_all_input(id);
