@@ -17,6 +17,7 @@
 #include "guestview/inventory.hpp"
 #include "guestview/libvirt_handles.hpp"
 #include "tests/guestview/guest_displays_recorder.hpp"
+#include "tests/guestview/embedded_guest_support.hpp"
 #include "tests/guestview/test_support.hpp"
 
 namespace phyllome::guestview {
@@ -94,27 +95,10 @@ protected:
             remove_guest();
     }
 
-    // Through the worker: force off talks to QEMU, which must not block the loop.
     ActionResult act(Action action, std::chrono::milliseconds timeout = 30s) {
-        const std::size_t before = results.size();
-        inventory->request(action, guest_name);
-        if (!pump_until(loop.get(), [&] { return results.size() > before; }, timeout))
-            return {action, guest_name, false, "timed out"};
-        return results.back();
+        return run_action(loop.get(), *inventory, results, action, guest_name, timeout);
     }
-
-    void remove_guest() {
-        const GuestInfo* guest = inventory->find(guest_name);
-        if (guest == nullptr)
-            return;
-        if (guest->state != GuestState::ShutOff)
-            act(Action::ForceOff);
-        // Undefining talks to no QEMU.
-        if (DomainPtr domain{virDomainLookupByName(inventory->connection(), guest_name)})
-            if (virDomainUndefineFlags(domain.get(), VIR_DOMAIN_UNDEFINE_NVRAM) < 0)
-                ADD_FAILURE() << "cannot undefine: " << last_libvirt_error();
-        pump_until(loop.get(), [&] { return inventory->find(guest_name) == nullptr; }, 5s);
-    }
+    void remove_guest() { guestview::remove_guest(loop.get(), *inventory, results, guest_name); }
 
     LoopPtr loop = make_loop();
     DisplayRecorder recorder;

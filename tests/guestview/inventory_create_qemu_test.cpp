@@ -16,6 +16,7 @@
 #include <libvirt/libvirt.h>
 
 #include "guestview/libvirt_handles.hpp"
+#include "tests/guestview/embedded_guest_support.hpp"
 #include "tests/guestview/test_support.hpp"
 
 namespace phyllome::guestview {
@@ -55,23 +56,11 @@ protected:
     }
 
     ActionResult act(Action action, std::chrono::milliseconds timeout = 60s) {
-        const std::size_t before = results.size();
-        inventory->request(action, guest_name);
-        if (!pump_until(loop.get(), [&] { return results.size() > before; }, timeout))
-            return {action, guest_name, false, "timed out"};
-        return results.back();
+        return run_action(loop.get(), *inventory, results, action, guest_name, timeout);
     }
 
     void remove_guest() {
-        if (const GuestInfo* guest = inventory->find(guest_name)) {
-            if (guest->state != GuestState::ShutOff)
-                act(Action::ForceOff);
-            // Undefining talks to no QEMU.
-            if (DomainPtr domain{virDomainLookupByName(inventory->connection(), guest_name)})
-                if (virDomainUndefineFlags(domain.get(), VIR_DOMAIN_UNDEFINE_NVRAM) < 0)
-                    ADD_FAILURE() << "cannot undefine: " << last_libvirt_error();
-            pump_until(loop.get(), [&] { return inventory->find(guest_name) == nullptr; }, 5s);
-        }
+        guestview::remove_guest(loop.get(), *inventory, results, guest_name);
         std::error_code ignored;
         std::filesystem::remove(dir.path() / (std::string{guest_name} + ".qcow2"), ignored);
     }
