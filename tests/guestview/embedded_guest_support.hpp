@@ -3,17 +3,26 @@
 #pragma once
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <libvirt/libvirt.h>
+#include <unistd.h>
 
 #include "guestview/inventory.hpp"
 #include "guestview/libvirt_handles.hpp"
 #include "tests/guestview/test_support.hpp"
 
 namespace phyllome::guestview {
+
+// The embedded driver locks its root: PHYLLOME_TEST_EMBED_ROOT keeps parallel runs apart.
+inline std::string test_embed_root() {
+    if (const char* root = std::getenv("PHYLLOME_TEST_EMBED_ROOT"); root != nullptr && *root != '\0')
+        return root;
+    return "/var/tmp/phyllome-test-embed-" + std::to_string(getuid());
+}
 
 // Through the worker: an action that talks to QEMU must not block the loop.
 inline ActionResult run_action(wl_event_loop* loop, Inventory& inventory, std::vector<ActionResult>& results,

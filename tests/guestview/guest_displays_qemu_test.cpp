@@ -33,9 +33,7 @@ constexpr const char* qemu_binary = "/usr/bin/qemu-system-x86_64";
 constexpr const char* ovmf_code = "/usr/share/OVMF/OVMF_CODE.fd";
 constexpr const char* guest_name = "phyllome-guest-displays-test";
 
-std::string embed_uri() {
-    return "qemu:///embed?root=/var/tmp/phyllome-test-embed-" + std::to_string(getuid());
-}
+std::string embed_uri() { return "qemu:///embed?root=" + test_embed_root(); }
 
 std::string guest_xml() {
     return fmt::format(R"(<domain type='qemu'>

@@ -28,9 +28,7 @@ using testing::pump_until;
 
 constexpr const char* guest_name = "phyllome-create-test";
 
-std::string embed_uri() {
-    return "qemu:///embed?root=/var/tmp/phyllome-test-embed-" + std::to_string(getuid());
-}
+std::string embed_uri() { return "qemu:///embed?root=" + test_embed_root(); }
 
 class InventoryCreateQemuTest : public ::testing::Test {
 protected:

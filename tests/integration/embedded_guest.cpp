@@ -1,10 +1,18 @@
 #include "embedded_guest.hpp"
 
+#include <cstdlib>
+
 #include <unistd.h>
 
 namespace phyllome::test {
 
-std::string embed_root() { return "/var/tmp/phyllome-test-embed-" + std::to_string(getuid()); }
+// PHYLLOME_TEST_EMBED_ROOT lets parallel runs (two checkouts on one machine) keep apart:
+// the embedded driver locks its root.
+std::string embed_root() {
+    if (const char* root = std::getenv("PHYLLOME_TEST_EMBED_ROOT"); root != nullptr && *root != '\0')
+        return root;
+    return "/var/tmp/phyllome-test-embed-" + std::to_string(getuid());
+}
 std::string embed_uri() { return "qemu:///embed?root=" + embed_root(); }
 
 std::string embedded_guest_xml(const std::string& name) {
