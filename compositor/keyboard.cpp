@@ -5,33 +5,10 @@
 
 namespace phyllome::compositor {
 
-xkb_keymap* create_keymap(const config::KeyboardConfig& cfg) {
-    xkb_context* ctx = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
-    if (!ctx)
-        return nullptr;
-    auto or_null = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
-    xkb_rule_names names{};
-    names.model = or_null(cfg.model);
-    names.layout = or_null(cfg.layout);
-    names.variant = or_null(cfg.variant);
-    names.options = or_null(cfg.options);
-    xkb_keymap* keymap = xkb_keymap_new_from_names(ctx, &names, XKB_KEYMAP_COMPILE_NO_FLAGS);
-    if (!keymap) {
-        log::error("keyboard: layout '{}' variant '{}' options '{}' does not compile; using the default layout",
-                   cfg.layout, cfg.variant, cfg.options);
-        xkb_rule_names defaults{};
-        keymap = xkb_keymap_new_from_names(ctx, &defaults, XKB_KEYMAP_COMPILE_NO_FLAGS);
-    }
-    xkb_context_unref(ctx);
-    return keymap;
-}
-
 void Keyboard::apply_config() {
     const auto& cfg = server_.config().keyboard;
-    if (xkb_keymap* keymap = create_keymap(cfg)) {
+    if (xkb_keymap* keymap = server_.keymap())
         wlr_keyboard_set_keymap(device_->keyboard, keymap);
-        xkb_keymap_unref(keymap);
-    }
     wlr_keyboard_set_repeat_info(device_->keyboard, cfg.repeat_rate, cfg.repeat_delay);
 }
 

@@ -30,8 +30,4 @@ private:
     Listener<void> destroy_;
 };
 
-// Builds the keymap from the config; falls back to xkbcommon's defaults when the configured
-// layout does not compile, so a typo never leaves the user without a keyboard.
-xkb_keymap* create_keymap(const config::KeyboardConfig& cfg);
-
 } // namespace phyllome::compositor

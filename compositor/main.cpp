@@ -134,6 +134,8 @@ int main(int argc, char** argv) {
     wlr_log_init(log::enabled(config::LogLevel::Debug) ? WLR_DEBUG : WLR_ERROR, wlr_log_to_ours);
 
     compositor::ServerOptions options;
+    // First, so fonts, keymap and cursors load while the backend starts.
+    options.warmup = std::make_unique<compositor::StartupWarmup>(loaded.config.keyboard, loaded.config.overlay);
     options.libvirt_uri = guestview::choose_libvirt_uri(libvirt_uri, loaded.config.libvirt_uri,
                                                         guestview::default_state_home());
     options.config = std::move(loaded);

@@ -163,6 +163,15 @@ void Output::damage_pixels(const Placement::Box& b) {
     wlr_output_damage_add_box(scene_output_->damage, &box);
 }
 
+void Output::present_now() {
+    if (!output_->enabled)
+        return;
+    // wlroots refuses a buffer while the last one waits for its frame (a page flip on DRM):
+    // the frame event that ends the wait paints then.
+    if (!output_->frame_pending)
+        on_frame();
+}
+
 void Output::on_frame() {
     if (!wlr_scene_output_commit(scene_output_))
         return;

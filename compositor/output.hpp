@@ -29,6 +29,9 @@ public:
     void damage_pixels(const Placement::Box& box);
     // Places the overlay picture at the output's position in the layout.
     void update_position();
+    // Paints and commits what the scene holds now rather than at the next frame event: a
+    // switch or the first frame should not wait up to a refresh for a timer.
+    void present_now();
 
     // Mode, scale, position and enablement from the server's config (at start and on reload).
     void apply_config();

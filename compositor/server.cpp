@@ -35,7 +35,7 @@ T* require(T* p, const char* what) {
 
 Server::Server(ServerOptions options)
     : config_(std::move(options.config)), explicit_config_path_(std::move(options.config_path)),
-      process_start_ms_(options.process_start_ms) {
+      process_start_ms_(options.process_start_ms), warmup_(std::move(options.warmup)) {
     display_ = require(wl_display_create(), "wl_display_create");
     loop_ = wl_display_get_event_loop(display_);
     setup_signals(); // before any thread exists, so every thread inherits the blocked signals
@@ -74,8 +74,6 @@ Server::Server(ServerOptions options)
 
     cursor_ = require(wlr_cursor_create(), "wlr_cursor_create");
     wlr_cursor_attach_output_layout(cursor_, output_layout_);
-    cursor_manager_ = require(wlr_xcursor_manager_create(nullptr, 24), "wlr_xcursor_manager_create");
-    wlr_xcursor_manager_load(cursor_manager_, 1);
     cursor_motion_.connect(&cursor_->events.motion, [this](wlr_event_pointer_motion* e) {
         wlr_cursor_move(cursor_, e->device, e->delta_x, e->delta_y);
         on_cursor_motion(e->time_msec, e->delta_x, e->delta_y);
@@ -144,10 +142,12 @@ Server::Server(ServerOptions options)
         log::error("hotkeys.host_key: '{}' is not a key name; using Control_R", config().hotkeys.host_key);
     key_repeater_ = std::make_unique<KeyRepeater>(loop_, [this](uint32_t keycode) { guest_key(keycode, true); });
     key_repeater_->set_rate(config().keyboard.repeat_rate, config().keyboard.repeat_delay);
-    if (xkb_keymap* reference = create_keymap(config().keyboard)) {
-        keysym_to_evdev_ = std::make_unique<KeysymToEvdev>(reference);
-        xkb_keymap_unref(reference);
-    }
+    if (warmup_)
+        keymap_ = warmup_->take_keymap();
+    if (!keymap_)
+        keymap_ = compile_keymap(config().keyboard);
+    if (keymap_)
+        keysym_to_evdev_ = std::make_unique<KeysymToEvdev>(keymap_.get());
 
     banner_ = std::make_unique<IdentityBanner>(*this);
     if (std::string kiosk = options.kiosk_guest.empty() ? config().kiosk.guest : options.kiosk_guest; !kiosk.empty()) {
@@ -180,6 +180,9 @@ Server::Server(ServerOptions options)
     setenv("WAYLAND_DISPLAY", socket, 1);
     log::info("Wayland display {}", socket);
 
+    // The backend's start paints the first overlay: it uses the fonts the warm-up loaded.
+    if (warmup_)
+        warmup_->use_fonts_on_this_thread();
     if (!wlr_backend_start(backend_))
         throw std::runtime_error("cannot start the backend (no seat access? try from a VT with seatd or logind)");
     update_capabilities();
@@ -254,8 +257,8 @@ Server::~Server() {
     if (backend_)
         wlr_backend_destroy(backend_); // destroys outputs, which remove themselves
     outputs_.clear();
-    if (cursor_manager_)
-        wlr_xcursor_manager_destroy(cursor_manager_);
+    cursor_theme_.reset();
+    warmup_.reset();
     if (cursor_)
         wlr_cursor_destroy(cursor_);
     if (output_layout_)
@@ -375,10 +378,8 @@ void Server::reload_config() {
         host != XKB_KEY_NoSymbol)
         host_keysym_ = host;
     key_repeater_->set_rate(config().keyboard.repeat_rate, config().keyboard.repeat_delay);
-    if (xkb_keymap* reference = create_keymap(config().keyboard)) {
-        keysym_to_evdev_ = std::make_unique<KeysymToEvdev>(reference);
-        xkb_keymap_unref(reference);
-    }
+    if ((keymap_ = compile_keymap(config().keyboard)))
+        keysym_to_evdev_ = std::make_unique<KeysymToEvdev>(keymap_.get());
     for (auto& k : keyboards_)
         if (!is_virtual_keyboard(k->device()))
             k->apply_config();
@@ -433,6 +434,12 @@ void Server::on_new_output(wlr_output* wlr) {
     for (auto& v : views_)
         if (v->mapped() && v.get() == focused_view())
             v->fill(outputs_.front()->layout_box());
+    outputs_.back()->present_now();
+}
+
+void Server::present_now() {
+    for (auto& o : outputs_)
+        o->present_now();
 }
 
 void Server::remove_output(Output& output) {
@@ -465,6 +472,7 @@ void Server::add_pointer(wlr_input_device* device) {
     apply_pointer_config(device, config().pointer);
     wlr_cursor_attach_input_device(cursor_, device);
     track_device(pointers_, device);
+    update_cursor_image();
 }
 
 void Server::add_touch(wlr_input_device* device) {
@@ -688,7 +696,8 @@ void Server::on_cursor_motion(uint32_t time_msec, double dx, double dy) {
         wlr_seat_pointer_notify_clear_focus(seat_);
         update_cursor_image();
     } else if (shown_guest_.empty()) {
-        wlr_xcursor_manager_set_cursor_image(cursor_manager_, "left_ptr", cursor_);
+        if (wlr_xcursor_manager* theme = cursor_theme())
+            wlr_xcursor_manager_set_cursor_image(theme, "left_ptr", cursor_);
     }
     if (!shown_guest_.empty())
         guest_pointer_motion(dx, dy);

@@ -18,6 +18,7 @@
 #include "compositor/keysym_to_evdev.hpp"
 #include "compositor/listener.hpp"
 #include "compositor/overlay_model.hpp"
+#include "compositor/startup_warmup.hpp"
 #include "compositor/status.hpp"
 #include "compositor/wlr.hpp"
 #include "config/config.hpp"
@@ -45,6 +46,7 @@ struct ServerOptions {
     std::vector<ManualDisplay> displays;
     std::string kiosk_guest; // --kiosk NAME; empty: the config's kiosk.guest
     std::optional<double> process_start_ms; // CLOCK_MONOTONIC of process start, for start-up timing
+    std::unique_ptr<StartupWarmup> warmup;  // started by main(); null: everything is done inline
 };
 
 class Server {
@@ -78,6 +80,7 @@ public:
     const std::list<std::unique_ptr<Output>>& outputs() const { return outputs_; }
     wlr_scene_node* view_layer() const { return view_layer_; }
     const config::Config& config() const { return config_.config; }
+    xkb_keymap* keymap() const { return keymap_.get(); }
     OverlayModel& overlay_model() { return overlay_model_; }
 
     // Called by the objects it owns.
@@ -106,6 +109,7 @@ public:
     int number_of(const std::string& guest) const;
     int exit_code() const { return exit_code_; }
     void show_overlay(bool by_choice);
+    void present_now(); // on every output, see Output::present_now
     void show_adjacent_guest(int direction);
     const std::string& shown_guest() const { return shown_guest_; }
 
@@ -171,7 +175,11 @@ private:
     wlr_xdg_shell* xdg_shell_ = nullptr;
     wlr_seat* seat_ = nullptr;
     wlr_cursor* cursor_ = nullptr;
-    wlr_xcursor_manager* cursor_manager_ = nullptr;
+    // Read on first use (the first pointer): a session without a pointer never loads it.
+    wlr_xcursor_manager* cursor_theme();
+    CursorThemePtr cursor_theme_;
+    KeymapPtr keymap_; // the user's layout, compiled once per config for every keyboard
+    std::unique_ptr<StartupWarmup> warmup_;
     std::vector<wl_event_source*> signal_sources_;
 
     std::list<std::unique_ptr<Output>> outputs_;

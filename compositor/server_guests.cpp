@@ -140,6 +140,7 @@ bool Server::show_guest(const std::string& name, std::string& error) {
     wlr_scene_node_set_enabled(overlay_layer_, false);
     it->second->on_host_pointer(cursor_->x, cursor_->y);
     update_cursor_image();
+    present_now();
     return true;
 }
 
@@ -155,6 +156,7 @@ void Server::show_overlay(bool by_choice) {
     wlr_scene_node_set_enabled(overlay_layer_, true);
     refresh_overlay(true);
     update_cursor_image();
+    present_now();
 }
 
 void Server::show_adjacent_guest(int direction) {
@@ -220,8 +222,21 @@ void Server::send_held_modifiers() {
 void Server::update_cursor_image() {
     if (!shown_guest_.empty() && !seat_->pointer_state.focused_surface)
         wlr_cursor_set_image(cursor_, nullptr, 0, 0, 0, 0, 0, 0); // the guest draws its own cursor
-    else if (!seat_->pointer_state.focused_surface)
-        wlr_xcursor_manager_set_cursor_image(cursor_manager_, "left_ptr", cursor_);
+    else if (!seat_->pointer_state.focused_surface && !pointers_.empty())
+        if (wlr_xcursor_manager* theme = cursor_theme())
+            wlr_xcursor_manager_set_cursor_image(theme, "left_ptr", cursor_);
+}
+
+wlr_xcursor_manager* Server::cursor_theme() {
+    if (!cursor_theme_) {
+        if (warmup_)
+            cursor_theme_ = warmup_->take_cursor_theme();
+        if (!cursor_theme_)
+            cursor_theme_ = load_cursor_theme();
+        if (!cursor_theme_)
+            log::error("no cursor theme: the host pointer is invisible");
+    }
+    return cursor_theme_.get();
 }
 
 // Lock keys follow the host: the guest's LEDs say what it thinks, a tap fixes a difference.

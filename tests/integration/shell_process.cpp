@@ -172,10 +172,15 @@ ShellProcess::ShellProcess(Options options) {
         setenv("XDG_RUNTIME_DIR", runtime_dir_.c_str(), 1);
         setenv("XDG_STATE_HOME", (dir_ + "/state").c_str(), 1);
         setenv("XDG_DATA_HOME", (dir_ + "/data").c_str(), 1);
-        setenv("WLR_BACKENDS", "headless", 1);
         setenv("WLR_RENDERER", "pixman", 1);
         setenv("WLR_LIBINPUT_NO_DEVICES", "1", 1);
-        unsetenv("WAYLAND_DISPLAY");
+        if (options.parent_wayland_socket.empty()) {
+            setenv("WLR_BACKENDS", "headless", 1);
+            unsetenv("WAYLAND_DISPLAY");
+        } else {
+            setenv("WLR_BACKENDS", "wayland", 1);
+            setenv("WAYLAND_DISPLAY", options.parent_wayland_socket.c_str(), 1); // a path: used as is
+        }
         unsetenv("DISPLAY");
         unsetenv("PHYLLOME_SOCKET");
         auto args = to_argv(argv);

@@ -44,6 +44,9 @@ public:
         std::string libvirt_uri = "test:///default";
         std::string config_toml = "[output.HEADLESS-1]\nmode = \"1280x800\"\n";
         std::vector<std::string> extra_args;
+        // Runs the shell nested (wlroots' Wayland backend) in the compositor listening on this
+        // socket path instead of on the headless backend. Its output is then WL-1.
+        std::string parent_wayland_socket;
     };
     explicit ShellProcess(Options options);
     ~ShellProcess();
@@ -63,6 +66,8 @@ public:
     // Waits until status --json contains `needle`.
     bool wait_for_status(const std::string& needle, std::chrono::milliseconds deadline) const;
     const std::string& config_path() const { return config_path_; }
+    // The path of its Wayland socket, for a client or a nested shell.
+    std::string wayland_socket() const { return runtime_dir_ + "/wayland-0"; }
     void send_signal(int sig) const;
     // Ends the shell with SIGTERM and returns its exit status.
     int stop();

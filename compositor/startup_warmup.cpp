@@ -1,0 +1,105 @@
+#include "compositor/startup_warmup.hpp"
+
+#include <csignal>
+
+#include <pango/pangocairo.h>
+#include <pthread.h>
+
+#include "compositor/overlay_model.hpp"
+#include "compositor/overlay_painter.hpp"
+#include "compositor/wlr.hpp"
+#include "config/log.hpp"
+
+namespace phyllome::compositor {
+
+void KeymapUnref::operator()(xkb_keymap* keymap) const { xkb_keymap_unref(keymap); }
+void FontMapUnref::operator()(PangoFontMap* map) const { g_object_unref(map); }
+void CursorThemeDestroy::operator()(wlr_xcursor_manager* manager) const { wlr_xcursor_manager_destroy(manager); }
+
+KeymapPtr compile_keymap(const config::KeyboardConfig& cfg) {
+    xkb_context* ctx = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
+    if (!ctx)
+        return nullptr;
+    auto or_null = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+    xkb_rule_names names{};
+    names.model = or_null(cfg.model);
+    names.layout = or_null(cfg.layout);
+    names.variant = or_null(cfg.variant);
+    names.options = or_null(cfg.options);
+    KeymapPtr keymap{xkb_keymap_new_from_names(ctx, &names, XKB_KEYMAP_COMPILE_NO_FLAGS)};
+    if (!keymap) {
+        log::error("keyboard: layout '{}' variant '{}' options '{}' does not compile; using the default layout",
+                   cfg.layout, cfg.variant, cfg.options);
+        xkb_rule_names defaults{};
+        keymap.reset(xkb_keymap_new_from_names(ctx, &defaults, XKB_KEYMAP_COMPILE_NO_FLAGS));
+    }
+    xkb_context_unref(ctx);
+    return keymap;
+}
+
+CursorThemePtr load_cursor_theme() {
+    CursorThemePtr theme{wlr_xcursor_manager_create(nullptr, cursor_size)};
+    if (theme && !wlr_xcursor_manager_load(theme.get(), 1))
+        log::warn("the cursor theme could not be loaded; the pointer may be invisible");
+    return theme;
+}
+
+namespace {
+
+// Paints an overlay once into a scratch surface with its own font map, so fontconfig's
+// configuration, the fonts' files, pango's font sets for the overlay's sizes and cairo's glyph
+// caches are loaded before the first real paint.
+FontMapPtr load_fonts(const config::OverlayConfig& style) {
+    FontMapPtr map{pango_cairo_font_map_new()};
+    if (!map)
+        return nullptr;
+    pango_cairo_font_map_set_default(PANGO_CAIRO_FONT_MAP(map.get()));
+    cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1280, 800);
+    cairo_t* cr = cairo_create(surface);
+    const OverlayModel model;
+    OverlayPaintInput in;
+    in.width = 1280;
+    in.height = 800;
+    in.model = &model;
+    in.style = &style;
+    in.status_line = "libvirt qemu:///system (connected)   ·   Host ready: libvirt ✓, KVM ✓, IOMMU ✗";
+    in.hotkey_help = "↑↓ select   Enter show/start   S start   D shut down   Right Ctrl+1…9 guest";
+    paint_overlay(cr, in);
+    cairo_destroy(cr);
+    cairo_surface_destroy(surface);
+    pango_cairo_font_map_set_default(nullptr); // the map moves to the main thread
+    return map;
+}
+
+} // namespace
+
+StartupWarmup::StartupWarmup(config::KeyboardConfig keyboard, config::OverlayConfig overlay)
+    : thread_([this, keyboard = std::move(keyboard), overlay = std::move(overlay)] {
+          // The server handles these on its event loop (signalfd); this thread, started
+          // before it blocks them, must not take them.
+          sigset_t handled;
+          sigemptyset(&handled);
+          for (int sig : {SIGTERM, SIGINT, SIGHUP})
+              sigaddset(&handled, sig);
+          pthread_sigmask(SIG_BLOCK, &handled, nullptr);
+          // In the order the main thread needs them: the first paint needs fonts, keyboards
+          // need the keymap, and the cursor is needed once a pointer moves.
+          font_map_.set_value(load_fonts(overlay));
+          keymap_.set_value(compile_keymap(keyboard));
+          cursor_theme_.set_value(load_cursor_theme());
+      }) {}
+
+StartupWarmup::~StartupWarmup() = default;
+
+KeymapPtr StartupWarmup::take_keymap() { return keymap_result_.valid() ? keymap_result_.get() : nullptr; }
+void StartupWarmup::use_fonts_on_this_thread() {
+    if (!font_map_result_.valid())
+        return;
+    if (FontMapPtr fonts = font_map_result_.get())
+        pango_cairo_font_map_set_default(PANGO_CAIRO_FONT_MAP(fonts.get())); // takes its own reference
+}
+CursorThemePtr StartupWarmup::take_cursor_theme() {
+    return cursor_theme_result_.valid() ? cursor_theme_result_.get() : nullptr;
+}
+
+} // namespace phyllome::compositor
