@@ -158,6 +158,13 @@ void Output::paint_overlay(const OverlayPaintInput& base) {
     update_position();
 }
 
+void Output::drop_overlay_picture() {
+    if (overlay_node_) {
+        wlr_scene_node_destroy(&overlay_node_->node);
+        overlay_node_ = nullptr;
+    }
+}
+
 void Output::damage_pixels(const Placement::Box& b) {
     wlr_box box{b.x, b.y, b.width, b.height};
     wlr_output_damage_add_box(scene_output_->damage, &box);

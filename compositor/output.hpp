@@ -24,6 +24,8 @@ public:
     // Repaints the overlay for this output's current size.
     void paint_overlay(const OverlayPaintInput& input);
     const OverlayHitMap& overlay_hits() const { return hits_; }
+    // Frees the overlay's picture while it is hidden; its hit areas stay for the status.
+    void drop_overlay_picture();
     bool has_committed_frame() const { return frames_committed_ > 0; }
     // Repaints this rectangle (output-local physical pixels) at the next frame.
     void damage_pixels(const Placement::Box& box);

@@ -138,6 +138,8 @@ bool Server::show_guest(const std::string& name, std::string& error) {
     }
     overlay_by_choice_ = false;
     wlr_scene_node_set_enabled(overlay_layer_, false);
+    for (auto& o : outputs_)
+        o->drop_overlay_picture(); // a full-output image each, repainted when the overlay returns
     it->second->on_host_pointer(cursor_->x, cursor_->y);
     update_cursor_image();
     present_now();
