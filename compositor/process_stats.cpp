@@ -36,6 +36,12 @@ double process_cpu_ms() {
     return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
+double thread_cpu_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
 long resident_kb() {
     std::ifstream f("/proc/self/statm");
     long size = 0, resident = 0;

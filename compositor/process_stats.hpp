@@ -11,5 +11,8 @@ std::optional<double> process_age_ms();
 long resident_kb();
 // User + system CPU time of this process in milliseconds.
 double process_cpu_ms();
+// CPU time of the calling thread in milliseconds (the main thread's includes loading the
+// program: a start-up figure that a busy machine does not inflate the way wall time is).
+double thread_cpu_ms();
 
 } // namespace phyllome::compositor

@@ -1078,7 +1078,8 @@ void Server::output_frame_committed(Output& output) {
     if (first_frame_ms_)
         return;
     first_frame_ms_ = process_age_ms();
-    log::info("first frame on {} {:.1f} ms after process start", output.wlr()->name, first_frame_ms_.value_or(-1));
+    log::info("first frame on {} {:.1f} ms after process start ({:.1f} ms of main-thread CPU)", output.wlr()->name,
+              first_frame_ms_.value_or(-1), thread_cpu_ms());
 }
 
 } // namespace phyllome::compositor
