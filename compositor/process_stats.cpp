@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -40,6 +41,23 @@ double thread_cpu_ms() {
     timespec ts{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+ResidentParts resident_parts() {
+    ResidentParts parts;
+    std::ifstream f("/proc/self/status");
+    std::string key;
+    long value = 0;
+    while (f >> key) {
+        if (key == "RssAnon:" && f >> value)
+            parts.anon_kb = value;
+        else if (key == "RssFile:" && f >> value)
+            parts.file_kb = value;
+        else if (key == "RssShmem:" && f >> value)
+            parts.shmem_kb = value;
+        f.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    }
+    return parts;
 }
 
 long resident_kb() {

@@ -9,6 +9,13 @@ namespace phyllome::compositor {
 std::optional<double> process_age_ms();
 // Resident set size in KiB, from /proc/self/statm.
 long resident_kb();
+// The resident set by kind, in KiB, from /proc/self/status: anonymous (the heap, stacks,
+// frames we copied), file-backed (shared libraries' code, fonts) and shared memory
+// (output buffers, mapped guest frames).
+struct ResidentParts {
+    long anon_kb = 0, file_kb = 0, shmem_kb = 0;
+};
+ResidentParts resident_parts();
 // User + system CPU time of this process in milliseconds.
 double process_cpu_ms();
 // CPU time of the calling thread in milliseconds (the main thread's includes loading the

@@ -957,6 +957,10 @@ StatusSnapshot Server::status() const {
         s.kiosk_message = kiosk_->message(session::KioskPolicy::Clock::now());
     }
     s.rss_kb = resident_kb();
+    const ResidentParts parts = resident_parts();
+    s.rss_anon_kb = parts.anon_kb;
+    s.rss_file_kb = parts.file_kb;
+    s.rss_shmem_kb = parts.shmem_kb;
     s.cpu_ms = process_cpu_ms();
     return s;
 }

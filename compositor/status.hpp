@@ -54,6 +54,7 @@ struct StatusSnapshot {
     std::optional<std::string> kiosk_guest;
     std::string kiosk_message;
     long rss_kb = 0;
+    long rss_anon_kb = 0, rss_file_kb = 0, rss_shmem_kb = 0; // see ResidentParts
     double cpu_ms = 0; // user + system CPU time of the shell so far
 };
 

@@ -198,10 +198,21 @@ void switching(Results& r, bool quick) {
 
 // Process start -> first committed frame, no guest: the shell's own first_frame_ms (from
 // /proc/self/stat's start time, so in 1/CLK_TCK = 10 ms steps). Also RSS with 0 guests.
+
+// RSS and its parts from the shell's status: rss_idle_mb_<what>, and rss_anon_mb_<what> (the
+// shell's own heap and copied frames), rss_file_mb_<what> (libraries' code, fonts),
+// rss_shmem_mb_<what> (output buffers, mapped frames).
+void set_memory(Results& r, const std::string& what, const std::string& json) {
+    const auto mb = [&](const char* key) { return json_number(json, key).value_or(NAN) / 1024.0; };
+    r.set("rss_idle_mb_" + what, mb("rss_kb"));
+    r.set("rss_anon_mb_" + what, mb("rss_anon_kb"));
+    r.set("rss_file_mb_" + what, mb("rss_file_kb"));
+    r.set("rss_shmem_mb_" + what, mb("rss_shmem_kb"));
+}
 void start_overlay(Results& r, bool quick) {
     const int runs = quick ? 3 : 7;
     std::vector<double> firsts;
-    long rss_kb = 0;
+    std::string memory_json;
     fmt::print(stderr, "start-up: {} starts with no guest...\n", runs);
     for (int i = 0; i < runs; ++i) {
         ShellProcess::Options o;
@@ -214,12 +225,12 @@ void start_overlay(Results& r, bool quick) {
             firsts.push_back(*first);
         if (i == 0) {
             std::this_thread::sleep_for(1s);
-            rss_kb = static_cast<long>(json_number(shell.status_json(), "rss_kb").value_or(0));
+            memory_json = shell.status_json();
         }
     }
     r.set("start_to_overlay_ms", percentile(firsts, 50));
     r.set("start_to_overlay_max_ms", percentile(firsts, 100));
-    r.set("rss_idle_mb_0_guests", static_cast<double>(rss_kb) / 1024.0);
+    set_memory(r, "0_guests", memory_json);
 }
 
 // Process start -> first frame of a guest that was already running. The peer is listening
@@ -338,7 +349,7 @@ void idle(Results& r, bool quick) {
         r.set("idle_wakeups_per_s_headless", s->wakeups_per_s);
         r.set("idle_cpu_ms_per_s_headless", s->cpu_ms_per_s);
         const auto json = shell.status_json();
-        r.set("rss_idle_mb_1_guest", json_number(json, "rss_kb").value_or(0) / 1024.0);
+        set_memory(r, "1_guest", json);
         r.set("rss_idle_mb", r.get("rss_idle_mb_1_guest"));
     }
     {
@@ -364,7 +375,7 @@ void idle(Results& r, bool quick) {
             return;
         }
         std::this_thread::sleep_for(1s);
-        r.set("rss_idle_mb_4_guests", json_number(shell.status_json(), "rss_kb").value_or(0) / 1024.0);
+        set_memory(r, "4_guests", shell.status_json());
     }
 }
 
@@ -408,8 +419,14 @@ void print_table(const Results& r, bool quick) {
         {"idle wakeups, headless (0.15's frame timer)", "idle_wakeups_per_s_headless", "/s", "", NAN},
         {"idle CPU, headless", "idle_cpu_ms_per_s_headless", "ms/s", "", NAN},
         {"RSS idle, 0 guests", "rss_idle_mb_0_guests", "MB", "<= 20", 20},
+        {"  of which anonymous (heap, copied frames)", "rss_anon_mb_0_guests", "MB", "", NAN},
+        {"  of which libraries and fonts (file-backed)", "rss_file_mb_0_guests", "MB", "", NAN},
         {"RSS idle, 1 guest 1080p", "rss_idle_mb_1_guest", "MB", "<= 20 + frames", 20 + 1 * 8.3},
+        {"  of which anonymous (heap, copied frames)", "rss_anon_mb_1_guest", "MB", "", NAN},
+        {"  of which libraries and fonts (file-backed)", "rss_file_mb_1_guest", "MB", "", NAN},
         {"RSS idle, 4 guests 1080p", "rss_idle_mb_4_guests", "MB", "<= 20 + frames", 20 + 4 * 8.3},
+        {"  of which anonymous (heap, copied frames)", "rss_anon_mb_4_guests", "MB", "", NAN},
+        {"  of which libraries and fonts (file-backed)", "rss_file_mb_4_guests", "MB", "", NAN},
     };
     fmt::print("phyllome-shell benchmark{} (headless backend, pixman renderer, fake QEMU displays)\n",
                quick ? " --quick" : "");
