@@ -1,5 +1,6 @@
 #include "compositor/startup_warmup.hpp"
 
+#include <chrono>
 #include <csignal>
 
 #include <pango/pangocairo.h>
@@ -95,7 +96,11 @@ KeymapPtr StartupWarmup::take_keymap() { return keymap_result_.valid() ? keymap_
 void StartupWarmup::use_fonts_on_this_thread() {
     if (!font_map_result_.valid())
         return;
-    if (FontMapPtr fonts = font_map_result_.get())
+    const auto before = std::chrono::steady_clock::now();
+    FontMapPtr fonts = font_map_result_.get();
+    log::debug("start-up: waited {:.1f} ms for the fonts",
+               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - before).count());
+    if (fonts)
         pango_cairo_font_map_set_default(PANGO_CAIRO_FONT_MAP(fonts.get())); // takes its own reference
 }
 CursorThemePtr StartupWarmup::take_cursor_theme() {
