@@ -950,6 +950,7 @@ StatusSnapshot Server::status() const {
     for (const auto& d : config_.diagnostics)
         s.config_problems.push_back(d.to_string());
     s.first_frame_ms = first_frame_ms_;
+    s.first_frame_at_ms = first_frame_at_ms_;
     s.last_switch_ms = last_switch_ms_;
     s.host = host_summary_;
     if (kiosk_) {
@@ -1082,6 +1083,7 @@ void Server::output_frame_committed(Output& output) {
     if (first_frame_ms_)
         return;
     first_frame_ms_ = process_age_ms();
+    first_frame_at_ms_ = monotonic_ms();
     log::info("first frame on {} {:.1f} ms after process start ({:.1f} ms of main-thread CPU)", output.wlr()->name,
               first_frame_ms_.value_or(-1), thread_cpu_ms());
 }

@@ -160,6 +160,7 @@ private:
     std::string explicit_config_path_;
     std::optional<double> process_start_ms_;
     std::optional<double> first_frame_ms_;
+    std::optional<double> first_frame_at_ms_; // CLOCK_MONOTONIC
 
     wl_display* display_ = nullptr;
     wl_event_loop* loop_ = nullptr;

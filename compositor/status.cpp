@@ -97,6 +97,7 @@ std::string format_status_json(const StatusSnapshot& s) {
                      s.kiosk_guest ? fmt::format("{{\"guest\": {}, \"message\": {}}}", json_escape(*s.kiosk_guest),
                                                  json_escape(s.kiosk_message))
                                    : std::string("null"));
+    o += fmt::format("\"first_frame_at_ms\": {}, ", s.first_frame_at_ms ? fmt::format("{:.3f}", *s.first_frame_at_ms) : std::string("null"));
     o += fmt::format("\"first_frame_ms\": {}, \"rss_kb\": {}, \"rss_anon_kb\": {}, \"rss_file_kb\": {}, "
                      "\"rss_shmem_kb\": {}, \"cpu_ms\": {:.1f}}}\n",
                      s.first_frame_ms ? fmt::format("{:.1f}", *s.first_frame_ms) : std::string("null"), s.rss_kb,

@@ -49,6 +49,9 @@ struct StatusSnapshot {
     std::string config_path;
     std::vector<std::string> config_problems;
     std::optional<double> first_frame_ms; // process start -> first frame committed
+    // When that was, on CLOCK_MONOTONIC: a benchmark that started the process knows when it
+    // forked, more precisely than the kernel's 10 ms start time.
+    std::optional<double> first_frame_at_ms;
     std::optional<double> last_switch_ms; // hotkey -> commit with the new guest's picture
     std::string host; // the host readiness summary line
     std::optional<std::string> kiosk_guest;

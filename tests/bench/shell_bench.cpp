@@ -211,18 +211,27 @@ void set_memory(Results& r, const std::string& what, const std::string& json) {
 }
 void start_overlay(Results& r, bool quick) {
     const int runs = quick ? 3 : 7;
-    std::vector<double> firsts;
+    std::vector<double> firsts, kernel_firsts;
     std::string memory_json;
     fmt::print(stderr, "start-up: {} starts with no guest...\n", runs);
     for (int i = 0; i < runs; ++i) {
         ShellProcess::Options o;
         o.config_toml = output_config(1920, 1080);
         ShellProcess shell(o);
-        std::optional<double> first;
+        std::optional<double> first, at;
         phyllome::test::wait_until(
-            [&] { return (first = json_number(shell.status_json(), "first_frame_ms")).has_value(); }, 10s);
+            [&] {
+                const std::string json = shell.status_json();
+                first = json_number(json, "first_frame_ms");
+                at = json_number(json, "first_frame_at_ms");
+                return first.has_value();
+            },
+            10s);
+        // fork() -> the commit of the first frame, both on CLOCK_MONOTONIC.
+        if (at)
+            firsts.push_back(*at - shell.spawned_at_ms());
         if (first)
-            firsts.push_back(*first);
+            kernel_firsts.push_back(*first);
         if (i == 0) {
             std::this_thread::sleep_for(1s);
             memory_json = shell.status_json();
@@ -230,6 +239,7 @@ void start_overlay(Results& r, bool quick) {
     }
     r.set("start_to_overlay_ms", percentile(firsts, 50));
     r.set("start_to_overlay_max_ms", percentile(firsts, 100));
+    r.set("start_to_overlay_kernel_clock_ms", percentile(kernel_firsts, 50));
     set_memory(r, "0_guests", memory_json);
 }
 
@@ -409,7 +419,8 @@ void print_table(const Results& r, bool quick) {
         {"switch p50 (phyllomectl next)", "switch_p50_ms", "ms", "", NAN},
         {"switch p99", "switch_p99_ms", "ms", "<= 16.7", frame60},
         {"switches measured", "switch_count", "", "", NAN},
-        {"start -> overlay frame (median)", "start_to_overlay_ms", "ms", "<= 50", 50},
+        {"start -> overlay frame (median, fork -> commit)", "start_to_overlay_ms", "ms", "<= 50", 50},
+        {"  same from the kernel's start time (10 ms steps)", "start_to_overlay_kernel_clock_ms", "ms", "", NAN},
         {"start -> running guest's frame (median)", "start_to_guest_frame_ms", "ms", "<= 200", 200},
         {"  same, polled upper bound", "start_to_guest_frame_upper_ms", "ms", "", NAN},
         {"  shell's first_frame_ms in those runs", "first_frame_ms_with_guest", "ms", "", NAN},

@@ -164,6 +164,9 @@ ShellProcess::ShellProcess(Options options) {
     std::vector<std::string> argv = {build_path("compositor/phyllome-shell"), "--config", config_path_,
                                      "--libvirt-uri", options.libvirt_uri};
     argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    spawned_at_ms_ = now.tv_sec * 1000.0 + now.tv_nsec / 1e6;
     pid_ = fork();
     if (pid_ == 0) {
         int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -66,6 +66,8 @@ public:
     // Waits until status --json contains `needle`.
     bool wait_for_status(const std::string& needle, std::chrono::milliseconds deadline) const;
     const std::string& config_path() const { return config_path_; }
+    // CLOCK_MONOTONIC milliseconds just before the shell was forked.
+    double spawned_at_ms() const { return spawned_at_ms_; }
     // The path of its Wayland socket, for a client or a nested shell.
     std::string wayland_socket() const { return runtime_dir_ + "/wayland-0"; }
     void send_signal(int sig) const;
@@ -80,6 +82,7 @@ private:
     std::string log_path_;
     std::string config_path_;
     pid_t pid_ = -1;
+    double spawned_at_ms_ = 0; // CLOCK_MONOTONIC, just before fork()
     bool started_ = false;
 };
 
