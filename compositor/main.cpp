@@ -1,6 +1,5 @@
 // phyllome-shell: the host session of Phyllome OS.
 #include <getopt.h>
-#include <malloc.h>
 
 #include <cstdarg>
 #include <cstdio>
@@ -58,9 +57,6 @@ void wlr_log_to_ours(wlr_log_importance importance, const char* fmt, va_list arg
 } // namespace
 
 int main(int argc, char** argv) {
-    // A fixed threshold: glibc otherwise raises it to the size of the last freed mapping, and
-    // frame- and overlay-sized buffers (4-33 MB) then stay in the heap after they are freed.
-    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     std::string config_path, libvirt_uri;
     bool validate = false, debug = false, check = false, json = false;
     std::string sysroot;

@@ -1,5 +1,6 @@
 #include "compositor/process_stats.hpp"
 
+#include <malloc.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +37,8 @@ double process_cpu_ms() {
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
+
+void release_free_memory() { malloc_trim(0); }
 
 double thread_cpu_ms() {
     timespec ts{};

@@ -18,6 +18,11 @@ struct ResidentParts {
 ResidentParts resident_parts();
 // User + system CPU time of this process in milliseconds.
 double process_cpu_ms();
+// Hands the heap's free pages back to the kernel. glibc keeps freed frame-sized buffers
+// (4-33 MB) in the heap once its mmap threshold has grown to their size, which it must for
+// D-Bus receive buffers not to be mapped and faulted in per message; so the shell trims at
+// quiet moments instead: after start-up, and when what is shown changes.
+void release_free_memory();
 // CPU time of the calling thread in milliseconds (the main thread's includes loading the
 // program: a start-up figure that a busy machine does not inflate the way wall time is).
 double thread_cpu_ms();

@@ -162,6 +162,10 @@ Server::Server(ServerOptions options)
         }, this);
         log::info("kiosk mode: showing only {} (when it stops: {})", kiosk, config::to_string(k.on_guest_exit));
     }
+    memory_release_timer_ = wl_event_loop_add_timer(loop_, [](void*) {
+        release_free_memory();
+        return 0;
+    }, nullptr);
 
     overlay_model_.set_apps(config().apps);
     if (config_.has_errors()) {
@@ -205,6 +209,8 @@ Server::Server(ServerOptions options)
     events.frame = [this](const std::string& g, std::uint32_t console, const guestview::FrameEvent& ev) {
         if (auto it = guest_views_.find(g); it != guest_views_.end())
             it->second->on_frame(console, ev);
+        if (ev.new_buffer)
+            schedule_memory_release(); // the old buffer may have been freed into the heap
         // Kiosk: the "Starting…" screen stays until the guest has something to show.
         if (kiosk_ && g == kiosk_->guest() && !kiosk_->showing_guest()) {
             kiosk_->on_first_frame(session::KioskPolicy::Clock::now());
@@ -241,6 +247,8 @@ Server::~Server() {
     mailbox_.reset();
     if (kiosk_timer_)
         wl_event_source_remove(kiosk_timer_);
+    if (memory_release_timer_)
+        wl_event_source_remove(memory_release_timer_);
     banner_.reset();
     guest_views_.clear();
     displays_.reset();
@@ -1077,6 +1085,11 @@ void Server::kiosk_update() {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*at - session::KioskPolicy::Clock::now());
         wl_event_source_timer_update(kiosk_timer_, static_cast<int>(std::clamp<long>(left.count(), 1, 1000)));
     }
+}
+
+void Server::schedule_memory_release() {
+    if (memory_release_timer_)
+        wl_event_source_timer_update(memory_release_timer_, 1000);
 }
 
 void Server::output_frame_committed(Output& output) {

@@ -219,6 +219,10 @@ private:
     std::unique_ptr<session::KioskPolicy> kiosk_;
     bool kiosk_admin_ = false;            // the admin key opened the real overlay in kiosk mode
     wl_event_source* kiosk_timer_ = nullptr; // restart delay and countdown repaint
+    // Fires once, a second after the last change of what is shown or of a guest's buffer, to
+    // hand freed frame-sized memory back (see release_free_memory); never while idle.
+    wl_event_source* memory_release_timer_ = nullptr;
+    void schedule_memory_release();
     int exit_code_ = 0;
     // Host readiness, checked once off the loop (it can take seconds); shown on the overlay.
     std::string host_summary_ = "Host readiness: checking…";

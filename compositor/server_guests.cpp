@@ -80,6 +80,7 @@ void Server::on_display_detached(const std::string& guest, const std::string& re
     log::info("guest {}: display detached: {}", guest, reason);
     if (!was_shown) {
         refresh_overlay(true);
+        schedule_memory_release();
         return;
     }
     // Say what happened in the user's words when libvirt already knows ("win11 crashed: …").
@@ -143,6 +144,7 @@ bool Server::show_guest(const std::string& name, std::string& error) {
     it->second->on_host_pointer(cursor_->x, cursor_->y);
     update_cursor_image();
     present_now();
+    schedule_memory_release();
     return true;
 }
 
@@ -159,6 +161,7 @@ void Server::show_overlay(bool by_choice) {
     refresh_overlay(true);
     update_cursor_image();
     present_now();
+    schedule_memory_release();
 }
 
 void Server::show_adjacent_guest(int direction) {

@@ -8,6 +8,7 @@
 
 #include "compositor/overlay_model.hpp"
 #include "compositor/overlay_painter.hpp"
+#include "compositor/process_stats.hpp"
 #include "compositor/wlr.hpp"
 #include "config/log.hpp"
 
@@ -88,6 +89,7 @@ StartupWarmup::StartupWarmup(config::KeyboardConfig keyboard, config::OverlayCon
           font_map_.set_value(load_fonts(overlay));
           keymap_.set_value(compile_keymap(keyboard));
           cursor_theme_.set_value(load_cursor_theme());
+          release_free_memory(); // the scratch picture and fontconfig's parsing leftovers
       }) {}
 
 StartupWarmup::~StartupWarmup() = default;
