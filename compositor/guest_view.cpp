@@ -44,6 +44,24 @@ bool GuestView::has_frame() const {
     return false;
 }
 
+bool GuestView::covers(const Output& output) const {
+    if (!visible_)
+        return false;
+    const wlr_box box = output.layout_box();
+    for (const auto& slot : slots_) {
+        if (slot.output != &output || !slot.frame_node || !slot.frame_node->node.state.enabled)
+            continue;
+        auto it = consoles_.find(slot.console);
+        if (it == consoles_.end() || !it->second.frame || it->second.display_off ||
+            PIXMAN_FORMAT_A(it->second.frame->format().pixman) != 0)
+            return false;
+        const Placement& p = slot.placement;
+        return std::abs(p.x - box.x) < 0.5 && std::abs(p.y - box.y) < 0.5 && std::abs(p.width - box.width) < 0.5 &&
+               std::abs(p.height - box.height) < 0.5;
+    }
+    return false;
+}
+
 void GuestView::destroy_slot(Slot& s) {
     for (wlr_scene_buffer** n : {&s.frame_node, &s.message_node, &s.cursor_node})
         if (*n) {

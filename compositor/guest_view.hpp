@@ -37,6 +37,9 @@ public:
     void set_visible(bool visible);
     bool visible() const { return visible_; }
     bool has_frame() const;
+    // Whether an opaque picture of this guest fills `output` edge to edge: then nothing
+    // under it shows and the output need not be cleared before painting.
+    bool covers(const Output& output) const;
 
     // Head N of the guest on output N; `consoles` are the graphic consoles sorted by head.
     void layout(const std::list<std::unique_ptr<Output>>& outputs, const std::vector<std::uint32_t>& consoles);

@@ -179,8 +179,55 @@ void Output::present_now() {
         on_frame();
 }
 
+// As wlr_scene_output_commit does before it renders: textures cannot be created while the
+// renderer is rendering, so buffers added since the last paint get theirs first.
+void Output::import_pending_buffers() {
+    wl_list* pending = &server_.scene()->pending_buffers;
+    for (wl_list *link = pending->next, *next = link->next; link != pending; link = next, next = link->next) {
+        auto* buffer = reinterpret_cast<wlr_scene_buffer*>(reinterpret_cast<char*>(link) -
+                                                           offsetof(wlr_scene_buffer, pending_link));
+        if (!buffer->texture && buffer->buffer)
+            buffer->texture = wlr_texture_from_buffer(output_->renderer, buffer->buffer);
+        wl_list_remove(&buffer->pending_link);
+        wl_list_init(&buffer->pending_link);
+    }
+}
+
+bool Output::commit_covered_scene() {
+    bool needs_frame = false;
+    pixman_region32_t damage;
+    pixman_region32_init(&damage);
+    if (!wlr_output_damage_attach_render(scene_output_->damage, &needs_frame, &damage)) {
+        pixman_region32_fini(&damage);
+        return false;
+    }
+    if (!needs_frame) {
+        pixman_region32_fini(&damage);
+        wlr_output_rollback(output_);
+        return true;
+    }
+    import_pending_buffers();
+    wlr_renderer_begin(output_->renderer, output_->width, output_->height);
+    wlr_scene_render_output(server_.scene(), output_, scene_output_->x, scene_output_->y, &damage);
+    wlr_output_render_software_cursors(output_, &damage);
+    wlr_renderer_end(output_->renderer);
+    pixman_region32_fini(&damage);
+
+    int width = 0, height = 0;
+    wlr_output_transformed_resolution(output_, &width, &height);
+    pixman_region32_t frame_damage;
+    pixman_region32_init(&frame_damage);
+    wlr_region_transform(&frame_damage, &scene_output_->damage->current,
+                         wlr_output_transform_invert(output_->transform), width, height);
+    wlr_output_set_damage(output_, &frame_damage);
+    pixman_region32_fini(&frame_damage);
+    return wlr_output_commit(output_);
+}
+
 void Output::on_frame() {
-    if (!wlr_scene_output_commit(scene_output_))
+    const bool committed =
+        server_.output_covered(*this) ? commit_covered_scene() : wlr_scene_output_commit(scene_output_);
+    if (!committed)
         return;
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);

@@ -445,6 +445,13 @@ void Server::on_new_output(wlr_output* wlr) {
     outputs_.back()->present_now();
 }
 
+bool Server::output_covered(const Output& output) {
+    if (overlay_layer_->state.enabled)
+        return output.has_overlay_picture();
+    const GuestView* v = shown_view();
+    return v && v->covers(output);
+}
+
 void Server::present_now() {
     for (auto& o : outputs_)
         o->present_now();

@@ -110,6 +110,8 @@ public:
     int exit_code() const { return exit_code_; }
     void show_overlay(bool by_choice);
     void present_now(); // on every output, see Output::present_now
+    // An opaque picture fills the output: the overlay, or the shown guest edge to edge.
+    bool output_covered(const Output& output);
     void show_adjacent_guest(int direction);
     const std::string& shown_guest() const { return shown_guest_; }
 
