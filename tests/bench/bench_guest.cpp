@@ -39,15 +39,17 @@ std::string domain_xml(const BenchGuestSpec& s, const std::string& serial_path) 
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <serial type='file'><source path='{}'/></serial>
-    <graphics type='dbus' p2p='yes'/>
-    <graphics type='spice' autoport='yes' listen='127.0.0.1'/>
+    {}
     <video><model type='virtio' heads='1' primary='yes'><resolution x='1280' y='800'/></model></video>
     <memballoon model='none'/>
   </devices>
 </domain>
 )",
                        s.use_kvm ? "kvm" : "qemu", s.name, s.kernel_dir, s.kernel_dir, s.fps, s.band_rows,
-                       serial_path);
+                       serial_path,
+                       s.graphics == BenchGuestSpec::Graphics::Dbus
+                           ? "<graphics type='dbus' p2p='yes'/>"
+                           : "<graphics type='spice' autoport='yes' listen='127.0.0.1'/>");
 }
 
 } // namespace
@@ -87,9 +89,14 @@ std::string BenchGuest::start() {
     return {};
 }
 
-bool BenchGuest::wait_animating(std::chrono::milliseconds deadline) const {
+bool BenchGuest::wait_booted(std::chrono::milliseconds deadline) const {
     return phyllome::test::wait_until(
-        [&] { return read_file(serial_path_).find("frames/s") != std::string::npos; }, deadline);
+        [&] { return read_file(serial_path_).find("framebuffer ready") != std::string::npos; }, deadline);
+}
+
+bool BenchGuest::wait_animating(std::uint64_t mark, std::chrono::milliseconds deadline) const {
+    return phyllome::test::wait_until(
+        [&] { return read_file(serial_path_, mark).find("frames/s") != std::string::npos; }, deadline);
 }
 
 pid_t BenchGuest::qemu_pid() const {
