@@ -4,6 +4,7 @@
 // --quick leaves out. Prints one table and optionally writes the numbers as flat JSON.
 //
 //   shell_bench [--quick] [--json FILE] [--only frame|switch|start|idle|stream]... [--stream-seconds S]
+//               [--stream-guest-fps N]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -395,13 +396,14 @@ void idle(Results& r, bool quick) {
 // ---------------------------------------------------------------------------------------------
 // Side by side on the animated test guest: drain floor, the shell, remote-viewer.
 
-void stream(Results& r, bool quick, double seconds) {
+void stream(Results& r, bool quick, double seconds, int guest_fps) {
     if (quick) {
         r.stream_skipped = "skipped in --quick (tests/bench/run --only stream runs it, ~2 min)";
         return;
     }
     phyllome::bench::StreamBenchSpec spec;
     spec.seconds = seconds;
+    spec.guest_fps = guest_fps;
     const auto s = phyllome::bench::run_stream_bench(spec);
     if (!s.skipped.empty())
         r.stream_skipped = "not measured: " + s.skipped;
@@ -466,6 +468,9 @@ void print_table(const Results& r, bool quick) {
         {"stream: QEMU update messages (drained)", "qemu_updates_per_s", "/s", "", NAN},
         {"  pixel data QEMU sent (drained)", "drain_mb_per_s", "MB/s", "", NAN},
         {"  update messages the shell received", "shell_updates_per_s", "/s", "", NAN},
+        {"  drain CPU per update message", "drain_cpu_ms_per_update", "ms", "", NAN},
+        {"  shell CPU per update message", "shell_cpu_ms_per_update", "ms", "", NAN},
+        {"  shell memcpy (guestview), shell window", "shell_mb_copied_per_s", "MB/s", "", NAN},
         {"stream: drain listener CPU", "drain_cpu_ms_per_s", "ms/s", "floor", NAN},
         {"stream: phyllome-shell CPU", "shell_cpu_ms_per_s", "ms/s", "", NAN},
         {"stream: remote-viewer CPU (SPICE)", "remote_viewer_cpu_ms_per_s", "ms/s", "", NAN},
@@ -535,6 +540,7 @@ int main(int argc, char** argv) {
     std::string json_path;
     std::vector<std::string> only;
     double stream_seconds = 20;
+    int stream_guest_fps = 50;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--quick")
@@ -545,9 +551,11 @@ int main(int argc, char** argv) {
             only.emplace_back(argv[++i]);
         else if (a == "--stream-seconds" && i + 1 < argc)
             stream_seconds = std::stod(argv[++i]);
+        else if (a == "--stream-guest-fps" && i + 1 < argc)
+            stream_guest_fps = std::stoi(argv[++i]);
         else {
             std::fputs("usage: shell_bench [--quick] [--json FILE] [--only frame|switch|start|idle|stream]... "
-                       "[--stream-seconds S]\n",
+                       "[--stream-seconds S] [--stream-guest-fps N]\n",
                        stderr);
             return 2;
         }
@@ -570,7 +578,7 @@ int main(int argc, char** argv) {
     if (want("idle"))
         idle(r, quick);
     if (want("stream"))
-        stream(r, quick && only.empty(), stream_seconds); // asked for by name, it runs even with --quick
+        stream(r, quick && only.empty(), stream_seconds, stream_guest_fps); // asked for by name, it runs even with --quick
     r.set("bench_seconds", ms_between(t0, Clock::now()) / 1000.0);
     print_table(r, quick);
     if (!json_path.empty()) {

@@ -108,6 +108,8 @@ void drain_phase(StreamBenchResult& r, const BenchGuest& guest, const StreamBenc
     r.values.emplace_back("drain_scanouts_per_s", json_number(*result, "scanouts").value_or(NAN) / s);
     r.values.emplace_back("drain_mb_per_s", json_number(*result, "pixel_bytes").value_or(NAN) / s / 1e6);
     r.values.emplace_back("drain_self_cpu_ms_per_s", json_number(*result, "cpu_ms_per_s").value_or(NAN));
+    // QEMU's pace varies between windows on a busy machine: per message, the costs compare.
+    r.values.emplace_back("drain_cpu_ms_per_update", w.consumer_cpu_ms_per_s / (messages / s));
 }
 
 // (2) phyllome-shell showing the guest on a 1280x800 headless output (60 Hz).
@@ -152,7 +154,10 @@ void shell_phase(StreamBenchResult& r, const BenchGuest& guest, const StreamBenc
         return;
     }
     record_window(r, "shell", w);
-    r.values.emplace_back("shell_updates_per_s", static_cast<double>(b->frames - a->frames) / w.seconds);
+    const double updates_per_s = static_cast<double>(b->frames - a->frames) / w.seconds;
+    r.values.emplace_back("shell_updates_per_s", updates_per_s);
+    r.values.emplace_back("shell_cpu_ms_per_update", w.consumer_cpu_ms_per_s / updates_per_s);
+    r.values.emplace_back("shell_mb_copied_per_s", static_cast<double>(b->bytes_copied - a->bytes_copied) / w.seconds / 1e6);
     const double fps = static_cast<double>(b->frames_presented - a->frames_presented) / w.seconds;
     r.values.emplace_back("shell_fps_on_stream", fps);
     r.values.emplace_back("shell_copies_per_update",
