@@ -52,8 +52,25 @@ struct Counts {
     std::uint64_t messages() const { return scanouts + updates + other; }
 };
 
+// How many 60 Hz refresh slots received at least one message: the most frames with new
+// content any 60 Hz consumer could present from this stream.
+struct SlotCounter {
+    Clock::time_point origin = Clock::now();
+    std::int64_t last = -1;
+    std::uint64_t slots = 0;
+    void note() {
+        const auto slot = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - origin).count() * 60 /
+                          1000000;
+        if (slot != last) {
+            last = slot;
+            ++slots;
+        }
+    }
+};
+
 struct Drain {
     Counts counts;
+    SlotCounter slots;
     bool registered = false;
     std::string error;
 };
@@ -90,12 +107,14 @@ int count_pixels(sd_bus_message* m, Drain& d, const char* header) {
 int on_scanout(sd_bus_message* m, void* data, sd_bus_error*) {
     auto& d = *static_cast<Drain*>(data);
     ++d.counts.scanouts;
+    d.slots.note();
     return count_pixels(m, d, "uuuu");
 }
 
 int on_update(sd_bus_message* m, void* data, sd_bus_error*) {
     auto& d = *static_cast<Drain*>(data);
     ++d.counts.updates;
+    d.slots.note();
     return count_pixels(m, d, "iiiiuu");
 }
 
@@ -297,6 +316,7 @@ int main(int argc, char** argv) {
         if (!pump(main_bus.get(), listener.get(), window_start, drain.error))
             break;
     const Counts before = drain.counts;
+    const std::uint64_t slots_before = drain.slots.slots;
     const double cpu_before = process_cpu_ms();
     const auto t0 = Clock::now();
     std::printf("window-start\n");
@@ -309,10 +329,12 @@ int main(int argc, char** argv) {
     const double cpu = process_cpu_ms() - cpu_before;
     const Counts& c = drain.counts;
     fmt::print("{{\"seconds\": {:.3f}, \"messages\": {}, \"scanouts\": {}, \"updates\": {}, \"other\": {}, "
-               "\"pixel_bytes\": {}, \"messages_per_s\": {:.1f}, \"cpu_ms_per_s\": {:.2f}, \"error\": \"{}\"}}\n",
+               "\"pixel_bytes\": {}, \"messages_per_s\": {:.1f}, \"content_slots_per_s\": {:.1f}, \"cpu_ms_per_s\": {:.2f}, "
+               "\"error\": \"{}\"}}\n",
                s, c.messages() - before.messages(), c.scanouts - before.scanouts, c.updates - before.updates,
                c.other - before.other, c.pixel_bytes - before.pixel_bytes,
-               static_cast<double>(c.messages() - before.messages()) / s, cpu / s, drain.error);
+               static_cast<double>(c.messages() - before.messages()) / s,
+               static_cast<double>(drain.slots.slots - slots_before) / s, cpu / s, drain.error);
     std::fflush(stdout);
     return drain.error.empty() ? 0 : 1;
 }

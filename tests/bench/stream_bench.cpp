@@ -105,6 +105,7 @@ void drain_phase(StreamBenchResult& r, const BenchGuest& guest, const StreamBenc
     const double s = json_number(*result, "seconds").value_or(w.seconds);
     r.values.emplace_back("qemu_updates_per_s", messages / s);
     r.values.emplace_back("drain_updates_per_s", messages / s);
+    r.values.emplace_back("drain_content_slots_per_s", json_number(*result, "content_slots_per_s").value_or(NAN));
     r.values.emplace_back("drain_scanouts_per_s", json_number(*result, "scanouts").value_or(NAN) / s);
     r.values.emplace_back("drain_mb_per_s", json_number(*result, "pixel_bytes").value_or(NAN) / s / 1e6);
     r.values.emplace_back("drain_self_cpu_ms_per_s", json_number(*result, "cpu_ms_per_s").value_or(NAN));
