@@ -1,0 +1,60 @@
+// The animated test guest of the real-stream benchmark: the kernel and initramfs that
+// scripts/build-bench-guest assembles, run by an embedded libvirt (TCG, direct kernel boot,
+// virtio GPU at 1280x800) with either a D-Bus p2p display or a SPICE server. (libvirt 9 and
+// QEMU 7.2 accept both on one guest, but then the guest's drawing stalls whenever the D-Bus
+// display has no listener, even with a SPICE client attached: so one boot per transport.)
+// The guest's program reports the frame rate it reaches on the serial console, which goes to
+// a file we read.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace phyllome::bench {
+
+struct BenchGuestSpec {
+    std::string kernel_dir;    // holds vmlinuz and initrd.gz
+    std::string embed_root;    // the embedded libvirt's root
+    std::string name = "phyllome-bench-anim";
+    int fps = 50;              // fb_animator's target rate
+    int band_rows = 32;        // rows per write() (each write is one fbdev damage)
+    bool use_kvm = false;      // TCG: KVM inside this VM did not boot the kernel
+    enum class Graphics { Dbus, Spice } graphics = Graphics::Dbus;
+};
+
+class BenchGuest {
+public:
+    explicit BenchGuest(BenchGuestSpec spec);
+    ~BenchGuest(); // destroys and undefines the guest
+    BenchGuest(const BenchGuest&) = delete;
+    BenchGuest& operator=(const BenchGuest&) = delete;
+
+    // Defines and starts the guest; empty on success, else what went wrong.
+    std::string start();
+    // Waits until the guest's /init found the framebuffer (the animation starts next).
+    bool wait_booted(std::chrono::milliseconds deadline) const;
+    // Waits until fb_animator reports a rate after `mark` (it is drawing).
+    bool wait_animating(std::uint64_t mark, std::chrono::milliseconds deadline) const;
+
+    std::string uri() const { return "qemu:///embed?root=" + spec_.embed_root; }
+    const std::string& name() const { return spec_.name; }
+    pid_t qemu_pid() const;
+    std::optional<int> spice_port() const;
+    // The serial log's size now: a mark for mean_fps_since.
+    std::uint64_t serial_mark() const;
+    // Mean of the rates fb_animator reported after `mark`; nullopt when none.
+    std::optional<double> mean_fps_since(std::uint64_t mark) const;
+    std::string serial_tail() const;
+
+private:
+    std::string virsh(const std::string& commands, std::chrono::seconds timeout) const;
+    BenchGuestSpec spec_;
+    std::string serial_path_;
+    bool defined_ = false;
+};
+
+} // namespace phyllome::bench
