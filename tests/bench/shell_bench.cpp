@@ -329,7 +329,7 @@ std::optional<IdleSample> idle_window(ShellProcess& shell, const char* guest, do
 }
 
 void idle(Results& r, bool quick) {
-    const double window_s = 10;
+    const double window_s = quick ? 4 : 10;
     {
         fmt::print(stderr, "idle: {} s with a static 1080p guest shown, nested (Wayland backend)...\n", window_s);
         ShellProcess parent({});
