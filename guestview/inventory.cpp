@@ -5,6 +5,8 @@
 #include <atomic>
 #include <optional>
 
+#include <unistd.h>
+
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <wayland-server-core.h>
@@ -18,6 +20,7 @@
 #include "guestview/event_source.hpp"
 #include "guestview/libvirt_event_bridge.hpp"
 #include "guestview/libvirt_handles.hpp"
+#include "guestview/libvirt_socket_watch.hpp"
 #include "guestview/loop_mailbox.hpp"
 #include "guestview/owned_fd.hpp"
 
@@ -26,6 +29,10 @@ namespace {
 
 constexpr std::chrono::milliseconds first_retry_delay{1000};
 constexpr std::chrono::milliseconds max_retry_delay{30000};
+// After a daemon socket appears: the daemon binds it a moment before it listens, so the first
+// attempt may be refused; a few quick tries (50 ms doubling, 1.55 s in all) cover that.
+constexpr std::chrono::milliseconds socket_settle_delay{50};
+constexpr int quick_retries_after_socket = 5;
 
 // Keepalive lets a remote connection notice a dead or hung libvirtd: probe every 5 s, give up
 // after 3 unanswered probes.
@@ -96,6 +103,8 @@ struct Inventory::Impl {
     void disconnect();
     void fail(std::string error);
     void connection_lost(std::uint64_t generation, int reason);
+    void watch_socket();
+    void on_socket_appeared();
 
     bool refresh_all(std::string& error);
     bool refresh_domain(virDomainPtr domain, bool reread_xml);
@@ -127,6 +136,11 @@ struct Inventory::Impl {
     ConnectionStatus status;
     std::vector<GuestInfo> guests; // in guest_order
     std::chrono::milliseconds next_retry_delay{first_retry_delay};
+    // Local daemons only: where their socket reappears, and the quick tries left after it did.
+    std::string socket_directory;
+    std::unique_ptr<LibvirtSocketWatch> socket_watch;
+    int quick_retries = 0;
+    wl_event_loop* event_loop;
 
     LoopMailbox mailbox; // worker results and close notifications reach the loop through it
     EventSourcePtr retry_timer;
@@ -148,6 +162,8 @@ Inventory::Impl::Impl(wl_event_loop* loop, std::string uri, Callbacks callbacks_
     : bridge(LibvirtEventBridge::attach(loop)),
       callbacks(std::move(callbacks_)),
       status{ConnectionState::Connecting, std::move(uri), {}, {}},
+      socket_directory(libvirt_socket_directory(status.uri, geteuid() == 0)),
+      event_loop(loop),
       mailbox(loop),
       retry_timer(wl_event_loop_add_timer(loop, &on_retry_timer, this)),
       worker([this](ActionResult result) {
@@ -175,6 +191,8 @@ void Inventory::Impl::connect() {
     }
     status = {ConnectionState::Connected, status.uri, {}, {}};
     next_retry_delay = first_retry_delay;
+    quick_retries = 0;
+    socket_watch.reset();
     log::info("libvirt: connected to {} ({} guests)", status.uri, guests.size());
 }
 
@@ -231,10 +249,39 @@ void Inventory::Impl::disconnect() {
 }
 
 void Inventory::Impl::fail(std::string error) {
-    status = {ConnectionState::Failed, status.uri, std::move(error), next_retry_delay};
-    wl_event_source_timer_update(retry_timer.get(), static_cast<int>(next_retry_delay.count()));
-    next_retry_delay = std::min(next_retry_delay * 2, max_retry_delay);
+    watch_socket();
+    std::chrono::milliseconds delay = next_retry_delay;
+    if (quick_retries > 0) {
+        delay = socket_settle_delay * (1 << (quick_retries_after_socket - quick_retries));
+        --quick_retries;
+    } else {
+        next_retry_delay = std::min(next_retry_delay * 2, max_retry_delay);
+    }
+    if (socket_watch && socket_watch->watching())
+        error += fmt::format("; reconnecting as soon as its socket reappears in {}", socket_watch->directory());
+    status = {ConnectionState::Failed, status.uri, std::move(error), delay};
+    wl_event_source_timer_update(retry_timer.get(), static_cast<int>(delay.count()));
     log::warn("libvirt: cannot use {}: {} (retrying in {} ms)", status.uri, status.error, status.retry_in.count());
+    notify_changed();
+}
+
+// A watch on the daemon's socket directory, made when it is first needed, and again while the
+// directory is missing (a daemon that never ran may create it).
+void Inventory::Impl::watch_socket() {
+    if (socket_directory.empty() || (socket_watch && socket_watch->watching()))
+        return;
+    socket_watch = std::make_unique<LibvirtSocketWatch>(event_loop, socket_directory, [this] { on_socket_appeared(); });
+    if (!socket_watch->watching())
+        log::debug("libvirt: {}; retrying on a timer only", socket_watch->problem());
+}
+
+void Inventory::Impl::on_socket_appeared() {
+    if (connection)
+        return;
+    log::info("libvirt: a daemon socket appeared in {}, reconnecting", socket_directory);
+    quick_retries = quick_retries_after_socket;
+    status.retry_in = socket_settle_delay;
+    wl_event_source_timer_update(retry_timer.get(), static_cast<int>(socket_settle_delay.count()));
     notify_changed();
 }
 

@@ -84,7 +84,9 @@ public:
         std::function<void(const ActionResult&)> action_done; // a request finished
     };
 
-    // Starts connecting at once; a failure is retried with backoff (1 s doubling to 30 s).
+    // Starts connecting at once; a failure is retried with backoff (1 s doubling to 30 s). For a
+    // daemon on this machine (libvirt_socket_directory) the socket's directory is watched too:
+    // when the daemon's socket reappears, the next attempt is made within 50 ms.
     // The first attempt happens inside the constructor, so guests() and status() are current
     // when it returns; `changed` then fires once from the loop to announce that first state.
     Inventory(wl_event_loop* loop, std::string uri, Callbacks callbacks);
