@@ -17,6 +17,11 @@ constexpr const char* properties_interface = "org.freedesktop.DBus.Properties";
 constexpr const char* console_interface = "org.qemu.Display1.Console";
 constexpr const char* console_path_prefix = "/org/qemu/Display1/Console_";
 
+// How long QEMU may take to answer the calls that set a display up (it answers in
+// milliseconds when healthy). A hung QEMU must not leave the guest "connecting" for ever:
+// after this the connection is dropped and the owner retries with backoff.
+constexpr std::uint64_t setup_timeout_usec = 5'000'000;
+
 std::string console_path(std::uint32_t id) { return console_path_prefix + std::to_string(id); }
 
 std::optional<std::uint32_t> console_id_from_path(std::string_view path) {
@@ -84,8 +89,8 @@ bool DisplayConnection::Impl::start(detail::BusPtr bus, std::string& error) {
         return false;
     }
     properties_match_.reset(slot);
-    r = sd_bus_call_method_async(raw, &slot, nullptr, vm_path, properties_interface, "GetAll", on_vm_properties,
-                                 this, "s", "org.qemu.Display1.VM");
+    r = call_with_timeout(vm_path, properties_interface, "GetAll", &slot, on_vm_properties, this, "s",
+                          "org.qemu.Display1.VM");
     if (r < 0) {
         error = "reading the VM object: " + errno_text(r);
         return false;
@@ -119,8 +124,7 @@ bool DisplayConnection::Impl::anything_open() const {
 int DisplayConnection::Impl::on_vm_properties(sd_bus_message* reply, void* data, sd_bus_error*) {
     auto* self = static_cast<Impl*>(data);
     if (const sd_bus_error* e = sd_bus_message_get_error(reply)) {
-        log::error("guest {}: reading the QEMU display VM object failed: {}", self->guest_name,
-                   e->message ? e->message : e->name);
+        self->abandon(fmt::format("reading the QEMU display VM object failed: {}", e->message ? e->message : e->name));
         return 0;
     }
     detail::PropertyMap properties;
@@ -215,8 +219,8 @@ void DisplayConnection::Impl::attach_listener(ConsoleState& console) {
     // Async: QEMU authenticates the listener and reads its properties before it answers
     // anything else, so the loop must keep servicing the listener meanwhile.
     sd_bus_slot* slot = nullptr;
-    int r = sd_bus_call_method_async(bus_.get(), &slot, nullptr, console_path(id).c_str(), console_interface,
-                                     "RegisterListener", on_register_reply, &console, "h", qemu_end.get());
+    int r = call_with_timeout(console_path(id).c_str(), console_interface, "RegisterListener", &slot,
+                              on_register_reply, &console, "h", qemu_end.get());
     // sd-bus duplicated the fd into the message; ours closes with qemu_end.
     if (r < 0) {
         log::error("guest {}: RegisterListener failed: {}", log_name, errno_text(r));
@@ -229,8 +233,8 @@ void DisplayConnection::Impl::attach_listener(ConsoleState& console) {
 int DisplayConnection::Impl::on_register_reply(sd_bus_message* reply, void* data, sd_bus_error*) {
     auto* console = static_cast<ConsoleState*>(data);
     if (const sd_bus_error* e = sd_bus_message_get_error(reply))
-        log::error("guest {} console {}: QEMU refused RegisterListener: {}", console->owner->guest_name,
-                   console->info.id, e->message ? e->message : e->name);
+        console->owner->abandon(fmt::format("console {}: RegisterListener failed: {}", console->info.id,
+                                            e->message ? e->message : e->name));
     else
         log::info("guest {} console {} ({}): display listener registered", console->owner->guest_name,
                   console->info.id, console->info.label);
@@ -258,6 +262,52 @@ int DisplayConnection::Impl::on_properties_changed(sd_bus_message* signal, void*
         self->callbacks_.console_changed)
         self->callbacks_.console_changed(console->info);
     return 0;
+}
+
+void DisplayConnection::Impl::abandon(std::string reason) {
+    // Pending calls fail with an error when the bus closes for another reason: that close is
+    // reported by itself.
+    if (sd_bus_is_open(bus_.get()) <= 0 || !abandon_reason_.empty())
+        return;
+    log::error("guest {}: {}; dropping the display connection", guest_name, reason);
+    abandon_reason_ = std::move(reason);
+    abandon_idle_.reset(wl_event_loop_add_idle(loop, &on_abandon, this));
+}
+
+void DisplayConnection::Impl::on_abandon(void* data) {
+    auto* self = static_cast<Impl*>(data);
+    (void)self->abandon_idle_.release(); // wayland removes an idle source after dispatching it
+    self->source_.reset();
+    for (auto& [id, console] : self->consoles_) {
+        console.listener.reset();
+        console.held_keys.clear();
+        console.held_buttons.clear();
+    }
+    sd_bus_close(self->bus_.get());
+    self->main_open_ = false;
+    Disconnect event{std::nullopt, self->abandon_reason_, true};
+    if (self->callbacks_.disconnected)
+        self->callbacks_.disconnected(event); // last: may destroy us
+}
+
+int DisplayConnection::Impl::call_with_timeout(const char* path, const char* interface, const char* method,
+                                               sd_bus_slot** slot, sd_bus_message_handler_t handler, void* data,
+                                               const char* signature, ...) {
+    sd_bus_message* raw = nullptr;
+    int r = sd_bus_message_new_method_call(bus_.get(), &raw, nullptr, path, interface, method);
+    if (r < 0)
+        return r;
+    detail::MessagePtr message(raw);
+    va_list args;
+    va_start(args, signature);
+    r = sd_bus_message_appendv(raw, signature, args);
+    va_end(args);
+    if (r < 0)
+        return r;
+    r = sd_bus_call_async(bus_.get(), slot, raw, handler, data, setup_timeout_usec);
+    if (r >= 0 && source_)
+        source_->rearm();
+    return r;
 }
 
 void DisplayConnection::Impl::on_main_closed(std::string reason) {

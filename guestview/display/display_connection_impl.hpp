@@ -61,6 +61,13 @@ private:
     void read_console(std::uint32_t id);
     void attach_listener(ConsoleState& console);
     void on_main_closed(std::string reason);
+    // A setup call failed or timed out: close everything, so the owner retries afresh instead
+    // of waiting forever for a display that will never attach. Finishes from an idle source:
+    // sd-bus must not be closed inside its own dispatch.
+    void abandon(std::string reason);
+    static void on_abandon(void* data);
+    int call_with_timeout(const char* path, const char* interface, const char* method, sd_bus_slot** slot,
+                          sd_bus_message_handler_t handler, void* data, const char* signature, ...);
     void on_listener_closed(std::uint32_t id, std::string reason);
     // Queues a call on Console_<id> whose only answer of interest is an error.
     int call_console(std::uint32_t id, sd_bus_slot** slot, sd_bus_message_handler_t handler, void* data,
@@ -76,6 +83,8 @@ private:
     std::unique_ptr<detail::BusEventSource> source_;
     std::map<std::uint32_t, ConsoleState> consoles_;
     bool main_open_ = false;
+    std::string abandon_reason_;
+    detail::EventSourcePtr abandon_idle_;
 };
 
 } // namespace phyllome::guestview
