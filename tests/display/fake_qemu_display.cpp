@@ -1,6 +1,7 @@
 #include "tests/display/fake_qemu_display.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <systemd/sd-id128.h>
@@ -102,8 +103,22 @@ int FakeQemuDisplay::on_accept(int fd, std::uint32_t, void* data) {
 
 void FakeQemuDisplay::serve(int fd) {
     bus_ = make_server_bus(fd);
+    sd_bus_slot* slot = nullptr;
+    check(sd_bus_add_filter(bus_.get(), &slot, on_incoming, this), "sd_bus_add_filter");
+    mute_filter_.reset(slot);
     export_objects();
+    if (!stalled_)
+        watch_main();
+}
+
+void FakeQemuDisplay::watch_main() {
     source_ = std::make_unique<detail::BusEventSource>(loop_, bus_.get(), [this](std::string) { source_.reset(); });
+}
+
+// Filters run before object dispatch; returning 1 swallows the call unanswered.
+int FakeQemuDisplay::on_incoming(sd_bus_message* m, void* data, sd_bus_error*) {
+    auto* self = static_cast<FakeQemuDisplay*>(data);
+    return self->mute_ && sd_bus_message_is_method_call(m, nullptr, nullptr) > 0 ? 1 : 0;
 }
 
 bool FakeQemuDisplay::main_connected() const { return source_ && !source_->closed(); }
@@ -298,7 +313,8 @@ void FakeQemuDisplay::send_no_reply(std::uint32_t console, sd_bus_message* messa
     detail::MessagePtr owned(message);
     check(sd_bus_message_set_expect_reply(message, 0), "set_expect_reply");
     check(sd_bus_send(listener_bus(console), message, nullptr), "sd_bus_send");
-    listeners_.at(console)->source->rearm();
+    if (auto& source = listeners_.at(console)->source)
+        source->rearm();
 }
 
 std::shared_ptr<CallOutcome> FakeQemuDisplay::call(std::uint32_t console, sd_bus_message* message) {
@@ -317,7 +333,8 @@ std::shared_ptr<CallOutcome> FakeQemuDisplay::call(std::uint32_t console, sd_bus
               outcome.get(), 0),
           "sd_bus_call_async");
     listeners_.at(console)->calls.emplace_back(detail::SlotPtr(slot), outcome);
-    listeners_.at(console)->source->rearm();
+    if (auto& source = listeners_.at(console)->source)
+        source->rearm();
     return outcome;
 }
 
@@ -405,7 +422,8 @@ int FakeQemuDisplay::send_raw(std::uint32_t console, const char* interface, cons
         return r;
     sd_bus_message_set_expect_reply(raw, 0);
     r = sd_bus_send(listener_bus(console), raw, nullptr);
-    listeners_.at(console)->source->rearm();
+    if (auto& source = listeners_.at(console)->source)
+        source->rearm();
     return r;
 }
 
@@ -414,7 +432,8 @@ int FakeQemuDisplay::send_raw(std::uint32_t console, const char* interface, cons
 void FakeQemuDisplay::emit_changed(std::uint32_t console, const char* interface, const char* property) {
     check(sd_bus_emit_properties_changed(bus_.get(), console_path(console).c_str(), interface, property, nullptr),
           "emitting PropertiesChanged");
-    source_->rearm();
+    if (source_)
+        source_->rearm();
 }
 
 void FakeQemuDisplay::set_console_size(std::uint32_t console, std::uint32_t width, std::uint32_t height) {
@@ -423,7 +442,8 @@ void FakeQemuDisplay::set_console_size(std::uint32_t console, std::uint32_t widt
     check(sd_bus_emit_properties_changed(bus_.get(), console_path(console).c_str(), "org.qemu.Display1.Console",
                                          "Width", "Height", nullptr),
           "emitting PropertiesChanged");
-    source_->rearm();
+    if (source_)
+        source_->rearm();
 }
 
 void FakeQemuDisplay::set_modifiers(std::uint32_t console, std::uint32_t modifiers) {
@@ -443,5 +463,47 @@ void FakeQemuDisplay::close_main() {
 }
 
 void FakeQemuDisplay::close_listener(std::uint32_t console) { listeners_.erase(console); }
+
+void FakeQemuDisplay::stall() {
+    stalled_ = true;
+    source_.reset();
+    for (auto& [id, listener] : listeners_)
+        listener->source.reset();
+}
+
+void FakeQemuDisplay::resume() {
+    stalled_ = false;
+    if (bus_ && !source_ && sd_bus_is_open(bus_.get()) > 0)
+        watch_main();
+    for (auto& [id, listener] : listeners_) {
+        Listener* raw = listener.get();
+        if (raw->open && !raw->source)
+            raw->source = std::make_unique<detail::BusEventSource>(loop_, raw->bus.get(),
+                                                                   [raw](std::string) { raw->open = false; });
+    }
+}
+
+void FakeQemuDisplay::update_then_hang_up(std::uint32_t console, std::int32_t x, std::int32_t y, std::int32_t width,
+                                          std::int32_t height, std::uint32_t stride, std::uint32_t format,
+                                          std::span<const std::uint8_t> data) {
+    set_send_buffer(console, 64 * 1024); // the kernel takes about twice this, far less than the message
+    update(console, x, y, width, height, stride, format, data); // writes what fits, queues the rest
+    close_listener(console); // without flushing the queued rest
+    close_main();
+}
+
+void FakeQemuDisplay::set_send_buffer(std::uint32_t console, int bytes) {
+    const int fd = sd_bus_get_fd(listener_bus(console));
+    if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) != 0)
+        check(::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) == 0 ? 0 : -errno, "SO_SNDBUF");
+}
+
+bool FakeQemuDisplay::listener_backlogged(std::uint32_t console) const {
+    auto it = listeners_.find(console);
+    if (it == listeners_.end() || !it->second->open)
+        return false;
+    const int events = sd_bus_get_events(it->second->bus.get());
+    return events > 0 && (events & POLLOUT) != 0;
+}
 
 } // namespace phyllome::guestview::testing

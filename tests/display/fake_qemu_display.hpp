@@ -96,6 +96,27 @@ public:
     void close_main();
     void close_listener(std::uint32_t console);
 
+    // Fault modes: a QEMU that misbehaves.
+    // Keeps reading every socket but answers no method call (a wedged QEMU main loop that
+    // still drains its sockets): the client's calls can only time out.
+    void set_mute(bool mute) { mute_ = mute; }
+    // Stops servicing every connection (a stopped QEMU process): nothing is read, written or
+    // answered until resume(); the sockets stay open.
+    void stall();
+    void resume();
+    bool stalled() const { return stalled_; }
+    // Sends a (large) Update on a small socket send buffer and closes every connection at once,
+    // so the client gets the message's first part and then end of file.
+    void update_then_hang_up(std::uint32_t console, std::int32_t x, std::int32_t y, std::int32_t width,
+                             std::int32_t height, std::uint32_t stride, std::uint32_t format,
+                             std::span<const std::uint8_t> data);
+    // The kernel send buffer of the console's listener socket (root may exceed wmem_max): how
+    // much of a message goes out in one write.
+    void set_send_buffer(std::uint32_t console, int bytes);
+    // True while the console's listener has output the client has not read yet (a flood waits
+    // on this instead of queueing without limit in the test process).
+    bool listener_backlogged(std::uint32_t console) const;
+
     const std::vector<InputCall>& input_calls() const { return input_calls_; }
     bool qemu_would_abort() const { return qemu_would_abort_; }
 
@@ -114,6 +135,8 @@ private:
     static int on_set_ui_info(sd_bus_message* m, void* data, sd_bus_error* error);
     static int on_input(sd_bus_message* m, void* data, sd_bus_error* error);
     static int on_accept(int fd, std::uint32_t mask, void* data);
+    static int on_incoming(sd_bus_message* m, void* data, sd_bus_error* error);
+    void watch_main();
 
     wl_event_loop* loop_;
     std::string vm_name_;
@@ -129,6 +152,9 @@ private:
     detail::UniqueFd listen_fd_;
     detail::EventSourcePtr accept_source_;
     std::string listen_path_;
+    detail::SlotPtr mute_filter_;
+    bool mute_ = false;
+    bool stalled_ = false;
 };
 
 } // namespace phyllome::guestview::testing

@@ -1,0 +1,477 @@
+// Fault injection: the real shell while its QEMU, its display peer or libvirt misbehaves.
+//
+//  - FakePeerFaults: our fake QEMU display hangs up in the middle of a message, stops
+//    answering, or floods full-frame updates faster than the output refreshes.
+//  - QemuKills: a real guest's QEMU is killed with SIGKILL while it streams, again and again.
+//    PHYLLOME_FAULT_KILLS sets the count (10 by default; the documented long run is 100, see
+//    tests/integration/README-faults.md for the command).
+//  - LibvirtLoss: a private libvirtd is stopped and started again under the shell.
+//
+// Every measured number is printed (and recorded as a test property) for the report.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "embedded_guest.hpp"
+#include "fake_display_session.hpp"
+#include "guestview/embedded_libvirt.hpp"
+#include "private_libvirtd.hpp"
+#include "shell_process.hpp"
+
+namespace phyllome::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool sanitized = true;
+#else
+constexpr bool sanitized = false;
+#endif
+// ASan/UBSan make everything a few times slower; latency bounds scale with it.
+constexpr int slowdown = sanitized ? 3 : 1;
+
+constexpr int W = 1280, H = 800;
+constexpr long frame_kb = W * H * 4 / 1024;
+
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+void report(const std::string& key, double value) {
+    std::cout << "[ measure  ] " << key << " = " << value << "\n";
+    ::testing::Test::RecordProperty(key, std::to_string(value));
+}
+
+std::vector<std::uint8_t> solid_frame(unsigned rgb) {
+    std::vector<std::uint8_t> data(static_cast<std::size_t>(W) * H * 4);
+    for (std::size_t i = 0; i < data.size(); i += 4)
+        put_xrgb(&data[i], rgb);
+    return data;
+}
+
+int count_pixels(const Image& img, unsigned rgb) {
+    int n = 0;
+    for (int y = 0; y < img.height; ++y)
+        for (int x = 0; x < img.width; ++x)
+            n += img.pixel(x, y) == rgb;
+    return n;
+}
+
+// The time one `phyllomectl status` takes, the shell's answer included.
+double status_latency_ms(const ShellProcess& shell) {
+    const auto t = Clock::now();
+    const auto r = shell.ctl({"status"});
+    return r.exit_code == 0 ? ms_since(t) : 1e9;
+}
+
+// ---------------------------------------------------------------- fake display peer
+
+class FakePeerFaults : public ::testing::Test {
+protected:
+    static constexpr unsigned red = 0xd02020, blue = 0x2040d0;
+
+    void create(const std::string& extra_config = "") {
+        if (!have_program("grim"))
+            GTEST_SKIP() << "grim is not installed";
+        FakeDisplaySession::Options o;
+        o.extra_config = extra_config;
+        session = std::make_unique<FakeDisplaySession>(o);
+        ASSERT_TRUE(session->shell().started()) << session->shell().log();
+    }
+    void start(const std::string& extra_config = "") {
+        ASSERT_NO_FATAL_FAILURE(create(extra_config));
+        if (IsSkipped())
+            return;
+        ASSERT_TRUE(session->wait_attached(20s)) << shell().status_json() << shell().log();
+    }
+    void TearDown() override {
+        if (session) {
+            EXPECT_TRUE(shell().running()) << "the shell died: " << shell().log();
+        }
+    }
+    FakeDisplaySession& s() { return *session; }
+    ShellProcess& shell() { return session->shell(); }
+    guestview::testing::FakeQemuDisplay& peer() { return session->peer(); }
+    GuestStats stats() { return s().stats().value_or(GuestStats{}); }
+
+    // A solid Scanout, then the screen shows it.
+    void show_solid(unsigned rgb) {
+        peer().scanout(0, W, H, W * 4, FakeDisplaySession::xrgb, solid_frame(rgb));
+        EXPECT_TRUE(s().wait_screen([&](const Image& i) { return count_pixels(i, rgb) == W * H; }, 15s))
+            << shell().status_json();
+    }
+
+    std::unique_ptr<FakeDisplaySession> session;
+};
+
+TEST_F(FakePeerFaults, HangingUpInTheMiddleOfAnUpdateShowsTheOverlayAndTheDisplayComesBack) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    if (IsSkipped())
+        return;
+    show_solid(red);
+    // A 4 MB Update of which the shell gets about 128 KB, then end of file.
+    peer().update_then_hang_up(0, 0, 0, W, H, W * 4, FakeDisplaySession::xrgb, solid_frame(blue));
+    s().drop_peer();
+    const auto t = Clock::now();
+    GuestStats st;
+    ASSERT_TRUE(s().wait_stats([](const GuestStats& g) { return g.view == "overlay"; }, 5s, &st))
+        << shell().status_json();
+    report("hangup_to_overlay_ms", ms_since(t));
+    EXPECT_NE(st.display, "connected");
+    EXPECT_EQ(shell().log().find("refused"), std::string::npos) << "half a message is nothing to refuse";
+    EXPECT_TRUE(shell().running());
+
+    // QEMU is back on the same socket: the shell reconnects and shows its frames.
+    s().restart_peer();
+    ASSERT_TRUE(s().wait_attached(15s)) << shell().status_json() << shell().log();
+    show_solid(blue);
+}
+
+TEST_F(FakePeerFaults, StalledPeerNeverBlocksTheShell) {
+    if (!have_program("wtype"))
+        GTEST_SKIP() << "wtype is not installed";
+    ASSERT_NO_FATAL_FAILURE(start("[input]\nallow_virtual_input = true\n"));
+    if (IsSkipped())
+        return;
+    show_solid(red);
+    // QEMU stops (SIGSTOP-like): it reads nothing, answers nothing, sockets stay open.
+    peer().stall();
+    // Keys become calls that can never be answered; they must not hold anything up.
+    ASSERT_EQ(shell().wtype({"abc"}).exit_code, 0);
+    double worst = 0;
+    for (int i = 0; i < 10; ++i)
+        worst = std::max(worst, status_latency_ms(shell()));
+    report("stalled_peer_worst_status_ms", worst);
+    EXPECT_LT(worst, 200.0 * slowdown);
+
+    // The host key still switches: to the overlay and back.
+    ASSERT_EQ(shell().wtype({"-P", "Control_R", "-k", "Home", "-p", "Control_R"}).exit_code, 0);
+    EXPECT_TRUE(shell().wait_for_status(R"("view": "overlay")", 2s)) << shell().status_json();
+    ASSERT_EQ(shell().ctl({"show", FakeDisplaySession::guest}).exit_code, 0);
+    EXPECT_TRUE(shell().wait_for_status(R"("view": "guest")", 2s)) << shell().status_json();
+    EXPECT_EQ(stats().display, "connected") << "a silent peer is not a dead one";
+
+    // QEMU continues: what was queued for it arrives, in order, and frames flow again.
+    peer().resume();
+    auto pressed = [&](std::int64_t qnum) {
+        const auto& calls = peer().input_calls();
+        return std::any_of(calls.begin(), calls.end(), [&](const guestview::testing::InputCall& c) {
+            return c.method == "Keyboard.Release" && !c.args.empty() && c.args[0] == qnum;
+        });
+    };
+    EXPECT_TRUE(s().pump_until([&] { return pressed(0x1e) && pressed(0x30) && pressed(0x2e); }, 10s))
+        << "keys typed while QEMU was stopped were lost";
+    show_solid(blue);
+}
+
+TEST_F(FakePeerFaults, PeerThatNeverAnswersTimesOutAndTheShellRetries) {
+    ASSERT_NO_FATAL_FAILURE(create());
+    if (IsSkipped())
+        return;
+    // Set before the peer is ever serviced: it authenticates the shell, reads its calls, and
+    // answers none of them.
+    peer().set_mute(true);
+    const auto t = Clock::now();
+    double worst = 0;
+    GuestStats st;
+    const bool gave_up = s().pump_until(
+        [&] {
+            worst = std::max(worst, status_latency_ms(shell()));
+            st = stats();
+            // The error state lasts until the retry a second later; the log keeps it.
+            return st.display == "error" || shell().log().find("dropping the display connection") != std::string::npos;
+        },
+        15s);
+    ASSERT_TRUE(gave_up) << shell().status_json() << shell().log();
+    report("mute_peer_to_error_ms", ms_since(t));
+    report("mute_peer_worst_status_ms", worst);
+    EXPECT_LT(worst, 200.0 * slowdown);
+    EXPECT_NE(shell().log().find("timed out"), std::string::npos) << "the log should say QEMU did not answer: "
+                                                                  << shell().log();
+
+    // A QEMU that answers again is attached by the next retry.
+    s().restart_peer();
+    ASSERT_TRUE(s().wait_attached(15s)) << shell().status_json() << shell().log();
+    show_solid(blue);
+}
+
+TEST_F(FakePeerFaults, FloodOfFullFrameUpdatesIsCoalescedInBoundedMemory) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    if (IsSkipped())
+        return;
+    show_solid(red);
+    // Settle: the first Update promotes the message-backed surface to an owned buffer.
+    const auto first = solid_frame(blue);
+    peer().update(0, 0, 0, W, H, W * 4, FakeDisplaySession::xrgb, first);
+    ASSERT_TRUE(s().wait_stats([](const GuestStats& g) { return g.frames >= 2; }, 10s)) << shell().status_json();
+    const GuestStats before = stats();
+
+    // Status from another thread while this one floods (the peer lives on this thread's loop).
+    struct Sample {
+        double latency_ms;
+        long rss_kb;
+    };
+    std::mutex mutex;
+    std::vector<Sample> samples;
+    std::atomic<bool> flooding{true};
+    std::thread watcher([&] {
+        while (flooding) {
+            const auto t = Clock::now();
+            auto st = parse_guest_stats(shell().status_json(), FakeDisplaySession::guest);
+            const double latency = ms_since(t);
+            std::lock_guard lock(mutex);
+            samples.push_back({latency, st ? st->rss_kb : 0});
+            std::this_thread::sleep_for(50ms); // sampling interval
+        }
+    });
+
+    // As fast as the shell reads: a new 4 MB Update whenever the last one has left our queue,
+    // and a socket buffer that takes two at once (the default needs ~20 round trips for one).
+    peer().set_send_buffer(0, 2 * W * H * 4 + 65536);
+    const std::array frames{solid_frame(0x10c060), solid_frame(0xe0e0e0)};
+    std::uint64_t sent = 0;
+    const auto start = Clock::now();
+    const auto flood_for = 4s;
+    while (Clock::now() - start < flood_for) {
+        if (!peer().listener_backlogged(0)) {
+            peer().update(0, 0, 0, W, H, W * 4, FakeDisplaySession::xrgb, frames[sent % 2]);
+            ++sent;
+        }
+        wl_event_loop_dispatch(s().loop(), 1); // pump(1ms) would round its budget down to nothing
+        wl_event_loop_dispatch_idle(s().loop());
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    // Everything sent is taken in (accepted, none refused), and the last frame is what shows.
+    GuestStats after;
+    const bool drained = s().wait_stats([&](const GuestStats& g) { return g.frames >= before.frames + sent; }, 20s, &after);
+    flooding = false;
+    watcher.join();
+    ASSERT_TRUE(drained) << "sent " << sent << "\n" << shell().status_json();
+    EXPECT_EQ(after.frames, before.frames + sent);
+    EXPECT_EQ(after.refused, before.refused);
+
+    double worst_latency = 0;
+    long peak_rss = before.rss_kb;
+    for (const auto& sample : samples) {
+        worst_latency = std::max(worst_latency, sample.latency_ms);
+        peak_rss = std::max(peak_rss, sample.rss_kb);
+    }
+    peak_rss = std::max(peak_rss, after.rss_kb);
+    const double received_per_s = static_cast<double>(after.frames - before.frames) / seconds;
+    const double presented_per_s = static_cast<double>(after.frames_presented - before.frames_presented) / seconds;
+    report("flood_updates_per_s", received_per_s);
+    report("flood_presented_per_s", presented_per_s);
+    report("flood_rss_growth_kb", static_cast<double>(peak_rss - before.rss_kb));
+    report("flood_worst_status_ms", worst_latency);
+    report("flood_status_samples", static_cast<double>(samples.size()));
+
+    // Presenting follows the output's 60 Hz, not the flood: frames are coalesced.
+    EXPECT_LE(presented_per_s, 70.0);
+    EXPECT_GT(presented_per_s, 5.0) << "the screen should keep refreshing";
+    EXPECT_GE(received_per_s, 2 * presented_per_s) << "the flood was too slow to show coalescing";
+    // At most the current frame and a spare, plus a little; ASan's quarantine keeps freed
+    // messages, so only the plain build can say.
+    if (!sanitized) {
+        EXPECT_LT(peak_rss - before.rss_kb, 2 * frame_kb + 4096);
+    }
+    EXPECT_GT(samples.size(), 10u) << "status stopped answering during the flood";
+    EXPECT_LT(worst_latency, 250.0 * slowdown);
+    const unsigned last = (sent - 1) % 2 ? 0xe0e0e0 : 0x10c060;
+    EXPECT_TRUE(s().wait_screen([&](const Image& i) { return count_pixels(i, last) == W * H; }, 10s))
+        << shell().status_json();
+}
+
+// ---------------------------------------------------------------- real QEMU killed
+
+constexpr const char* kill_guest = "phyllome-fault-guest";
+
+int kill_count() {
+    const char* v = std::getenv("PHYLLOME_FAULT_KILLS");
+    return v != nullptr && std::atoi(v) > 0 ? std::atoi(v) : 10;
+}
+
+// The guest's QEMU, from the embedded driver's pid file, checked against its command line.
+pid_t qemu_pid(const std::string& guest) {
+    std::ifstream pid_file(embed_root() + "/run/qemu/" + guest + ".pid");
+    pid_t pid = -1;
+    if (!(pid_file >> pid) || pid <= 0)
+        return -1;
+    std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string args((std::istreambuf_iterator<char>(cmdline)), {});
+    return args.find("guest=" + guest) != std::string::npos ? pid : -1;
+}
+
+std::size_t open_fds(pid_t pid) {
+    std::error_code ec;
+    std::size_t n = 0;
+    for (auto it = fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec); !ec && it != fs::directory_iterator();
+         it.increment(ec))
+        ++n;
+    return n;
+}
+
+class QemuKills : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0 || access("/usr/share/OVMF/OVMF_CODE.fd", R_OK) != 0)
+            GTEST_SKIP() << "QEMU or OVMF is not installed";
+        if (!have_program("virsh"))
+            GTEST_SKIP() << "virsh is not installed";
+        ASSERT_EQ(guestview::prepare_embedded_root(embed_uri()), "");
+        const std::string xml = embed_root() + "/fault-guest.xml";
+        std::ofstream(xml) << embedded_guest_xml(kill_guest);
+        const std::string name = kill_guest;
+        run_command({"virsh", "-c", embed_uri(), "destroy " + name + "; undefine " + name}, {}, 300s);
+        auto r = run_command({"virsh", "-c", embed_uri(), "define", xml}, {}, 300s);
+        ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    }
+    void TearDown() override {
+        shell.reset();
+        if (!IsSkipped()) {
+            const std::string name = kill_guest;
+            run_command({"virsh", "-c", embed_uri(), "destroy " + name + "; undefine " + name}, {}, 120s);
+        }
+    }
+    std::unique_ptr<ShellProcess> shell;
+};
+
+TEST_F(QemuKills, SigkillWhileStreamingShowsTheOverlayWithinASecondAndTheGuestReattaches) {
+    ShellProcess::Options o;
+    o.libvirt_uri = embed_uri();
+    shell = std::make_unique<ShellProcess>(o);
+    ASSERT_TRUE(shell->started()) << shell->log();
+    const auto pgrep = run_command({"pgrep", "-f", "--", shell->config_path()});
+    ASSERT_EQ(pgrep.exit_code, 0);
+    const pid_t shell_pid = std::stoi(pgrep.out);
+
+    const int kills = kill_count();
+    std::size_t first_fds = 0;
+    double worst_overlay_ms = 0, total_overlay_ms = 0;
+    const auto all = Clock::now();
+    int survived = 0;
+    for (int i = 0; i < kills; ++i) {
+        SCOPED_TRACE("kill " + std::to_string(i + 1) + " of " + std::to_string(kills));
+        // Start it (libvirt may need a moment to see the last QEMU gone).
+        ASSERT_TRUE(wait_until([&] { return shell->ctl({"start", kill_guest}).exit_code == 0; }, 30s))
+            << shell->status_json() << shell->log();
+        // Shown, attached, and streaming: its frame counter moves.
+        GuestStats st;
+        const bool streaming = wait_until(
+            [&] {
+                auto s = parse_guest_stats(shell->status_json(), kill_guest);
+                if (s)
+                    st = *s;
+                return s && s->view == "guest" && s->shown_guest == kill_guest && s->display == "connected" &&
+                       s->frames >= 2;
+            },
+            120s);
+        ASSERT_TRUE(streaming) << shell->status_json() << shell->log();
+        if (i == 0)
+            first_fds = open_fds(shell_pid);
+
+        const pid_t qemu = qemu_pid(kill_guest);
+        ASSERT_GT(qemu, 0) << "no pid file for the guest's QEMU under " << embed_root();
+        ASSERT_EQ(::kill(qemu, SIGKILL), 0);
+        const auto killed = Clock::now();
+        // Within a second: the overlay (or another guest), never a stale picture.
+        const bool left = wait_until(
+            [&] {
+                auto s = parse_guest_stats(shell->status_json(), kill_guest);
+                return s && (s->view == "overlay" || s->shown_guest != kill_guest);
+            },
+            10s);
+        const double overlay_ms = ms_since(killed);
+        ASSERT_TRUE(left) << shell->status_json();
+        ASSERT_TRUE(shell->running()) << shell->log();
+        EXPECT_LT(overlay_ms, 1000.0) << shell->status_json();
+        worst_overlay_ms = std::max(worst_overlay_ms, overlay_ms);
+        total_overlay_ms += overlay_ms;
+        ++survived;
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - all).count();
+    // One more start: the last kill too is recovered from.
+    ASSERT_TRUE(wait_until([&] { return shell->ctl({"start", kill_guest}).exit_code == 0; }, 30s)) << shell->log();
+    EXPECT_TRUE(shell->wait_for_status(R"("display": "connected")", 120s)) << shell->status_json();
+    const std::size_t last_fds = open_fds(shell_pid);
+    report("kills_survived", survived);
+    report("kill_worst_overlay_ms", worst_overlay_ms);
+    report("kill_mean_overlay_ms", total_overlay_ms / std::max(survived, 1));
+    report("kill_cycle_s", seconds / std::max(survived, 1));
+    report("shell_fds_first", static_cast<double>(first_fds));
+    report("shell_fds_last", static_cast<double>(last_fds));
+    EXPECT_LE(last_fds, first_fds + 4) << "the shell leaks file descriptors across QEMU deaths";
+    EXPECT_TRUE(shell->running());
+    EXPECT_EQ(shell->log().find("AddressSanitizer"), std::string::npos) << shell->log();
+}
+
+// ---------------------------------------------------------------- libvirt lost
+
+class LibvirtLoss : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (auto why = PrivateLibvirtd::unavailable(); !why.empty())
+            GTEST_SKIP() << why;
+        daemon = std::make_unique<PrivateLibvirtd>();
+        ASSERT_TRUE(daemon->start()) << daemon->log();
+    }
+    std::unique_ptr<PrivateLibvirtd> daemon;
+    std::unique_ptr<ShellProcess> shell;
+    void TearDown() override {
+        shell.reset();
+        daemon.reset();
+    }
+};
+
+TEST_F(LibvirtLoss, OverlayShowsTheLossAndTheShellReconnectsWithinTwoSecondsOfLibvirtsReturn) {
+    ShellProcess::Options o;
+    o.libvirt_uri = daemon->uri();
+    shell = std::make_unique<ShellProcess>(o);
+    ASSERT_TRUE(shell->started()) << shell->log();
+    // The test driver's default host has one running guest, "test".
+    const std::string guest_back = R"({"name": "test", "state": "running")";
+    ASSERT_TRUE(shell->wait_for_status(guest_back, 10s)) << shell->status_json() << shell->log();
+    ASSERT_NE(shell->status_json().find(R"("state": "connected")"), std::string::npos);
+
+    ASSERT_TRUE(daemon->stop());
+    const auto stopped = Clock::now();
+    // The loss is shown: libvirt failed, with why, and no stale guests.
+    ASSERT_TRUE(shell->wait_for_status(R"("view": "overlay", "guest": null, "libvirt": {"uri": )", 2s))
+        << shell->status_json();
+    ASSERT_TRUE(shell->wait_for_status(R"("state": "failed", "error": "lost the connection to libvirt)", 2s))
+        << shell->status_json();
+    report("libvirt_loss_shown_ms", ms_since(stopped));
+    EXPECT_EQ(shell->status_json().find(guest_back), std::string::npos) << "guests of a lost connection are stale";
+    // Down long enough for a doubling backoff to wait 4 s before its next try.
+    ASSERT_TRUE(shell->wait_for_status(R"("retry_in_ms": 4000)", 10s)) << shell->status_json();
+
+    // Back: measured from the moment its socket exists.
+    ASSERT_TRUE(daemon->start()) << daemon->log();
+    struct stat info {};
+    ASSERT_EQ(::stat(daemon->socket_path().c_str(), &info), 0);
+    const auto socket_born = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::seconds(info.st_ctim.tv_sec) + std::chrono::nanoseconds(info.st_ctim.tv_nsec)));
+    ASSERT_TRUE(shell->wait_for_status(guest_back, 10s)) << shell->status_json() << shell->log();
+    const double reconnect_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::system_clock::now() - socket_born).count();
+    report("libvirt_reconnect_after_socket_ms", reconnect_ms);
+    EXPECT_LT(reconnect_ms, 2000.0) << shell->log();
+    EXPECT_NE(shell->status_json().find(R"("state": "connected")"), std::string::npos) << shell->status_json();
+    EXPECT_TRUE(shell->running());
+}
+
+} // namespace
+} // namespace phyllome::test
