@@ -49,6 +49,7 @@ struct GuestDisplays::Display {
     bool manual = false;
     std::string address;     // manual only
     int graphics_index = -1; // libvirt only
+    int domain_id = -1;      // libvirt only: the QEMU process the last attempt was for
     DisplayStatus status;
     std::chrono::milliseconds next_delay = first_retry_delay;
     EventSourcePtr retry_timer;
@@ -95,8 +96,22 @@ void GuestDisplays::sync() {
         remove(name, reason);
 
     for (const GuestInfo& guest : inventory_.guests()) {
-        if (!wanted(&guest) || displays_.contains(guest.name))
+        if (!wanted(&guest))
             continue;
+        if (auto it = displays_.find(guest.name); it != displays_.end()) {
+            // Its QEMU died and a new one runs (libvirt may never have shown it stopped): try the
+            // new one now rather than after a backoff that grows with every death.
+            Display& known = *it->second;
+            if (!known.manual && known.status.state == DisplayState::Error && !known.opening &&
+                !known.connection && guest.domain_id != known.domain_id) {
+                known.next_delay = first_retry_delay;
+                if (known.retry_timer)
+                    wl_event_source_timer_update(known.retry_timer.get(), 0);
+                known.graphics_index = guest.dbus_graphics_index;
+                start_attempt(known);
+            }
+            continue;
+        }
         auto display = std::make_unique<Display>();
         display->owner = this;
         display->name = guest.name;
@@ -178,6 +193,8 @@ void GuestDisplays::start_attempt(Display& display) {
         return;
     }
     display.opening = true;
+    if (const GuestInfo* guest = inventory_.find(display.name))
+        display.domain_id = guest->domain_id;
     // The Inventory outlives us but may still answer after we are gone.
     std::weak_ptr<GuestDisplays*> alive = alive_;
     inventory_.open_graphics(display.name, display.graphics_index,
@@ -195,8 +212,15 @@ void GuestDisplays::opened(const std::string& name, std::uint64_t attempt, int f
         return; // no longer wanted: the socket closes here
     Display& display = *it->second;
     display.opening = false;
-    if (socket.get() < 0)
+    if (socket.get() < 0) {
+        // This attempt was for a QEMU that died; a new one already runs: try that one now.
+        const GuestInfo* guest = inventory_.find(name);
+        if (wanted(guest) && guest->domain_id != display.domain_id) {
+            display.graphics_index = guest->dbus_graphics_index;
+            return start_attempt(display);
+        }
         return fail(display, std::move(error));
+    }
     auto connection = DisplayConnection::from_fd(loop_, socket.release(), name, callbacks_for(name, attempt), error);
     adopt(display, std::move(connection), std::move(error));
 }

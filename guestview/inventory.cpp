@@ -81,6 +81,8 @@ std::optional<GuestInfo> read_guest(virDomainPtr domain, const GuestInfo* known)
     }
     info.state = guest_state_from_libvirt(state);
     info.state_reason = describe_state(state, reason);
+    const unsigned id = virDomainGetID(domain); // (unsigned)-1 while shut off
+    info.domain_id = id == static_cast<unsigned>(-1) ? -1 : static_cast<int>(id);
     return info;
 }
 

@@ -55,6 +55,8 @@ struct GuestInfo {
     // From <phyllome:identity> in the domain's metadata; unset when absent or invalid.
     std::optional<int> slot;            // 1..99: its place in guests(), and Host+slot for 1..9
     std::optional<std::uint32_t> colour; // 0xRRGGBB, written as colour="#rrggbb"
+    // libvirt's domain id while QEMU runs, -1 otherwise: a new one means a new QEMU process.
+    int domain_id = -1;
     bool operator==(const GuestInfo&) const = default;
 };
 
