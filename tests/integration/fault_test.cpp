@@ -298,9 +298,9 @@ TEST_F(FakePeerFaults, FloodOfFullFrameUpdatesIsCoalescedInBoundedMemory) {
 
 constexpr const char* kill_guest = "phyllome-fault-guest";
 
-int kill_count() {
-    const char* v = std::getenv("PHYLLOME_FAULT_KILLS");
-    return v != nullptr && std::atoi(v) > 0 ? std::atoi(v) : 10;
+int env_count(const char* name, int fallback) {
+    const char* v = std::getenv(name);
+    return v != nullptr && std::atoi(v) > 0 ? std::atoi(v) : fallback;
 }
 
 // The guest's QEMU, from the embedded driver's pid file, checked against its command line.
@@ -357,7 +357,11 @@ TEST_F(QemuKills, SigkillWhileStreamingShowsTheOverlayWithinASecondAndTheGuestRe
     ASSERT_EQ(pgrep.exit_code, 0);
     const pid_t shell_pid = std::stoi(pgrep.out);
 
-    const int kills = kill_count();
+    const int kills = env_count("PHYLLOME_FAULT_KILLS", 10);
+    // The firmware's own frames take ~8 s of TCG to come; the first frame (QEMU's console surface)
+    // comes at attach. Every Nth cycle waits for the firmware's frames, the others kill at the
+    // first frame, which keeps a cycle at ~2 s.
+    const int streaming_every = env_count("PHYLLOME_FAULT_STREAM_EVERY", 5);
     std::size_t first_fds = 0;
     double worst_overlay_ms = 0, total_overlay_ms = 0;
     const auto all = Clock::now();
@@ -365,9 +369,11 @@ TEST_F(QemuKills, SigkillWhileStreamingShowsTheOverlayWithinASecondAndTheGuestRe
     for (int i = 0; i < kills; ++i) {
         SCOPED_TRACE("kill " + std::to_string(i + 1) + " of " + std::to_string(kills));
         // Start it (libvirt may need a moment to see the last QEMU gone).
+        const auto cycle = Clock::now();
         ASSERT_TRUE(wait_until([&] { return shell->ctl({"start", kill_guest}).exit_code == 0; }, 30s))
             << shell->status_json() << shell->log();
-        // Shown, attached, and streaming: its frame counter moves.
+        // Shown, attached, and showing frames (on every Nth cycle: its frame counter moves on).
+        const std::uint64_t frames_wanted = i % streaming_every == 0 ? 2 : 1;
         GuestStats st;
         const bool streaming = wait_until(
             [&] {
@@ -375,10 +381,12 @@ TEST_F(QemuKills, SigkillWhileStreamingShowsTheOverlayWithinASecondAndTheGuestRe
                 if (s)
                     st = *s;
                 return s && s->view == "guest" && s->shown_guest == kill_guest && s->display == "connected" &&
-                       s->frames >= 2;
+                       s->frames >= frames_wanted;
             },
             120s);
         ASSERT_TRUE(streaming) << shell->status_json() << shell->log();
+        std::cout << "[ cycle    ] " << i + 1 << ": " << st.frames << " frames " << ms_since(cycle)
+                  << " ms after start\n";
         if (i == 0)
             first_fds = open_fds(shell_pid);
 
