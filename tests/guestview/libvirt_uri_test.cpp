@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "guestview/inventory.hpp"
+#include "guestview/libvirt_socket_watch.hpp"
 #include "tests/guestview/test_support.hpp"
 
 namespace phyllome::guestview {
@@ -115,6 +116,30 @@ TEST(DefaultStateHome, RelativeXdgStateHomeIsIgnored) {
     ScopedEnv xdg{"XDG_STATE_HOME", "relative/state"};
     ScopedEnv home{"HOME", "/home/user"};
     EXPECT_EQ(default_state_home(), "/home/user/.local/state");
+}
+
+// Which directory the shell watches to reconnect the moment a local daemon is back.
+TEST(LibvirtSocketDirectory, LocalDaemonsHaveOneRemoteAndInProcessDriversNone) {
+    EXPECT_EQ(libvirt_socket_directory("qemu:///system", true), "/run/libvirt");
+    EXPECT_EQ(libvirt_socket_directory("qemu+unix:///system", false), "/run/libvirt");
+    EXPECT_EQ(libvirt_socket_directory("test+unix:///default?socket=/tmp/d/libvirt-sock", true), "/tmp/d");
+    EXPECT_EQ(libvirt_socket_directory("qemu:///system?socket=/tmp/a%20b/virtqemud-sock", true), "/tmp/a b");
+    EXPECT_EQ(libvirt_socket_directory("test+unix:///default", true), "/run/libvirt");
+    EXPECT_EQ(libvirt_socket_directory("test:///default", true), "");
+    EXPECT_EQ(libvirt_socket_directory("qemu:///embed?root=/tmp/x", false), "");
+    EXPECT_EQ(libvirt_socket_directory("qemu+ssh://host/system", true), "");
+    EXPECT_EQ(libvirt_socket_directory("qemu+tcp://host/system", true), "");
+    EXPECT_EQ(libvirt_socket_directory("qemu://host/system", true), "");
+    EXPECT_EQ(libvirt_socket_directory("not a uri", true), "");
+    const char* before = std::getenv("XDG_RUNTIME_DIR");
+    const std::optional<std::string> saved = before ? std::optional<std::string>(before) : std::nullopt;
+    setenv("XDG_RUNTIME_DIR", "/run/user/1000", 1);
+    EXPECT_EQ(libvirt_socket_directory("qemu:///session", false), "/run/user/1000/libvirt");
+    EXPECT_EQ(libvirt_socket_directory("test+unix:///default", false), "/run/user/1000/libvirt");
+    if (saved)
+        setenv("XDG_RUNTIME_DIR", saved->c_str(), 1);
+    else
+        unsetenv("XDG_RUNTIME_DIR");
 }
 
 } // namespace
