@@ -289,7 +289,7 @@ protected:
         if (!sanitized) {
             EXPECT_LT(f.peak_rss_kb - f.before.rss_kb, 2 * frame_kb + 4096);
         }
-        EXPECT_GT(f.samples, 10u) << "status stopped answering during the flood";
+        EXPECT_GE(f.samples, 3u) << "status stopped answering during the flood";
         EXPECT_LT(f.worst_status_ms, 250.0 * slowdown);
         EXPECT_TRUE(s().wait_screen([&](const Image& i) { return count_pixels(i, last_colour) == W * H; }, 10s))
             << shell().status_json();
