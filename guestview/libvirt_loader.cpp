@@ -127,6 +127,7 @@ PHYLLOME_LIBVIRT_FORWARD(virDomainPtr, virDomainDefineXMLFlags, (virConnectPtr c
 PHYLLOME_LIBVIRT_FORWARD(int, virDomainFree, (virDomainPtr domain), (domain))
 PHYLLOME_LIBVIRT_FORWARD(const char*, virDomainGetName, (virDomainPtr domain), (domain))
 PHYLLOME_LIBVIRT_FORWARD(int, virDomainGetUUIDString, (virDomainPtr domain, char* buf), (domain, buf))
+PHYLLOME_LIBVIRT_FORWARD(unsigned int, virDomainGetID, (virDomainPtr domain), (domain))
 PHYLLOME_LIBVIRT_FORWARD(char*, virDomainGetXMLDesc, (virDomainPtr domain, unsigned int flags), (domain, flags))
 PHYLLOME_LIBVIRT_FORWARD(int, virDomainGetState, (virDomainPtr domain, int* state, int* reason, unsigned int flags),
                          (domain, state, reason, flags))
