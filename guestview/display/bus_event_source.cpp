@@ -47,6 +47,8 @@ bool BusEventSource::process() {
     if (closed_)
         return false;
     std::string failure;
+    const std::uint64_t started = now_usec();
+    yielded_ = false;
     for (;;) {
         const int r = sd_bus_process(bus_, nullptr);
         if (r < 0) {
@@ -55,6 +57,12 @@ bool BusEventSource::process() {
         }
         if (r == 0)
             break;
+        // A peer that writes as fast as we read (a frame flood) must not keep the loop here:
+        // after the budget, let the other sources (output frames, control socket) run first.
+        if (now_usec() - started >= dispatch_budget_usec) {
+            yielded_ = true;
+            break;
+        }
     }
     const bool open = sd_bus_is_open(bus_) > 0;
     if (failure.empty() && open)
@@ -85,6 +93,9 @@ void BusEventSource::rearm() {
         // Round up so we never wake early and spin; an expired deadline fires in 1 ms.
         timer_ms = deadline <= now ? 1 : static_cast<int>(std::min<std::uint64_t>((deadline - now + 999) / 1000, 1u << 30));
     }
+    // Work left over after a yield may sit in sd-bus's buffers, where the fd does not show it.
+    if (yielded_)
+        timer_ms = 1;
     wl_event_source_timer_update(timer_source_.get(), timer_ms);
 }
 

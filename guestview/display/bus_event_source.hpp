@@ -2,6 +2,7 @@
 // sd_bus_get_events() asks for, and a timer for sd_bus_get_timeout(). Single-threaded.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -33,6 +34,9 @@ private:
     EventSourcePtr fd_source_;
     EventSourcePtr timer_source_;
     bool closed_ = false;
+    bool yielded_ = false; // the last dispatch stopped at its budget with work left
+    // How long one dispatch may process messages before the loop gets its turn.
+    static constexpr std::uint64_t dispatch_budget_usec = 4000;
 };
 
 } // namespace phyllome::guestview::detail
