@@ -142,8 +142,11 @@ Server::Server(ServerOptions options)
         log::error("hotkeys.host_key: '{}' is not a key name; using Control_R", config().hotkeys.host_key);
     key_repeater_ = std::make_unique<KeyRepeater>(loop_, [this](uint32_t keycode) { guest_key(keycode, true); });
     key_repeater_->set_rate(config().keyboard.repeat_rate, config().keyboard.repeat_delay);
-    if (warmup_)
+    if (warmup_) {
+        const double before = monotonic_ms();
         keymap_ = warmup_->take_keymap();
+        log::debug("start-up: waited {:.1f} ms for the keymap", monotonic_ms() - before);
+    }
     if (!keymap_)
         keymap_ = compile_keymap(config().keyboard);
     if (keymap_)

@@ -86,9 +86,19 @@ StartupWarmup::StartupWarmup(config::KeyboardConfig keyboard, config::OverlayCon
           pthread_sigmask(SIG_BLOCK, &handled, nullptr);
           // In the order the main thread needs them: the first paint needs fonts, keyboards
           // need the keymap, and the cursor is needed once a pointer moves.
+          using Clock = std::chrono::steady_clock;
+          const auto ms_since = [](Clock::time_point t) {
+              return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+          };
+          auto t = Clock::now();
           font_map_.set_value(load_fonts(overlay));
+          log::debug("start-up: fonts loaded in {:.1f} ms", ms_since(t));
+          t = Clock::now();
           keymap_.set_value(compile_keymap(keyboard));
+          log::debug("start-up: keymap compiled in {:.1f} ms", ms_since(t));
+          t = Clock::now();
           cursor_theme_.set_value(load_cursor_theme());
+          log::debug("start-up: cursor theme read in {:.1f} ms", ms_since(t));
           release_free_memory(); // the scratch picture and fontconfig's parsing leftovers
       }) {}
 
