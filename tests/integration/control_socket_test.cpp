@@ -1,0 +1,253 @@
+// The real shell's control socket under abuse: who may connect, what a bad or huge request
+// gets, a flood of connections and requests, a client that says nothing, and proof that the
+// shell listens on no network socket at all.
+#include <gtest/gtest.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include "fake_display_session.hpp"
+#include "guestview/owned_fd.hpp"
+#include "shell_probe.hpp"
+
+namespace phyllome::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t max_request = 4096; // control::max_request
+
+TEST(ControlSocket, IsOwnerOnlyAndAnotherUidIsRefusedEvenWhenItCanReachIt) {
+    ShellProcess shell({});
+    ASSERT_TRUE(shell.started()) << shell.log();
+    const std::string path = control_socket_path(shell);
+    struct stat st{};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0) << path;
+    EXPECT_TRUE(S_ISSOCK(st.st_mode));
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << "control socket mode " << std::oct << (st.st_mode & 0777);
+    EXPECT_EQ(st.st_uid, ::getuid());
+
+    if (::getuid() != 0)
+        GTEST_SKIP() << "connecting as another uid needs root";
+    // The file mode stops another user first; open the way (runtime dir and socket) to prove the
+    // shell's own SO_PEERCRED check refuses it too.
+    const std::string runtime_dir = std::filesystem::path(path).parent_path().string();
+    const std::string parent = std::filesystem::path(runtime_dir).parent_path().string();
+    struct Outcome {
+        int connect_errno = 0;
+        bool got_bytes = false;
+        bool closed = false;
+    };
+    auto as_nobody = [&] {
+        int pipefd[2];
+        EXPECT_EQ(::pipe(pipefd), 0);
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            ::close(pipefd[0]);
+            Outcome o;
+            if (::setgid(65534) != 0 || ::setuid(65534) != 0)
+                _exit(3);
+            guestview::OwnedFd fd(::socket(AF_UNIX, SOCK_STREAM, 0));
+            sockaddr_un addr{};
+            addr.sun_family = AF_UNIX;
+            std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+            if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+                o.connect_errno = errno;
+            } else {
+                [[maybe_unused]] auto s = ::send(fd.get(), "status\n", 7, MSG_NOSIGNAL);
+                pollfd p{fd.get(), POLLIN, 0};
+                if (::poll(&p, 1, 5000) > 0) {
+                    char buf[64];
+                    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+                    o.got_bytes = n > 0;
+                    o.closed = n <= 0;
+                }
+            }
+            [[maybe_unused]] auto w = ::write(pipefd[1], &o, sizeof o);
+            _exit(0);
+        }
+        ::close(pipefd[1]);
+        Outcome o;
+        EXPECT_EQ(::read(pipefd[0], &o, sizeof o), static_cast<ssize_t>(sizeof o));
+        ::close(pipefd[0]);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        return o;
+    };
+    ::chmod(parent.c_str(), 0711);
+    ::chmod(runtime_dir.c_str(), 0711);
+    const Outcome blocked = as_nobody();
+    EXPECT_EQ(blocked.connect_errno, EACCES) << "mode 0600 lets another uid connect";
+
+    ::chmod(path.c_str(), 0666);
+    const Outcome refused = as_nobody();
+    ::chmod(path.c_str(), 0600);
+    ::chmod(runtime_dir.c_str(), 0700);
+    ::chmod(parent.c_str(), 0700);
+    EXPECT_EQ(refused.connect_errno, 0) << std::strerror(refused.connect_errno);
+    EXPECT_FALSE(refused.got_bytes) << "the shell answered uid 65534";
+    EXPECT_TRUE(refused.closed) << "the shell kept uid 65534's connection open";
+    EXPECT_NE(shell.log().find("refused a connection from uid 65534"), std::string::npos) << shell.log();
+    EXPECT_EQ(shell.ctl({"status"}).exit_code, 0) << "the owner is still served";
+}
+
+TEST(ControlSocket, UnknownVerbAndOversizedRequestGetAnErrorAndTheShellCarriesOn) {
+    ShellProcess shell({});
+    ASSERT_TRUE(shell.started()) << shell.log();
+    const std::string path = control_socket_path(shell);
+
+    auto unknown = raw_exchange(path, "frobnicate the guests\n");
+    EXPECT_TRUE(unknown.closed_by_shell);
+    EXPECT_TRUE(unknown.reply.starts_with("error\nunknown command 'frobnicate'")) << unknown.reply;
+
+    auto garbage = raw_exchange(path, std::string("\x01\x02\xff status\n", 10));
+    EXPECT_TRUE(garbage.reply.starts_with("error\n")) << garbage.reply;
+
+    // 64 KiB and no newline: an error after max_request bytes, and the connection goes.
+    auto huge = raw_exchange(path, std::string(64 * 1024, 'a'));
+    EXPECT_TRUE(huge.closed_by_shell);
+    EXPECT_EQ(huge.reply, "error\nrequest longer than 4096 bytes\n");
+    // One byte within the limit is a request (here: a guest that does not exist).
+    auto longest = raw_exchange(path, "show " + std::string(max_request - 5, 'n') + "\n");
+    EXPECT_TRUE(longest.reply.starts_with("error\ncannot show nnn")) << longest.reply.substr(0, 80);
+
+    EXPECT_TRUE(shell.running());
+    EXPECT_EQ(shell.ctl({"status"}).exit_code, 0) << shell.log();
+}
+
+TEST(ControlSocket, SilentClientIsClosedAfterTwoSeconds) {
+    ShellProcess shell({});
+    ASSERT_TRUE(shell.started()) << shell.log();
+    const auto t0 = Clock::now();
+    auto silent = raw_exchange(control_socket_path(shell), "", 6s);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+    EXPECT_TRUE(silent.closed_by_shell) << "still open after 6 s";
+    EXPECT_EQ(silent.reply, "error\ntimeout: no request within 2000 ms\n");
+    EXPECT_GE(took.count(), 1900);
+    EXPECT_LT(took.count(), 4000);
+    std::printf("silent client closed after %lld ms\n", static_cast<long long>(took.count()));
+}
+
+TEST(ControlSocket, FloodOfConnectionsAndRequestsLeavesTheShellResponsiveAndBounded) {
+    ShellProcess shell({});
+    ASSERT_TRUE(shell.started()) << shell.log();
+    const std::string path = control_socket_path(shell);
+    auto pid = shell_pid(shell);
+    ASSERT_TRUE(pid);
+    ASSERT_TRUE(wait_until([&] { return open_fd_count(*pid) > 0; }, 2s));
+    const int fds_before = open_fd_count(*pid);
+
+    // 1000 connections opened at once, each sending a request, none reading until all are open.
+    std::vector<guestview::OwnedFd> clients;
+    int connect_failed = 0;
+    for (int i = 0; i < 1000; ++i) {
+        guestview::OwnedFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+        if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+            ++connect_failed; // EAGAIN: the listen backlog is full; that is the kernel bounding it
+            continue;
+        }
+        [[maybe_unused]] auto n = ::send(fd.get(), "status --json\n", 14, MSG_NOSIGNAL | MSG_DONTWAIT);
+        clients.push_back(std::move(fd));
+    }
+    const int fds_during = open_fd_count(*pid);
+    std::map<std::string, int> outcomes;
+    const auto end = Clock::now() + 20s;
+    for (auto& fd : clients) {
+        std::string reply;
+        for (;;) {
+            pollfd p{fd.get(), POLLIN, 0};
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count();
+            if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) {
+                reply = "(no answer)";
+                break;
+            }
+            char buf[65536];
+            ssize_t n = ::read(fd.get(), buf, sizeof buf);
+            if (n <= 0)
+                break;
+            reply.append(buf, static_cast<std::size_t>(n));
+        }
+        const std::string kind = reply.starts_with("ok\n")                       ? "ok"
+                                 : reply.starts_with("error\nbusy: too many requests") ? "busy (rate)"
+                                 : reply.starts_with("error\nbusy:")              ? "busy (connections)"
+                                 : reply.starts_with("error\ntimeout")            ? "timeout"
+                                 : reply.empty()                                  ? "closed"
+                                                                                  : reply.substr(0, 20);
+        ++outcomes[kind];
+        fd = guestview::OwnedFd();
+    }
+    std::printf("flood of 1000 connections: %d refused by the kernel (backlog)", connect_failed);
+    for (const auto& [kind, n] : outcomes)
+        std::printf(", %d %s", n, kind.c_str());
+    std::printf("; shell fds %d before, %d during\n", fds_before, fds_during);
+    EXPECT_EQ(outcomes.count("(no answer)"), 0u) << "a connection was left hanging";
+    EXPECT_GT(outcomes["ok"], 0);
+    EXPECT_LE(fds_during, fds_before + 16 + 8 + 2) << "more than max_clients (+ backlog) connections held";
+
+    // 1000 requests one after another as fast as they go: beyond the burst, busy, never stuck.
+    int ok = 0, busy = 0, other = 0;
+    const auto t0 = Clock::now();
+    for (int i = 0; i < 1000; ++i) {
+        auto ex = raw_exchange(path, "status\n", 5s);
+        if (ex.reply.starts_with("ok\n"))
+            ++ok;
+        else if (ex.reply.starts_with("error\nbusy: too many requests"))
+            ++busy;
+        else
+            ++other;
+    }
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::printf("1000 sequential requests in %.2f s: %d ok, %d busy, %d other\n", secs, ok, busy, other);
+    EXPECT_EQ(other, 0);
+    EXPECT_GE(ok, 200) << "the burst";
+    if (secs < 4.0) {
+        EXPECT_GT(busy, 0) << "1000 requests in " << secs << " s and none over the rate";
+    }
+
+    // Afterwards: alive, answering within the time the bucket needs to refill, fds back.
+    EXPECT_TRUE(wait_until([&] { return shell.ctl({"status"}).exit_code == 0; }, 5s)) << shell.log();
+    EXPECT_TRUE(shell.running());
+    int fds_after = -1;
+    EXPECT_TRUE(wait_until([&] { return (fds_after = open_fd_count(*pid)) <= fds_before + 1; }, 5s))
+        << "shell fds " << fds_before << " before the flood, " << fds_after << " after";
+    std::printf("shell fds after the flood: %d\n", fds_after);
+}
+
+TEST(ControlSocket, ShellHasNoNetworkSocket) {
+    // A guest display attached, so the shell's D-Bus connection is among its sockets.
+    FakeDisplaySession session({});
+    ASSERT_TRUE(session.wait_attached(20s)) << session.shell().log();
+    auto pid = shell_pid(session.shell());
+    ASSERT_TRUE(pid);
+    const auto sockets = socket_inodes(*pid);
+    ASSERT_GE(sockets.size(), 3u) << "Wayland, control and display sockets at least";
+    for (const char* table : {"tcp", "tcp6", "udp", "udp6", "raw", "raw6", "udplite", "udplite6"}) {
+        const auto inet = net_table_inodes(*pid, table);
+        for (unsigned long inode : sockets)
+            EXPECT_EQ(inet.count(inode), 0u) << "the shell holds a " << table << " socket (inode " << inode << ")";
+    }
+    // And positively: every one of its sockets is a unix socket.
+    const auto unix_sockets = net_table_inodes(*pid, "unix");
+    int unix_count = 0;
+    for (unsigned long inode : sockets) {
+        EXPECT_EQ(unix_sockets.count(inode), 1u) << "socket inode " << inode << " is not a unix socket";
+        unix_count += unix_sockets.count(inode) > 0;
+    }
+    std::printf("the shell holds %zu sockets, %d of them unix sockets\n", sockets.size(), unix_count);
+}
+
+} // namespace
+} // namespace phyllome::test
