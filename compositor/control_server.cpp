@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 #include <fmt/format.h>
 #include <wayland-server-core.h>
@@ -21,7 +23,8 @@ struct ControlServer::Client {
     ControlServer* server;
     guestview::OwnedFd fd;
     wl_event_source* source = nullptr;
-    wl_event_source* timer = nullptr; // request_timeout before the request, send_timeout after
+    // request_timeout before the request, send_timeout while a reply waits; none in between.
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
     std::string in;
     std::string out;
     bool request_seen = false;
@@ -30,7 +33,8 @@ struct ControlServer::Client {
 
 namespace {
 
-int to_timer_ms(std::chrono::milliseconds ms) { return static_cast<int>(std::max<long long>(1, ms.count())); }
+using Clock = std::chrono::steady_clock;
+constexpr Clock::time_point no_deadline = Clock::time_point::max();
 
 } // namespace
 
@@ -61,16 +65,17 @@ ControlServer::ControlServer(wl_event_loop* loop, std::string path, Handler hand
     if (rc != 0 || ::chmod(path_.c_str(), 0600) != 0 || ::listen(listen_fd_.get(), 8) != 0)
         throw std::runtime_error(fmt::format("control socket {}: {}", path_, std::strerror(errno)));
     listen_source_ = wl_event_loop_add_fd(loop_, listen_fd_.get(), WL_EVENT_READABLE, on_listen_readable, this);
+    // One timer for every client's deadline: a timerfd each would double the fds a client costs.
+    deadline_timer_ = wl_event_loop_add_timer(loop_, on_deadline_timer, this);
 }
 
 ControlServer::~ControlServer() {
-    for (auto& [fd, c] : clients_) {
+    for (auto& [fd, c] : clients_)
         if (c->source)
             wl_event_source_remove(c->source);
-        if (c->timer)
-            wl_event_source_remove(c->timer);
-    }
     clients_.clear();
+    if (deadline_timer_)
+        wl_event_source_remove(deadline_timer_);
     if (listen_source_)
         wl_event_source_remove(listen_source_);
     ::unlink(path_.c_str());
@@ -118,17 +123,31 @@ void ControlServer::accept_client() {
         c->server = this;
         c->fd = std::move(owned);
         c->source = wl_event_loop_add_fd(loop_, fd, WL_EVENT_READABLE, on_client_event, c.get());
-        c->timer = wl_event_loop_add_timer(loop_, on_client_timer, c.get());
-        if (!c->source || !c->timer) {
-            if (c->source)
-                wl_event_source_remove(c->source);
-            if (c->timer)
-                wl_event_source_remove(c->timer);
+        if (!c->source)
             continue;
-        }
-        wl_event_source_timer_update(c->timer, to_timer_ms(limits_.request_timeout));
+        Client& client = *c;
         clients_[fd] = std::move(c);
+        set_deadline(client, Clock::now() + limits_.request_timeout);
     }
+}
+
+void ControlServer::set_deadline(Client& c, Clock::time_point deadline) {
+    c.deadline = deadline;
+    arm_deadline_timer();
+}
+
+void ControlServer::arm_deadline_timer() {
+    if (!deadline_timer_)
+        return;
+    auto earliest = no_deadline;
+    for (const auto& [fd, c] : clients_)
+        earliest = std::min(earliest, c->deadline);
+    if (earliest == no_deadline) {
+        wl_event_source_timer_update(deadline_timer_, 0);
+        return;
+    }
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(earliest - Clock::now()).count();
+    wl_event_source_timer_update(deadline_timer_, static_cast<int>(std::clamp<long long>(ms, 1, 1 << 30)));
 }
 
 int ControlServer::on_client_event(int, uint32_t mask, void* data) {
@@ -137,18 +156,28 @@ int ControlServer::on_client_event(int, uint32_t mask, void* data) {
     return 0;
 }
 
-int ControlServer::on_client_timer(void* data) {
-    auto* c = static_cast<Client*>(data);
-    ControlServer* self = c->server;
-    ++self->counters_.timed_out;
-    if (!c->request_seen) {
-        self->send_and_forget(c->fd.get(), fmt::format("error\ntimeout: no request within {} ms\n",
-                                                        self->limits_.request_timeout.count()));
-        self->warn_refused("closed a connection that sent no request in time", self->counters_.timed_out);
-    } else {
-        self->warn_refused("closed a connection that did not read its reply", self->counters_.timed_out);
+int ControlServer::on_deadline_timer(void* data) {
+    auto* self = static_cast<ControlServer*>(data);
+    const auto now = Clock::now();
+    std::vector<int> expired;
+    for (const auto& [fd, c] : self->clients_)
+        if (c->deadline <= now)
+            expired.push_back(fd);
+    for (int fd : expired) {
+        auto it = self->clients_.find(fd);
+        if (it == self->clients_.end())
+            continue;
+        ++self->counters_.timed_out;
+        if (!it->second->request_seen) {
+            self->send_and_forget(fd, fmt::format("error\ntimeout: no request within {} ms\n",
+                                                   self->limits_.request_timeout.count()));
+            self->warn_refused("closed a connection that sent no request in time", self->counters_.timed_out);
+        } else {
+            self->warn_refused("closed a connection that did not read its reply", self->counters_.timed_out);
+        }
+        self->close_client(fd);
     }
-    self->close_client(c->fd.get());
+    self->arm_deadline_timer();
     return 0;
 }
 
@@ -182,7 +211,7 @@ void ControlServer::handle_client(Client& c, uint32_t mask) {
             return;
         if (n > 0) {
             c.out.erase(0, static_cast<std::size_t>(n));
-            wl_event_source_timer_update(c.timer, to_timer_ms(limits_.send_timeout));
+            c.deadline = Clock::now() + limits_.send_timeout; // the timer finds it when it fires
         }
         if (n < 0 || c.out.empty())
             close_client(fd);
@@ -195,7 +224,7 @@ void ControlServer::start_request(Client& c, std::size_t nl) {
     // Stop reading: a half-closed client would otherwise wake us forever while we wait. The
     // request timer stops too: an action (start a guest) takes as long as it takes.
     wl_event_source_fd_update(c.source, 0);
-    wl_event_source_timer_update(c.timer, 0);
+    set_deadline(c, no_deadline);
     std::weak_ptr<Client> weak = clients_[fd];
     Reply reply = [this, weak](bool ok, std::string body) {
         auto client = weak.lock();
@@ -216,7 +245,7 @@ void ControlServer::start_request(Client& c, std::size_t nl) {
             return;
         }
         wl_event_source_fd_update(client->source, WL_EVENT_WRITABLE);
-        wl_event_source_timer_update(client->timer, to_timer_ms(limits_.send_timeout));
+        set_deadline(*client, Clock::now() + limits_.send_timeout);
     };
     if (nl == std::string::npos) {
         ++counters_.too_long;
@@ -248,10 +277,7 @@ void ControlServer::close_client(int fd) {
         return;
     if (it->second->source)
         wl_event_source_remove(it->second->source);
-    if (it->second->timer)
-        wl_event_source_remove(it->second->timer);
     it->second->source = nullptr;
-    it->second->timer = nullptr;
     clients_.erase(it);
 }
 

@@ -59,11 +59,13 @@ private:
     struct Client;
     static int on_listen_readable(int fd, uint32_t mask, void* data);
     static int on_client_event(int fd, uint32_t mask, void* data);
-    static int on_client_timer(void* data);
+    static int on_deadline_timer(void* data);
     void accept_client();
     void handle_client(Client& c, uint32_t mask);
     void start_request(Client& c, std::size_t newline);
     void close_client(int fd);
+    void set_deadline(Client& c, std::chrono::steady_clock::time_point deadline);
+    void arm_deadline_timer();
     void send_and_forget(int fd, const std::string& message);
     // Says what was refused at most once a second, so a flood does not flood the log.
     void warn_refused(const char* what, unsigned long count);
@@ -75,6 +77,7 @@ private:
     TokenBucket bucket_;
     guestview::OwnedFd listen_fd_;
     wl_event_source* listen_source_ = nullptr;
+    wl_event_source* deadline_timer_ = nullptr;
     std::map<int, std::shared_ptr<Client>> clients_;
     Counters counters_;
     std::chrono::steady_clock::time_point last_warning_{};

@@ -20,6 +20,11 @@ Output::Output(Server& server, wlr_output* output) : server_(server), output_(ou
     apply_config();
 
     scene_output_ = wlr_scene_output_create(server_.scene(), output_);
+    // The layout placed the output before this scene output existed, and the scene moves its
+    // outputs only on the next layout change: an output plugged in beside another would show
+    // the layout's top-left corner until then.
+    const wlr_box box = layout_box();
+    wlr_scene_output_set_position(scene_output_, box.x, box.y);
 
     frame_.connect(&output_->events.frame, [this](void*) { on_frame(); });
     mode_.connect(&output_->events.mode, [this](void*) { server_.refresh_overlay(true); });

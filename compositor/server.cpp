@@ -442,6 +442,7 @@ void Server::on_new_output(wlr_output* wlr) {
     }
     refresh_overlay(true);
     relayout_guests();
+    banner_->relayout(); // the layout changed before this output was in outputs_
     for (auto& v : views_)
         if (v->mapped() && v.get() == focused_view())
             v->fill(outputs_.front()->layout_box());

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -138,68 +139,99 @@ TEST(ControlSocket, SilentClientIsClosedAfterTwoSeconds) {
     std::printf("silent client closed after %lld ms\n", static_cast<long long>(took.count()));
 }
 
+guestview::OwnedFd connect_blocking(const std::string& path) {
+    guestview::OwnedFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    // Blocking: when the listen backlog is full the kernel makes us wait for the shell to accept.
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        return {};
+    return fd;
+}
+
+// Reads until the shell closes; "(no answer)" if it did not within the deadline.
+std::string read_all(int fd, Clock::time_point deadline) {
+    std::string reply;
+    for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0)
+            return "(no answer)";
+        char buf[65536];
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0)
+            return reply;
+        reply.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+std::string kind_of(const std::string& reply) {
+    return reply.starts_with("ok\n")                              ? "ok"
+           : reply.starts_with("error\nbusy: too many requests")  ? "busy (rate)"
+           : reply.starts_with("error\nbusy:")                    ? "busy (connections)"
+           : reply.starts_with("error\ntimeout")                  ? "timeout"
+           : reply.empty()                                        ? "closed"
+                                                                  : reply.substr(0, 20);
+}
+
 TEST(ControlSocket, FloodOfConnectionsAndRequestsLeavesTheShellResponsiveAndBounded) {
+    // 1000 client sockets open at once in this process.
+    rlimit nofile{};
+    ::getrlimit(RLIMIT_NOFILE, &nofile);
+    nofile.rlim_cur = std::max<rlim_t>(nofile.rlim_cur, std::min<rlim_t>(nofile.rlim_max, 4096));
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
+    ASSERT_GE(nofile.rlim_cur, 1100u) << "the test needs 1100 fds";
+
     ShellProcess shell({});
     ASSERT_TRUE(shell.started()) << shell.log();
     const std::string path = control_socket_path(shell);
     auto pid = shell_pid(shell);
     ASSERT_TRUE(pid);
-    ASSERT_TRUE(wait_until([&] { return open_fd_count(*pid) > 0; }, 2s));
-    const int fds_before = open_fd_count(*pid);
+    int fds_before = -1;
+    ASSERT_TRUE(wait_until([&] { return (fds_before = open_fd_count(*pid)) > 0; }, 2s));
+    ASSERT_TRUE(wait_until([&] { return open_fd_count(*pid) == fds_before; }, 2s)); // the pid probe's connection went
 
-    // 1000 connections opened at once, each sending a request, none reading until all are open.
+    // 40 clients that connect and say nothing: the shell holds 16 and turns the rest away.
+    std::vector<guestview::OwnedFd> silent;
+    for (int i = 0; i < 40; ++i)
+        silent.push_back(connect_blocking(path));
+    std::map<std::string, int> silent_outcomes;
+    for (std::size_t i = 16; i < silent.size(); ++i)
+        ++silent_outcomes[kind_of(read_all(silent[i].get(), Clock::now() + 1s))];
+    const int fds_holding = open_fd_count(*pid);
+    EXPECT_EQ(silent_outcomes["busy (connections)"], 24) << "beyond 16 connections the shell must refuse";
+    // Two fds a connection: libwayland's event source holds a duplicate of the socket.
+    EXPECT_LE(fds_holding, fds_before + 2 * 16) << "the shell holds more than 16 connections";
+    std::printf("40 silent clients: the shell held %d fds (%d before), turned %d away\n", fds_holding, fds_before,
+                silent_outcomes["busy (connections)"]);
+    silent.clear();
+
+    // 1000 connections at once, each with a request, none read until all are open.
+    const auto flood_start = Clock::now();
     std::vector<guestview::OwnedFd> clients;
-    int connect_failed = 0;
     for (int i = 0; i < 1000; ++i) {
-        guestview::OwnedFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-        if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-            ++connect_failed; // EAGAIN: the listen backlog is full; that is the kernel bounding it
-            continue;
-        }
-        [[maybe_unused]] auto n = ::send(fd.get(), "status --json\n", 14, MSG_NOSIGNAL | MSG_DONTWAIT);
+        auto fd = connect_blocking(path);
+        ASSERT_GE(fd.get(), 0) << "connection " << i << ": " << std::strerror(errno);
+        [[maybe_unused]] auto n = ::send(fd.get(), "status --json\n", 14, MSG_NOSIGNAL);
         clients.push_back(std::move(fd));
     }
-    const int fds_during = open_fd_count(*pid);
     std::map<std::string, int> outcomes;
     const auto end = Clock::now() + 20s;
     for (auto& fd : clients) {
-        std::string reply;
-        for (;;) {
-            pollfd p{fd.get(), POLLIN, 0};
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count();
-            if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) {
-                reply = "(no answer)";
-                break;
-            }
-            char buf[65536];
-            ssize_t n = ::read(fd.get(), buf, sizeof buf);
-            if (n <= 0)
-                break;
-            reply.append(buf, static_cast<std::size_t>(n));
-        }
-        const std::string kind = reply.starts_with("ok\n")                       ? "ok"
-                                 : reply.starts_with("error\nbusy: too many requests") ? "busy (rate)"
-                                 : reply.starts_with("error\nbusy:")              ? "busy (connections)"
-                                 : reply.starts_with("error\ntimeout")            ? "timeout"
-                                 : reply.empty()                                  ? "closed"
-                                                                                  : reply.substr(0, 20);
-        ++outcomes[kind];
+        ++outcomes[kind_of(read_all(fd.get(), end))];
         fd = guestview::OwnedFd();
     }
-    std::printf("flood of 1000 connections: %d refused by the kernel (backlog)", connect_failed);
+    std::printf("1000 connections at once:");
     for (const auto& [kind, n] : outcomes)
-        std::printf(", %d %s", n, kind.c_str());
-    std::printf("; shell fds %d before, %d during\n", fds_before, fds_during);
+        std::printf(" %d %s,", n, kind.c_str());
+    std::printf("\n");
     EXPECT_EQ(outcomes.count("(no answer)"), 0u) << "a connection was left hanging";
     EXPECT_GT(outcomes["ok"], 0);
-    EXPECT_LE(fds_during, fds_before + 16 + 8 + 2) << "more than max_clients (+ backlog) connections held";
+    EXPECT_EQ(outcomes["ok"] + outcomes["busy (rate)"] + outcomes["busy (connections)"], 1000);
 
-    // 1000 requests one after another as fast as they go: beyond the burst, busy, never stuck.
+    // 1000 requests one after another as fast as they go.
     int ok = 0, busy = 0, other = 0;
-    const auto t0 = Clock::now();
     for (int i = 0; i < 1000; ++i) {
         auto ex = raw_exchange(path, "status\n", 5s);
         if (ex.reply.starts_with("ok\n"))
@@ -209,21 +241,21 @@ TEST(ControlSocket, FloodOfConnectionsAndRequestsLeavesTheShellResponsiveAndBoun
         else
             ++other;
     }
-    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-    std::printf("1000 sequential requests in %.2f s: %d ok, %d busy, %d other\n", secs, ok, busy, other);
+    const double secs = std::chrono::duration<double>(Clock::now() - flood_start).count();
+    std::printf("then 1000 sequential requests: %d ok, %d busy, %d other; %.2f s for both floods\n", ok, busy, other,
+                secs);
     EXPECT_EQ(other, 0);
-    EXPECT_GE(ok, 200) << "the burst";
-    if (secs < 4.0) {
-        EXPECT_GT(busy, 0) << "1000 requests in " << secs << " s and none over the rate";
-    }
+    EXPECT_GT(busy, 0);
+    // The work done is bounded by the bucket: a burst of 200, then 100 a second.
+    EXPECT_LE(outcomes["ok"] + ok, 200 + static_cast<int>(100 * secs) + 5);
 
-    // Afterwards: alive, answering within the time the bucket needs to refill, fds back.
+    // Afterwards: alive, answering once the bucket has refilled a little, fds back.
     EXPECT_TRUE(wait_until([&] { return shell.ctl({"status"}).exit_code == 0; }, 5s)) << shell.log();
     EXPECT_TRUE(shell.running());
     int fds_after = -1;
-    EXPECT_TRUE(wait_until([&] { return (fds_after = open_fd_count(*pid)) <= fds_before + 1; }, 5s))
+    EXPECT_TRUE(wait_until([&] { return (fds_after = open_fd_count(*pid)) <= fds_before; }, 5s))
         << "shell fds " << fds_before << " before the flood, " << fds_after << " after";
-    std::printf("shell fds after the flood: %d\n", fds_after);
+    std::printf("shell fds: %d before, %d after\n", fds_before, fds_after);
 }
 
 TEST(ControlSocket, ShellHasNoNetworkSocket) {
