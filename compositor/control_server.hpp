@@ -31,8 +31,10 @@ public:
         std::size_t max_clients = 16;                       // beyond: refused at accept
         std::chrono::milliseconds request_timeout{2000};    // accept to a whole request line
         std::chrono::milliseconds send_timeout{10000};      // a reply that makes no progress
-        double requests_per_second = 100;                   // beyond (after the burst): "busy"
-        double burst = 200;
+        // Beyond (after the burst): "busy". Above what a script forking phyllomectl in a tight
+        // loop reaches (a few hundred a second), far below a raw socket flood (tens of thousands).
+        double requests_per_second = 500;
+        double burst = 1000;
     };
 
     // Binds `path` (mode 0600), replacing a stale socket. Throws std::runtime_error on failure.

@@ -43,8 +43,8 @@ void usage(FILE* to) {
                "  quit                end the phyllome-shell session\n"
                "\n"
                "The shell's socket is $PHYLLOME_SOCKET, else the one phyllome-shell.*.sock in $XDG_RUNTIME_DIR.\n"
-               "Only the shell's own user may use it; the shell answers \"busy\" to more than 100 requests\n"
-               "a second (after a burst of 200) and closes a connection that sends no request within 2 s.\n",
+               "Only the shell's own user may use it; the shell answers \"busy\" to more than 500 requests\n"
+               "a second (after a burst of 1000) and closes a connection that sends no request within 2 s.\n",
                to);
 }
 
