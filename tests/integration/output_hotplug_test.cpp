@@ -191,5 +191,25 @@ TEST(OutputHotplug, BadRequestsAreAnsweredAndChangeNothing) {
     EXPECT_TRUE(shell.running());
 }
 
+TEST(OutputHotplug, OnlyTheHeadlessBackendTakesOutputRequests) {
+    // A shell nested in another one runs on wlroots' Wayland backend: its output is a window.
+    ShellProcess parent({});
+    ASSERT_TRUE(parent.started()) << parent.log();
+    ShellProcess::Options o;
+    o.parent_wayland_socket = parent.wayland_socket();
+    o.config_toml = "";
+    ShellProcess nested(o);
+    ASSERT_TRUE(nested.started()) << nested.log();
+    auto r = nested.ctl({"output", "add", "800x600"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "outputs can be added only on the headless backend (WLR_BACKENDS=headless)\n");
+    r = nested.ctl({"output", "remove", "WL-1"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "outputs can be removed only on the headless backend (WLR_BACKENDS=headless)\n");
+    EXPECT_EQ(names(outputs_of(nested.status_json())).substr(0, 5), "WL-1=") << nested.status_json();
+    EXPECT_TRUE(nested.running());
+    EXPECT_TRUE(parent.running());
+}
+
 } // namespace
 } // namespace phyllome::test
