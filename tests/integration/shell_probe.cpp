@@ -91,7 +91,7 @@ std::set<unsigned long> net_table_inodes(pid_t pid, const std::string& table) {
         std::vector<std::string> fields;
         for (std::string field; row >> field;)
             fields.push_back(field);
-        if (table == "unix") {
+        if (table == "unix" || table == "packet" || table == "netlink") {
             if (inode_column >= 0 && static_cast<std::size_t>(inode_column) < fields.size())
                 out.insert(std::stoul(fields[static_cast<std::size_t>(inode_column)]));
         } else if (fields.size() >= 10) {

@@ -21,7 +21,8 @@ long resident_kb(pid_t pid);  // VmRSS; -1 if unreadable
 int open_fd_count(pid_t pid); // entries of /proc/PID/fd; -1 if unreadable
 // Inodes of the sockets among the process's fds.
 std::set<unsigned long> socket_inodes(pid_t pid);
-// Inodes listed in /proc/PID/net/<table> (tcp, tcp6, udp, udp6, raw, raw6, unix).
+// Inodes listed in /proc/PID/net/<table> (tcp, tcp6, udp, udp6, raw, raw6, udplite, udplite6,
+// packet, netlink, unix).
 std::set<unsigned long> net_table_inodes(pid_t pid, const std::string& table);
 
 struct RawExchange {
