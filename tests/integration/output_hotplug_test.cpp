@@ -77,7 +77,7 @@ TEST(OutputHotplug, GuestStaysShownWhileOutputsComeAndGo) {
     if (!have_program("grim"))
         GTEST_SKIP() << "grim is not installed";
     FakeDisplaySession::Options o;
-    o.extra_config = "[identity]\nedge = true\nbanner = false\n";
+    o.extra_config = "[identity]\nedge = true\n"; // and the banner, on by default
     FakeDisplaySession session(o);
     ASSERT_TRUE(session.wait_attached(20s)) << session.shell().log();
     ShellProcess& shell = session.shell();
@@ -110,8 +110,10 @@ TEST(OutputHotplug, GuestStaysShownWhileOutputsComeAndGo) {
     ASSERT_TRUE(img);
     EXPECT_EQ(img->pixel(W / 2, H / 2), teal) << "the first output lost the guest";
 
-    // Pull out the first output while the guest is on it: the guest stays on the one left, and
-    // learns its new size.
+    // Pull out the first output while the guest is on it, and while the banner a switch puts up
+    // is on both: the guest stays on the one left, and learns its new size.
+    ASSERT_EQ(shell.ctl({"overlay"}).exit_code, 0);
+    ASSERT_EQ(shell.ctl({"show", FakeDisplaySession::guest}).exit_code, 0);
     r = shell.ctl({"output", "remove", "HEADLESS-1"});
     ASSERT_EQ(r.exit_code, 0) << r.err << shell.log();
     EXPECT_TRUE(shell.running()) << shell.log();
