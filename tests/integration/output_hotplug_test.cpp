@@ -193,6 +193,40 @@ TEST(OutputHotplug, BadRequestsAreAnsweredAndChangeNothing) {
     EXPECT_TRUE(shell.running());
 }
 
+TEST(OutputHotplug, AnOutputDisabledByTheConfigSurvivesOthersComingAndGoing) {
+    // Outside the layout, it has no scene output: the layout helper destroys any a layout change
+    // finds for an output it does not hold (the shell once kept a pointer to one).
+    ShellProcess::Options o;
+    o.config_toml = "[output.HEADLESS-1]\nenabled = false\n";
+    ShellProcess shell(o);
+    ASSERT_TRUE(shell.started()) << shell.log();
+    auto r = shell.ctl({"output", "add", "800x600"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::optional<Image> img;
+    EXPECT_TRUE(wait_until(
+        [&] {
+            img = output_screenshot(shell, "HEADLESS-2");
+            return img && img->width == 800 && img->pixel(400, 590) == 0x1b1d23; // the overlay
+        },
+        10s))
+        << describe(img, {{400, 590}});
+    r = shell.ctl({"output", "add", "640x480"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = shell.ctl({"output", "remove", "HEADLESS-2"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = shell.ctl({"output", "remove", "HEADLESS-1"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(wait_until(
+        [&] {
+            img = output_screenshot(shell, "HEADLESS-3");
+            return img && img->width == 640 && img->pixel(320, 470) == 0x1b1d23;
+        },
+        10s))
+        << describe(img, {{320, 470}});
+    EXPECT_TRUE(shell.running()) << shell.log();
+    EXPECT_EQ(shell.stop(), 0) << shell.log();
+}
+
 TEST(OutputHotplug, OnlyTheHeadlessBackendTakesOutputRequests) {
     // A shell nested in another one runs on wlroots' Wayland backend: its output is a window.
     ShellProcess parent({});
