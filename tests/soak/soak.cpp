@@ -2,6 +2,7 @@
 // with phyllomectl next, for N minutes. Samples the shell's resident memory and open fd count
 // every few seconds and fails if either drifted more than 5% from the end of the warm-up to
 // the end. Not part of `meson test`: run tests/soak/run (see tests/soak/README.md).
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -81,6 +82,10 @@ bool parse(int argc, char** argv, Options& o) {
 }
 
 long own_rss_kb() { return test::resident_kb(getpid()); }
+
+// Ctrl+C or SIGTERM ends the run early, with the comparison so far and the shell stopped.
+volatile sig_atomic_t stop_requested = 0;
+void request_stop(int) { stop_requested = 1; }
 
 // One guest's picture: a shared-memory surface (as QEMU's ScanoutMap) or inline data, taking
 // turns every 10 s so both paths, and the replacement of a mapping, are soaked.
@@ -200,7 +205,9 @@ int main(int argc, char** argv) {
         usage(stderr);
         return 2;
     }
-    const int total_s = static_cast<int>(std::lround(opt.minutes * 60));
+    int total_s = static_cast<int>(std::lround(opt.minutes * 60));
+    signal(SIGINT, request_stop);
+    signal(SIGTERM, request_stop);
     const int warmup_s = opt.warmup_seconds >= 0 ? opt.warmup_seconds : std::min(60, total_s / 3);
 
     char tmpl[] = "/tmp/phyllome-soak-XXXXXX";
@@ -270,7 +277,7 @@ int main(int argc, char** argv) {
         bool shell_died = false;
         for (std::uint64_t k = 0;; ++k) {
             const auto tick = start + period * static_cast<long>(k);
-            if (tick - start >= std::chrono::seconds(total_s))
+            if (tick - start >= std::chrono::seconds(total_s) || stop_requested)
                 break;
             pump_until_time(tick);
             // Never queue frames without bound in this process if the shell falls behind.
@@ -318,6 +325,10 @@ int main(int argc, char** argv) {
         if (shell_died || !shell.running()) {
             std::fprintf(stderr, "soak: FAIL: the shell died:\n%s\n", shell.log().c_str());
             return 1;
+        }
+        if (stop_requested) {
+            total_s = static_cast<int>(std::chrono::duration<double>(Clock::now() - start).count());
+            std::printf("soak: stopped after %d s\n", total_s);
         }
         // Start and end are the means over a window (a minute, or less in a short run): the
         // guests take turns between a mapped and an inline surface every 10 s, and RSS follows
