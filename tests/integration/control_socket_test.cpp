@@ -3,6 +3,7 @@
 // shell listens on no network socket at all.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -51,10 +52,11 @@ TEST(ControlSocket, IsOwnerOnlyAndAnotherUidIsRefusedEvenWhenItCanReachIt) {
     };
     auto as_nobody = [&] {
         int pipefd[2];
-        EXPECT_EQ(::pipe(pipefd), 0);
+        EXPECT_EQ(::pipe2(pipefd, O_CLOEXEC), 0);
+        guestview::OwnedFd from_child(pipefd[0]), to_parent(pipefd[1]);
         pid_t pid = ::fork();
         if (pid == 0) {
-            ::close(pipefd[0]);
+            from_child.reset();
             Outcome o;
             if (::setgid(65534) != 0 || ::setuid(65534) != 0)
                 _exit(3);
@@ -74,13 +76,12 @@ TEST(ControlSocket, IsOwnerOnlyAndAnotherUidIsRefusedEvenWhenItCanReachIt) {
                     o.closed = n <= 0;
                 }
             }
-            [[maybe_unused]] auto w = ::write(pipefd[1], &o, sizeof o);
+            [[maybe_unused]] auto w = ::write(to_parent.get(), &o, sizeof o);
             _exit(0);
         }
-        ::close(pipefd[1]);
+        to_parent.reset();
         Outcome o;
-        EXPECT_EQ(::read(pipefd[0], &o, sizeof o), static_cast<ssize_t>(sizeof o));
-        ::close(pipefd[0]);
+        EXPECT_EQ(::read(from_child.get(), &o, sizeof o), static_cast<ssize_t>(sizeof o));
         int status = 0;
         ::waitpid(pid, &status, 0);
         EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
