@@ -86,7 +86,7 @@ int ControlServer::on_listen_readable(int, uint32_t, void* data) {
     return 0;
 }
 
-void ControlServer::warn_refused(const char* what, unsigned long count) {
+void ControlServer::warn_refused(const std::string& what, unsigned long count) {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_warning_ < std::chrono::seconds(1))
         return;
@@ -109,8 +109,9 @@ void ControlServer::accept_client() {
         socklen_t len = sizeof cred;
         if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != ::getuid()) {
             ++counters_.refused_uid;
-            log::warn("control: refused a connection from uid {} (pid {}): only uid {} may control this shell",
-                      cred.uid, cred.pid, ::getuid());
+            warn_refused(fmt::format("refused a connection from uid {} (pid {}): only uid {} may control this shell",
+                                     cred.uid, cred.pid, ::getuid()),
+                         counters_.refused_uid);
             continue;
         }
         if (clients_.size() >= limits_.max_clients) {

@@ -70,7 +70,7 @@ private:
     void arm_deadline_timer();
     void send_and_forget(int fd, const std::string& message);
     // Says what was refused at most once a second, so a flood does not flood the log.
-    void warn_refused(const char* what, unsigned long count);
+    void warn_refused(const std::string& what, unsigned long count);
 
     wl_event_loop* loop_;
     std::string path_;
