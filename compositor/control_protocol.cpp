@@ -89,10 +89,32 @@ std::variant<Request, std::string> parse_request(std::string_view line) {
         if (rest.empty())
             return std::string("create needs a guest name");
         r.guest = std::string(rest);
+    } else if (verb == "output") {
+        // "output add WIDTHxHEIGHT" / "output remove NAME"
+        auto sp = arg.find(' ');
+        std::string_view sub = arg.substr(0, sp);
+        std::string_view what = sp == std::string_view::npos ? std::string_view{} : arg.substr(sp + 1);
+        if (sub == "add") {
+            int w = 0, h = 0;
+            char tail = 0;
+            if (what.empty() ||
+                std::sscanf(std::string(what).c_str(), "%dx%d%c", &w, &h, &tail) != 2 || w <= 0 || h <= 0)
+                return std::string("output add needs a size like 1280x800");
+            r.verb = Request::Verb::OutputAdd;
+            r.width = w;
+            r.height = h;
+        } else if (sub == "remove") {
+            if (what.empty() || what.find(' ') != std::string_view::npos)
+                return std::string("output remove needs an output name (see status)");
+            r.verb = Request::Verb::OutputRemove;
+            r.output = std::string(what);
+        } else {
+            return std::string("output takes add WIDTHxHEIGHT or remove NAME");
+        }
     } else if (verb.empty()) {
         return std::string("empty request");
     } else {
-        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, show NAME, overlay, next, prev, screenshot NAME, identity [slot=N] [colour=#rrggbb] NAME, adopt NAME, create NAME --iso PATH, quit)",
+        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, show NAME, overlay, next, prev, screenshot NAME, identity [slot=N] [colour=#rrggbb] NAME, adopt NAME, create NAME --iso PATH, output add WxH, output remove NAME, quit)",
                            verb);
     }
     return r;
@@ -126,6 +148,8 @@ std::string format_request(const Request& r) {
     case Request::Verb::Next: return "next\n";
     case Request::Verb::Prev: return "prev\n";
     case Request::Verb::Quit: return "quit\n";
+    case Request::Verb::OutputAdd: return fmt::format("output add {}x{}\n", r.width, r.height);
+    case Request::Verb::OutputRemove: return "output remove " + r.output + "\n";
     }
     return "\n";
 }

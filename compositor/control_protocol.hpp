@@ -16,7 +16,8 @@ namespace phyllome::compositor::control {
 constexpr std::size_t max_request = 4096;
 
 struct Request {
-    enum class Verb { Status, StatusJson, Start, Shutdown, Destroy, Show, Overlay, Next, Prev, Screenshot, Identity, Adopt, Create, Quit };
+    enum class Verb { Status, StatusJson, Start, Shutdown, Destroy, Show, Overlay, Next, Prev, Screenshot, Identity, Adopt, Create, Quit,
+                      OutputAdd, OutputRemove };
     Verb verb = Verb::Status;
     std::string guest; // for Start/Shutdown/Destroy/Show/Screenshot/Identity
     // Identity: "slot=N" / "slot=none", "colour=#rrggbb" / "colour=none"; unset: keep as it is.
@@ -24,6 +25,9 @@ struct Request {
     std::optional<std::string> colour;
     // Create: option=value pairs (iso, disk-size, memory, cpus), values percent-encoded.
     std::map<std::string, std::string> options;
+    // OutputAdd: the size; OutputRemove: the output's name (headless backend only).
+    int width = 0, height = 0;
+    std::string output;
 };
 
 // Percent-encoding for values that may hold spaces (paths).

@@ -19,7 +19,9 @@ Output::Output(Server& server, wlr_output* output) : server_(server), output_(ou
     destroy_.connect(&output_->events.destroy, [this](void*) { server_.remove_output(*this); });
     apply_config();
 
-    scene_output_ = wlr_scene_output_create(server_.scene(), output_);
+    // The scene output is the one wlr_scene_attach_output_layout makes while the output is in
+    // the layout (placed where the layout puts it, gone when it leaves): a second one of our
+    // own would be destroyed behind our back by that helper when the output leaves the layout.
 
     frame_.connect(&output_->events.frame, [this](void*) { on_frame(); });
     mode_.connect(&output_->events.mode, [this](void*) { server_.refresh_overlay(true); });
@@ -35,8 +37,6 @@ Output::Output(Server& server, wlr_output* output) : server_(server), output_(ou
 Output::~Output() {
     if (overlay_node_)
         wlr_scene_node_destroy(&overlay_node_->node);
-    if (scene_output_)
-        wlr_scene_output_destroy(scene_output_);
     if (output_)
         wlr_output_layout_remove(server_.output_layout(), output_);
 }
@@ -167,7 +167,8 @@ void Output::drop_overlay_picture() {
 
 void Output::damage_pixels(const Placement::Box& b) {
     wlr_box box{b.x, b.y, b.width, b.height};
-    wlr_output_damage_add_box(scene_output_->damage, &box);
+    if (wlr_scene_output* scene_output = wlr_scene_get_scene_output(server_.scene(), output_))
+        wlr_output_damage_add_box(scene_output->damage, &box);
 }
 
 void Output::present_now() {
@@ -193,11 +194,11 @@ void Output::import_pending_buffers() {
     }
 }
 
-bool Output::commit_covered_scene() {
+bool Output::commit_covered_scene(wlr_scene_output* scene_output) {
     bool needs_frame = false;
     pixman_region32_t damage;
     pixman_region32_init(&damage);
-    if (!wlr_output_damage_attach_render(scene_output_->damage, &needs_frame, &damage)) {
+    if (!wlr_output_damage_attach_render(scene_output->damage, &needs_frame, &damage)) {
         pixman_region32_fini(&damage);
         return false;
     }
@@ -208,7 +209,7 @@ bool Output::commit_covered_scene() {
     }
     import_pending_buffers();
     wlr_renderer_begin(output_->renderer, output_->width, output_->height);
-    wlr_scene_render_output(server_.scene(), output_, scene_output_->x, scene_output_->y, &damage);
+    wlr_scene_render_output(server_.scene(), output_, scene_output->x, scene_output->y, &damage);
     wlr_output_render_software_cursors(output_, &damage);
     wlr_renderer_end(output_->renderer);
     pixman_region32_fini(&damage);
@@ -217,7 +218,7 @@ bool Output::commit_covered_scene() {
     wlr_output_transformed_resolution(output_, &width, &height);
     pixman_region32_t frame_damage;
     pixman_region32_init(&frame_damage);
-    wlr_region_transform(&frame_damage, &scene_output_->damage->current,
+    wlr_region_transform(&frame_damage, &scene_output->damage->current,
                          wlr_output_transform_invert(output_->transform), width, height);
     wlr_output_set_damage(output_, &frame_damage);
     pixman_region32_fini(&frame_damage);
@@ -225,13 +226,17 @@ bool Output::commit_covered_scene() {
 }
 
 void Output::on_frame() {
-    const bool committed =
-        server_.output_covered(*this) ? commit_covered_scene() : wlr_scene_output_commit(scene_output_);
+    // The layout helper's scene output: none while the output is outside the layout.
+    wlr_scene_output* scene_output = wlr_scene_get_scene_output(server_.scene(), output_);
+    if (!scene_output)
+        return;
+    const bool committed = server_.output_covered(*this) ? commit_covered_scene(scene_output)
+                                                         : wlr_scene_output_commit(scene_output);
     if (!committed)
         return;
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
-    wlr_scene_output_send_frame_done(scene_output_, &now);
+    wlr_scene_output_send_frame_done(scene_output, &now);
 }
 
 } // namespace phyllome::compositor

@@ -44,12 +44,11 @@ private:
     // wlr_scene_output_commit's painting without its clear to black of the damaged area, for
     // when an opaque picture covers the whole output (about a fifth of the shell's CPU on a
     // streaming guest went to that clear).
-    bool commit_covered_scene();
+    bool commit_covered_scene(wlr_scene_output* scene_output);
     void import_pending_buffers();
 
     Server& server_;
     wlr_output* output_;
-    wlr_scene_output* scene_output_ = nullptr;
     wlr_scene_buffer* overlay_node_ = nullptr;
     OverlayHitMap hits_;
     unsigned long frames_committed_ = 0;

@@ -37,9 +37,14 @@ void usage(FILE* to) {
                "  identity [slot=N] [colour=#rrggbb] NAME\n"
                "                      the guest's number (Host+N) and colour, kept in its libvirt\n"
                "                      metadata; =none clears one\n"
+               "  output add WIDTHxHEIGHT\n"
+               "                      add an output (headless backend only, for tests and screenless hosts)\n"
+               "  output remove NAME  remove an output by its name in status (headless backend only)\n"
                "  quit                end the phyllome-shell session\n"
                "\n"
-               "The shell's socket is $PHYLLOME_SOCKET, else the one phyllome-shell.*.sock in $XDG_RUNTIME_DIR.\n",
+               "The shell's socket is $PHYLLOME_SOCKET, else the one phyllome-shell.*.sock in $XDG_RUNTIME_DIR.\n"
+               "Only the shell's own user may use it; the shell answers \"busy\" to more than 500 requests\n"
+               "a second (after a burst of 1000) and closes a connection that sends no request within 2 s.\n",
                to);
 }
 

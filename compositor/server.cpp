@@ -13,6 +13,7 @@
 #include "compositor/app_launcher.hpp"
 #include "session/host_check.hpp"
 #include "compositor/guest_identity.hpp"
+#include "compositor/headless_outputs.hpp"
 #include "compositor/input_config.hpp"
 #include "compositor/keyboard.hpp"
 #include "compositor/output.hpp"
@@ -133,6 +134,8 @@ Server::Server(ServerOptions options)
         refresh_overlay(true);
         if (displays_)
             relayout_guests();
+        if (banner_) // outputs come and go (hotplug): the banner and edges follow
+            banner_->relayout();
     });
 
     if (const xkb_keysym_t host = xkb_keysym_from_name(config().hotkeys.host_key.c_str(), XKB_KEYSYM_NO_FLAGS);
@@ -442,6 +445,7 @@ void Server::on_new_output(wlr_output* wlr) {
     }
     refresh_overlay(true);
     relayout_guests();
+    banner_->relayout(); // the layout changed before this output was in outputs_
     for (auto& v : views_)
         if (v->mapped() && v.get() == focused_view())
             v->fill(outputs_.front()->layout_box());
@@ -465,6 +469,9 @@ void Server::remove_output(Output& output) {
         view->forget_output(output);
     outputs_.remove_if([&](const auto& o) { return o.get() == &output; });
     refresh_overlay(true);
+    // A host application filled the output that went: it fills the first one left.
+    if (XdgView* v = focused_view(); v && !outputs_.empty())
+        v->fill(outputs_.front()->layout_box());
 }
 
 void Server::on_new_input(wlr_input_device* device, bool is_virtual) {
@@ -907,6 +914,32 @@ void Server::on_control_request(const control::Request& r, ControlServer::Reply 
         show_adjacent_guest(r.verb == Verb::Next ? 1 : -1);
         reply(true, shown_guest_.empty() ? "no guest to show\n" : fmt::format("showing {}\n", shown_guest_));
         return;
+    case Verb::OutputAdd: {
+        std::string error;
+        if (auto name = HeadlessOutputs(backend_).add(r.width, r.height, error))
+            reply(true, fmt::format("added output {} ({}x{})\n", *name, r.width, r.height));
+        else
+            reply(false, error + "\n");
+        return;
+    }
+    case Verb::OutputRemove: {
+        auto it = std::find_if(outputs_.begin(), outputs_.end(),
+                               [&](const auto& o) { return r.output == o->wlr()->name; });
+        if (it == outputs_.end()) {
+            std::string names;
+            for (const auto& o : outputs_)
+                names += (names.empty() ? "" : ", ") + std::string(o->wlr()->name);
+            reply(false, fmt::format("there is no output named '{}' (outputs: {})\n", r.output,
+                                     names.empty() ? "none" : names));
+            return;
+        }
+        std::string error;
+        if (HeadlessOutputs(backend_).remove((*it)->wlr(), error))
+            reply(true, fmt::format("removed output {}\n", r.output));
+        else
+            reply(false, error + "\n");
+        return;
+    }
     case Verb::Quit:
         reply(true, "phyllome-shell is quitting\n");
         terminate();

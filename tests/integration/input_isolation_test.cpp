@@ -1,0 +1,285 @@
+// Input goes to the shown guest and nowhere else: two fake QEMU displays, keys through wtype and
+// pointer motion, buttons and wheel through a virtual pointer. The host's hotkeys stay the
+// shell's while the guest holds the pointer (relative mode, a button held). The virtual input
+// protocols exist only when the config asks for them (wtype's side of that is
+// Shell.VirtualInputIsOffByDefault in overlay_test.cpp; this adds the pointer and the registry).
+#include <gtest/gtest.h>
+
+#include <linux/input-event-codes.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "fake_display_session.hpp"
+#include "virtual_pointer.hpp"
+
+namespace phyllome::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using guestview::testing::FakeQemuDisplay;
+using guestview::testing::InputCall;
+
+// QEMU's InputButton numbers (org.qemu.Display1.Mouse.Press/Release).
+constexpr std::int64_t qemu_left = 0, qemu_wheel_up = 3, qemu_wheel_down = 4, qemu_wheel_right = 8;
+// QEMU key numbers: 'b', Right, Left, Home, Right Ctrl.
+constexpr std::int64_t q_b = 0x30, q_right = 0xcd, q_left = 0xcb, q_home = 0xc7, q_ctrl_r = 0x9d;
+
+std::string runtime_dir_of(const ShellProcess& shell) {
+    for (const auto& kv : shell.client_env())
+        if (kv.starts_with("XDG_RUNTIME_DIR="))
+            return kv.substr(16);
+    return {};
+}
+
+bool has(const std::vector<InputCall>& calls, const std::string& method, std::optional<std::int64_t> arg0 = {}) {
+    return std::any_of(calls.begin(), calls.end(), [&](const InputCall& c) {
+        return c.method == method && (!arg0 || (!c.args.empty() && c.args[0] == *arg0));
+    });
+}
+
+// Calls after the first `from`, without SetUIInfo (sizes, not input).
+std::vector<InputCall> input_since(const std::vector<InputCall>& calls, std::size_t from) {
+    std::vector<InputCall> out;
+    for (std::size_t i = from; i < calls.size(); ++i)
+        if (calls[i].method != "Console.SetUIInfo")
+            out.push_back(calls[i]);
+    return out;
+}
+
+std::string describe(const std::vector<InputCall>& calls) {
+    std::ostringstream out;
+    for (const auto& c : calls) {
+        out << c.method << "(";
+        for (std::size_t i = 0; i < c.args.size(); ++i)
+            out << (i ? "," : "") << c.args[i];
+        out << ") ";
+    }
+    return out.str();
+}
+
+class InputIsolation : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!have_program("wtype"))
+            GTEST_SKIP() << "wtype is not installed";
+        char tmpl[] = "/tmp/phyllome-input-XXXXXX";
+        dir_ = mkdtemp(tmpl);
+        loop_ = wl_event_loop_create();
+        for (const char* name : {"amber", "teal"}) {
+            peers_[name] = std::make_unique<FakeQemuDisplay>(loop_, std::string(name) + "-vm",
+                                                             std::vector{guestview::testing::FakeConsoleConfig{}});
+            peers_[name]->listen_unix(dir_ + "/" + name + ".sock");
+        }
+        ShellProcess::Options o;
+        o.config_toml += "[input]\nallow_virtual_input = true\n";
+        o.extra_args = {"--display", "amber=unix:path=" + dir_ + "/amber.sock", "--display",
+                        "teal=unix:path=" + dir_ + "/teal.sock"};
+        shell_ = std::make_unique<ShellProcess>(o);
+        ASSERT_TRUE(shell_->started()) << shell_->log();
+        ASSERT_TRUE(pump_until(
+            [&] {
+                if (!peers_["amber"]->listener_connected(0) || !peers_["teal"]->listener_connected(0))
+                    return false;
+                const std::string json = shell_->status_json();
+                auto a = parse_guest_stats(json, "amber"), t = parse_guest_stats(json, "teal");
+                return a && t && a->display == "connected" && t->display == "connected" && a->view == "guest";
+            },
+            20s))
+            << shell_->log();
+        // A picture each: absolute positions are guest pixels, so they need a frame to map onto.
+        for (auto& [name, peer] : peers_) {
+            std::vector<std::uint8_t> frame(1280 * 800 * 4);
+            for (std::size_t i = 0; i < frame.size(); i += 4)
+                put_xrgb(&frame[i], name == "amber" ? 0xc08020 : 0x208080);
+            peer->scanout(0, 1280, 800, 1280 * 4, FakeDisplaySession::xrgb, frame);
+        }
+        ASSERT_TRUE(pump_until(
+            [&] {
+                const std::string json = shell_->status_json();
+                auto a = parse_guest_stats(json, "amber"), t = parse_guest_stats(json, "teal");
+                return a && t && a->frames >= 1 && t->frames >= 1;
+            },
+            10s));
+        shown_ = shown_guest();
+        ASSERT_TRUE(shown_ == "amber" || shown_ == "teal");
+        hidden_ = shown_ == "amber" ? "teal" : "amber";
+        pointer_ = std::make_unique<VirtualPointer>(runtime_dir_of(*shell_));
+        ASSERT_TRUE(pointer_->ok()) << "no virtual pointer manager although allow_virtual_input = true";
+    }
+    void TearDown() override {
+        pointer_.reset();
+        if (shell_) {
+            EXPECT_TRUE(shell_->running()) << "the shell died: " << shell_->log();
+            shell_.reset();
+        }
+        peers_.clear();
+        if (loop_)
+            wl_event_loop_destroy(loop_);
+        std::error_code ec;
+        if (!dir_.empty())
+            std::filesystem::remove_all(dir_, ec);
+    }
+
+    void pump(std::chrono::milliseconds budget) {
+        const auto end = Clock::now() + budget;
+        for (;;) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count();
+            if (left <= 0)
+                break;
+            wl_event_loop_dispatch(loop_, static_cast<int>(left));
+            wl_event_loop_dispatch_idle(loop_);
+        }
+    }
+    bool pump_until(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
+        const auto end = Clock::now() + deadline;
+        while (Clock::now() < end) {
+            if (done())
+                return true;
+            pump(20ms);
+        }
+        return done();
+    }
+    std::string shown_guest() {
+        auto s = parse_guest_stats(shell_->status_json(), "amber");
+        return s ? s->shown_guest : "";
+    }
+    const std::vector<InputCall>& calls(const std::string& guest) { return peers_.at(guest)->input_calls(); }
+    // The shell has had every message it sent delivered: a status round trip, then pumping
+    // until the peer's count is stable for a moment (D-Bus calls are asynchronous).
+    void settle() {
+        shell_->ctl({"status"});
+        std::size_t a = calls("amber").size(), t = calls("teal").size();
+        for (int quiet = 0; quiet < 5;) {
+            pump(20ms);
+            const std::size_t a2 = calls("amber").size(), t2 = calls("teal").size();
+            quiet = (a2 == a && t2 == t) ? quiet + 1 : 0;
+            a = a2;
+            t = t2;
+        }
+    }
+    void host(const std::string& key) {
+        auto r = shell_->wtype({"-P", "Control_R", "-k", key, "-p", "Control_R"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+
+    std::string dir_;
+    wl_event_loop* loop_ = nullptr;
+    std::map<std::string, std::unique_ptr<FakeQemuDisplay>> peers_;
+    std::unique_ptr<ShellProcess> shell_;
+    std::unique_ptr<VirtualPointer> pointer_;
+    std::string shown_, hidden_;
+};
+
+TEST_F(InputIsolation, PointerAndKeysReachOnlyTheShownGuest) {
+    // Both directions: the first shown guest, then the other one after a switch.
+    for (int round = 0; round < 2; ++round) {
+        SCOPED_TRACE("round " + std::to_string(round) + ": " + shown_ + " shown");
+        settle();
+        const std::size_t shown_from = calls(shown_).size(), hidden_from = calls(hidden_).size();
+
+        // Relative mode (the fake's default, and restored after round 0): motion is RelMotion.
+        // Polled, because a mode change reaches the shell as an asynchronous property change.
+        EXPECT_TRUE(pump_until(
+            [&] {
+                pointer_->motion(7, 5);
+                pump(10ms);
+                return has(input_since(calls(shown_), shown_from), "Mouse.RelMotion");
+            },
+            5s));
+        pointer_->button(BTN_LEFT, true);
+        pointer_->button(BTN_LEFT, false);
+        pointer_->wheel(true, 1);
+        pointer_->wheel(true, -1);
+        pointer_->wheel(false, 1);
+        ASSERT_EQ(shell_->wtype({"b"}).exit_code, 0);
+        // The guest switches its pointer to absolute mode (a tablet): positions instead of motion.
+        peers_.at(shown_)->set_mouse_absolute(0, true);
+        EXPECT_TRUE(pump_until(
+            [&] {
+                pointer_->motion(2, 1);
+                pump(10ms);
+                return has(input_since(calls(shown_), shown_from), "Mouse.SetAbsPosition");
+            },
+            5s));
+        settle();
+
+        const auto got = input_since(calls(shown_), shown_from);
+        EXPECT_TRUE(has(got, "Mouse.RelMotion")) << describe(got);
+        EXPECT_TRUE(has(got, "Mouse.Press", qemu_left)) << describe(got);
+        EXPECT_TRUE(has(got, "Mouse.Release", qemu_left)) << describe(got);
+        EXPECT_TRUE(has(got, "Mouse.Press", qemu_wheel_down)) << describe(got);
+        EXPECT_TRUE(has(got, "Mouse.Press", qemu_wheel_up)) << describe(got);
+        EXPECT_TRUE(has(got, "Mouse.Press", qemu_wheel_right)) << describe(got);
+        EXPECT_TRUE(has(got, "Keyboard.Press", q_b)) << describe(got);
+        EXPECT_TRUE(has(got, "Keyboard.Release", q_b)) << describe(got);
+        EXPECT_TRUE(has(got, "Mouse.SetAbsPosition")) << describe(got);
+        const auto leaked = input_since(calls(hidden_), hidden_from);
+        EXPECT_TRUE(leaked.empty()) << "the hidden guest " << hidden_ << " got: " << describe(leaked);
+        peers_.at(shown_)->set_mouse_absolute(0, false);
+
+        if (round == 0) {
+            auto r = shell_->ctl({"next"});
+            ASSERT_EQ(r.exit_code, 0) << r.err;
+            ASSERT_TRUE(pump_until([&] { return shown_guest() == hidden_; }, 5s)) << shell_->status_json();
+            std::swap(shown_, hidden_);
+        }
+    }
+}
+
+TEST_F(InputIsolation, HotkeysStayTheShellsWhileTheGuestHoldsThePointer) {
+    // Relative mode (IsAbsolute false, the fake's default) is QEMU's pointer grab; the guest
+    // also has a button held (a drag) when the host key goes down.
+    settle();
+    const std::string first = shown_, second = hidden_;
+    const std::size_t first_from = calls(first).size(), second_from = calls(second).size();
+    pointer_->motion(5, 5);
+    pointer_->button(BTN_LEFT, true);
+    settle();
+    ASSERT_TRUE(has(input_since(calls(first), first_from), "Mouse.Press", qemu_left));
+
+    host("Right");
+    ASSERT_TRUE(pump_until([&] { return shown_guest() == second; }, 5s)) << "Host+Right did not switch";
+    settle();
+    // The guest left behind is not left with the button down.
+    EXPECT_TRUE(has(input_since(calls(first), first_from), "Mouse.Release", qemu_left))
+        << describe(input_since(calls(first), first_from));
+    pointer_->button(BTN_LEFT, false);
+
+    host("Left");
+    ASSERT_TRUE(pump_until([&] { return shown_guest() == first; }, 5s)) << "Host+Left did not switch back";
+    pointer_->motion(3, 3); // grabbed again
+    host("Home");
+    ASSERT_TRUE(pump_until([&] { return shell_->status_json().find(R"("view": "overlay")") != std::string::npos; }, 5s))
+        << "Host+Home did not show the overlay";
+    settle();
+
+    // Neither guest ever saw the host key or the keys it combined with.
+    for (const auto& [guest, from] : {std::pair{first, first_from}, std::pair{second, second_from}}) {
+        const auto got = input_since(calls(guest), from);
+        for (std::int64_t key : {q_ctrl_r, q_right, q_left, q_home})
+            EXPECT_FALSE(has(got, "Keyboard.Press", key)) << guest << " got key " << key << ": " << describe(got);
+    }
+}
+
+TEST(VirtualInput, ProtocolsOnlyWhenTheConfigAllowsThem) {
+    for (bool allowed : {false, true}) {
+        SCOPED_TRACE(allowed ? "allow_virtual_input = true" : "default config");
+        ShellProcess::Options o;
+        if (allowed)
+            o.config_toml += "[input]\nallow_virtual_input = true\n";
+        ShellProcess shell(o);
+        ASSERT_TRUE(shell.started()) << shell.log();
+        const auto globals = wayland_globals(runtime_dir_of(shell));
+        ASSERT_TRUE(globals.count("wl_seat")) << "no registry read";
+        EXPECT_EQ(globals.count("zwp_virtual_keyboard_manager_v1"), allowed ? 1u : 0u);
+        EXPECT_EQ(globals.count("zwlr_virtual_pointer_manager_v1"), allowed ? 1u : 0u);
+        EXPECT_EQ(VirtualPointer(runtime_dir_of(shell)).ok(), allowed);
+    }
+}
+
+} // namespace
+} // namespace phyllome::test
