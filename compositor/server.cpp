@@ -145,15 +145,6 @@ Server::Server(ServerOptions options)
         log::error("hotkeys.host_key: '{}' is not a key name; using Control_R", config().hotkeys.host_key);
     key_repeater_ = std::make_unique<KeyRepeater>(loop_, [this](uint32_t keycode) { guest_key(keycode, true); });
     key_repeater_->set_rate(config().keyboard.repeat_rate, config().keyboard.repeat_delay);
-    if (warmup_) {
-        const double before = monotonic_ms();
-        keymap_ = warmup_->take_keymap();
-        log::debug("start-up: waited {:.1f} ms for the keymap", monotonic_ms() - before);
-    }
-    if (!keymap_)
-        keymap_ = compile_keymap(config().keyboard);
-    if (keymap_)
-        keysym_to_evdev_ = std::make_unique<KeysymToEvdev>(keymap_.get());
 
     banner_ = std::make_unique<IdentityBanner>(*this);
     if (std::string kiosk = options.kiosk_guest.empty() ? config().kiosk.guest : options.kiosk_guest; !kiosk.empty()) {
@@ -392,8 +383,8 @@ void Server::reload_config() {
         host != XKB_KEY_NoSymbol)
         host_keysym_ = host;
     key_repeater_->set_rate(config().keyboard.repeat_rate, config().keyboard.repeat_delay);
-    if ((keymap_ = compile_keymap(config().keyboard)))
-        keysym_to_evdev_ = std::make_unique<KeysymToEvdev>(keymap_.get());
+    keymap_ = compile_keymap(config().keyboard);
+    keysym_to_evdev_.reset(); // rebuilt from the new keymap when next needed
     for (auto& k : keyboards_)
         if (!is_virtual_keyboard(k->device()))
             k->apply_config();
@@ -1128,6 +1119,24 @@ void Server::kiosk_update() {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*at - session::KioskPolicy::Clock::now());
         wl_event_source_timer_update(kiosk_timer_, static_cast<int>(std::clamp<long>(left.count(), 1, 1000)));
     }
+}
+
+xkb_keymap* Server::keymap() {
+    if (!keymap_ && warmup_) {
+        const double before = monotonic_ms();
+        keymap_ = warmup_->take_keymap();
+        log::debug("start-up: waited {:.1f} ms for the keymap", monotonic_ms() - before);
+    }
+    if (!keymap_)
+        keymap_ = compile_keymap(config().keyboard);
+    return keymap_.get();
+}
+
+const KeysymToEvdev* Server::keysym_table() {
+    if (!keysym_to_evdev_)
+        if (xkb_keymap* reference = keymap())
+            keysym_to_evdev_ = std::make_unique<KeysymToEvdev>(reference);
+    return keysym_to_evdev_.get();
 }
 
 void Server::schedule_memory_release() {

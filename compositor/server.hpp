@@ -80,7 +80,10 @@ public:
     const std::list<std::unique_ptr<Output>>& outputs() const { return outputs_; }
     wlr_scene_node* view_layer() const { return view_layer_; }
     const config::Config& config() const { return config_.config; }
-    xkb_keymap* keymap() const { return keymap_.get(); }
+    // The user's layout; at start-up it comes from the warm-up thread when first needed.
+    xkb_keymap* keymap();
+    // Keysyms to evdev codes in that layout, for virtual keyboards' keys into guests.
+    const KeysymToEvdev* keysym_table();
     OverlayModel& overlay_model() { return overlay_model_; }
 
     // Called by the objects it owns.

@@ -400,7 +400,8 @@ void Server::handle_key(wlr_input_device* device, wlr_event_keyboard_key* event)
             return;
         }
         // A virtual keyboard's keycodes are its own: type the same symbol on the user's layout.
-        const auto key = keysym_to_evdev_ && nsyms > 0 ? keysym_to_evdev_->find(syms[0]) : std::nullopt;
+        const KeysymToEvdev* table = keysym_table();
+        const auto key = table && nsyms > 0 ? table->find(syms[0]) : std::nullopt;
         if (!key)
             return;
         if (key->shift && pressed)

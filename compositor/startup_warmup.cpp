@@ -75,31 +75,43 @@ FontMapPtr load_fonts(const config::OverlayConfig& style) {
 
 } // namespace
 
+namespace {
+
+// The server handles these on its event loop (signalfd); the warm-up threads, started before
+// it blocks them, must not take them.
+void block_server_signals() {
+    sigset_t handled;
+    sigemptyset(&handled);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP})
+        sigaddset(&handled, sig);
+    pthread_sigmask(SIG_BLOCK, &handled, nullptr);
+}
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+} // namespace
+
+// Two threads: the fonts are on the first frame's critical path and take the longest; the
+// keymap is needed as soon as a keyboard appears (at the backend's start on a VT).
 StartupWarmup::StartupWarmup(config::KeyboardConfig keyboard, config::OverlayConfig overlay)
-    : thread_([this, keyboard = std::move(keyboard), overlay = std::move(overlay)] {
-          // The server handles these on its event loop (signalfd); this thread, started
-          // before it blocks them, must not take them.
-          sigset_t handled;
-          sigemptyset(&handled);
-          for (int sig : {SIGTERM, SIGINT, SIGHUP})
-              sigaddset(&handled, sig);
-          pthread_sigmask(SIG_BLOCK, &handled, nullptr);
-          // In the order the main thread needs them: the first paint needs fonts, keyboards
-          // need the keymap, and the cursor is needed once a pointer moves.
-          using Clock = std::chrono::steady_clock;
-          const auto ms_since = [](Clock::time_point t) {
-              return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-          };
-          auto t = Clock::now();
+    : fonts_thread_([this, overlay = std::move(overlay)] {
+          block_server_signals();
+          const auto t = Clock::now();
           font_map_.set_value(load_fonts(overlay));
+          fonts_loaded_.count_down();
           log::debug("start-up: fonts loaded in {:.1f} ms", ms_since(t));
-          t = Clock::now();
+          release_free_memory(); // the scratch picture and fontconfig's parsing leftovers
+      }),
+      input_thread_([this, keyboard = std::move(keyboard)] {
+          block_server_signals();
+          auto t = Clock::now();
           keymap_.set_value(compile_keymap(keyboard));
           log::debug("start-up: keymap compiled in {:.1f} ms", ms_since(t));
+          fonts_loaded_.wait(); // the cursor can wait; the first frame's fonts cannot
           t = Clock::now();
           cursor_theme_.set_value(load_cursor_theme());
           log::debug("start-up: cursor theme read in {:.1f} ms", ms_since(t));
-          release_free_memory(); // the scratch picture and fontconfig's parsing leftovers
       }) {}
 
 StartupWarmup::~StartupWarmup() = default;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <future>
+#include <latch>
 #include <memory>
 #include <string>
 #include <thread>
@@ -56,7 +57,10 @@ private:
     std::future<KeymapPtr> keymap_result_ = keymap_.get_future();
     std::future<FontMapPtr> font_map_result_ = font_map_.get_future();
     std::future<CursorThemePtr> cursor_theme_result_ = cursor_theme_.get_future();
-    std::jthread thread_; // last: starts after the promises exist
+    std::latch fonts_loaded_{1};
+    // Last: they start after the promises exist.
+    std::jthread fonts_thread_;
+    std::jthread input_thread_;
 };
 
 // Compiles the configured keymap; falls back to xkbcommon's defaults when the configured
