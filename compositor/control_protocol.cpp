@@ -1,6 +1,5 @@
 #include "compositor/control_protocol.hpp"
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <vector>
@@ -165,13 +164,26 @@ std::string encode_value(std::string_view value) {
     return out;
 }
 
+namespace {
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+} // namespace
+
+// "%XY" with two hex digits is one byte; anything else, a lone '%' included, stands for itself.
 std::string decode_value(std::string_view value) {
     std::string out;
     for (std::size_t i = 0; i < value.size(); ++i) {
-        unsigned v = 0;
-        if (value[i] == '%' && i + 2 < value.size() &&
-            std::sscanf(std::string(value.substr(i + 1, 2)).c_str(), "%2x", &v) == 1) {
-            out += static_cast<char>(v);
+        const int high = value[i] == '%' && i + 2 < value.size() ? hex_digit(value[i + 1]) : -1;
+        const int low = high >= 0 ? hex_digit(value[i + 2]) : -1;
+        if (low >= 0) {
+            out += static_cast<char>(high * 16 + low);
             i += 2;
         } else {
             out += value[i];
