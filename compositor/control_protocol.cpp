@@ -1,5 +1,6 @@
 #include "compositor/control_protocol.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <vector>

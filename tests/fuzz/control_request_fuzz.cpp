@@ -37,7 +37,8 @@ std::string reference_decode(std::string_view value) {
 }
 
 bool same(const Request& a, const Request& b) {
-    return a.verb == b.verb && a.guest == b.guest && a.slot == b.slot && a.colour == b.colour && a.options == b.options;
+    return a.verb == b.verb && a.guest == b.guest && a.slot == b.slot && a.colour == b.colour && a.options == b.options &&
+           a.width == b.width && a.height == b.height && a.output == b.output;
 }
 
 } // namespace
