@@ -15,8 +15,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr unsigned background = 0x1b1d23; // config default overlay.background
-
 // Count of pixels in `r` that differ from the background by more than a small tolerance.
 int painted_pixels(const Image& img, const Rect& r) {
     int n = 0;
