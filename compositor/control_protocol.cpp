@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "guestview/percent_decoding.hpp"
+
 namespace phyllome::compositor::control {
 
 std::variant<Request, std::string> parse_request(std::string_view line) {
@@ -165,33 +167,9 @@ std::string encode_value(std::string_view value) {
     return out;
 }
 
-namespace {
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-} // namespace
 
 // "%XY" with two hex digits is one byte; anything else, a lone '%' included, stands for itself.
-std::string decode_value(std::string_view value) {
-    std::string out;
-    for (std::size_t i = 0; i < value.size(); ++i) {
-        const int high = value[i] == '%' && i + 2 < value.size() ? hex_digit(value[i + 1]) : -1;
-        const int low = high >= 0 ? hex_digit(value[i + 2]) : -1;
-        if (low >= 0) {
-            out += static_cast<char>(high * 16 + low);
-            i += 2;
-        } else {
-            out += value[i];
-        }
-    }
-    return out;
-}
+std::string decode_value(std::string_view value) { return guestview::percent_decode(value); }
 
 std::string socket_path_for(std::string_view runtime_dir, std::string_view wayland_display) {
     return fmt::format("{}/phyllome-shell.{}.sock", runtime_dir, wayland_display);

@@ -7,18 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "guestview/percent_decoding.hpp"
+
 namespace phyllome::guestview {
-namespace {
-int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-} // namespace
 
 std::optional<std::string> embedded_root(std::string_view uri) {
     constexpr std::string_view prefix = "qemu:///embed?";
@@ -29,19 +20,7 @@ std::optional<std::string> embedded_root(std::string_view uri) {
         std::size_t end = query.find('&', start);
         std::string_view param = query.substr(start, end == std::string_view::npos ? end : end - start);
         if (param.starts_with("root=")) {
-            std::string decoded;
-            std::string_view v = param.substr(5);
-            for (std::size_t i = 0; i < v.size(); ++i) {
-                const int hi = i + 2 < v.size() ? hex_value(v[i + 1]) : -1;
-                const int lo = i + 2 < v.size() ? hex_value(v[i + 2]) : -1;
-                if (v[i] == '%' && hi >= 0 && lo >= 0) {
-                    decoded += static_cast<char>(hi * 16 + lo);
-                    i += 2;
-                } else {
-                    decoded += v[i];
-                }
-            }
-            return decoded;
+            return percent_decode(param.substr(5));
         }
         if (end == std::string_view::npos)
             break;

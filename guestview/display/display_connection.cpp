@@ -290,23 +290,30 @@ void DisplayConnection::Impl::on_abandon(void* data) {
         self->callbacks_.disconnected(event); // last: may destroy us
 }
 
-int DisplayConnection::Impl::call_with_timeout(const char* path, const char* interface, const char* method,
-                                               sd_bus_slot** slot, sd_bus_message_handler_t handler, void* data,
-                                               const char* signature, ...) {
+int DisplayConnection::Impl::call_async(const char* path, const char* interface, const char* method,
+                                        sd_bus_slot** slot, sd_bus_message_handler_t handler, void* data,
+                                        std::uint64_t timeout_usec, const char* signature, va_list args) {
     sd_bus_message* raw = nullptr;
     int r = sd_bus_message_new_method_call(bus_.get(), &raw, nullptr, path, interface, method);
     if (r < 0)
         return r;
     detail::MessagePtr message(raw);
-    va_list args;
-    va_start(args, signature);
     r = sd_bus_message_appendv(raw, signature, args);
-    va_end(args);
     if (r < 0)
         return r;
-    r = sd_bus_call_async(bus_.get(), slot, raw, handler, data, setup_timeout_usec);
+    r = sd_bus_call_async(bus_.get(), slot, raw, handler, data, timeout_usec);
     if (r >= 0 && source_)
-        source_->rearm();
+        source_->rearm(); // the write may need POLLOUT, the reply a timeout
+    return r;
+}
+
+int DisplayConnection::Impl::call_with_timeout(const char* path, const char* interface, const char* method,
+                                               sd_bus_slot** slot, sd_bus_message_handler_t handler, void* data,
+                                               const char* signature, ...) {
+    va_list args;
+    va_start(args, signature);
+    const int r = call_async(path, interface, method, slot, handler, data, setup_timeout_usec, signature, args);
+    va_end(args);
     return r;
 }
 
@@ -339,20 +346,10 @@ void DisplayConnection::Impl::on_listener_closed(std::uint32_t id, std::string r
 int DisplayConnection::Impl::call_console(std::uint32_t id, sd_bus_slot** slot, sd_bus_message_handler_t handler,
                                           void* data, const char* interface, const char* method,
                                           const char* signature, ...) {
-    sd_bus_message* raw = nullptr;
-    int r = sd_bus_message_new_method_call(bus_.get(), &raw, nullptr, console_path(id).c_str(), interface, method);
-    if (r < 0)
-        return r;
-    detail::MessagePtr message(raw);
     va_list args;
     va_start(args, signature);
-    r = sd_bus_message_appendv(raw, signature, args);
+    const int r = call_async(console_path(id).c_str(), interface, method, slot, handler, data, 0, signature, args);
     va_end(args);
-    if (r < 0)
-        return r;
-    r = sd_bus_call_async(bus_.get(), slot, raw, handler, data, 0);
-    if (r >= 0 && source_)
-        source_->rearm(); // the write may need POLLOUT, the reply a timeout
     return r;
 }
 

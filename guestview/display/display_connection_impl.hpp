@@ -2,6 +2,7 @@
 // listeners) and display_input.cpp (input calls). Internal.
 #pragma once
 
+#include <cstdarg>
 #include <map>
 #include <set>
 #include <vector>
@@ -68,6 +69,10 @@ private:
     static void on_abandon(void* data);
     int call_with_timeout(const char* path, const char* interface, const char* method, sd_bus_slot** slot,
                           sd_bus_message_handler_t handler, void* data, const char* signature, ...);
+    // Both above and call_console: queues the call and wakes the loop for its write and reply.
+    int call_async(const char* path, const char* interface, const char* method, sd_bus_slot** slot,
+                   sd_bus_message_handler_t handler, void* data, std::uint64_t timeout_usec, const char* signature,
+                   va_list args);
     void on_listener_closed(std::uint32_t id, std::string reason);
     // Queues a call on Console_<id> whose only answer of interest is an error.
     int call_console(std::uint32_t id, sd_bus_slot** slot, sd_bus_message_handler_t handler, void* data,
