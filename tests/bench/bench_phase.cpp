@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <vector>
 
 #include "fake_display_session.hpp"
@@ -205,6 +206,14 @@ PhaseResult run_phase(const PhaseSpec& spec) {
     if (!session.shell().running())
         r.error = "the shell died: " + session.shell().log();
     return r;
+}
+
+std::optional<double> json_number(const std::string& json, const std::string& key) {
+    std::smatch m;
+    const std::regex re("\"" + key + "\": (null|[-0-9.]+)");
+    if (!std::regex_search(json, m, re) || m[1] == "null")
+        return std::nullopt;
+    return std::stod(m[1]);
 }
 
 } // namespace phyllome::bench

@@ -42,4 +42,8 @@ struct PhaseResult {
 
 PhaseResult run_phase(const PhaseSpec& spec);
 
+// A number from the shell's `status --json` (or another flat JSON object); nullopt when the key
+// is missing or null.
+std::optional<double> json_number(const std::string& json, const std::string& key);
+
 } // namespace phyllome::bench

@@ -28,6 +28,7 @@
 namespace {
 
 using namespace std::chrono_literals;
+using phyllome::bench::json_number;
 using phyllome::bench::PeerHost;
 using phyllome::bench::PhaseResult;
 using phyllome::bench::PhaseSpec;
@@ -37,14 +38,6 @@ using phyllome::test::ShellProcess;
 using Clock = std::chrono::steady_clock;
 
 double ms_between(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
-
-std::optional<double> json_number(const std::string& json, const std::string& key) {
-    std::smatch m;
-    const std::regex re("\"" + key + "\": (null|[-0-9.]+)");
-    if (!std::regex_search(json, m, re) || m[1] == "null")
-        return std::nullopt;
-    return std::stod(m[1]);
-}
 
 std::optional<std::string> shown_guest(const std::string& json) {
     std::smatch m;

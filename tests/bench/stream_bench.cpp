@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "bench_guest.hpp"
+#include "bench_phase.hpp"
 #include "child_process.hpp"
 #include "fake_display_session.hpp"
 #include "peer_host.hpp"
@@ -25,14 +26,6 @@ using Clock = std::chrono::steady_clock;
 using phyllome::test::ShellProcess;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-std::optional<double> json_number(const std::string& json, const std::string& key) {
-    std::smatch m;
-    const std::regex re("\"" + key + "\": (null|[-0-9.]+)");
-    if (!std::regex_search(json, m, re) || m[1] == "null")
-        return std::nullopt;
-    return std::stod(m[1]);
-}
 
 std::string env_or(const char* name, const std::string& fallback) {
     const char* v = std::getenv(name);

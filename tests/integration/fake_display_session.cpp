@@ -1,5 +1,7 @@
 #include "fake_display_session.hpp"
 
+#include "loop_pump.hpp"
+
 #include <stdlib.h>
 
 #include <filesystem>
@@ -112,25 +114,10 @@ bool FakeDisplaySession::wait_attached(std::chrono::milliseconds deadline) {
                                     deadline);
 }
 
-void FakeDisplaySession::pump(std::chrono::milliseconds budget) {
-    const auto end = Clock::now() + budget;
-    for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count();
-        if (left <= 0)
-            break;
-        wl_event_loop_dispatch(loop_, static_cast<int>(left));
-        wl_event_loop_dispatch_idle(loop_);
-    }
-}
+void FakeDisplaySession::pump(std::chrono::milliseconds budget) { pump_loop(loop_, budget); }
 
 bool FakeDisplaySession::pump_until(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
-    const auto end = Clock::now() + deadline;
-    while (Clock::now() < end) {
-        if (done())
-            return true;
-        pump(std::chrono::milliseconds(20));
-    }
-    return done();
+    return pump_loop_until(loop_, done, deadline);
 }
 
 std::optional<GuestStats> FakeDisplaySession::stats() { return parse_guest_stats(shell_->status_json(), guest); }

@@ -15,6 +15,7 @@
 #include <regex>
 #include <sstream>
 
+#include "loop_pump.hpp"
 #include "fake_display_session.hpp"
 
 namespace phyllome::test {
@@ -185,24 +186,9 @@ protected:
     FakeQemuDisplay& peer(const std::string& name) { return *peers_.at(name); }
     ShellProcess& shell() { return *shell_; }
 
-    void pump(std::chrono::milliseconds budget) {
-        const auto end = Clock::now() + budget;
-        for (;;) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count();
-            if (left <= 0)
-                break;
-            wl_event_loop_dispatch(loop_, static_cast<int>(left));
-            wl_event_loop_dispatch_idle(loop_);
-        }
-    }
+    void pump(std::chrono::milliseconds budget) { pump_loop(loop_, budget); }
     bool pump_until(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
-        const auto end = Clock::now() + deadline;
-        while (Clock::now() < end) {
-            if (done())
-                return true;
-            pump(20ms);
-        }
-        return done();
+        return pump_loop_until(loop_, done, deadline);
     }
     GuestStats stats(const std::string& guest) {
         auto s = parse_guest_stats(shell_->status_json(), guest);
