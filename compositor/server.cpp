@@ -488,6 +488,8 @@ void Server::add_pointer(wlr_input_device* device) {
     apply_pointer_config(device, config().pointer);
     wlr_cursor_attach_input_device(cursor_, device);
     track_device(pointers_, device);
+    if (warmup_)
+        warmup_->want_cursor_theme();
     update_cursor_image();
 }
 

@@ -100,15 +100,22 @@ StartupWarmup::StartupWarmup(config::KeyboardConfig keyboard, config::OverlayCon
           const auto t = Clock::now();
           font_map_.set_value(load_fonts(overlay));
           fonts_loaded_.count_down();
-          log::debug("start-up: fonts loaded in {:.1f} ms", ms_since(t));
+          log::debug("start-up: fonts loaded in {:.1f} ms ({:.1f} ms of CPU)", ms_since(t), thread_cpu_ms());
           release_free_memory(); // the scratch picture and fontconfig's parsing leftovers
       }),
-      input_thread_([this, keyboard = std::move(keyboard)] {
+      input_thread_([this, keyboard = std::move(keyboard)](std::stop_token stop) {
           block_server_signals();
           auto t = Clock::now();
           keymap_.set_value(compile_keymap(keyboard));
-          log::debug("start-up: keymap compiled in {:.1f} ms", ms_since(t));
+          log::debug("start-up: keymap compiled in {:.1f} ms ({:.1f} ms of CPU)", ms_since(t), thread_cpu_ms());
           fonts_loaded_.wait(); // the cursor can wait; the first frame's fonts cannot
+          {
+              std::unique_lock lock(cursor_mutex_);
+              if (!cursor_wanted_changed_.wait(lock, stop, [this] { return cursor_wanted_; })) {
+                  cursor_theme_.set_value(nullptr); // shutting down without ever needing it
+                  return;
+              }
+          }
           t = Clock::now();
           cursor_theme_.set_value(load_cursor_theme());
           log::debug("start-up: cursor theme read in {:.1f} ms", ms_since(t));
@@ -127,8 +134,18 @@ void StartupWarmup::use_fonts_on_this_thread() {
     if (fonts)
         pango_cairo_font_map_set_default(PANGO_CAIRO_FONT_MAP(fonts.get())); // takes its own reference
 }
+void StartupWarmup::want_cursor_theme() {
+    {
+        std::lock_guard lock(cursor_mutex_);
+        cursor_wanted_ = true;
+    }
+    cursor_wanted_changed_.notify_one();
+}
 CursorThemePtr StartupWarmup::take_cursor_theme() {
-    return cursor_theme_result_.valid() ? cursor_theme_result_.get() : nullptr;
+    if (!cursor_theme_result_.valid())
+        return nullptr;
+    want_cursor_theme();
+    return cursor_theme_result_.get();
 }
 
 } // namespace phyllome::compositor

@@ -4,8 +4,10 @@
 // main thread's instructions before the first frame when done inline).
 #pragma once
 
+#include <condition_variable>
 #include <future>
 #include <latch>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <thread>
@@ -42,13 +44,16 @@ public:
     StartupWarmup(const StartupWarmup&) = delete;
     StartupWarmup& operator=(const StartupWarmup&) = delete;
 
-    // Each waits for its result and may be called once; a null result means the work failed
-    // on the thread and the caller does it the usual way (and reports the error).
+    // Each take_ waits for its result and may be called once; a null result means the work
+    // failed on the thread and the caller does it the usual way (and reports the error).
     KeymapPtr take_keymap();
     // Makes the font map with the overlay's fonts loaded the calling thread's default
     // (pango's default font map is per thread).
     void use_fonts_on_this_thread();
-    CursorThemePtr take_cursor_theme();
+    // The cursor theme is read only once a pointer exists (about 1.2 MB of images and 20-40 ms
+    // of reading 124 files that a touch-only or headless session never shows).
+    void want_cursor_theme();
+    CursorThemePtr take_cursor_theme(); // implies want_cursor_theme()
 
 private:
     std::promise<KeymapPtr> keymap_;
@@ -58,6 +63,9 @@ private:
     std::future<FontMapPtr> font_map_result_ = font_map_.get_future();
     std::future<CursorThemePtr> cursor_theme_result_ = cursor_theme_.get_future();
     std::latch fonts_loaded_{1};
+    std::mutex cursor_mutex_;
+    std::condition_variable_any cursor_wanted_changed_;
+    bool cursor_wanted_ = false;
     // Last: they start after the promises exist.
     std::jthread fonts_thread_;
     std::jthread input_thread_;
