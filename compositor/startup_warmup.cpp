@@ -48,15 +48,16 @@ CursorThemePtr load_cursor_theme() {
 
 namespace {
 
-// Paints an overlay once into a scratch surface with its own font map, so fontconfig's
-// configuration, the fonts' files, pango's font sets for the overlay's sizes and cairo's glyph
-// caches are loaded before the first real paint.
+// Paints an overlay once with its own font map, so fontconfig's configuration, the fonts' files,
+// pango's font sets for the overlay's sizes and the shaped text are ready before the first real
+// paint. Onto one pixel: filling a full-size scratch picture and rasterising glyphs that the real
+// paint rasterises again at its own size cost more than they save on the first frame's path.
 FontMapPtr load_fonts(const config::OverlayConfig& style) {
     FontMapPtr map{pango_cairo_font_map_new()};
     if (!map)
         return nullptr;
     pango_cairo_font_map_set_default(PANGO_CAIRO_FONT_MAP(map.get()));
-    cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1280, 800);
+    cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
     cairo_t* cr = cairo_create(surface);
     const OverlayModel model;
     OverlayPaintInput in;
@@ -97,6 +98,7 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 StartupWarmup::StartupWarmup(config::KeyboardConfig keyboard, config::OverlayConfig overlay)
     : fonts_thread_([this, overlay = std::move(overlay)] {
           block_server_signals();
+          pthread_setname_np(pthread_self(), "shell-fonts");
           const auto t = Clock::now();
           font_map_.set_value(load_fonts(overlay));
           fonts_loaded_.count_down();
@@ -105,6 +107,7 @@ StartupWarmup::StartupWarmup(config::KeyboardConfig keyboard, config::OverlayCon
       }),
       input_thread_([this, keyboard = std::move(keyboard)](std::stop_token stop) {
           block_server_signals();
+          pthread_setname_np(pthread_self(), "shell-input");
           auto t = Clock::now();
           keymap_.set_value(compile_keymap(keyboard));
           log::debug("start-up: keymap compiled in {:.1f} ms ({:.1f} ms of CPU)", ms_since(t), thread_cpu_ms());
