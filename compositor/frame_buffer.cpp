@@ -85,6 +85,10 @@ FrameBuffer* from_wlr(wlr_buffer* b) {
 
 } // namespace
 
+const FrameBuffer* FrameBuffer::find(const wlr_buffer* buffer) {
+    return buffer && buffer->impl == &impl ? reinterpret_cast<const FrameBuffer*>(buffer) : nullptr;
+}
+
 FrameBuffer* FrameBuffer::create(std::shared_ptr<const guestview::Frame> frame) {
     if (!frame || (!frame->pixels() && !frame->dmabuf()))
         return nullptr;

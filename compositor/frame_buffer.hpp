@@ -19,6 +19,8 @@ struct FrameBuffer {
 
     // Returns nullptr for frames with neither CPU pixels nor a dmabuf.
     static FrameBuffer* create(std::shared_ptr<const guestview::Frame> frame);
+    // The FrameBuffer behind a wlr_buffer, or nullptr when it is another kind of buffer.
+    static const FrameBuffer* find(const wlr_buffer* buffer);
 };
 
 } // namespace phyllome::compositor

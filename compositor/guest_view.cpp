@@ -44,6 +44,13 @@ bool GuestView::has_frame() const {
     return false;
 }
 
+void GuestView::collect_frames(std::vector<const guestview::Frame*>& out) const {
+    for (const auto& slot : slots_)
+        if (slot.frame_node)
+            if (const FrameBuffer* fb = FrameBuffer::find(slot.frame_node->buffer))
+                out.push_back(fb->frame.get());
+}
+
 bool GuestView::covers(const Output& output) const {
     if (!visible_)
         return false;

@@ -37,6 +37,8 @@ public:
     void set_visible(bool visible);
     bool visible() const { return visible_; }
     bool has_frame() const;
+    // Adds the frames its scene nodes show (for memory accounting).
+    void collect_frames(std::vector<const guestview::Frame*>& out) const;
     // Whether an opaque picture of this guest fills `output` edge to edge: then nothing
     // under it shows and the output need not be cleared before painting.
     bool covers(const Output& output) const;

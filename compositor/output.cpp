@@ -28,6 +28,8 @@ Output::Output(Server& server, wlr_output* output) : server_(server), output_(ou
     commit_.connect(&output_->events.commit, [this](wlr_output_event_commit* event) {
         if (!(event->committed & WLR_OUTPUT_STATE_BUFFER))
             return;
+        if (event->buffer)
+            track_shm_buffer(event->buffer);
         if (frames_committed_++ == 0)
             server_.output_frame_committed(*this);
         server_.output_presented(*this);
@@ -101,6 +103,25 @@ void Output::apply_config() {
     else
         wlr_output_layout_add_auto(server_.output_layout(), output_);
     log::info("output {}: {}x{} scale {}", output_->name, output_->width, output_->height, output_->scale);
+}
+
+void Output::track_shm_buffer(wlr_buffer* buffer) {
+    wlr_shm_attributes shm{};
+    if (shm_buffers_.contains(buffer) || !wlr_buffer_get_shm(buffer, &shm))
+        return;
+    auto held = std::make_unique<ShmBuffer>();
+    held->bytes = static_cast<std::size_t>(shm.stride) * static_cast<std::size_t>(shm.height);
+    held->destroy.connect(&buffer->events.destroy, [this, buffer](void*) { shm_buffers_.erase(buffer); });
+    shm_buffers_.emplace(buffer, std::move(held));
+}
+
+std::size_t Output::picture_bytes() const {
+    std::size_t bytes = 0;
+    for (const auto& [buffer, held] : shm_buffers_)
+        bytes += held->bytes;
+    if (overlay_node_ && overlay_node_->buffer)
+        bytes += static_cast<std::size_t>(overlay_node_->buffer->width) * overlay_node_->buffer->height * 4;
+    return bytes;
 }
 
 wlr_box Output::layout_box() const {

@@ -2,6 +2,10 @@
 // overlay picture drawn for its size.
 #pragma once
 
+#include <cstddef>
+#include <map>
+#include <memory>
+
 #include "compositor/guest_placement.hpp"
 #include "compositor/listener.hpp"
 #include "compositor/overlay_model.hpp"
@@ -38,6 +42,9 @@ public:
 
     // Mode, scale, position and enablement from the server's config (at start and on reload).
     void apply_config();
+    // Bytes of this output's own pictures in memory: the buffers it showed that live in
+    // shared memory (a CPU renderer's swapchain) and the overlay picture.
+    std::size_t picture_bytes() const;
 
 private:
     void on_frame();
@@ -46,12 +53,18 @@ private:
     // streaming guest went to that clear).
     bool commit_covered_scene(wlr_scene_output* scene_output);
     void import_pending_buffers();
+    void track_shm_buffer(wlr_buffer* buffer);
 
     Server& server_;
     wlr_output* output_;
     wlr_scene_buffer* overlay_node_ = nullptr;
     OverlayHitMap hits_;
     unsigned long frames_committed_ = 0;
+    struct ShmBuffer {
+        std::size_t bytes = 0;
+        Listener<void> destroy;
+    };
+    std::map<wlr_buffer*, std::unique_ptr<ShmBuffer>> shm_buffers_;
 
     Listener<void> frame_;
     Listener<void> destroy_;

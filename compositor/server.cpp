@@ -450,6 +450,26 @@ bool Server::output_covered(const Output& output) {
     return v && v->covers(output);
 }
 
+std::size_t Server::frame_buffer_bytes() const {
+    std::size_t bytes = 0;
+    for (const auto& o : outputs_)
+        bytes += o->picture_bytes();
+    // A frame can be both guestview's current one and on screen: count each once.
+    std::vector<const guestview::Frame*> frames;
+    for (const auto& [name, view] : guest_views_)
+        view->collect_frames(frames);
+    if (displays_)
+        for (const auto& guest : displays_->guests_with_display())
+            if (const auto* conn = displays_->connection(guest))
+                conn->collect_frames(frames);
+    std::sort(frames.begin(), frames.end());
+    frames.erase(std::unique(frames.begin(), frames.end()), frames.end());
+    for (const auto* f : frames)
+        if (f->storage() != guestview::FrameStorage::Dmabuf)
+            bytes += f->size_bytes();
+    return bytes;
+}
+
 void Server::present_now() {
     for (auto& o : outputs_)
         o->present_now();
@@ -702,6 +722,7 @@ void Server::refresh_overlay(bool force) {
                                  host_summary_);
     for (auto& o : outputs_)
         o->paint_overlay(in);
+    schedule_memory_release(); // each repaint frees the previous full-output picture into the heap
 }
 
 void Server::on_cursor_motion(uint32_t time_msec, double dx, double dy) {
@@ -1006,6 +1027,7 @@ StatusSnapshot Server::status() const {
     s.rss_anon_kb = parts.anon_kb;
     s.rss_file_kb = parts.file_kb;
     s.rss_shmem_kb = parts.shmem_kb;
+    s.frame_buffers_kb = static_cast<long>(frame_buffer_bytes() / 1024);
     s.cpu_ms = process_cpu_ms();
     return s;
 }

@@ -150,6 +150,8 @@ private:
     void relayout_guests();
     GuestView* shown_view() const;
     guestview::DisplayConnection* shown_connection() const;
+    // Pixel buffers held in memory (guest frames, output pictures), for the status's memory split.
+    std::size_t frame_buffer_bytes() const;
     std::vector<std::string> switchable_guests() const;
     void on_display_attached(const std::string& guest);
     void on_display_detached(const std::string& guest, const std::string& reason);

@@ -99,9 +99,9 @@ std::string format_status_json(const StatusSnapshot& s) {
                                    : std::string("null"));
     o += fmt::format("\"first_frame_at_ms\": {}, ", s.first_frame_at_ms ? fmt::format("{:.3f}", *s.first_frame_at_ms) : std::string("null"));
     o += fmt::format("\"first_frame_ms\": {}, \"rss_kb\": {}, \"rss_anon_kb\": {}, \"rss_file_kb\": {}, "
-                     "\"rss_shmem_kb\": {}, \"cpu_ms\": {:.1f}}}\n",
+                     "\"rss_shmem_kb\": {}, \"frame_buffers_kb\": {}, \"cpu_ms\": {:.1f}}}\n",
                      s.first_frame_ms ? fmt::format("{:.1f}", *s.first_frame_ms) : std::string("null"), s.rss_kb,
-                     s.rss_anon_kb, s.rss_file_kb, s.rss_shmem_kb, s.cpu_ms);
+                     s.rss_anon_kb, s.rss_file_kb, s.rss_shmem_kb, s.frame_buffers_kb, s.cpu_ms);
     return o;
 }
 

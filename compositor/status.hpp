@@ -58,6 +58,8 @@ struct StatusSnapshot {
     std::string kiosk_message;
     long rss_kb = 0;
     long rss_anon_kb = 0, rss_file_kb = 0, rss_shmem_kb = 0; // see ResidentParts
+    // Of rss_kb, the pixel buffers: guest frames the shell keeps and the outputs' pictures.
+    long frame_buffers_kb = 0;
     double cpu_ms = 0; // user + system CPU time of the shell so far
 };
 

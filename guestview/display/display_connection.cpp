@@ -420,6 +420,12 @@ std::shared_ptr<const Frame> DisplayConnection::current_frame(std::uint32_t cons
     return state && state->listener ? state->listener->frames().current() : nullptr;
 }
 
+void DisplayConnection::collect_frames(std::vector<const Frame*>& out) const {
+    for (const auto& [id, console] : impl_->consoles())
+        if (console.listener)
+            console.listener->frames().collect_frames(out);
+}
+
 FrameStats DisplayConnection::stats(std::uint32_t console) const {
     const auto* state = impl_->state(console);
     if (!state)

@@ -115,6 +115,8 @@ public:
     bool main_connected() const;
     // nullptr before the first frame and after Disable.
     std::shared_ptr<const Frame> current_frame(std::uint32_t console) const;
+    // Adds every frame this connection keeps, on all consoles (for memory accounting).
+    void collect_frames(std::vector<const Frame*>& out) const;
     FrameStats stats(std::uint32_t console) const;
 
     // Input for a console; fire-and-forget, failures are logged. Ignored when the main

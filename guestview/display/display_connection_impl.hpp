@@ -32,6 +32,7 @@ public:
     Impl(wl_event_loop* loop, std::string guest_name, DisplayCallbacks callbacks);
     bool start(detail::BusPtr bus, std::string& error);
 
+    const std::map<std::uint32_t, ConsoleState>& consoles() const { return consoles_; }
     ConsoleState* state(std::uint32_t id);
     const ConsoleState* state(std::uint32_t id) const;
     bool main_open() const { return main_open_; }

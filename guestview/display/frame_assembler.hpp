@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "guestview/display/frame.hpp"
 
@@ -52,6 +53,12 @@ public:
     void count_refusal() { ++stats_.refused; }
 
     std::shared_ptr<const Frame> current() const { return current_; }
+    // Every frame it keeps (current and spare), for memory accounting.
+    void collect_frames(std::vector<const Frame*>& out) const {
+        for (const auto* f : {current_.get(), spare_.get()})
+            if (f)
+                out.push_back(f);
+    }
     const FrameStats& stats() const { return stats_; }
 
 private:

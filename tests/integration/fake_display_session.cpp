@@ -61,6 +61,7 @@ std::optional<GuestStats> parse_guest_stats(const std::string& json, const std::
     s.present_p99_ms = decimal(json, at, "p99");
     s.cpu_ms = decimal(json, at, "cpu_ms").value_or(0);
     s.rss_kb = static_cast<long>(number(json, at, "rss_kb"));
+    s.frame_buffers_kb = static_cast<long>(number(json, at, "frame_buffers_kb"));
     return s;
 }
 

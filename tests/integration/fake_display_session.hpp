@@ -29,6 +29,7 @@ struct GuestStats {
     std::optional<double> present_p50_ms, present_p99_ms;
     double cpu_ms = 0;
     long rss_kb = 0;
+    long frame_buffers_kb = 0; // of rss_kb, guest frames and output pictures
 };
 std::optional<GuestStats> parse_guest_stats(const std::string& status_json, const std::string& guest);
 

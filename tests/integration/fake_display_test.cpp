@@ -163,6 +163,10 @@ TEST_F(FakeDisplay, UpdateChangesExactlyItsRectangle) {
     EXPECT_EQ(st.copies, 2u);
     EXPECT_EQ(st.bytes_copied, std::uint64_t{W} * H * 4 + 256 * 256 * 4);
     EXPECT_GT(st.frames_presented, before.frames_presented);
+    // Memory accounting: at least guestview's own copy of the frame and one output buffer are
+    // pixel buffers, and they are part of the resident set.
+    EXPECT_GE(st.frame_buffers_kb, 2L * W * H * 4 / 1024) << s().shell().status_json();
+    EXPECT_LE(st.frame_buffers_kb, st.rss_kb);
 
     // A second Update copies only its rectangle, clipped to the surface.
     constexpr unsigned pink = 0xf0a0c0;
