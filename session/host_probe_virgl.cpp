@@ -1,7 +1,10 @@
 // Can virglrenderer initialise on the render node? That is what QEMU does for a guest with
 // <video><model type='virtio'><acceleration accel3d='yes'/></model></video>, so trying it is
 // the only honest answer. It runs in a child process: GL drivers may abort or leave global
-// state behind, and virglrenderer may only be initialised once per process.
+// state behind, and virglrenderer may only be initialised once per process. The child loads
+// virglrenderer itself: the shell never renders with it, and linking it would map it and libva
+// into every session.
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -38,19 +41,31 @@ void write_fence(void*, uint32_t) {}
         std::fprintf(stderr, "\ncannot open %s: %s\n", node.c_str(), std::strerror(errno));
         ::_exit(1);
     }
+    void* lib = ::dlopen("libvirglrenderer.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        std::fprintf(stderr, "\ncannot load virglrenderer: %s\n", ::dlerror());
+        ::_exit(1);
+    }
+    auto init = reinterpret_cast<decltype(&virgl_renderer_init)>(::dlsym(lib, "virgl_renderer_init"));
+    auto cap_set = reinterpret_cast<decltype(&virgl_renderer_get_cap_set)>(::dlsym(lib, "virgl_renderer_get_cap_set"));
+    auto cleanup = reinterpret_cast<decltype(&virgl_renderer_cleanup)>(::dlsym(lib, "virgl_renderer_cleanup"));
+    if (!init || !cap_set || !cleanup) {
+        std::fprintf(stderr, "\nvirglrenderer lacks virgl_renderer_init, _get_cap_set or _cleanup\n");
+        ::_exit(1);
+    }
     virgl_renderer_callbacks cb{};
     cb.version = 2;
     cb.write_fence = write_fence;
     cb.get_drm_fd = get_drm_fd;
     // EGL on GBM over our fd: the same winsys QEMU's virtio-gpu-gl uses with a render node.
-    if (int err = virgl_renderer_init(nullptr, VIRGL_RENDERER_USE_EGL, &cb); err != 0) {
+    if (int err = init(nullptr, VIRGL_RENDERER_USE_EGL, &cb); err != 0) {
         std::fprintf(stderr, "\nvirgl_renderer_init failed (%s)\n", std::strerror(err < 0 ? -err : err));
         ::_exit(1);
     }
     uint32_t max_version = 0, max_size = 0;
-    virgl_renderer_get_cap_set(2 /* VIRGL2 */, &max_version, &max_size);
+    cap_set(2 /* VIRGL2 */, &max_version, &max_size);
     std::fprintf(stderr, "\nvirglrenderer initialised on %s (capset virgl2 v%u)\n", node.c_str(), max_version);
-    virgl_renderer_cleanup(nullptr);
+    cleanup(nullptr);
     ::_exit(0);
 }
 

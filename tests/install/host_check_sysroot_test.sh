@@ -51,6 +51,14 @@ echo 0 >"$full/sys/module/kvm_intel/parameters/nested"
 check render "$full" test:///default 0 \
     "render_node=ok:/dev/dri/renderD128" "virgl=missing:not a device" "nested=warning:nested=0"
 
+# A character device that is no GPU (/dev/null): the child loads virglrenderer, whose
+# initialisation fails, and that failure is the reason given.
+rm "$full/dev/dri/renderD128"
+ln -s /dev/null "$full/dev/dri/renderD128"
+check not-a-gpu "$full" test:///default 0 "render_node=ok:/dev/dri/renderD128" "virgl=missing:virgl_renderer_init failed"
+rm "$full/dev/dri/renderD128"
+: >"$full/dev/dri/renderD128"
+
 # QEMU with the D-Bus display built in (no module): only `-display help` says so.
 builtin="$work/builtin"
 mkdir -p "$builtin/usr/bin"
