@@ -49,11 +49,12 @@ bool get_dmabuf(wlr_buffer* b, wlr_dmabuf_attributes* attribs) {
     return true;
 }
 
-bool begin_access(wlr_buffer* b, uint32_t flags, void** data, uint32_t* format, size_t* stride) {
+// Write access is granted but never used: the pixman renderer asks for it whenever it binds a
+// buffer, also just to read pixels back (a screenshot of a frame the output scans out); nothing
+// renders into a frame (render targets come from the output's swapchain).
+bool begin_access(wlr_buffer* b, uint32_t /*flags*/, void** data, uint32_t* format, size_t* stride) {
     FrameBuffer& fb = *from_wlr(b);
     const guestview::Frame& f = *fb.frame;
-    if (flags & WLR_BUFFER_DATA_PTR_ACCESS_WRITE)
-        return false;
     const void* pixels = f.pixels();
     std::size_t row_bytes = f.stride();
     if (!pixels && f.dmabuf()) {

@@ -4,8 +4,10 @@
 #include <ctime>
 
 #include "compositor/cairo_buffer.hpp"
+#include "compositor/frame_buffer.hpp"
 #include "compositor/overlay_painter.hpp"
 #include "compositor/scene_buffer_util.hpp"
+#include "compositor/scene_scanout.hpp"
 #include "compositor/server.hpp"
 #include "config/log.hpp"
 
@@ -30,6 +32,9 @@ Output::Output(Server& server, wlr_output* output) : server_(server), output_(ou
             return;
         if (event->buffer)
             track_shm_buffer(event->buffer);
+        // Something else than a guest frame is on screen: that frame may change again.
+        if (!FrameBuffer::find(event->buffer))
+            scanout_hold_.reset();
         if (frames_committed_++ == 0)
             server_.output_frame_committed(*this);
         server_.output_presented(*this);
@@ -246,13 +251,57 @@ bool Output::commit_covered_scene(wlr_scene_output* scene_output) {
     return wlr_output_commit(output_);
 }
 
+Output::Scanout Output::try_scanout(wlr_scene_output* scene_output) {
+    wlr_scene_buffer* node = sole_covering_buffer(server_.scene(), output_, layout_box());
+    const FrameBuffer* frame = node ? FrameBuffer::find(node->buffer) : nullptr;
+    if (!frame)
+        return Scanout::Unavailable;
+    // Nothing new since the last commit: leave the output alone (no commit, no frame event
+    // asked for), as the painting path does.
+    if (scanning_out_ && scanout_buffer_ == node->buffer && !output_->needs_frame &&
+        !pixman_region32_not_empty(&scene_output->damage->current))
+        return Scanout::Committed;
+    wlr_output_attach_buffer(output_, node->buffer);
+    // Refused where the output cannot show this buffer as it is: a shm frame on DRM, a software
+    // cursor on the output, a format the plane does not take.
+    if (!wlr_output_test(output_)) {
+        wlr_output_rollback(output_);
+        return Scanout::Unavailable;
+    }
+    // Held from here until the output shows something else: guestview's next Update goes to
+    // another buffer instead of tearing this one.
+    auto hold = frame->frame->hold_pixels();
+    if (!wlr_output_commit(output_))
+        return Scanout::Failed;
+    scanout_hold_ = std::move(hold);
+    scanout_buffer_ = node->buffer;
+    ++scanout_commits_;
+    return Scanout::Committed;
+}
+
 void Output::on_frame() {
     // The layout helper's scene output: none while the output is outside the layout.
     wlr_scene_output* scene_output = wlr_scene_get_scene_output(server_.scene(), output_);
     if (!scene_output)
         return;
-    const bool committed = server_.output_covered(*this) ? commit_covered_scene(scene_output)
-                                                         : wlr_scene_output_commit(scene_output);
+    const Scanout scanout = try_scanout(scene_output);
+    const bool scanning = scanout == Scanout::Committed;
+    if (scanning != scanning_out_) {
+        log::debug("output {}: direct scan-out {}", output_->name, scanning ? "started" : "stopped");
+        // The output's own buffers missed everything shown meanwhile: repaint them whole.
+        if (!scanning) {
+            wlr_output_damage_add_whole(scene_output->damage);
+            scanout_buffer_ = nullptr;
+        }
+        scanning_out_ = scanning;
+    }
+    if (scanout == Scanout::Failed)
+        return;
+    bool committed = true;
+    if (!scanning) {
+        committed = server_.output_covered(*this) ? commit_covered_scene(scene_output)
+                                                  : wlr_scene_output_commit(scene_output);
+    }
     if (!committed)
         return;
     timespec now{};

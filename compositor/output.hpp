@@ -32,6 +32,9 @@ public:
     void drop_overlay_picture();
     bool has_overlay_picture() const { return overlay_node_ != nullptr; }
     bool has_committed_frame() const { return frames_committed_ > 0; }
+    // Commits that showed a guest frame's own buffer instead of painting it (direct scan-out).
+    unsigned long scanout_commits() const { return scanout_commits_; }
+    bool scanning_out() const { return scanning_out_; }
     // Repaints this rectangle (output-local physical pixels) at the next frame.
     void damage_pixels(const Placement::Box& box);
     // Places the overlay picture at the output's position in the layout.
@@ -52,6 +55,10 @@ private:
     // when an opaque picture covers the whole output (about a fifth of the shell's CPU on a
     // streaming guest went to that clear).
     bool commit_covered_scene(wlr_scene_output* scene_output);
+    enum class Scanout { Unavailable, Committed, Failed };
+    // Shows a guest frame that alone fills the output pixel for pixel by committing its own
+    // buffer, skipping the renderer's copy into the output's buffer.
+    Scanout try_scanout(wlr_scene_output* scene_output);
     void import_pending_buffers();
     void track_shm_buffer(wlr_buffer* buffer);
 
@@ -65,6 +72,11 @@ private:
         Listener<void> destroy;
     };
     std::map<wlr_buffer*, std::unique_ptr<ShmBuffer>> shm_buffers_;
+    unsigned long scanout_commits_ = 0;
+    bool scanning_out_ = false;
+    // Keeps guestview from writing into the frame this output scans out (Frame::hold_pixels).
+    std::shared_ptr<const void> scanout_hold_;
+    const wlr_buffer* scanout_buffer_ = nullptr; // the one scanned out last; compared, never used
 
     Listener<void> frame_;
     Listener<void> destroy_;

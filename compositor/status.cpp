@@ -77,8 +77,10 @@ std::string format_status_json(const StatusSnapshot& s) {
     o += "], \"outputs\": [";
     for (std::size_t i = 0; i < s.outputs.size(); ++i) {
         const auto& out = s.outputs[i];
-        o += fmt::format("{}{{\"name\": {}, \"width\": {}, \"height\": {}, \"scale\": {}, \"x\": {}, \"y\": {}}}",
-                         i ? ", " : "", json_escape(out.name), out.width, out.height, out.scale, out.x, out.y);
+        o += fmt::format("{}{{\"name\": {}, \"width\": {}, \"height\": {}, \"scale\": {}, \"x\": {}, \"y\": {}, "
+                         "\"scanout\": {}, \"scanout_commits\": {}}}",
+                         i ? ", " : "", json_escape(out.name), out.width, out.height, out.scale, out.x, out.y,
+                         out.scanout, out.scanout_commits);
     }
     o += "], \"overlay\": {\"selected\": ";
     o += s.selected ? std::to_string(*s.selected) : "null";

@@ -1,6 +1,7 @@
 // A snapshot of what the shell shows, for phyllomectl. Plain data, formatted without wlroots.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@ struct OutputStatus {
     int width = 0, height = 0; // pixels of the current mode
     double scale = 1.0;
     int x = 0, y = 0;
+    bool scanout = false;             // showing a guest frame's own buffer now (direct scan-out)
+    std::uint64_t scanout_commits = 0; // commits that did so
 };
 
 struct ScanoutStatus {

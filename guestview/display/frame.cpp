@@ -37,4 +37,12 @@ const DmabufAttributes* Frame::dmabuf() const {
 
 std::uint8_t* Frame::writable_pixels() { return owned_.get(); }
 
+std::shared_ptr<const void> Frame::hold_pixels() const {
+    if (auto token = hold_.lock())
+        return token;
+    auto token = std::make_shared<const char>('\0');
+    hold_ = token;
+    return token;
+}
+
 } // namespace phyllome::guestview

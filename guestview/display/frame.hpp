@@ -78,6 +78,13 @@ public:
     // OwnedBuffer only: where guestview copies Update rectangles (on the loop thread).
     std::uint8_t* writable_pixels();
 
+    // While anyone keeps the returned token, these pixels do not change: guestview writes later
+    // Updates into another buffer (FrameEvent::new_buffer). For a reader that keeps reading the
+    // memory after the call that hands it over, as an output scanning the frame out does.
+    // Loop thread only.
+    std::shared_ptr<const void> hold_pixels() const;
+    bool pixels_held() const { return !hold_.expired(); }
+
 private:
     FrameGeometry geometry_;
     FrameStorage storage_;
@@ -85,6 +92,7 @@ private:
     std::shared_ptr<const void> keepalive_;
     std::unique_ptr<std::uint8_t[]> owned_;
     DmabufAttributes dmabuf_;
+    mutable std::weak_ptr<const void> hold_; // the token hold_pixels() hands out
 };
 
 // For UpdateDMABUF: QEMU blocks the guest's GL rendering until it gets the reply. The
@@ -142,6 +150,7 @@ struct FrameStats {
     std::uint64_t copies = 0;          // memcpy passes (one per Update rectangle, one per promotion)
     std::uint64_t full_copies = 0;     // whole-surface copies: message/mapping -> owned buffer
     std::uint64_t bytes_copied = 0;
+    std::uint64_t held_switches = 0;   // Updates that found the surface held and went to another buffer
 };
 
 } // namespace phyllome::guestview

@@ -98,9 +98,38 @@ std::optional<Rect> FrameAssembler::clip_to_current(std::int32_t x, std::int32_t
 // later Update copies only its rectangle into that buffer in place. A following Scanout
 // goes back to zero copy. Returns the bytes copied.
 void FrameAssembler::replace_current(std::shared_ptr<Frame> frame) {
-    if (current_ && current_->storage() == FrameStorage::OwnedBuffer && current_.use_count() == 1)
+    if (current_ && current_->storage() == FrameStorage::OwnedBuffer && current_.use_count() == 1 &&
+        !current_->pixels_held())
         spare_ = std::move(current_);
+    back_.reset(); // a new surface: the old back buffer is no step behind it
     current_ = std::move(frame);
+}
+
+std::size_t FrameAssembler::leave_held_buffer(const Rect& incoming) {
+    const FrameGeometry& g = current_->geometry();
+    auto fits = [&](const std::shared_ptr<Frame>& f) {
+        return f && f.use_count() == 1 && !f->pixels_held() && f->width() == g.width && f->height() == g.height &&
+               f->stride() == g.stride && f->format() == g.format;
+    };
+    std::shared_ptr<Frame> next;
+    if (fits(back_)) {
+        next = std::move(back_); // behind only where back_stale_ says
+    } else {
+        next = fits(spare_) ? std::move(spare_) : Frame::owned(g);
+        back_stale_.reset(g.width, g.height);
+        back_stale_.mark_all();
+    }
+    back_stale_.clear_covered(incoming);
+    const std::size_t copied = back_stale_.copy_marked(*current_, *next);
+    ++stats_.held_switches;
+    if (copied) {
+        ++stats_.copies;
+        stats_.bytes_copied += copied;
+    }
+    // Now equal but for `incoming`, which update() marks once written.
+    back_ = std::move(current_);
+    current_ = std::move(next);
+    return copied;
 }
 
 std::size_t FrameAssembler::make_current_writable() {
@@ -141,8 +170,12 @@ AssemblyResult FrameAssembler::update(std::int32_t x, std::int32_t y, std::int32
         return refused(fmt::format("Update: {} data bytes for {}x{} stride {} (needs {})", data.size(), width,
                                    height, stride, needed));
 
-    const bool new_buffer = current_->storage() != FrameStorage::OwnedBuffer;
+    bool new_buffer = current_->storage() != FrameStorage::OwnedBuffer;
     std::size_t copied = make_current_writable();
+    if (current_->pixels_held()) {
+        copied += leave_held_buffer(*clipped);
+        new_buffer = true;
+    }
     // Copy only the clipped part of the rectangle.
     const std::size_t row_bytes = std::size_t{static_cast<std::uint32_t>(clipped->width)} * bpp;
     const std::uint8_t* source = data.data() + std::size_t(clipped->y - y) * stride + std::size_t(clipped->x - x) * bpp;
@@ -155,6 +188,8 @@ AssemblyResult FrameAssembler::update(std::int32_t x, std::int32_t y, std::int32
     ++stats_.copies;
     ++stats_.updates;
     stats_.bytes_copied += rect_bytes;
+    if (back_)
+        back_stale_.mark(*clipped);
     return publish(current_, new_buffer, *clipped, copied);
 }
 

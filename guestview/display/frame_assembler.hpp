@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "guestview/display/frame.hpp"
+#include "guestview/display/stale_tiles.hpp"
 
 namespace phyllome::guestview {
 
@@ -47,6 +48,7 @@ public:
     void disable() {
         current_.reset();
         spare_.reset();
+        back_.reset();
     }
 
     // A message refused before it reached the assembler (unreadable, bad cursor...).
@@ -67,6 +69,9 @@ private:
     std::optional<Rect> clip_to_current(std::int32_t x, std::int32_t y, std::int32_t width,
                                         std::int32_t height, std::string& why);
     std::size_t make_current_writable();
+    // The compositor holds the current owned buffer (Frame::hold_pixels): continue in the other
+    // one, bringing it up to date except where `incoming` is about to overwrite it.
+    std::size_t leave_held_buffer(const Rect& incoming);
 
     // Replaces current_, keeping an owned buffer nobody else holds for the next promotion
     // (a fresh 4 MB allocation costs page faults on every Scanout/Update cycle).
@@ -74,6 +79,10 @@ private:
 
     std::shared_ptr<Frame> current_;
     std::shared_ptr<Frame> spare_;
+    // The owned buffer that was current before the last switch away from a held one, and which
+    // of its tiles are behind current_ (written since). Reused once the compositor lets go of it.
+    std::shared_ptr<Frame> back_;
+    StaleTiles back_stale_;
     FrameStats stats_;
 };
 
