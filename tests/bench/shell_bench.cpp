@@ -481,6 +481,7 @@ void print_table(const Results& r, bool quick) {
         {"stream: shell CPU / drain floor", "cpu_ratio_vs_drain_floor", "", "<= 1.5", 1.5},
         {"stream: shell CPU / remote-viewer", "cpu_ratio_vs_remote_viewer", "", "<= 1", 1.0},
         {"stream: shell frames presented (60 Hz)", "shell_fps_on_stream", "/s", ">= 55", 55, true},
+        {"  of which direct scan-out (no paint)", "shell_scanout_commits_per_s", "/s", "", NAN},
         {"  60 Hz slots with new content, drain window", "drain_content_slots_per_s", "/s", "", NAN},
         {"  guest frames drawn, drain window", "drain_phase_guest_fps", "/s", "", NAN},
         {"  guest frames drawn, shell window", "shell_phase_guest_fps", "/s", "", NAN},

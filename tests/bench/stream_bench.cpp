@@ -154,6 +154,8 @@ void shell_phase(StreamBenchResult& r, const BenchGuest& guest, const StreamBenc
     r.values.emplace_back("shell_mb_copied_per_s", static_cast<double>(b->bytes_copied - a->bytes_copied) / w.seconds / 1e6);
     const double fps = static_cast<double>(b->frames_presented - a->frames_presented) / w.seconds;
     r.values.emplace_back("shell_fps_on_stream", fps);
+    r.values.emplace_back("shell_scanout_commits_per_s",
+                          static_cast<double>(b->scanout_commits - a->scanout_commits) / w.seconds);
     r.values.emplace_back("shell_copies_per_update",
                           b->frames > a->frames ? static_cast<double>(b->copies - a->copies) /
                                                       static_cast<double>(b->frames - a->frames)

@@ -276,5 +276,85 @@ TEST(FrameAssembler, NeverRecyclesABufferTheCompositorStillHolds) {
     EXPECT_EQ(0, std::memcmp(reused->pixels(), tile.data(), 16));
 }
 
+// The model of what the surface should show: the Scanout's bytes with each Update pasted in.
+struct SurfaceModel {
+    std::uint32_t width, height, stride;
+    std::vector<std::uint8_t> bytes;
+    void paste(std::int32_t x, std::int32_t y, std::int32_t w, std::int32_t h, const std::vector<std::uint8_t>& src) {
+        for (std::int32_t row = 0; row < h; ++row)
+            std::memcpy(&bytes[std::size_t(y + row) * stride + std::size_t(x) * 4], &src[std::size_t(row) * w * 4],
+                        std::size_t(w) * 4);
+    }
+    bool matches(const Frame& f) const {
+        for (std::uint32_t y = 0; y < height; ++y)
+            if (std::memcmp(f.pixels() + std::size_t(y) * f.stride(), &bytes[std::size_t(y) * stride], width * 4))
+                return false;
+        return true;
+    }
+};
+
+// An output scanning a frame out reads its memory until it shows something else: guestview
+// must write later Updates elsewhere (a frame the compositor holds never changes), and the other
+// buffer must show exactly what the surface holds, catching up only the tiles it missed.
+TEST(FrameAssembler, NeverWritesIntoAFrameTheOutputHolds) {
+    constexpr std::uint32_t w = 300, h = 12, stride = w * 4; // 300: four 64-pixel tiles and a narrower one
+    FrameAssembler assembler;
+    auto storage = std::make_shared<std::vector<std::uint8_t>>(pattern(std::size_t{stride} * h, 5));
+    ASSERT_TRUE(assembler.scanout(w, h, stride, PIXMAN_x8r8g8b8, *storage, storage).event);
+    SurfaceModel model{w, h, stride, *storage};
+    auto update = [&](std::int32_t x, std::int32_t y, std::int32_t uw, std::int32_t uh, std::uint8_t seed) {
+        auto bytes = pattern(std::size_t(uw) * uh * 4, seed);
+        model.paste(x, y, uw, uh, bytes);
+        auto r = assembler.update(x, y, uw, uh, static_cast<std::uint32_t>(uw) * 4, PIXMAN_x8r8g8b8, bytes);
+        EXPECT_TRUE(r.event) << r.refusal;
+        return r.event ? *r.event : FrameEvent{};
+    };
+
+    std::shared_ptr<const Frame> a = update(1, 1, 3, 3, 20).frame; // promotes to an owned buffer
+    ASSERT_EQ(a->storage(), FrameStorage::OwnedBuffer);
+    auto hold_a = a->hold_pixels();
+    const std::vector<std::uint8_t> a_on_screen(a->pixels(), a->pixels() + a->size_bytes());
+
+    // Held: the Update lands in a second buffer that otherwise equals the first.
+    FrameEvent e = update(70, 2, 100, 3, 21);
+    std::shared_ptr<const Frame> b = e.frame;
+    EXPECT_NE(b, a);
+    EXPECT_TRUE(e.new_buffer);
+    EXPECT_EQ(0, std::memcmp(a->pixels(), a_on_screen.data(), a_on_screen.size())) << "the held frame changed";
+    EXPECT_TRUE(model.matches(*b));
+    // Not held: later Updates go into it in place.
+    e = update(250, 9, 50, 3, 22); // the narrow last tile
+    EXPECT_EQ(e.frame, b);
+    EXPECT_FALSE(e.new_buffer);
+    EXPECT_TRUE(model.matches(*b));
+
+    // The output shows b now and let go of a: the next Update returns to a's memory and copies
+    // over only the tiles b got since (rows 2-4 and 9-11), not the whole surface.
+    auto hold_b = b->hold_pixels();
+    const std::vector<std::uint8_t> b_on_screen(b->pixels(), b->pixels() + b->size_bytes());
+    const std::uint8_t* a_memory = a->pixels();
+    hold_a.reset();
+    a.reset();
+    const std::uint64_t copied_before = assembler.stats().bytes_copied;
+    e = update(0, 0, 64, 1, 23);
+    EXPECT_EQ(e.frame->pixels(), a_memory);
+    EXPECT_TRUE(e.new_buffer);
+    EXPECT_TRUE(model.matches(*e.frame));
+    const std::uint64_t catch_up = assembler.stats().bytes_copied - copied_before - 64 * 4;
+    // Rows 2-4: tiles 1 and 2 (pixels 64-191) held 70..169; rows 9-11: tiles 3 and 4 (192-299).
+    EXPECT_EQ(catch_up, std::uint64_t{3} * 128 * 4 + std::uint64_t{3} * 108 * 4);
+    EXPECT_EQ(0, std::memcmp(b->pixels(), b_on_screen.data(), b_on_screen.size())) << "the held frame changed";
+    EXPECT_EQ(assembler.stats().held_switches, 2u);
+
+    // Both held (b on screen, the new one still locked by a page flip): a third buffer.
+    std::shared_ptr<const Frame> c = e.frame;
+    auto hold_c = c->hold_pixels();
+    e = update(5, 5, 10, 2, 24);
+    EXPECT_NE(e.frame, b);
+    EXPECT_NE(e.frame, c);
+    EXPECT_TRUE(model.matches(*e.frame));
+}
+
+
 } // namespace
 } // namespace phyllome::guestview

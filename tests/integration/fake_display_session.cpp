@@ -62,6 +62,11 @@ std::optional<GuestStats> parse_guest_stats(const std::string& json, const std::
     s.cpu_ms = decimal(json, at, "cpu_ms").value_or(0);
     s.rss_kb = static_cast<long>(number(json, at, "rss_kb"));
     s.frame_buffers_kb = static_cast<long>(number(json, at, "frame_buffers_kb"));
+    const std::size_t outputs = json.find("\"outputs\": [");
+    if (outputs != std::string::npos) {
+        s.output_scanout = match(json, outputs, R"re("scanout": (true|false))re").value_or("") == "true";
+        s.scanout_commits = number(json, outputs, "scanout_commits");
+    }
     return s;
 }
 

@@ -30,6 +30,9 @@ struct GuestStats {
     double cpu_ms = 0;
     long rss_kb = 0;
     long frame_buffers_kb = 0; // of rss_kb, guest frames and output pictures
+    // The first output's direct scan-out: on now, and commits that showed a frame's own buffer.
+    bool output_scanout = false;
+    std::uint64_t scanout_commits = 0;
 };
 std::optional<GuestStats> parse_guest_stats(const std::string& status_json, const std::string& guest);
 
