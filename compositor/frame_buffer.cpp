@@ -91,7 +91,7 @@ const FrameBuffer* FrameBuffer::find(const wlr_buffer* buffer) {
 }
 
 FrameBuffer* FrameBuffer::create(std::shared_ptr<const guestview::Frame> frame) {
-    if (!frame || (!frame->pixels() && !frame->dmabuf()))
+    if (!frame || (!frame->has_pixels() && !frame->dmabuf()))
         return nullptr;
     auto fb = std::make_unique<FrameBuffer>();
     fb->frame = std::move(frame);

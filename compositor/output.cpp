@@ -261,6 +261,7 @@ Output::Scanout Output::try_scanout(wlr_scene_output* scene_output) {
     if (scanning_out_ && scanout_buffer_ == node->buffer && !output_->needs_frame &&
         !pixman_region32_not_empty(&scene_output->damage->current))
         return Scanout::Committed;
+    frame->frame->settle(); // the output reads the memory directly, not through pixels()
     wlr_output_attach_buffer(output_, node->buffer);
     // Refused where the output cannot show this buffer as it is: a shm frame on DRM, a software
     // cursor on the output, a format the plane does not take.

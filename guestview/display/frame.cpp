@@ -37,6 +37,34 @@ const DmabufAttributes* Frame::dmabuf() const {
 
 std::uint8_t* Frame::writable_pixels() { return owned_.get(); }
 
+void Frame::catch_up_later(std::shared_ptr<const Frame> source, StaleTiles stale, std::shared_ptr<FrameStats> stats) {
+    catch_up_source_ = std::move(source);
+    catch_up_tiles_ = std::move(stale);
+    catch_up_stats_ = std::move(stats);
+}
+
+std::size_t Frame::prepare_write(const Rect& r) {
+    if (!catch_up_source_)
+        return 0;
+    const std::size_t bytes = catch_up_tiles_.copy_partly_covered(r, catch_up_source_->pixels(), owned_.get(),
+                                                                  geometry_.stride, geometry_.format.bytes_per_pixel);
+    count_catch_up(bytes);
+    return bytes;
+}
+
+void Frame::finish_catch_up() const {
+    const auto source = std::move(catch_up_source_); // cleared first: reading it must not come back here
+    count_catch_up(catch_up_tiles_.copy_marked(source->pixels(), owned_.get(), geometry_.stride,
+                                               geometry_.format.bytes_per_pixel));
+}
+
+void Frame::count_catch_up(std::size_t bytes) const {
+    if (bytes == 0 || !catch_up_stats_)
+        return;
+    ++catch_up_stats_->copies;
+    catch_up_stats_->bytes_copied += bytes;
+}
+
 std::shared_ptr<const void> Frame::hold_pixels() const {
     if (auto token = hold_.lock())
         return token;

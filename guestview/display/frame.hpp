@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "guestview/display/pixel_format.hpp"
+#include "guestview/display/stale_tiles.hpp"
 
 namespace phyllome::guestview {
 
@@ -43,6 +44,8 @@ struct FrameGeometry {
     PixelFormat format;
 };
 
+struct FrameStats;
+
 class Frame {
     struct Key { explicit Key() = default; }; // keeps construction to the factories below
 public:
@@ -70,7 +73,17 @@ public:
 
     // stride()*height() readable bytes; nullptr for Dmabuf. Message-backed pixels are at
     // least 4-byte aligned (D-Bus puts an ay's bytes right after its 4-aligned length).
-    const std::uint8_t* pixels() const { return pixels_; }
+    // Finishes a pending catch-up first (see catch_up_later).
+    const std::uint8_t* pixels() const {
+        settle();
+        return pixels_;
+    }
+    // Finishes a pending catch-up: for a reader that takes the memory without pixels().
+    void settle() const {
+        if (catch_up_source_)
+            finish_catch_up();
+    }
+    bool has_pixels() const { return pixels_ != nullptr; }
     std::size_t size_bytes() const { return std::size_t{geometry_.stride} * geometry_.height; }
     // nullptr unless storage() == Dmabuf.
     const DmabufAttributes* dmabuf() const;
@@ -85,6 +98,15 @@ public:
     std::shared_ptr<const void> hold_pixels() const;
     bool pixels_held() const { return !hold_.expired(); }
 
+    // OwnedBuffer, for the assembler: the `stale` tiles still hold older pixels; they are copied
+    // from `source` (same geometry, not changing meanwhile) when this frame is first read, so
+    // that tiles Updates overwrite before then are never copied at all. Counted in `stats`.
+    void catch_up_later(std::shared_ptr<const Frame> source, StaleTiles stale, std::shared_ptr<FrameStats> stats);
+    // Before an Update writes `r` into a frame still catching up; returns the bytes copied.
+    std::size_t prepare_write(const Rect& r);
+    // The whole buffer is about to be overwritten: nothing to catch up.
+    void drop_catch_up() { catch_up_source_.reset(); }
+
 private:
     FrameGeometry geometry_;
     FrameStorage storage_;
@@ -93,6 +115,11 @@ private:
     std::unique_ptr<std::uint8_t[]> owned_;
     DmabufAttributes dmabuf_;
     mutable std::weak_ptr<const void> hold_; // the token hold_pixels() hands out
+    void finish_catch_up() const;
+    void count_catch_up(std::size_t bytes) const;
+    mutable std::shared_ptr<const Frame> catch_up_source_;
+    mutable StaleTiles catch_up_tiles_;
+    std::shared_ptr<FrameStats> catch_up_stats_;
 };
 
 // For UpdateDMABUF: QEMU blocks the guest's GL rendering until it gets the reply. The

@@ -36,13 +36,13 @@ std::string check_surface(std::uint32_t width, std::uint32_t height, std::uint32
 }
 
 AssemblyResult FrameAssembler::refused(std::string reason) {
-    ++stats_.refused;
+    ++stats_->refused;
     return AssemblyResult::refuse(std::move(reason));
 }
 
 AssemblyResult FrameAssembler::publish(std::shared_ptr<Frame> frame, bool new_buffer, Rect damage,
                                        std::size_t copied) {
-    ++stats_.frames_received;
+    ++stats_->frames_received;
     if (frame != current_)
         replace_current(std::move(frame));
     return {FrameEvent{current_, new_buffer, damage, copied, nullptr}, {}};
@@ -60,7 +60,7 @@ AssemblyResult FrameAssembler::scanout(std::uint32_t width, std::uint32_t height
     if (data.size() < needed)
         return refused(fmt::format("Scanout: {} data bytes for {}x{} stride {} (needs {})", data.size(),
                                    width, height, stride, needed));
-    ++stats_.scanouts;
+    ++stats_->scanouts;
     // Zero copy: the frame points into the message, which the keepalive holds.
     auto frame = Frame::borrowed({width, height, stride, *format}, FrameStorage::ScanoutMessage, data.data(),
                                  std::move(keepalive));
@@ -99,37 +99,35 @@ std::optional<Rect> FrameAssembler::clip_to_current(std::int32_t x, std::int32_t
 // goes back to zero copy. Returns the bytes copied.
 void FrameAssembler::replace_current(std::shared_ptr<Frame> frame) {
     if (current_ && current_->storage() == FrameStorage::OwnedBuffer && current_.use_count() == 1 &&
-        !current_->pixels_held())
+        !current_->pixels_held()) {
+        current_->drop_catch_up(); // a spare's pixels are overwritten whole before use
         spare_ = std::move(current_);
+    }
     back_.reset(); // a new surface: the old back buffer is no step behind it
     current_ = std::move(frame);
 }
 
-std::size_t FrameAssembler::leave_held_buffer(const Rect& incoming) {
+void FrameAssembler::leave_held_buffer() {
     const FrameGeometry& g = current_->geometry();
     auto fits = [&](const std::shared_ptr<Frame>& f) {
         return f && f.use_count() == 1 && !f->pixels_held() && f->width() == g.width && f->height() == g.height &&
                f->stride() == g.stride && f->format() == g.format;
     };
     std::shared_ptr<Frame> next;
+    StaleTiles stale;
     if (fits(back_)) {
         next = std::move(back_); // behind only where back_stale_ says
+        stale = std::move(back_stale_);
     } else {
         next = fits(spare_) ? std::move(spare_) : Frame::owned(g);
-        back_stale_.reset(g.width, g.height);
-        back_stale_.mark_all();
+        stale.reset(g.width, g.height);
+        stale.mark_all();
     }
-    back_stale_.clear_covered(incoming);
-    const std::size_t copied = back_stale_.copy_marked(*current_, *next);
-    ++stats_.held_switches;
-    if (copied) {
-        ++stats_.copies;
-        stats_.bytes_copied += copied;
-    }
-    // Now equal but for `incoming`, which update() marks once written.
+    ++stats_->held_switches;
+    next->catch_up_later(current_, std::move(stale), stats_);
+    back_stale_.reset(g.width, g.height);
     back_ = std::move(current_);
     current_ = std::move(next);
-    return copied;
 }
 
 std::size_t FrameAssembler::make_current_writable() {
@@ -141,11 +139,12 @@ std::size_t FrameAssembler::make_current_writable() {
                      ? std::move(spare_)
                      : Frame::owned(g);
     spare_.reset();
+    owned->drop_catch_up(); // overwritten whole below
     std::memcpy(owned->writable_pixels(), current_->pixels(), current_->size_bytes());
     const std::size_t copied = current_->size_bytes();
-    ++stats_.copies;
-    ++stats_.full_copies;
-    stats_.bytes_copied += copied;
+    ++stats_->copies;
+    ++stats_->full_copies;
+    stats_->bytes_copied += copied;
     replace_current(std::move(owned));
     return copied;
 }
@@ -173,9 +172,10 @@ AssemblyResult FrameAssembler::update(std::int32_t x, std::int32_t y, std::int32
     bool new_buffer = current_->storage() != FrameStorage::OwnedBuffer;
     std::size_t copied = make_current_writable();
     if (current_->pixels_held()) {
-        copied += leave_held_buffer(*clipped);
+        leave_held_buffer();
         new_buffer = true;
     }
+    copied += current_->prepare_write(*clipped);
     // Copy only the clipped part of the rectangle.
     const std::size_t row_bytes = std::size_t{static_cast<std::uint32_t>(clipped->width)} * bpp;
     const std::uint8_t* source = data.data() + std::size_t(clipped->y - y) * stride + std::size_t(clipped->x - x) * bpp;
@@ -185,9 +185,9 @@ AssemblyResult FrameAssembler::update(std::int32_t x, std::int32_t y, std::int32
         std::memcpy(target + std::size_t(row) * current_->stride(), source + std::size_t(row) * stride, row_bytes);
     const std::size_t rect_bytes = row_bytes * static_cast<std::uint32_t>(clipped->height);
     copied += rect_bytes;
-    ++stats_.copies;
-    ++stats_.updates;
-    stats_.bytes_copied += rect_bytes;
+    ++stats_->copies;
+    ++stats_->updates;
+    stats_->bytes_copied += rect_bytes;
     if (back_)
         back_stale_.mark(*clipped);
     return publish(current_, new_buffer, *clipped, copied);
@@ -215,7 +215,7 @@ AssemblyResult FrameAssembler::scanout_map(int memfd, std::uint32_t offset, std:
     if (address == MAP_FAILED)
         return refused(fmt::format("ScanoutMap: mmap failed ({})", std::strerror(errno)));
     auto mapping = std::make_shared<detail::ReadOnlyMapping>(address, length);
-    ++stats_.scanouts;
+    ++stats_->scanouts;
     auto frame = Frame::borrowed({width, height, stride, *format}, FrameStorage::SharedMemory,
                                  mapping->data() + offset, mapping);
     return publish(std::move(frame), true,
@@ -230,7 +230,7 @@ AssemblyResult FrameAssembler::update_map(std::int32_t x, std::int32_t y, std::i
     if (current_->storage() != FrameStorage::SharedMemory)
         return refused("UpdateMap: the surface is not a shared mapping");
     // Damage only: the mapping already shows the new pixels.
-    ++stats_.updates;
+    ++stats_->updates;
     return publish(current_, false, *clipped, 0);
 }
 
@@ -245,7 +245,7 @@ AssemblyResult FrameAssembler::scanout_dmabuf(int dmabuf_fd, std::uint32_t width
     auto fd = detail::duplicate_fd(dmabuf_fd);
     if (!fd)
         return refused(fmt::format("ScanoutDMABUF: bad fd ({})", std::strerror(errno)));
-    ++stats_.scanouts;
+    ++stats_->scanouts;
     auto frame = Frame::dmabuf({width, height, stride, *format},
                                DmabufAttributes{fd.release(), fourcc, modifier, stride, y0_top});
     return publish(std::move(frame), true,
@@ -260,7 +260,7 @@ AssemblyResult FrameAssembler::update_dmabuf(std::int32_t x, std::int32_t y, std
         return refused("UpdateDMABUF: " + why);
     if (current_->storage() != FrameStorage::Dmabuf)
         return refused("UpdateDMABUF: the surface is not a dmabuf");
-    ++stats_.updates;
+    ++stats_->updates;
     return publish(current_, false, *clipped, 0);
 }
 

@@ -52,16 +52,16 @@ public:
     }
 
     // A message refused before it reached the assembler (unreadable, bad cursor...).
-    void count_refusal() { ++stats_.refused; }
+    void count_refusal() { ++stats_->refused; }
 
     std::shared_ptr<const Frame> current() const { return current_; }
-    // Every frame it keeps (current and spare), for memory accounting.
+    // Every frame it keeps (current, spare and back), for memory accounting.
     void collect_frames(std::vector<const Frame*>& out) const {
-        for (const auto* f : {current_.get(), spare_.get()})
+        for (const auto* f : {current_.get(), spare_.get(), back_.get()})
             if (f)
                 out.push_back(f);
     }
-    const FrameStats& stats() const { return stats_; }
+    const FrameStats& stats() const { return *stats_; }
 
 private:
     AssemblyResult publish(std::shared_ptr<Frame> frame, bool new_buffer, Rect damage, std::size_t copied);
@@ -70,8 +70,8 @@ private:
                                         std::int32_t height, std::string& why);
     std::size_t make_current_writable();
     // The compositor holds the current owned buffer (Frame::hold_pixels): continue in the other
-    // one, bringing it up to date except where `incoming` is about to overwrite it.
-    std::size_t leave_held_buffer(const Rect& incoming);
+    // one, which catches up with it lazily (Frame::catch_up_later).
+    void leave_held_buffer();
 
     // Replaces current_, keeping an owned buffer nobody else holds for the next promotion
     // (a fresh 4 MB allocation costs page faults on every Scanout/Update cycle).
@@ -83,7 +83,8 @@ private:
     // of its tiles are behind current_ (written since). Reused once the compositor lets go of it.
     std::shared_ptr<Frame> back_;
     StaleTiles back_stale_;
-    FrameStats stats_;
+    // Shared with frames that catch up lazily, which count their copies here.
+    std::shared_ptr<FrameStats> stats_ = std::make_shared<FrameStats>();
 };
 
 // Checks shared by every scanout path; empty when the geometry is acceptable.

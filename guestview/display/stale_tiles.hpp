@@ -8,9 +8,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "guestview/display/frame.hpp"
 
 namespace phyllome::guestview {
+
+struct Rect;
 
 class StaleTiles {
 public:
@@ -24,9 +25,13 @@ public:
     // Cleans the tiles the rectangle covers completely: they are about to be overwritten.
     void clear_covered(const Rect& r);
     bool empty() const;
-    // Copies the marked tiles from `from` to `to` (same geometry, `to` an owned buffer) and
-    // cleans them; returns the bytes copied.
-    std::size_t copy_marked(const Frame& from, Frame& to);
+    // Copies the marked tiles from `from` to `to` (same geometry) and cleans them; returns the
+    // bytes copied.
+    std::size_t copy_marked(const std::uint8_t* from, std::uint8_t* to, std::size_t stride, std::size_t bpp);
+    // Copies, then cleans, the marked tiles that `r` touches without covering them whole (an
+    // Update is about to write the rest of them), and cleans those it covers; returns the bytes.
+    std::size_t copy_partly_covered(const Rect& r, const std::uint8_t* from, std::uint8_t* to, std::size_t stride,
+                                    std::size_t bpp);
 
 private:
     std::uint32_t width_ = 0, height_ = 0, columns_ = 0;

@@ -328,8 +328,9 @@ TEST(FrameAssembler, NeverWritesIntoAFrameTheOutputHolds) {
     EXPECT_FALSE(e.new_buffer);
     EXPECT_TRUE(model.matches(*b));
 
-    // The output shows b now and let go of a: the next Update returns to a's memory and copies
-    // over only the tiles b got since (rows 2-4 and 9-11), not the whole surface.
+    // The output shows b now and let go of a: the next Update returns to a's memory, which is
+    // behind b only in the tiles b got since (rows 2-4: tiles 1-2; rows 9-11: tiles 3-4). Those
+    // are copied when the frame is read, and only where no Update wrote meanwhile.
     auto hold_b = b->hold_pixels();
     const std::vector<std::uint8_t> b_on_screen(b->pixels(), b->pixels() + b->size_bytes());
     const std::uint8_t* a_memory = a->pixels();
@@ -337,17 +338,20 @@ TEST(FrameAssembler, NeverWritesIntoAFrameTheOutputHolds) {
     a.reset();
     const std::uint64_t copied_before = assembler.stats().bytes_copied;
     e = update(0, 0, 64, 1, 23);
-    EXPECT_EQ(e.frame->pixels(), a_memory);
+    std::shared_ptr<const Frame> c = e.frame;
     EXPECT_TRUE(e.new_buffer);
-    EXPECT_TRUE(model.matches(*e.frame));
-    const std::uint64_t catch_up = assembler.stats().bytes_copied - copied_before - 64 * 4;
-    // Rows 2-4: tiles 1 and 2 (pixels 64-191) held 70..169; rows 9-11: tiles 3 and 4 (192-299).
-    EXPECT_EQ(catch_up, std::uint64_t{3} * 128 * 4 + std::uint64_t{3} * 108 * 4);
+    EXPECT_EQ(update(0, 2, 300, 3, 24).frame, c);   // covers rows 2-4: nothing to catch up there
+    EXPECT_EQ(update(200, 10, 20, 1, 25).frame, c); // part of tile 3 on row 10: that tile first
+    EXPECT_EQ(assembler.stats().bytes_copied - copied_before,
+              std::uint64_t{64 + 300 * 3 + 20} * 4 /* the Updates */ + 64 * 4 /* tile 3, row 10 */);
+    EXPECT_TRUE(model.matches(*c)); // read: the rest of rows 9-11 catches up now
+    EXPECT_EQ(c->pixels(), a_memory);
+    EXPECT_EQ(assembler.stats().bytes_copied - copied_before,
+              std::uint64_t{64 + 300 * 3 + 20} * 4 + std::uint64_t{3} * 108 * 4);
     EXPECT_EQ(0, std::memcmp(b->pixels(), b_on_screen.data(), b_on_screen.size())) << "the held frame changed";
     EXPECT_EQ(assembler.stats().held_switches, 2u);
 
     // Both held (b on screen, the new one still locked by a page flip): a third buffer.
-    std::shared_ptr<const Frame> c = e.frame;
     auto hold_c = c->hold_pixels();
     e = update(5, 5, 10, 2, 24);
     EXPECT_NE(e.frame, b);
