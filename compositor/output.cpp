@@ -251,33 +251,42 @@ bool Output::commit_covered_scene(wlr_scene_output* scene_output) {
     return wlr_output_commit(output_);
 }
 
-Output::Scanout Output::try_scanout(wlr_scene_output* scene_output) {
+bool Output::try_scanout(wlr_scene_output* scene_output) {
+    if (scanout_refused_)
+        return false;
     wlr_scene_buffer* node = sole_covering_buffer(server_.scene(), output_, layout_box());
     const FrameBuffer* frame = node ? FrameBuffer::find(node->buffer) : nullptr;
     if (!frame)
-        return Scanout::Unavailable;
+        return false;
     // Nothing new since the last commit: leave the output alone (no commit, no frame event
     // asked for), as the painting path does.
     if (scanning_out_ && scanout_buffer_ == node->buffer && !output_->needs_frame &&
         !pixman_region32_not_empty(&scene_output->damage->current))
-        return Scanout::Committed;
+        return true;
     frame->frame->settle(); // the output reads the memory directly, not through pixels()
     wlr_output_attach_buffer(output_, node->buffer);
     // Refused where the output cannot show this buffer as it is: a shm frame on DRM, a software
     // cursor on the output, a format the plane does not take.
     if (!wlr_output_test(output_)) {
         wlr_output_rollback(output_);
-        return Scanout::Unavailable;
+        return false;
     }
     // Held from here until the output shows something else: guestview's next Update goes to
     // another buffer instead of tearing this one.
     auto hold = frame->frame->hold_pixels();
-    if (!wlr_output_commit(output_))
-        return Scanout::Failed;
+    if (!wlr_output_commit(output_)) {
+        // Some backends (X11 in wlroots 0.15) pass any buffer in the test and refuse it only
+        // at the commit: paint from now on rather than fail every frame.
+        log::info("output {}: the backend refused a guest frame it had accepted in its test; direct scan-out "
+                  "is off for this output",
+                  output_->name);
+        scanout_refused_ = true;
+        return false;
+    }
     scanout_hold_ = std::move(hold);
     scanout_buffer_ = node->buffer;
     ++scanout_commits_;
-    return Scanout::Committed;
+    return true;
 }
 
 void Output::on_frame() {
@@ -285,8 +294,7 @@ void Output::on_frame() {
     wlr_scene_output* scene_output = wlr_scene_get_scene_output(server_.scene(), output_);
     if (!scene_output)
         return;
-    const Scanout scanout = try_scanout(scene_output);
-    const bool scanning = scanout == Scanout::Committed;
+    const bool scanning = try_scanout(scene_output);
     if (scanning != scanning_out_) {
         log::debug("output {}: direct scan-out {}", output_->name, scanning ? "started" : "stopped");
         // The output's own buffers missed everything shown meanwhile: repaint them whole.
@@ -296,8 +304,6 @@ void Output::on_frame() {
         }
         scanning_out_ = scanning;
     }
-    if (scanout == Scanout::Failed)
-        return;
     bool committed = true;
     if (!scanning) {
         committed = server_.output_covered(*this) ? commit_covered_scene(scene_output)

@@ -55,10 +55,9 @@ private:
     // when an opaque picture covers the whole output (about a fifth of the shell's CPU on a
     // streaming guest went to that clear).
     bool commit_covered_scene(wlr_scene_output* scene_output);
-    enum class Scanout { Unavailable, Committed, Failed };
     // Shows a guest frame that alone fills the output pixel for pixel by committing its own
-    // buffer, skipping the renderer's copy into the output's buffer.
-    Scanout try_scanout(wlr_scene_output* scene_output);
+    // buffer, skipping the renderer's copy into the output's buffer. False: paint instead.
+    bool try_scanout(wlr_scene_output* scene_output);
     void import_pending_buffers();
     void track_shm_buffer(wlr_buffer* buffer);
 
@@ -74,6 +73,7 @@ private:
     std::map<wlr_buffer*, std::unique_ptr<ShmBuffer>> shm_buffers_;
     unsigned long scanout_commits_ = 0;
     bool scanning_out_ = false;
+    bool scanout_refused_ = false; // a commit failed after its test passed: never again here
     // Keeps guestview from writing into the frame this output scans out (Frame::hold_pixels).
     std::shared_ptr<const void> scanout_hold_;
     const wlr_buffer* scanout_buffer_ = nullptr; // the one scanned out last; compared, never used
