@@ -42,12 +42,10 @@ void Channel::send(std::string frame, OwnedFd fd) {
         return;
     queued_ += frame.size();
     out_.push_back(Outgoing{std::move(frame), 0, std::move(fd)});
-    if (queued_ > max_queued_) {
-        close(fmt::format("more than {} bytes waiting to be sent: the peer stopped reading", max_queued_));
-        return;
-    }
     if (!want_write_) // else the loop writes when the socket has room again
         write_some();
+    if (!closed_ && queued_ > max_queued_)
+        close(fmt::format("more than {} bytes waiting to be sent: the peer stopped reading", max_queued_));
 }
 
 OwnedFd Channel::take_fd() {

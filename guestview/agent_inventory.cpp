@@ -63,7 +63,7 @@ struct AgentInventory::Impl {
     void start();
     void on_channel_closed(std::uint64_t generation, std::string reason);
     void on_exited();
-    void schedule_restart(std::string why);
+    void schedule_restart(std::string what);
     void fail_all(const std::string& error);
     bool on_frame(std::string_view body);
     bool handle(proto::Reply& reply);
@@ -135,7 +135,7 @@ void AgentInventory::Impl::start() {
     process = proto::spawn_agent(path, status.uri, level, error);
     if (!process) {
         log::error("libvirt agent: {}", error);
-        schedule_restart("cannot start it: " + error);
+        schedule_restart("cannot start the libvirt agent: " + error);
         return;
     }
     const std::uint64_t generation = ++channel_generation;
@@ -171,7 +171,8 @@ void AgentInventory::Impl::on_channel_closed(std::uint64_t generation, std::stri
         if (hung_up) {
             wl_event_source_timer_update(kill_timer.get(), static_cast<int>(exit_grace.count()));
         } else {
-            log::error("libvirt agent: {}; stopping it", reason);
+            if (reason != "a malformed message") // on_frame logged that one already
+                log::error("libvirt agent: {}; stopping it", reason);
             stop_reason = std::move(reason);
             kill(process->pid, SIGKILL);
         }
@@ -201,15 +202,16 @@ void AgentInventory::Impl::on_exited() {
         next_delay = first_restart_delay;
     std::string why = stop_reason.empty() ? *how : stop_reason + "; " + *how;
     stop_reason.clear();
-    schedule_restart(std::move(why));
+    schedule_restart(fmt::format("libvirt agent stopped ({})", why));
 }
 
-void AgentInventory::Impl::schedule_restart(std::string why) {
+// `what` says what happened; the status adds when the next start comes.
+void AgentInventory::Impl::schedule_restart(std::string what) {
     const milliseconds delay = next_delay;
     next_delay = std::min(next_delay * 2, max_restart_delay);
     guests.clear();
     status = {ConnectionState::Failed, status.uri,
-              fmt::format("libvirt agent stopped ({}); restarting in {}", why, seconds_text(delay)), delay};
+              fmt::format("{}; restarting in {}", what, seconds_text(delay)), delay};
     log::warn("{}", status.error);
     wl_event_source_timer_update(restart_timer.get(), static_cast<int>(delay.count()));
     mailbox.post([this] { notify_changed(); }); // may be inside the constructor
@@ -242,7 +244,7 @@ void AgentInventory::Impl::fail_all(const std::string& error) {
 bool AgentInventory::Impl::on_frame(std::string_view body) {
     auto reply = proto::decode_reply(body);
     if (!reply) {
-        log::error("libvirt agent: a malformed message ({} bytes)", body.size());
+        log::error("libvirt agent: a malformed message ({} bytes); stopping it", body.size());
         return false;
     }
     return handle(*reply);
