@@ -2,6 +2,7 @@
 // with one end of a socketpair (agent_protocol.hpp) and talks to it through AgentInventory, so
 // libvirt's libraries, its memory, a hung daemon or a crash in libvirt never reach the
 // compositor. It serves that one shell and exits when the shell's end closes.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -47,6 +48,8 @@ std::optional<Arguments> parse(int argc, char** argv) {
     return args;
 }
 
+constexpr unsigned shutdown_limit_s = 10;
+
 int on_signal(int, void* data) {
     *static_cast<bool*>(data) = true;
     return 0;
@@ -81,8 +84,16 @@ int main(int argc, char** argv) {
             log::debug("libvirt agent: the shell's connection ended: {}", reason);
             quit = true;
         });
-        while (!quit)
-            wl_event_loop_dispatch(loop, -1);
+        // Idle sources run at the start of a dispatch, before it blocks: one that ends the
+        // connection (a write to a shell that has gone) must not leave us waiting in epoll.
+        while (!quit) {
+            wl_event_loop_dispatch_idle(loop);
+            if (!quit)
+                wl_event_loop_dispatch(loop, -1);
+        }
+        // Closing libvirt's connection waits for calls in flight; one that hangs must not keep
+        // us alive without a shell: SIGALRM's default action ends the process.
+        alarm(shutdown_limit_s);
     } catch (const std::exception& e) {
         log::error("libvirt agent: {}", e.what());
         status = 1;
