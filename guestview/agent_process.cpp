@@ -63,6 +63,9 @@ std::optional<AgentProcess> spawn_agent(const std::string& path, const std::stri
 
     SpawnSetup setup;
     posix_spawn_file_actions_adddup2(&setup.actions, theirs.get(), agent_socket_fd);
+    // Nothing else of ours: files other threads opened without close-on-exec (cursor themes,
+    // fontconfig caches) would otherwise stay open in the agent for its whole life.
+    posix_spawn_file_actions_addclosefrom_np(&setup.actions, agent_socket_fd + 1);
     // Our signal mask (the event loop blocks the signals it handles) and ignored signals are
     // not the agent's business.
     sigset_t none, defaults;
