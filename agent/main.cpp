@@ -65,9 +65,11 @@ int main(int argc, char** argv) {
         return 2;
     }
     log::set_level(args->level);
-    // A backstop for the socket's hang-up: SIGTERM, handled below like the hang-up, so
-    // libvirt's connection closes the same way whichever comes first.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    // The shell's hang-up ends us cleanly; this is for a shell that died while we were stuck
+    // where we cannot read it (e.g. in virConnectOpen to a daemon that accepts and then hangs):
+    // we end as abruptly as libvirt did inside the shell when the shell crashed.
+    // (A shell gone before this call has closed its end already: the hang-up covers that.)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     std::signal(SIGPIPE, SIG_IGN);
 
     wl_event_loop* loop = wl_event_loop_create();
