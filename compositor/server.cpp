@@ -801,9 +801,6 @@ void Server::on_inventory_changed() {
     overlay_model_.set_guests(inventory_->guests());
     overlay_model_.set_connection(inventory_->status());
     refresh_overlay();
-    // The overlay redrawn for the new list leaves its scratch memory in the heap; at start-up
-    // this is the agent's first answer, after the warm-up's own trim.
-    schedule_memory_release();
 }
 
 void Server::on_action_done(const guestview::ActionResult& r) {
