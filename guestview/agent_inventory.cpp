@@ -138,6 +138,7 @@ void AgentInventory::Impl::start() {
         schedule_restart("cannot start the libvirt agent: " + error);
         return;
     }
+    stop_reason.clear();
     const std::uint64_t generation = ++channel_generation;
     try {
         channel = std::make_unique<proto::Channel>(
@@ -157,7 +158,6 @@ void AgentInventory::Impl::start() {
     }
     exit_source.reset(wl_event_loop_add_fd(loop, process->pidfd.get(), WL_EVENT_READABLE, &on_exit_readable, this));
     started_at = std::chrono::steady_clock::now();
-    stop_reason.clear();
     status = {ConnectionState::Connecting, status.uri, {}, {}};
     log::debug("libvirt agent: started {} (pid {})", path, process->pid);
 }
