@@ -1104,7 +1104,6 @@ void Server::start_host_check() {
             host_report_ = std::move(report);
             host_has_virgl_ = has_virgl;
             update_host_summary();
-            log::info("{}", host_summary_);
             refresh_overlay(true);
         });
     });
@@ -1124,7 +1123,10 @@ void Server::update_host_summary() {
             item.detail = up ? "connected" : connecting ? "connecting" : st.error;
             item.brief = up ? "" : connecting ? "connecting" : "unreachable";
         }
-    host_summary_ = session::summary_line(*host_report_);
+    std::string summary = session::summary_line(*host_report_);
+    if (summary != host_summary_) // the check's result, then libvirt's changes (the agent answers later)
+        log::info("{}", summary);
+    host_summary_ = std::move(summary);
 }
 
 void Server::kiosk_act(session::KioskPolicy::Decision d) {
