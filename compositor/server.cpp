@@ -1,5 +1,4 @@
 #include "compositor/server.hpp"
-#include "guestview/agent_process.hpp"
 
 #include <signal.h>
 
@@ -22,6 +21,7 @@
 #include "compositor/process_stats.hpp"
 #include "compositor/xdg_view.hpp"
 #include "config/log.hpp"
+#include "guestview/agent_process.hpp"
 
 namespace phyllome::compositor {
 namespace {
