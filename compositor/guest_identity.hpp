@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "guestview/inventory.hpp"
+#include "guestview/guest_inventory.hpp"
 
 namespace phyllome::compositor {
 

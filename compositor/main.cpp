@@ -11,8 +11,7 @@
 #include "compositor/process_stats.hpp"
 #include "compositor/server.hpp"
 #include "config/log.hpp"
-#include "guestview/inventory.hpp"
-#include "guestview/libvirt_loader.hpp"
+#include "guestview/guest_inventory.hpp"
 #include "session/host_check.hpp"
 
 namespace {
@@ -134,7 +133,6 @@ int main(int argc, char** argv) {
 
     wlr_log_init(log::enabled(config::LogLevel::Debug) ? WLR_DEBUG : WLR_ERROR, wlr_log_to_ours);
 
-    guestview::start_loading_libvirt();
     compositor::ServerOptions options;
     // First, so fonts, keymap and cursors load while the backend starts.
     options.warmup = std::make_unique<compositor::StartupWarmup>(loaded.config.keyboard, loaded.config.overlay);

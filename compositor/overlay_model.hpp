@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "guestview/inventory.hpp"
+#include "guestview/guest_inventory.hpp"
 
 namespace phyllome::compositor {
 

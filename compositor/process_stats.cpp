@@ -46,13 +46,17 @@ double thread_cpu_ms() {
     return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
-ResidentParts resident_parts() {
+namespace {
+
+ResidentParts read_resident_parts(const std::string& status_path) {
     ResidentParts parts;
-    std::ifstream f("/proc/self/status");
+    std::ifstream f(status_path);
     std::string key;
     long value = 0;
     while (f >> key) {
-        if (key == "RssAnon:" && f >> value)
+        if (key == "VmRSS:" && f >> value)
+            parts.total_kb = value;
+        else if (key == "RssAnon:" && f >> value)
             parts.anon_kb = value;
         else if (key == "RssFile:" && f >> value)
             parts.file_kb = value;
@@ -62,6 +66,12 @@ ResidentParts resident_parts() {
     }
     return parts;
 }
+
+} // namespace
+
+ResidentParts resident_parts() { return read_resident_parts("/proc/self/status"); }
+
+ResidentParts resident_parts(int pid) { return read_resident_parts("/proc/" + std::to_string(pid) + "/status"); }
 
 long resident_kb() {
     std::ifstream f("/proc/self/statm");

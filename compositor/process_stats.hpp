@@ -13,9 +13,12 @@ long resident_kb();
 // frames we copied), file-backed (shared libraries' code, fonts) and shared memory
 // (output buffers, mapped guest frames).
 struct ResidentParts {
+    long total_kb = 0; // VmRSS
     long anon_kb = 0, file_kb = 0, shmem_kb = 0;
 };
 ResidentParts resident_parts();
+// The same for another process of ours (the libvirt agent); all zero when it cannot be read.
+ResidentParts resident_parts(int pid);
 // User + system CPU time of this process in milliseconds.
 double process_cpu_ms();
 // Hands the heap's free pages back to the kernel. glibc keeps freed frame-sized buffers

@@ -21,6 +21,7 @@
 #include "compositor/process_stats.hpp"
 #include "compositor/xdg_view.hpp"
 #include "config/log.hpp"
+#include "guestview/agent_process.hpp"
 
 namespace phyllome::compositor {
 namespace {
@@ -189,10 +190,12 @@ Server::Server(ServerOptions options)
     update_capabilities();
     setup_control_socket();
 
-    inventory_ = std::make_unique<guestview::Inventory>(
+    // One posix_spawn: libvirt loads and connects in the agent while we go on.
+    inventory_ = std::make_unique<guestview::AgentInventory>(
         loop_, options.libvirt_uri,
-        guestview::Inventory::Callbacks{[this] { on_inventory_changed(); },
-                                        [this](const guestview::ActionResult& r) { on_action_done(r); }});
+        guestview::GuestInventory::Callbacks{[this] { on_inventory_changed(); },
+                                             [this](const guestview::ActionResult& r) { on_action_done(r); }},
+        guestview::agent::libvirt_agent_path(), log::level());
     guestview::GuestDisplays::Events events;
     events.attached = [this](const std::string& g) { on_display_attached(g); };
     events.detached = [this](const std::string& g, const std::string& reason) { on_display_detached(g, reason); };
@@ -786,6 +789,7 @@ void Server::click_overlay_at(double lx, double ly) {
 }
 
 void Server::on_inventory_changed() {
+    update_host_summary();
     if (displays_)
         displays_->sync();
     if (kiosk_) {
@@ -1030,6 +1034,13 @@ StatusSnapshot Server::status() const {
     s.rss_shmem_kb = parts.shmem_kb;
     s.frame_buffers_kb = static_cast<long>(frame_buffer_bytes() / 1024);
     s.cpu_ms = process_cpu_ms();
+    if (const pid_t agent = inventory_->agent_pid(); agent > 0) {
+        const ResidentParts agent_parts = resident_parts(agent);
+        s.agent_pid = agent;
+        s.agent_rss_kb = agent_parts.total_kb;
+        s.agent_rss_anon_kb = agent_parts.anon_kb;
+        s.agent_rss_file_kb = agent_parts.file_kb;
+    }
     return s;
 }
 
@@ -1091,22 +1102,32 @@ void Server::start_host_check() {
         const auto* virgl = report.find("virgl");
         const bool has_virgl = virgl && virgl->status == session::CheckStatus::Ok;
         mailbox_->post([this, report = std::move(report), has_virgl]() mutable {
-            // libvirt is the inventory's to judge: it holds the connection (and an embedded root
-            // admits one process), so its live state stands in for the probe.
-            for (auto& item : report.items)
-                if (item.id == "libvirt") {
-                    const auto& st = inventory_->status();
-                    const bool up = st.state == guestview::ConnectionState::Connected;
-                    item.status = up ? session::CheckStatus::Ok : session::CheckStatus::Missing;
-                    item.detail = up ? "connected" : st.error;
-                    item.brief = up ? "" : "unreachable";
-                }
-            host_summary_ = session::summary_line(report);
+            host_report_ = std::move(report);
             host_has_virgl_ = has_virgl;
-            log::info("{}", host_summary_);
+            update_host_summary();
             refresh_overlay(true);
         });
     });
+}
+
+// libvirt is the inventory's to judge: it holds the connection (and an embedded root admits one
+// process), so its live state stands in for the probe, now and on every change.
+void Server::update_host_summary() {
+    if (!host_report_)
+        return;
+    const auto& st = inventory_->status();
+    for (auto& item : host_report_->items)
+        if (item.id == "libvirt") {
+            const bool up = st.state == guestview::ConnectionState::Connected;
+            const bool connecting = st.state == guestview::ConnectionState::Connecting;
+            item.status = up ? session::CheckStatus::Ok : session::CheckStatus::Missing;
+            item.detail = up ? "connected" : connecting ? "connecting" : st.error;
+            item.brief = up ? "" : connecting ? "connecting" : "unreachable";
+        }
+    std::string summary = session::summary_line(*host_report_);
+    if (summary != host_summary_) // the check's result, then libvirt's changes (the agent answers later)
+        log::info("{}", summary);
+    host_summary_ = std::move(summary);
 }
 
 void Server::kiosk_act(session::KioskPolicy::Decision d) {

@@ -24,8 +24,10 @@
 #include "config/config.hpp"
 #include "guestview/guest_displays.hpp"
 #include "guestview/domain_model.hpp"
-#include "guestview/inventory.hpp"
+#include "guestview/agent_inventory.hpp"
+#include "guestview/guest_inventory.hpp"
 #include "guestview/loop_mailbox.hpp"
+#include "session/host_check.hpp"
 #include "session/kiosk_policy.hpp"
 
 namespace phyllome::compositor {
@@ -130,6 +132,7 @@ private:
     void on_touch_down(wlr_event_touch_down* event);
     void click_overlay_at(double lx, double ly);
     void on_inventory_changed();
+    void update_host_summary();
     void on_action_done(const guestview::ActionResult& result);
     void on_control_request(const control::Request& request, ControlServer::Reply reply);
     void launch_app(std::size_t index);
@@ -208,7 +211,7 @@ private:
     std::list<PendingReply> pending_replies_;
 
     OverlayModel overlay_model_;
-    std::unique_ptr<guestview::Inventory> inventory_;
+    std::unique_ptr<guestview::AgentInventory> inventory_; // libvirt, in its agent process
     std::unique_ptr<ControlServer> control_;
     std::unique_ptr<guestview::GuestDisplays> displays_;
     std::map<std::string, std::unique_ptr<GuestView>> guest_views_;
@@ -233,6 +236,7 @@ private:
     int exit_code_ = 0;
     // Host readiness, checked once off the loop (it can take seconds); shown on the overlay.
     std::string host_summary_ = "Host readiness: checking…";
+    std::optional<session::HostReport> host_report_; // once checked; its libvirt line follows the inventory
     bool host_has_virgl_ = false;
     std::unique_ptr<guestview::LoopMailbox> mailbox_;
     std::jthread host_check_;

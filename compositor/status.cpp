@@ -100,6 +100,9 @@ std::string format_status_json(const StatusSnapshot& s) {
                                                  json_escape(s.kiosk_message))
                                    : std::string("null"));
     o += fmt::format("\"first_frame_at_ms\": {}, ", s.first_frame_at_ms ? fmt::format("{:.3f}", *s.first_frame_at_ms) : std::string("null"));
+    o += fmt::format("\"agent_pid\": {}, \"agent_rss_kb\": {}, \"agent_rss_anon_kb\": {}, \"agent_rss_file_kb\": {}, ",
+                     s.agent_pid ? std::to_string(*s.agent_pid) : std::string("null"), s.agent_rss_kb,
+                     s.agent_rss_anon_kb, s.agent_rss_file_kb);
     o += fmt::format("\"first_frame_ms\": {}, \"rss_kb\": {}, \"rss_anon_kb\": {}, \"rss_file_kb\": {}, "
                      "\"rss_shmem_kb\": {}, \"frame_buffers_kb\": {}, \"cpu_ms\": {:.1f}}}\n",
                      s.first_frame_ms ? fmt::format("{:.1f}", *s.first_frame_ms) : std::string("null"), s.rss_kb,

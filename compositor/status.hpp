@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "compositor/overlay_model.hpp"
-#include "guestview/inventory.hpp"
+#include "guestview/guest_inventory.hpp"
 
 namespace phyllome::compositor {
 
@@ -64,6 +64,9 @@ struct StatusSnapshot {
     // Of rss_kb, the pixel buffers: guest frames the shell keeps and the outputs' pictures.
     long frame_buffers_kb = 0;
     double cpu_ms = 0; // user + system CPU time of the shell so far
+    // The libvirt agent (agent/): its process id while it runs, and its resident set.
+    std::optional<int> agent_pid;
+    long agent_rss_kb = 0, agent_rss_anon_kb = 0, agent_rss_file_kb = 0;
 };
 
 std::string format_status_json(const StatusSnapshot& s);

@@ -8,7 +8,7 @@
 #include <wayland-server-core.h>
 
 #include "config/log.hpp"
-#include "guestview/inventory.hpp"
+#include "guestview/guest_inventory.hpp"
 #include "guestview/owned_fd.hpp"
 
 namespace phyllome::guestview {
@@ -67,7 +67,7 @@ struct GuestDisplays::Display {
     std::map<std::uint32_t, PointerPosition> early_pointer;
 };
 
-GuestDisplays::GuestDisplays(wl_event_loop* loop, Inventory& inventory, Events events)
+GuestDisplays::GuestDisplays(wl_event_loop* loop, GuestInventory& inventory, Events events)
     : loop_(loop), inventory_(inventory), events_(std::move(events)) {}
 
 GuestDisplays::~GuestDisplays() = default;

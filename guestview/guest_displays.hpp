@@ -33,7 +33,7 @@ struct wl_event_loop;
 
 namespace phyllome::guestview {
 
-class Inventory;
+class GuestInventory;
 
 enum class DisplayState {
     None,       // not wanted (guest not running, no D-Bus p2p graphics) or unknown guest
@@ -73,7 +73,7 @@ public:
     };
 
     // `inventory` must outlive this object. Nothing happens until sync() or add_manual().
-    GuestDisplays(wl_event_loop* loop, Inventory& inventory, Events events);
+    GuestDisplays(wl_event_loop* loop, GuestInventory& inventory, Events events);
     ~GuestDisplays();
     GuestDisplays(const GuestDisplays&) = delete;
     GuestDisplays& operator=(const GuestDisplays&) = delete;
@@ -116,7 +116,7 @@ private:
     static void on_bury(void* data);
 
     wl_event_loop* loop_;
-    Inventory& inventory_;
+    GuestInventory& inventory_;
     Events events_;
     std::map<std::string, std::unique_ptr<Display>, std::less<>> displays_;
     // Connections waiting for the idle source, as none may die inside its own callbacks.

@@ -605,11 +605,6 @@ Inventory::~Inventory() = default;
 
 const std::vector<GuestInfo>& Inventory::guests() const { return impl_->guests; }
 
-const GuestInfo* Inventory::find(std::string_view name) const {
-    auto it = std::ranges::find(impl_->guests, name, &GuestInfo::name);
-    return it == impl_->guests.end() ? nullptr : &*it;
-}
-
 const ConnectionStatus& Inventory::status() const { return impl_->status; }
 
 void Inventory::request(Action action, std::string guest) { impl_->request(action, std::move(guest)); }
@@ -664,8 +659,6 @@ void Inventory::create(GuestSpec spec, std::function<void(bool ok, std::string m
         },
         std::move(done));
 }
-
-bool needs_adoption(const GuestInfo& guest) { return guest.graphics == GraphicsSupport::Unsupported; }
 
 virConnectPtr Inventory::connection() const {
     return impl_->status.state == ConnectionState::Connected ? impl_->connection.get() : nullptr;

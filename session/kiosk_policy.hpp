@@ -7,7 +7,7 @@
 #include <string>
 
 #include "config/config.hpp"
-#include "guestview/inventory.hpp"
+#include "guestview/guest_inventory.hpp"
 
 namespace phyllome::session {
 

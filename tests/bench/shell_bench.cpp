@@ -200,7 +200,8 @@ void switching(Results& r, bool quick) {
 // shell's own heap and copied frames), rss_file_mb_<what> (libraries' code, fonts),
 // rss_shmem_mb_<what> (output buffers, mapped frames); frame_buffers_mb_<what>, the pixel
 // buffers the shell counts itself (guest frames, output pictures), and rss_beyond_frames_mb_<what>,
-// what the target (20 MB plus frame buffers) is about.
+// what the target (20 MB plus frame buffers) is about; rss_agent_mb_<what> and its parts: the
+// libvirt agent, the shell's child process that holds libvirt.
 void set_memory(Results& r, const std::string& what, const std::string& json) {
     const auto mb = [&](const char* key) { return json_number(json, key).value_or(NAN) / 1024.0; };
     r.set("rss_idle_mb_" + what, mb("rss_kb"));
@@ -209,6 +210,9 @@ void set_memory(Results& r, const std::string& what, const std::string& json) {
     r.set("rss_anon_mb_" + what, mb("rss_anon_kb"));
     r.set("rss_file_mb_" + what, mb("rss_file_kb"));
     r.set("rss_shmem_mb_" + what, mb("rss_shmem_kb"));
+    r.set("rss_agent_mb_" + what, mb("agent_rss_kb"));
+    r.set("rss_agent_anon_mb_" + what, mb("agent_rss_anon_kb"));
+    r.set("rss_agent_file_mb_" + what, mb("agent_rss_file_kb"));
 }
 void start_overlay(Results& r, bool quick) {
     const int runs = quick ? 3 : 7;
@@ -455,16 +459,25 @@ void print_table(const Results& r, bool quick) {
         {"  beyond frame buffers", "rss_beyond_frames_mb_0_guests", "MB", "<= 20", 20},
         {"  anonymous (heap, copied frames)", "rss_anon_mb_0_guests", "MB", "", NAN},
         {"  libraries and fonts (file-backed)", "rss_file_mb_0_guests", "MB", "", NAN},
+        {"libvirt agent RSS, 0 guests (its own process)", "rss_agent_mb_0_guests", "MB", "", NAN},
+        {"  anonymous (libvirt's heap)", "rss_agent_anon_mb_0_guests", "MB", "", NAN},
+        {"  libraries (libvirt, TLS, ...)", "rss_agent_file_mb_0_guests", "MB", "", NAN},
         {"RSS idle, 1 guest 1080p", "rss_idle_mb_1_guest", "MB", "", NAN},
         {"  of which frame buffers (guest, output)", "frame_buffers_mb_1_guest", "MB", "", NAN},
         {"  beyond frame buffers", "rss_beyond_frames_mb_1_guest", "MB", "<= 20", 20},
         {"  anonymous (heap, copied frames)", "rss_anon_mb_1_guest", "MB", "", NAN},
         {"  libraries and fonts (file-backed)", "rss_file_mb_1_guest", "MB", "", NAN},
+        {"libvirt agent RSS, 1 guest (its own process)", "rss_agent_mb_1_guest", "MB", "", NAN},
+        {"  anonymous (libvirt's heap)", "rss_agent_anon_mb_1_guest", "MB", "", NAN},
+        {"  libraries (libvirt, TLS, ...)", "rss_agent_file_mb_1_guest", "MB", "", NAN},
         {"RSS idle, 4 guests 1080p", "rss_idle_mb_4_guests", "MB", "", NAN},
         {"  of which frame buffers (guests, output)", "frame_buffers_mb_4_guests", "MB", "", NAN},
         {"  beyond frame buffers", "rss_beyond_frames_mb_4_guests", "MB", "<= 20", 20},
         {"  anonymous (heap, copied frames)", "rss_anon_mb_4_guests", "MB", "", NAN},
         {"  libraries and fonts (file-backed)", "rss_file_mb_4_guests", "MB", "", NAN},
+        {"libvirt agent RSS, 4 guests (its own process)", "rss_agent_mb_4_guests", "MB", "", NAN},
+        {"  anonymous (libvirt's heap)", "rss_agent_anon_mb_4_guests", "MB", "", NAN},
+        {"  libraries (libvirt, TLS, ...)", "rss_agent_file_mb_4_guests", "MB", "", NAN},
     };
     // The real guest: one window per consumer, so each has its own QEMU CPU and guest rate.
     const std::vector<Row> stream_rows = {

@@ -101,6 +101,14 @@ TEST(Status, JsonHasTheDocumentedShapeAndEscapes) {
     EXPECT_NE(j.find(R"("name": "win \"11\"", "state": "paused")"), std::string::npos) << j;
     EXPECT_NE(j.find(R"("display": "none")"), std::string::npos) << j;
     EXPECT_NE(j.find(R"({"name": "HEADLESS-1", "width": 1280, "height": 800)"), std::string::npos) << j;
+    EXPECT_NE(j.find(R"("agent_pid": null, "agent_rss_kb": 0)"), std::string::npos) << j;
+    s.agent_pid = 4242;
+    s.agent_rss_kb = 19000;
+    s.agent_rss_anon_kb = 2000;
+    s.agent_rss_file_kb = 17000;
+    EXPECT_NE(format_status_json(s).find(
+                  R"("agent_pid": 4242, "agent_rss_kb": 19000, "agent_rss_anon_kb": 2000, "agent_rss_file_kb": 17000)"),
+              std::string::npos);
     EXPECT_EQ(json_escape("a\nb\x01"), R"("a\nb\u0001")");
     const std::string t = format_status_text(s);
     EXPECT_NE(t.find("paused"), std::string::npos);

@@ -10,6 +10,7 @@ cat >"$work/expected" <<EOT
 $prefix/bin/phyllome-session
 $prefix/bin/phyllome-shell
 $prefix/bin/phyllomectl
+$prefix/libexec/phyllome-libvirt-agent
 $prefix/lib/systemd/system/phyllome-kiosk@.service
 $prefix/lib/systemd/user/phyllome-shell.service
 $prefix/share/doc/phyllome-shell/examples/greetd-config.toml
@@ -27,6 +28,7 @@ diff -u "$work/expected" "$work/actual" || fail "installed files differ from the
 for exe in phyllome-session phyllome-shell phyllomectl; do
     [ -x "$dest$prefix/bin/$exe" ] || fail "$exe is not executable"
 done
+[ -x "$dest$prefix/libexec/phyllome-libvirt-agent" ] || fail "the libvirt agent is not executable"
 # The launcher is POSIX sh: dash must parse it, and it must exec the installed shell.
 sh -n "$dest$prefix/bin/phyllome-session" || fail "phyllome-session does not parse"
 grep -q "^SHELL_BIN='$prefix/bin/phyllome-shell'" "$dest$prefix/bin/phyllome-session" ||

@@ -118,6 +118,19 @@ TEST_F(GuestScreen, ShowsTheRunningGuestFullscreenTakesKeysAndSurvivesQemuDying)
         20s))
         << "grim and the guest's screendump still differ in " << differing << " bytes";
 
+    // The libvirt agent dies: the overlay's libvirt line says why, yet the guest stays shown and
+    // streaming (its display socket is the shell's own), as the keys typed below show.
+    const std::string before_kill = shell->status_json();
+    const auto at = before_kill.find(R"("agent_pid": )");
+    ASSERT_NE(at, std::string::npos) << before_kill;
+    const pid_t agent = std::stoi(before_kill.substr(at + 13));
+    ASSERT_GT(agent, 0);
+    ASSERT_EQ(kill(agent, SIGKILL), 0);
+    EXPECT_TRUE(shell->wait_for_status("libvirt agent stopped (killed by signal 9); restarting in 1 s", 5s))
+        << shell->status_json();
+    EXPECT_NE(shell->status_json().find(std::string(R"("view": "guest", "guest": ")") + guest + "\""),
+              std::string::npos);
+
     // Type a command into the guest through the shell: its screen reacts.
     ASSERT_EQ(shell->wtype({"ver"}).exit_code, 0);
     ASSERT_EQ(shell->wtype({"-k", "Return"}).exit_code, 0);
@@ -128,6 +141,16 @@ TEST_F(GuestScreen, ShowsTheRunningGuestFullscreenTakesKeysAndSurvivesQemuDying)
         },
         30s))
         << "the guest did not react to keys";
+    // The agent is back, with the guest running and still attached, not reopened.
+    EXPECT_TRUE(shell->wait_for_status(R"("state": "connected")", 15s)) << shell->status_json();
+    EXPECT_TRUE(shell->wait_for_status(std::string(R"("name": ")") + guest + R"(", "state": "running")", 15s))
+        << shell->status_json();
+    EXPECT_NE(shell->status_json().find(R"("display": "connected")"), std::string::npos) << shell->status_json();
+    const std::string log = shell->log();
+    const auto restarted = log.find("libvirt agent: restarting");
+    EXPECT_NE(restarted, std::string::npos);
+    EXPECT_EQ(log.find("display attached", restarted), std::string::npos)
+        << "the display was reopened after the agent came back";
 
     // QEMU dies: the shell stays up and falls back to the overlay with what happened.
     auto pid = run_command({"pgrep", "-f", std::string("guest=") + guest});

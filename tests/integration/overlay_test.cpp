@@ -79,6 +79,34 @@ TEST(Shell, StatusListsTheTestDriverGuestAndTheConfiguredOutput) {
     EXPECT_EQ(shell.stop(), 0) << shell.log();
 }
 
+// libvirt and its libraries (TLS, Kerberos, curl, ...) are mapped in the agent, not in the shell.
+TEST(Shell, LibvirtLivesInTheAgentProcessNotInTheShell) {
+    ShellProcess shell({});
+    ASSERT_TRUE(shell.started()) << shell.log();
+    const std::string json = shell.status_json();
+    const auto at = json.find(R"("agent_pid": )");
+    ASSERT_NE(at, std::string::npos) << json;
+    const int agent = std::atoi(json.c_str() + at + 13);
+    ASSERT_GT(agent, 0) << json;
+    EXPECT_EQ(json.find(R"("agent_rss_kb": 0)"), std::string::npos) << json;
+    const auto slurp = [](const std::string& path) {
+        std::ifstream f(path);
+        return std::string((std::istreambuf_iterator<char>(f)), {});
+    };
+    EXPECT_NE(slurp("/proc/" + std::to_string(agent) + "/maps").find("/libvirt.so"), std::string::npos);
+    const std::string agent_status = slurp("/proc/" + std::to_string(agent) + "/status");
+    const auto ppid_at = agent_status.find("PPid:");
+    ASSERT_NE(ppid_at, std::string::npos);
+    const int shell_pid = std::atoi(agent_status.c_str() + ppid_at + 5);
+    const std::string shell_maps = slurp("/proc/" + std::to_string(shell_pid) + "/maps");
+    ASSERT_NE(shell_maps.find("phyllome-shell"), std::string::npos) << "the agent's parent is the shell";
+#if defined(__SANITIZE_ADDRESS__)
+    GTEST_SKIP() << "sanitized shells link libvirt for --check (guestview/meson.build)";
+#endif
+    for (const char* library : {"/libvirt", "/libcrypto", "/libgnutls", "/libkrb5", "/libcurl"})
+        EXPECT_EQ(shell_maps.find(library), std::string::npos) << library << " is mapped in the shell";
+}
+
 TEST(Shell, OverlayScreenshotShowsTheGuestRow) {
     if (!have_program("grim"))
         GTEST_SKIP() << "grim is not installed";

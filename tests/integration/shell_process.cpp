@@ -193,6 +193,12 @@ ShellProcess::ShellProcess(Options options) {
     started_ = wait_until(
         [&] { return !running() ? true : ctl({"status"}).exit_code == 0; }, std::chrono::seconds(20)) &&
                running();
+    // libvirt lives in the shell's agent process, which answers a moment after the shell is up:
+    // tests start from a known libvirt state, connected or failed.
+    if (started_)
+        started_ = wait_until([&] { return !running() || status_json().find(R"("state": "connecting")") == std::string::npos; },
+                              std::chrono::seconds(20)) &&
+                   running();
 }
 
 ShellProcess::~ShellProcess() {

@@ -53,7 +53,7 @@ public:
     ShellProcess(const ShellProcess&) = delete;
     ShellProcess& operator=(const ShellProcess&) = delete;
 
-    // True once the control socket answers.
+    // True once the control socket answers and libvirt's state (from the agent) is known.
     bool started() const { return started_; }
     const std::string& log_path() const { return log_path_; }
     std::string log() const;

@@ -1,0 +1,140 @@
+// What the shell knows about libvirt guests, and what it can ask of them: the types and the
+// interface that both the in-process libvirt Inventory (inventory.hpp, used by the libvirt agent)
+// and the shell's AgentInventory (agent_inventory.hpp, which talks to that agent) implement.
+//
+// Rules for the owner, whichever implementation:
+// - Create, use and destroy it on the thread that dispatches its wl_event_loop, and keep the
+//   loop alive until it is gone. Everything (events, retries, results, callbacks) happens inside
+//   wl_event_loop_dispatch; nothing else needs pumping.
+// - Callbacks never run inside the constructor or inside a request. Do not destroy it from
+//   inside one of its callbacks. Once it is destroyed, none of its callbacks runs.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "guestview/domain_model.hpp"
+
+namespace phyllome::guestview {
+
+enum class GuestState { Running, Paused, ShutOff, Crashed, ShuttingDown, Suspended, Unknown };
+// "running", "paused", "shut off", "crashed", "shutting down", "suspended", "unknown"
+std::string_view to_string(GuestState);
+
+// How the guest's screen can reach us.
+enum class GraphicsSupport {
+    DbusP2P,     // <graphics type='dbus' p2p='yes'/>: we can show it
+    Unsupported, // only SPICE/VNC/non-p2p dbus graphics
+    None,        // no graphics device at all
+};
+
+// The XML namespace of the shell's own per-guest settings in the domain's <metadata>:
+// <phyllome:identity xmlns:phyllome="https://phyllo.me/xmlns/shell/1.0" slot="2" colour="#4f9dde"/>
+inline constexpr std::string_view identity_namespace = "https://phyllo.me/xmlns/shell/1.0";
+
+struct GuestInfo {
+    std::string name;
+    std::string uuid;
+    GuestState state = GuestState::Unknown;
+    std::string state_reason;    // libvirt's reason, e.g. "crashed: panicked", "shut off: destroyed"
+    GraphicsSupport graphics = GraphicsSupport::None;
+    int dbus_graphics_index = -1; // idx for virDomainOpenGraphicsFD, -1 when not DbusP2P
+    std::string graphics_note;    // why it cannot be shown, e.g. "uses SPICE graphics; needs <graphics type='dbus' p2p='yes'/>"
+    // From <phyllome:identity> in the domain's metadata; unset when absent or invalid.
+    std::optional<int> slot;            // 1..99: its place in guests(), and Host+slot for 1..9
+    std::optional<std::uint32_t> colour; // 0xRRGGBB, written as colour="#rrggbb"
+    // libvirt's domain id while QEMU runs, -1 otherwise: a new one means a new QEMU process.
+    int domain_id = -1;
+    bool operator==(const GuestInfo&) const = default;
+};
+
+enum class Action { Start, Shutdown, ForceOff };
+std::string_view to_string(Action); // "start", "shut down", "force off"
+
+struct ActionResult {
+    Action action;
+    std::string guest;
+    bool ok = false;
+    std::string error; // libvirt's message when !ok
+};
+
+enum class ConnectionState { Connecting, Connected, Failed };
+
+struct ConnectionStatus {
+    ConnectionState state = ConnectionState::Connecting;
+    std::string uri;
+    std::string error;                        // last error when Failed
+    std::chrono::milliseconds retry_in{0};   // backoff before the next attempt when Failed
+};
+
+class GuestInventory {
+public:
+    struct Callbacks {
+        std::function<void()> changed;                        // guests or connection status changed
+        std::function<void(const ActionResult&)> action_done; // a request finished
+    };
+
+    virtual ~GuestInventory() = default;
+
+    // Guests with a slot first, by slot (equal slots by name), then the others by name. The
+    // compositor numbers them in this order (Host+1..9), so a slot pins a guest's place.
+    virtual const std::vector<GuestInfo>& guests() const = 0;
+    const GuestInfo* find(std::string_view name) const {
+        auto it = std::ranges::find(guests(), name, &GuestInfo::name);
+        return it == guests().end() ? nullptr : &*it;
+    }
+    virtual const ConnectionStatus& status() const = 0;
+
+    // The result arrives through Callbacks::action_done. Fails at once (through the callback,
+    // on a later loop iteration) for an unknown guest or while not connected.
+    virtual void request(Action action, std::string guest) = 0;
+
+    // Opens the guest's display socket (virDomainOpenGraphicsFD(idx = graphics_index)). `done`
+    // runs on the loop, never inside this call, with the connected fd (ownership passes to
+    // `done`) or -1 and the error. If the inventory goes first, `done` never runs.
+    virtual void open_graphics(std::string guest, int graphics_index,
+                               std::function<void(int fd, std::string error)> done) = 0;
+
+    // The guest's own framebuffer as QEMU sees it (virDomainScreenshot of `screen`); `done` gets
+    // the image bytes and their MIME type (QEMU: image/x-portable-pixmap), or an error.
+    virtual void screenshot(std::string guest, unsigned screen,
+                            std::function<void(std::string image, std::string mime, std::string error)> done) = 0;
+
+    // Replaces the guest's <phyllome:identity> metadata (an unset field is left out; both unset
+    // removes the element), in the persistent config (unless the guest is transient) and, while
+    // it runs, the live one too. guests() and `changed` reflect it before `done` runs. Error is
+    // libvirt's message or ours (unknown guest, slot not 1..99, colour not 0xRRGGBB, not
+    // connected) when !ok.
+    virtual void set_identity(std::string guest, std::optional<int> slot, std::optional<std::uint32_t> colour,
+                              std::function<void(bool ok, std::string error)> done) = 0;
+
+    // Rewrites the guest's persistent definition for the shell's display (see
+    // domain_adoption.hpp); it takes effect at the guest's next start. A shut-off guest is
+    // DbusP2P in guests() before `done` runs.
+    virtual void adopt(std::string guest, std::function<void(bool ok, std::string error)> done) = 0;
+
+    // A new guest from the Phyllome machine model (domain_model.hpp), defined shut off. `done`
+    // gets the error when !ok, else a note for the user or an empty string; the guest is in
+    // guests() by then. Nothing is left behind on failure.
+    virtual void create(GuestSpec spec, std::function<void(bool ok, std::string message)> done) = 0;
+};
+
+// Whether the guest's screen can only be shown after adopt(): it has graphics, none we can use.
+inline bool needs_adoption(const GuestInfo& guest) { return guest.graphics == GraphicsSupport::Unsupported; }
+
+
+// --libvirt-uri, else the config's libvirt_uri, else qemu:///system when a system libvirt
+// socket exists under `run_dir` (/run), else qemu:///embed?root=<state_home>/phyllome/libvirt.
+std::string choose_libvirt_uri(std::string_view cli_uri, std::string_view config_uri,
+                               std::string_view state_home, std::string_view run_dir = "/run");
+
+// $XDG_STATE_HOME, else $HOME/.local/state.
+std::string default_state_home();
+
+} // namespace phyllome::guestview
