@@ -57,7 +57,8 @@ std::string seconds_text(milliseconds delay) {
 } // namespace
 
 struct AgentInventory::Impl {
-    Impl(wl_event_loop* loop, std::string uri, Callbacks callbacks, std::string path, config::LogLevel level);
+    Impl(wl_event_loop* loop, std::string uri, Callbacks callbacks, std::string path, config::LogLevel level,
+         milliseconds quiet_limit);
     ~Impl();
 
     void start();
@@ -79,11 +80,13 @@ struct AgentInventory::Impl {
     static int on_exit_readable(int, std::uint32_t, void* data);
     static int on_restart_timer(void* data);
     static int on_kill_timer(void* data);
+    static int on_quiet_timer(void* data);
 
     wl_event_loop* loop;
     Callbacks callbacks;
     std::string path;
     config::LogLevel level;
+    milliseconds quiet_limit;
     ConnectionStatus status;
     std::vector<GuestInfo> guests;
 
@@ -101,14 +104,16 @@ struct AgentInventory::Impl {
     LoopMailbox mailbox; // callbacks that must not run inside a call
     EventSourcePtr restart_timer;
     EventSourcePtr kill_timer;
+    EventSourcePtr quiet_timer; // armed while we wait for the agent's first word on libvirt
 };
 
 AgentInventory::Impl::Impl(wl_event_loop* loop_, std::string uri, Callbacks callbacks_, std::string path_,
-                           config::LogLevel level_)
+                           config::LogLevel level_, milliseconds quiet_limit_)
     : loop(loop_), callbacks(std::move(callbacks_)), path(std::move(path_)), level(level_),
-      status{ConnectionState::Connecting, std::move(uri), {}, {}}, mailbox(loop_),
+      quiet_limit(quiet_limit_), status{ConnectionState::Connecting, std::move(uri), {}, {}}, mailbox(loop_),
       restart_timer(wl_event_loop_add_timer(loop_, &on_restart_timer, this)),
-      kill_timer(wl_event_loop_add_timer(loop_, &on_kill_timer, this)) {
+      kill_timer(wl_event_loop_add_timer(loop_, &on_kill_timer, this)),
+      quiet_timer(wl_event_loop_add_timer(loop_, &on_quiet_timer, this)) {
     start();
     mailbox.post([this] { notify_changed(); }); // the first state, from the loop
 }
@@ -159,6 +164,7 @@ void AgentInventory::Impl::start() {
     exit_source.reset(wl_event_loop_add_fd(loop, process->pidfd.get(), WL_EVENT_READABLE, &on_exit_readable, this));
     started_at = std::chrono::steady_clock::now();
     status = {ConnectionState::Connecting, status.uri, {}, {}};
+    wl_event_source_timer_update(quiet_timer.get(), static_cast<int>(quiet_limit.count()));
     log::debug("libvirt agent: started {} (pid {})", path, process->pid);
 }
 
@@ -252,6 +258,7 @@ bool AgentInventory::Impl::on_frame(std::string_view body) {
 
 bool AgentInventory::Impl::handle(proto::Reply& reply) {
     if (auto* state = std::get_if<proto::StateUpdate>(&reply)) {
+        wl_event_source_timer_update(quiet_timer.get(), 0);
         status = std::move(state->status);
         guests = std::move(state->guests);
         notify_changed();
@@ -337,6 +344,19 @@ int AgentInventory::Impl::on_restart_timer(void* data) {
     return 0;
 }
 
+int AgentInventory::Impl::on_quiet_timer(void* data) {
+    auto* self = static_cast<Impl*>(data);
+    if (!self->channel || self->status.state != ConnectionState::Connecting)
+        return 0;
+    self->status.error = fmt::format(
+        "no answer for {} s: the libvirt daemon may be busy or hung. Still waiting; guests already shown are "
+        "not affected.",
+        self->quiet_limit.count() / 1000.0);
+    log::warn("libvirt agent: {} has not answered for {} s", self->status.uri, self->quiet_limit.count() / 1000.0);
+    self->notify_changed();
+    return 0;
+}
+
 int AgentInventory::Impl::on_kill_timer(void* data) {
     auto* self = static_cast<Impl*>(data);
     if (self->process) {
@@ -347,9 +367,9 @@ int AgentInventory::Impl::on_kill_timer(void* data) {
 }
 
 AgentInventory::AgentInventory(wl_event_loop* loop, std::string uri, Callbacks callbacks, std::string agent_path,
-                               config::LogLevel agent_log_level)
+                               config::LogLevel agent_log_level, milliseconds quiet_limit)
     : impl_(std::make_unique<Impl>(loop, std::move(uri), std::move(callbacks), std::move(agent_path),
-                                   agent_log_level)) {}
+                                   agent_log_level, quiet_limit)) {}
 
 AgentInventory::~AgentInventory() = default;
 

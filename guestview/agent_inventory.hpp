@@ -2,7 +2,9 @@
 // this object starts, talks to over a socketpair (agent_protocol.hpp) and restarts. So the
 // compositor never loads libvirt, never blocks on it, and survives its crash.
 //
-// - Start-up costs one posix_spawn; status() is Connecting until the agent's first state.
+// - Start-up costs one posix_spawn; status() is Connecting until the agent's first state. When
+//   that takes longer than `quiet_limit` (a daemon that accepts and then never answers blocks
+//   the agent in libvirt), the status's error says so while it keeps waiting.
 // - Never blocks on the agent (except in the destructor, which waits up to 5 s for it to close
 //   libvirt's connection and exit): non-blocking socket, bounded buffers.
 // - When the agent dies, hangs up or sends something malformed (logged, then it is killed):
@@ -14,6 +16,7 @@
 // destruction.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -30,7 +33,8 @@ class AgentInventory final : public GuestInventory {
 public:
     // `agent_path`: the agent program (agent::libvirt_agent_path() finds the usual one).
     AgentInventory(wl_event_loop* loop, std::string uri, Callbacks callbacks, std::string agent_path,
-                   config::LogLevel agent_log_level);
+                   config::LogLevel agent_log_level,
+                   std::chrono::milliseconds quiet_limit = std::chrono::seconds(10));
     ~AgentInventory() override;
     AgentInventory(const AgentInventory&) = delete;
     AgentInventory& operator=(const AgentInventory&) = delete;

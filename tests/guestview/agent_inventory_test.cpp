@@ -6,7 +6,10 @@
 #include <cstdlib>
 #include <fstream>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -218,6 +221,38 @@ TEST_F(AgentInventoryTest, AMissingAgentProgramFailsCleanly) {
     EXPECT_FALSE(done);
     EXPECT_TRUE(pump_until(loop.get(), [&] { return done; }));
     EXPECT_GE(changes, 1);
+}
+
+TEST_F(AgentInventoryTest, ADaemonThatNeverAnswersIsNamedWhileTheShellKeepsWaiting) {
+    // Like a hung libvirtd: connections wait in the socket's backlog and nothing ever answers.
+    char dir_template[] = "/tmp/phyllome-quiet-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    const std::string dir = dir_template, path = dir + "/libvirt-sock";
+    const int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(listener, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
+    ASSERT_EQ(bind(listener, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)), 0);
+    ASSERT_EQ(listen(listener, 8), 0);
+
+    inventory = std::make_unique<AgentInventory>(
+        loop.get(), "test+unix:///default?socket=" + path,
+        GuestInventory::Callbacks{[this] { ++changes; }, [this](const ActionResult& r) { results.push_back(r); }},
+        built_agent(), config::LogLevel::Warning, 300ms);
+    ASSERT_TRUE(pump_until(loop.get(), [&] { return !inventory->status().error.empty(); }))
+        << "no notice that libvirt is silent";
+    EXPECT_EQ(inventory->status().state, ConnectionState::Connecting) << inventory->status().error;
+    EXPECT_THAT(inventory->status().error, HasSubstr("no answer for 0.3 s"));
+    EXPECT_GT(inventory->agent_pid(), 0) << "the agent is waiting, not dead";
+
+    // The daemon goes away: libvirt's call fails, and the agent's answer replaces the notice.
+    close(listener);
+    unlink(path.c_str());
+    EXPECT_TRUE(pump_until(loop.get(), [&] { return inventory->status().state == ConnectionState::Failed; }))
+        << inventory->status().error;
+    EXPECT_THAT(inventory->status().error, ::testing::Not(HasSubstr("no answer")));
+    rmdir(dir.c_str());
 }
 
 } // namespace
