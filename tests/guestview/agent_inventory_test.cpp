@@ -6,10 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -32,12 +29,13 @@ std::string built_agent() {
 
 class AgentInventoryTest : public ::testing::Test {
 protected:
-    void open(std::string path = built_agent(), std::string uri = "test:///default") {
+    void open(std::string path = built_agent(), std::string uri = "test:///default",
+              std::chrono::milliseconds quiet_limit = 10s) {
         inventory = std::make_unique<AgentInventory>(
             loop.get(), std::move(uri),
             GuestInventory::Callbacks{[this] { ++changes; },
                                       [this](const ActionResult& result) { results.push_back(result); }},
-            std::move(path), config::LogLevel::Warning);
+            std::move(path), config::LogLevel::Warning, quiet_limit);
     }
 
     bool wait_connected() {
@@ -225,21 +223,10 @@ TEST_F(AgentInventoryTest, AMissingAgentProgramFailsCleanly) {
 
 TEST_F(AgentInventoryTest, ADaemonThatNeverAnswersIsNamedWhileTheShellKeepsWaiting) {
     // Like a hung libvirtd: connections wait in the socket's backlog and nothing ever answers.
-    char dir_template[] = "/tmp/phyllome-quiet-XXXXXX";
-    ASSERT_NE(mkdtemp(dir_template), nullptr);
-    const std::string dir = dir_template, path = dir + "/libvirt-sock";
-    const int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_GE(listener, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
-    ASSERT_EQ(bind(listener, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)), 0);
-    ASSERT_EQ(listen(listener, 8), 0);
-
-    inventory = std::make_unique<AgentInventory>(
-        loop.get(), "test+unix:///default?socket=" + path,
-        GuestInventory::Callbacks{[this] { ++changes; }, [this](const ActionResult& r) { results.push_back(r); }},
-        built_agent(), config::LogLevel::Warning, 300ms);
+    const testing::TempDir dir;
+    testing::SocketFile daemon{dir.path() / "libvirt-sock"};
+    daemon.listen();
+    open(built_agent(), "test+unix:///default?socket=" + (dir.path() / "libvirt-sock").string(), 300ms);
     ASSERT_TRUE(pump_until(loop.get(), [&] { return !inventory->status().error.empty(); }))
         << "no notice that libvirt is silent";
     EXPECT_EQ(inventory->status().state, ConnectionState::Connecting) << inventory->status().error;
@@ -247,12 +234,10 @@ TEST_F(AgentInventoryTest, ADaemonThatNeverAnswersIsNamedWhileTheShellKeepsWaiti
     EXPECT_GT(inventory->agent_pid(), 0) << "the agent is waiting, not dead";
 
     // The daemon goes away: libvirt's call fails, and the agent's answer replaces the notice.
-    close(listener);
-    unlink(path.c_str());
+    daemon.close();
     EXPECT_TRUE(pump_until(loop.get(), [&] { return inventory->status().state == ConnectionState::Failed; }))
         << inventory->status().error;
     EXPECT_THAT(inventory->status().error, ::testing::Not(HasSubstr("no answer")));
-    rmdir(dir.c_str());
 }
 
 } // namespace

@@ -5,8 +5,6 @@
 
 #include <fstream>
 #include <gtest/gtest.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "guestview/inventory.hpp"
@@ -16,29 +14,8 @@
 namespace phyllome::guestview {
 namespace {
 
+using testing::SocketFile;
 using testing::TempDir;
-
-// A listening-capable unix socket file at `path`, like libvirtd leaves under /run/libvirt.
-class SocketFile {
-public:
-    explicit SocketFile(const std::filesystem::path& path) : fd_(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-        std::filesystem::create_directories(path.parent_path());
-        sockaddr_un address{};
-        address.sun_family = AF_UNIX;
-        const std::string name = path.string();
-        if (fd_ < 0 || name.size() >= sizeof address.sun_path)
-            throw std::runtime_error("cannot create a socket at " + name);
-        name.copy(address.sun_path, name.size());
-        if (bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0)
-            throw std::runtime_error("cannot bind " + name);
-    }
-    ~SocketFile() { close(fd_); }
-    SocketFile(const SocketFile&) = delete;
-    SocketFile& operator=(const SocketFile&) = delete;
-
-private:
-    int fd_;
-};
 
 // Sets or unsets an environment variable for one test, restoring it afterwards.
 class ScopedEnv {

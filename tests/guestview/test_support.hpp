@@ -1,5 +1,5 @@
 // Shared helpers for guestview tests: an owned event loop, pumping it until a condition holds,
-// and a temporary directory.
+// a temporary directory and a unix socket file.
 #pragma once
 
 #include <algorithm>
@@ -9,6 +9,10 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <wayland-server-core.h>
 
@@ -64,6 +68,40 @@ public:
 
 private:
     std::filesystem::path path_;
+};
+
+// A unix socket file at `path`, like libvirtd leaves under /run/libvirt. listen() makes it take
+// connections into its backlog without ever accepting or answering them: a hung daemon.
+class SocketFile {
+public:
+    explicit SocketFile(const std::filesystem::path& path) : fd_(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+        std::filesystem::create_directories(path.parent_path());
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        const std::string name = path.string();
+        if (fd_ < 0 || name.size() >= sizeof address.sun_path)
+            throw std::runtime_error("cannot create a socket at " + name);
+        name.copy(address.sun_path, name.size());
+        if (bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0)
+            throw std::runtime_error("cannot bind " + name);
+    }
+    ~SocketFile() { close(); }
+    SocketFile(const SocketFile&) = delete;
+    SocketFile& operator=(const SocketFile&) = delete;
+
+    void listen() {
+        if (::listen(fd_, 8) != 0)
+            throw std::runtime_error("cannot listen");
+    }
+    // Closing a listening socket resets the connections waiting in its backlog.
+    void close() {
+        if (fd_ >= 0)
+            ::close(fd_);
+        fd_ = -1;
+    }
+
+private:
+    int fd_;
 };
 
 } // namespace phyllome::guestview::testing
