@@ -14,6 +14,7 @@
 
 #include "loop_pump.hpp"
 #include "fake_display_session.hpp"
+#include "two_fake_guests.hpp"
 #include "virtual_pointer.hpp"
 
 namespace phyllome::test {
@@ -21,7 +22,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-using guestview::testing::FakeQemuDisplay;
 using guestview::testing::InputCall;
 
 // QEMU's InputButton numbers (org.qemu.Display1.Mouse.Press/Release).
@@ -70,27 +70,13 @@ protected:
         char tmpl[] = "/tmp/phyllome-input-XXXXXX";
         dir_ = mkdtemp(tmpl);
         loop_ = wl_event_loop_create();
-        for (const char* name : {"amber", "teal"}) {
-            peers_[name] = std::make_unique<FakeQemuDisplay>(loop_, std::string(name) + "-vm",
-                                                             std::vector{guestview::testing::FakeConsoleConfig{}});
-            peers_[name]->listen_unix(dir_ + "/" + name + ".sock");
-        }
+        peers_ = listen_two_fake_guests(loop_, dir_);
         ShellProcess::Options o;
         o.config_toml += "[input]\nallow_virtual_input = true\n";
-        o.extra_args = {"--display", "amber=unix:path=" + dir_ + "/amber.sock", "--display",
-                        "teal=unix:path=" + dir_ + "/teal.sock"};
+        o.extra_args = two_fake_guests_args(dir_);
         shell_ = std::make_unique<ShellProcess>(o);
         ASSERT_TRUE(shell_->started()) << shell_->log();
-        ASSERT_TRUE(pump_until(
-            [&] {
-                if (!peers_["amber"]->listener_connected(0) || !peers_["teal"]->listener_connected(0))
-                    return false;
-                const std::string json = shell_->status_json();
-                auto a = parse_guest_stats(json, "amber"), t = parse_guest_stats(json, "teal");
-                return a && t && a->display == "connected" && t->display == "connected" && a->view == "guest";
-            },
-            20s))
-            << shell_->log();
+        ASSERT_TRUE(pump_until([&] { return two_fake_guests_attached(peers_, *shell_); }, 20s)) << shell_->log();
         // A picture each: absolute positions are guest pixels, so they need a frame to map onto.
         for (auto& [name, peer] : peers_) {
             std::vector<std::uint8_t> frame(1280 * 800 * 4);
@@ -154,7 +140,7 @@ protected:
 
     std::string dir_;
     wl_event_loop* loop_ = nullptr;
-    std::map<std::string, std::unique_ptr<FakeQemuDisplay>> peers_;
+    FakeGuests peers_;
     std::unique_ptr<ShellProcess> shell_;
     std::unique_ptr<VirtualPointer> pointer_;
     std::string shown_, hidden_;

@@ -17,6 +17,7 @@
 
 #include "loop_pump.hpp"
 #include "fake_display_session.hpp"
+#include "two_fake_guests.hpp"
 
 namespace phyllome::test {
 namespace {
@@ -134,28 +135,14 @@ protected:
         char tmpl[] = "/tmp/phyllome-switch-XXXXXX";
         dir_ = mkdtemp(tmpl);
         loop_ = wl_event_loop_create();
-        for (const char* name : {"amber", "teal"}) {
-            auto peer = std::make_unique<FakeQemuDisplay>(loop_, std::string(name) + "-vm",
-                                                          std::vector{guestview::testing::FakeConsoleConfig{}});
-            peer->listen_unix(dir_ + "/" + name + ".sock");
-            peers_[name] = std::move(peer);
-        }
+        peers_ = listen_two_fake_guests(loop_, dir_);
         ShellProcess::Options o;
         o.config_toml += "[input]\nallow_virtual_input = true\n" + extra_config;
-        o.extra_args = {"--display", "amber=unix:path=" + dir_ + "/amber.sock",
-                        "--display", "teal=unix:path=" + dir_ + "/teal.sock"};
+        o.extra_args = two_fake_guests_args(dir_);
         shell_ = std::make_unique<ShellProcess>(o);
         ASSERT_TRUE(shell_->started()) << shell_->log();
         // Both displays connect; the first one attached is shown by itself.
-        ASSERT_TRUE(pump_until(
-            [&] {
-                if (!peers_["amber"]->listener_connected(0) || !peers_["teal"]->listener_connected(0))
-                    return false;
-                const std::string json = shell_->status_json();
-                auto a = parse_guest_stats(json, "amber"), t = parse_guest_stats(json, "teal");
-                return a && t && a->display == "connected" && t->display == "connected" && a->view == "guest";
-            },
-            20s))
+        ASSERT_TRUE(pump_until([&] { return two_fake_guests_attached(peers_, *shell_); }, 20s))
             << shell_->status_json() << shell_->log();
         first_ = stats("amber").shown_guest;
         ASSERT_TRUE(first_ == "amber" || first_ == "teal") << shell_->status_json();
@@ -226,7 +213,7 @@ protected:
 
     std::string dir_;
     wl_event_loop* loop_ = nullptr;
-    std::map<std::string, std::unique_ptr<FakeQemuDisplay>> peers_;
+    FakeGuests peers_;
     std::unique_ptr<ShellProcess> shell_;
     std::string first_, second_;
 };

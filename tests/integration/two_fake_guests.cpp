@@ -1,0 +1,30 @@
+#include "two_fake_guests.hpp"
+
+#include "fake_display_session.hpp"
+
+namespace phyllome::test {
+
+FakeGuests listen_two_fake_guests(wl_event_loop* loop, const std::string& dir) {
+    FakeGuests guests;
+    for (const char* name : {"amber", "teal"}) {
+        auto peer = std::make_unique<guestview::testing::FakeQemuDisplay>(
+            loop, std::string(name) + "-vm", std::vector{guestview::testing::FakeConsoleConfig{}});
+        peer->listen_unix(dir + "/" + name + ".sock");
+        guests[name] = std::move(peer);
+    }
+    return guests;
+}
+
+std::vector<std::string> two_fake_guests_args(const std::string& dir) {
+    return {"--display", "amber=unix:path=" + dir + "/amber.sock", "--display", "teal=unix:path=" + dir + "/teal.sock"};
+}
+
+bool two_fake_guests_attached(const FakeGuests& guests, ShellProcess& shell) {
+    if (!guests.at("amber")->listener_connected(0) || !guests.at("teal")->listener_connected(0))
+        return false;
+    const std::string json = shell.status_json();
+    auto a = parse_guest_stats(json, "amber"), t = parse_guest_stats(json, "teal");
+    return a && t && a->display == "connected" && t->display == "connected" && a->view == "guest";
+}
+
+} // namespace phyllome::test

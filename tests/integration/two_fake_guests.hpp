@@ -1,0 +1,26 @@
+// Two fake QEMU displays, "amber" and "teal", each listening on its own unix socket, for tests
+// that switch between guests or check that input reaches only the shown one.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <wayland-server-core.h>
+
+#include "shell_process.hpp"
+#include "tests/display/fake_qemu_display.hpp"
+
+namespace phyllome::test {
+
+using FakeGuests = std::map<std::string, std::unique_ptr<guestview::testing::FakeQemuDisplay>>;
+
+// Both peers on `loop`, at `dir`/amber.sock and `dir`/teal.sock.
+FakeGuests listen_two_fake_guests(wl_event_loop* loop, const std::string& dir);
+// The shell's --display arguments for them.
+std::vector<std::string> two_fake_guests_args(const std::string& dir);
+// Both have a listener registered, both displays are connected and one of them is shown.
+bool two_fake_guests_attached(const FakeGuests& guests, ShellProcess& shell);
+
+} // namespace phyllome::test
