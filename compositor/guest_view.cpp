@@ -1,5 +1,6 @@
 #include "compositor/guest_view.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -12,6 +13,7 @@
 #include "compositor/overlay_painter.hpp"
 #include "compositor/scene_buffer_util.hpp"
 #include "compositor/server.hpp"
+#include "config/log.hpp"
 
 namespace phyllome::compositor {
 
@@ -90,11 +92,8 @@ void GuestView::layout(const std::list<std::unique_ptr<Output>>& outputs, const 
         ++head;
         slots_.push_back(Slot{o.get(), console});
         Slot& slot = slots_.back();
-        const ConsoleState& st = state_of(console);
-        if (st.frame && !st.display_off)
-            show_frame(slot, st);
-        else
-            show_message(slot, st);
+        ConsoleState& st = state_of(console);
+        show_frame_or_message(slot, st);
         update_cursor(slot, st);
     }
 }
@@ -128,14 +127,20 @@ void GuestView::show_message(Slot& slot, const ConsoleState& st) {
         paint_message(cr, box.width, box.height, scale, fmt::format("{}: display off", guest_),
                       "The guest turned its screen off. It comes back as soon as the guest draws again.",
                       server_.config().overlay);
+    else if (st.unshowable)
+        paint_message(cr, box.width, box.height, scale, fmt::format("{}: this screen cannot be shown", guest_),
+                      fmt::format("The guest draws {}x{} pixels in a format this renderer cannot show (pixman 0x{:08x}, "
+                                  "{} bytes a row). The guest keeps running: change its resolution or colour depth.",
+                                  st.unshowable->width, st.unshowable->height, st.unshowable->format.pixman,
+                                  st.unshowable->stride),
+                      server_.config().overlay);
     else
         paint_message(cr, box.width, box.height, scale, fmt::format("Waiting for {}…", guest_),
                       "The guest is running; its screen appears here with its first frame.",
                       server_.config().overlay);
     cairo_destroy(cr);
     cairo_surface_flush(buffer->surface);
-    wlr_scene_buffer* node = wlr_scene_buffer_create(&tree_->node, &buffer->base);
-    wlr_buffer_drop(&buffer->base);
+    wlr_scene_buffer* node = scene_buffer_adopt(&tree_->node, &buffer->base, server_.renderer());
     if (!node)
         return;
     scene_buffer_fit(node, pw, ph, box.width, box.height);
@@ -145,16 +150,35 @@ void GuestView::show_message(Slot& slot, const ConsoleState& st) {
     slot.message_node = node;
 }
 
-void GuestView::show_frame(Slot& slot, const ConsoleState& st) {
+void GuestView::show_frame_or_message(Slot& slot, ConsoleState& st) {
+    if (!st.frame || st.display_off || !show_frame(slot, st))
+        show_message(slot, st);
+}
+
+bool GuestView::show_frame(Slot& slot, ConsoleState& st) {
+    const guestview::FrameGeometry& g = st.frame->geometry();
+    const auto same_geometry = [&g](const guestview::FrameGeometry& u) {
+        return u.width == g.width && u.height == g.height && u.stride == g.stride && u.format == g.format;
+    };
+    // Updates to a surface already found unshowable are not tried (and logged) again.
+    if (st.unshowable && same_geometry(*st.unshowable))
+        return false;
     const wlr_box box = slot.output->layout_box();
     FrameBuffer* buffer = FrameBuffer::create(st.frame);
-    if (!buffer)
-        return;
     // wlroots 0.15 cannot swap a scene buffer's content: a new node takes the old one's place.
-    wlr_scene_buffer* node = wlr_scene_buffer_create(&tree_->node, &buffer->base);
-    wlr_buffer_drop(&buffer->base);
-    if (!node)
-        return;
+    wlr_scene_buffer* node = buffer ? scene_buffer_adopt(&tree_->node, &buffer->base, server_.renderer()) : nullptr;
+    if (!node) {
+        log::error("guest {}: the renderer cannot show its {}x{} screen (pixman format 0x{:08x}, {} bytes a row); "
+                   "showing a message instead",
+                   guest_, g.width, g.height, g.format.pixman, g.stride);
+        st.unshowable = g;
+        if (slot.frame_node) {
+            wlr_scene_node_destroy(&slot.frame_node->node);
+            slot.frame_node = nullptr;
+        }
+        return false;
+    }
+    st.unshowable.reset();
     slot.placement = place_frame(box.x, box.y, box.width, box.height, slot.output->wlr()->scale,
                                  static_cast<int>(st.frame->width()), static_cast<int>(st.frame->height()));
     const Placement& p = slot.placement;
@@ -174,6 +198,7 @@ void GuestView::show_frame(Slot& slot, const ConsoleState& st) {
     }
     if (slot.cursor_node)
         wlr_scene_node_raise_to_top(&slot.cursor_node->node);
+    return true;
 }
 
 void GuestView::on_frame(std::uint32_t console, const guestview::FrameEvent& ev) {
@@ -192,7 +217,7 @@ void GuestView::on_frame(std::uint32_t console, const guestview::FrameEvent& ev)
         if (visible_ && ev.sampling_done)
             slot.sampling.push_back(ev.sampling_done); // a hidden guest is never held back
         if (ev.new_buffer || !slot.frame_node || was_off || resized) {
-            show_frame(slot, st);
+            show_frame_or_message(slot, st);
             update_cursor(slot, st);
             continue;
         }
@@ -207,7 +232,7 @@ void GuestView::on_frame(std::uint32_t console, const guestview::FrameEvent& ev)
                                                 d.x, d.y, src);
         }
         if (!in_place) {
-            show_frame(slot, st);
+            show_frame_or_message(slot, st);
             continue;
         }
         const wlr_box box = slot.output->layout_box();
@@ -221,8 +246,10 @@ void GuestView::on_display_off(std::uint32_t console) {
     st.display_off = true;
     st.frame.reset(); // a stale frame must not stay on screen
     for (auto& slot : slots_)
-        if (slot.console == console)
+        if (slot.console == console) {
             show_message(slot, st);
+            update_cursor(slot, st);
+        }
 }
 
 void GuestView::on_cursor(std::uint32_t console, const guestview::CursorShape& shape) {
@@ -264,7 +291,7 @@ void GuestView::set_absolute(std::uint32_t console, bool absolute) {
 
 void GuestView::update_cursor(Slot& slot, const ConsoleState& st) {
     const auto& c = st.cursor;
-    if (!st.frame || st.display_off || c.width <= 0 || c.height <= 0 || !c.argb || !st.guest_pointer.visible) {
+    if (!slot.frame_node || c.width <= 0 || c.height <= 0 || !c.argb || !st.guest_pointer.visible) {
         if (slot.cursor_node)
             wlr_scene_node_set_enabled(&slot.cursor_node->node, false);
         return;
@@ -279,11 +306,9 @@ void GuestView::update_cursor(Slot& slot, const ConsoleState& st) {
         for (int y = 0; y < c.height; ++y)
             std::memcpy(dst + y * stride, c.argb.get() + std::size_t(y) * c.width * 4, std::size_t(c.width) * 4);
         cairo_surface_mark_dirty(buffer->surface);
-        slot.cursor_node = wlr_scene_buffer_create(&tree_->node, &buffer->base);
-        wlr_buffer_drop(&buffer->base);
+        slot.cursor_node = scene_buffer_adopt(&tree_->node, &buffer->base, server_.renderer());
         if (!slot.cursor_node)
             return;
-
     }
     // Where the hot spot goes: our pointer in absolute mode (no round-trip lag), else the guest's.
     double gx = st.guest_pointer.x, gy = st.guest_pointer.y;
@@ -296,8 +321,14 @@ void GuestView::update_cursor(Slot& slot, const ConsoleState& st) {
     const Placement& p = slot.placement;
     scene_buffer_fit(slot.cursor_node, c.width, c.height, std::max(1, static_cast<int>(std::lround(c.width * p.scale))),
                      std::max(1, static_cast<int>(std::lround(c.height * p.scale))));
-    wlr_scene_node_set_position(&slot.cursor_node->node, static_cast<int>(std::lround(p.x + (gx - c.hot_x) * p.scale)),
-                                static_cast<int>(std::lround(p.y + (gy - c.hot_y) * p.scale)));
+    // A guest may put its pointer anywhere in int32: kept far enough inside int that wlroots'
+    // box arithmetic (position + size) cannot overflow, and still off every output.
+    const auto layout_coordinate = [](double v) {
+        constexpr double bound = 1 << 24;
+        return static_cast<int>(std::lround(std::clamp(v, -bound, bound)));
+    };
+    wlr_scene_node_set_position(&slot.cursor_node->node, layout_coordinate(p.x + (gx - c.hot_x) * p.scale),
+                                layout_coordinate(p.y + (gy - c.hot_y) * p.scale));
     wlr_scene_node_set_enabled(&slot.cursor_node->node, true);
     wlr_scene_node_raise_to_top(&slot.cursor_node->node);
 }

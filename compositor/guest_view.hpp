@@ -88,9 +88,13 @@ private:
         guestview::CursorShape cursor;
         guestview::PointerPosition guest_pointer;
         bool absolute = false;
+        // Set while `frame` has a geometry the renderer cannot sample; a message is shown instead.
+        std::optional<guestview::FrameGeometry> unshowable;
     };
 
-    void show_frame(Slot& slot, const ConsoleState& state);
+    // False when the renderer cannot sample the frame (the caller shows a message instead).
+    bool show_frame(Slot& slot, ConsoleState& state);
+    void show_frame_or_message(Slot& slot, ConsoleState& state);
     void show_message(Slot& slot, const ConsoleState& state);
     void update_cursor(Slot& slot, const ConsoleState& state);
     void destroy_slot(Slot& slot);

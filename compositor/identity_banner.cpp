@@ -86,8 +86,7 @@ void IdentityBanner::draw_banner(double alpha) {
         paint_banner(cr, width, height, scale, name_, number_, colour_, alpha, server_.config().overlay);
         cairo_destroy(cr);
         cairo_surface_flush(buffer->surface);
-        wlr_scene_buffer* node = wlr_scene_buffer_create(&tree_->node, &buffer->base);
-        wlr_buffer_drop(&buffer->base);
+        wlr_scene_buffer* node = scene_buffer_adopt(&tree_->node, &buffer->base, server_.renderer());
         if (!node)
             continue;
         scene_buffer_fit(node, buffer->base.width, buffer->base.height, width, height);

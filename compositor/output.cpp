@@ -170,10 +170,11 @@ void Output::paint_overlay(const OverlayPaintInput& base) {
     cairo_surface_flush(buffer->surface);
 
     // wlroots 0.15 cannot swap a scene buffer's content: put a new node in the old one's place.
-    wlr_scene_buffer* node = wlr_scene_buffer_create(server_.overlay_layer(), &buffer->base);
-    wlr_buffer_drop(&buffer->base); // the node holds its own lock
-    if (!node)
+    wlr_scene_buffer* node = scene_buffer_adopt(server_.overlay_layer(), &buffer->base, server_.renderer());
+    if (!node) {
+        log::error("output {}: the renderer cannot draw the overlay image", output_->name);
         return;
+    }
     scene_buffer_fit(node, px_w, px_h, box.width, box.height);
     wlr_scene_node_set_position(&node->node, box.x, box.y);
     if (overlay_node_) {
@@ -206,20 +207,6 @@ void Output::present_now() {
         on_frame();
 }
 
-// As wlr_scene_output_commit does before it renders: textures cannot be created while the
-// renderer is rendering, so buffers added since the last paint get theirs first.
-void Output::import_pending_buffers() {
-    wl_list* pending = &server_.scene()->pending_buffers;
-    for (wl_list *link = pending->next, *next = link->next; link != pending; link = next, next = link->next) {
-        auto* buffer = reinterpret_cast<wlr_scene_buffer*>(reinterpret_cast<char*>(link) -
-                                                           offsetof(wlr_scene_buffer, pending_link));
-        if (!buffer->texture && buffer->buffer)
-            buffer->texture = wlr_texture_from_buffer(output_->renderer, buffer->buffer);
-        wl_list_remove(&buffer->pending_link);
-        wl_list_init(&buffer->pending_link);
-    }
-}
-
 bool Output::commit_covered_scene(wlr_scene_output* scene_output) {
     bool needs_frame = false;
     pixman_region32_t damage;
@@ -233,7 +220,7 @@ bool Output::commit_covered_scene(wlr_scene_output* scene_output) {
         wlr_output_rollback(output_);
         return true;
     }
-    import_pending_buffers();
+    // Every scene buffer has its texture already (scene_buffer_adopt): nothing to import here.
     wlr_renderer_begin(output_->renderer, output_->width, output_->height);
     wlr_scene_render_output(server_.scene(), output_, scene_output->x, scene_output->y, &damage);
     wlr_output_render_software_cursors(output_, &damage);

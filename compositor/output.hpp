@@ -58,7 +58,6 @@ private:
     // Shows a guest frame that alone fills the output pixel for pixel by committing its own
     // buffer, skipping the renderer's copy into the output's buffer. False: paint instead.
     bool try_scanout(wlr_scene_output* scene_output);
-    void import_pending_buffers();
     void track_shm_buffer(wlr_buffer* buffer);
 
     Server& server_;

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <drm_fourcc.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -245,6 +248,16 @@ AssemblyResult FrameAssembler::scanout_dmabuf(int dmabuf_fd, std::uint32_t width
     auto fd = detail::duplicate_fd(dmabuf_fd);
     if (!fd)
         return refused(fmt::format("ScanoutDMABUF: bad fd ({})", std::strerror(errno)));
+    // A dmabuf (or memfd) tells its size by seeking to its end; a linear one is mapped and read
+    // row by row where no GPU imports it, and reading past its end would fault.
+    const off_t size = ::lseek(fd.get(), 0, SEEK_END);
+    if (size < 0)
+        return refused(fmt::format("ScanoutDMABUF: the fd is not a dmabuf ({})", std::strerror(errno)));
+    const std::uint64_t needed = std::uint64_t{stride} * height;
+    if ((modifier == DRM_FORMAT_MOD_LINEAR || modifier == DRM_FORMAT_MOD_INVALID) &&
+        static_cast<std::uint64_t>(size) < needed)
+        return refused(fmt::format("ScanoutDMABUF: {}x{} stride {} needs {} bytes, the dmabuf has {}", width, height,
+                                   stride, needed, size));
     ++stats_->scanouts;
     auto frame = Frame::dmabuf({width, height, stride, *format},
                                DmabufAttributes{fd.release(), fourcc, modifier, stride, y0_top});

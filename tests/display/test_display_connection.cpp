@@ -209,6 +209,7 @@ TEST_F(DisplayConnectionTest, DmabufUpdatesAreAnsweredWhenSamplingIsDoneOrByTheF
     connect();
     int memfd = memfd_create("fake-dmabuf", MFD_CLOEXEC);
     ASSERT_GE(memfd, 0);
+    ASSERT_EQ(ftruncate(memfd, 1024 * 128), 0); // a linear dmabuf holds at least stride x height bytes
     fake->scanout_dmabuf(0, memfd, 256, 128, 1024, DRM_FORMAT_XRGB8888, 0, false);
     ::close(memfd);
     ASSERT_TRUE(wait_frames(1));

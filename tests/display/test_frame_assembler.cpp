@@ -191,6 +191,28 @@ TEST(FrameAssembler, ScanoutMapIsZeroCopyAndChecksTheMemfdSize) {
     EXPECT_EQ(assembler.stats().bytes_copied, 0u);
 }
 
+TEST(FrameAssembler, LinearDmabufShorterThanItsSurfaceOrNotMemoryIsRefused) {
+    FrameAssembler assembler;
+    int memfd = memfd_create("dmabuf", MFD_CLOEXEC);
+    ASSERT_GE(memfd, 0);
+    ASSERT_EQ(ftruncate(memfd, 256 * 64 - 1), 0);
+    auto result = assembler.scanout_dmabuf(memfd, 64, 64, 256, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR, false);
+    EXPECT_FALSE(result.event);
+    EXPECT_NE(result.refusal.find("needs 16384 bytes, the dmabuf has 16383"), std::string::npos) << result.refusal;
+    ASSERT_EQ(ftruncate(memfd, 256 * 64), 0);
+    EXPECT_TRUE(assembler.scanout_dmabuf(memfd, 64, 64, 256, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR, false).event);
+    ::close(memfd);
+
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe(pipe_fds), 0);
+    result = assembler.scanout_dmabuf(pipe_fds[0], 64, 64, 256, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR, false);
+    EXPECT_FALSE(result.event);
+    EXPECT_NE(result.refusal.find("not a dmabuf"), std::string::npos) << result.refusal;
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    EXPECT_EQ(assembler.stats().refused, 2u);
+}
+
 TEST(FrameAssembler, DmabufScanoutDuplicatesTheFd) {
     FrameAssembler assembler;
     int memfd = memfd_create("dmabuf", MFD_CLOEXEC);

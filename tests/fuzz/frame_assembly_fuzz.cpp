@@ -9,6 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <drm_fourcc.h>
+
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -271,6 +273,9 @@ private:
                    attributes->stride == stride && attributes->y0_top == y0_top);
         // The frame owns a duplicate, still open after the caller closed its fd.
         FUZZ_CHECK(attributes->fd >= 0 && ::fcntl(attributes->fd, F_GETFD) >= 0);
+        // A linear one may be read by the CPU: all of it is there.
+        if (modifier == 0 || modifier == DRM_FORMAT_MOD_INVALID)
+            FUZZ_CHECK(::lseek(attributes->fd, 0, SEEK_END) >= static_cast<off_t>(std::uint64_t{stride} * height));
     }
 
     void damage_only(Input& in, Op op) {
