@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <regex>
 #include <vector>
 
 #include "fake_display_session.hpp"
+#include "proc_sample.hpp"
 
 namespace phyllome::bench {
 namespace {
@@ -82,7 +84,9 @@ PhaseResult run_phase(const PhaseSpec& spec) {
     const int w = spec.width, h = spec.height;
     const std::uint32_t stride = static_cast<std::uint32_t>(w) * 4;
     const std::size_t frame_bytes = std::size_t{stride} * h;
-    r.payload_bytes = spec.stream == Stream::Update ? std::size_t{rect} * rect * 4 : frame_bytes;
+    r.payload_bytes = spec.stream == Stream::Update  ? std::size_t{rect} * rect * 4
+                      : spec.stream == Stream::Mixed ? std::size_t{stride} * std::min(band_rows, h)
+                                                     : frame_bytes;
     r.memcpy_ms = memcpy_floor_ms(r.payload_bytes);
 
     FakeDisplaySession::Options o;
@@ -139,6 +143,10 @@ PhaseResult run_phase(const PhaseSpec& spec) {
         return r;
     }
 
+    const int shell_pid = find_pid_by_arg(session.shell().config_path());
+    const std::uint64_t faults_before = minor_faults(shell_pid);
+    const auto faults_from = Clock::now();
+
     // Never queue more than a few frames in the peer: QEMU 7.2 would, but an unbounded queue
     // would only measure this machine's memory. The queue shows in our own RSS.
     const long rss_base = own_rss_kb();
@@ -155,6 +163,7 @@ PhaseResult run_phase(const PhaseSpec& spec) {
             continue;
         }
         const auto t = Clock::now();
+        std::uint64_t messages = 1;
         if (spec.stream == Stream::Map) {
             // The guest redraws the whole shared surface, then QEMU announces it.
             std::memcpy(shared, frames[k % 2].data(), frame_bytes);
@@ -162,6 +171,20 @@ PhaseResult run_phase(const PhaseSpec& spec) {
         } else if (spec.stream == Stream::Scanout) {
             peer.scanout(0, static_cast<std::uint32_t>(w), static_cast<std::uint32_t>(h), stride,
                          FakeDisplaySession::xrgb, frames[k % 2]);
+        } else if (spec.stream == Stream::Mixed && k % 3 == 0) {
+            peer.scanout(0, static_cast<std::uint32_t>(w), static_cast<std::uint32_t>(h), stride,
+                         FakeDisplaySession::xrgb, frames[k % 2]);
+        } else if (spec.stream == Stream::Mixed) {
+            // The whole frame, top to bottom, one full-width band per message.
+            messages = 0;
+            const auto& f = frames[k % 2];
+            for (int y = 0; y < h; y += band_rows) {
+                const int rows = std::min(band_rows, h - y);
+                peer.update(0, 0, y, w, rows, stride, FakeDisplaySession::xrgb,
+                            std::span(f).subspan(std::size_t{stride} * static_cast<std::size_t>(y),
+                                                 std::size_t{stride} * static_cast<std::size_t>(rows)));
+                ++messages;
+            }
         } else {
             // A new colour each time, at positions walking over the screen.
             const unsigned colour = static_cast<unsigned>(k * 0x10305) & 0xffffff;
@@ -173,7 +196,7 @@ PhaseResult run_phase(const PhaseSpec& spec) {
             peer.update(0, x, y, rect, rect, rect * 4, FakeDisplaySession::xrgb, patch);
         }
         call_ms += ms_since(t);
-        ++r.sent;
+        r.sent += messages; // messages, as the shell's `frames` counts them
     }
     const double stream_s = ms_since(start) / 1000.0;
     // The peer's cost ends when its queue is written out (its RSS is back), before any status
@@ -189,6 +212,8 @@ PhaseResult run_phase(const PhaseSpec& spec) {
     if (auto s = session.stats())
         after = *s;
 
+    const double faults = static_cast<double>(minor_faults(shell_pid) - faults_before);
+    const double faults_s = ms_since(faults_from) / 1000.0;
     r.received = after.frames - before.frames;
     r.presented = after.frames_presented - before.frames_presented;
     r.refused = after.refused - before.refused;
@@ -200,6 +225,9 @@ PhaseResult run_phase(const PhaseSpec& spec) {
     r.shell_cpu_ms_per_presented = (after.cpu_ms - before.cpu_ms) / static_cast<double>(std::max<std::uint64_t>(r.presented, 1));
     r.shell_cpu_ms_per_received = (after.cpu_ms - before.cpu_ms) / received;
     r.shell_rss_kb = after.rss_kb;
+    r.shell_faults_per_presented = shell_pid > 0 ? faults / static_cast<double>(std::max<std::uint64_t>(r.presented, 1)) : NAN;
+    r.shell_faults_per_received = shell_pid > 0 ? faults / received : NAN;
+    r.shell_faults_per_s = shell_pid > 0 ? faults / faults_s : NAN;
     r.peer_send_call_ms = call_ms / static_cast<double>(std::max<std::uint64_t>(r.sent, 1));
     r.peer_cpu_ms_per_frame = cpu_ms / static_cast<double>(std::max<std::uint64_t>(r.sent, 1));
     r.achieved_rate = static_cast<double>(r.sent) / stream_s;

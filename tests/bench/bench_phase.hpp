@@ -9,12 +9,18 @@
 
 namespace phyllome::bench {
 
-enum class Stream { Scanout, Update, Map };
+// Mixed: QEMU 7.2's copy path under a guest that redraws its whole screen, as the real stream
+// (tests/bench/guest) sends it: a damaged rectangle covering the whole surface goes out as a
+// Scanout, a partial one as an Update, whose pixels the shell copies into its own buffer. Per
+// tick: every third frame one Scanout, the others in full-width Updates of band_rows rows
+// (the test machine's stream: 16 Scanouts and 78 Updates of ~250 rows a second at 50 frames/s).
+enum class Stream { Scanout, Update, Map, Mixed };
+inline constexpr int band_rows = 250;
 
 struct PhaseSpec {
     int width = 1280, height = 800;
     Stream stream = Stream::Scanout;
-    int rate = 60;       // messages per second
+    int rate = 60;       // messages per second (Mixed: whole frames per second)
     double seconds = 5;  // streaming time
 };
 
@@ -34,6 +40,11 @@ struct PhaseResult {
     double shell_cpu_ms_per_presented = 0;
     double shell_cpu_ms_per_received = 0;
     long shell_rss_kb = 0;
+    // The shell's minor page faults over the same window as its CPU (/proc/PID/stat): fresh
+    // memory it maps and touches per message or frame. NAN when its pid was not found.
+    double shell_faults_per_presented = 0;
+    double shell_faults_per_received = 0;
+    double shell_faults_per_s = 0;
     double peer_send_call_ms = 0;  // mean wall time of one scanout()/update() call (build + first write)
     double peer_cpu_ms_per_frame = 0; // the bench thread's CPU per sent frame: build, copy into the message, write
     double memcpy_ms = 0;          // one memcpy of the payload: the physical floor of a copy

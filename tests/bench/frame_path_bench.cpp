@@ -1,5 +1,6 @@
 // Frame path benchmark: the real shell (headless, pixman) showing a fake QEMU display that
-// streams full Scanouts or 256x256 Updates at a fixed rate, per screen size. Prints what the
+// streams full Scanouts, 256x256 Updates or whole frames as QEMU 7.2's copy path sends them
+// (Scanouts and Updates mixed) at a fixed rate, per screen size. Prints what the
 // shell reports (present latency, frames presented, copies, CPU) next to the peer's own send
 // cost and a plain memcpy of the same bytes, the physical floor of one copy.
 //
@@ -39,23 +40,24 @@ std::string json_string(const std::string& text) {
 }
 
 std::string stream_name(Stream s) {
-    return s == Stream::Scanout ? "scanout" : s == Stream::Update ? "update256" : "map";
+    return s == Stream::Scanout ? "scanout" : s == Stream::Update ? "update256" : s == Stream::Mixed ? "qemu72" : "map";
 }
 
 void print_table(const std::vector<PhaseResult>& results) {
     std::puts("size       stream     sent  recv  pres  p50ms  p99ms  copies/f  copiedKB/f  shellCPU ms/pres  "
-              "peer call ms  peer CPU ms/f  memcpy ms  skipped");
+              "faults/pres  peer call ms  peer CPU ms/f  memcpy ms  skipped");
     for (const auto& r : results) {
         const std::string size = fmt::format("{}x{}", r.spec.width, r.spec.height);
         if (!r.error.empty()) {
             fmt::print("{:<10} {:<9}  error: {}\n", size, stream_name(r.spec.stream), r.error.substr(0, 200));
             continue;
         }
-        fmt::print("{:<10} {:<9} {:>5} {:>5} {:>5} {:>6} {:>6} {:>9.3f} {:>11.1f} {:>17.3f} {:>13.3f} {:>14.3f} "
-                   "{:>10.3f} {:>8}{}\n",
+        fmt::print("{:<10} {:<9} {:>5} {:>5} {:>5} {:>6} {:>6} {:>9.3f} {:>11.1f} {:>17.3f} {:>12.1f} {:>13.3f} "
+                   "{:>14.3f} {:>10.3f} {:>8}{}\n",
                    size, stream_name(r.spec.stream), r.sent, r.received, r.presented, opt_ms(r.present_p50_ms),
                    opt_ms(r.present_p99_ms), r.copies_per_frame, r.bytes_copied_per_frame / 1024.0,
-                   r.shell_cpu_ms_per_presented, r.peer_send_call_ms, r.peer_cpu_ms_per_frame, r.memcpy_ms, r.skipped,
+                   r.shell_cpu_ms_per_presented, r.shell_faults_per_presented, r.peer_send_call_ms,
+                   r.peer_cpu_ms_per_frame, r.memcpy_ms, r.skipped,
                    r.drained ? "" : "  (not drained)");
     }
 }
@@ -70,13 +72,16 @@ std::string to_json(const std::vector<PhaseResult>& results) {
             "\"present_p50_ms\": {}, \"present_p99_ms\": {}, \"copies_per_frame\": {:.4f}, "
             "\"bytes_copied_per_frame\": {:.1f}, \"payload_bytes\": {}, \"shell_cpu_ms_per_presented\": {:.4f}, "
             "\"shell_cpu_ms_per_received\": {:.4f}, \"shell_rss_kb\": {}, \"peer_send_call_ms\": {:.4f}, "
-            "\"peer_cpu_ms_per_frame\": {:.4f}, \"memcpy_ms\": {:.4f}, \"achieved_rate\": {:.2f}}}{}\n",
+            "\"peer_cpu_ms_per_frame\": {:.4f}, \"memcpy_ms\": {:.4f}, \"achieved_rate\": {:.2f}, "
+            "\"shell_faults_per_presented\": {:.2f}, \"shell_faults_per_received\": {:.2f}, "
+            "\"shell_faults_per_s\": {:.1f}}}{}\n",
             r.spec.width, r.spec.height, stream_name(r.spec.stream), r.spec.rate, r.spec.seconds,
             r.error.empty() ? "null" : json_string(r.error), r.sent, r.skipped,
             r.received, r.presented, r.refused, r.drained ? "true" : "false", json_ms(r.present_p50_ms),
             json_ms(r.present_p99_ms), r.copies_per_frame, r.bytes_copied_per_frame, r.payload_bytes,
             r.shell_cpu_ms_per_presented, r.shell_cpu_ms_per_received, r.shell_rss_kb, r.peer_send_call_ms,
-            r.peer_cpu_ms_per_frame, r.memcpy_ms, r.achieved_rate, i + 1 < results.size() ? "," : "");
+            r.peer_cpu_ms_per_frame, r.memcpy_ms, r.achieved_rate, r.shell_faults_per_presented,
+            r.shell_faults_per_received, r.shell_faults_per_s, i + 1 < results.size() ? "," : "");
     }
     return o + "]\n";
 }
@@ -124,7 +129,7 @@ int main(int argc, char** argv) {
 
     std::vector<PhaseResult> results;
     for (auto [w, h] : sizes)
-        for (Stream s : {Stream::Scanout, Stream::Update}) {
+        for (Stream s : {Stream::Scanout, Stream::Update, Stream::Mixed}) {
             fmt::print(stderr, "{}x{} {} at {}/s for {} s...\n", w, h, stream_name(s), rate, seconds);
             results.push_back(phyllome::bench::run_phase(PhaseSpec{w, h, s, rate, seconds}));
         }
@@ -134,7 +139,8 @@ int main(int argc, char** argv) {
     std::puts("\nrecv: accepted by the shell; pres: output commits showing a new frame (60 Hz output);\n"
               "p50/p99: frame received by the shell -> output commit; copies/f, copiedKB/f: guestview memcpy per\n"
               "received frame; shellCPU: shell CPU per presented frame; peer call/CPU: the fake QEMU's send;\n"
-              "memcpy: one plain memcpy of the message's pixels (full frame, or 256x256 for updates).");
+              "faults/pres: the shell's minor page faults per presented frame (/proc/PID/stat);\n"
+              "memcpy: one plain memcpy of the message's pixels (full frame, 256x256, or one 250-row band).");
     if (!json_path.empty()) {
         std::ofstream(json_path) << to_json(results);
         fmt::print("\nwrote {}\n", json_path);

@@ -1,6 +1,5 @@
 #include "peer_host.hpp"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
@@ -8,7 +7,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "fake_display_session.hpp"
 #include "tests/display/fake_qemu_display.hpp"
@@ -42,6 +40,7 @@ struct PeerHost::State {
         std::unique_ptr<FakeQemuDisplay> display;
         std::vector<std::uint8_t> frames[2];
         bool connected = false;
+        bool ended = false; // its connection closed or a send failed: it sends no more
         std::uint64_t k = 0;
         Clock::time_point next_due{};
         std::atomic<std::int64_t> first_send_ns{0};
@@ -61,10 +60,20 @@ PeerHost::PeerHost(std::vector<Guest> guests) : guests_(std::move(guests)), stat
 }
 
 PeerHost::~PeerHost() {
-    stop_.store(true);
-    thread_.join();
+    stop();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
+}
+
+void PeerHost::stop() {
+    stop_.store(true);
+    if (thread_.joinable())
+        thread_.join();
+}
+
+std::string PeerHost::errors() const {
+    std::lock_guard lock(errors_mutex_);
+    return errors_;
 }
 
 std::vector<std::string> PeerHost::display_args() const {
@@ -87,8 +96,60 @@ bool PeerHost::all_connected() const {
                        [](const auto& p) { return p->connected_flag.load(); });
 }
 
+void PeerHost::send_due(std::size_t i, Clock::time_point now) {
+    auto& p = *state_->peers[i];
+    const auto& g = guests_[i];
+    const auto w = static_cast<std::uint32_t>(g.width), h = static_cast<std::uint32_t>(g.height);
+    if (!p.connected && p.display->listener_connected(0)) {
+        // QEMU sends the current surface right after RegisterListener.
+        p.connected = true;
+        p.first_send_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  Clock::now().time_since_epoch()).count());
+        p.display->scanout(0, w, h, w * 4, test::FakeDisplaySession::xrgb, p.frames[0]);
+        p.sent.fetch_add(1);
+        p.connected_flag.store(true);
+        p.next_due = now;
+    }
+    if (!p.connected || g.rate <= 0 || !streaming_.load() || now < p.next_due)
+        return;
+    const auto period = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / g.rate));
+    p.next_due += period;
+    if (p.next_due < now)
+        p.next_due = now + period; // fell behind: do not burst
+    if (own_rss_kb() > rss_limit_kb_) {
+        skipped_.fetch_add(1);
+        return;
+    }
+    ++p.k;
+    p.display->scanout(0, w, h, w * 4, test::FakeDisplaySession::xrgb, p.frames[p.k % 2]);
+    p.sent.fetch_add(1);
+}
+
 void PeerHost::run() {
+    // Nothing thrown here may end the bench (std::terminate): it becomes the peers' error.
+    try {
+        serve();
+    } catch (const std::exception& e) {
+        std::lock_guard lock(errors_mutex_);
+        errors_ += (errors_.empty() ? "" : "; ") + std::string("the peers' thread: ") + e.what();
+    }
+    ready_.store(true); // also after a failure: the constructor must not wait for ever
+}
+
+void PeerHost::serve() {
     auto& st = *state_;
+    // The peers' connections use the loop: they close first, also when this throws. Their
+    // counters stay readable after stop().
+    struct LoopOwner {
+        State& st;
+        ~LoopOwner() {
+            for (auto& p : st.peers)
+                p->display.reset();
+            if (st.loop)
+                wl_event_loop_destroy(st.loop);
+            st.loop = nullptr;
+        }
+    } owner{st};
     st.loop = wl_event_loop_create();
     std::size_t max_frame = 0;
     for (std::size_t i = 0; i < guests_.size(); ++i) {
@@ -106,112 +167,35 @@ void PeerHost::run() {
         st.peers.push_back(std::move(p));
     }
     // Never queue more than a few frames: QEMU would, but that would only measure our memory.
-    const long rss_limit = own_rss_kb() + static_cast<long>(6 * max_frame / 1024);
+    rss_limit_kb_ = own_rss_kb() + static_cast<long>(6 * max_frame / 1024);
     ready_.store(true);
+    // A send fails once the shell has reset the connection (it stopped, or dropped a peer it
+    // found wrong): that peer's stream ends there, and why is kept for the phase's notes.
+    const auto end_peer = [this](State::Peer& p, const Guest& g, const std::string& why) {
+        p.ended = true;
+        std::lock_guard lock(errors_mutex_);
+        errors_ += (errors_.empty() ? "" : "; ") + g.name + ": " + why;
+    };
     while (!stop_.load()) {
         const auto now = Clock::now();
         for (std::size_t i = 0; i < guests_.size(); ++i) {
             auto& p = *st.peers[i];
             const auto& g = guests_[i];
-            const auto w = static_cast<std::uint32_t>(g.width), h = static_cast<std::uint32_t>(g.height);
-            if (!p.connected && p.display->listener_connected(0)) {
-                // QEMU sends the current surface right after RegisterListener.
-                p.connected = true;
-                p.first_send_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                          Clock::now().time_since_epoch()).count());
-                p.display->scanout(0, w, h, w * 4, test::FakeDisplaySession::xrgb, p.frames[0]);
-                p.sent.fetch_add(1);
-                p.connected_flag.store(true);
-                p.next_due = now;
-            }
-            if (!p.connected || g.rate <= 0 || !streaming_.load() || now < p.next_due)
+            if (p.ended)
                 continue;
-            const auto period = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / g.rate));
-            p.next_due += period;
-            if (p.next_due < now)
-                p.next_due = now + period; // fell behind: do not burst
-            if (own_rss_kb() > rss_limit) {
-                skipped_.fetch_add(1);
+            if (p.connected && !p.display->listener_connected(0)) {
+                end_peer(p, g, "the shell closed the listener connection");
                 continue;
             }
-            ++p.k;
-            p.display->scanout(0, w, h, w * 4, test::FakeDisplaySession::xrgb, p.frames[p.k % 2]);
-            p.sent.fetch_add(1);
+            try {
+                send_due(i, now);
+            } catch (const std::exception& e) {
+                end_peer(p, g, e.what());
+            }
         }
         wl_event_loop_dispatch(st.loop, 1);
         wl_event_loop_dispatch_idle(st.loop);
     }
-    st.peers.clear();
-    wl_event_loop_destroy(st.loop);
-}
-
-int find_pid_by_arg(const std::string& arg) {
-    DIR* d = opendir("/proc");
-    if (!d)
-        return -1;
-    int found = -1;
-    while (dirent* e = readdir(d)) {
-        const int pid = std::atoi(e->d_name);
-        if (pid <= 0 || pid == getpid())
-            continue;
-        std::ifstream f(std::string("/proc/") + e->d_name + "/cmdline");
-        std::string cmdline((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-        std::size_t start = 0;
-        for (std::size_t i = 0; i <= cmdline.size(); ++i) {
-            if (i == cmdline.size() || cmdline[i] == '\0') {
-                if (cmdline.compare(start, i - start, arg) == 0 && start < i) {
-                    found = pid;
-                    break;
-                }
-                start = i + 1;
-            }
-        }
-        // Only the shell itself: phyllomectl children do not carry --config.
-        if (found > 0 && cmdline.find("phyllome-shell") != std::string::npos)
-            break;
-        found = -1;
-    }
-    closedir(d);
-    return found;
-}
-
-ProcSample sample_process(int pid) {
-    ProcSample s;
-    const std::string base = "/proc/" + std::to_string(pid);
-    DIR* d = opendir((base + "/task").c_str());
-    if (!d)
-        return s;
-    while (dirent* e = readdir(d)) {
-        if (e->d_name[0] == '.')
-            continue;
-        const std::string task = base + "/task/" + e->d_name;
-        ++s.threads;
-        std::ifstream status(task + "/status");
-        std::string line;
-        while (std::getline(status, line)) {
-            std::istringstream in(line);
-            std::string key;
-            std::uint64_t v = 0;
-            in >> key >> v;
-            if (key == "voluntary_ctxt_switches:") {
-                s.voluntary += v;
-                if (std::to_string(pid) == e->d_name)
-                    s.main_voluntary = v;
-            }
-            else if (key == "nonvoluntary_ctxt_switches:")
-                s.involuntary += v;
-        }
-        std::ifstream sched(task + "/schedstat");
-        std::uint64_t run_ns = 0;
-        if (sched >> run_ns)
-            s.cpu_ms += static_cast<double>(run_ns) / 1e6;
-    }
-    closedir(d);
-    std::ifstream statm(base + "/statm");
-    long size = 0, resident = 0;
-    if (statm >> size >> resident)
-        s.rss_kb = resident * (sysconf(_SC_PAGESIZE) / 1024);
-    return s;
 }
 
 } // namespace phyllome::bench

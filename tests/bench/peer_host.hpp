@@ -2,15 +2,20 @@
 // phyllomectl, sleep or read /proc while the peers keep answering the shell and streaming.
 // Each peer listens on a unix socket before the shell starts; like QEMU, it sends its current
 // frame as soon as the shell registers a listener, then (optionally) streams full Scanouts.
+// A peer whose connection closes (the shell stopped or dropped it) stops streaming: a failed
+// send ends that peer, never the bench.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "proc_sample.hpp"
 
 namespace phyllome::bench {
 
@@ -36,30 +41,45 @@ public:
     std::uint64_t sent(std::size_t i) const;
     std::uint64_t skipped() const { return skipped_.load(); }
     bool all_connected() const;
+    // Peers whose connection failed while the shell was meant to be there, with why; empty
+    // when every send went through. Read it before stop() for a phase's notes.
+    std::string errors() const;
+    // Ends the peers' thread and closes their connections. Call it (or use StopPeersFirst)
+    // before the shell stops: otherwise the peers stream into a connection the shell resets.
+    void stop();
 
     struct State;
 
 private:
     void run();
+    void serve();
+    // Sends guest i's first frame once the shell listens, then its stream when due. Throws
+    // when the connection is gone.
+    void send_due(std::size_t i, Clock::time_point now);
 
     std::string dir_;
     std::vector<Guest> guests_;
     std::unique_ptr<State> state_;
     std::atomic<bool> stop_{false}, streaming_{false}, ready_{false};
     std::atomic<std::uint64_t> skipped_{0};
+    long rss_limit_kb_ = 0; // the peers' own RSS above which a due frame is skipped, not queued
+    mutable std::mutex errors_mutex_;
+    std::string errors_;
     std::thread thread_;
 };
 
-// The shell's pid, found by its unique config path in /proc/*/cmdline (ShellProcess keeps it private).
-int find_pid_by_arg(const std::string& arg);
+// Declared after the ShellProcess, so that it is destroyed first: stops the peers before the
+// shell, whichever way the phase leaves its scope.
+class StopPeersFirst {
+public:
+    explicit StopPeersFirst(PeerHost& peers) : peers_(peers) {}
+    ~StopPeersFirst() { peers_.stop(); }
+    StopPeersFirst(const StopPeersFirst&) = delete;
+    StopPeersFirst& operator=(const StopPeersFirst&) = delete;
 
-struct ProcSample {
-    std::uint64_t voluntary = 0, involuntary = 0; // context switches, all threads
-    std::uint64_t main_voluntary = 0;             // the main thread's (the event loop's) alone
-    double cpu_ms = 0;                            // utime + stime, all threads (ns precision from schedstat)
-    long rss_kb = 0;
-    int threads = 0;
+private:
+    PeerHost& peers_;
 };
-ProcSample sample_process(int pid);
+
 
 } // namespace phyllome::bench

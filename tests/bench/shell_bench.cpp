@@ -20,8 +20,10 @@
 #include <fmt/format.h>
 
 #include "bench_phase.hpp"
+#include "bench_report.hpp"
 #include "fake_display_session.hpp"
 #include "peer_host.hpp"
+#include "proc_sample.hpp"
 #include "shell_process.hpp"
 #include "stream_bench.hpp"
 
@@ -32,6 +34,9 @@ using phyllome::bench::json_number;
 using phyllome::bench::PeerHost;
 using phyllome::bench::PhaseResult;
 using phyllome::bench::PhaseSpec;
+using phyllome::bench::Results;
+using phyllome::bench::set_memory;
+using phyllome::bench::StopPeersFirst;
 using phyllome::bench::Stream;
 using phyllome::test::GuestStats;
 using phyllome::test::ShellProcess;
@@ -57,46 +62,34 @@ double percentile(std::vector<double> v, double p) {
 
 std::string output_config(int w, int h) { return fmt::format("[output.HEADLESS-1]\nmode = \"{}x{}\"\n", w, h); }
 
-// Every measured value, by JSON key, in the order it was measured; NAN: not measured.
-struct Results {
-    std::vector<std::pair<std::string, double>> values;
-    std::vector<std::string> notes;
-    std::string stream_skipped; // why the real-guest stream rows are empty
-    void set(const std::string& key, double v) {
-        for (auto& [k, old] : values)
-            if (k == key) {
-                old = v;
-                return;
-            }
-        values.emplace_back(key, v);
-    }
-    double get(const std::string& key) const {
-        for (const auto& [k, v] : values)
-            if (k == key)
-                return v;
-        return NAN;
-    }
-};
-
 // ---------------------------------------------------------------------------------------------
 // Frame path: 1080p full frames on the inline-copy path (Scanout) and on the map path.
 
 void frame_path(Results& r, bool quick) {
     const double seconds = quick ? 3 : 10;
-    std::vector<Stream> streams = {Stream::Scanout, Stream::Map};
+    struct Run {
+        Stream stream;
+        int width, height, rate;
+        const char* name;   // for the progress line and notes
+        const char* suffix; // of the JSON keys
+    };
+    std::vector<Run> runs = {{Stream::Scanout, 1920, 1080, 60, "copy", "copy_path"},
+                             {Stream::Map, 1920, 1080, 60, "map", "map_path"},
+                             // QEMU 7.2's pattern in the real stream: Scanouts and Updates.
+                             {Stream::Mixed, 1280, 800, 50, "qemu72", "qemu72"}};
     if (!quick)
-        streams.insert(streams.begin() + 1, Stream::Update);
-    for (Stream s : streams) {
-        const std::string name = s == Stream::Scanout ? "copy" : s == Stream::Map ? "map" : "update256";
-        fmt::print(stderr, "frame path: 1920x1080 {} at 60/s for {} s...\n", name, seconds);
-        const PhaseResult p = phyllome::bench::run_phase(PhaseSpec{1920, 1080, s, 60, seconds});
+        runs.insert(runs.begin() + 1, Run{Stream::Update, 1920, 1080, 60, "update256", "update256"});
+    for (const Run& run : runs) {
+        const Stream s = run.stream;
+        const std::string name = run.name, suffix = run.suffix;
+        fmt::print(stderr, "frame path: {}x{} {} at {}/s for {} s...\n", run.width, run.height, name, run.rate, seconds);
+        const PhaseResult p = phyllome::bench::run_phase(PhaseSpec{run.width, run.height, s, run.rate, seconds});
         if (!p.error.empty()) {
             r.notes.push_back(fmt::format("frame path {}: {}", name, p.error.substr(0, 300)));
             continue;
         }
         if (!p.drained)
             r.notes.push_back(fmt::format("frame path {}: the shell had not received every frame", name));
-        const std::string suffix = s == Stream::Scanout ? "copy_path" : s == Stream::Map ? "map_path" : "update256";
         if (s == Stream::Scanout) {
             r.set("update_present_p50_ms", p.present_p50_ms.value_or(NAN));
             r.set("update_present_p99_ms", p.present_p99_ms.value_or(NAN));
@@ -109,6 +102,9 @@ void frame_path(Results& r, bool quick) {
         r.set("bytes_copied_per_frame_" + suffix, p.bytes_copied_per_frame);
         r.set("cpu_ms_per_frame_" + suffix, p.shell_cpu_ms_per_presented);
         r.set("cpu_ms_per_received_frame_" + suffix, p.shell_cpu_ms_per_received);
+        r.set("shell_faults_per_frame_" + suffix, p.shell_faults_per_presented);
+        r.set("shell_faults_per_received_frame_" + suffix, p.shell_faults_per_received);
+        r.set("shell_faults_per_s_" + suffix, p.shell_faults_per_s);
         r.set("frames_sent_" + suffix, static_cast<double>(p.sent));
         r.set("frames_presented_" + suffix, static_cast<double>(p.presented));
     }
@@ -126,6 +122,7 @@ void switching(Results& r, bool quick) {
     o.config_toml = output_config(1280, 800);
     o.extra_args = peers.display_args();
     ShellProcess shell(o);
+    const StopPeersFirst stop_peers(peers); // they stream until the end of the phase
     if (!shell.started()) {
         r.notes.push_back("switch: the shell did not start: " + shell.log().substr(0, 300));
         return;
@@ -146,6 +143,15 @@ void switching(Results& r, bool quick) {
     std::this_thread::sleep_for(300ms);
     std::vector<double> samples, round_trips;
     std::string json = shell.status_json();
+    // The shell's page faults over the switches, per second and per frame it received.
+    const int pid = phyllome::bench::find_pid_by_arg(shell.config_path());
+    const auto frames_received = [](const std::string& status) {
+        auto a = phyllome::test::parse_guest_stats(status, "alpha"), b = phyllome::test::parse_guest_stats(status, "beta");
+        return a && b ? static_cast<double>(a->frames + b->frames) : NAN;
+    };
+    const double frames0 = frames_received(json);
+    const auto faults0 = phyllome::bench::minor_faults(pid);
+    const auto window0 = Clock::now();
     double previous = json_number(json, "last_switch_ms").value_or(-1);
     std::string current = shown_guest(json).value_or("");
     int failures = 0;
@@ -177,7 +183,16 @@ void switching(Results& r, bool quick) {
         previous = *value;
         current = expected;
     }
+    const double window_s = ms_between(window0, Clock::now()) / 1000.0;
+    const double faults = static_cast<double>(phyllome::bench::minor_faults(pid) - faults0);
+    const double frames = frames_received(shell.status_json()) - frames0;
     peers.set_streaming(false);
+    if (pid > 0) {
+        r.set("switch_shell_faults_per_s", faults / window_s);
+        r.set("switch_shell_faults_per_frame", frames > 0 ? faults / frames : NAN);
+    }
+    if (const auto e = peers.errors(); !e.empty())
+        r.notes.push_back("switch: a peer stopped streaming: " + e.substr(0, 300));
     if (failures)
         r.notes.push_back(fmt::format("switch: {} of {} switches gave no new last_switch_ms within 1 s", failures,
                                       switches));
@@ -196,27 +211,9 @@ void switching(Results& r, bool quick) {
 // Process start -> first committed frame, no guest: the shell's own first_frame_ms (from
 // /proc/self/stat's start time, so in 1/CLK_TCK = 10 ms steps). Also RSS with 0 guests.
 
-// RSS and its parts from the shell's status: rss_idle_mb_<what>, and rss_anon_mb_<what> (the
-// shell's own heap and copied frames), rss_file_mb_<what> (libraries' code, fonts),
-// rss_shmem_mb_<what> (output buffers, mapped frames); frame_buffers_mb_<what>, the pixel
-// buffers the shell counts itself (guest frames, output pictures), and rss_beyond_frames_mb_<what>,
-// what the target (20 MB plus frame buffers) is about; rss_agent_mb_<what> and its parts: the
-// libvirt agent, the shell's child process that holds libvirt.
-void set_memory(Results& r, const std::string& what, const std::string& json) {
-    const auto mb = [&](const char* key) { return json_number(json, key).value_or(NAN) / 1024.0; };
-    r.set("rss_idle_mb_" + what, mb("rss_kb"));
-    r.set("frame_buffers_mb_" + what, mb("frame_buffers_kb"));
-    r.set("rss_beyond_frames_mb_" + what, mb("rss_kb") - mb("frame_buffers_kb"));
-    r.set("rss_anon_mb_" + what, mb("rss_anon_kb"));
-    r.set("rss_file_mb_" + what, mb("rss_file_kb"));
-    r.set("rss_shmem_mb_" + what, mb("rss_shmem_kb"));
-    r.set("rss_agent_mb_" + what, mb("agent_rss_kb"));
-    r.set("rss_agent_anon_mb_" + what, mb("agent_rss_anon_kb"));
-    r.set("rss_agent_file_mb_" + what, mb("agent_rss_file_kb"));
-}
 void start_overlay(Results& r, bool quick) {
     const int runs = quick ? 3 : 7;
-    std::vector<double> firsts, kernel_firsts;
+    std::vector<double> firsts, kernel_firsts, faults;
     std::string memory_json;
     fmt::print(stderr, "start-up: {} starts with no guest...\n", runs);
     for (int i = 0; i < runs; ++i) {
@@ -232,6 +229,11 @@ void start_overlay(Results& r, bool quick) {
                 return first.has_value();
             },
             10s);
+        // Page faults by then (a little after: the status round trip), to weigh against the
+        // cost of one fault on this machine.
+        if (first)
+            if (const int pid = phyllome::bench::find_pid_by_arg(shell.config_path()); pid > 0)
+                faults.push_back(static_cast<double>(phyllome::bench::minor_faults(pid)));
         // fork() -> the commit of the first frame, both on CLOCK_MONOTONIC.
         if (at)
             firsts.push_back(*at - shell.spawned_at_ms());
@@ -245,6 +247,10 @@ void start_overlay(Results& r, bool quick) {
     r.set("start_to_overlay_ms", percentile(firsts, 50));
     r.set("start_to_overlay_max_ms", percentile(firsts, 100));
     r.set("start_to_overlay_kernel_clock_ms", percentile(kernel_firsts, 50));
+    r.set("start_to_overlay_shell_faults", percentile(faults, 50));
+    r.set("page_fault_cost_us", phyllome::bench::page_fault_cost_us());
+    r.set("start_to_overlay_fault_ms",
+          r.get("start_to_overlay_shell_faults") * r.get("page_fault_cost_us") / 1000.0);
     set_memory(r, "0_guests", memory_json);
 }
 
@@ -256,7 +262,7 @@ void start_overlay(Results& r, bool quick) {
 // frame (about one memcpy of 8 MB). An upper bound comes from polling status.
 void start_guest(Results& r, bool quick) {
     const int runs = quick ? 3 : 7;
-    std::vector<double> estimates, uppers, overlays;
+    std::vector<double> estimates, uppers, overlays, faults;
     fmt::print(stderr, "start-up: {} starts with a 1080p guest already running...\n", runs);
     for (int i = 0; i < runs; ++i) {
         PeerHost peers({{"ready", 1920, 1080, 0}});
@@ -265,6 +271,7 @@ void start_guest(Results& r, bool quick) {
         o.extra_args = peers.display_args();
         const auto spawn = Clock::now();
         ShellProcess shell(o);
+        const StopPeersFirst stop_peers(peers);
         std::optional<GuestStats> g;
         std::string json;
         const bool seen = phyllome::test::wait_until(
@@ -278,6 +285,8 @@ void start_guest(Results& r, bool quick) {
         if (!seen || !g)
             continue;
         uppers.push_back(upper);
+        if (const int pid = phyllome::bench::find_pid_by_arg(shell.config_path()); pid > 0)
+            faults.push_back(static_cast<double>(phyllome::bench::minor_faults(pid)));
         if (auto f = json_number(json, "first_frame_ms"))
             overlays.push_back(*f);
         if (g->present_p50_ms && peers.first_send(0).time_since_epoch().count() > 0)
@@ -286,6 +295,7 @@ void start_guest(Results& r, bool quick) {
     r.set("start_to_guest_frame_ms", estimates.empty() ? NAN : percentile(estimates, 50));
     r.set("start_to_guest_frame_upper_ms", percentile(uppers, 50));
     r.set("first_frame_ms_with_guest", percentile(overlays, 50));
+    r.set("start_to_guest_frame_shell_faults", percentile(faults, 50));
     if (estimates.empty())
         r.notes.push_back("start-up: the first guest frame carried no present latency (not visible yet?); "
                           "only the polled upper bound is known");
@@ -339,6 +349,7 @@ void idle(Results& r, bool quick) {
         o.extra_args = peers.display_args();
         o.parent_wayland_socket = parent.wayland_socket();
         ShellProcess nested(o);
+        const StopPeersFirst stop_peers(peers);
         if (const auto s = parent.started() && nested.started() ? idle_window(nested, "still", window_s) : std::nullopt) {
             r.set("idle_wakeups_per_s", s->wakeups_per_s);
             r.set("idle_wakeups_per_s_main_thread", s->main_wakeups_per_s);
@@ -355,6 +366,7 @@ void idle(Results& r, bool quick) {
         o.config_toml = output_config(1920, 1080);
         o.extra_args = peers.display_args();
         ShellProcess shell(o);
+        const StopPeersFirst stop_peers(peers);
         fmt::print(stderr, "idle: {} s with a static 1080p guest shown, headless backend...\n", window_s);
         const auto s = idle_window(shell, "still", window_s);
         if (!s) {
@@ -374,6 +386,7 @@ void idle(Results& r, bool quick) {
         o.config_toml = output_config(1920, 1080);
         o.extra_args = peers.display_args();
         ShellProcess shell(o);
+        const StopPeersFirst stop_peers(peers);
         const bool all = phyllome::test::wait_until(
             [&] {
                 const auto json = shell.status_json();
@@ -415,142 +428,6 @@ void stream(Results& r, bool quick, double seconds, int guest_fps) {
 
 // ---------------------------------------------------------------------------------------------
 
-std::string fmt_value(double v, int decimals = 2) { return std::isnan(v) ? "-" : fmt::format("{:.{}f}", v, decimals); }
-
-struct Row {
-    const char* label;
-    const char* key;
-    const char* unit;
-    const char* target; // human text
-    double limit;       // pass when value <= limit (>= with at_least); NAN: no target
-    bool at_least = false;
-};
-
-void print_table(const Results& r, bool quick) {
-    const double frame60 = 1000.0 / 60.0;
-    const double memcpy_ms = r.get("memcpy_1080p_ms");
-    const std::vector<Row> rows = {
-        {"update->present p50, 1080p copy path", "update_present_p50_ms", "ms", "<= 16.7 + memcpy", frame60 + memcpy_ms},
-        {"update->present p99, 1080p copy path", "update_present_p99_ms", "ms", "<= 33.3", 2 * frame60},
-        {"update->present p50, 1080p map path", "update_present_p50_ms_map_path", "ms", "<= 16.7", frame60},
-        {"update->present p99, 1080p map path", "update_present_p99_ms_map_path", "ms", "<= 33.3", 2 * frame60},
-        {"memcpy of one 1080p frame", "memcpy_1080p_ms", "ms", "floor", NAN},
-        {"copies per frame, copy path", "copies_per_frame_copy_path", "", "<= 1", 1.0},
-        {"copies per frame, map path", "copies_per_frame_map_path", "", "0", 0.0},
-        {"shell CPU per frame, copy path", "cpu_ms_per_frame_copy_path", "ms", "", NAN},
-        {"shell CPU per frame, map path", "cpu_ms_per_frame_map_path", "ms", "", NAN},
-        {"update->present p50, 1080p 256x256 updates", "update_present_p50_ms_update256", "ms", "", NAN},
-        {"shell CPU per frame, 256x256 updates", "cpu_ms_per_frame_update256", "ms", "", NAN},
-        {"switch p50 (phyllomectl next)", "switch_p50_ms", "ms", "", NAN},
-        {"switch p99", "switch_p99_ms", "ms", "<= 16.7", frame60},
-        {"switches measured", "switch_count", "", "", NAN},
-        {"start -> overlay frame (median, fork -> commit)", "start_to_overlay_ms", "ms", "<= 50", 50},
-        {"  same from the kernel's start time (10 ms steps)", "start_to_overlay_kernel_clock_ms", "ms", "", NAN},
-        {"start -> running guest's frame (median)", "start_to_guest_frame_ms", "ms", "<= 200", 200},
-        {"  same, polled upper bound", "start_to_guest_frame_upper_ms", "ms", "", NAN},
-        {"  shell's first_frame_ms in those runs", "first_frame_ms_with_guest", "ms", "", NAN},
-        {"idle wakeups, nested (Wayland backend)", "idle_wakeups_per_s", "/s", "0", 0},
-        {"  of which the main thread (event loop)", "idle_wakeups_per_s_main_thread", "/s", "", NAN},
-        {"idle CPU, nested", "idle_cpu_ms_per_s", "ms/s", "", NAN},
-        {"idle wakeups, headless (0.15's frame timer)", "idle_wakeups_per_s_headless", "/s", "", NAN},
-        {"idle CPU, headless", "idle_cpu_ms_per_s_headless", "ms/s", "", NAN},
-        {"RSS idle, 0 guests (overlay shown)", "rss_idle_mb_0_guests", "MB", "", NAN},
-        {"  of which frame buffers (output, overlay)", "frame_buffers_mb_0_guests", "MB", "", NAN},
-        {"  beyond frame buffers", "rss_beyond_frames_mb_0_guests", "MB", "<= 20", 20},
-        {"  anonymous (heap, copied frames)", "rss_anon_mb_0_guests", "MB", "", NAN},
-        {"  libraries and fonts (file-backed)", "rss_file_mb_0_guests", "MB", "", NAN},
-        {"libvirt agent RSS, 0 guests (its own process)", "rss_agent_mb_0_guests", "MB", "", NAN},
-        {"  anonymous (libvirt's heap)", "rss_agent_anon_mb_0_guests", "MB", "", NAN},
-        {"  libraries (libvirt, TLS, ...)", "rss_agent_file_mb_0_guests", "MB", "", NAN},
-        {"RSS idle, 1 guest 1080p", "rss_idle_mb_1_guest", "MB", "", NAN},
-        {"  of which frame buffers (guest, output)", "frame_buffers_mb_1_guest", "MB", "", NAN},
-        {"  beyond frame buffers", "rss_beyond_frames_mb_1_guest", "MB", "<= 20", 20},
-        {"  anonymous (heap, copied frames)", "rss_anon_mb_1_guest", "MB", "", NAN},
-        {"  libraries and fonts (file-backed)", "rss_file_mb_1_guest", "MB", "", NAN},
-        {"libvirt agent RSS, 1 guest (its own process)", "rss_agent_mb_1_guest", "MB", "", NAN},
-        {"  anonymous (libvirt's heap)", "rss_agent_anon_mb_1_guest", "MB", "", NAN},
-        {"  libraries (libvirt, TLS, ...)", "rss_agent_file_mb_1_guest", "MB", "", NAN},
-        {"RSS idle, 4 guests 1080p", "rss_idle_mb_4_guests", "MB", "", NAN},
-        {"  of which frame buffers (guests, output)", "frame_buffers_mb_4_guests", "MB", "", NAN},
-        {"  beyond frame buffers", "rss_beyond_frames_mb_4_guests", "MB", "<= 20", 20},
-        {"  anonymous (heap, copied frames)", "rss_anon_mb_4_guests", "MB", "", NAN},
-        {"  libraries and fonts (file-backed)", "rss_file_mb_4_guests", "MB", "", NAN},
-        {"libvirt agent RSS, 4 guests (its own process)", "rss_agent_mb_4_guests", "MB", "", NAN},
-        {"  anonymous (libvirt's heap)", "rss_agent_anon_mb_4_guests", "MB", "", NAN},
-        {"  libraries (libvirt, TLS, ...)", "rss_agent_file_mb_4_guests", "MB", "", NAN},
-    };
-    // The real guest: one window per consumer, so each has its own QEMU CPU and guest rate.
-    const std::vector<Row> stream_rows = {
-        {"stream: QEMU update messages (drained)", "qemu_updates_per_s", "/s", "", NAN},
-        {"  pixel data QEMU sent (drained)", "drain_mb_per_s", "MB/s", "", NAN},
-        {"  update messages the shell received", "shell_updates_per_s", "/s", "", NAN},
-        {"  drain CPU per update message", "drain_cpu_ms_per_update", "ms", "", NAN},
-        {"  shell CPU per update message", "shell_cpu_ms_per_update", "ms", "", NAN},
-        {"  shell memcpy (guestview), shell window", "shell_mb_copied_per_s", "MB/s", "", NAN},
-        {"stream: drain listener CPU", "drain_cpu_ms_per_s", "ms/s", "floor", NAN},
-        {"stream: phyllome-shell CPU", "shell_cpu_ms_per_s", "ms/s", "", NAN},
-        {"stream: remote-viewer CPU (SPICE)", "remote_viewer_cpu_ms_per_s", "ms/s", "", NAN},
-        {"  Xvfb CPU beside remote-viewer", "xvfb_cpu_ms_per_s", "ms/s", "", NAN},
-        {"stream: shell CPU / drain floor", "cpu_ratio_vs_drain_floor", "", "<= 1.5", 1.5},
-        {"stream: shell CPU / remote-viewer", "cpu_ratio_vs_remote_viewer", "", "<= 1", 1.0},
-        {"stream: shell frames presented (60 Hz)", "shell_fps_on_stream", "/s", ">= 55", 55, true},
-        {"  of which direct scan-out (no paint)", "shell_scanout_commits_per_s", "/s", "", NAN},
-        {"  60 Hz slots with new content, drain window", "drain_content_slots_per_s", "/s", "", NAN},
-        {"  guest frames drawn, drain window", "drain_phase_guest_fps", "/s", "", NAN},
-        {"  guest frames drawn, shell window", "shell_phase_guest_fps", "/s", "", NAN},
-        {"  guest frames drawn, viewer window", "remote_viewer_phase_guest_fps", "/s", "", NAN},
-        {"  QEMU CPU, drain window", "drain_phase_qemu_cpu_ms_per_s", "ms/s", "", NAN},
-        {"  QEMU CPU, shell window", "shell_phase_qemu_cpu_ms_per_s", "ms/s", "", NAN},
-        {"  QEMU CPU, viewer window", "remote_viewer_phase_qemu_cpu_ms_per_s", "ms/s", "", NAN},
-    };
-    fmt::print("phyllome-shell benchmark{} (headless backend, pixman renderer, fake QEMU displays;\n"
-               "  stream rows: the animated test guest, QEMU 7.2 under TCG, 1280x800)\n",
-               quick ? " --quick" : "");
-    fmt::print("{:<44} {:>10} {:<5} {:<18} {}\n", "measure", "value", "unit", "target", "");
-    std::vector<Row> all = rows;
-    if (r.stream_skipped.empty())
-        all.insert(all.end(), stream_rows.begin(), stream_rows.end());
-    for (const auto& row : all) {
-        const double v = r.get(row.key);
-        if (std::isnan(v) && !*row.target)
-            continue;
-        const bool pass = row.at_least ? v >= row.limit - 1e-9 : v <= row.limit + 1e-9;
-        const char* verdict = std::isnan(row.limit) || std::isnan(v) ? "" : pass ? "ok" : "MISSED";
-        fmt::print("{:<44} {:>10} {:<5} {:<18} {}\n", row.label,
-                   fmt_value(v, std::string(row.key).ends_with("_count") ? 0
-                                : row.unit[0] == '\0'                  ? 3
-                                : std::string(row.unit) == "MB"         ? 1
-                                                                        : 2),
-                   row.unit,
-                   row.target, verdict);
-    }
-    if (!r.stream_skipped.empty())
-        fmt::print("{:<44} {:>10} {:<5} {:<18} {}\n", "real-guest stream ratios, shell fps", "-", "", "",
-                   r.stream_skipped);
-    for (const auto& n : r.notes)
-        fmt::print("note: {}\n", n);
-}
-
-std::string to_json(const Results& r, bool quick) {
-    std::string o = "{\n";
-    o += fmt::format("  \"quick\": {},\n", quick ? "true" : "false");
-    for (const auto& [k, v] : r.values)
-        o += fmt::format("  \"{}\": {},\n", k, std::isnan(v) ? "null" : fmt::format("{:.4f}", v));
-    // Issue 6 keys of the real-guest stream: null when it was skipped or failed.
-    for (const char* k : {"cpu_ratio_vs_drain_floor", "cpu_ratio_vs_remote_viewer", "shell_fps_on_stream"})
-        if (std::find_if(r.values.begin(), r.values.end(), [&](const auto& kv) { return kv.first == k; }) ==
-            r.values.end())
-            o += fmt::format("  \"{}\": null,\n", k);
-    o += "  \"notes\": [";
-    for (std::size_t i = 0; i < r.notes.size(); ++i) {
-        std::string n;
-        for (char c : r.notes[i])
-            n += c == '"' || c == '\\' ? std::string("\\") + c : static_cast<unsigned char>(c) < 0x20 ? " " : std::string(1, c);
-        o += fmt::format("{}\"{}\"", i ? ", " : "", n);
-    }
-    return o + "]\n}\n";
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -585,22 +462,36 @@ int main(int argc, char** argv) {
     const auto want = [&](const char* part) { return only.empty() || std::find(only.begin(), only.end(), part) != only.end(); };
     Results r;
     const auto t0 = Clock::now();
-    if (want("frame"))
-        frame_path(r, quick);
-    if (want("switch"))
-        switching(r, quick);
-    if (want("start")) {
+    // A phase that throws (a peer, the shell, a helper program) becomes a note: the others
+    // still run, and the table and JSON are still written.
+    const auto phase = [&](const char* part, const auto& run) {
+        if (!want(part))
+            return;
+        try {
+            run();
+        } catch (const std::exception& e) {
+            r.notes.push_back(fmt::format("{}: the phase failed: {}", part, e.what()));
+            fmt::print(stderr, "{}: the phase failed: {}\n", part, e.what());
+        }
+    };
+    phase("frame", [&] { frame_path(r, quick); });
+    phase("switch", [&] { switching(r, quick); });
+    phase("start", [&] {
         start_overlay(r, quick);
         start_guest(r, quick);
-    }
-    if (want("idle"))
-        idle(r, quick);
-    if (want("stream"))
-        stream(r, quick && only.empty(), stream_seconds, stream_guest_fps); // asked for by name, it runs even with --quick
+    });
+    phase("idle", [&] { idle(r, quick); });
+    // Asked for by name, the stream runs even with --quick.
+    phase("stream", [&] { stream(r, quick && only.empty(), stream_seconds, stream_guest_fps); });
     r.set("bench_seconds", ms_between(t0, Clock::now()) / 1000.0);
-    print_table(r, quick);
+    phyllome::bench::print_table(r, quick);
     if (!json_path.empty()) {
-        std::ofstream(json_path) << to_json(r, quick);
+        std::ofstream out(json_path);
+        out << phyllome::bench::to_json(r, quick);
+        if (!out.flush()) {
+            fmt::print(stderr, "shell_bench: cannot write {}\n", json_path);
+            return 1;
+        }
         fmt::print("wrote {}\n", json_path);
     }
     return 0;

@@ -14,7 +14,7 @@
 #include "bench_phase.hpp"
 #include "child_process.hpp"
 #include "fake_display_session.hpp"
-#include "peer_host.hpp"
+#include "proc_sample.hpp"
 #include "shell_process.hpp"
 
 namespace phyllome::bench {
@@ -40,6 +40,7 @@ struct Window {
     double consumer_cpu_ms_per_s = NAN;
     double qemu_cpu_ms_per_s = NAN;
     double guest_fps = NAN;
+    double consumer_faults_per_s = NAN; // minor page faults (/proc/PID/stat), all its threads
 };
 
 class WindowMeter {
@@ -47,14 +48,18 @@ public:
     WindowMeter(const BenchGuest& guest, pid_t consumer) : guest_(guest), consumer_(consumer) {}
     void begin() {
         mark_ = guest_.serial_mark();
-        consumer0_ = sample_process(consumer_).cpu_ms;
+        const ProcSample c = sample_process(consumer_);
+        consumer0_ = c.cpu_ms;
+        faults0_ = c.minor_faults;
         qemu0_ = sample_process(guest_.qemu_pid()).cpu_ms;
         t0_ = Clock::now();
     }
     Window end() const {
         Window w;
         w.seconds = seconds_since(t0_);
-        w.consumer_cpu_ms_per_s = (sample_process(consumer_).cpu_ms - consumer0_) / w.seconds;
+        const ProcSample c = sample_process(consumer_);
+        w.consumer_cpu_ms_per_s = (c.cpu_ms - consumer0_) / w.seconds;
+        w.consumer_faults_per_s = static_cast<double>(c.minor_faults - faults0_) / w.seconds;
         w.qemu_cpu_ms_per_s = (sample_process(guest_.qemu_pid()).cpu_ms - qemu0_) / w.seconds;
         w.guest_fps = guest_.mean_fps_since(mark_).value_or(NAN);
         return w;
@@ -65,6 +70,7 @@ private:
     pid_t consumer_;
     std::uint64_t mark_ = 0;
     double consumer0_ = 0, qemu0_ = 0;
+    std::uint64_t faults0_ = 0;
     Clock::time_point t0_;
 };
 
@@ -72,6 +78,7 @@ void record_window(StreamBenchResult& r, const std::string& who, const Window& w
     r.values.emplace_back(who + "_cpu_ms_per_s", w.consumer_cpu_ms_per_s);
     r.values.emplace_back(who + "_phase_qemu_cpu_ms_per_s", w.qemu_cpu_ms_per_s);
     r.values.emplace_back(who + "_phase_guest_fps", w.guest_fps);
+    r.values.emplace_back(who + "_faults_per_s", w.consumer_faults_per_s);
 }
 
 // (1) The bare drain listener: it times its own window and reports the messages it got.
@@ -104,6 +111,7 @@ void drain_phase(StreamBenchResult& r, const BenchGuest& guest, const StreamBenc
     r.values.emplace_back("drain_self_cpu_ms_per_s", json_number(*result, "cpu_ms_per_s").value_or(NAN));
     // QEMU's pace varies between windows on a busy machine: per message, the costs compare.
     r.values.emplace_back("drain_cpu_ms_per_update", w.consumer_cpu_ms_per_s / (messages / s));
+    r.values.emplace_back("drain_faults_per_update", w.consumer_faults_per_s / (messages / s));
 }
 
 // (2) phyllome-shell showing the guest on a 1280x800 headless output (60 Hz).
@@ -154,6 +162,8 @@ void shell_phase(StreamBenchResult& r, const BenchGuest& guest, const StreamBenc
     r.values.emplace_back("shell_mb_copied_per_s", static_cast<double>(b->bytes_copied - a->bytes_copied) / w.seconds / 1e6);
     const double fps = static_cast<double>(b->frames_presented - a->frames_presented) / w.seconds;
     r.values.emplace_back("shell_fps_on_stream", fps);
+    r.values.emplace_back("shell_faults_per_update", w.consumer_faults_per_s / updates_per_s);
+    r.values.emplace_back("shell_faults_per_frame", fps > 0 ? w.consumer_faults_per_s / fps : NAN);
     r.values.emplace_back("shell_scanout_commits_per_s",
                           static_cast<double>(b->scanout_commits - a->scanout_commits) / w.seconds);
     r.values.emplace_back("shell_copies_per_update",
