@@ -650,13 +650,8 @@ void Server::run_overlay_command(const OverlayCommand& command) {
         launch_app(std::stoul(command.target));
         break;
     case OverlayCommand::Kind::CreateGuest: {
-        guestview::GuestSpec spec;
-        spec.name = guest_name_for_installer(command.target);
+        guestview::GuestSpec spec = new_guest_spec(guest_name_for_installer(command.target));
         spec.iso_path = command.target;
-        spec.accel3d = host_has_virgl_;
-        spec.disk_dir = default_disk_dir(inventory_->status().uri);
-        std::error_code ec;
-        std::filesystem::create_directories(spec.disk_dir, ec);
         overlay_model_.set_notice(fmt::format("Creating {}…", spec.name), false);
         inventory_->create(spec, [this, name = spec.name](bool ok, std::string message) {
             overlay_model_.set_notice(ok ? fmt::format("{} created{}{}: select it and press Enter to start the installer",
@@ -834,145 +829,40 @@ void Server::on_action_done(const guestview::ActionResult& r) {
 }
 
 void Server::on_control_request(const control::Request& r, ControlServer::Reply reply) {
-    using Verb = control::Request::Verb;
-    switch (r.verb) {
-    case Verb::Status:
-        reply(true, format_status_text(status()));
-        return;
-    case Verb::StatusJson:
-        reply(true, format_status_json(status()));
-        return;
-    case Verb::Show: {
-        std::string error;
-        if (show_guest(r.guest, error))
-            reply(true, fmt::format("showing {}\n", r.guest));
-        else
-            reply(false, fmt::format("cannot show {}: {}\n", r.guest, error));
-        return;
+    if (const commands::Handler handler = commands::handler_for(r.verb))
+        handler(r, *this, std::move(reply));
+    else
+        reply(false, "this shell does not know that verb\n");
+}
+
+guestview::GuestSpec Server::new_guest_spec(std::string name) const {
+    guestview::GuestSpec spec;
+    spec.name = std::move(name);
+    spec.accel3d = host_has_virgl_; // 3D only where the readiness check saw virgl work
+    spec.disk_dir = default_disk_dir(inventory_->status().uri);
+    std::error_code ec;
+    std::filesystem::create_directories(spec.disk_dir, ec); // the user's images folder may not exist yet
+    return spec;
+}
+
+void Server::reply_when_done(guestview::Action action, std::string guest, commands::Reply reply) {
+    pending_replies_.push_back({action, std::move(guest), std::move(reply)});
+}
+
+std::string Server::add_output(int width, int height, std::string& error) {
+    return HeadlessOutputs(backend_).add(width, height, error).value_or("");
+}
+
+bool Server::remove_output(const std::string& name, std::string& error) {
+    auto it = std::find_if(outputs_.begin(), outputs_.end(), [&](const auto& o) { return name == o->wlr()->name; });
+    if (it == outputs_.end()) {
+        std::string names;
+        for (const auto& o : outputs_)
+            names += (names.empty() ? "" : ", ") + std::string(o->wlr()->name);
+        error = fmt::format("there is no output named '{}' (outputs: {})", name, names.empty() ? "none" : names);
+        return false;
     }
-    case Verb::Screenshot:
-        inventory_->screenshot(r.guest, 0, [reply = std::move(reply), guest = r.guest](std::string image, std::string mime,
-                                                                                        std::string error) {
-            if (error.empty())
-                reply(true, mime + "\n" + image);
-            else
-                reply(false, fmt::format("cannot take a screenshot of {}: {}\n", guest, error));
-        });
-        return;
-    case Verb::Identity: {
-        const auto* g = inventory_->find(r.guest);
-        if (!g) {
-            reply(false, fmt::format("there is no guest named '{}'\n", r.guest));
-            return;
-        }
-        std::optional<int> slot = g->slot;
-        std::optional<std::uint32_t> colour = g->colour;
-        if (r.slot) {
-            int n = 0;
-            if (*r.slot == "none")
-                slot.reset();
-            else if (std::sscanf(r.slot->c_str(), "%d", &n) == 1 && n >= 1 && n <= 99)
-                slot = n;
-            else {
-                reply(false, fmt::format("slot must be a number from 1 to 99 or none, got '{}'\n", *r.slot));
-                return;
-            }
-        }
-        if (r.colour) {
-            unsigned c = 0;
-            if (*r.colour == "none")
-                colour.reset();
-            else if (r.colour->size() == 7 && std::sscanf(r.colour->c_str(), "#%6x", &c) == 1)
-                colour = c;
-            else {
-                reply(false, fmt::format("colour must look like #4f9dde or be none, got '{}'\n", *r.colour));
-                return;
-            }
-        }
-        inventory_->set_identity(r.guest, slot, colour, [reply = std::move(reply), guest = r.guest](bool ok, std::string error) {
-            reply(ok, ok ? fmt::format("{}: identity saved\n", guest) : fmt::format("{}: {}\n", guest, error));
-        });
-        return;
-    }
-    case Verb::Adopt:
-        inventory_->adopt(r.guest, [reply = std::move(reply), guest = r.guest](bool ok, std::string error) {
-            reply(ok, ok ? fmt::format("{}: now uses the shell's display from its next start\n", guest)
-                         : fmt::format("{}: cannot adopt: {}\n", guest, error));
-        });
-        return;
-    case Verb::Create: {
-        guestview::GuestSpec spec;
-        spec.name = r.guest;
-        auto number = [&](const char* key, int& out) {
-            auto it = r.options.find(key);
-            return it == r.options.end() || std::sscanf(it->second.c_str(), "%d", &out) == 1;
-        };
-        if (!number("disk-size", spec.disk_size_gb) || !number("memory", spec.memory_mb) || !number("cpus", spec.cpus)) {
-            reply(false, "disk-size, memory and cpus take whole numbers\n");
-            return;
-        }
-        spec.iso_path = r.options.count("iso") ? r.options.at("iso") : "";
-        spec.allow_kvm = !r.options.count("tcg");
-        spec.accel3d = host_has_virgl_; // 3D only where the readiness check saw virgl work
-        spec.disk_dir = default_disk_dir(inventory_->status().uri);
-        std::error_code ec;
-        std::filesystem::create_directories(spec.disk_dir, ec); // the user's images folder may not exist yet
-        inventory_->create(std::move(spec), [reply = std::move(reply), guest = r.guest](bool ok, std::string message) {
-            reply(ok, ok ? fmt::format("{}: created{}{}\n", guest, message.empty() ? "" : "; ", message)
-                         : fmt::format("{}: cannot create: {}\n", guest, message));
-        });
-        return;
-    }
-    case Verb::Overlay:
-        show_overlay(true);
-        reply(true, "showing the overlay\n");
-        return;
-    case Verb::Next:
-    case Verb::Prev:
-        show_adjacent_guest(r.verb == Verb::Next ? 1 : -1);
-        reply(true, shown_guest_.empty() ? "no guest to show\n" : fmt::format("showing {}\n", shown_guest_));
-        return;
-    case Verb::OutputAdd: {
-        std::string error;
-        if (auto name = HeadlessOutputs(backend_).add(r.width, r.height, error))
-            reply(true, fmt::format("added output {} ({}x{})\n", *name, r.width, r.height));
-        else
-            reply(false, error + "\n");
-        return;
-    }
-    case Verb::OutputRemove: {
-        auto it = std::find_if(outputs_.begin(), outputs_.end(),
-                               [&](const auto& o) { return r.output == o->wlr()->name; });
-        if (it == outputs_.end()) {
-            std::string names;
-            for (const auto& o : outputs_)
-                names += (names.empty() ? "" : ", ") + std::string(o->wlr()->name);
-            reply(false, fmt::format("there is no output named '{}' (outputs: {})\n", r.output,
-                                     names.empty() ? "none" : names));
-            return;
-        }
-        std::string error;
-        if (HeadlessOutputs(backend_).remove((*it)->wlr(), error))
-            reply(true, fmt::format("removed output {}\n", r.output));
-        else
-            reply(false, error + "\n");
-        return;
-    }
-    case Verb::Quit:
-        reply(true, "phyllome-shell is quitting\n");
-        terminate();
-        return;
-    case Verb::Start:
-    case Verb::Shutdown:
-    case Verb::Destroy: {
-        auto action = r.verb == Verb::Start      ? guestview::Action::Start
-                      : r.verb == Verb::Shutdown ? guestview::Action::Shutdown
-                                                 : guestview::Action::ForceOff;
-        pending_replies_.push_back({action, r.guest, std::move(reply)});
-        inventory_->request(action, r.guest);
-        return;
-    }
-    }
+    return HeadlessOutputs(backend_).remove((*it)->wlr(), error);
 }
 
 StatusSnapshot Server::status() const {

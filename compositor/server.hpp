@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "compositor/commands/commands.hpp"
 #include "compositor/control_server.hpp"
 #include "compositor/guest_view.hpp"
 #include "compositor/identity_banner.hpp"
@@ -51,7 +52,7 @@ struct ServerOptions {
     std::unique_ptr<StartupWarmup> warmup;  // started by main(); null: everything is done inline
 };
 
-class Server {
+class Server : private commands::CommandTarget {
 public:
     explicit Server(ServerOptions options); // throws std::runtime_error naming the failed step
     ~Server();
@@ -105,10 +106,10 @@ public:
     void refresh_overlay(bool force = false);
     XdgView* focused_view() const;
 
-    StatusSnapshot status() const;
+    StatusSnapshot status() const override;
 
     // Guests on screen.
-    bool show_guest(const std::string& name, std::string& error);
+    bool show_guest(const std::string& name, std::string& error) override;
     // The guest numbered `number` (Host+number), or empty.
     std::string guest_by_number(int number) const;
     int number_of(const std::string& guest) const;
@@ -117,10 +118,20 @@ public:
     void present_now(); // on every output, see Output::present_now
     // An opaque picture fills the output: the overlay, or the shown guest edge to edge.
     bool output_covered(const Output& output);
-    void show_adjacent_guest(int direction);
+    // The guest shown after it, or empty.
+    std::string show_adjacent_guest(int direction) override;
     const std::string& shown_guest() const { return shown_guest_; }
 
 private:
+    // commands::CommandTarget: what phyllomectl's verbs may do.
+    guestview::GuestInventory& inventory() override { return *inventory_; }
+    void show_overlay() override { show_overlay(true); }
+    guestview::GuestSpec new_guest_spec(std::string name) const override;
+    void reply_when_done(guestview::Action action, std::string guest, commands::Reply reply) override;
+    std::string add_output(int width, int height, std::string& error) override;
+    bool remove_output(const std::string& name, std::string& error) override;
+    void quit() override { terminate(); }
+
     void on_new_output(wlr_output* output);
     void on_new_input(wlr_input_device* device, bool is_virtual = false);
     void add_pointer(wlr_input_device* device);

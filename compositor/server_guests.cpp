@@ -164,10 +164,10 @@ void Server::show_overlay(bool by_choice) {
     schedule_memory_release();
 }
 
-void Server::show_adjacent_guest(int direction) {
+std::string Server::show_adjacent_guest(int direction) {
     auto names = switchable_guests();
     if (names.empty())
-        return;
+        return {};
     auto it = std::find(names.begin(), names.end(), shown_guest_);
     std::size_t index = 0;
     if (it != names.end())
@@ -176,6 +176,7 @@ void Server::show_adjacent_guest(int direction) {
         index = names.size() - 1;
     std::string error;
     show_guest(names[index], error);
+    return shown_guest_;
 }
 
 void Server::release_guest_input(const std::string& name) {

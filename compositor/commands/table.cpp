@@ -1,0 +1,23 @@
+#include "compositor/commands/commands.hpp"
+
+#include <utility>
+
+namespace phyllome::compositor::commands {
+
+Handler handler_for(control::Request::Verb verb) {
+    using Verb = control::Request::Verb;
+    static constexpr std::pair<Verb, Handler> table[] = {
+        {Verb::Status, status},         {Verb::StatusJson, status_json},     {Verb::Show, show},
+        {Verb::Overlay, overlay},       {Verb::Next, next},                 {Verb::Prev, prev},
+        {Verb::Start, power},           {Verb::Shutdown, power},            {Verb::Destroy, power},
+        {Verb::Screenshot, screenshot}, {Verb::Identity, identity},         {Verb::Adopt, adopt},
+        {Verb::Create, create},         {Verb::OutputAdd, output_add},      {Verb::OutputRemove, output_remove},
+        {Verb::Quit, quit},
+    };
+    for (const auto& [v, handler] : table)
+        if (v == verb)
+            return handler;
+    return nullptr;
+}
+
+} // namespace phyllome::compositor::commands
