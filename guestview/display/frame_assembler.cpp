@@ -101,28 +101,52 @@ std::optional<Rect> FrameAssembler::clip_to_current(std::int32_t x, std::int32_t
 // later Update copies only its rectangle into that buffer in place. A following Scanout
 // goes back to zero copy. Returns the bytes copied.
 void FrameAssembler::replace_current(std::shared_ptr<Frame> frame) {
-    if (current_ && current_->storage() == FrameStorage::OwnedBuffer && current_.use_count() == 1 &&
-        !current_->pixels_held()) {
-        current_->drop_catch_up(); // a spare's pixels are overwritten whole before use
-        spare_ = std::move(current_);
-    }
-    back_.reset(); // a new surface: the old back buffer is no step behind it
+    park(std::move(current_));
+    park(std::move(back_)); // a new surface: the old back buffer is no step behind it
     current_ = std::move(frame);
+    // Buffers of another size can never serve this surface.
+    if (current_) {
+        const FrameGeometry& g = current_->geometry();
+        std::erase_if(parked_, [&](const std::shared_ptr<Frame>& f) {
+            return f->width() != g.width || f->height() != g.height || f->stride() != g.stride || !(f->format() == g.format);
+        });
+    }
+}
+
+void FrameAssembler::park(std::shared_ptr<Frame> frame) {
+    if (!frame || frame->storage() != FrameStorage::OwnedBuffer)
+        return;
+    // Its pending catch-up is only dropped once nobody can read it any more (take_buffer):
+    // the compositor may still show it. The oldest goes when there are too many.
+    parked_.push_back(std::move(frame));
+    if (parked_.size() > max_parked)
+        parked_.erase(parked_.begin());
+}
+
+std::shared_ptr<Frame> FrameAssembler::take_buffer(const FrameGeometry& g) {
+    for (auto it = parked_.rbegin(); it != parked_.rend(); ++it) {
+        const auto& f = *it;
+        if (f.use_count() == 1 && !f->pixels_held() && f->width() == g.width && f->height() == g.height &&
+            f->stride() == g.stride && f->format() == g.format) {
+            auto frame = std::move(*it);
+            parked_.erase(std::next(it).base());
+            frame->drop_catch_up(); // the caller overwrites it whole or sets a new catch-up
+            return frame;
+        }
+    }
+    return Frame::owned(g);
 }
 
 void FrameAssembler::leave_held_buffer() {
     const FrameGeometry& g = current_->geometry();
-    auto fits = [&](const std::shared_ptr<Frame>& f) {
-        return f && f.use_count() == 1 && !f->pixels_held() && f->width() == g.width && f->height() == g.height &&
-               f->stride() == g.stride && f->format() == g.format;
-    };
     std::shared_ptr<Frame> next;
     StaleTiles stale;
-    if (fits(back_)) {
-        next = std::move(back_); // behind only where back_stale_ says
+    if (back_ && back_.use_count() == 1 && !back_->pixels_held()) {
+        next = std::move(back_); // behind only where back_stale_ says (same surface: same geometry)
         stale = std::move(back_stale_);
     } else {
-        next = fits(spare_) ? std::move(spare_) : Frame::owned(g);
+        park(std::move(back_)); // still held: reusable later
+        next = take_buffer(g);
         stale.reset(g.width, g.height);
         stale.mark_all();
     }
@@ -136,13 +160,7 @@ void FrameAssembler::leave_held_buffer() {
 std::size_t FrameAssembler::make_current_writable() {
     if (current_->storage() == FrameStorage::OwnedBuffer)
         return 0;
-    const FrameGeometry& g = current_->geometry();
-    auto owned = spare_ && spare_->width() == g.width && spare_->height() == g.height && spare_->stride() == g.stride &&
-                         spare_->format() == g.format
-                     ? std::move(spare_)
-                     : Frame::owned(g);
-    spare_.reset();
-    owned->drop_catch_up(); // overwritten whole below
+    auto owned = take_buffer(current_->geometry()); // overwritten whole below
     std::memcpy(owned->writable_pixels(), current_->pixels(), current_->size_bytes());
     const std::size_t copied = current_->size_bytes();
     ++stats_->copies;

@@ -47,7 +47,7 @@ public:
     // Disable: the display is off until the next scanout.
     void disable() {
         current_.reset();
-        spare_.reset();
+        parked_.clear();
         back_.reset();
     }
 
@@ -55,11 +55,13 @@ public:
     void count_refusal() { ++stats_->refused; }
 
     std::shared_ptr<const Frame> current() const { return current_; }
-    // Every frame it keeps (current, spare and back), for memory accounting.
+    // Every frame it keeps (current, back and parked), for memory accounting.
     void collect_frames(std::vector<const Frame*>& out) const {
-        for (const auto* f : {current_.get(), spare_.get(), back_.get()})
+        for (const auto* f : {current_.get(), back_.get()})
             if (f)
                 out.push_back(f);
+        for (const auto& f : parked_)
+            out.push_back(f.get());
     }
     const FrameStats& stats() const { return *stats_; }
 
@@ -73,12 +75,24 @@ private:
     // one, which catches up with it lazily (Frame::catch_up_later).
     void leave_held_buffer();
 
-    // Replaces current_, keeping an owned buffer nobody else holds for the next promotion
-    // (a fresh 4 MB allocation costs page faults on every Scanout/Update cycle).
+    // Replaces current_, parking the owned buffers it leaves behind (current_ and back_).
     void replace_current(std::shared_ptr<Frame> frame);
+    // Keeps an owned buffer that is no longer current for reuse (see parked_).
+    void park(std::shared_ptr<Frame> frame);
+    // A parked buffer of geometry `g` that nobody else holds any more, else a new one.
+    std::shared_ptr<Frame> take_buffer(const FrameGeometry& g);
 
     std::shared_ptr<Frame> current_;
-    std::shared_ptr<Frame> spare_;
+    // Owned buffers that stopped being current, including those the compositor still held then
+    // (an output scanning one out, a page flip pending); reused once it lets go, most recent
+    // first. A guest that alternates Scanouts and Updates (QEMU 7.2 sends a whole-screen change
+    // as a Scanout) would otherwise free both of its 4 MB buffers at every Scanout and allocate
+    // them again at the next Update: glibc hands the freed memory back to the kernel, and each
+    // new buffer costs a thousand page faults. At most max_parked, of the current geometry:
+    // one on screen, one waiting for its page flip and one being written are all a stream
+    // needs, and at a Scanout all three may be parked at once.
+    static constexpr std::size_t max_parked = 3;
+    std::vector<std::shared_ptr<Frame>> parked_;
     // The owned buffer that was current before the last switch away from a held one, and which
     // of its tiles are behind current_ (written since). Reused once the compositor lets go of it.
     std::shared_ptr<Frame> back_;

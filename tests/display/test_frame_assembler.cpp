@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -379,6 +380,62 @@ TEST(FrameAssembler, NeverWritesIntoAFrameTheOutputHolds) {
     EXPECT_NE(e.frame, b);
     EXPECT_NE(e.frame, c);
     EXPECT_TRUE(model.matches(*e.frame));
+}
+
+
+// QEMU 7.2 sends a change covering the whole screen as a Scanout and a partial one as an
+// Update: a guest redrawing everything alternates them. The output scans each frame out and
+// holds it until its successor's page flip. Guestview must keep reusing the same few owned
+// buffers across the Scanouts (each new 1280x800 buffer costs a thousand page faults), never
+// one the output still holds, and still show exactly the right pixels.
+TEST(FrameAssembler, AlternatingScanoutsAndUpdatesReuseTheSameBuffers) {
+    constexpr std::uint32_t w = 128, h = 64, stride = w * 4;
+    FrameAssembler assembler;
+    SurfaceModel model{w, h, stride, {}};
+    struct Shown {
+        std::shared_ptr<const Frame> frame;
+        std::shared_ptr<const void> hold;
+        std::vector<std::uint8_t> bytes; // what the output shows from it
+    };
+    std::vector<Shown> output; // on screen and waiting for the page flip
+    std::vector<std::weak_ptr<const Frame>> owned_seen;
+    const auto show = [&](const FrameEvent& e) {
+        for (const auto& s : output) { // a frame the output holds never changes
+            ASSERT_EQ(0, std::memcmp(s.frame->pixels(), s.bytes.data(), s.bytes.size()));
+            ASSERT_NE(s.frame, e.frame);
+        }
+        ASSERT_TRUE(model.matches(*e.frame));
+        const std::uint8_t* p = e.frame->pixels();
+        output.push_back({e.frame, e.frame->hold_pixels(), {p, p + e.frame->size_bytes()}});
+        if (output.size() > 2)
+            output.erase(output.begin());
+        if (e.frame->storage() != FrameStorage::OwnedBuffer)
+            return;
+        const bool seen = std::any_of(owned_seen.begin(), owned_seen.end(), [&](const auto& w) {
+            return !w.owner_before(e.frame) && !e.frame.owner_before(w);
+        });
+        if (!seen)
+            owned_seen.push_back(e.frame);
+    };
+    for (std::uint8_t cycle = 0; cycle < 30; ++cycle) {
+        auto storage = std::make_shared<std::vector<std::uint8_t>>(pattern(std::size_t{stride} * h, cycle));
+        model.bytes = *storage;
+        auto r = assembler.scanout(w, h, stride, PIXMAN_x8r8g8b8, *storage, storage);
+        ASSERT_TRUE(r.event) << r.refusal;
+        show(*r.event);
+        for (std::int32_t y = 0; y < static_cast<std::int32_t>(h); y += 16) { // the next frame, in bands
+            auto band = pattern(std::size_t{stride} * 16, static_cast<std::uint8_t>(cycle * 5 + y));
+            model.paste(0, y, w, 16, band);
+            r = assembler.update(0, y, w, 16, stride, PIXMAN_x8r8g8b8, band);
+            ASSERT_TRUE(r.event) << r.refusal;
+            show(*r.event);
+        }
+    }
+    // Two on screen at a time and one being written: three buffers serve the whole stream.
+    EXPECT_LE(owned_seen.size(), 3u);
+    std::vector<const Frame*> kept;
+    assembler.collect_frames(kept);
+    EXPECT_LE(kept.size(), 3u); // the same three: current, back, parked
 }
 
 
