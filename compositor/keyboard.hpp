@@ -1,5 +1,4 @@
-// A keyboard: xkb keymap and repeat from the config; keys go to compositor bindings first,
-// then to the focused client or the overlay.
+// A keyboard: xkb keymap and repeat from the config; its keys go to the seat, which routes them.
 #pragma once
 
 #include "compositor/listener.hpp"
@@ -8,22 +7,22 @@
 
 namespace phyllome::compositor {
 
-class Server;
+class Seat;
 
 class Keyboard {
 public:
-    Keyboard(Server& server, wlr_input_device* device);
+    // `config` is the server's, read again at every apply_config().
+    Keyboard(Seat& seat, const config::KeyboardConfig& config, wlr_input_device* device);
     Keyboard(const Keyboard&) = delete;
     Keyboard& operator=(const Keyboard&) = delete;
 
     wlr_input_device* device() const { return device_; }
-    // Keymap and repeat from the server's config (at start and on reload).
+    // Keymap and repeat from the config (at start and on reload).
     void apply_config();
 
 private:
-    void on_key(wlr_event_keyboard_key* event);
-
-    Server& server_;
+    Seat& seat_;
+    const config::KeyboardConfig& config_;
     wlr_input_device* device_;
     Listener<wlr_event_keyboard_key> key_;
     Listener<void> modifiers_;

@@ -14,7 +14,6 @@
 #include "session/host_check.hpp"
 #include "compositor/guest_identity.hpp"
 #include "compositor/headless_outputs.hpp"
-#include "compositor/input_config.hpp"
 #include "compositor/keyboard.hpp"
 #include "compositor/output.hpp"
 #include "compositor/overlay_painter.hpp"
@@ -74,61 +73,10 @@ Server::Server(ServerOptions options)
             views_.push_front(std::make_unique<XdgView>(*this, surface));
     });
 
-    cursor_ = require(wlr_cursor_create(), "wlr_cursor_create");
-    wlr_cursor_attach_output_layout(cursor_, output_layout_);
-    cursor_motion_.connect(&cursor_->events.motion, [this](wlr_event_pointer_motion* e) {
-        wlr_cursor_move(cursor_, e->device, e->delta_x, e->delta_y);
-        on_cursor_motion(e->time_msec, e->delta_x, e->delta_y);
-    });
-    cursor_motion_absolute_.connect(&cursor_->events.motion_absolute, [this](wlr_event_pointer_motion_absolute* e) {
-        const double old_x = cursor_->x, old_y = cursor_->y;
-        wlr_cursor_warp_absolute(cursor_, e->device, e->x, e->y);
-        on_cursor_motion(e->time_msec, cursor_->x - old_x, cursor_->y - old_y);
-    });
-    cursor_button_.connect(&cursor_->events.button, [this](wlr_event_pointer_button* e) { on_cursor_button(e); });
-    cursor_axis_.connect(&cursor_->events.axis, [this](wlr_event_pointer_axis* e) {
-        if (!seat_->pointer_state.focused_surface && !shown_guest_.empty()) {
-            guest_pointer_axis(e);
-            return;
-        }
-        wlr_seat_pointer_notify_axis(seat_, e->time_msec, e->orientation, e->delta, e->delta_discrete, e->source);
-    });
-    cursor_frame_.connect(&cursor_->events.frame, [this](void*) { wlr_seat_pointer_notify_frame(seat_); });
-    touch_down_.connect(&cursor_->events.touch_down, [this](wlr_event_touch_down* e) { on_touch_down(e); });
-    touch_up_.connect(&cursor_->events.touch_up, [this](wlr_event_touch_up* e) {
-        wlr_seat_touch_notify_up(seat_, e->time_msec, e->touch_id);
-    });
-    touch_motion_.connect(&cursor_->events.touch_motion, [this](wlr_event_touch_motion* e) {
-        double lx = 0, ly = 0;
-        wlr_cursor_absolute_to_layout_coords(cursor_, e->device, e->x, e->y, &lx, &ly);
-        double sx = 0, sy = 0;
-        wlr_scene_node* node = wlr_scene_node_at(view_layer_, lx, ly, &sx, &sy);
-        if (node && node->type == WLR_SCENE_NODE_SURFACE)
-            wlr_seat_touch_notify_motion(seat_, e->time_msec, e->touch_id, sx, sy);
-    });
-
-    seat_ = require(wlr_seat_create(display_, "seat0"), "wlr_seat_create");
-    request_set_cursor_.connect(&seat_->events.request_set_cursor,
-                                [this](wlr_seat_pointer_request_set_cursor_event* e) {
-                                    if (seat_->pointer_state.focused_client == e->seat_client)
-                                        wlr_cursor_set_surface(cursor_, e->surface, e->hotspot_x, e->hotspot_y);
-                                });
-
-    // On-screen keyboards and test drivers (wtype) only when the config allows them: any
-    // client could otherwise type into the user's guests.
-    if (config().input.allow_virtual_input) {
-        auto* vk = require(wlr_virtual_keyboard_manager_v1_create(display_), "virtual keyboard manager");
-        new_virtual_keyboard_.connect(&vk->events.new_virtual_keyboard,
-                                      [this](wlr_virtual_keyboard_v1* kb) { on_new_input(&kb->input_device, true); });
-        auto* vp = require(wlr_virtual_pointer_manager_v1_create(display_), "virtual pointer manager");
-        new_virtual_pointer_.connect(&vp->events.new_virtual_pointer,
-                                     [this](wlr_virtual_pointer_v1_new_pointer_event* e) {
-                                         on_new_input(&e->new_pointer->input_device);
-                                     });
-    }
+    seat_ = std::make_unique<Seat>(SeatParts{display_, backend_, output_layout_, view_layer_, warmup_.get()}, config(),
+                                   static_cast<InputTarget&>(*this));
 
     new_output_.connect(&backend_->events.new_output, [this](wlr_output* o) { on_new_output(o); });
-    new_input_.connect(&backend_->events.new_input, [this](wlr_input_device* d) { on_new_input(d); });
     layout_change_.connect(&output_layout_->events.change, [this](void*) {
         for (auto& o : outputs_)
             o->update_position();
@@ -138,14 +86,6 @@ Server::Server(ServerOptions options)
         if (banner_) // outputs come and go (hotplug): the banner and edges follow
             banner_->relayout();
     });
-
-    if (const xkb_keysym_t host = xkb_keysym_from_name(config().hotkeys.host_key.c_str(), XKB_KEYSYM_NO_FLAGS);
-        host != XKB_KEY_NoSymbol)
-        host_keysym_ = host;
-    else
-        log::error("hotkeys.host_key: '{}' is not a key name; using Control_R", config().hotkeys.host_key);
-    key_repeater_ = std::make_unique<KeyRepeater>(loop_, [this](uint32_t keycode) { guest_key(keycode, true); });
-    key_repeater_->set_rate(config().keyboard.repeat_rate, config().keyboard.repeat_delay);
 
     banner_ = std::make_unique<IdentityBanner>(*this);
     if (std::string kiosk = options.kiosk_guest.empty() ? config().kiosk.guest : options.kiosk_guest; !kiosk.empty()) {
@@ -187,7 +127,6 @@ Server::Server(ServerOptions options)
         warmup_->use_fonts_on_this_thread();
     if (!wlr_backend_start(backend_))
         throw std::runtime_error("cannot start the backend (no seat access? try from a VT with seatd or logind)");
-    update_capabilities();
     setup_control_socket();
 
     // One posix_spawn: libvirt loads and connects in the agent while we go on.
@@ -203,7 +142,7 @@ Server::Server(ServerOptions options)
         if (auto it = guest_views_.find(g); it != guest_views_.end()) {
             it->second->set_absolute(c.id, c.mouse_is_absolute);
             if (g == shown_guest_)
-                update_cursor_image();
+                seat_->update_cursor_image();
         }
     };
     events.frame = [this](const std::string& g, std::uint32_t console, const guestview::FrameEvent& ev) {
@@ -253,7 +192,7 @@ Server::~Server() {
     guest_views_.clear();
     displays_.reset();
     inventory_.reset();
-    key_repeater_.reset();
+    shown_input_.reset();
     // Our listeners sit in lists owned by the objects destroyed below.
     disconnect_listeners();
     for (auto* s : signal_sources_)
@@ -261,14 +200,11 @@ Server::~Server() {
     if (display_)
         wl_display_destroy_clients(display_);
     views_.clear();
-    keyboards_.clear();
+    seat_.reset(); // its keyboards and cursor before the devices and the layout they use
     if (backend_)
         wlr_backend_destroy(backend_); // destroys outputs, which remove themselves
     outputs_.clear();
-    cursor_theme_.reset();
     warmup_.reset();
-    if (cursor_)
-        wlr_cursor_destroy(cursor_);
     if (output_layout_)
         wlr_output_layout_destroy(output_layout_);
     if (scene_)
@@ -283,19 +219,7 @@ Server::~Server() {
 
 void Server::disconnect_listeners() {
     new_output_.disconnect();
-    new_input_.disconnect();
     new_xdg_surface_.disconnect();
-    cursor_motion_.disconnect();
-    cursor_motion_absolute_.disconnect();
-    cursor_button_.disconnect();
-    cursor_axis_.disconnect();
-    cursor_frame_.disconnect();
-    touch_down_.disconnect();
-    touch_up_.disconnect();
-    touch_motion_.disconnect();
-    request_set_cursor_.disconnect();
-    new_virtual_keyboard_.disconnect();
-    new_virtual_pointer_.disconnect();
     layout_change_.disconnect();
 }
 
@@ -382,18 +306,7 @@ void Server::reload_config() {
     }
     config_ = std::move(fresh);
     log::set_level(config().log_level);
-    if (const xkb_keysym_t host = xkb_keysym_from_name(config().hotkeys.host_key.c_str(), XKB_KEYSYM_NO_FLAGS);
-        host != XKB_KEY_NoSymbol)
-        host_keysym_ = host;
-    key_repeater_->set_rate(config().keyboard.repeat_rate, config().keyboard.repeat_delay);
-    keymap_ = compile_keymap(config().keyboard);
-    keysym_to_evdev_.reset(); // rebuilt from the new keymap when next needed
-    for (auto& k : keyboards_)
-        if (!is_virtual_keyboard(k->device()))
-            k->apply_config();
-    for (auto* list : {&pointers_, &touch_devices_})
-        for (auto& t : *list)
-            apply_pointer_config(t->device, config().pointer);
+    seat_->apply_config();
     for (auto& o : outputs_)
         o->apply_config();
     overlay_model_.set_apps(config().apps);
@@ -488,70 +401,6 @@ void Server::remove_output(Output& output) {
         v->fill(outputs_.front()->layout_box());
 }
 
-void Server::on_new_input(wlr_input_device* device, bool is_virtual) {
-    switch (device->type) {
-    case WLR_INPUT_DEVICE_KEYBOARD:
-        if (is_virtual)
-            virtual_keyboards_.push_back(device);
-        keyboards_.push_back(std::make_unique<Keyboard>(*this, device));
-        break;
-    case WLR_INPUT_DEVICE_POINTER:
-        add_pointer(device);
-        break;
-    case WLR_INPUT_DEVICE_TOUCH:
-        add_touch(device);
-        break;
-    default:
-        break;
-    }
-    update_capabilities();
-}
-
-void Server::add_pointer(wlr_input_device* device) {
-    apply_pointer_config(device, config().pointer);
-    wlr_cursor_attach_input_device(cursor_, device);
-    track_device(pointers_, device);
-    if (warmup_)
-        warmup_->want_cursor_theme();
-    update_cursor_image();
-}
-
-void Server::add_touch(wlr_input_device* device) {
-    apply_pointer_config(device, config().pointer);
-    wlr_cursor_attach_input_device(cursor_, device);
-    track_device(touch_devices_, device);
-}
-
-void Server::track_device(std::list<std::unique_ptr<TrackedDevice>>& list, wlr_input_device* device) {
-    auto tracked = std::make_unique<TrackedDevice>();
-    tracked->device = device;
-    TrackedDevice* raw = tracked.get();
-    tracked->destroy.connect(&device->events.destroy, [this, &list, raw](void*) {
-        list.remove_if([raw](const auto& t) { return t.get() == raw; });
-        update_capabilities();
-    });
-    list.push_back(std::move(tracked));
-}
-
-bool Server::is_virtual_keyboard(wlr_input_device* device) const {
-    return std::find(virtual_keyboards_.begin(), virtual_keyboards_.end(), device) != virtual_keyboards_.end();
-}
-
-void Server::remove_keyboard(Keyboard& keyboard) {
-    std::erase(virtual_keyboards_, keyboard.device());
-    keyboards_.remove_if([&](const auto& k) { return k.get() == &keyboard; });
-    update_capabilities();
-}
-
-void Server::update_capabilities() {
-    uint32_t caps = WL_SEAT_CAPABILITY_POINTER; // the cursor is always there to click the overlay
-    if (!keyboards_.empty())
-        caps |= WL_SEAT_CAPABILITY_KEYBOARD;
-    if (!touch_devices_.empty())
-        caps |= WL_SEAT_CAPABILITY_TOUCH;
-    wlr_seat_set_capabilities(seat_, caps);
-}
-
 XdgView* Server::focused_view() const {
     for (const auto& v : views_)
         if (v->mapped())
@@ -581,23 +430,10 @@ void Server::focus_top_view() {
         v->focus();
         return;
     }
-    wlr_seat_keyboard_notify_clear_focus(seat_);
-    wlr_seat_pointer_notify_clear_focus(seat_);
+    seat_->clear_focus();
 }
 
-bool Server::handle_keybinding(xkb_keysym_t sym, uint32_t modifiers) {
-    // Ctrl+Alt+Fn switches virtual terminals when we run on one, whatever has focus.
-    if (sym >= XKB_KEY_XF86Switch_VT_1 && sym <= XKB_KEY_XF86Switch_VT_12) {
-        if (wlr_backend_is_multi(backend_))
-            if (wlr_session* session = wlr_backend_get_session(backend_))
-                wlr_session_change_vt(session, sym - XKB_KEY_XF86Switch_VT_1 + 1);
-        return true;
-    }
-    (void)modifiers;
-    return false;
-}
-
-void Server::handle_overlay_key(xkb_keysym_t sym, uint32_t modifiers) {
+void Server::overlay_key(xkb_keysym_t sym, std::uint32_t modifiers) {
     if (modifiers & (WLR_MODIFIER_CTRL | WLR_MODIFIER_ALT | WLR_MODIFIER_LOGO))
         return;
     using Key = OverlayModel::Key;
@@ -723,54 +559,7 @@ void Server::refresh_overlay(bool force) {
     schedule_memory_release(); // each repaint frees the previous full-output picture into the heap
 }
 
-void Server::on_cursor_motion(uint32_t time_msec, double dx, double dy) {
-    double sx = 0, sy = 0;
-    wlr_scene_node* node = wlr_scene_node_at(view_layer_, cursor_->x, cursor_->y, &sx, &sy);
-    if (node && node->type == WLR_SCENE_NODE_SURFACE) {
-        wlr_surface* surface = wlr_scene_surface_from_node(node)->surface;
-        wlr_seat_pointer_notify_enter(seat_, surface, sx, sy);
-        wlr_seat_pointer_notify_motion(seat_, time_msec, sx, sy);
-        return;
-    }
-    if (seat_->pointer_state.focused_surface) {
-        wlr_seat_pointer_notify_clear_focus(seat_);
-        update_cursor_image();
-    } else if (shown_guest_.empty()) {
-        if (wlr_xcursor_manager* theme = cursor_theme())
-            wlr_xcursor_manager_set_cursor_image(theme, "left_ptr", cursor_);
-    }
-    if (!shown_guest_.empty())
-        guest_pointer_motion(dx, dy);
-}
-
-void Server::on_cursor_button(wlr_event_pointer_button* e) {
-    if (seat_->pointer_state.focused_surface) {
-        wlr_seat_pointer_notify_button(seat_, e->time_msec, e->button, e->state);
-        return;
-    }
-    if (!shown_guest_.empty()) {
-        guest_pointer_button(e);
-        return;
-    }
-    if (e->state == WLR_BUTTON_PRESSED && e->button == BTN_LEFT)
-        click_overlay_at(cursor_->x, cursor_->y);
-}
-
-void Server::on_touch_down(wlr_event_touch_down* e) {
-    double lx = 0, ly = 0;
-    wlr_cursor_absolute_to_layout_coords(cursor_, e->device, e->x, e->y, &lx, &ly);
-    double sx = 0, sy = 0;
-    wlr_scene_node* node = wlr_scene_node_at(view_layer_, lx, ly, &sx, &sy);
-    if (node && node->type == WLR_SCENE_NODE_SURFACE) {
-        wlr_seat_touch_notify_down(seat_, wlr_scene_surface_from_node(node)->surface, e->time_msec, e->touch_id, sx, sy);
-        return;
-    }
-    click_overlay_at(lx, ly);
-}
-
-void Server::click_overlay_at(double lx, double ly) {
-    if (focused_view() || !shown_guest_.empty())
-        return;
+void Server::overlay_click(double lx, double ly) {
     for (auto& o : outputs_) {
         wlr_box box = o->layout_box();
         if (lx < box.x || ly < box.y || lx >= box.x + box.width || ly >= box.y + box.height)
@@ -1055,24 +844,6 @@ void Server::kiosk_update() {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*at - session::KioskPolicy::Clock::now());
         wl_event_source_timer_update(kiosk_timer_, static_cast<int>(std::clamp<long>(left.count(), 1, 1000)));
     }
-}
-
-xkb_keymap* Server::keymap() {
-    if (!keymap_ && warmup_) {
-        const double before = monotonic_ms();
-        keymap_ = warmup_->take_keymap();
-        log::debug("start-up: waited {:.1f} ms for the keymap", monotonic_ms() - before);
-    }
-    if (!keymap_)
-        keymap_ = compile_keymap(config().keyboard);
-    return keymap_.get();
-}
-
-const KeysymToEvdev* Server::keysym_table() {
-    if (!keysym_to_evdev_)
-        if (xkb_keymap* reference = keymap())
-            keysym_to_evdev_ = std::make_unique<KeysymToEvdev>(reference);
-    return keysym_to_evdev_.get();
 }
 
 void Server::schedule_memory_release() {

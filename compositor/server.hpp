@@ -15,10 +15,9 @@
 #include "compositor/control_server.hpp"
 #include "compositor/guest_view.hpp"
 #include "compositor/identity_banner.hpp"
-#include "compositor/key_repeater.hpp"
-#include "compositor/keysym_to_evdev.hpp"
 #include "compositor/listener.hpp"
 #include "compositor/overlay_model.hpp"
+#include "compositor/seat.hpp"
 #include "compositor/startup_warmup.hpp"
 #include "compositor/status.hpp"
 #include "compositor/wlr.hpp"
@@ -34,7 +33,6 @@
 namespace phyllome::compositor {
 
 class Output;
-class Keyboard;
 class XdgView;
 
 struct ManualDisplay {
@@ -52,7 +50,7 @@ struct ServerOptions {
     std::unique_ptr<StartupWarmup> warmup;  // started by main(); null: everything is done inline
 };
 
-class Server : private commands::CommandTarget {
+class Server : private commands::CommandTarget, private InputTarget {
 public:
     explicit Server(ServerOptions options); // throws std::runtime_error naming the failed step
     ~Server();
@@ -70,37 +68,27 @@ public:
     // Shared state for the per-object classes.
     wl_display* display() const { return display_; }
     wl_event_loop* loop() const { return loop_; }
+    wlr_seat* seat() const { return seat_->wlr(); }
     wlr_backend* backend() const { return backend_; }
     wlr_renderer* renderer() const { return renderer_; }
     wlr_allocator* allocator() const { return allocator_; }
     wlr_output_layout* output_layout() const { return output_layout_; }
     wlr_scene* scene() const { return scene_; }
-    wlr_seat* seat() const { return seat_; }
-    wlr_cursor* cursor() const { return cursor_; }
     wlr_scene_node* guest_layer() const { return guest_layer_; }
     wlr_scene_node* overlay_layer() const { return overlay_layer_; }
     wlr_scene_node* osd_layer() const { return osd_layer_; }
     const std::list<std::unique_ptr<Output>>& outputs() const { return outputs_; }
     wlr_scene_node* view_layer() const { return view_layer_; }
     const config::Config& config() const { return config_.config; }
-    // The user's layout; at start-up it comes from the warm-up thread when first needed.
-    xkb_keymap* keymap();
-    // Keysyms to evdev codes in that layout, for virtual keyboards' keys into guests.
-    const KeysymToEvdev* keysym_table();
     OverlayModel& overlay_model() { return overlay_model_; }
 
     // Called by the objects it owns.
     void remove_output(Output& output);
-    void remove_keyboard(Keyboard& keyboard);
-    bool is_virtual_keyboard(wlr_input_device* device) const;
     void remove_view(XdgView& view);
     void view_mapped(XdgView& view);
     void view_unmapped(XdgView& view);
     void output_frame_committed(Output& output);
     void output_presented(Output& output);
-    void handle_key(wlr_input_device* device, wlr_event_keyboard_key* event);
-    bool handle_keybinding(xkb_keysym_t sym, uint32_t modifiers);
-    void handle_overlay_key(xkb_keysym_t sym, uint32_t modifiers);
     void run_overlay_command(const OverlayCommand& command);
     // Redraws the overlay on every output if the model changed (or `force`).
     void refresh_overlay(bool force = false);
@@ -132,16 +120,15 @@ private:
     bool remove_output(const std::string& name, std::string& error) override;
     void quit() override { terminate(); }
 
+    // InputTarget: where the seat sends input.
+    bool host_window_focused() const override { return focused_view() != nullptr; }
+    GuestInput* shown_guest_input() override { return shown_input_ ? &*shown_input_ : nullptr; }
+    bool host_binding(xkb_keysym_t sym) override;
+    void overlay_key(xkb_keysym_t sym, std::uint32_t modifiers) override;
+    void overlay_click(double lx, double ly) override;
+
     void on_new_output(wlr_output* output);
-    void on_new_input(wlr_input_device* device, bool is_virtual = false);
-    void add_pointer(wlr_input_device* device);
-    void add_touch(wlr_input_device* device);
-    void update_capabilities();
     void focus_top_view();
-    void on_cursor_motion(uint32_t time_msec, double dx, double dy);
-    void on_cursor_button(wlr_event_pointer_button* event);
-    void on_touch_down(wlr_event_touch_down* event);
-    void click_overlay_at(double lx, double ly);
     void on_inventory_changed();
     void update_host_summary();
     void on_action_done(const guestview::ActionResult& result);
@@ -152,29 +139,19 @@ private:
     void disconnect_listeners();
     std::string hotkey_help() const;
     std::string host_key_label() const;
-    bool handle_host_binding(xkb_keysym_t sym);
-    void guest_key(uint32_t keycode, bool pressed);
-    void send_guest_chord(std::initializer_list<uint32_t> evdev_keys);
-    void guest_pointer_motion(double dx, double dy);
-    void guest_pointer_button(wlr_event_pointer_button* event);
-    void guest_pointer_axis(wlr_event_pointer_axis* event);
-    void sync_guest_locks(GuestView& view);
     void release_guest_input(const std::string& name);
     void send_ui_info(const std::string& name);
     void relayout_guests();
     GuestView* shown_view() const;
-    guestview::DisplayConnection* shown_connection() const;
     // Pixel buffers held in memory (guest frames, output pictures), for the status's memory split.
     std::size_t frame_buffer_bytes() const;
     std::vector<std::string> switchable_guests() const;
     void on_display_attached(const std::string& guest);
     void on_display_detached(const std::string& guest, const std::string& reason);
-    void update_cursor_image();
     void kiosk_act(session::KioskPolicy::Decision decision);
     void kiosk_update();
     void start_host_check();
     bool kiosk_locked() const { return kiosk_ && !kiosk_admin_; }
-    void send_held_modifiers();
     void fill_display_status(GuestStatus& status) const;
 
     config::LoadResult config_;
@@ -195,25 +172,11 @@ private:
     wlr_scene_node* osd_layer_ = nullptr;
     wlr_scene_node* view_layer_ = nullptr;
     wlr_xdg_shell* xdg_shell_ = nullptr;
-    wlr_seat* seat_ = nullptr;
-    wlr_cursor* cursor_ = nullptr;
-    // Read on first use (the first pointer): a session without a pointer never loads it.
-    wlr_xcursor_manager* cursor_theme();
-    CursorThemePtr cursor_theme_;
-    KeymapPtr keymap_; // the user's layout, compiled once per config for every keyboard
     std::unique_ptr<StartupWarmup> warmup_;
     std::vector<wl_event_source*> signal_sources_;
 
     std::list<std::unique_ptr<Output>> outputs_;
-    std::list<std::unique_ptr<Keyboard>> keyboards_;
     std::list<std::unique_ptr<XdgView>> views_; // front is the top of the stack
-    struct TrackedDevice {
-        wlr_input_device* device = nullptr;
-        Listener<void> destroy;
-    };
-    void track_device(std::list<std::unique_ptr<TrackedDevice>>& list, wlr_input_device* device);
-    std::list<std::unique_ptr<TrackedDevice>> pointers_;
-    std::list<std::unique_ptr<TrackedDevice>> touch_devices_;
     struct PendingReply {
         guestview::Action action;
         std::string guest;
@@ -226,14 +189,10 @@ private:
     std::unique_ptr<ControlServer> control_;
     std::unique_ptr<guestview::GuestDisplays> displays_;
     std::map<std::string, std::unique_ptr<GuestView>> guest_views_;
+    std::unique_ptr<Seat> seat_;
     std::string shown_guest_;            // empty: the overlay
+    std::optional<GuestInput> shown_input_; // the shown guest's keyboard and pointer
     bool overlay_by_choice_ = false;     // the user asked for the overlay: don't switch away by ourselves
-    bool host_key_down_ = false;
-    xkb_keysym_t host_keysym_ = XKB_KEY_Control_R;
-    std::vector<uint32_t> host_combo_keys_; // keys pressed as part of a host binding
-    std::unique_ptr<KeyRepeater> key_repeater_;
-    std::unique_ptr<KeysymToEvdev> keysym_to_evdev_; // for virtual keyboards' keys into guests
-    std::vector<wlr_input_device*> virtual_keyboards_;
     std::unique_ptr<IdentityBanner> banner_;
     std::optional<double> switch_started_ms_;
     std::optional<double> last_switch_ms_;
@@ -253,19 +212,7 @@ private:
     std::jthread host_check_;
 
     Listener<wlr_output> new_output_;
-    Listener<wlr_input_device> new_input_;
     Listener<wlr_xdg_surface> new_xdg_surface_;
-    Listener<wlr_event_pointer_motion> cursor_motion_;
-    Listener<wlr_event_pointer_motion_absolute> cursor_motion_absolute_;
-    Listener<wlr_event_pointer_button> cursor_button_;
-    Listener<wlr_event_pointer_axis> cursor_axis_;
-    Listener<void> cursor_frame_;
-    Listener<wlr_event_touch_down> touch_down_;
-    Listener<wlr_event_touch_up> touch_up_;
-    Listener<wlr_event_touch_motion> touch_motion_;
-    Listener<wlr_seat_pointer_request_set_cursor_event> request_set_cursor_;
-    Listener<wlr_virtual_keyboard_v1> new_virtual_keyboard_;
-    Listener<wlr_virtual_pointer_v1_new_pointer_event> new_virtual_pointer_;
     Listener<void> layout_change_;
 };
 
