@@ -14,6 +14,7 @@
 #include "compositor/commands/commands.hpp"
 #include "compositor/control_server.hpp"
 #include "compositor/guest_view.hpp"
+#include "compositor/host_readiness.hpp"
 #include "compositor/identity_banner.hpp"
 #include "compositor/listener.hpp"
 #include "compositor/overlay_model.hpp"
@@ -21,7 +22,9 @@
 #include "compositor/startup_warmup.hpp"
 #include "compositor/status.hpp"
 #include "compositor/wlr.hpp"
+#include "compositor/wlr_core.hpp"
 #include "config/config.hpp"
+#include "guestview/event_source.hpp"
 #include "guestview/guest_displays.hpp"
 #include "guestview/domain_model.hpp"
 #include "guestview/agent_inventory.hpp"
@@ -61,24 +64,21 @@ public:
     void terminate();
     // SIGHUP: read the config again; a broken file keeps the running config.
     void reload_config();
-    static std::string default_disk_dir(const std::string& uri);
-    static std::vector<std::string> find_installers();
-    std::string guest_name_for_installer(const std::string& iso) const;
 
     // Shared state for the per-object classes.
-    wl_display* display() const { return display_; }
-    wl_event_loop* loop() const { return loop_; }
+    wl_display* display() const { return core_.display(); }
+    wl_event_loop* loop() const { return core_.loop(); }
     wlr_seat* seat() const { return seat_->wlr(); }
-    wlr_backend* backend() const { return backend_; }
-    wlr_renderer* renderer() const { return renderer_; }
-    wlr_allocator* allocator() const { return allocator_; }
-    wlr_output_layout* output_layout() const { return output_layout_; }
-    wlr_scene* scene() const { return scene_; }
-    wlr_scene_node* guest_layer() const { return guest_layer_; }
-    wlr_scene_node* overlay_layer() const { return overlay_layer_; }
-    wlr_scene_node* osd_layer() const { return osd_layer_; }
+    wlr_backend* backend() const { return core_.backend(); }
+    wlr_renderer* renderer() const { return core_.renderer(); }
+    wlr_allocator* allocator() const { return core_.allocator(); }
+    wlr_output_layout* output_layout() const { return core_.output_layout(); }
+    wlr_scene* scene() const { return core_.scene(); }
+    wlr_scene_node* guest_layer() const { return core_.guest_layer(); }
+    wlr_scene_node* overlay_layer() const { return core_.overlay_layer(); }
+    wlr_scene_node* osd_layer() const { return core_.osd_layer(); }
     const std::list<std::unique_ptr<Output>>& outputs() const { return outputs_; }
-    wlr_scene_node* view_layer() const { return view_layer_; }
+    wlr_scene_node* view_layer() const { return core_.view_layer(); }
     const config::Config& config() const { return config_.config; }
     OverlayModel& overlay_model() { return overlay_model_; }
 
@@ -130,7 +130,6 @@ private:
     void on_new_output(wlr_output* output);
     void focus_top_view();
     void on_inventory_changed();
-    void update_host_summary();
     void on_action_done(const guestview::ActionResult& result);
     void on_control_request(const control::Request& request, ControlServer::Reply reply);
     void launch_app(std::size_t index);
@@ -150,30 +149,18 @@ private:
     void on_display_detached(const std::string& guest, const std::string& reason);
     void kiosk_act(session::KioskPolicy::Decision decision);
     void kiosk_update();
-    void start_host_check();
     bool kiosk_locked() const { return kiosk_ && !kiosk_admin_; }
     void fill_display_status(GuestStatus& status) const;
 
+    WlrCore core_; // first: every other member hangs off it, so it goes last
     config::LoadResult config_;
     std::string explicit_config_path_;
     std::optional<double> process_start_ms_;
     std::optional<double> first_frame_ms_;
     std::optional<double> first_frame_at_ms_; // CLOCK_MONOTONIC
 
-    wl_display* display_ = nullptr;
-    wl_event_loop* loop_ = nullptr;
-    wlr_backend* backend_ = nullptr;
-    wlr_renderer* renderer_ = nullptr;
-    wlr_allocator* allocator_ = nullptr;
-    wlr_output_layout* output_layout_ = nullptr;
-    wlr_scene* scene_ = nullptr;
-    wlr_scene_node* guest_layer_ = nullptr;
-    wlr_scene_node* overlay_layer_ = nullptr;
-    wlr_scene_node* osd_layer_ = nullptr;
-    wlr_scene_node* view_layer_ = nullptr;
-    wlr_xdg_shell* xdg_shell_ = nullptr;
     std::unique_ptr<StartupWarmup> warmup_;
-    std::vector<wl_event_source*> signal_sources_;
+    std::vector<guestview::EventSourcePtr> signal_sources_;
 
     std::list<std::unique_ptr<Output>> outputs_;
     std::list<std::unique_ptr<XdgView>> views_; // front is the top of the stack
@@ -198,18 +185,13 @@ private:
     std::optional<double> last_switch_ms_;
     std::unique_ptr<session::KioskPolicy> kiosk_;
     bool kiosk_admin_ = false;            // the admin key opened the real overlay in kiosk mode
-    wl_event_source* kiosk_timer_ = nullptr; // restart delay and countdown repaint
+    guestview::EventSourcePtr kiosk_timer_; // restart delay and countdown repaint
     // Fires once, a second after the last change of what is shown or of a guest's buffer, to
     // hand freed frame-sized memory back (see release_free_memory); never while idle.
-    wl_event_source* memory_release_timer_ = nullptr;
+    guestview::EventSourcePtr memory_release_timer_;
     void schedule_memory_release();
     int exit_code_ = 0;
-    // Host readiness, checked once off the loop (it can take seconds); shown on the overlay.
-    std::string host_summary_ = "Host readiness: checking…";
-    std::optional<session::HostReport> host_report_; // once checked; its libvirt line follows the inventory
-    bool host_has_virgl_ = false;
-    std::unique_ptr<guestview::LoopMailbox> mailbox_;
-    std::jthread host_check_;
+    std::unique_ptr<HostReadiness> host_readiness_; // shown on the overlay's status line
 
     Listener<wlr_output> new_output_;
     Listener<wlr_xdg_surface> new_xdg_surface_;

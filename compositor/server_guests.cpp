@@ -132,7 +132,7 @@ bool Server::show_guest(const std::string& name, std::string& error) {
         log::info("showing guest {}", name);
     }
     overlay_by_choice_ = false;
-    wlr_scene_node_set_enabled(overlay_layer_, false);
+    wlr_scene_node_set_enabled(overlay_layer(), false);
     for (auto& o : outputs_)
         o->drop_overlay_picture(); // a full-output image each, repainted when the overlay returns
     it->second->on_host_pointer(seat_->x(), seat_->y());
@@ -152,7 +152,7 @@ void Server::show_overlay(bool by_choice) {
     }
     overlay_by_choice_ = by_choice;
     banner_->hide();
-    wlr_scene_node_set_enabled(overlay_layer_, true);
+    wlr_scene_node_set_enabled(overlay_layer(), true);
     refresh_overlay(true);
     seat_->update_cursor_image();
     present_now();

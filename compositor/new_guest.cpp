@@ -1,0 +1,58 @@
+#include "compositor/new_guest.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace phyllome::compositor {
+
+std::vector<std::string> find_installers() {
+    namespace fs = std::filesystem;
+    const char* home = std::getenv("HOME");
+    const char* data = std::getenv("XDG_DATA_HOME");
+    const std::string data_home = data && *data == '/' ? data : std::string(home ? home : "/") + "/.local/share";
+    std::vector<std::string> found;
+    for (const std::string& dir : {std::string(home ? home : "") + "/Downloads", data_home + "/phyllome/isos",
+                                  std::string("/var/lib/libvirt/images"), std::string("/var/lib/libvirt/boot")}) {
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(dir, ec)) {
+            std::string ext = e.path().extension().string();
+            std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+            if (ext == ".iso" && e.is_regular_file(ec))
+                found.push_back(e.path().string());
+        }
+    }
+    std::sort(found.begin(), found.end());
+    return found;
+}
+
+std::string guest_name_for_installer(const std::string& iso, const std::function<bool(const std::string&)>& taken) {
+    // "debian-12.5.0-amd64-netinst.iso" -> "debian-12.5.0-amd64-netinst", made unique.
+    std::string stem = std::filesystem::path(iso).stem().string(), base;
+    for (char c : stem)
+        base += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '-';
+    while (!base.empty() && (base.front() == '.' || base.front() == '-'))
+        base.erase(0, 1);
+    if (base.empty())
+        base = "guest";
+    base = base.substr(0, 56);
+    std::string name = base;
+    for (int n = 2; taken(name); ++n)
+        name = fmt::format("{}-{}", base, n);
+    return name;
+}
+
+std::string default_disk_dir(const std::string& uri) {
+    // Next to the system's own images for the system libvirt; the user's data otherwise.
+    if (uri.starts_with("qemu:///system"))
+        return "/var/lib/libvirt/images";
+    const char* data = std::getenv("XDG_DATA_HOME");
+    const char* home = std::getenv("HOME");
+    const std::string base = data && *data == '/' ? data : std::string(home ? home : "/tmp") + "/.local/share";
+    return base + "/phyllome/images";
+}
+
+} // namespace phyllome::compositor

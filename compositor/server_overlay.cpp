@@ -1,0 +1,155 @@
+// The Server's management overlay: its keys and clicks, the commands they give (guest actions,
+// showing a guest, creating one from an installer, host applications), and its repaint.
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "compositor/app_launcher.hpp"
+#include "compositor/new_guest.hpp"
+#include "compositor/output.hpp"
+#include "compositor/overlay_painter.hpp"
+#include "compositor/server.hpp"
+#include "config/log.hpp"
+
+namespace phyllome::compositor {
+
+void Server::overlay_key(xkb_keysym_t sym, std::uint32_t modifiers) {
+    if (modifiers & (WLR_MODIFIER_CTRL | WLR_MODIFIER_ALT | WLR_MODIFIER_LOGO))
+        return;
+    using Key = OverlayModel::Key;
+    std::optional<Key> key;
+    std::size_t app = 0;
+    switch (sym) {
+    case XKB_KEY_Up: case XKB_KEY_k: key = Key::Up; break;
+    case XKB_KEY_Down: case XKB_KEY_j: key = Key::Down; break;
+    case XKB_KEY_Home: key = Key::Home; break;
+    case XKB_KEY_End: key = Key::End; break;
+    case XKB_KEY_Return: case XKB_KEY_KP_Enter: key = Key::Enter; break;
+    case XKB_KEY_s: key = Key::Start; break;
+    case XKB_KEY_d: key = Key::Shutdown; break;
+    case XKB_KEY_f: key = Key::ForceOff; break;
+    case XKB_KEY_a: key = Key::Adopt; break;
+    case XKB_KEY_n: key = Key::NewGuest; break;
+    case XKB_KEY_Escape: key = Key::Cancel; break;
+    default:
+        if (sym >= XKB_KEY_F1 && sym <= XKB_KEY_F12) {
+            key = Key::App;
+            app = sym - XKB_KEY_F1;
+        }
+    }
+    if (!key)
+        return;
+    if (*key == Key::NewGuest && !overlay_model_.choosing_installer()) {
+        overlay_model_.set_installers(find_installers());
+        refresh_overlay();
+        return;
+    }
+    auto cmd = overlay_model_.on_key(*key, OverlayModel::Clock::now(), app);
+    if (cmd)
+        run_overlay_command(*cmd);
+    refresh_overlay();
+}
+
+void Server::run_overlay_command(const OverlayCommand& command) {
+    switch (command.kind) {
+    case OverlayCommand::Kind::GuestAction:
+        overlay_model_.set_notice(fmt::format("{}: {}…", command.target, guestview::to_string(command.action)), false);
+        inventory_->request(command.action, command.target);
+        break;
+    case OverlayCommand::Kind::ShowGuest: {
+        std::string error;
+        if (!show_guest(command.target, error))
+            overlay_model_.set_notice(fmt::format("Cannot show {}: {}", command.target, error), true);
+        break;
+    }
+    case OverlayCommand::Kind::LaunchApp:
+        launch_app(std::stoul(command.target));
+        break;
+    case OverlayCommand::Kind::CreateGuest: {
+        guestview::GuestSpec spec = new_guest_spec(guest_name_for_installer(command.target, [this](const std::string& n) { return inventory_->find(n) != nullptr; }));
+        spec.iso_path = command.target;
+        overlay_model_.set_notice(fmt::format("Creating {}…", spec.name), false);
+        inventory_->create(spec, [this, name = spec.name](bool ok, std::string message) {
+            overlay_model_.set_notice(ok ? fmt::format("{} created{}{}: select it and press Enter to start the installer",
+                                                       name, message.empty() ? "" : "; ", message)
+                                         : fmt::format("Cannot create {}: {}", name, message),
+                                      !ok);
+            refresh_overlay();
+        });
+        break;
+    }
+    case OverlayCommand::Kind::Adopt:
+        overlay_model_.set_notice(fmt::format("{}: switching to the Phyllome display…", command.target), false);
+        inventory_->adopt(command.target, [this, guest = command.target](bool ok, std::string error) {
+            overlay_model_.set_notice(ok ? fmt::format("{} will use the Phyllome display from its next start", guest)
+                                         : fmt::format("{}: cannot switch its display: {}", guest, error),
+                                      !ok);
+            refresh_overlay();
+        });
+        break;
+    }
+    refresh_overlay();
+}
+
+void Server::launch_app(std::size_t index) {
+    const auto& apps = config().apps;
+    if (index >= apps.size())
+        return;
+    std::string error;
+    if (launch_detached(apps[index].command, error)) {
+        log::info("launched {} ({})", apps[index].name, apps[index].command);
+        overlay_model_.set_notice(fmt::format("Starting {}…", apps[index].name), false);
+    } else {
+        log::error("cannot launch {}: {}", apps[index].name, error);
+        overlay_model_.set_notice(fmt::format("Cannot start {}: {}", apps[index].name, error), true);
+    }
+}
+
+std::string Server::host_key_label() const {
+    const std::string& k = config().hotkeys.host_key;
+    return k == "Control_R" ? "Right Ctrl" : k == "Control_L" ? "Left Ctrl" : k == "Alt_R" ? "Right Alt" : k;
+}
+
+std::string Server::hotkey_help() const {
+    std::string help = "↑↓ select   Enter show/start   S start   D shut down   F F force off   A A adopt   N new";
+    if (!config().apps.empty())
+        help += "   F1… apps";
+    help += fmt::format("   {0}+1…9 guest   {0}+Home here", host_key_label());
+    return help;
+}
+
+void Server::refresh_overlay(bool force) {
+    // Behind a guest nobody sees it: show_overlay() paints it afresh.
+    if (!overlay_layer()->state.enabled)
+        return;
+    if (!overlay_model_.take_dirty() && !force)
+        return;
+    OverlayPaintInput in;
+    in.model = &overlay_model_;
+    in.style = &config().overlay;
+    in.hotkey_help = hotkey_help();
+    if (kiosk_locked())
+        in.message = kiosk_->message(session::KioskPolicy::Clock::now());
+    const auto& conn = overlay_model_.connection();
+    in.status_line = fmt::format("libvirt {} ({})   ·   {}", conn.uri,
+                                 conn.state == guestview::ConnectionState::Connected ? "connected" : "not connected",
+                                 host_readiness_->summary());
+    for (auto& o : outputs_)
+        o->paint_overlay(in);
+    schedule_memory_release(); // each repaint frees the previous full-output picture into the heap
+}
+
+void Server::overlay_click(double lx, double ly) {
+    for (auto& o : outputs_) {
+        wlr_box box = o->layout_box();
+        if (lx < box.x || ly < box.y || lx >= box.x + box.width || ly >= box.y + box.height)
+            continue;
+        auto cmd = overlay_model_.on_click(lx - box.x, ly - box.y, o->overlay_hits(), OverlayModel::Clock::now());
+        if (cmd)
+            run_overlay_command(*cmd);
+        refresh_overlay();
+        return;
+    }
+}
+
+} // namespace phyllome::compositor

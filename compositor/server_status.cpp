@@ -1,0 +1,136 @@
+// The Server's status snapshot for phyllomectl status: guests and their displays' frame
+// counters, outputs, the overlay's rows, timings, memory (frame buffers counted once) and the
+// libvirt agent's.
+#include <algorithm>
+
+#include "compositor/output.hpp"
+#include "compositor/process_stats.hpp"
+#include "compositor/guest_identity.hpp"
+#include "compositor/server.hpp"
+
+namespace phyllome::compositor {
+
+StatusSnapshot Server::status() const {
+    StatusSnapshot s;
+    s.libvirt = inventory_->status();
+    s.view = shown_guest_.empty() ? "overlay" : "guest";
+    if (!shown_guest_.empty())
+        s.guest = shown_guest_;
+    const auto numbers = number_guests(inventory_->guests());
+    for (const auto& g : inventory_->guests()) {
+        GuestStatus gs;
+        gs.info = g;
+        gs.colour = guest_colour(g);
+        for (const auto& n : numbers)
+            if (n.name == g.name)
+                gs.number = n.number;
+        fill_display_status(gs);
+        s.guests.push_back(std::move(gs));
+    }
+    for (const auto& m : displays_->manual()) {
+        GuestStatus gs;
+        gs.info.name = m.name;
+        gs.info.state = guestview::GuestState::Running;
+        gs.info.graphics = guestview::GraphicsSupport::DbusP2P;
+        gs.info.graphics_note = m.address;
+        gs.colour = colour_from_name(m.name);
+        fill_display_status(gs);
+        s.guests.push_back(std::move(gs));
+    }
+    for (const auto& o : outputs_) {
+        wlr_box box = o->layout_box();
+        s.outputs.push_back({o->wlr()->name, o->wlr()->width, o->wlr()->height, o->wlr()->scale, box.x, box.y,
+                             o->scanning_out(), o->scanout_commits()});
+    }
+    s.selected = overlay_model_.selection();
+    if (!outputs_.empty()) {
+        wlr_box box = outputs_.front()->layout_box();
+        for (auto r : outputs_.front()->overlay_hits().rows) {
+            r.x += box.x;
+            r.y += box.y;
+            s.overlay_rows.push_back(r);
+        }
+    }
+    s.config_path = config_.path;
+    for (const auto& d : config_.diagnostics)
+        s.config_problems.push_back(d.to_string());
+    s.first_frame_ms = first_frame_ms_;
+    s.first_frame_at_ms = first_frame_at_ms_;
+    s.last_switch_ms = last_switch_ms_;
+    s.host = host_readiness_->summary();
+    if (kiosk_) {
+        s.kiosk_guest = kiosk_->guest();
+        s.kiosk_message = kiosk_->message(session::KioskPolicy::Clock::now());
+    }
+    s.rss_kb = resident_kb();
+    const ResidentParts parts = resident_parts();
+    s.rss_anon_kb = parts.anon_kb;
+    s.rss_file_kb = parts.file_kb;
+    s.rss_shmem_kb = parts.shmem_kb;
+    s.frame_buffers_kb = static_cast<long>(frame_buffer_bytes() / 1024);
+    s.cpu_ms = process_cpu_ms();
+    if (const pid_t agent = inventory_->agent_pid(); agent > 0) {
+        const ResidentParts agent_parts = resident_parts(agent);
+        s.agent_pid = agent;
+        s.agent_rss_kb = agent_parts.total_kb;
+        s.agent_rss_anon_kb = agent_parts.anon_kb;
+        s.agent_rss_file_kb = agent_parts.file_kb;
+    }
+    return s;
+}
+
+void Server::fill_display_status(GuestStatus& gs) const {
+    const auto st = displays_->status(gs.info.name);
+    using guestview::DisplayState;
+    gs.display = st.state == DisplayState::Connected    ? "connected"
+                 : st.state == DisplayState::Connecting ? "connecting"
+                 : st.state == DisplayState::Error      ? "error"
+                                                        : "none";
+    gs.display_error = st.error;
+    const auto* conn = displays_->connection(gs.info.name);
+    const auto consoles = displays_->graphic_consoles(gs.info.name);
+    if (!conn || consoles.empty())
+        return;
+    for (std::uint32_t id : consoles) {
+        const auto stats = conn->stats(id);
+        gs.frames += stats.frames_received;
+        gs.copies += stats.copies;
+        gs.bytes_copied += stats.bytes_copied;
+        gs.refused += stats.refused;
+    }
+    if (auto it = guest_views_.find(gs.info.name); it != guest_views_.end()) {
+        const auto& lat = it->second->present_latency();
+        gs.frames_presented = it->second->frames_presented();
+        gs.present_p50_ms = lat.percentile(50);
+        gs.present_p99_ms = lat.percentile(99);
+    }
+    if (auto frame = conn->current_frame(consoles.front())) {
+        using guestview::FrameStorage;
+        gs.scanout = ScanoutStatus{static_cast<int>(frame->width()), static_cast<int>(frame->height()),
+                                   frame->storage() == FrameStorage::SharedMemory ? "map"
+                                   : frame->storage() == FrameStorage::Dmabuf     ? "dmabuf"
+                                                                                  : "copy"};
+    }
+}
+
+std::size_t Server::frame_buffer_bytes() const {
+    std::size_t bytes = 0;
+    for (const auto& o : outputs_)
+        bytes += o->picture_bytes();
+    // A frame can be both guestview's current one and on screen: count each once.
+    std::vector<const guestview::Frame*> frames;
+    for (const auto& [name, view] : guest_views_)
+        view->collect_frames(frames);
+    if (displays_)
+        for (const auto& guest : displays_->guests_with_display())
+            if (const auto* conn = displays_->connection(guest))
+                conn->collect_frames(frames);
+    std::sort(frames.begin(), frames.end());
+    frames.erase(std::unique(frames.begin(), frames.end()), frames.end());
+    for (const auto* f : frames)
+        if (f->storage() != guestview::FrameStorage::Dmabuf)
+            bytes += f->size_bytes();
+    return bytes;
+}
+
+} // namespace phyllome::compositor

@@ -1,0 +1,77 @@
+#include "compositor/wlr_core.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "config/log.hpp"
+
+namespace phyllome::compositor {
+namespace {
+
+template <typename T>
+T* require(T* p, const char* what) {
+    if (!p)
+        throw std::runtime_error(std::string("wlroots: ") + what + " failed");
+    return p;
+}
+
+} // namespace
+
+WlrCore::WlrCore() {
+    display_ = require(wl_display_create(), "wl_display_create");
+    loop_ = wl_display_get_event_loop(display_);
+    backend_ = require(wlr_backend_autocreate(display_), "creating a backend (wlr_backend_autocreate)");
+    renderer_ = require(wlr_renderer_autocreate(backend_), "creating a renderer");
+    wlr_renderer_init_wl_display(renderer_, display_);
+    allocator_ = require(wlr_allocator_autocreate(backend_, renderer_), "creating an allocator");
+
+    require(wlr_compositor_create(display_, renderer_), "wlr_compositor_create");
+    require(wlr_data_device_manager_create(display_), "wlr_data_device_manager_create");
+    output_layout_ = require(wlr_output_layout_create(), "wlr_output_layout_create");
+    require(wlr_xdg_output_manager_v1_create(display_, output_layout_), "xdg-output");
+    require(wlr_screencopy_manager_v1_create(display_), "wlr-screencopy");
+
+    scene_ = require(wlr_scene_create(), "wlr_scene_create");
+    wlr_scene_attach_output_layout(scene_, output_layout_);
+    // No background node: the scene clears damage to black itself, and a full-output rect costs
+    // a full fill per commit.
+    guest_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
+    overlay_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
+    osd_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
+    view_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
+
+    xdg_shell_ = require(wlr_xdg_shell_create(display_), "wlr_xdg_shell_create");
+}
+
+void WlrCore::start() {
+    const char* socket = wl_display_add_socket_auto(display_);
+    if (!socket)
+        throw std::runtime_error("cannot open a Wayland socket (is XDG_RUNTIME_DIR set and writable?)");
+    setenv("WAYLAND_DISPLAY", socket, 1);
+    log::info("Wayland display {}", socket);
+    if (!wlr_backend_start(backend_))
+        throw std::runtime_error("cannot start the backend (no seat access? try from a VT with seatd or logind)");
+}
+
+void WlrCore::destroy_backend() {
+    if (backend_)
+        wlr_backend_destroy(std::exchange(backend_, nullptr));
+}
+
+WlrCore::~WlrCore() {
+    destroy_backend();
+    if (output_layout_)
+        wlr_output_layout_destroy(output_layout_);
+    if (scene_)
+        wlr_scene_node_destroy(&scene_->node);
+    if (allocator_)
+        wlr_allocator_destroy(allocator_);
+    if (renderer_)
+        wlr_renderer_destroy(renderer_);
+    if (display_)
+        wl_display_destroy(display_);
+}
+
+} // namespace phyllome::compositor

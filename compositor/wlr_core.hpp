@@ -1,0 +1,52 @@
+// The wlroots core: the Wayland display and its loop, the backend, renderer and allocator, the
+// protocols every session offers (compositor, data device, xdg-output, screencopy, xdg-shell),
+// the output layout and the scene with its layers. Everything else in the shell hangs off it.
+#pragma once
+
+#include "compositor/wlr.hpp"
+
+namespace phyllome::compositor {
+
+class WlrCore {
+public:
+    WlrCore(); // throws std::runtime_error naming the failed step
+    ~WlrCore();
+    WlrCore(const WlrCore&) = delete;
+    WlrCore& operator=(const WlrCore&) = delete;
+
+    // Opens the Wayland socket (and sets WAYLAND_DISPLAY) and starts the backend, which then
+    // announces its outputs and input devices.
+    void start();
+    // The backend goes first at shutdown, while its outputs' owners can still take them down.
+    void destroy_backend();
+
+    wl_display* display() const { return display_; }
+    wl_event_loop* loop() const { return loop_; }
+    wlr_backend* backend() const { return backend_; }
+    wlr_renderer* renderer() const { return renderer_; }
+    wlr_allocator* allocator() const { return allocator_; }
+    wlr_output_layout* output_layout() const { return output_layout_; }
+    wlr_scene* scene() const { return scene_; }
+    wlr_xdg_shell* xdg_shell() const { return xdg_shell_; }
+    // Z order, bottom to top.
+    wlr_scene_node* guest_layer() const { return guest_layer_; }
+    wlr_scene_node* overlay_layer() const { return overlay_layer_; }
+    wlr_scene_node* osd_layer() const { return osd_layer_; } // the identity banner and edge
+    wlr_scene_node* view_layer() const { return view_layer_; } // host applications' windows
+
+private:
+    wl_display* display_ = nullptr;
+    wl_event_loop* loop_ = nullptr;
+    wlr_backend* backend_ = nullptr;
+    wlr_renderer* renderer_ = nullptr;
+    wlr_allocator* allocator_ = nullptr;
+    wlr_output_layout* output_layout_ = nullptr;
+    wlr_scene* scene_ = nullptr;
+    wlr_scene_node* guest_layer_ = nullptr;
+    wlr_scene_node* overlay_layer_ = nullptr;
+    wlr_scene_node* osd_layer_ = nullptr;
+    wlr_scene_node* view_layer_ = nullptr;
+    wlr_xdg_shell* xdg_shell_ = nullptr;
+};
+
+} // namespace phyllome::compositor
