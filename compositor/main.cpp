@@ -1,6 +1,5 @@
 // phyllome-shell: the host session of Phyllome OS.
 #include <getopt.h>
-#include <malloc.h>
 
 #include <cstdarg>
 #include <cstdio>
@@ -133,9 +132,8 @@ int main(int argc, char** argv) {
     }
 
     wlr_log_init(log::enabled(config::LogLevel::Debug) ? WLR_DEBUG : WLR_ERROR, wlr_log_to_ours);
-    // One malloc arena: the only other threads are start-up's warm-up helpers, whose own arenas
-    // would each keep their leftovers resident for the whole session (about 0.4 MB).
-    mallopt(M_ARENA_MAX, 1);
+    compositor::configure_heap(); // before the warm-up threads start
+
 
     compositor::ServerOptions options;
     // First, so fonts, keymap and cursors load while the backend starts.
