@@ -46,8 +46,8 @@ Server::Server(ServerOptions options)
         for (auto& o : outputs_)
             o->update_position();
         refresh_overlay(true);
-        if (displays_)
-            relayout_guests();
+        if (stage_)
+            stage_->relayout();
         if (banner_) // outputs come and go (hotplug): the banner and edges follow
             banner_->relayout();
     });
@@ -93,46 +93,13 @@ Server::Server(ServerOptions options)
         guestview::GuestInventory::Callbacks{[this] { on_inventory_changed(); },
                                              [this](const guestview::ActionResult& r) { on_action_done(r); }},
         guestview::agent::libvirt_agent_path(), log::level());
-    guestview::GuestDisplays::Events events;
-    events.attached = [this](const std::string& g) { on_display_attached(g); };
-    events.detached = [this](const std::string& g, const std::string& reason) { on_display_detached(g, reason); };
-    events.console_changed = [this](const std::string& g, const guestview::ConsoleInfo& c) {
-        if (auto it = guest_views_.find(g); it != guest_views_.end()) {
-            it->second->set_absolute(c.id, c.mouse_is_absolute);
-            if (g == shown_guest_)
-                seat_->update_cursor_image();
-        }
-    };
-    events.frame = [this](const std::string& g, std::uint32_t console, const guestview::FrameEvent& ev) {
-        if (auto it = guest_views_.find(g); it != guest_views_.end())
-            it->second->on_frame(console, ev);
-        if (ev.new_buffer)
-            schedule_memory_release(); // the old buffer may have been freed into the heap
-        // Kiosk: the "Starting…" screen stays until the guest has something to show.
-        if (kiosk_ && g == kiosk_->guest() && !kiosk_->showing_guest()) {
-            kiosk_->on_first_frame(session::KioskPolicy::Clock::now());
-            std::string error;
-            if (!kiosk_admin_)
-                show_guest(g, error);
-            kiosk_update();
-        }
-    };
-    events.display_off = [this](const std::string& g, std::uint32_t console) {
-        if (auto it = guest_views_.find(g); it != guest_views_.end())
-            it->second->on_display_off(console);
-    };
-    events.cursor = [this](const std::string& g, std::uint32_t console, const guestview::CursorShape& c) {
-        if (auto it = guest_views_.find(g); it != guest_views_.end())
-            it->second->on_cursor(console, c);
-    };
-    events.pointer = [this](const std::string& g, std::uint32_t console, const guestview::PointerPosition& p) {
-        if (auto it = guest_views_.find(g); it != guest_views_.end())
-            it->second->on_guest_pointer(console, p);
-    };
-    displays_ = std::make_unique<guestview::GuestDisplays>(loop(), *inventory_, std::move(events));
+    stage_ = std::make_unique<GuestStage>(
+        StageParts{loop(), inventory_.get(), seat_.get(), banner_.get(), &outputs_,
+                   [this](const std::string& guest) { return std::make_unique<GuestView>(*this, guest); }},
+        static_cast<StageHost&>(*this));
     host_readiness_->start(inventory_->status().uri);
     for (const auto& d : options.displays)
-        displays_->add_manual(d.name, d.address);
+        stage_->displays().add_manual(d.name, d.address);
     on_inventory_changed();
 }
 
@@ -142,9 +109,7 @@ Server::~Server() {
     kiosk_timer_.reset();
     memory_release_timer_.reset();
     banner_.reset();
-    shown_input_.reset();
-    guest_views_.clear();
-    displays_.reset();
+    stage_.reset();
     inventory_.reset();
     // Our listeners sit in lists owned by the objects destroyed below.
     disconnect_listeners();
@@ -208,7 +173,7 @@ void Server::reload_config() {
     overlay_model_.set_notice(fmt::format("Config reloaded from {}", config_.path.empty() ? "defaults" : config_.path),
                               false);
     refresh_overlay(true);
-    relayout_guests();
+    stage_->relayout();
     banner_->relayout();
     log::info("config reloaded from {}", config_.path.empty() ? "built-in defaults" : config_.path);
 }
@@ -245,7 +210,8 @@ void Server::on_new_output(wlr_output* wlr) {
         return;
     }
     refresh_overlay(true);
-    relayout_guests();
+    if (stage_) // none yet while the backend starts
+        stage_->relayout();
     banner_->relayout(); // the layout changed before this output was in outputs_
     for (auto& v : views_)
         if (v->mapped() && v.get() == focused_view())
@@ -256,8 +222,7 @@ void Server::on_new_output(wlr_output* wlr) {
 bool Server::output_covered(const Output& output) {
     if (overlay_layer()->state.enabled)
         return output.has_overlay_picture();
-    const GuestView* v = shown_view();
-    return v && v->covers(output);
+    return stage_ && stage_->covers(output);
 }
 
 void Server::present_now() {
@@ -266,8 +231,8 @@ void Server::present_now() {
 }
 
 void Server::remove_output(Output& output) {
-    for (auto& [name, view] : guest_views_)
-        view->forget_output(output);
+    if (stage_)
+        stage_->forget_output(output);
     outputs_.remove_if([&](const auto& o) { return o.get() == &output; });
     refresh_overlay(true);
     // A host application filled the output that went: it fills the first one left.
@@ -309,8 +274,8 @@ void Server::focus_top_view() {
 
 void Server::on_inventory_changed() {
     host_readiness_->libvirt_changed(inventory_->status());
-    if (displays_)
-        displays_->sync();
+    if (stage_)
+        stage_->displays().sync();
     if (kiosk_) {
         kiosk_act(kiosk_->on_inventory(inventory_->find(kiosk_->guest()),
                                        inventory_->status().state == guestview::ConnectionState::Connected,
@@ -390,16 +355,8 @@ bool Server::remove_output(const std::string& name, std::string& error) {
 }
 
 void Server::output_presented(Output& output) {
-    GuestView* v = shown_view();
-    if (!v)
-        return;
-    v->on_output_commit(output);
-    // Hotkey to the first commit that carries the new guest's picture.
-    if (switch_started_ms_ && v->has_frame()) {
-        last_switch_ms_ = monotonic_ms() - *switch_started_ms_;
-        switch_started_ms_.reset();
-        log::debug("switched to {} in {:.2f} ms", shown_guest_, *last_switch_ms_);
-    }
+    if (stage_) // none yet while the backend starts
+        stage_->output_presented(output);
 }
 
 void Server::kiosk_act(session::KioskPolicy::Decision d) {
@@ -429,7 +386,7 @@ void Server::kiosk_act(session::KioskPolicy::Decision d) {
 void Server::kiosk_update() {
     if (!kiosk_)
         return;
-    if (!kiosk_->showing_guest() && shown_guest_ == kiosk_->guest())
+    if (!kiosk_->showing_guest() && stage_->shown() == kiosk_->guest())
         show_overlay(false); // the kiosk screen (not the list) takes over while it restarts
     refresh_overlay(true);
     // Wake for the restart itself, and every second before it to keep the countdown current.

@@ -13,6 +13,7 @@
 
 #include "compositor/commands/commands.hpp"
 #include "compositor/control_server.hpp"
+#include "compositor/guest_stage.hpp"
 #include "compositor/guest_view.hpp"
 #include "compositor/host_readiness.hpp"
 #include "compositor/identity_banner.hpp"
@@ -53,7 +54,7 @@ struct ServerOptions {
     std::unique_ptr<StartupWarmup> warmup;  // started by main(); null: everything is done inline
 };
 
-class Server : private commands::CommandTarget, private InputTarget {
+class Server : private commands::CommandTarget, private InputTarget, private StageHost {
 public:
     explicit Server(ServerOptions options); // throws std::runtime_error naming the failed step
     ~Server();
@@ -97,18 +98,14 @@ public:
     StatusSnapshot status() const override;
 
     // Guests on screen.
-    bool show_guest(const std::string& name, std::string& error) override;
-    // The guest numbered `number` (Host+number), or empty.
-    std::string guest_by_number(int number) const;
-    int number_of(const std::string& guest) const;
+    bool show_guest(const std::string& name, std::string& error) override { return stage_->show(name, error); }
     int exit_code() const { return exit_code_; }
-    void show_overlay(bool by_choice);
-    void present_now(); // on every output, see Output::present_now
+    void show_overlay(bool by_choice) { stage_->show_overlay(by_choice); }
+    void present_now() override; // on every output, see Output::present_now
     // An opaque picture fills the output: the overlay, or the shown guest edge to edge.
     bool output_covered(const Output& output);
     // The guest shown after it, or empty.
-    std::string show_adjacent_guest(int direction) override;
-    const std::string& shown_guest() const { return shown_guest_; }
+    std::string show_adjacent_guest(int direction) override { return stage_->show_adjacent(direction); }
 
 private:
     // commands::CommandTarget: what phyllomectl's verbs may do.
@@ -122,10 +119,18 @@ private:
 
     // InputTarget: where the seat sends input.
     bool host_window_focused() const override { return focused_view() != nullptr; }
-    GuestInput* shown_guest_input() override { return shown_input_ ? &*shown_input_ : nullptr; }
+    GuestInput* shown_guest_input() override { return stage_ ? stage_->shown_input() : nullptr; }
     bool host_binding(xkb_keysym_t sym) override;
     void overlay_key(xkb_keysym_t sym, std::uint32_t modifiers) override;
     void overlay_click(double lx, double ly) override;
+
+    // StageHost: what the guest stage asks of the rest of the shell.
+    void overlay_shown(bool shown) override;
+    void overlay_changed() override { refresh_overlay(true); }
+    void notice(std::string text, bool error) override;
+    bool kiosk(std::string& locked_to) const override;
+    void guest_frame(const std::string& guest, bool new_buffer) override;
+    void memory_may_be_free() override { schedule_memory_release(); }
 
     void on_new_output(wlr_output* output);
     void focus_top_view();
@@ -138,15 +143,8 @@ private:
     void disconnect_listeners();
     std::string hotkey_help() const;
     std::string host_key_label() const;
-    void release_guest_input(const std::string& name);
-    void send_ui_info(const std::string& name);
-    void relayout_guests();
-    GuestView* shown_view() const;
     // Pixel buffers held in memory (guest frames, output pictures), for the status's memory split.
     std::size_t frame_buffer_bytes() const;
-    std::vector<std::string> switchable_guests() const;
-    void on_display_attached(const std::string& guest);
-    void on_display_detached(const std::string& guest, const std::string& reason);
     void kiosk_act(session::KioskPolicy::Decision decision);
     void kiosk_update();
     bool kiosk_locked() const { return kiosk_ && !kiosk_admin_; }
@@ -174,15 +172,9 @@ private:
     OverlayModel overlay_model_;
     std::unique_ptr<guestview::AgentInventory> inventory_; // libvirt, in its agent process
     std::unique_ptr<ControlServer> control_;
-    std::unique_ptr<guestview::GuestDisplays> displays_;
-    std::map<std::string, std::unique_ptr<GuestView>> guest_views_;
     std::unique_ptr<Seat> seat_;
-    std::string shown_guest_;            // empty: the overlay
-    std::optional<GuestInput> shown_input_; // the shown guest's keyboard and pointer
-    bool overlay_by_choice_ = false;     // the user asked for the overlay: don't switch away by ourselves
     std::unique_ptr<IdentityBanner> banner_;
-    std::optional<double> switch_started_ms_;
-    std::optional<double> last_switch_ms_;
+    std::unique_ptr<GuestStage> stage_; // guests' displays and views, and which one is shown
     std::unique_ptr<session::KioskPolicy> kiosk_;
     bool kiosk_admin_ = false;            // the admin key opened the real overlay in kiosk mode
     guestview::EventSourcePtr kiosk_timer_; // restart delay and countdown repaint

@@ -13,9 +13,9 @@ namespace phyllome::compositor {
 StatusSnapshot Server::status() const {
     StatusSnapshot s;
     s.libvirt = inventory_->status();
-    s.view = shown_guest_.empty() ? "overlay" : "guest";
-    if (!shown_guest_.empty())
-        s.guest = shown_guest_;
+    s.view = stage_->shown().empty() ? "overlay" : "guest";
+    if (!stage_->shown().empty())
+        s.guest = stage_->shown();
     const auto numbers = number_guests(inventory_->guests());
     for (const auto& g : inventory_->guests()) {
         GuestStatus gs;
@@ -27,7 +27,7 @@ StatusSnapshot Server::status() const {
         fill_display_status(gs);
         s.guests.push_back(std::move(gs));
     }
-    for (const auto& m : displays_->manual()) {
+    for (const auto& m : stage_->displays().manual()) {
         GuestStatus gs;
         gs.info.name = m.name;
         gs.info.state = guestview::GuestState::Running;
@@ -56,7 +56,7 @@ StatusSnapshot Server::status() const {
         s.config_problems.push_back(d.to_string());
     s.first_frame_ms = first_frame_ms_;
     s.first_frame_at_ms = first_frame_at_ms_;
-    s.last_switch_ms = last_switch_ms_;
+    s.last_switch_ms = stage_->last_switch_ms();
     s.host = host_readiness_->summary();
     if (kiosk_) {
         s.kiosk_guest = kiosk_->guest();
@@ -80,15 +80,16 @@ StatusSnapshot Server::status() const {
 }
 
 void Server::fill_display_status(GuestStatus& gs) const {
-    const auto st = displays_->status(gs.info.name);
+    const auto& displays = stage_->displays();
+    const auto st = displays.status(gs.info.name);
     using guestview::DisplayState;
     gs.display = st.state == DisplayState::Connected    ? "connected"
                  : st.state == DisplayState::Connecting ? "connecting"
                  : st.state == DisplayState::Error      ? "error"
                                                         : "none";
     gs.display_error = st.error;
-    const auto* conn = displays_->connection(gs.info.name);
-    const auto consoles = displays_->graphic_consoles(gs.info.name);
+    const auto* conn = stage_->displays().connection(gs.info.name);
+    const auto consoles = displays.graphic_consoles(gs.info.name);
     if (!conn || consoles.empty())
         return;
     for (std::uint32_t id : consoles) {
@@ -98,9 +99,9 @@ void Server::fill_display_status(GuestStatus& gs) const {
         gs.bytes_copied += stats.bytes_copied;
         gs.refused += stats.refused;
     }
-    if (auto it = guest_views_.find(gs.info.name); it != guest_views_.end()) {
-        const auto& lat = it->second->present_latency();
-        gs.frames_presented = it->second->frames_presented();
+    if (const GuestView* view = stage_->view(gs.info.name)) {
+        const auto& lat = view->present_latency();
+        gs.frames_presented = view->frames_presented();
         gs.present_p50_ms = lat.percentile(50);
         gs.present_p99_ms = lat.percentile(99);
     }
@@ -119,12 +120,7 @@ std::size_t Server::frame_buffer_bytes() const {
         bytes += o->picture_bytes();
     // A frame can be both guestview's current one and on screen: count each once.
     std::vector<const guestview::Frame*> frames;
-    for (const auto& [name, view] : guest_views_)
-        view->collect_frames(frames);
-    if (displays_)
-        for (const auto& guest : displays_->guests_with_display())
-            if (const auto* conn = displays_->connection(guest))
-                conn->collect_frames(frames);
+    stage_->collect_frames(frames);
     std::sort(frames.begin(), frames.end());
     frames.erase(std::unique(frames.begin(), frames.end()), frames.end());
     for (const auto* f : frames)

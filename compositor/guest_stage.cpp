@@ -1,0 +1,273 @@
+#include "compositor/guest_stage.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "compositor/guest_identity.hpp"
+#include "compositor/identity_banner.hpp"
+#include "compositor/latency_stats.hpp"
+#include "compositor/output.hpp"
+#include "compositor/seat.hpp"
+#include "config/log.hpp"
+
+namespace phyllome::compositor {
+
+GuestStage::GuestStage(const StageParts& parts, StageHost& host) : parts_(parts), host_(host) {
+    displays_ = std::make_unique<guestview::GuestDisplays>(parts_.loop, *parts_.inventory, events());
+}
+
+GuestStage::~GuestStage() {
+    shown_input_.reset();
+    views_.clear();
+    displays_.reset();
+}
+
+guestview::GuestDisplays::Events GuestStage::events() {
+    guestview::GuestDisplays::Events events;
+    events.attached = [this](const std::string& g) { attached(g); };
+    events.detached = [this](const std::string& g, const std::string& reason) { detached(g, reason); };
+    events.console_changed = [this](const std::string& g, const guestview::ConsoleInfo& c) {
+        if (GuestView* v = find(g)) {
+            v->set_absolute(c.id, c.mouse_is_absolute);
+            if (g == shown_)
+                parts_.seat->update_cursor_image();
+        }
+    };
+    events.frame = [this](const std::string& g, std::uint32_t console, const guestview::FrameEvent& ev) {
+        if (GuestView* v = find(g))
+            v->on_frame(console, ev);
+        host_.guest_frame(g, ev.new_buffer);
+    };
+    events.display_off = [this](const std::string& g, std::uint32_t console) {
+        if (GuestView* v = find(g))
+            v->on_display_off(console);
+    };
+    events.cursor = [this](const std::string& g, std::uint32_t console, const guestview::CursorShape& c) {
+        if (GuestView* v = find(g))
+            v->on_cursor(console, c);
+    };
+    events.pointer = [this](const std::string& g, std::uint32_t console, const guestview::PointerPosition& p) {
+        if (GuestView* v = find(g))
+            v->on_guest_pointer(console, p);
+    };
+    return events;
+}
+
+GuestView* GuestStage::find(const std::string& guest) const {
+    auto it = views_.find(guest);
+    return it == views_.end() ? nullptr : it->second.get();
+}
+
+GuestView* GuestStage::shown_view() const { return find(shown_); }
+
+const GuestView* GuestStage::view(const std::string& guest) const { return find(guest); }
+
+std::vector<std::string> GuestStage::switchable() const {
+    std::vector<std::string> names;
+    for (const auto& n : number_guests(parts_.inventory->guests()))
+        if (views_.count(n.name))
+            names.push_back(n.name);
+    for (const auto& [name, view] : views_)
+        if (std::find(names.begin(), names.end(), name) == names.end())
+            names.push_back(name);
+    return names;
+}
+
+std::string GuestStage::guest_by_number(int number) const {
+    for (const auto& n : number_guests(parts_.inventory->guests()))
+        if (n.number == number)
+            return n.name;
+    return {};
+}
+
+int GuestStage::number_of(const std::string& guest) const {
+    for (const auto& n : number_guests(parts_.inventory->guests()))
+        if (n.name == guest)
+            return n.number;
+    return 0;
+}
+
+void GuestStage::attached(const std::string& guest) {
+    GuestView& v = *(views_[guest] = parts_.make_view(guest));
+    v.layout(*parts_.outputs, displays_->graphic_consoles(guest));
+    if (auto* conn = displays_->connection(guest))
+        for (std::uint32_t id : displays_->graphic_consoles(guest))
+            if (const auto* c = conn->console(id))
+                v.set_absolute(id, c->mouse_is_absolute);
+    log::info("guest {}: display attached", guest);
+    // A guest that starts while nothing is shown comes to the front, unless the user chose the
+    // overlay. A kiosk shows its one guest, and only once it has drawn something.
+    std::string locked_to;
+    if (!host_.kiosk(locked_to) && shown_.empty() && !overlay_by_choice_ && !host_.host_window_focused()) {
+        std::string error;
+        show(guest, error);
+    }
+    host_.overlay_changed();
+}
+
+void GuestStage::detached(const std::string& guest, const std::string& reason) {
+    const bool was_shown = shown_ == guest;
+    if (was_shown) {
+        parts_.seat->stop_key_repeat();
+        shown_input_.reset();
+        shown_.clear();
+    }
+    views_.erase(guest);
+    log::info("guest {}: display detached: {}", guest, reason);
+    if (!was_shown) {
+        host_.overlay_changed();
+        host_.memory_may_be_free();
+        return;
+    }
+    // Say what happened in the user's words when libvirt already knows ("win11 crashed: …").
+    std::string what = fmt::format("{}: {}", guest, reason);
+    if (const auto* g = parts_.inventory->find(guest)) {
+        if (g->state == guestview::GuestState::Crashed)
+            what = fmt::format("{} crashed: {}", guest, g->state_reason.empty() ? reason : g->state_reason);
+        else if (g->state == guestview::GuestState::ShutOff)
+            what = g->state_reason.find("shutdown") != std::string::npos
+                       ? fmt::format("{} shut down", guest)
+                       : fmt::format("{} stopped ({})", guest, g->state_reason.empty() ? reason : g->state_reason);
+    }
+    host_.notice(what, true);
+    // Show the next guest that still has a screen, else the overlay with what happened.
+    std::string locked_to;
+    const auto names = switchable();
+    if (!names.empty() && !host_.kiosk(locked_to)) {
+        std::string error;
+        show(names.front(), error);
+    } else {
+        show_overlay(false);
+    }
+}
+
+// The shown guest leaves the front: it lets go of every key and button it holds.
+void GuestStage::leave_shown() {
+    parts_.seat->stop_key_repeat();
+    if (shown_input_)
+        shown_input_->release_all();
+    if (GuestView* old = shown_view())
+        old->set_visible(false);
+    shown_input_.reset();
+    shown_.clear();
+}
+
+bool GuestStage::show(const std::string& name, std::string& error) {
+    if (std::string locked_to; host_.kiosk(locked_to) && !locked_to.empty() && name != locked_to) {
+        error = fmt::format("this is a kiosk for {}", locked_to);
+        return false;
+    }
+    GuestView* view = find(name);
+    if (!view) {
+        const auto* g = parts_.inventory->find(name);
+        error = !g ? fmt::format("no guest named '{}'", name)
+                : g->state != guestview::GuestState::Running ? fmt::format("{} is not running", name)
+                : g->graphics != guestview::GraphicsSupport::DbusP2P ? g->graphics_note
+                : fmt::format("{}'s display is not connected yet", name);
+        if (auto st = displays_->status(name); !st.error.empty())
+            error += ": " + st.error;
+        return false;
+    }
+    if (shown_ != name) {
+        if (!shown_.empty())
+            leave_shown();
+        shown_ = name;
+        shown_input_.emplace(*displays_, *view);
+        switch_started_ms_ = monotonic_ms();
+        view->set_visible(true);
+        parts_.seat->guest_shown(*shown_input_);
+        send_ui_info(name);
+        const auto* info = parts_.inventory->find(name);
+        parts_.banner->show(name, number_of(name), info ? guest_colour(*info) : colour_from_name(name));
+        log::info("showing guest {}", name);
+    }
+    overlay_by_choice_ = false;
+    host_.overlay_shown(false);
+    view->on_host_pointer(parts_.seat->x(), parts_.seat->y());
+    parts_.seat->update_cursor_image();
+    host_.present_now();
+    host_.memory_may_be_free();
+    return true;
+}
+
+void GuestStage::show_overlay(bool by_choice) {
+    if (!shown_.empty())
+        leave_shown();
+    overlay_by_choice_ = by_choice;
+    parts_.banner->hide();
+    host_.overlay_shown(true);
+    parts_.seat->update_cursor_image();
+    host_.present_now();
+    host_.memory_may_be_free();
+}
+
+std::string GuestStage::show_adjacent(int direction) {
+    const auto names = switchable();
+    if (names.empty())
+        return {};
+    auto it = std::find(names.begin(), names.end(), shown_);
+    std::size_t index = 0;
+    if (it != names.end())
+        index = (static_cast<std::size_t>(it - names.begin()) + names.size() + direction) % names.size();
+    else if (direction < 0)
+        index = names.size() - 1;
+    std::string error;
+    show(names[index], error);
+    return shown_;
+}
+
+void GuestStage::send_ui_info(const std::string& name) {
+    auto* conn = displays_->connection(name);
+    GuestView* view = find(name);
+    if (!conn || !view)
+        return;
+    for (std::uint32_t id : displays_->graphic_consoles(name)) {
+        const Output* o = view->output_of(id);
+        if (!o || o->wlr()->width <= 0)
+            continue;
+        conn->set_ui_info(id, static_cast<std::uint16_t>(std::max(0, o->wlr()->phys_width)),
+                          static_cast<std::uint16_t>(std::max(0, o->wlr()->phys_height)),
+                          static_cast<std::uint32_t>(o->wlr()->width), static_cast<std::uint32_t>(o->wlr()->height));
+    }
+}
+
+void GuestStage::relayout() {
+    for (auto& [name, view] : views_)
+        view->layout(*parts_.outputs, displays_->graphic_consoles(name));
+    if (!shown_.empty())
+        send_ui_info(shown_);
+}
+
+void GuestStage::forget_output(const Output& output) {
+    for (auto& [name, view] : views_)
+        view->forget_output(output);
+}
+
+bool GuestStage::covers(const Output& output) const {
+    const GuestView* v = shown_view();
+    return v && v->covers(output);
+}
+
+void GuestStage::output_presented(const Output& output) {
+    GuestView* v = shown_view();
+    if (!v)
+        return;
+    v->on_output_commit(output);
+    // Hotkey to the first commit that carries the new guest's picture.
+    if (switch_started_ms_ && v->has_frame()) {
+        last_switch_ms_ = monotonic_ms() - *switch_started_ms_;
+        switch_started_ms_.reset();
+        log::debug("switched to {} in {:.2f} ms", shown_, *last_switch_ms_);
+    }
+}
+
+void GuestStage::collect_frames(std::vector<const guestview::Frame*>& frames) const {
+    for (const auto& [name, view] : views_)
+        view->collect_frames(frames);
+    for (const auto& guest : displays_->guests_with_display())
+        if (const auto* conn = displays_->connection(guest))
+            conn->collect_frames(frames);
+}
+
+} // namespace phyllome::compositor
