@@ -144,8 +144,9 @@ PhaseResult run_phase(const PhaseSpec& spec) {
     }
 
     const int shell_pid = find_pid_by_arg(session.shell().config_path());
-    const std::uint64_t faults_before = minor_faults(shell_pid);
-    const auto faults_from = Clock::now();
+    const std::uint64_t faults_at_start = minor_faults(shell_pid);
+    std::uint64_t faults_steady = 0, sent_steady = 0; // at one second into the stream
+    Clock::time_point steady_from;
 
     // Never queue more than a few frames in the peer: QEMU 7.2 would, but an unbounded queue
     // would only measure this machine's memory. The queue shows in our own RSS.
@@ -156,8 +157,14 @@ PhaseResult run_phase(const PhaseSpec& spec) {
     double call_ms = 0;
     const double cpu_start = thread_cpu_ms();
     const auto start = Clock::now();
+    const std::uint64_t warmup_ticks = std::min<std::uint64_t>(static_cast<std::uint64_t>(spec.rate), ticks / 2);
     for (std::uint64_t k = 0; k < ticks; ++k) {
         pump_until_time(session, start + period * static_cast<long>(k));
+        if (k == warmup_ticks) {
+            faults_steady = minor_faults(shell_pid);
+            sent_steady = r.sent;
+            steady_from = Clock::now();
+        }
         if (own_rss_kb() > rss_limit) {
             ++r.skipped;
             continue;
@@ -199,6 +206,14 @@ PhaseResult run_phase(const PhaseSpec& spec) {
         r.sent += messages; // messages, as the shell's `frames` counts them
     }
     const double stream_s = ms_since(start) / 1000.0;
+    if (shell_pid > 0) {
+        const double faults = static_cast<double>(minor_faults(shell_pid) - faults_steady);
+        const double frames = static_cast<double>(ticks - warmup_ticks);
+        r.shell_faults_per_frame = faults / std::max(frames, 1.0);
+        r.shell_faults_per_message = faults / static_cast<double>(std::max<std::uint64_t>(r.sent - sent_steady, 1));
+        r.shell_faults_per_s = faults / (ms_since(steady_from) / 1000.0);
+        r.shell_faults_first_second = static_cast<double>(faults_steady - faults_at_start);
+    }
     // The peer's cost ends when its queue is written out (its RSS is back), before any status
     // call forks phyllomectl from this thread.
     const auto flush_deadline = Clock::now() + 10s;
@@ -212,8 +227,6 @@ PhaseResult run_phase(const PhaseSpec& spec) {
     if (auto s = session.stats())
         after = *s;
 
-    const double faults = static_cast<double>(minor_faults(shell_pid) - faults_before);
-    const double faults_s = ms_since(faults_from) / 1000.0;
     r.received = after.frames - before.frames;
     r.presented = after.frames_presented - before.frames_presented;
     r.refused = after.refused - before.refused;
@@ -225,9 +238,6 @@ PhaseResult run_phase(const PhaseSpec& spec) {
     r.shell_cpu_ms_per_presented = (after.cpu_ms - before.cpu_ms) / static_cast<double>(std::max<std::uint64_t>(r.presented, 1));
     r.shell_cpu_ms_per_received = (after.cpu_ms - before.cpu_ms) / received;
     r.shell_rss_kb = after.rss_kb;
-    r.shell_faults_per_presented = shell_pid > 0 ? faults / static_cast<double>(std::max<std::uint64_t>(r.presented, 1)) : NAN;
-    r.shell_faults_per_received = shell_pid > 0 ? faults / received : NAN;
-    r.shell_faults_per_s = shell_pid > 0 ? faults / faults_s : NAN;
     r.peer_send_call_ms = call_ms / static_cast<double>(std::max<std::uint64_t>(r.sent, 1));
     r.peer_cpu_ms_per_frame = cpu_ms / static_cast<double>(std::max<std::uint64_t>(r.sent, 1));
     r.achieved_rate = static_cast<double>(r.sent) / stream_s;

@@ -3,6 +3,7 @@
 // (the ScanoutMap path QEMU 8+ uses; QEMU 7.2 never sends it), measured from both ends.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,11 +41,14 @@ struct PhaseResult {
     double shell_cpu_ms_per_presented = 0;
     double shell_cpu_ms_per_received = 0;
     long shell_rss_kb = 0;
-    // The shell's minor page faults over the same window as its CPU (/proc/PID/stat): fresh
-    // memory it maps and touches per message or frame. NAN when its pid was not found.
-    double shell_faults_per_presented = 0;
-    double shell_faults_per_received = 0;
-    double shell_faults_per_s = 0;
+    // The shell's minor page faults (/proc/PID/stat): fresh memory it maps and touches. In the
+    // steady state, from one second into the stream to its end (per frame of the stream, per
+    // message, per second; NAN when its pid was not found), and in that first second, while
+    // its heap grows to the stream's working set.
+    double shell_faults_per_frame = NAN;
+    double shell_faults_per_message = NAN;
+    double shell_faults_per_s = NAN;
+    double shell_faults_first_second = NAN;
     double peer_send_call_ms = 0;  // mean wall time of one scanout()/update() call (build + first write)
     double peer_cpu_ms_per_frame = 0; // the bench thread's CPU per sent frame: build, copy into the message, write
     double memcpy_ms = 0;          // one memcpy of the payload: the physical floor of a copy

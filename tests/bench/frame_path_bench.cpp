@@ -5,6 +5,7 @@
 // cost and a plain memcpy of the same bytes, the physical floor of one copy.
 //
 //   frame_path_bench [--quick] [--seconds S] [--rate N] [--size WxH]... [--json FILE]
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,7 @@ using phyllome::bench::Stream;
 
 std::string opt_ms(const std::optional<double>& v) { return v ? fmt::format("{:.2f}", *v) : "-"; }
 std::string json_ms(const std::optional<double>& v) { return v ? fmt::format("{:.3f}", *v) : "null"; }
+std::string json_num(double v, int decimals) { return std::isnan(v) ? "null" : fmt::format("{:.{}f}", v, decimals); }
 
 std::string json_string(const std::string& text) {
     std::string o = "\"";
@@ -45,18 +47,18 @@ std::string stream_name(Stream s) {
 
 void print_table(const std::vector<PhaseResult>& results) {
     std::puts("size       stream     sent  recv  pres  p50ms  p99ms  copies/f  copiedKB/f  shellCPU ms/pres  "
-              "faults/pres  peer call ms  peer CPU ms/f  memcpy ms  skipped");
+              "faults/f  peer call ms  peer CPU ms/f  memcpy ms  skipped");
     for (const auto& r : results) {
         const std::string size = fmt::format("{}x{}", r.spec.width, r.spec.height);
         if (!r.error.empty()) {
             fmt::print("{:<10} {:<9}  error: {}\n", size, stream_name(r.spec.stream), r.error.substr(0, 200));
             continue;
         }
-        fmt::print("{:<10} {:<9} {:>5} {:>5} {:>5} {:>6} {:>6} {:>9.3f} {:>11.1f} {:>17.3f} {:>12.1f} {:>13.3f} "
+        fmt::print("{:<10} {:<9} {:>5} {:>5} {:>5} {:>6} {:>6} {:>9.3f} {:>11.1f} {:>17.3f} {:>9.1f} {:>13.3f} "
                    "{:>14.3f} {:>10.3f} {:>8}{}\n",
                    size, stream_name(r.spec.stream), r.sent, r.received, r.presented, opt_ms(r.present_p50_ms),
                    opt_ms(r.present_p99_ms), r.copies_per_frame, r.bytes_copied_per_frame / 1024.0,
-                   r.shell_cpu_ms_per_presented, r.shell_faults_per_presented, r.peer_send_call_ms,
+                   r.shell_cpu_ms_per_presented, r.shell_faults_per_frame, r.peer_send_call_ms,
                    r.peer_cpu_ms_per_frame, r.memcpy_ms, r.skipped,
                    r.drained ? "" : "  (not drained)");
     }
@@ -73,15 +75,17 @@ std::string to_json(const std::vector<PhaseResult>& results) {
             "\"bytes_copied_per_frame\": {:.1f}, \"payload_bytes\": {}, \"shell_cpu_ms_per_presented\": {:.4f}, "
             "\"shell_cpu_ms_per_received\": {:.4f}, \"shell_rss_kb\": {}, \"peer_send_call_ms\": {:.4f}, "
             "\"peer_cpu_ms_per_frame\": {:.4f}, \"memcpy_ms\": {:.4f}, \"achieved_rate\": {:.2f}, "
-            "\"shell_faults_per_presented\": {:.2f}, \"shell_faults_per_received\": {:.2f}, "
-            "\"shell_faults_per_s\": {:.1f}}}{}\n",
+            "\"shell_faults_per_frame\": {}, \"shell_faults_per_message\": {}, "
+            "\"shell_faults_per_s\": {}, \"shell_faults_first_second\": {}}}{}\n",
             r.spec.width, r.spec.height, stream_name(r.spec.stream), r.spec.rate, r.spec.seconds,
             r.error.empty() ? "null" : json_string(r.error), r.sent, r.skipped,
             r.received, r.presented, r.refused, r.drained ? "true" : "false", json_ms(r.present_p50_ms),
             json_ms(r.present_p99_ms), r.copies_per_frame, r.bytes_copied_per_frame, r.payload_bytes,
             r.shell_cpu_ms_per_presented, r.shell_cpu_ms_per_received, r.shell_rss_kb, r.peer_send_call_ms,
-            r.peer_cpu_ms_per_frame, r.memcpy_ms, r.achieved_rate, r.shell_faults_per_presented,
-            r.shell_faults_per_received, r.shell_faults_per_s, i + 1 < results.size() ? "," : "");
+            r.peer_cpu_ms_per_frame, r.memcpy_ms, r.achieved_rate, json_num(r.shell_faults_per_frame, 2),
+            json_num(r.shell_faults_per_message, 2), json_num(r.shell_faults_per_s, 1),
+            json_num(r.shell_faults_first_second, 0),
+            i + 1 < results.size() ? "," : "");
     }
     return o + "]\n";
 }
@@ -139,7 +143,7 @@ int main(int argc, char** argv) {
     std::puts("\nrecv: accepted by the shell; pres: output commits showing a new frame (60 Hz output);\n"
               "p50/p99: frame received by the shell -> output commit; copies/f, copiedKB/f: guestview memcpy per\n"
               "received frame; shellCPU: shell CPU per presented frame; peer call/CPU: the fake QEMU's send;\n"
-              "faults/pres: the shell's minor page faults per presented frame (/proc/PID/stat);\n"
+              "faults/f: the shell's minor page faults per frame of the stream after its first second;\n"
               "memcpy: one plain memcpy of the message's pixels (full frame, 256x256, or one 250-row band).");
     if (!json_path.empty()) {
         std::ofstream(json_path) << to_json(results);

@@ -102,9 +102,10 @@ void frame_path(Results& r, bool quick) {
         r.set("bytes_copied_per_frame_" + suffix, p.bytes_copied_per_frame);
         r.set("cpu_ms_per_frame_" + suffix, p.shell_cpu_ms_per_presented);
         r.set("cpu_ms_per_received_frame_" + suffix, p.shell_cpu_ms_per_received);
-        r.set("shell_faults_per_frame_" + suffix, p.shell_faults_per_presented);
-        r.set("shell_faults_per_received_frame_" + suffix, p.shell_faults_per_received);
+        r.set("shell_faults_per_frame_" + suffix, p.shell_faults_per_frame);
+        r.set("shell_faults_per_message_" + suffix, p.shell_faults_per_message);
         r.set("shell_faults_per_s_" + suffix, p.shell_faults_per_s);
+        r.set("shell_faults_first_second_" + suffix, p.shell_faults_first_second);
         r.set("frames_sent_" + suffix, static_cast<double>(p.sent));
         r.set("frames_presented_" + suffix, static_cast<double>(p.presented));
     }
