@@ -12,13 +12,12 @@
 #include "compositor/output.hpp"
 #include "compositor/overlay_painter.hpp"
 #include "compositor/scene_buffer_util.hpp"
-#include "compositor/server.hpp"
 #include "config/log.hpp"
 
 namespace phyllome::compositor {
 
-GuestView::GuestView(Server& server, std::string guest) : server_(server), guest_(std::move(guest)) {
-    tree_ = wlr_scene_tree_create(server_.guest_layer());
+GuestView::GuestView(const SceneLayer& layer, std::string guest) : layer_(layer), guest_(std::move(guest)) {
+    tree_ = wlr_scene_tree_create(layer_.parent);
     if (!tree_)
         throw std::runtime_error("wlroots: cannot create a scene tree for a guest");
     wlr_scene_node_set_enabled(&tree_->node, false);
@@ -126,21 +125,21 @@ void GuestView::show_message(Slot& slot, const ConsoleState& st) {
     if (st.display_off)
         paint_message(cr, box.width, box.height, scale, fmt::format("{}: display off", guest_),
                       "The guest turned its screen off. It comes back as soon as the guest draws again.",
-                      server_.config().overlay);
+                      layer_.config->overlay);
     else if (st.unshowable)
         paint_message(cr, box.width, box.height, scale, fmt::format("{}: this screen cannot be shown", guest_),
                       fmt::format("The guest draws {}x{} pixels in a format this renderer cannot show (pixman 0x{:08x}, "
                                   "{} bytes a row). The guest keeps running: change its resolution or colour depth.",
                                   st.unshowable->width, st.unshowable->height, st.unshowable->format.pixman,
                                   st.unshowable->stride),
-                      server_.config().overlay);
+                      layer_.config->overlay);
     else
         paint_message(cr, box.width, box.height, scale, fmt::format("Waiting for {}…", guest_),
                       "The guest is running; its screen appears here with its first frame.",
-                      server_.config().overlay);
+                      layer_.config->overlay);
     cairo_destroy(cr);
     cairo_surface_flush(buffer->surface);
-    wlr_scene_buffer* node = scene_buffer_adopt(&tree_->node, &buffer->base, server_.renderer());
+    wlr_scene_buffer* node = scene_buffer_adopt(&tree_->node, &buffer->base, layer_.renderer);
     if (!node)
         return;
     scene_buffer_fit(node, pw, ph, box.width, box.height);
@@ -166,7 +165,7 @@ bool GuestView::show_frame(Slot& slot, ConsoleState& st) {
     const wlr_box box = slot.output->layout_box();
     FrameBuffer* buffer = FrameBuffer::create(st.frame);
     // wlroots 0.15 cannot swap a scene buffer's content: a new node takes the old one's place.
-    wlr_scene_buffer* node = buffer ? scene_buffer_adopt(&tree_->node, &buffer->base, server_.renderer()) : nullptr;
+    wlr_scene_buffer* node = buffer ? scene_buffer_adopt(&tree_->node, &buffer->base, layer_.renderer) : nullptr;
     if (!node) {
         log::error("guest {}: the renderer cannot show its {}x{} screen (pixman format 0x{:08x}, {} bytes a row); "
                    "showing a message instead",
@@ -207,7 +206,7 @@ void GuestView::on_frame(std::uint32_t console, const guestview::FrameEvent& ev)
     const bool resized = st.frame && (st.frame->width() != ev.frame->width() || st.frame->height() != ev.frame->height());
     st.frame = ev.frame;
     st.display_off = false;
-    const bool pixman = wlr_renderer_is_pixman(server_.renderer());
+    const bool pixman = wlr_renderer_is_pixman(layer_.renderer);
     const double received_ms = monotonic_ms();
     for (auto& slot : slots_) {
         if (slot.console != console)
@@ -306,7 +305,7 @@ void GuestView::update_cursor(Slot& slot, const ConsoleState& st) {
         for (int y = 0; y < c.height; ++y)
             std::memcpy(dst + y * stride, c.argb.get() + std::size_t(y) * c.width * 4, std::size_t(c.width) * 4);
         cairo_surface_mark_dirty(buffer->surface);
-        slot.cursor_node = scene_buffer_adopt(&tree_->node, &buffer->base, server_.renderer());
+        slot.cursor_node = scene_buffer_adopt(&tree_->node, &buffer->base, layer_.renderer);
         if (!slot.cursor_node)
             return;
     }

@@ -13,12 +13,12 @@
 
 #include "compositor/guest_placement.hpp"
 #include "compositor/latency_stats.hpp"
+#include "compositor/scene_layer.hpp"
 #include "compositor/wlr.hpp"
 #include "guestview/display/frame.hpp"
 
 namespace phyllome::compositor {
 
-class Server;
 class Output;
 
 struct GuestPoint {
@@ -28,7 +28,7 @@ struct GuestPoint {
 
 class GuestView {
 public:
-    GuestView(Server& server, std::string guest);
+    GuestView(const SceneLayer& layer, std::string guest);
     ~GuestView();
     GuestView(const GuestView&) = delete;
     GuestView& operator=(const GuestView&) = delete;
@@ -100,7 +100,7 @@ private:
     void destroy_slot(Slot& slot);
     ConsoleState& state_of(std::uint32_t console) { return consoles_[console]; }
 
-    Server& server_;
+    SceneLayer layer_;
     std::string guest_;
     wlr_scene_tree* tree_ = nullptr;
     bool visible_ = false;

@@ -6,13 +6,13 @@
 #include "compositor/output.hpp"
 #include "compositor/overlay_painter.hpp"
 #include "compositor/scene_buffer_util.hpp"
-#include "compositor/server.hpp"
 
 namespace phyllome::compositor {
 
-IdentityBanner::IdentityBanner(Server& server) : server_(server) {
-    tree_ = wlr_scene_tree_create(server_.osd_layer());
-    timer_ = wl_event_loop_add_timer(server_.loop(), on_timer, this);
+IdentityBanner::IdentityBanner(const SceneLayer& layer, wl_event_loop* loop, const std::list<std::unique_ptr<Output>>& outputs)
+    : layer_(layer), outputs_(outputs) {
+    tree_ = wlr_scene_tree_create(layer_.parent);
+    timer_ = wl_event_loop_add_timer(loop, on_timer, this);
 }
 
 IdentityBanner::~IdentityBanner() {
@@ -29,7 +29,7 @@ void IdentityBanner::show(const std::string& name, int number, std::uint32_t col
     number_ = number;
     colour_ = colour;
     active_ = true;
-    const auto& cfg = server_.config().identity;
+    const auto& cfg = (*layer_.config).identity;
     clear_edges();
     if (cfg.edge)
         draw_edges();
@@ -53,7 +53,7 @@ void IdentityBanner::relayout() {
     if (!active_)
         return;
     clear_edges();
-    if (server_.config().identity.edge)
+    if ((*layer_.config).identity.edge)
         draw_edges();
     if (!banner_nodes_.empty())
         draw_banner(1.0 - static_cast<double>(fade_step_) / fade_steps);
@@ -73,7 +73,7 @@ void IdentityBanner::clear_edges() {
 
 void IdentityBanner::draw_banner(double alpha) {
     clear_banner();
-    for (const auto& o : server_.outputs()) {
+    for (const auto& o : outputs_) {
         const wlr_box box = o->layout_box();
         if (box.width < width || !o->wlr()->enabled)
             continue;
@@ -83,10 +83,10 @@ void IdentityBanner::draw_banner(double alpha) {
         if (!buffer)
             continue;
         cairo_t* cr = cairo_create(buffer->surface);
-        paint_banner(cr, width, height, scale, name_, number_, colour_, alpha, server_.config().overlay);
+        paint_banner(cr, width, height, scale, name_, number_, colour_, alpha, (*layer_.config).overlay);
         cairo_destroy(cr);
         cairo_surface_flush(buffer->surface);
-        wlr_scene_buffer* node = scene_buffer_adopt(&tree_->node, &buffer->base, server_.renderer());
+        wlr_scene_buffer* node = scene_buffer_adopt(&tree_->node, &buffer->base, layer_.renderer);
         if (!node)
             continue;
         scene_buffer_fit(node, buffer->base.width, buffer->base.height, width, height);
@@ -96,9 +96,9 @@ void IdentityBanner::draw_banner(double alpha) {
 }
 
 void IdentityBanner::draw_edges() {
-    const int w = server_.config().identity.edge_width;
+    const int w = (*layer_.config).identity.edge_width;
     const float c[4] = {((colour_ >> 16) & 0xff) / 255.f, ((colour_ >> 8) & 0xff) / 255.f, (colour_ & 0xff) / 255.f, 1.f};
-    for (const auto& o : server_.outputs()) {
+    for (const auto& o : outputs_) {
         const wlr_box b = o->layout_box();
         const wlr_box sides[4] = {{b.x, b.y, b.width, w},
                                   {b.x, b.y + b.height - w, b.width, w},

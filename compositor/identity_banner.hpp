@@ -3,18 +3,21 @@
 #pragma once
 
 #include <cstdint>
+#include <list>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "compositor/scene_layer.hpp"
 #include "compositor/wlr.hpp"
 
 namespace phyllome::compositor {
 
-class Server;
+class Output;
 
 class IdentityBanner {
 public:
-    explicit IdentityBanner(Server& server);
+    IdentityBanner(const SceneLayer& layer, wl_event_loop* loop, const std::list<std::unique_ptr<Output>>& outputs);
     ~IdentityBanner();
     IdentityBanner(const IdentityBanner&) = delete;
     IdentityBanner& operator=(const IdentityBanner&) = delete;
@@ -36,7 +39,8 @@ private:
     void clear_edges();
     static int on_timer(void* data);
 
-    Server& server_;
+    SceneLayer layer_;
+    const std::list<std::unique_ptr<Output>>& outputs_;
     wlr_scene_tree* tree_ = nullptr;
     wl_event_source* timer_ = nullptr;
     std::vector<wlr_scene_buffer*> banner_nodes_;

@@ -8,17 +8,17 @@
 #include "compositor/overlay_painter.hpp"
 #include "compositor/scene_buffer_util.hpp"
 #include "compositor/scene_scanout.hpp"
-#include "compositor/server.hpp"
 #include "config/log.hpp"
 
 namespace phyllome::compositor {
 
-Output::Output(Server& server, wlr_output* output) : server_(server), output_(output) {
-    if (!wlr_output_init_render(output_, server_.allocator(), server_.renderer()))
+Output::Output(WlrCore& core, const config::Config& config, OutputHost& host, wlr_output* output)
+    : core_(core), config_(config), host_(host), output_(output) {
+    if (!wlr_output_init_render(output_, core_.allocator(), core_.renderer()))
         throw std::runtime_error(fmt::format("cannot initialise rendering on output {}", output_->name));
     // Registered before the scene output exists, so it runs before wlroots frees that output's
     // damage tracking: our nodes are destroyed while the scene can still damage the output.
-    destroy_.connect(&output_->events.destroy, [this](void*) { server_.remove_output(*this); });
+    destroy_.connect(&output_->events.destroy, [this](void*) { host_.output_destroyed(*this); });
     apply_config();
 
     // The scene output is the one wlr_scene_attach_output_layout makes while the output is in
@@ -26,7 +26,7 @@ Output::Output(Server& server, wlr_output* output) : server_(server), output_(ou
     // own would be destroyed behind our back by that helper when the output leaves the layout.
 
     frame_.connect(&output_->events.frame, [this](void*) { on_frame(); });
-    mode_.connect(&output_->events.mode, [this](void*) { server_.refresh_overlay(true); });
+    mode_.connect(&output_->events.mode, [this](void*) { host_.output_mode_changed(*this); });
     commit_.connect(&output_->events.commit, [this](wlr_output_event_commit* event) {
         if (!(event->committed & WLR_OUTPUT_STATE_BUFFER))
             return;
@@ -35,9 +35,7 @@ Output::Output(Server& server, wlr_output* output) : server_(server), output_(ou
         // Something else than a guest frame is on screen: that frame may change again.
         if (!FrameBuffer::find(event->buffer))
             scanout_hold_.reset();
-        if (frames_committed_++ == 0)
-            server_.output_frame_committed(*this);
-        server_.output_presented(*this);
+        host_.output_presented(*this, frames_committed_++ == 0);
     });
 }
 
@@ -45,11 +43,11 @@ Output::~Output() {
     if (overlay_node_)
         wlr_scene_node_destroy(&overlay_node_->node);
     if (output_)
-        wlr_output_layout_remove(server_.output_layout(), output_);
+        wlr_output_layout_remove(core_.output_layout(), output_);
 }
 
 void Output::apply_config() {
-    const auto& cfg = server_.config();
+    const auto& cfg = config_;
     auto it = cfg.outputs.find(output_->name);
     const config::OutputConfig defaults;
     const config::OutputConfig& oc = it != cfg.outputs.end() ? it->second : defaults;
@@ -57,7 +55,7 @@ void Output::apply_config() {
     if (!oc.enabled) {
         wlr_output_enable(output_, false);
         wlr_output_commit(output_);
-        wlr_output_layout_remove(server_.output_layout(), output_);
+        wlr_output_layout_remove(core_.output_layout(), output_);
         log::info("output {}: disabled by the config", output_->name);
         return;
     }
@@ -104,9 +102,9 @@ void Output::apply_config() {
         }
     }
     if (oc.position)
-        wlr_output_layout_add(server_.output_layout(), output_, oc.position->first, oc.position->second);
+        wlr_output_layout_add(core_.output_layout(), output_, oc.position->first, oc.position->second);
     else
-        wlr_output_layout_add_auto(server_.output_layout(), output_);
+        wlr_output_layout_add_auto(core_.output_layout(), output_);
     log::info("output {}: {}x{} scale {}", output_->name, output_->width, output_->height, output_->scale);
 }
 
@@ -131,7 +129,7 @@ std::size_t Output::picture_bytes() const {
 
 wlr_box Output::layout_box() const {
     wlr_box box{};
-    if (const wlr_box* b = wlr_output_layout_get_box(server_.output_layout(), output_))
+    if (const wlr_box* b = wlr_output_layout_get_box(core_.output_layout(), output_))
         box = *b;
     return box;
 }
@@ -170,7 +168,7 @@ void Output::paint_overlay(const OverlayPaintInput& base) {
     cairo_surface_flush(buffer->surface);
 
     // wlroots 0.15 cannot swap a scene buffer's content: put a new node in the old one's place.
-    wlr_scene_buffer* node = scene_buffer_adopt(server_.overlay_layer(), &buffer->base, server_.renderer());
+    wlr_scene_buffer* node = scene_buffer_adopt(core_.overlay_layer(), &buffer->base, core_.renderer());
     if (!node) {
         log::error("output {}: the renderer cannot draw the overlay image", output_->name);
         return;
@@ -194,7 +192,7 @@ void Output::drop_overlay_picture() {
 
 void Output::damage_pixels(const Placement::Box& b) {
     wlr_box box{b.x, b.y, b.width, b.height};
-    if (wlr_scene_output* scene_output = wlr_scene_get_scene_output(server_.scene(), output_))
+    if (wlr_scene_output* scene_output = wlr_scene_get_scene_output(core_.scene(), output_))
         wlr_output_damage_add_box(scene_output->damage, &box);
 }
 
@@ -222,7 +220,7 @@ bool Output::commit_covered_scene(wlr_scene_output* scene_output) {
     }
     // Every scene buffer has its texture already (scene_buffer_adopt): nothing to import here.
     wlr_renderer_begin(output_->renderer, output_->width, output_->height);
-    wlr_scene_render_output(server_.scene(), output_, scene_output->x, scene_output->y, &damage);
+    wlr_scene_render_output(core_.scene(), output_, scene_output->x, scene_output->y, &damage);
     wlr_output_render_software_cursors(output_, &damage);
     wlr_renderer_end(output_->renderer);
     pixman_region32_fini(&damage);
@@ -241,7 +239,7 @@ bool Output::commit_covered_scene(wlr_scene_output* scene_output) {
 bool Output::try_scanout(wlr_scene_output* scene_output) {
     if (scanout_refused_)
         return false;
-    wlr_scene_buffer* node = sole_covering_buffer(server_.scene(), output_, layout_box());
+    wlr_scene_buffer* node = sole_covering_buffer(core_.scene(), output_, layout_box());
     const FrameBuffer* frame = node ? FrameBuffer::find(node->buffer) : nullptr;
     if (!frame)
         return false;
@@ -278,7 +276,7 @@ bool Output::try_scanout(wlr_scene_output* scene_output) {
 
 void Output::on_frame() {
     // The layout helper's scene output: none while the output is outside the layout.
-    wlr_scene_output* scene_output = wlr_scene_get_scene_output(server_.scene(), output_);
+    wlr_scene_output* scene_output = wlr_scene_get_scene_output(core_.scene(), output_);
     if (!scene_output)
         return;
     const bool scanning = try_scanout(scene_output);
@@ -293,7 +291,7 @@ void Output::on_frame() {
     }
     bool committed = true;
     if (!scanning) {
-        committed = server_.output_covered(*this) ? commit_covered_scene(scene_output)
+        committed = host_.output_covered(*this) ? commit_covered_scene(scene_output)
                                                   : wlr_scene_output_commit(scene_output);
     }
     if (!committed)

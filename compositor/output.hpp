@@ -10,15 +10,31 @@
 #include "compositor/listener.hpp"
 #include "compositor/overlay_model.hpp"
 #include "compositor/wlr.hpp"
+#include "compositor/wlr_core.hpp"
+#include "config/config.hpp"
 
 namespace phyllome::compositor {
 
-class Server;
+class Output;
 struct OverlayPaintInput;
+
+// What an output tells the rest of the shell, and asks of it.
+class OutputHost {
+public:
+    virtual ~OutputHost() = default;
+    // The wlr_output is going away: drop everything that refers to this Output (it is freed).
+    virtual void output_destroyed(Output& output) = 0;
+    virtual void output_mode_changed(Output& output) = 0;
+    // A commit put a new picture on screen (`first`: this output's first ever).
+    virtual void output_presented(Output& output, bool first) = 0;
+    // An opaque picture fills the output: the overlay, or the shown guest edge to edge.
+    virtual bool output_covered(const Output& output) = 0;
+};
 
 class Output {
 public:
-    Output(Server& server, wlr_output* output);
+    // `config` is the shell's, read again at every apply_config().
+    Output(WlrCore& core, const config::Config& config, OutputHost& host, wlr_output* output);
     ~Output();
     Output(const Output&) = delete;
     Output& operator=(const Output&) = delete;
@@ -60,7 +76,9 @@ private:
     bool try_scanout(wlr_scene_output* scene_output);
     void track_shm_buffer(wlr_buffer* buffer);
 
-    Server& server_;
+    WlrCore& core_;
+    const config::Config& config_;
+    OutputHost& host_;
     wlr_output* output_;
     wlr_scene_buffer* overlay_node_ = nullptr;
     OverlayHitMap hits_;

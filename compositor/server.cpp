@@ -52,7 +52,7 @@ Server::Server(ServerOptions options)
             banner_->relayout();
     });
 
-    banner_ = std::make_unique<IdentityBanner>(*this);
+    banner_ = std::make_unique<IdentityBanner>(SceneLayer{osd_layer(), renderer(), &config()}, loop(), outputs_);
     if (std::string kiosk = options.kiosk_guest.empty() ? config().kiosk.guest : options.kiosk_guest; !kiosk.empty()) {
         const auto& k = config().kiosk;
         kiosk_ = std::make_unique<session::KioskPolicy>(kiosk, k.on_guest_exit, std::chrono::milliseconds(k.restart_delay_ms),
@@ -95,7 +95,9 @@ Server::Server(ServerOptions options)
         guestview::agent::libvirt_agent_path(), log::level());
     stage_ = std::make_unique<GuestStage>(
         StageParts{loop(), inventory_.get(), seat_.get(), banner_.get(), &outputs_,
-                   [this](const std::string& guest) { return std::make_unique<GuestView>(*this, guest); }},
+                   [this](const std::string& guest) {
+                       return std::make_unique<GuestView>(SceneLayer{guest_layer(), renderer(), &config()}, guest);
+                   }},
         static_cast<StageHost&>(*this));
     host_readiness_->start(inventory_->status().uri);
     for (const auto& d : options.displays)
@@ -204,7 +206,7 @@ void Server::terminate() { wl_display_terminate(display()); }
 
 void Server::on_new_output(wlr_output* wlr) {
     try {
-        outputs_.push_back(std::make_unique<Output>(*this, wlr));
+        outputs_.push_back(std::make_unique<Output>(core_, config(), static_cast<OutputHost&>(*this), wlr));
     } catch (const std::exception& e) {
         log::error("{}", e.what());
         return;
@@ -230,7 +232,7 @@ void Server::present_now() {
         o->present_now();
 }
 
-void Server::remove_output(Output& output) {
+void Server::output_destroyed(Output& output) {
     if (stage_)
         stage_->forget_output(output);
     outputs_.remove_if([&](const auto& o) { return o.get() == &output; });
@@ -354,11 +356,6 @@ bool Server::remove_output(const std::string& name, std::string& error) {
     return HeadlessOutputs(backend()).remove((*it)->wlr(), error);
 }
 
-void Server::output_presented(Output& output) {
-    if (stage_) // none yet while the backend starts
-        stage_->output_presented(output);
-}
-
 void Server::kiosk_act(session::KioskPolicy::Decision d) {
     using Kind = session::KioskPolicy::Decision::Kind;
     switch (d.kind) {
@@ -401,13 +398,15 @@ void Server::schedule_memory_release() {
         wl_event_source_timer_update(memory_release_timer_.get(), 1000);
 }
 
-void Server::output_frame_committed(Output& output) {
-    if (first_frame_ms_)
-        return;
-    first_frame_ms_ = process_age_ms();
-    first_frame_at_ms_ = monotonic_ms();
-    log::info("first frame on {} {:.1f} ms after process start ({:.1f} ms of main-thread CPU)", output.wlr()->name,
-              first_frame_ms_.value_or(-1), thread_cpu_ms());
+void Server::output_presented(Output& output, bool first) {
+    if (first && !first_frame_ms_) {
+        first_frame_ms_ = process_age_ms();
+        first_frame_at_ms_ = monotonic_ms();
+        log::info("first frame on {} {:.1f} ms after process start ({:.1f} ms of main-thread CPU)", output.wlr()->name,
+                  first_frame_ms_.value_or(-1), thread_cpu_ms());
+    }
+    if (stage_) // none yet while the backend starts
+        stage_->output_presented(output);
 }
 
 } // namespace phyllome::compositor

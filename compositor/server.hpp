@@ -18,6 +18,7 @@
 #include "compositor/host_readiness.hpp"
 #include "compositor/identity_banner.hpp"
 #include "compositor/listener.hpp"
+#include "compositor/output.hpp"
 #include "compositor/overlay_model.hpp"
 #include "compositor/seat.hpp"
 #include "compositor/startup_warmup.hpp"
@@ -54,7 +55,7 @@ struct ServerOptions {
     std::unique_ptr<StartupWarmup> warmup;  // started by main(); null: everything is done inline
 };
 
-class Server : private commands::CommandTarget, private InputTarget, private StageHost {
+class Server : private commands::CommandTarget, private InputTarget, private StageHost, private OutputHost {
 public:
     explicit Server(ServerOptions options); // throws std::runtime_error naming the failed step
     ~Server();
@@ -84,12 +85,9 @@ public:
     OverlayModel& overlay_model() { return overlay_model_; }
 
     // Called by the objects it owns.
-    void remove_output(Output& output);
     void remove_view(XdgView& view);
     void view_mapped(XdgView& view);
     void view_unmapped(XdgView& view);
-    void output_frame_committed(Output& output);
-    void output_presented(Output& output);
     void run_overlay_command(const OverlayCommand& command);
     // Redraws the overlay on every output if the model changed (or `force`).
     void refresh_overlay(bool force = false);
@@ -102,8 +100,6 @@ public:
     int exit_code() const { return exit_code_; }
     void show_overlay(bool by_choice) { stage_->show_overlay(by_choice); }
     void present_now() override; // on every output, see Output::present_now
-    // An opaque picture fills the output: the overlay, or the shown guest edge to edge.
-    bool output_covered(const Output& output);
     // The guest shown after it, or empty.
     std::string show_adjacent_guest(int direction) override { return stage_->show_adjacent(direction); }
 
@@ -131,6 +127,12 @@ private:
     bool kiosk(std::string& locked_to) const override;
     void guest_frame(const std::string& guest, bool new_buffer) override;
     void memory_may_be_free() override { schedule_memory_release(); }
+
+    // OutputHost: what outputs tell the shell.
+    void output_destroyed(Output& output) override;
+    void output_mode_changed(Output&) override { refresh_overlay(true); }
+    void output_presented(Output& output, bool first) override;
+    bool output_covered(const Output& output) override;
 
     void on_new_output(wlr_output* output);
     void focus_top_view();
