@@ -1,10 +1,9 @@
 // The Server's side of the guest stage: what the stage asks of the shell (the overlay, notices,
 // kiosk rules, frames) and the Host+key chords that switch guests (the seat routes input;
 // GuestInput delivers it).
-#include <linux/input-event-codes.h>
-
 #include <fmt/format.h>
 
+#include "compositor/host_bindings.hpp"
 #include "compositor/output.hpp"
 #include "compositor/server.hpp"
 
@@ -43,56 +42,15 @@ void Server::guest_frame(const std::string& guest, bool new_buffer) {
 }
 
 bool Server::host_binding(xkb_keysym_t sym) {
-    const auto& hk = config().hotkeys;
-    auto is = [&](const std::string& name) {
-        return !name.empty() && xkb_keysym_to_lower(xkb_keysym_from_name(name.c_str(), XKB_KEYSYM_CASE_INSENSITIVE)) ==
-                                    xkb_keysym_to_lower(sym);
-    };
-    if (kiosk_ && !kiosk_admin_) {
-        // A kiosk has no switching; only its admin key (if configured) reaches the overlay.
-        if (!config().kiosk.admin_key.empty() && is(config().kiosk.admin_key)) {
-            kiosk_admin_ = true;
-            show_overlay(true);
-            return true;
-        }
-        if (is(hk.ctrl_alt_delete)) {
-            if (GuestInput* guest = stage_->shown_input())
-                guest->chord({KEY_LEFTCTRL, KEY_LEFTALT, KEY_DELETE});
-            return true;
-        }
-        return false;
-    }
-    if (is(hk.overlay)) {
+    const HostBinding done = compositor::host_binding(sym, config(), kiosk_locked(), *stage_, [this](std::string why) {
+        overlay_model_.set_notice(std::move(why), true);
+    });
+    if (done == HostBinding::KioskAdmin) {
+        kiosk_admin_ = true;
         show_overlay(true);
-        return true;
     }
-    if (is(hk.previous) || is(hk.next)) {
-        show_adjacent_guest(is(hk.previous) ? -1 : 1);
-        return true;
-    }
-    if (sym >= XKB_KEY_1 && sym <= XKB_KEY_9) {
-        const std::string name = stage_->guest_by_number(static_cast<int>(sym - XKB_KEY_1) + 1);
-        std::string error;
-        if (name.empty() || !show_guest(name, error))
-            overlay_model_.set_notice(name.empty() ? fmt::format("No guest has number {}", sym - XKB_KEY_1 + 1)
-                                                   : fmt::format("Cannot show {}: {}", name, error),
-                                      true);
-        refresh_overlay();
-        return true;
-    }
-    if (is(hk.ctrl_alt_delete)) {
-        if (GuestInput* guest = stage_->shown_input())
-            guest->chord({KEY_LEFTCTRL, KEY_LEFTALT, KEY_DELETE});
-        return true;
-    }
-    if (sym >= XKB_KEY_F1 && sym <= XKB_KEY_F12) {
-        static constexpr uint32_t fkeys[] = {KEY_F1, KEY_F2, KEY_F3, KEY_F4,  KEY_F5,  KEY_F6,
-                                             KEY_F7, KEY_F8, KEY_F9, KEY_F10, KEY_F11, KEY_F12};
-        if (GuestInput* guest = stage_->shown_input())
-            guest->chord({KEY_LEFTCTRL, KEY_LEFTALT, fkeys[sym - XKB_KEY_F1]});
-        return true;
-    }
-    return false;
+    refresh_overlay();
+    return done != HostBinding::None;
 }
 
 } // namespace phyllome::compositor

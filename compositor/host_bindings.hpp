@@ -1,0 +1,26 @@
+// Host+key chords, pressed while the host key is held: the overlay, the previous or next guest,
+// a guest by its number, and Ctrl+Alt+Delete or Ctrl+Alt+Fn into the shown guest. A locked
+// kiosk keeps only Ctrl+Alt+Delete and its admin key.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "compositor/guest_stage.hpp"
+#include "compositor/wlr.hpp"
+#include "config/config.hpp"
+
+namespace phyllome::compositor {
+
+enum class HostBinding {
+    None,       // not a binding: the key goes on as usual
+    Handled,
+    KioskAdmin, // the kiosk's admin key: the caller unlocks the kiosk and shows the overlay
+};
+
+// `sym` is the key's level-0 symbol; `refused` gets what to tell the user when a binding cannot
+// do what it asks (no guest with that number).
+HostBinding host_binding(xkb_keysym_t sym, const config::Config& config, bool kiosk_locked, GuestStage& stage,
+                         const std::function<void(std::string)>& refused);
+
+} // namespace phyllome::compositor

@@ -1,0 +1,155 @@
+#include "compositor_harness.hpp"
+
+#include <linux/input-event-codes.h>
+#include <stdlib.h>
+
+#include <stdexcept>
+
+#include "compositor/host_bindings.hpp"
+
+namespace phyllome::test {
+namespace {
+
+// XDG_RUNTIME_DIR before WlrCore opens its Wayland socket there.
+std::string ensure_runtime_dir() {
+    if (const char* dir = std::getenv("XDG_RUNTIME_DIR"); dir && *dir)
+        return {};
+    char tmpl[] = "/tmp/phyllome-harness-XXXXXX";
+    if (!mkdtemp(tmpl))
+        throw std::runtime_error("cannot make a runtime directory");
+    setenv("XDG_RUNTIME_DIR", tmpl, 1);
+    return tmpl;
+}
+
+wlr_backend* headless_of(wlr_backend* backend) {
+    if (wlr_backend_is_headless(backend))
+        return backend;
+    wlr_backend* found = nullptr;
+    if (wlr_backend_is_multi(backend))
+        wlr_multi_for_each_backend(
+            backend,
+            [](wlr_backend* child, void* data) {
+                auto** out = static_cast<wlr_backend**>(data);
+                if (!*out && wlr_backend_is_headless(child))
+                    *out = child;
+            },
+            &found);
+    if (!found)
+        throw std::runtime_error("the harness needs WLR_BACKENDS=headless");
+    return found;
+}
+
+} // namespace
+
+CompositorHarness::CompositorHarness(config::Config config)
+    : runtime_dir_(ensure_runtime_dir()), config_(std::move(config)) {
+    new_output_.connect(&core_.backend()->events.new_output, [this](wlr_output* o) {
+        outputs_.push_back(std::make_unique<compositor::Output>(core_, config_, static_cast<compositor::OutputHost&>(*this), o));
+        if (stage_)
+            stage_->relayout();
+    });
+    seat_ = std::make_unique<compositor::Seat>(
+        compositor::SeatParts{core_.display(), core_.backend(), core_.output_layout(), core_.view_layer(), nullptr},
+        config_, static_cast<compositor::InputTarget&>(*this));
+    banner_ = std::make_unique<compositor::IdentityBanner>(
+        compositor::SceneLayer{core_.osd_layer(), core_.renderer(), &config_}, core_.loop(), outputs_);
+    core_.start();
+    inventory_ = std::make_unique<guestview::Inventory>(
+        core_.loop(), "test:///default",
+        guestview::GuestInventory::Callbacks{[this] {
+                                                 if (stage_)
+                                                     stage_->displays().sync();
+                                             },
+                                             {}});
+    stage_ = std::make_unique<compositor::GuestStage>(
+        compositor::StageParts{core_.loop(), inventory_.get(), seat_.get(), banner_.get(), &outputs_,
+                               [this](const std::string& guest) {
+                                   return std::make_unique<compositor::GuestView>(
+                                       compositor::SceneLayer{core_.guest_layer(), core_.renderer(), &config_}, guest);
+                               }},
+        static_cast<compositor::StageHost&>(*this));
+    keyboard_ = wlr_headless_add_input_device(headless_of(core_.backend()), WLR_INPUT_DEVICE_KEYBOARD);
+    if (!keyboard_)
+        throw std::runtime_error("the headless backend gave no keyboard");
+}
+
+CompositorHarness::~CompositorHarness() {
+    stage_.reset();
+    inventory_.reset();
+    banner_.reset();
+    wl_display_destroy_clients(core_.display());
+    seat_.reset();
+    new_output_.disconnect();
+    core_.destroy_backend();
+    outputs_.clear();
+    if (!runtime_dir_.empty())
+        rmdir(runtime_dir_.c_str());
+}
+
+void CompositorHarness::dispatch(std::chrono::milliseconds budget) {
+    const auto end = std::chrono::steady_clock::now() + budget;
+    while (std::chrono::steady_clock::now() < end) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+        wl_event_loop_dispatch(core_.loop(), static_cast<int>(std::max<long>(left.count(), 0)));
+        wl_display_flush_clients(core_.display());
+    }
+}
+
+bool CompositorHarness::dispatch_until(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() >= end)
+            return false;
+        wl_event_loop_dispatch(core_.loop(), 10);
+        wl_display_flush_clients(core_.display());
+    }
+    return true;
+}
+
+void CompositorHarness::key(std::uint32_t evdev, bool pressed) {
+    wlr_event_keyboard_key event{};
+    event.time_msec = ++time_msec_;
+    event.keycode = evdev;
+    event.update_state = true;
+    event.state = pressed ? WL_KEYBOARD_KEY_STATE_PRESSED : WL_KEYBOARD_KEY_STATE_RELEASED;
+    wlr_keyboard_notify_key(keyboard_->keyboard, &event);
+}
+
+void CompositorHarness::host_chord(std::uint32_t evdev) {
+    key(KEY_RIGHTCTRL, true);
+    tap(evdev);
+    key(KEY_RIGHTCTRL, false);
+}
+
+bool CompositorHarness::host_binding(xkb_keysym_t sym) {
+    return compositor::host_binding(sym, config_, false, *stage_, [this](std::string why) {
+               notices_.push_back(std::move(why));
+           }) != compositor::HostBinding::None;
+}
+
+void CompositorHarness::overlay_shown(bool shown) {
+    overlay_up_ = shown;
+    wlr_scene_node_set_enabled(core_.overlay_layer(), shown);
+}
+
+void CompositorHarness::present_now() {
+    for (auto& o : outputs_)
+        o->present_now();
+}
+
+void CompositorHarness::output_destroyed(compositor::Output& output) {
+    if (stage_)
+        stage_->forget_output(output);
+    outputs_.remove_if([&](const auto& o) { return o.get() == &output; });
+}
+
+void CompositorHarness::output_presented(compositor::Output& output, bool) {
+    if (stage_)
+        stage_->output_presented(output);
+}
+
+bool CompositorHarness::output_covered(const compositor::Output& output) {
+    return !overlay_up_ && stage_ && stage_->covers(output);
+}
+
+} // namespace phyllome::test
