@@ -34,7 +34,7 @@ Server::Server(ServerOptions options)
             return;
         }
         if (surface->role == WLR_XDG_SURFACE_ROLE_TOPLEVEL)
-            views_.push_front(std::make_unique<XdgView>(*this, surface));
+            views_.push_front(std::make_unique<XdgView>(view_layer(), seat(), static_cast<ViewHost&>(*this), surface));
     });
 
     host_readiness_ = std::make_unique<HostReadiness>(loop(), [this] { refresh_overlay(true); });
@@ -261,7 +261,7 @@ void Server::view_mapped(XdgView& view) {
 
 void Server::view_unmapped(XdgView&) { focus_top_view(); }
 
-void Server::remove_view(XdgView& view) {
+void Server::view_destroyed(XdgView& view) {
     views_.remove_if([&](const auto& v) { return v.get() == &view; });
     focus_top_view();
 }

@@ -25,6 +25,7 @@
 #include "compositor/status.hpp"
 #include "compositor/wlr.hpp"
 #include "compositor/wlr_core.hpp"
+#include "compositor/xdg_view.hpp"
 #include "config/config.hpp"
 #include "guestview/event_source.hpp"
 #include "guestview/guest_displays.hpp"
@@ -38,7 +39,6 @@
 namespace phyllome::compositor {
 
 class Output;
-class XdgView;
 
 struct ManualDisplay {
     std::string name;
@@ -55,7 +55,7 @@ struct ServerOptions {
     std::unique_ptr<StartupWarmup> warmup;  // started by main(); null: everything is done inline
 };
 
-class Server : private commands::CommandTarget, private InputTarget, private StageHost, private OutputHost {
+class Server : private commands::CommandTarget, private InputTarget, private StageHost, private OutputHost, private ViewHost {
 public:
     explicit Server(ServerOptions options); // throws std::runtime_error naming the failed step
     ~Server();
@@ -85,9 +85,6 @@ public:
     OverlayModel& overlay_model() { return overlay_model_; }
 
     // Called by the objects it owns.
-    void remove_view(XdgView& view);
-    void view_mapped(XdgView& view);
-    void view_unmapped(XdgView& view);
     void run_overlay_command(const OverlayCommand& command);
     // Redraws the overlay on every output if the model changed (or `force`).
     void refresh_overlay(bool force = false);
@@ -127,6 +124,11 @@ private:
     bool kiosk(std::string& locked_to) const override;
     void guest_frame(const std::string& guest, bool new_buffer) override;
     void memory_may_be_free() override { schedule_memory_release(); }
+
+    // ViewHost: host applications' windows.
+    void view_mapped(XdgView& view) override;
+    void view_unmapped(XdgView& view) override;
+    void view_destroyed(XdgView& view) override;
 
     // OutputHost: what outputs tell the shell.
     void output_destroyed(Output& output) override;

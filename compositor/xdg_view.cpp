@@ -1,22 +1,21 @@
 #include "compositor/xdg_view.hpp"
 
-#include "compositor/server.hpp"
-
 namespace phyllome::compositor {
 
-XdgView::XdgView(Server& server, wlr_xdg_surface* surface) : server_(server), surface_(surface) {
-    node_ = wlr_scene_xdg_surface_create(server_.view_layer(), surface_);
+XdgView::XdgView(wlr_scene_node* layer, wlr_seat* seat, ViewHost& host, wlr_xdg_surface* surface)
+    : seat_(seat), host_(host), surface_(surface) {
+    node_ = wlr_scene_xdg_surface_create(layer, surface_);
     node_->data = this;
     surface_->data = node_; // popups find their parent's scene node here
     map_.connect(&surface_->events.map, [this](void*) {
         mapped_ = true;
-        server_.view_mapped(*this);
+        host_.view_mapped(*this);
     });
     unmap_.connect(&surface_->events.unmap, [this](void*) {
         mapped_ = false;
-        server_.view_unmapped(*this);
+        host_.view_unmapped(*this);
     });
-    destroy_.connect(&surface_->events.destroy, [this](void*) { server_.remove_view(*this); });
+    destroy_.connect(&surface_->events.destroy, [this](void*) { host_.view_destroyed(*this); });
     // Every toplevel is fullscreen here; answer requests by re-asserting that.
     request_fullscreen_.connect(&surface_->toplevel->events.request_fullscreen,
                                 [this](void*) { wlr_xdg_surface_schedule_configure(surface_); });
@@ -39,9 +38,8 @@ void XdgView::fill(const wlr_box& box) {
 void XdgView::focus() {
     wlr_scene_node_raise_to_top(node_);
     wlr_xdg_toplevel_set_activated(surface_, true);
-    wlr_seat* seat = server_.seat();
-    if (wlr_keyboard* kb = wlr_seat_get_keyboard(seat))
-        wlr_seat_keyboard_notify_enter(seat, surface_->surface, kb->keycodes, kb->num_keycodes, &kb->modifiers);
+    if (wlr_keyboard* kb = wlr_seat_get_keyboard(seat_))
+        wlr_seat_keyboard_notify_enter(seat_, surface_->surface, kb->keycodes, kb->num_keycodes, &kb->modifiers);
 }
 
 } // namespace phyllome::compositor

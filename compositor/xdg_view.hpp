@@ -7,11 +7,21 @@
 
 namespace phyllome::compositor {
 
-class Server;
+class XdgView;
+
+// What a host application's window tells the shell.
+class ViewHost {
+public:
+    virtual ~ViewHost() = default;
+    virtual void view_mapped(XdgView& view) = 0;
+    virtual void view_unmapped(XdgView& view) = 0;
+    // The surface is gone: the host frees the view.
+    virtual void view_destroyed(XdgView& view) = 0;
+};
 
 class XdgView {
 public:
-    XdgView(Server& server, wlr_xdg_surface* surface);
+    XdgView(wlr_scene_node* layer, wlr_seat* seat, ViewHost& host, wlr_xdg_surface* surface);
     ~XdgView();
     XdgView(const XdgView&) = delete;
     XdgView& operator=(const XdgView&) = delete;
@@ -24,7 +34,8 @@ public:
     void fill(const wlr_box& box);
 
 private:
-    Server& server_;
+    wlr_seat* seat_;
+    ViewHost& host_;
     wlr_xdg_surface* surface_;
     wlr_scene_node* node_ = nullptr;
     bool mapped_ = false;
