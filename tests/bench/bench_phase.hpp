@@ -42,13 +42,13 @@ struct PhaseResult {
     double shell_cpu_ms_per_received = 0;
     long shell_rss_kb = 0;
     // The shell's minor page faults (/proc/PID/stat): fresh memory it maps and touches. In the
-    // steady state, from one second into the stream to its end (per frame of the stream, per
-    // message, per second; NAN when its pid was not found), and in that first second, while
-    // its heap grows to the stream's working set.
+    // steady state, from two seconds into the stream (at most half of it) to its end (per frame
+    // of the stream, per message, per second; NAN when its pid was not found), and before that,
+    // while its heap grows to the stream's working set.
     double shell_faults_per_frame = NAN;
     double shell_faults_per_message = NAN;
     double shell_faults_per_s = NAN;
-    double shell_faults_first_second = NAN;
+    double shell_faults_warmup = NAN;
     double peer_send_call_ms = 0;  // mean wall time of one scanout()/update() call (build + first write)
     double peer_cpu_ms_per_frame = 0; // the bench thread's CPU per sent frame: build, copy into the message, write
     double memcpy_ms = 0;          // one memcpy of the payload: the physical floor of a copy

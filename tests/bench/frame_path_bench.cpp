@@ -76,7 +76,7 @@ std::string to_json(const std::vector<PhaseResult>& results) {
             "\"shell_cpu_ms_per_received\": {:.4f}, \"shell_rss_kb\": {}, \"peer_send_call_ms\": {:.4f}, "
             "\"peer_cpu_ms_per_frame\": {:.4f}, \"memcpy_ms\": {:.4f}, \"achieved_rate\": {:.2f}, "
             "\"shell_faults_per_frame\": {}, \"shell_faults_per_message\": {}, "
-            "\"shell_faults_per_s\": {}, \"shell_faults_first_second\": {}}}{}\n",
+            "\"shell_faults_per_s\": {}, \"shell_faults_warmup\": {}}}{}\n",
             r.spec.width, r.spec.height, stream_name(r.spec.stream), r.spec.rate, r.spec.seconds,
             r.error.empty() ? "null" : json_string(r.error), r.sent, r.skipped,
             r.received, r.presented, r.refused, r.drained ? "true" : "false", json_ms(r.present_p50_ms),
@@ -84,7 +84,7 @@ std::string to_json(const std::vector<PhaseResult>& results) {
             r.shell_cpu_ms_per_presented, r.shell_cpu_ms_per_received, r.shell_rss_kb, r.peer_send_call_ms,
             r.peer_cpu_ms_per_frame, r.memcpy_ms, r.achieved_rate, json_num(r.shell_faults_per_frame, 2),
             json_num(r.shell_faults_per_message, 2), json_num(r.shell_faults_per_s, 1),
-            json_num(r.shell_faults_first_second, 0),
+            json_num(r.shell_faults_warmup, 0),
             i + 1 < results.size() ? "," : "");
     }
     return o + "]\n";
@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
     std::puts("\nrecv: accepted by the shell; pres: output commits showing a new frame (60 Hz output);\n"
               "p50/p99: frame received by the shell -> output commit; copies/f, copiedKB/f: guestview memcpy per\n"
               "received frame; shellCPU: shell CPU per presented frame; peer call/CPU: the fake QEMU's send;\n"
-              "faults/f: the shell's minor page faults per frame of the stream after its first second;\n"
+              "faults/f: the shell's minor page faults per frame of the stream after its first two seconds;\n"
               "memcpy: one plain memcpy of the message's pixels (full frame, 256x256, or one 250-row band).");
     if (!json_path.empty()) {
         std::ofstream(json_path) << to_json(results);

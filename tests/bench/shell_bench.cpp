@@ -105,7 +105,7 @@ void frame_path(Results& r, bool quick) {
         r.set("shell_faults_per_frame_" + suffix, p.shell_faults_per_frame);
         r.set("shell_faults_per_message_" + suffix, p.shell_faults_per_message);
         r.set("shell_faults_per_s_" + suffix, p.shell_faults_per_s);
-        r.set("shell_faults_first_second_" + suffix, p.shell_faults_first_second);
+        r.set("shell_faults_warmup_" + suffix, p.shell_faults_warmup);
         r.set("frames_sent_" + suffix, static_cast<double>(p.sent));
         r.set("frames_presented_" + suffix, static_cast<double>(p.presented));
     }
