@@ -17,12 +17,12 @@
 #include <stdexcept>
 #include <vector>
 
+#include "tests/firmware/ovmf.hpp"
+
 extern char** environ;
 
 namespace phyllome::guestview::testing {
 namespace {
-
-constexpr const char* firmware = "/usr/share/OVMF/OVMF_CODE.fd";
 
 std::string find_qemu() {
     const char* path = std::getenv("PATH");
@@ -48,12 +48,13 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) {
 std::string QemuProcess::missing_requirement() {
     if (find_qemu().empty())
         return "qemu-system-x86_64 is not installed";
-    if (::access(firmware, R_OK) != 0)
-        return std::string(firmware) + " (ovmf) is not installed";
-    return {};
+    return test::ovmf_missing_reason();
 }
 
 QemuProcess::QemuProcess() {
+    const auto firmware = test::find_ovmf();
+    if (!firmware)
+        throw std::runtime_error(test::ovmf_missing_reason());
     std::string tmpl = (std::filesystem::temp_directory_path() / "phyllome-qemu-XXXXXX").string();
     if (!::mkdtemp(tmpl.data()))
         throw std::runtime_error("mkdtemp failed");
@@ -61,9 +62,13 @@ QemuProcess::QemuProcess() {
     qmp_path_ = dir_ + "/qmp.sock";
     const std::string qemu = find_qemu();
     const std::string qmp = "unix:" + qmp_path_ + ",server=on,wait=off";
-    std::vector<std::string> args = {qemu, "-accel", "tcg", "-machine", "q35", "-m", "256", "-bios", firmware,
-                                     "-vga", "none", "-device", "virtio-gpu-pci", "-display", "dbus,p2p=on,gl=off",
-                                     "-nodefaults", "-qmp", qmp, "-name", "phyllome-display-test"};
+    std::vector<std::string> args = {qemu, "-accel", "tcg", "-machine", "q35", "-m", "256"};
+    // The firmware as pflash, as libvirt loads it, with a private copy of its variables (in dir_,
+    // removed with it): Debian 13 ships only the 4 MiB pair, which needs its own variable store.
+    for (auto& arg : test::ovmf_pflash_args(*firmware, dir_ + "/vars.fd"))
+        args.push_back(std::move(arg));
+    args.insert(args.end(), {"-vga", "none", "-device", "virtio-gpu-pci", "-display", "dbus,p2p=on,gl=off",
+                             "-nodefaults", "-qmp", qmp, "-name", "phyllome-display-test"});
     std::vector<char*> argv;
     for (auto& arg : args)
         argv.push_back(arg.data());

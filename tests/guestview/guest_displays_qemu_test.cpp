@@ -18,6 +18,7 @@
 #include "guestview/libvirt_handles.hpp"
 #include "tests/guestview/guest_displays_recorder.hpp"
 #include "tests/guestview/embedded_guest_support.hpp"
+#include "tests/firmware/ovmf.hpp"
 #include "tests/guestview/test_support.hpp"
 
 namespace phyllome::guestview {
@@ -30,7 +31,6 @@ using testing::make_loop;
 using testing::pump_until;
 
 constexpr const char* qemu_binary = "/usr/bin/qemu-system-x86_64";
-constexpr const char* ovmf_code = "/usr/share/OVMF/OVMF_CODE.fd";
 constexpr const char* guest_name = "phyllome-guest-displays-test";
 
 std::string embed_uri() { return "qemu:///embed?root=" + test_embed_root(); }
@@ -40,10 +40,7 @@ std::string guest_xml() {
   <name>{}</name>
   <memory unit='MiB'>256</memory>
   <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='q35'>hvm</type>
-    <loader type='rom'>{}</loader>
-  </os>
+  {}
   <features><acpi/></features>
   <on_poweroff>destroy</on_poweroff>
   <devices>
@@ -53,7 +50,7 @@ std::string guest_xml() {
     <memballoon model='none'/>
   </devices>
 </domain>)",
-                       guest_name, ovmf_code, qemu_binary);
+                       guest_name, test::efi_os_xml(), qemu_binary);
 }
 
 bool has_visible_pixels(const Frame& frame) {
@@ -71,9 +68,10 @@ bool has_visible_pixels(const Frame& frame) {
 class GuestDisplaysQemuTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        for (const char* path : {qemu_binary, ovmf_code})
-            if (!std::filesystem::exists(path))
-                GTEST_SKIP() << path << " is missing";
+        if (!std::filesystem::exists(qemu_binary))
+            GTEST_SKIP() << qemu_binary << " is missing";
+        if (const std::string missing = test::ovmf_missing_reason(); !missing.empty())
+            GTEST_SKIP() << missing;
         inventory = std::make_unique<Inventory>(loop.get(), embed_uri(),
                                                 Inventory::Callbacks{[this] {
                                                                          if (displays)

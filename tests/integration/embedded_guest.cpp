@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include "tests/firmware/ovmf.hpp"
+
 namespace phyllome::test {
 
 // PHYLLOME_TEST_EMBED_ROOT lets parallel runs (two checkouts on one machine) keep apart:
@@ -16,11 +18,12 @@ std::string embed_root() {
 std::string embed_uri() { return "qemu:///embed?root=" + embed_root(); }
 
 std::string embedded_guest_xml(const std::string& name) {
+    // libvirt picks the firmware (Debian 12 and 13 install different images) and keeps an NVRAM.
     return R"(<domain type='qemu'>
   <name>)" + name + R"(</name>
   <memory unit='MiB'>256</memory>
   <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='q35'>hvm</type><loader type='rom'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>
+  )" + efi_os_xml() + R"(
   <features><acpi/></features>
   <on_poweroff>destroy</on_poweroff>
   <on_crash>destroy</on_crash>

@@ -1,6 +1,7 @@
 // The small real guest the integration tests run: OVMF, no disk, a virtio GPU and the D-Bus
 // display, in one embedded libvirt root shared by every run (a fresh root spends a while
-// probing QEMU), so tests using it must not run at the same time.
+// probing QEMU), so tests using it must not run at the same time. libvirt picks the firmware and
+// keeps an NVRAM for it: undefine the guest with --nvram.
 #pragma once
 
 #include <string>

@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "embedded_guest.hpp"
+#include "tests/firmware/ovmf.hpp"
 #include "fake_display_session.hpp"
 #include "guestview/embedded_libvirt.hpp"
 #include "private_libvirtd.hpp"
@@ -356,15 +357,17 @@ std::size_t open_fds(pid_t pid) {
 class QemuKills : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0 || access("/usr/share/OVMF/OVMF_CODE.fd", R_OK) != 0)
-            GTEST_SKIP() << "QEMU or OVMF is not installed";
+        if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
+            GTEST_SKIP() << "QEMU is not installed";
+        if (const std::string missing = ovmf_missing_reason(); !missing.empty())
+            GTEST_SKIP() << missing;
         if (!have_program("virsh"))
             GTEST_SKIP() << "virsh is not installed";
         ASSERT_EQ(guestview::prepare_embedded_root(embed_uri()), "");
         const std::string xml = embed_root() + "/fault-guest.xml";
         std::ofstream(xml) << embedded_guest_xml(kill_guest);
         const std::string name = kill_guest;
-        run_command({"virsh", "-c", embed_uri(), "destroy " + name + "; undefine " + name}, {}, 300s);
+        run_command({"virsh", "-c", embed_uri(), "destroy " + name + "; undefine --nvram " + name}, {}, 300s);
         auto r = run_command({"virsh", "-c", embed_uri(), "define", xml}, {}, 300s);
         ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     }
@@ -372,7 +375,7 @@ protected:
         shell.reset();
         if (!IsSkipped()) {
             const std::string name = kill_guest;
-            run_command({"virsh", "-c", embed_uri(), "destroy " + name + "; undefine " + name}, {}, 120s);
+            run_command({"virsh", "-c", embed_uri(), "destroy " + name + "; undefine --nvram " + name}, {}, 120s);
         }
     }
     std::unique_ptr<ShellProcess> shell;

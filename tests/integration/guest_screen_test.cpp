@@ -12,6 +12,7 @@
 
 #include "guestview/embedded_libvirt.hpp"
 #include "embedded_guest.hpp"
+#include "tests/firmware/ovmf.hpp"
 #include "shell_process.hpp"
 
 namespace phyllome::test {
@@ -35,8 +36,10 @@ int bright_pixels(const Image& img) {
 class GuestScreen : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0 || access("/usr/share/OVMF/OVMF_CODE.fd", R_OK) != 0)
-            GTEST_SKIP() << "QEMU or OVMF is not installed";
+        if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
+            GTEST_SKIP() << "QEMU is not installed";
+        if (const std::string missing = ovmf_missing_reason(); !missing.empty())
+            GTEST_SKIP() << missing;
         if (!have_program("virsh") || !have_program("grim"))
             GTEST_SKIP() << "virsh or grim is not installed";
         // The qemu.conf the shell would write, so virsh below runs the driver the same way.
@@ -44,14 +47,14 @@ protected:
         const std::string xml = embed_root() + "/it-guest.xml";
         std::ofstream(xml) << embedded_guest_xml(guest);
         // Leftovers of an interrupted run go first; the first run also probes QEMU (about a minute).
-        run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + guest + "; undefine " + guest}, {}, 300s);
+        run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + guest + "; undefine --nvram " + guest}, {}, 300s);
         auto r = run_command({"virsh", "-c", embed_uri(), "define", xml}, {}, 300s);
         ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     }
     void TearDown() override {
         shell.reset();
         if (!IsSkipped())
-            run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + guest + "; undefine " + guest}, {}, 120s);
+            run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + guest + "; undefine --nvram " + guest}, {}, 120s);
     }
     void start_shell() {
         ShellProcess::Options o;

@@ -11,6 +11,7 @@
 
 #include "guestview/embedded_libvirt.hpp"
 #include "embedded_guest.hpp"
+#include "tests/firmware/ovmf.hpp"
 #include "shell_process.hpp"
 
 namespace phyllome::test {
@@ -50,15 +51,17 @@ long ms_since(Clock::time_point t) {
 class Kiosk : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0 || access("/usr/share/OVMF/OVMF_CODE.fd", R_OK) != 0)
-            GTEST_SKIP() << "QEMU or OVMF is not installed";
+        if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
+            GTEST_SKIP() << "QEMU is not installed";
+        if (const std::string missing = ovmf_missing_reason(); !missing.empty())
+            GTEST_SKIP() << missing;
         if (!have_program("virsh") || !have_program("grim") || !have_program("wtype"))
             GTEST_SKIP() << "virsh, grim or wtype is not installed";
         ASSERT_EQ(guestview::prepare_embedded_root(embed_uri()), "");
         const std::string xml = embed_root() + "/it-kiosk.xml";
         std::ofstream(xml) << embedded_guest_xml(guest);
         // Leftovers of an interrupted run go first; the guest is defined shut off.
-        run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + guest + "; undefine " + guest}, {}, 300s);
+        run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + guest + "; undefine --nvram " + guest}, {}, 300s);
         auto r = run_command({"virsh", "-c", embed_uri(), "define", xml}, {}, 300s);
         ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
         r = run_command({"virsh", "-c", embed_uri(), "domstate", guest}, {}, 60s);
@@ -67,7 +70,7 @@ protected:
     void TearDown() override {
         shell.reset();
         if (!IsSkipped())
-            run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + guest + "; undefine " + guest}, {},
+            run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + guest + "; undefine --nvram " + guest}, {},
                         120s);
     }
     void start_shell(const std::string& kiosk_config) {
