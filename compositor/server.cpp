@@ -17,7 +17,6 @@
 #include "compositor/output.hpp"
 #include "compositor/overlay_painter.hpp"
 #include "compositor/process_stats.hpp"
-#include "compositor/xdg_view.hpp"
 #include "config/log.hpp"
 #include "guestview/agent_process.hpp"
 
@@ -26,20 +25,10 @@ Server::Server(ServerOptions options)
     : config_(std::move(options.config)), explicit_config_path_(std::move(options.config_path)),
       process_start_ms_(options.process_start_ms), warmup_(std::move(options.warmup)) {
     setup_signals(); // before any thread of ours exists, so every thread inherits the blocked signals
-    new_xdg_surface_.connect(&core_.xdg_shell()->events.new_surface, [this](wlr_xdg_surface* surface) {
-        if (surface->role == WLR_XDG_SURFACE_ROLE_POPUP) {
-            wlr_xdg_surface* parent = wlr_xdg_surface_from_wlr_surface(surface->popup->parent);
-            if (parent && parent->data)
-                surface->data = wlr_scene_xdg_surface_create(static_cast<wlr_scene_node*>(parent->data), surface);
-            return;
-        }
-        if (surface->role == WLR_XDG_SURFACE_ROLE_TOPLEVEL)
-            views_.push_front(std::make_unique<XdgView>(view_layer(), seat(), static_cast<ViewHost&>(*this), surface));
-    });
-
     host_readiness_ = std::make_unique<HostReadiness>(loop(), [this] { refresh_overlay(true); });
     seat_ = std::make_unique<Seat>(SeatParts{display(), backend(), output_layout(), view_layer(), warmup_.get()}, config(),
                                    static_cast<InputTarget&>(*this));
+    windows_ = std::make_unique<HostWindows>(core_.xdg_shell(), view_layer(), *seat_, outputs_);
 
     new_output_.connect(&backend()->events.new_output, [this](wlr_output* o) { on_new_output(o); });
     layout_change_.connect(&output_layout()->events.change, [this](void*) {
@@ -117,7 +106,7 @@ Server::~Server() {
     disconnect_listeners();
     signal_sources_.clear();
     wl_display_destroy_clients(display());
-    views_.clear();
+    windows_.reset();
     seat_.reset(); // its keyboards and cursor before the devices and the layout they use
     core_.destroy_backend(); // destroys outputs, which remove themselves
     outputs_.clear();
@@ -126,7 +115,6 @@ Server::~Server() {
 
 void Server::disconnect_listeners() {
     new_output_.disconnect();
-    new_xdg_surface_.disconnect();
     layout_change_.disconnect();
 }
 
@@ -215,9 +203,7 @@ void Server::on_new_output(wlr_output* wlr) {
     if (stage_) // none yet while the backend starts
         stage_->relayout();
     banner_->relayout(); // the layout changed before this output was in outputs_
-    for (auto& v : views_)
-        if (v->mapped() && v.get() == focused_view())
-            v->fill(outputs_.front()->layout_box());
+    windows_->refit();
     outputs_.back()->present_now();
 }
 
@@ -238,40 +224,8 @@ void Server::output_destroyed(Output& output) {
     outputs_.remove_if([&](const auto& o) { return o.get() == &output; });
     refresh_overlay(true);
     // A host application filled the output that went: it fills the first one left.
-    if (XdgView* v = focused_view(); v && !outputs_.empty())
-        v->fill(outputs_.front()->layout_box());
-}
-
-XdgView* Server::focused_view() const {
-    for (const auto& v : views_)
-        if (v->mapped())
-            return v.get();
-    return nullptr;
-}
-
-void Server::view_mapped(XdgView& view) {
-    // Move it to the top of our stack.
-    auto it = std::find_if(views_.begin(), views_.end(), [&](const auto& v) { return v.get() == &view; });
-    if (it != views_.end())
-        views_.splice(views_.begin(), views_, it);
-    if (!outputs_.empty())
-        view.fill(outputs_.front()->layout_box());
-    view.focus();
-}
-
-void Server::view_unmapped(XdgView&) { focus_top_view(); }
-
-void Server::view_destroyed(XdgView& view) {
-    views_.remove_if([&](const auto& v) { return v.get() == &view; });
-    focus_top_view();
-}
-
-void Server::focus_top_view() {
-    if (XdgView* v = focused_view()) {
-        v->focus();
-        return;
-    }
-    seat_->clear_focus();
+    if (windows_)
+        windows_->refit();
 }
 
 void Server::on_inventory_changed() {

@@ -25,7 +25,7 @@
 #include "compositor/status.hpp"
 #include "compositor/wlr.hpp"
 #include "compositor/wlr_core.hpp"
-#include "compositor/xdg_view.hpp"
+#include "compositor/host_windows.hpp"
 #include "config/config.hpp"
 #include "guestview/event_source.hpp"
 #include "guestview/guest_displays.hpp"
@@ -55,7 +55,7 @@ struct ServerOptions {
     std::unique_ptr<StartupWarmup> warmup;  // started by main(); null: everything is done inline
 };
 
-class Server : private commands::CommandTarget, private InputTarget, private StageHost, private OutputHost, private ViewHost {
+class Server : private commands::CommandTarget, private InputTarget, private StageHost, private OutputHost {
 public:
     explicit Server(ServerOptions options); // throws std::runtime_error naming the failed step
     ~Server();
@@ -88,7 +88,7 @@ public:
     void run_overlay_command(const OverlayCommand& command);
     // Redraws the overlay on every output if the model changed (or `force`).
     void refresh_overlay(bool force = false);
-    XdgView* focused_view() const;
+    XdgView* focused_view() const { return windows_ ? windows_->focused() : nullptr; }
 
     StatusSnapshot status() const override;
 
@@ -125,11 +125,6 @@ private:
     void guest_frame(const std::string& guest, bool new_buffer) override;
     void memory_may_be_free() override { schedule_memory_release(); }
 
-    // ViewHost: host applications' windows.
-    void view_mapped(XdgView& view) override;
-    void view_unmapped(XdgView& view) override;
-    void view_destroyed(XdgView& view) override;
-
     // OutputHost: what outputs tell the shell.
     void output_destroyed(Output& output) override;
     void output_mode_changed(Output&) override { refresh_overlay(true); }
@@ -137,7 +132,6 @@ private:
     bool output_covered(const Output& output) override;
 
     void on_new_output(wlr_output* output);
-    void focus_top_view();
     void on_inventory_changed();
     void on_action_done(const guestview::ActionResult& result);
     void on_control_request(const control::Request& request, ControlServer::Reply reply);
@@ -165,7 +159,6 @@ private:
     std::vector<guestview::EventSourcePtr> signal_sources_;
 
     std::list<std::unique_ptr<Output>> outputs_;
-    std::list<std::unique_ptr<XdgView>> views_; // front is the top of the stack
     struct PendingReply {
         guestview::Action action;
         std::string guest;
@@ -177,6 +170,7 @@ private:
     std::unique_ptr<guestview::AgentInventory> inventory_; // libvirt, in its agent process
     std::unique_ptr<ControlServer> control_;
     std::unique_ptr<Seat> seat_;
+    std::unique_ptr<HostWindows> windows_; // host applications' windows
     std::unique_ptr<IdentityBanner> banner_;
     std::unique_ptr<GuestStage> stage_; // guests' displays and views, and which one is shown
     std::unique_ptr<session::KioskPolicy> kiosk_;
@@ -190,7 +184,6 @@ private:
     std::unique_ptr<HostReadiness> host_readiness_; // shown on the overlay's status line
 
     Listener<wlr_output> new_output_;
-    Listener<wlr_xdg_surface> new_xdg_surface_;
     Listener<void> layout_change_;
 };
 

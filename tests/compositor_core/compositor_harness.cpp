@@ -47,10 +47,13 @@ CompositorHarness::CompositorHarness(config::Config config)
         outputs_.push_back(std::make_unique<compositor::Output>(core_, config_, static_cast<compositor::OutputHost&>(*this), o));
         if (stage_)
             stage_->relayout();
+        if (windows_)
+            windows_->refit();
     });
     seat_ = std::make_unique<compositor::Seat>(
         compositor::SeatParts{core_.display(), core_.backend(), core_.output_layout(), core_.view_layer(), nullptr},
         config_, static_cast<compositor::InputTarget&>(*this));
+    windows_ = std::make_unique<compositor::HostWindows>(core_.xdg_shell(), core_.view_layer(), *seat_, outputs_);
     banner_ = std::make_unique<compositor::IdentityBanner>(
         compositor::SceneLayer{core_.osd_layer(), core_.renderer(), &config_}, core_.loop(), outputs_);
     core_.start();
@@ -78,6 +81,7 @@ CompositorHarness::~CompositorHarness() {
     inventory_.reset();
     banner_.reset();
     wl_display_destroy_clients(core_.display());
+    windows_.reset();
     seat_.reset();
     new_output_.disconnect();
     core_.destroy_backend();

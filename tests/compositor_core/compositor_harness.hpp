@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "compositor/guest_stage.hpp"
+#include "compositor/host_windows.hpp"
 #include "compositor/identity_banner.hpp"
 #include "compositor/output.hpp"
 #include "compositor/seat.hpp"
@@ -53,10 +54,12 @@ public:
     const std::vector<xkb_keysym_t>& overlay_keys() const { return overlay_keys_; }
     const std::vector<std::string>& notices() const { return notices_; }
     bool overlay_up() const { return overlay_up_; }
+    // A host application's window is on top (and takes the keys).
+    bool host_window_shown() const { return windows_ && windows_->focused(); }
 
 private:
     // InputTarget
-    bool host_window_focused() const override { return false; }
+    bool host_window_focused() const override { return host_window_shown(); }
     compositor::GuestInput* shown_guest_input() override { return stage_ ? stage_->shown_input() : nullptr; }
     bool host_binding(xkb_keysym_t sym) override;
     void overlay_key(xkb_keysym_t sym, std::uint32_t) override { overlay_keys_.push_back(sym); }
@@ -80,6 +83,7 @@ private:
     compositor::WlrCore core_;
     std::list<std::unique_ptr<compositor::Output>> outputs_;
     std::unique_ptr<compositor::Seat> seat_;
+    std::unique_ptr<compositor::HostWindows> windows_;
     std::unique_ptr<compositor::IdentityBanner> banner_;
     std::unique_ptr<guestview::Inventory> inventory_;
     std::unique_ptr<compositor::GuestStage> stage_;

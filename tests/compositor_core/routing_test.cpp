@@ -11,6 +11,7 @@
 #include <map>
 
 #include "compositor_harness.hpp"
+#include "xdg_client.hpp"
 #include "tests/display/fake_qemu_display.hpp"
 
 namespace phyllome::test {
@@ -131,6 +132,35 @@ TEST_F(Routing, HostDigitOfAGuestThatCannotBeShownSaysWhy) {
     EXPECT_NE(core->notices().back().find("Cannot show test"), std::string::npos) << core->notices().back();
     core->host_chord(KEY_9);
     EXPECT_EQ(core->notices().back(), "No guest has number 9");
+}
+
+TEST_F(Routing, AHostWindowFillsTheOutputAndTakesTheKeysUntilItCloses) {
+    const char* display = std::getenv("WAYLAND_DISPLAY");
+    ASSERT_NE(display, nullptr) << "the core opened no Wayland socket";
+    const std::string guest = core->stage().shown();
+    auto window = std::make_unique<XdgClient>(display);
+    ASSERT_TRUE(settle_until([&] { return window->failed() || (window->mapped() && window->width() > 0); }));
+    ASSERT_FALSE(window->failed()) << "the client could not connect or bind xdg-shell";
+    const wlr_output* output = core->outputs().front()->wlr();
+    EXPECT_EQ(window->width(), output->width);
+    EXPECT_EQ(window->height(), output->height);
+    EXPECT_TRUE(window->fullscreen());
+    ASSERT_TRUE(settle_until([&] { return window->has_keyboard_focus(); })) << "the window got no keyboard focus";
+
+    core->tap(KEY_A);
+    ASSERT_TRUE(settle_until([&] {
+        const auto keys = window->keys_pressed();
+        return std::find(keys.begin(), keys.end(), std::uint32_t{KEY_A}) != keys.end();
+    }));
+    core->dispatch(50ms);
+    for (auto& [name, peer] : peers)
+        EXPECT_FALSE(pressed(*peer, qnum_a)) << name << " got a key typed into a host window";
+
+    // Closed: the keys go back to the guest on screen.
+    window.reset();
+    ASSERT_TRUE(settle_until([&] { return !core->host_window_shown(); }));
+    core->tap(KEY_B);
+    EXPECT_TRUE(settle_until([&] { return pressed(*peers.at(guest), qnum_b); }));
 }
 
 } // namespace
