@@ -16,6 +16,7 @@ public:
     explicit HeadlessOutputs(wlr_backend* backend);
 
     bool available() const { return headless_ != nullptr; }
+    wlr_backend* backend() const { return headless_; }
     // The new output's name (the shell has taken it in by the time this returns), or nullopt
     // with `error` set.
     std::optional<std::string> add(int width, int height, std::string& error);

@@ -7,23 +7,13 @@
 
 #include "compositor/input_config.hpp"
 #include "compositor/keyboard.hpp"
+#include "compositor/wlr_core.hpp"
 #include "config/log.hpp"
 
 namespace phyllome::compositor {
-namespace {
-
-template <typename T>
-T* require(T* p, const char* what) {
-    if (!p)
-        throw std::runtime_error(std::string("wlroots: ") + what + " failed");
-    return p;
-}
-
-} // namespace
-
 Seat::Seat(const SeatParts& parts, const config::Config& config, InputTarget& target)
     : parts_(parts), config_(config), target_(target) {
-    cursor_ = require(wlr_cursor_create(), "wlr_cursor_create");
+    cursor_ = wlr_require(wlr_cursor_create(), "wlr_cursor_create");
     wlr_cursor_attach_output_layout(cursor_, parts_.output_layout);
     cursor_motion_.connect(&cursor_->events.motion, [this](wlr_event_pointer_motion* e) {
         wlr_cursor_move(cursor_, e->device, e->delta_x, e->delta_y);
@@ -43,7 +33,7 @@ Seat::Seat(const SeatParts& parts, const config::Config& config, InputTarget& ta
     });
     touch_motion_.connect(&cursor_->events.touch_motion, [this](wlr_event_touch_motion* e) { on_touch_motion(e); });
 
-    seat_ = require(wlr_seat_create(parts_.display, "seat0"), "wlr_seat_create");
+    seat_ = wlr_require(wlr_seat_create(parts_.display, "seat0"), "wlr_seat_create");
     request_set_cursor_.connect(&seat_->events.request_set_cursor,
                                 [this](wlr_seat_pointer_request_set_cursor_event* e) {
                                     if (seat_->pointer_state.focused_client == e->seat_client)
@@ -53,10 +43,10 @@ Seat::Seat(const SeatParts& parts, const config::Config& config, InputTarget& ta
     // On-screen keyboards and test drivers (wtype) only when the config allows them: any
     // client could otherwise type into the user's guests.
     if (config_.input.allow_virtual_input) {
-        auto* vk = require(wlr_virtual_keyboard_manager_v1_create(parts_.display), "virtual keyboard manager");
+        auto* vk = wlr_require(wlr_virtual_keyboard_manager_v1_create(parts_.display), "virtual keyboard manager");
         new_virtual_keyboard_.connect(&vk->events.new_virtual_keyboard,
                                       [this](wlr_virtual_keyboard_v1* kb) { on_new_input(&kb->input_device, true); });
-        auto* vp = require(wlr_virtual_pointer_manager_v1_create(parts_.display), "virtual pointer manager");
+        auto* vp = wlr_require(wlr_virtual_pointer_manager_v1_create(parts_.display), "virtual pointer manager");
         new_virtual_pointer_.connect(&vp->events.new_virtual_pointer,
                                      [this](wlr_virtual_pointer_v1_new_pointer_event* e) {
                                          on_new_input(&e->new_pointer->input_device);

@@ -8,41 +8,30 @@
 #include "config/log.hpp"
 
 namespace phyllome::compositor {
-namespace {
-
-template <typename T>
-T* require(T* p, const char* what) {
-    if (!p)
-        throw std::runtime_error(std::string("wlroots: ") + what + " failed");
-    return p;
-}
-
-} // namespace
-
 WlrCore::WlrCore() {
-    display_ = require(wl_display_create(), "wl_display_create");
+    display_ = wlr_require(wl_display_create(), "wl_display_create");
     loop_ = wl_display_get_event_loop(display_);
-    backend_ = require(wlr_backend_autocreate(display_), "creating a backend (wlr_backend_autocreate)");
-    renderer_ = require(wlr_renderer_autocreate(backend_), "creating a renderer");
+    backend_ = wlr_require(wlr_backend_autocreate(display_), "creating a backend (wlr_backend_autocreate)");
+    renderer_ = wlr_require(wlr_renderer_autocreate(backend_), "creating a renderer");
     wlr_renderer_init_wl_display(renderer_, display_);
-    allocator_ = require(wlr_allocator_autocreate(backend_, renderer_), "creating an allocator");
+    allocator_ = wlr_require(wlr_allocator_autocreate(backend_, renderer_), "creating an allocator");
 
-    require(wlr_compositor_create(display_, renderer_), "wlr_compositor_create");
-    require(wlr_data_device_manager_create(display_), "wlr_data_device_manager_create");
-    output_layout_ = require(wlr_output_layout_create(), "wlr_output_layout_create");
-    require(wlr_xdg_output_manager_v1_create(display_, output_layout_), "xdg-output");
-    require(wlr_screencopy_manager_v1_create(display_), "wlr-screencopy");
+    wlr_require(wlr_compositor_create(display_, renderer_), "wlr_compositor_create");
+    wlr_require(wlr_data_device_manager_create(display_), "wlr_data_device_manager_create");
+    output_layout_ = wlr_require(wlr_output_layout_create(), "wlr_output_layout_create");
+    wlr_require(wlr_xdg_output_manager_v1_create(display_, output_layout_), "xdg-output");
+    wlr_require(wlr_screencopy_manager_v1_create(display_), "wlr-screencopy");
 
-    scene_ = require(wlr_scene_create(), "wlr_scene_create");
+    scene_ = wlr_require(wlr_scene_create(), "wlr_scene_create");
     wlr_scene_attach_output_layout(scene_, output_layout_);
     // No background node: the scene clears damage to black itself, and a full-output rect costs
     // a full fill per commit.
-    guest_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
-    overlay_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
-    osd_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
-    view_layer_ = &require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
+    guest_layer_ = &wlr_require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
+    overlay_layer_ = &wlr_require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
+    osd_layer_ = &wlr_require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
+    view_layer_ = &wlr_require(wlr_scene_tree_create(&scene_->node), "scene tree")->node;
 
-    xdg_shell_ = require(wlr_xdg_shell_create(display_), "wlr_xdg_shell_create");
+    xdg_shell_ = wlr_require(wlr_xdg_shell_create(display_), "wlr_xdg_shell_create");
 }
 
 void WlrCore::start() {

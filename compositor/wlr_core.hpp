@@ -3,9 +3,20 @@
 // the output layout and the scene with its layers. Everything else in the shell hangs off it.
 #pragma once
 
+#include <stdexcept>
+#include <string>
+
 #include "compositor/wlr.hpp"
 
 namespace phyllome::compositor {
+
+// A wlroots constructor's result, or std::runtime_error naming what failed.
+template <typename T>
+T* wlr_require(T* p, const char* what) {
+    if (!p)
+        throw std::runtime_error(std::string("wlroots: ") + what + " failed");
+    return p;
+}
 
 class WlrCore {
 public:

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "compositor/headless_outputs.hpp"
 #include "compositor/host_bindings.hpp"
 
 namespace phyllome::test {
@@ -19,24 +20,6 @@ std::string ensure_runtime_dir() {
         throw std::runtime_error("cannot make a runtime directory");
     setenv("XDG_RUNTIME_DIR", tmpl, 1);
     return tmpl;
-}
-
-wlr_backend* headless_of(wlr_backend* backend) {
-    if (wlr_backend_is_headless(backend))
-        return backend;
-    wlr_backend* found = nullptr;
-    if (wlr_backend_is_multi(backend))
-        wlr_multi_for_each_backend(
-            backend,
-            [](wlr_backend* child, void* data) {
-                auto** out = static_cast<wlr_backend**>(data);
-                if (!*out && wlr_backend_is_headless(child))
-                    *out = child;
-            },
-            &found);
-    if (!found)
-        throw std::runtime_error("the harness needs WLR_BACKENDS=headless");
-    return found;
 }
 
 } // namespace
@@ -71,7 +54,10 @@ CompositorHarness::CompositorHarness(config::Config config)
                                        compositor::SceneLayer{core_.guest_layer(), core_.renderer(), &config_}, guest);
                                }},
         static_cast<compositor::StageHost&>(*this));
-    keyboard_ = wlr_headless_add_input_device(headless_of(core_.backend()), WLR_INPUT_DEVICE_KEYBOARD);
+    wlr_backend* headless = compositor::HeadlessOutputs(core_.backend()).backend();
+    if (!headless)
+        throw std::runtime_error("the harness needs WLR_BACKENDS=headless");
+    keyboard_ = wlr_headless_add_input_device(headless, WLR_INPUT_DEVICE_KEYBOARD);
     if (!keyboard_)
         throw std::runtime_error("the headless backend gave no keyboard");
 }
