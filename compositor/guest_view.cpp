@@ -15,6 +15,13 @@
 #include "config/log.hpp"
 
 namespace phyllome::compositor {
+namespace {
+
+bool same_geometry(const guestview::FrameGeometry& a, const guestview::FrameGeometry& b) {
+    return a.width == b.width && a.height == b.height && a.stride == b.stride && a.format == b.format;
+}
+
+} // namespace
 
 GuestView::GuestView(const SceneLayer& layer, std::string guest) : layer_(layer), guest_(std::move(guest)) {
     tree_ = wlr_scene_tree_create(layer_.parent);
@@ -150,17 +157,22 @@ void GuestView::show_message(Slot& slot, const ConsoleState& st) {
 }
 
 void GuestView::show_frame_or_message(Slot& slot, ConsoleState& st) {
-    if (!st.frame || st.display_off || !show_frame(slot, st))
+    if (!st.frame || st.display_off) {
         show_message(slot, st);
+        return;
+    }
+    // Updates to a surface that cannot be shown leave its message as it is (no repaint each).
+    const bool message_up = st.unshowable && slot.message_node && !slot.frame_node;
+    const guestview::FrameGeometry& g = st.frame->geometry();
+    if (show_frame(slot, st) || (message_up && same_geometry(*st.unshowable, g)))
+        return;
+    show_message(slot, st);
 }
 
 bool GuestView::show_frame(Slot& slot, ConsoleState& st) {
     const guestview::FrameGeometry& g = st.frame->geometry();
-    const auto same_geometry = [&g](const guestview::FrameGeometry& u) {
-        return u.width == g.width && u.height == g.height && u.stride == g.stride && u.format == g.format;
-    };
     // Updates to a surface already found unshowable are not tried (and logged) again.
-    if (st.unshowable && same_geometry(*st.unshowable))
+    if (st.unshowable && same_geometry(*st.unshowable, g))
         return false;
     const wlr_box box = slot.output->layout_box();
     FrameBuffer* buffer = FrameBuffer::create(st.frame);
