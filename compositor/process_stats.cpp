@@ -42,9 +42,9 @@ void configure_heap() {
     // The only other threads are start-up's warm-up helpers, whose own arenas would each keep
     // their leftovers resident for the whole session (about 0.4 MB).
     mallopt(M_ARENA_MAX, 1);
-    // Blocks up to 32 MiB (glibc's largest dynamic mmap threshold: a 1080p frame is 8 MB) come
-    // from the heap, where a freed one is reused instead of unmapped; 4K frames (33 MB) are
-    // still mapped per message. Setting either value turns glibc's dynamic thresholds off.
+    // Blocks up to 32 MiB (glibc's largest mmap threshold; a 4K frame is 33,177,600 bytes, just
+    // under it) come from the heap, where a freed one is reused instead of unmapped. Setting
+    // either value turns glibc's dynamic thresholds off.
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     // free() hands the top of the heap back only beyond 64 MiB (what the dynamic threshold
     // reaches after a 32 MiB block): room for a few frames of several streaming guests.
