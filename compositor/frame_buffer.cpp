@@ -12,9 +12,7 @@ namespace {
 FrameBuffer* from_wlr(wlr_buffer* b);
 
 void destroy(wlr_buffer* b) {
-    std::unique_ptr<FrameBuffer> owned(from_wlr(b)); // releases the frame too
-    if (owned->dmabuf_map)
-        munmap(owned->dmabuf_map, owned->dmabuf_map_size);
+    std::unique_ptr<FrameBuffer> owned(from_wlr(b)); // releases the frame and the mapping too
 }
 
 // Only linear layouts can be read row by row from the CPU.
@@ -22,15 +20,14 @@ const void* map_linear_dmabuf(FrameBuffer& fb) {
     const guestview::DmabufAttributes* d = fb.frame->dmabuf();
     if (!d || (d->modifier != DRM_FORMAT_MOD_LINEAR && d->modifier != DRM_FORMAT_MOD_INVALID))
         return nullptr;
-    if (!fb.dmabuf_map) {
+    if (!fb.dmabuf_map.data()) {
         const std::size_t size = std::size_t{d->stride} * fb.frame->height();
         void* p = mmap(nullptr, size, PROT_READ, MAP_SHARED, d->fd, 0);
         if (p == MAP_FAILED)
             return nullptr;
-        fb.dmabuf_map = p;
-        fb.dmabuf_map_size = size;
+        fb.dmabuf_map = guestview::detail::ReadOnlyMapping(p, size);
     }
-    return fb.dmabuf_map;
+    return fb.dmabuf_map.data();
 }
 
 bool get_dmabuf(wlr_buffer* b, wlr_dmabuf_attributes* attribs) {

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "compositor/wlr.hpp"
+#include "guestview/display/bus_handles.hpp"
 #include "guestview/display/frame.hpp"
 
 namespace phyllome::compositor {
@@ -14,8 +15,7 @@ struct FrameBuffer {
     wlr_buffer base; // first member: wlr_buffer* <-> FrameBuffer* by cast
     std::shared_ptr<const guestview::Frame> frame;
     // A linear dmabuf mapped for renderers that read from the CPU (pixman); lazily, once.
-    void* dmabuf_map = nullptr;
-    std::size_t dmabuf_map_size = 0;
+    guestview::detail::ReadOnlyMapping dmabuf_map; // a linear dmabuf read by the CPU, guarded
 
     // Returns nullptr for frames with neither CPU pixels nor a dmabuf.
     static FrameBuffer* create(std::shared_ptr<const guestview::Frame> frame);

@@ -20,15 +20,18 @@ UniqueFd duplicate_fd(int fd) {
 
 ReadOnlyMapping& ReadOnlyMapping::operator=(ReadOnlyMapping&& other) noexcept {
     if (this != &other) {
+        guard_ = GuardedRange();
         if (address_)
             ::munmap(address_, length_);
         address_ = std::exchange(other.address_, nullptr);
         length_ = std::exchange(other.length_, 0);
+        guard_ = std::move(other.guard_);
     }
     return *this;
 }
 
 ReadOnlyMapping::~ReadOnlyMapping() {
+    guard_ = GuardedRange(); // unguarded before the address can be reused
     if (address_)
         ::munmap(address_, length_);
 }

@@ -9,6 +9,8 @@
 #include <memory>
 #include <utility>
 
+#include "guestview/display/mapping_guard.hpp"
+
 namespace phyllome::guestview::detail {
 
 struct BusUnref {
@@ -66,9 +68,12 @@ UniqueFd duplicate_fd(int fd);
 class ReadOnlyMapping {
 public:
     ReadOnlyMapping() = default;
-    ReadOnlyMapping(void* address, std::size_t length) : address_(address), length_(length) {}
+    // Guarded (mapping_guard.hpp): a peer that shrinks the file makes reads past its end zeros,
+    // not SIGBUS.
+    ReadOnlyMapping(void* address, std::size_t length) : address_(address), length_(length), guard_(address, length) {}
     ReadOnlyMapping(ReadOnlyMapping&& other) noexcept
-        : address_(std::exchange(other.address_, nullptr)), length_(std::exchange(other.length_, 0)) {}
+        : address_(std::exchange(other.address_, nullptr)), length_(std::exchange(other.length_, 0)),
+          guard_(std::move(other.guard_)) {}
     ReadOnlyMapping& operator=(ReadOnlyMapping&& other) noexcept;
     ~ReadOnlyMapping();
     ReadOnlyMapping(const ReadOnlyMapping&) = delete;
@@ -76,10 +81,13 @@ public:
 
     const unsigned char* data() const { return static_cast<const unsigned char*>(address_); }
     std::size_t size() const { return length_; }
+    // The file shrank under a read: the mapping reads as zeros from then on.
+    bool faulted() const { return guard_.faulted(); }
 
 private:
     void* address_ = nullptr;
     std::size_t length_ = 0;
+    GuardedRange guard_; // released before the unmapping
 };
 
 } // namespace phyllome::guestview::detail

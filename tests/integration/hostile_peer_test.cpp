@@ -146,5 +146,27 @@ TEST_F(HostilePeer, DmabufsTheShellCannotReadAreRefusedAndTheLastFrameStays) {
     expect_alive_showing(whole, gradient);
 }
 
+TEST_F(HostilePeer, SharedMemoryShrunkUnderTheShellReadsAsBlackAndTheSessionLives) {
+    start();
+    show_gradient();
+    // QEMU 9.2's way: the surface in a memfd the shell maps. This peer then shrinks the memfd.
+    const auto pixels = make_frame(W, H, W * 4, inverted_gradient);
+    const int fd = memfd_create("hostile-surface", MFD_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(ftruncate(fd, static_cast<off_t>(pixels.size())), 0);
+    ASSERT_EQ(pwrite(fd, pixels.data(), pixels.size(), 0), static_cast<ssize_t>(pixels.size()));
+    auto outcome = peer().scanout_map(0, fd, 0, W, H, W * 4, FakeDisplaySession::xrgb);
+    expect_screen(whole, inverted_gradient);
+    ASSERT_EQ(ftruncate(fd, 0), 0);
+    peer().update_map(0, 0, 0, W, H); // the shell reads the memory again
+    EXPECT_TRUE(s().wait_screen([](const Image& i) { return count_colour(i, whole, 0x000000) > W * H / 2; }, 10s))
+        << "the vanished memory should read as black";
+    EXPECT_NE(s().shell().log().find("shared frame memory shrank"), std::string::npos) << s().shell().log();
+    close(fd);
+    ASSERT_TRUE(s().shell().running()) << s().shell().log();
+    show_gradient();
+    expect_alive_showing(whole, gradient);
+}
+
 } // namespace
 } // namespace phyllome::test
