@@ -193,6 +193,16 @@ void XdgClient::run(std::string name) {
         if (s.buffer)
             wl_buffer_destroy(s.buffer);
     }
+    if (s.keyboard)
+        wl_keyboard_destroy(s.keyboard);
+    if (s.seat)
+        wl_seat_destroy(s.seat);
+    if (s.wm_base)
+        xdg_wm_base_destroy(s.wm_base);
+    if (s.shm)
+        wl_shm_destroy(s.shm);
+    if (s.compositor)
+        wl_compositor_destroy(s.compositor);
     wl_registry_destroy(registry);
     wl_display_disconnect(display);
 }
