@@ -1,21 +1,21 @@
-// The one server object: wlroots display, backend, renderer, scene and globals, and everything
-// the session owns (outputs, input devices, views, overlay, libvirt inventory, control socket).
+// The composition root: it makes the parts (WlrCore, Seat, HostWindows, GuestStage, outputs,
+// the libvirt agent's inventory, the control socket, HostReadiness, the kiosk policy) and wires
+// them through the narrow interfaces they take, which it implements: what happens between
+// parts (a guest shown means the overlay goes, a kiosk guest's first frame shows it) is here.
 #pragma once
 
 #include <chrono>
 #include <list>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "compositor/commands/commands.hpp"
 #include "compositor/control_server.hpp"
 #include "compositor/guest_stage.hpp"
-#include "compositor/guest_view.hpp"
 #include "compositor/host_readiness.hpp"
+#include "compositor/host_windows.hpp"
 #include "compositor/identity_banner.hpp"
 #include "compositor/listener.hpp"
 #include "compositor/output.hpp"
@@ -25,20 +25,14 @@
 #include "compositor/status.hpp"
 #include "compositor/wlr.hpp"
 #include "compositor/wlr_core.hpp"
-#include "compositor/host_windows.hpp"
 #include "config/config.hpp"
 #include "guestview/event_source.hpp"
-#include "guestview/guest_displays.hpp"
 #include "guestview/domain_model.hpp"
 #include "guestview/agent_inventory.hpp"
 #include "guestview/guest_inventory.hpp"
-#include "guestview/loop_mailbox.hpp"
-#include "session/host_check.hpp"
 #include "session/kiosk_policy.hpp"
 
 namespace phyllome::compositor {
-
-class Output;
 
 struct ManualDisplay {
     std::string name;
