@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 
 #include "fake_display_session.hpp"
 #include "tests/display/fake_qemu_display.hpp"
@@ -16,13 +15,6 @@ namespace {
 
 using guestview::testing::FakeConsoleConfig;
 using guestview::testing::FakeQemuDisplay;
-
-long own_rss_kb() {
-    std::ifstream f("/proc/self/statm");
-    long size = 0, resident = 0;
-    f >> size >> resident;
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
 
 std::vector<std::uint8_t> pattern(int w, int h, unsigned seed) {
     std::vector<std::uint8_t> data(static_cast<std::size_t>(w) * h * 4);
@@ -116,7 +108,9 @@ void PeerHost::send_due(std::size_t i, Clock::time_point now) {
     p.next_due += period;
     if (p.next_due < now)
         p.next_due = now + period; // fell behind: do not burst
-    if (own_rss_kb() > rss_limit_kb_) {
+    // Never queue frames behind a shell that is not reading: QEMU would, but that would only
+    // measure our memory. (The process's RSS is no gauge: under ASan freed messages stay mapped.)
+    if (p.display->listener_backlogged(0)) {
         skipped_.fetch_add(1);
         return;
     }
@@ -151,7 +145,6 @@ void PeerHost::serve() {
         }
     } owner{st};
     st.loop = wl_event_loop_create();
-    std::size_t max_frame = 0;
     for (std::size_t i = 0; i < guests_.size(); ++i) {
         const auto& g = guests_[i];
         auto p = std::make_unique<State::Peer>();
@@ -163,11 +156,8 @@ void PeerHost::serve() {
         p->frames[0] = pattern(g.width, g.height, static_cast<unsigned>(i) * 0x203040);
         if (g.rate > 0)
             p->frames[1] = pattern(g.width, g.height, static_cast<unsigned>(i) * 0x203040 + 0x808080);
-        max_frame = std::max(max_frame, p->frames[0].size());
         st.peers.push_back(std::move(p));
     }
-    // Never queue more than a few frames: QEMU would, but that would only measure our memory.
-    rss_limit_kb_ = own_rss_kb() + static_cast<long>(6 * max_frame / 1024);
     ready_.store(true);
     // A send fails once the shell has reset the connection (it stopped, or dropped a peer it
     // found wrong): that peer's stream ends there, and why is kept for the phase's notes.

@@ -62,7 +62,6 @@ private:
     std::unique_ptr<State> state_;
     std::atomic<bool> stop_{false}, streaming_{false}, ready_{false};
     std::atomic<std::uint64_t> skipped_{0};
-    long rss_limit_kb_ = 0; // the peers' own RSS above which a due frame is skipped, not queued
     mutable std::mutex errors_mutex_;
     std::string errors_;
     std::thread thread_;
