@@ -76,7 +76,6 @@ public:
     const std::list<std::unique_ptr<Output>>& outputs() const { return outputs_; }
     wlr_scene_node* view_layer() const { return core_.view_layer(); }
     const config::Config& config() const { return config_.config; }
-    OverlayModel& overlay_model() { return overlay_model_; }
 
     // Called by the objects it owns.
     void run_overlay_command(const OverlayCommand& command);
