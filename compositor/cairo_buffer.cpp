@@ -11,6 +11,7 @@ namespace {
 CairoBuffer* from_wlr(wlr_buffer* b);
 
 void destroy(wlr_buffer* b) {
+    wlr_compat::buffer_finish(b);
     std::unique_ptr<CairoBuffer> owned(from_wlr(b));
     cairo_surface_destroy(owned->surface);
 }

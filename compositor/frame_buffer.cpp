@@ -12,6 +12,7 @@ namespace {
 FrameBuffer* from_wlr(wlr_buffer* b);
 
 void destroy(wlr_buffer* b) {
+    wlr_compat::buffer_finish(b);
     std::unique_ptr<FrameBuffer> owned(from_wlr(b)); // releases the frame and the mapping too
 }
 

@@ -244,11 +244,6 @@ void GuestStage::forget_output(const Output& output) {
         view->forget_output(output);
 }
 
-bool GuestStage::covers(const Output& output) const {
-    const GuestView* v = shown_view();
-    return v && v->covers(output);
-}
-
 void GuestStage::output_presented(const Output& output) {
     GuestView* v = shown_view();
     if (!v)

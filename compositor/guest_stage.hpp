@@ -79,8 +79,6 @@ public:
     // Outputs changed: every guest's heads are placed again.
     void relayout();
     void forget_output(const Output& output);
-    // The shown guest fills `output` edge to edge with an opaque picture.
-    bool covers(const Output& output) const;
     // `output` committed: frames it carries are presented, and a switch ends there.
     void output_presented(const Output& output);
     std::optional<double> last_switch_ms() const { return last_switch_ms_; }

@@ -53,28 +53,9 @@ bool GuestView::has_frame() const {
 }
 
 void GuestView::collect_frames(std::vector<const guestview::Frame*>& out) const {
-    for (const auto& slot : slots_)
-        if (slot.frame_node)
-            if (const FrameBuffer* fb = FrameBuffer::find(slot.frame_node->buffer))
-                out.push_back(fb->frame.get());
-}
-
-bool GuestView::covers(const Output& output) const {
-    if (!visible_)
-        return false;
-    const wlr_box box = output.layout_box();
-    for (const auto& slot : slots_) {
-        if (slot.output != &output || !slot.frame_node || !slot.frame_node->node.state.enabled)
-            continue;
-        auto it = consoles_.find(slot.console);
-        if (it == consoles_.end() || !it->second.frame || it->second.display_off ||
-            PIXMAN_FORMAT_A(it->second.frame->format().pixman) != 0)
-            return false;
-        const Placement& p = slot.placement;
-        return std::abs(p.x - box.x) < 0.5 && std::abs(p.y - box.y) < 0.5 && std::abs(p.width - box.width) < 0.5 &&
-               std::abs(p.height - box.height) < 0.5;
-    }
-    return false;
+    for (const auto& [id, st] : consoles_)
+        if (st.frame)
+            out.push_back(st.frame.get());
 }
 
 void GuestView::destroy_slot(Slot& s) {
@@ -83,6 +64,7 @@ void GuestView::destroy_slot(Slot& s) {
             wlr_scene_node_destroy(&(*n)->node);
             *n = nullptr;
         }
+    s.frame_lock.reset();
 }
 
 void GuestView::layout(const std::list<std::unique_ptr<Output>>& outputs, const std::vector<std::uint32_t>& consoles) {
@@ -119,6 +101,7 @@ void GuestView::show_message(Slot& slot, const ConsoleState& st) {
     if (slot.frame_node) {
         wlr_scene_node_destroy(&slot.frame_node->node);
         slot.frame_node = nullptr;
+        slot.frame_lock.reset();
     }
     const wlr_box box = slot.output->layout_box();
     const double scale = slot.output->wlr()->scale;
@@ -146,14 +129,11 @@ void GuestView::show_message(Slot& slot, const ConsoleState& st) {
                       layer_.config->overlay);
     cairo_destroy(cr);
     cairo_surface_flush(buffer->surface);
-    wlr_scene_buffer* node = scene_buffer_adopt(&tree_->node, &buffer->base, layer_.renderer);
-    if (!node)
+    if (slot.message_node ? !scene_buffer_replace(slot.message_node, &buffer->base, layer_.renderer)
+                          : !(slot.message_node = scene_buffer_adopt(tree_, &buffer->base, layer_.renderer)))
         return;
-    scene_buffer_fit(node, pw, ph, box.width, box.height);
-    wlr_scene_node_set_position(&node->node, box.x, box.y);
-    if (slot.message_node)
-        wlr_scene_node_destroy(&slot.message_node->node);
-    slot.message_node = node;
+    scene_buffer_fit(slot.message_node, pw, ph, box.width, box.height);
+    wlr_scene_node_set_position(&slot.message_node->node, box.x, box.y);
 }
 
 void GuestView::show_frame_or_message(Slot& slot, ConsoleState& st) {
@@ -176,9 +156,11 @@ bool GuestView::show_frame(Slot& slot, ConsoleState& st) {
         return false;
     const wlr_box box = slot.output->layout_box();
     FrameBuffer* buffer = FrameBuffer::create(st.frame);
-    // wlroots 0.15 cannot swap a scene buffer's content: a new node takes the old one's place.
-    wlr_scene_buffer* node = buffer ? scene_buffer_adopt(&tree_->node, &buffer->base, layer_.renderer) : nullptr;
-    if (!node) {
+    BufferLock lock = buffer ? lock_buffer(&buffer->base) : nullptr;
+    const bool shown = buffer && (slot.frame_node ? scene_buffer_replace(slot.frame_node, &buffer->base, layer_.renderer)
+                                                  : (slot.frame_node = scene_buffer_adopt(tree_, &buffer->base,
+                                                                                          layer_.renderer)) != nullptr);
+    if (!shown) {
         log::error("guest {}: the renderer cannot show its {}x{} screen (pixman format 0x{:08x}, {} bytes a row); "
                    "showing a message instead",
                    guest_, g.width, g.height, g.format.pixman, g.stride);
@@ -186,23 +168,22 @@ bool GuestView::show_frame(Slot& slot, ConsoleState& st) {
         if (slot.frame_node) {
             wlr_scene_node_destroy(&slot.frame_node->node);
             slot.frame_node = nullptr;
+            slot.frame_lock.reset();
         }
         return false;
     }
+    slot.frame_lock = std::move(lock);
     st.unshowable.reset();
     slot.placement = place_frame(box.x, box.y, box.width, box.height, slot.output->wlr()->scale,
                                  static_cast<int>(st.frame->width()), static_cast<int>(st.frame->height()));
     const Placement& p = slot.placement;
-    if (const auto* d = st.frame->dmabuf(); d && d->y0_top)
-        wlr_scene_buffer_set_transform(node, WL_OUTPUT_TRANSFORM_FLIPPED_180);
+    wlr_scene_buffer* node = slot.frame_node;
+    const auto* dmabuf = st.frame->dmabuf();
+    wlr_scene_buffer_set_transform(node, dmabuf && dmabuf->y0_top ? WL_OUTPUT_TRANSFORM_FLIPPED_180
+                                                                  : WL_OUTPUT_TRANSFORM_NORMAL);
     scene_buffer_fit(node, static_cast<int>(st.frame->width()), static_cast<int>(st.frame->height()),
                      static_cast<int>(std::lround(p.width)), static_cast<int>(std::lround(p.height)));
     wlr_scene_node_set_position(&node->node, static_cast<int>(std::lround(p.x)), static_cast<int>(std::lround(p.y)));
-    if (slot.frame_node) {
-        wlr_scene_node_place_above(&node->node, &slot.frame_node->node);
-        wlr_scene_node_destroy(&slot.frame_node->node);
-    }
-    slot.frame_node = node;
     if (slot.message_node) {
         wlr_scene_node_destroy(&slot.message_node->node);
         slot.message_node = nullptr;
@@ -218,7 +199,6 @@ void GuestView::on_frame(std::uint32_t console, const guestview::FrameEvent& ev)
     const bool resized = st.frame && (st.frame->width() != ev.frame->width() || st.frame->height() != ev.frame->height());
     st.frame = ev.frame;
     st.display_off = false;
-    const bool pixman = wlr_renderer_is_pixman(layer_.renderer);
     const double received_ms = monotonic_ms();
     for (auto& slot : slots_) {
         if (slot.console != console)
@@ -232,23 +212,10 @@ void GuestView::on_frame(std::uint32_t console, const guestview::FrameEvent& ev)
             update_cursor(slot, st);
             continue;
         }
-        // Same buffer, new pixels in place: pixman reads the memory at every paint, so only the
-        // damaged rectangle needs repainting; GL renderers upload just that rectangle.
+        // Same buffer, new pixels in place: only the damaged rectangle is painted again.
         const auto& d = ev.damage;
-        bool in_place = pixman;
-        if (!pixman && slot.frame_node->texture && ev.frame->pixels()) {
-            const std::uint32_t bpp = ev.frame->format().bytes_per_pixel;
-            const std::uint8_t* src = ev.frame->pixels() + std::size_t(d.y) * ev.frame->stride() + std::size_t(d.x) * bpp;
-            in_place = wlr_texture_write_pixels(slot.frame_node->texture, ev.frame->stride(), d.width, d.height, 0, 0,
-                                                d.x, d.y, src);
-        }
-        if (!in_place) {
-            show_frame_or_message(slot, st);
-            continue;
-        }
-        const wlr_box box = slot.output->layout_box();
-        slot.output->damage_pixels(slot.placement.to_output_pixels(d.x, d.y, d.width, d.height, box.x, box.y,
-                                                                   slot.output->wlr()->scale));
+        scene_buffer_damage(slot.frame_node, static_cast<int>(d.x), static_cast<int>(d.y), static_cast<int>(d.width),
+                            static_cast<int>(d.height));
     }
 }
 
@@ -317,7 +284,7 @@ void GuestView::update_cursor(Slot& slot, const ConsoleState& st) {
         for (int y = 0; y < c.height; ++y)
             std::memcpy(dst + y * stride, c.argb.get() + std::size_t(y) * c.width * 4, std::size_t(c.width) * 4);
         cairo_surface_mark_dirty(buffer->surface);
-        slot.cursor_node = scene_buffer_adopt(&tree_->node, &buffer->base, layer_.renderer);
+        slot.cursor_node = scene_buffer_adopt(tree_, &buffer->base, layer_.renderer);
         if (!slot.cursor_node)
             return;
     }

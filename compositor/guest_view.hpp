@@ -13,6 +13,7 @@
 
 #include "compositor/guest_placement.hpp"
 #include "compositor/latency_stats.hpp"
+#include "compositor/scene_buffer_util.hpp"
 #include "compositor/scene_layer.hpp"
 #include "compositor/wlr.hpp"
 #include "guestview/display/frame.hpp"
@@ -37,11 +38,8 @@ public:
     void set_visible(bool visible);
     bool visible() const { return visible_; }
     bool has_frame() const;
-    // Adds the frames its scene nodes show (for memory accounting).
+    // Adds the frames it holds (for memory accounting).
     void collect_frames(std::vector<const guestview::Frame*>& out) const;
-    // Whether an opaque picture of this guest fills `output` edge to edge: then nothing
-    // under it shows and the output need not be cleared before painting.
-    bool covers(const Output& output) const;
 
     // Head N of the guest on output N; `consoles` are the graphic consoles sorted by head.
     void layout(const std::list<std::unique_ptr<Output>>& outputs, const std::vector<std::uint32_t>& consoles);
@@ -74,6 +72,9 @@ private:
         Output* output = nullptr;
         std::uint32_t console = 0;
         wlr_scene_buffer* frame_node = nullptr;
+        // The frame's buffer stays ours while the node shows it: an Update may hand the same
+        // buffer to the node again, and the scene lets go of a buffer once it has a texture.
+        BufferLock frame_lock;
         wlr_scene_buffer* message_node = nullptr;
         wlr_scene_buffer* cursor_node = nullptr;
         Placement placement;

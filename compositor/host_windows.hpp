@@ -16,7 +16,7 @@ class Seat;
 
 class HostWindows : private ViewHost {
 public:
-    HostWindows(wlr_xdg_shell* shell, wlr_scene_node* layer, Seat& seat,
+    HostWindows(wlr_xdg_shell* shell, wlr_scene_tree* layer, Seat& seat,
                 const std::list<std::unique_ptr<Output>>& outputs);
     ~HostWindows() override;
     HostWindows(const HostWindows&) = delete;
@@ -28,16 +28,28 @@ public:
     void refit();
 
 private:
+    void view_initial_commit(XdgView& view) override;
     void view_mapped(XdgView& view) override;
     void view_unmapped(XdgView& view) override;
     void view_destroyed(XdgView& view) override;
     void focus_top();
+    void add_popup(wlr_xdg_popup* popup);
 
-    wlr_scene_node* layer_;
+    // A menu or tooltip of a window: drawn in its parent's scene tree, configured once the
+    // client's first commit asks for it.
+    struct Popup {
+        wlr_xdg_popup* popup = nullptr;
+        Listener<void> commit;
+        Listener<void> destroy;
+    };
+
+    wlr_scene_tree* layer_;
     Seat& seat_;
     const std::list<std::unique_ptr<Output>>& outputs_;
     std::list<std::unique_ptr<XdgView>> views_; // front is the top of the stack
-    Listener<wlr_xdg_surface> new_surface_;
+    std::list<std::unique_ptr<Popup>> popups_;
+    Listener<wlr_xdg_toplevel> new_toplevel_;
+    Listener<wlr_xdg_popup> new_popup_;
 };
 
 } // namespace phyllome::compositor

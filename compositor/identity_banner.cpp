@@ -86,7 +86,7 @@ void IdentityBanner::draw_banner(double alpha) {
         paint_banner(cr, width, height, scale, name_, number_, colour_, alpha, (*layer_.config).overlay);
         cairo_destroy(cr);
         cairo_surface_flush(buffer->surface);
-        wlr_scene_buffer* node = scene_buffer_adopt(&tree_->node, &buffer->base, layer_.renderer);
+        wlr_scene_buffer* node = scene_buffer_adopt(tree_, &buffer->base, layer_.renderer);
         if (!node)
             continue;
         scene_buffer_fit(node, buffer->base.width, buffer->base.height, width, height);
@@ -105,7 +105,7 @@ void IdentityBanner::draw_edges() {
                                   {b.x, b.y, w, b.height},
                                   {b.x + b.width - w, b.y, w, b.height}};
         for (const auto& s : sides) {
-            wlr_scene_rect* r = wlr_scene_rect_create(&tree_->node, s.width, s.height, c);
+            wlr_scene_rect* r = wlr_scene_rect_create(tree_, s.width, s.height, c);
             if (!r)
                 continue;
             wlr_scene_node_set_position(&r->node, s.x, s.y);

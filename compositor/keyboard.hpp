@@ -24,7 +24,8 @@ private:
     Seat& seat_;
     const config::KeyboardConfig& config_;
     wlr_input_device* device_;
-    Listener<wlr_event_keyboard_key> key_;
+    wlr_keyboard* keyboard_;
+    Listener<wlr_keyboard_key_event> key_;
     Listener<void> modifiers_;
     Listener<void> destroy_;
 };

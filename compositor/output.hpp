@@ -6,7 +6,6 @@
 #include <map>
 #include <memory>
 
-#include "compositor/guest_placement.hpp"
 #include "compositor/listener.hpp"
 #include "compositor/overlay_model.hpp"
 #include "compositor/wlr.hpp"
@@ -27,8 +26,6 @@ public:
     virtual void output_mode_changed(Output& output) = 0;
     // A commit put a new picture on screen (`first`: this output's first ever).
     virtual void output_presented(Output& output, bool first) = 0;
-    // An opaque picture fills the output: the overlay, or the shown guest edge to edge.
-    virtual bool output_covered(const Output& output) = 0;
 };
 
 class Output {
@@ -48,11 +45,10 @@ public:
     void drop_overlay_picture();
     bool has_overlay_picture() const { return overlay_node_ != nullptr; }
     bool has_committed_frame() const { return frames_committed_ > 0; }
-    // Commits that showed a guest frame's own buffer instead of painting it (direct scan-out).
+    // Commits that showed a guest frame's own buffer instead of painting it (direct scan-out,
+    // which the scene does by itself when one buffer alone covers the output pixel for pixel).
     unsigned long scanout_commits() const { return scanout_commits_; }
     bool scanning_out() const { return scanning_out_; }
-    // Repaints this rectangle (output-local physical pixels) at the next frame.
-    void damage_pixels(const Placement::Box& box);
     // Places the overlay picture at the output's position in the layout.
     void update_position();
     // Paints and commits what the scene holds now rather than at the next frame event: a
@@ -67,13 +63,11 @@ public:
 
 private:
     void on_frame();
-    // wlr_scene_output_commit's painting without its clear to black of the damaged area, for
-    // when an opaque picture covers the whole output (about a fifth of the shell's CPU on a
-    // streaming guest went to that clear).
-    bool commit_covered_scene(wlr_scene_output* scene_output);
-    // Shows a guest frame that alone fills the output pixel for pixel by committing its own
-    // buffer, skipping the renderer's copy into the output's buffer. False: paint instead.
-    bool try_scanout(wlr_scene_output* scene_output);
+    void on_commit(const wlr_output_event_commit& event);
+    // Commits `state`; on failure logs what `what` names and returns false.
+    bool commit(wlr_output_state& state, const char* what);
+    // The enabled output in a working mode: the config's, else the preferred one, else any.
+    void apply_mode(const config::OutputConfig& oc);
     void track_shm_buffer(wlr_buffer* buffer);
 
     WlrCore& core_;
@@ -90,15 +84,14 @@ private:
     std::map<wlr_buffer*, std::unique_ptr<ShmBuffer>> shm_buffers_;
     unsigned long scanout_commits_ = 0;
     bool scanning_out_ = false;
-    bool scanout_refused_ = false; // a commit failed after its test passed: never again here
     // Keeps guestview from writing into the frame this output scans out (Frame::hold_pixels).
     std::shared_ptr<const void> scanout_hold_;
-    const wlr_buffer* scanout_buffer_ = nullptr; // the one scanned out last; compared, never used
 
     Listener<void> frame_;
     Listener<void> destroy_;
     Listener<void> mode_;
     Listener<wlr_output_event_commit> commit_;
+    Listener<wlr_output_event_request_state> request_state_;
 };
 
 } // namespace phyllome::compositor

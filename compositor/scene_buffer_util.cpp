@@ -2,20 +2,37 @@
 
 namespace phyllome::compositor {
 
-wlr_scene_buffer* scene_buffer_adopt(wlr_scene_node* parent, wlr_buffer* buffer, wlr_renderer* renderer) {
+// A trial import: pixman only wraps the memory; a GL renderer uploads it once more when the
+// scene paints, which happens only when a guest changes buffers (a new surface or format).
+bool renderer_can_sample(wlr_renderer* renderer, wlr_buffer* buffer) {
     wlr_texture* texture = wlr_texture_from_buffer(renderer, buffer);
-    wlr_scene_buffer* node = texture ? wlr_scene_buffer_create(parent, buffer) : nullptr;
-    wlr_buffer_drop(buffer);
-    if (!node) {
-        if (texture)
-            wlr_texture_destroy(texture);
-        return nullptr;
-    }
-    // The scene renders this texture and destroys it with the node; the node needs no import.
-    node->texture = texture;
-    wl_list_remove(&node->pending_link);
-    wl_list_init(&node->pending_link);
+    if (!texture)
+        return false;
+    wlr_texture_destroy(texture);
+    return true;
+}
+
+wlr_scene_buffer* scene_buffer_adopt(wlr_scene_tree* parent, wlr_buffer* buffer, wlr_renderer* renderer) {
+    wlr_scene_buffer* node = renderer_can_sample(renderer, buffer) ? wlr_scene_buffer_create(parent, buffer) : nullptr;
+    wlr_buffer_drop(buffer); // the node holds its own lock
     return node;
+}
+
+bool scene_buffer_replace(wlr_scene_buffer* node, wlr_buffer* buffer, wlr_renderer* renderer) {
+    const bool ok = renderer_can_sample(renderer, buffer);
+    if (ok)
+        wlr_scene_buffer_set_buffer(node, buffer);
+    wlr_buffer_drop(buffer);
+    return ok;
+}
+
+void scene_buffer_damage(wlr_scene_buffer* node, int x, int y, int width, int height) {
+    if (!node->buffer)
+        return;
+    pixman_region32_t damage;
+    pixman_region32_init_rect(&damage, x, y, static_cast<unsigned>(width), static_cast<unsigned>(height));
+    wlr_scene_buffer_set_buffer_with_damage(node, node->buffer, &damage);
+    pixman_region32_fini(&damage);
 }
 
 } // namespace phyllome::compositor

@@ -8,7 +8,7 @@
 namespace phyllome::compositor {
 
 struct SceneLayer {
-    wlr_scene_node* parent = nullptr;
+    wlr_scene_tree* parent = nullptr;
     wlr_renderer* renderer = nullptr;
     const config::Config* config = nullptr;
 };

@@ -15,23 +15,23 @@ Seat::Seat(const SeatParts& parts, const config::Config& config, InputTarget& ta
     : parts_(parts), config_(config), target_(target) {
     cursor_ = wlr_require(wlr_cursor_create(), "wlr_cursor_create");
     wlr_cursor_attach_output_layout(cursor_, parts_.output_layout);
-    cursor_motion_.connect(&cursor_->events.motion, [this](wlr_event_pointer_motion* e) {
-        wlr_cursor_move(cursor_, e->device, e->delta_x, e->delta_y);
+    cursor_motion_.connect(&cursor_->events.motion, [this](wlr_pointer_motion_event* e) {
+        wlr_cursor_move(cursor_, &e->pointer->base, e->delta_x, e->delta_y);
         on_cursor_motion(e->time_msec, e->delta_x, e->delta_y);
     });
-    cursor_motion_absolute_.connect(&cursor_->events.motion_absolute, [this](wlr_event_pointer_motion_absolute* e) {
+    cursor_motion_absolute_.connect(&cursor_->events.motion_absolute, [this](wlr_pointer_motion_absolute_event* e) {
         const double old_x = cursor_->x, old_y = cursor_->y;
-        wlr_cursor_warp_absolute(cursor_, e->device, e->x, e->y);
+        wlr_cursor_warp_absolute(cursor_, &e->pointer->base, e->x, e->y);
         on_cursor_motion(e->time_msec, cursor_->x - old_x, cursor_->y - old_y);
     });
-    cursor_button_.connect(&cursor_->events.button, [this](wlr_event_pointer_button* e) { on_cursor_button(e); });
-    cursor_axis_.connect(&cursor_->events.axis, [this](wlr_event_pointer_axis* e) { on_cursor_axis(e); });
+    cursor_button_.connect(&cursor_->events.button, [this](wlr_pointer_button_event* e) { on_cursor_button(e); });
+    cursor_axis_.connect(&cursor_->events.axis, [this](wlr_pointer_axis_event* e) { on_cursor_axis(e); });
     cursor_frame_.connect(&cursor_->events.frame, [this](void*) { wlr_seat_pointer_notify_frame(seat_); });
-    touch_down_.connect(&cursor_->events.touch_down, [this](wlr_event_touch_down* e) { on_touch_down(e); });
-    touch_up_.connect(&cursor_->events.touch_up, [this](wlr_event_touch_up* e) {
+    touch_down_.connect(&cursor_->events.touch_down, [this](wlr_touch_down_event* e) { on_touch_down(e); });
+    touch_up_.connect(&cursor_->events.touch_up, [this](wlr_touch_up_event* e) {
         wlr_seat_touch_notify_up(seat_, e->time_msec, e->touch_id);
     });
-    touch_motion_.connect(&cursor_->events.touch_motion, [this](wlr_event_touch_motion* e) { on_touch_motion(e); });
+    touch_motion_.connect(&cursor_->events.touch_motion, [this](wlr_touch_motion_event* e) { on_touch_motion(e); });
 
     seat_ = wlr_require(wlr_seat_create(parts_.display, "seat0"), "wlr_seat_create");
     request_set_cursor_.connect(&seat_->events.request_set_cursor,
@@ -45,11 +45,11 @@ Seat::Seat(const SeatParts& parts, const config::Config& config, InputTarget& ta
     if (config_.input.allow_virtual_input) {
         auto* vk = wlr_require(wlr_virtual_keyboard_manager_v1_create(parts_.display), "virtual keyboard manager");
         new_virtual_keyboard_.connect(&vk->events.new_virtual_keyboard,
-                                      [this](wlr_virtual_keyboard_v1* kb) { on_new_input(&kb->input_device, true); });
+                                      [this](wlr_virtual_keyboard_v1* kb) { on_new_input(&kb->keyboard.base, true); });
         auto* vp = wlr_require(wlr_virtual_pointer_manager_v1_create(parts_.display), "virtual pointer manager");
         new_virtual_pointer_.connect(&vp->events.new_virtual_pointer,
                                      [this](wlr_virtual_pointer_v1_new_pointer_event* e) {
-                                         on_new_input(&e->new_pointer->input_device);
+                                         on_new_input(&e->new_pointer->pointer.base);
                                      });
     }
     new_input_.connect(&parts_.backend->events.new_input, [this](wlr_input_device* d) { on_new_input(d); });
@@ -163,8 +163,11 @@ void Seat::clear_focus() {
 }
 
 wlr_surface* Seat::view_surface_at(double lx, double ly, double& sx, double& sy) const {
-    wlr_scene_node* node = wlr_scene_node_at(parts_.view_layer, lx, ly, &sx, &sy);
-    return node && node->type == WLR_SCENE_NODE_SURFACE ? wlr_scene_surface_from_node(node)->surface : nullptr;
+    wlr_scene_node* node = wlr_scene_node_at(&parts_.view_layer->node, lx, ly, &sx, &sy);
+    if (!node || node->type != WLR_SCENE_NODE_BUFFER)
+        return nullptr;
+    wlr_scene_surface* surface = wlr_scene_surface_try_from_buffer(wlr_scene_buffer_from_node(node));
+    return surface ? surface->surface : nullptr;
 }
 
 void Seat::on_cursor_motion(std::uint32_t time_msec, double dx, double dy) {
@@ -180,38 +183,39 @@ void Seat::on_cursor_motion(std::uint32_t time_msec, double dx, double dy) {
         update_cursor_image();
     } else if (!guest) {
         if (wlr_xcursor_manager* theme = cursor_theme())
-            wlr_xcursor_manager_set_cursor_image(theme, "left_ptr", cursor_);
+            wlr_cursor_set_xcursor(cursor_, theme, "left_ptr");
     }
     if (guest)
         guest->pointer_motion(cursor_->x, cursor_->y, dx, dy);
 }
 
-void Seat::on_cursor_button(wlr_event_pointer_button* e) {
+void Seat::on_cursor_button(wlr_pointer_button_event* e) {
     if (seat_->pointer_state.focused_surface) {
         wlr_seat_pointer_notify_button(seat_, e->time_msec, e->button, e->state);
         return;
     }
     if (GuestInput* guest = target_.shown_guest_input()) {
-        guest->button(e->button, e->state == WLR_BUTTON_PRESSED, cursor_->x, cursor_->y);
+        guest->button(e->button, e->state == WL_POINTER_BUTTON_STATE_PRESSED, cursor_->x, cursor_->y);
         return;
     }
-    if (e->state == WLR_BUTTON_PRESSED && e->button == BTN_LEFT && !target_.host_window_focused())
+    if (e->state == WL_POINTER_BUTTON_STATE_PRESSED && e->button == BTN_LEFT && !target_.host_window_focused())
         target_.overlay_click(cursor_->x, cursor_->y);
 }
 
-void Seat::on_cursor_axis(wlr_event_pointer_axis* e) {
+void Seat::on_cursor_axis(wlr_pointer_axis_event* e) {
     if (!seat_->pointer_state.focused_surface)
         if (GuestInput* guest = target_.shown_guest_input()) {
-            guest->axis(e->orientation == WLR_AXIS_ORIENTATION_VERTICAL, e->delta, e->delta_discrete, cursor_->x,
+            guest->axis(e->orientation == WL_POINTER_AXIS_VERTICAL_SCROLL, e->delta, e->delta_discrete, cursor_->x,
                         cursor_->y);
             return;
         }
-    wlr_seat_pointer_notify_axis(seat_, e->time_msec, e->orientation, e->delta, e->delta_discrete, e->source);
+    wlr_seat_pointer_notify_axis(seat_, e->time_msec, e->orientation, e->delta, e->delta_discrete, e->source,
+                                 e->relative_direction);
 }
 
-void Seat::on_touch_down(wlr_event_touch_down* e) {
+void Seat::on_touch_down(wlr_touch_down_event* e) {
     double lx = 0, ly = 0;
-    wlr_cursor_absolute_to_layout_coords(cursor_, e->device, e->x, e->y, &lx, &ly);
+    wlr_cursor_absolute_to_layout_coords(cursor_, &e->touch->base, e->x, e->y, &lx, &ly);
     double sx = 0, sy = 0;
     if (wlr_surface* surface = view_surface_at(lx, ly, sx, sy)) {
         wlr_seat_touch_notify_down(seat_, surface, e->time_msec, e->touch_id, sx, sy);
@@ -221,9 +225,9 @@ void Seat::on_touch_down(wlr_event_touch_down* e) {
         target_.overlay_click(lx, ly);
 }
 
-void Seat::on_touch_motion(wlr_event_touch_motion* e) {
+void Seat::on_touch_motion(wlr_touch_motion_event* e) {
     double lx = 0, ly = 0;
-    wlr_cursor_absolute_to_layout_coords(cursor_, e->device, e->x, e->y, &lx, &ly);
+    wlr_cursor_absolute_to_layout_coords(cursor_, &e->touch->base, e->x, e->y, &lx, &ly);
     double sx = 0, sy = 0;
     if (view_surface_at(lx, ly, sx, sy))
         wlr_seat_touch_notify_motion(seat_, e->time_msec, e->touch_id, sx, sy);
@@ -233,10 +237,10 @@ void Seat::update_cursor_image() {
     if (seat_->pointer_state.focused_surface)
         return; // the client sets its own
     if (target_.shown_guest_input())
-        wlr_cursor_set_image(cursor_, nullptr, 0, 0, 0, 0, 0, 0); // the guest draws its own cursor
+        wlr_cursor_unset_image(cursor_); // the guest draws its own cursor
     else if (!pointers_.empty())
         if (wlr_xcursor_manager* theme = cursor_theme())
-            wlr_xcursor_manager_set_cursor_image(theme, "left_ptr", cursor_);
+            wlr_cursor_set_xcursor(cursor_, theme, "left_ptr");
 }
 
 wlr_xcursor_manager* Seat::cursor_theme() {

@@ -39,8 +39,9 @@ public:
 struct SeatParts {
     wl_display* display = nullptr;
     wlr_backend* backend = nullptr;
+    wlr_session* session = nullptr;       // for Ctrl+Alt+Fn; null unless on a VT
     wlr_output_layout* output_layout = nullptr;
-    wlr_scene_node* view_layer = nullptr; // host application windows, for hit tests
+    wlr_scene_tree* view_layer = nullptr; // host application windows, for hit tests
     StartupWarmup* warmup = nullptr;      // keymap and cursor theme prepared off the main thread
 };
 
@@ -70,7 +71,7 @@ public:
     xkb_keymap* keymap();
     bool is_virtual_keyboard(wlr_input_device* device) const;
     void remove_keyboard(Keyboard& keyboard);
-    void handle_key(wlr_input_device* device, wlr_event_keyboard_key* event);
+    void handle_key(wlr_input_device* device, wlr_keyboard_key_event* event);
 
 private:
     void on_new_input(wlr_input_device* device, bool is_virtual = false);
@@ -78,10 +79,10 @@ private:
     void add_touch(wlr_input_device* device);
     void update_capabilities();
     void on_cursor_motion(std::uint32_t time_msec, double dx, double dy);
-    void on_cursor_button(wlr_event_pointer_button* event);
-    void on_cursor_axis(wlr_event_pointer_axis* event);
-    void on_touch_down(wlr_event_touch_down* event);
-    void on_touch_motion(wlr_event_touch_motion* event);
+    void on_cursor_button(wlr_pointer_button_event* event);
+    void on_cursor_axis(wlr_pointer_axis_event* event);
+    void on_touch_down(wlr_touch_down_event* event);
+    void on_touch_motion(wlr_touch_motion_event* event);
     wlr_surface* view_surface_at(double lx, double ly, double& sx, double& sy) const;
     bool handle_vt_switch(xkb_keysym_t sym);
     void guest_key(std::uint32_t keycode, bool pressed);
@@ -116,14 +117,14 @@ private:
     std::unique_ptr<KeyRepeater> key_repeater_;
 
     Listener<wlr_input_device> new_input_;
-    Listener<wlr_event_pointer_motion> cursor_motion_;
-    Listener<wlr_event_pointer_motion_absolute> cursor_motion_absolute_;
-    Listener<wlr_event_pointer_button> cursor_button_;
-    Listener<wlr_event_pointer_axis> cursor_axis_;
+    Listener<wlr_pointer_motion_event> cursor_motion_;
+    Listener<wlr_pointer_motion_absolute_event> cursor_motion_absolute_;
+    Listener<wlr_pointer_button_event> cursor_button_;
+    Listener<wlr_pointer_axis_event> cursor_axis_;
     Listener<void> cursor_frame_;
-    Listener<wlr_event_touch_down> touch_down_;
-    Listener<wlr_event_touch_up> touch_up_;
-    Listener<wlr_event_touch_motion> touch_motion_;
+    Listener<wlr_touch_down_event> touch_down_;
+    Listener<wlr_touch_up_event> touch_up_;
+    Listener<wlr_touch_motion_event> touch_motion_;
     Listener<wlr_seat_pointer_request_set_cursor_event> request_set_cursor_;
     Listener<wlr_virtual_keyboard_v1> new_virtual_keyboard_;
     Listener<wlr_virtual_pointer_v1_new_pointer_event> new_virtual_pointer_;

@@ -34,9 +34,8 @@ const KeysymToEvdev* Seat::keysym_table() {
 bool Seat::handle_vt_switch(xkb_keysym_t sym) {
     if (sym < XKB_KEY_XF86Switch_VT_1 || sym > XKB_KEY_XF86Switch_VT_12)
         return false;
-    if (wlr_backend_is_multi(parts_.backend))
-        if (wlr_session* session = wlr_backend_get_session(parts_.backend))
-            wlr_session_change_vt(session, sym - XKB_KEY_XF86Switch_VT_1 + 1);
+    if (parts_.session)
+        wlr_session_change_vt(parts_.session, sym - XKB_KEY_XF86Switch_VT_1 + 1);
     return true;
 }
 
@@ -79,8 +78,8 @@ void Seat::send_held_modifiers(GuestInput& guest) {
     }
 }
 
-void Seat::handle_key(wlr_input_device* device, wlr_event_keyboard_key* event) {
-    wlr_keyboard* kb = device->keyboard;
+void Seat::handle_key(wlr_input_device* device, wlr_keyboard_key_event* event) {
+    wlr_keyboard* kb = wlr_keyboard_from_input_device(device);
     const std::uint32_t xkb_code = event->keycode + 8; // evdev -> xkb
     const xkb_keysym_t* syms = nullptr;
     const int nsyms = xkb_state_key_get_syms(kb->xkb_state, xkb_code, &syms);
@@ -116,7 +115,7 @@ void Seat::handle_key(wlr_input_device* device, wlr_event_keyboard_key* event) {
         return;
     }
     if (target_.host_window_focused()) {
-        wlr_seat_set_keyboard(seat_, device);
+        wlr_seat_set_keyboard(seat_, kb);
         wlr_seat_keyboard_notify_key(seat_, event->time_msec, event->keycode, event->state);
         return;
     }

@@ -26,7 +26,7 @@ Server::Server(ServerOptions options)
       process_start_ms_(options.process_start_ms), warmup_(std::move(options.warmup)) {
     setup_signals(); // before any thread of ours exists, so every thread inherits the blocked signals
     host_readiness_ = std::make_unique<HostReadiness>(loop(), [this] { refresh_overlay(true); });
-    seat_ = std::make_unique<Seat>(SeatParts{display(), backend(), output_layout(), view_layer(), warmup_.get()}, config(),
+    seat_ = std::make_unique<Seat>(SeatParts{display(), backend(), core_.session(), output_layout(), view_layer(), warmup_.get()}, config(),
                                    static_cast<InputTarget&>(*this));
     windows_ = std::make_unique<HostWindows>(core_.xdg_shell(), view_layer(), *seat_, outputs_);
 
@@ -205,12 +205,6 @@ void Server::on_new_output(wlr_output* wlr) {
     banner_->relayout(); // the layout changed before this output was in outputs_
     windows_->refit();
     outputs_.back()->present_now();
-}
-
-bool Server::output_covered(const Output& output) {
-    if (overlay_layer()->state.enabled)
-        return output.has_overlay_picture();
-    return stage_ && stage_->covers(output);
 }
 
 void Server::present_now() {

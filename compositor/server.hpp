@@ -70,11 +70,11 @@ public:
     wlr_allocator* allocator() const { return core_.allocator(); }
     wlr_output_layout* output_layout() const { return core_.output_layout(); }
     wlr_scene* scene() const { return core_.scene(); }
-    wlr_scene_node* guest_layer() const { return core_.guest_layer(); }
-    wlr_scene_node* overlay_layer() const { return core_.overlay_layer(); }
-    wlr_scene_node* osd_layer() const { return core_.osd_layer(); }
+    wlr_scene_tree* guest_layer() const { return core_.guest_layer(); }
+    wlr_scene_tree* overlay_layer() const { return core_.overlay_layer(); }
+    wlr_scene_tree* osd_layer() const { return core_.osd_layer(); }
     const std::list<std::unique_ptr<Output>>& outputs() const { return outputs_; }
-    wlr_scene_node* view_layer() const { return core_.view_layer(); }
+    wlr_scene_tree* view_layer() const { return core_.view_layer(); }
     const config::Config& config() const { return config_.config; }
 
     // Called by the objects it owns.
@@ -122,7 +122,6 @@ private:
     void output_destroyed(Output& output) override;
     void output_mode_changed(Output&) override { refresh_overlay(true); }
     void output_presented(Output& output, bool first) override;
-    bool output_covered(const Output& output) override;
 
     void on_new_output(wlr_output* output);
     void on_inventory_changed();

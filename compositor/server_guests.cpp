@@ -10,7 +10,7 @@
 namespace phyllome::compositor {
 
 void Server::overlay_shown(bool shown) {
-    wlr_scene_node_set_enabled(overlay_layer(), shown);
+    wlr_scene_node_set_enabled(&overlay_layer()->node, shown);
     if (shown) {
         refresh_overlay(true);
         return;

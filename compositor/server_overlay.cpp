@@ -120,7 +120,7 @@ std::string Server::hotkey_help() const {
 
 void Server::refresh_overlay(bool force) {
     // Behind a guest nobody sees it: show_overlay() paints it afresh.
-    if (!overlay_layer()->state.enabled)
+    if (!overlay_layer()->node.enabled)
         return;
     if (!overlay_model_.take_dirty() && !force)
         return;

@@ -1,6 +1,6 @@
-// The only header that includes wlroots. It wraps the C headers for C++ (no extern "C" in
-// wlroots 0.15, `[static N]` array parameters, C keywords used as names) and pins the version:
-// a port to a later wlroots starts here and in compat.cpp.
+// The only header that includes wlroots, and the one place that knows its versions: 0.18
+// (Debian 13) and 0.19 (Fedora 42/43). It wraps the C headers for C++ (`[static N]` array
+// parameters) and, at its end, holds every difference between the two series.
 #pragma once
 
 // Everything the wlroots headers include from elsewhere comes first, so the `static` rename
@@ -38,13 +38,15 @@ extern "C" {
 #include <wlr/render/wlr_renderer.h>
 #include <wlr/render/pixman.h>
 #include <wlr/types/wlr_buffer.h>
+#include <wlr/interfaces/wlr_buffer.h>
+#include <wlr/interfaces/wlr_keyboard.h>
 #include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_subcompositor.h>
 #include <wlr/types/wlr_cursor.h>
 #include <wlr/types/wlr_data_device.h>
 #include <wlr/types/wlr_input_device.h>
 #include <wlr/types/wlr_keyboard.h>
 #include <wlr/types/wlr_output.h>
-#include <wlr/types/wlr_output_damage.h>
 #include <wlr/util/region.h>
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_pointer.h>
@@ -61,5 +63,17 @@ extern "C" {
 #undef static
 }
 
-static_assert(WLR_VERSION_MAJOR == 0 && WLR_VERSION_MINOR == 15,
-              "phyllome-shell targets wlroots 0.15; port compositor/ before building on another");
+static_assert(WLR_VERSION_MAJOR == 0 && (WLR_VERSION_MINOR == 18 || WLR_VERSION_MINOR == 19),
+              "phyllome-shell builds on wlroots 0.18 and 0.19; port compositor/ before building on another");
+
+namespace phyllome::compositor::wlr_compat {
+
+// A wlr_buffer implementation's destroy() ends the base first from 0.19 on (it used to be done
+// by wlroots before calling destroy()).
+inline void buffer_finish([[maybe_unused]] wlr_buffer* buffer) {
+#if WLR_VERSION_MINOR >= 19
+    wlr_buffer_finish(buffer);
+#endif
+}
+
+} // namespace phyllome::compositor::wlr_compat

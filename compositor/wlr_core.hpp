@@ -38,25 +38,32 @@ public:
     wlr_allocator* allocator() const { return allocator_; }
     wlr_output_layout* output_layout() const { return output_layout_; }
     wlr_scene* scene() const { return scene_; }
+    // Ties the scene's view of `output` to its place in the layout (wlroots no longer does it by
+    // itself): the output shows the scene from its layout position, and stops when it leaves.
+    void place_in_scene(wlr_output* output, wlr_output_layout_output* placed);
+    // The session when the backend runs on a VT (seatd or logind), else null.
+    wlr_session* session() const { return session_; }
     wlr_xdg_shell* xdg_shell() const { return xdg_shell_; }
     // Z order, bottom to top.
-    wlr_scene_node* guest_layer() const { return guest_layer_; }
-    wlr_scene_node* overlay_layer() const { return overlay_layer_; }
-    wlr_scene_node* osd_layer() const { return osd_layer_; } // the identity banner and edge
-    wlr_scene_node* view_layer() const { return view_layer_; } // host applications' windows
+    wlr_scene_tree* guest_layer() const { return guest_layer_; }
+    wlr_scene_tree* overlay_layer() const { return overlay_layer_; }
+    wlr_scene_tree* osd_layer() const { return osd_layer_; } // the identity banner and edge
+    wlr_scene_tree* view_layer() const { return view_layer_; } // host applications' windows
 
 private:
     wl_display* display_ = nullptr;
     wl_event_loop* loop_ = nullptr;
     wlr_backend* backend_ = nullptr;
+    wlr_session* session_ = nullptr;
     wlr_renderer* renderer_ = nullptr;
     wlr_allocator* allocator_ = nullptr;
     wlr_output_layout* output_layout_ = nullptr;
     wlr_scene* scene_ = nullptr;
-    wlr_scene_node* guest_layer_ = nullptr;
-    wlr_scene_node* overlay_layer_ = nullptr;
-    wlr_scene_node* osd_layer_ = nullptr;
-    wlr_scene_node* view_layer_ = nullptr;
+    wlr_scene_output_layout* scene_layout_ = nullptr;
+    wlr_scene_tree* guest_layer_ = nullptr;
+    wlr_scene_tree* overlay_layer_ = nullptr;
+    wlr_scene_tree* osd_layer_ = nullptr;
+    wlr_scene_tree* view_layer_ = nullptr;
     wlr_xdg_shell* xdg_shell_ = nullptr;
 };
 

@@ -1,45 +1,56 @@
 #include "compositor/xdg_view.hpp"
 
+#include "compositor/wlr_core.hpp"
+
 namespace phyllome::compositor {
 
-XdgView::XdgView(wlr_scene_node* layer, wlr_seat* seat, ViewHost& host, wlr_xdg_surface* surface)
-    : seat_(seat), host_(host), surface_(surface) {
-    node_ = wlr_scene_xdg_surface_create(layer, surface_);
-    node_->data = this;
-    surface_->data = node_; // popups find their parent's scene node here
-    map_.connect(&surface_->events.map, [this](void*) {
+XdgView::XdgView(wlr_scene_tree* layer, wlr_seat* seat, ViewHost& host, wlr_xdg_toplevel* toplevel)
+    : seat_(seat), host_(host), toplevel_(toplevel) {
+    tree_ = wlr_require(wlr_scene_xdg_surface_create(layer, toplevel_->base), "scene tree for a window");
+    toplevel_->base->data = tree_; // popups find their parent's scene tree here
+    wlr_surface* surface = toplevel_->base->surface;
+    commit_.connect(&surface->events.commit, [this](void*) {
+        if (toplevel_->base->initial_commit)
+            host_.view_initial_commit(*this);
+    });
+    map_.connect(&surface->events.map, [this](void*) {
         mapped_ = true;
         host_.view_mapped(*this);
     });
-    unmap_.connect(&surface_->events.unmap, [this](void*) {
+    unmap_.connect(&surface->events.unmap, [this](void*) {
         mapped_ = false;
         host_.view_unmapped(*this);
     });
-    destroy_.connect(&surface_->events.destroy, [this](void*) { host_.view_destroyed(*this); });
+    destroy_.connect(&toplevel_->events.destroy, [this](void*) { host_.view_destroyed(*this); });
     // Every toplevel is fullscreen here; answer requests by re-asserting that.
-    request_fullscreen_.connect(&surface_->toplevel->events.request_fullscreen,
-                                [this](void*) { wlr_xdg_surface_schedule_configure(surface_); });
-    request_maximize_.connect(&surface_->toplevel->events.request_maximize,
-                              [this](void*) { wlr_xdg_surface_schedule_configure(surface_); });
+    request_fullscreen_.connect(&toplevel_->events.request_fullscreen, [this](void*) { configure(); });
+    request_maximize_.connect(&toplevel_->events.request_maximize, [this](void*) { configure(); });
 }
 
 XdgView::~XdgView() {
-    // The scene node goes with the surface; only our back-pointer must not dangle.
-    if (surface_)
-        surface_->data = nullptr;
+    // The scene tree goes with the surface; only our back-pointer must not dangle.
+    toplevel_->base->data = nullptr;
+}
+
+void XdgView::configure() {
+    if (toplevel_->base->initialized)
+        wlr_xdg_surface_schedule_configure(toplevel_->base);
 }
 
 void XdgView::fill(const wlr_box& box) {
-    wlr_scene_node_set_position(node_, box.x, box.y);
-    wlr_xdg_toplevel_set_fullscreen(surface_, true);
-    wlr_xdg_toplevel_set_size(surface_, static_cast<uint32_t>(box.width), static_cast<uint32_t>(box.height));
+    wlr_scene_node_set_position(&tree_->node, box.x, box.y);
+    if (!toplevel_->base->initialized)
+        return; // view_initial_commit fills it again
+    wlr_xdg_toplevel_set_fullscreen(toplevel_, true);
+    wlr_xdg_toplevel_set_size(toplevel_, static_cast<int32_t>(box.width), static_cast<int32_t>(box.height));
 }
 
 void XdgView::focus() {
-    wlr_scene_node_raise_to_top(node_);
-    wlr_xdg_toplevel_set_activated(surface_, true);
+    wlr_scene_node_raise_to_top(&tree_->node);
+    wlr_xdg_toplevel_set_activated(toplevel_, true);
     if (wlr_keyboard* kb = wlr_seat_get_keyboard(seat_))
-        wlr_seat_keyboard_notify_enter(seat_, surface_->surface, kb->keycodes, kb->num_keycodes, &kb->modifiers);
+        wlr_seat_keyboard_notify_enter(seat_, toplevel_->base->surface, kb->keycodes, kb->num_keycodes,
+                                       &kb->modifiers);
 }
 
 } // namespace phyllome::compositor

@@ -2,6 +2,8 @@
 // output under the cursor, above the overlay.
 #pragma once
 
+#include <optional>
+
 #include "compositor/listener.hpp"
 #include "compositor/wlr.hpp"
 
@@ -13,6 +15,8 @@ class XdgView;
 class ViewHost {
 public:
     virtual ~ViewHost() = default;
+    // The client's first commit: the view must be told its size now (xdg-shell's initial configure).
+    virtual void view_initial_commit(XdgView& view) = 0;
     virtual void view_mapped(XdgView& view) = 0;
     virtual void view_unmapped(XdgView& view) = 0;
     // The surface is gone: the host frees the view.
@@ -21,24 +25,27 @@ public:
 
 class XdgView {
 public:
-    XdgView(wlr_scene_node* layer, wlr_seat* seat, ViewHost& host, wlr_xdg_surface* surface);
+    XdgView(wlr_scene_tree* layer, wlr_seat* seat, ViewHost& host, wlr_xdg_toplevel* toplevel);
     ~XdgView();
     XdgView(const XdgView&) = delete;
     XdgView& operator=(const XdgView&) = delete;
 
-    wlr_xdg_surface* surface() const { return surface_; }
-    wlr_scene_node* node() const { return node_; }
     bool mapped() const { return mapped_; }
     void focus();
-    // Makes the view fill `box` (layout coordinates).
+    // Makes the view fill `box` (layout coordinates); before the client's first commit, the
+    // size goes out with the initial configure.
     void fill(const wlr_box& box);
 
 private:
+    // Asks the client for a new configure when it may get one (after its first commit).
+    void configure();
+
     wlr_seat* seat_;
     ViewHost& host_;
-    wlr_xdg_surface* surface_;
-    wlr_scene_node* node_ = nullptr;
+    wlr_xdg_toplevel* toplevel_;
+    wlr_scene_tree* tree_ = nullptr;
     bool mapped_ = false;
+    Listener<void> commit_;
     Listener<void> map_;
     Listener<void> unmap_;
     Listener<void> destroy_;

@@ -34,7 +34,8 @@ CompositorHarness::CompositorHarness(config::Config config)
             windows_->refit();
     });
     seat_ = std::make_unique<compositor::Seat>(
-        compositor::SeatParts{core_.display(), core_.backend(), core_.output_layout(), core_.view_layer(), nullptr},
+        compositor::SeatParts{core_.display(), core_.backend(), core_.session(), core_.output_layout(),
+                              core_.view_layer(), nullptr},
         config_, static_cast<compositor::InputTarget&>(*this));
     windows_ = std::make_unique<compositor::HostWindows>(core_.xdg_shell(), core_.view_layer(), *seat_, outputs_);
     banner_ = std::make_unique<compositor::IdentityBanner>(
@@ -54,18 +55,27 @@ CompositorHarness::CompositorHarness(config::Config config)
                                        compositor::SceneLayer{core_.guest_layer(), core_.renderer(), &config_}, guest);
                                }},
         static_cast<compositor::StageHost&>(*this));
-    wlr_backend* headless = compositor::HeadlessOutputs(core_.backend()).backend();
-    if (!headless)
+    if (!compositor::HeadlessOutputs(core_.backend()).backend())
         throw std::runtime_error("the harness needs WLR_BACKENDS=headless");
-    keyboard_ = wlr_headless_add_input_device(headless, WLR_INPUT_DEVICE_KEYBOARD);
-    if (!keyboard_)
-        throw std::runtime_error("the headless backend gave no keyboard");
+    keyboard_ = std::make_unique<TestKeyboard>();
+    wl_signal_emit_mutable(&core_.backend()->events.new_input, &keyboard_->keyboard.base);
 }
+
+namespace {
+const wlr_keyboard_impl test_keyboard_impl = {.name = "harness-keyboard", .led_update = nullptr};
+} // namespace
+
+CompositorHarness::TestKeyboard::TestKeyboard() {
+    wlr_keyboard_init(&keyboard, &test_keyboard_impl, test_keyboard_impl.name);
+}
+
+CompositorHarness::TestKeyboard::~TestKeyboard() { wlr_keyboard_finish(&keyboard); }
 
 CompositorHarness::~CompositorHarness() {
     stage_.reset();
     inventory_.reset();
     banner_.reset();
+    keyboard_.reset(); // unplugged while the seat still listens
     wl_display_destroy_clients(core_.display());
     windows_.reset();
     seat_.reset();
@@ -97,12 +107,12 @@ bool CompositorHarness::dispatch_until(const std::function<bool()>& done, std::c
 }
 
 void CompositorHarness::key(std::uint32_t evdev, bool pressed) {
-    wlr_event_keyboard_key event{};
+    wlr_keyboard_key_event event{};
     event.time_msec = ++time_msec_;
     event.keycode = evdev;
     event.update_state = true;
     event.state = pressed ? WL_KEYBOARD_KEY_STATE_PRESSED : WL_KEYBOARD_KEY_STATE_RELEASED;
-    wlr_keyboard_notify_key(keyboard_->keyboard, &event);
+    wlr_keyboard_notify_key(&keyboard_->keyboard, &event);
 }
 
 void CompositorHarness::host_chord(std::uint32_t evdev) {
@@ -119,7 +129,7 @@ bool CompositorHarness::host_binding(xkb_keysym_t sym) {
 
 void CompositorHarness::overlay_shown(bool shown) {
     overlay_up_ = shown;
-    wlr_scene_node_set_enabled(core_.overlay_layer(), shown);
+    wlr_scene_node_set_enabled(&core_.overlay_layer()->node, shown);
 }
 
 void CompositorHarness::present_now() {
@@ -136,10 +146,6 @@ void CompositorHarness::output_destroyed(compositor::Output& output) {
 void CompositorHarness::output_presented(compositor::Output& output, bool) {
     if (stage_)
         stage_->output_presented(output);
-}
-
-bool CompositorHarness::output_covered(const compositor::Output& output) {
-    return !overlay_up_ && stage_ && stage_->covers(output);
 }
 
 } // namespace phyllome::test

@@ -76,7 +76,6 @@ private:
     void output_destroyed(compositor::Output& output) override;
     void output_mode_changed(compositor::Output&) override {}
     void output_presented(compositor::Output& output, bool) override;
-    bool output_covered(const compositor::Output& output) override;
 
     std::string runtime_dir_;
     config::Config config_;
@@ -87,7 +86,13 @@ private:
     std::unique_ptr<compositor::IdentityBanner> banner_;
     std::unique_ptr<guestview::Inventory> inventory_;
     std::unique_ptr<compositor::GuestStage> stage_;
-    wlr_input_device* keyboard_ = nullptr;
+    // A keyboard of our own, announced as the backend's (wlroots' headless backend has none).
+    struct TestKeyboard {
+        wlr_keyboard keyboard{};
+        TestKeyboard();
+        ~TestKeyboard();
+    };
+    std::unique_ptr<TestKeyboard> keyboard_;
     std::uint32_t time_msec_ = 0;
     std::vector<xkb_keysym_t> overlay_keys_;
     std::vector<std::string> notices_;
