@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <ctime>
+#include <utility>
 
 #include "compositor/cairo_buffer.hpp"
 #include "compositor/frame_buffer.hpp"
@@ -62,8 +63,13 @@ void Output::on_commit(const wlr_output_event_commit& event) {
     // the output shows something else.
     const FrameBuffer* frame = FrameBuffer::find(buffer);
     const bool scanning = frame != nullptr;
-    if (scanning != scanning_out_)
+    if (scanning != scanning_out_) {
         log::debug("output {}: direct scan-out {}", output_->name, scanning ? "started" : "stopped");
+        if (!scanning) {
+            retry_scanout_ = true;
+            wlr_output_schedule_frame(output_);
+        }
+    }
     scanning_out_ = scanning;
     if (frame) {
         scanout_hold_ = frame->frame->hold_pixels();
@@ -241,8 +247,14 @@ void Output::on_frame() {
         return;
     // The scene paints only what changed, clears only what no opaque node covers, and scans a
     // buffer out when it alone covers the output pixel for pixel.
-    if (!wlr_scene_output_commit(scene_output, nullptr))
+    if (std::exchange(retry_scanout_, false)) {
+        OutputState state; // wlr_scene_output_commit would skip a frame without damage
+        if (!wlr_scene_output_build_state(scene_output, &state.state, nullptr) ||
+            !wlr_output_commit_state(output_, &state.state))
+            return;
+    } else if (!wlr_scene_output_commit(scene_output, nullptr)) {
         return;
+    }
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
     wlr_scene_output_send_frame_done(scene_output, &now);

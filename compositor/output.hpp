@@ -84,6 +84,9 @@ private:
     std::map<wlr_buffer*, std::unique_ptr<ShmBuffer>> shm_buffers_;
     unsigned long scanout_commits_ = 0;
     bool scanning_out_ = false;
+    // Scan-out just stopped: the next frame commits even without damage, so that the scene scans
+    // out again once what stopped it has gone (a screenshot makes wlroots paint one frame).
+    bool retry_scanout_ = false;
     // Keeps guestview from writing into the frame this output scans out (Frame::hold_pixels).
     std::shared_ptr<const void> scanout_hold_;
 

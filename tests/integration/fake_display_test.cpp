@@ -121,10 +121,8 @@ TEST_F(Letterbox, SmallerScanoutIsCentredBetweenBlackBars) {
     EXPECT_EQ(img.pixel(left, 0), red) << "the picture starts at its centred offset";
 }
 
-// DISABLED: fails on wlroots 0.15 — a scene buffer with a dest size but no source box is drawn
-// unscaled (wlr_scene's render_texture defaults the source box to the *destination* size), so
-// the 640x480 frame shows 1:1 at x = 106 with black below. Fix: wlr_scene_buffer_set_source_box
-// to the frame size in GuestView::show_frame. Run with --gtest_also_run_disabled_tests.
+// The whole frame is scaled to the output's height (not cropped, not shown 1:1), nearest
+// neighbour, so every edge pixel keeps its colour.
 TEST_F(Letterbox, SmallerScanoutIsScaledToFillTheHeight) {
     start();
     const Image img = show_quadrants();
