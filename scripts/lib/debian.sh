@@ -96,3 +96,17 @@ phyllome_root_sources() {
   echo "deb $main $suite-updates main"
   [ -z "$sec" ] || echo "deb $sec $suite-security main"
 }
+
+# phyllome_on_platform SCRIPT [ARG...]: returns when this is Debian 13 (natively, or inside the
+# build root); on a Debian 12 machine it makes or updates the build root (scripts/build-root)
+# and runs SCRIPT with its arguments inside it instead, exiting with its status. Every script
+# that builds, tests, benchmarks or runs the shell calls it first: the project builds on
+# wlroots 0.18, which Debian 12 does not have.
+phyllome_on_platform() {
+  [ "$(phyllome_codename)" = "$PHYLLOME_ROOT_SUITE" ] && return 0
+  local lib
+  lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  echo "phyllome: Debian 12 here: building and running inside the Debian 13 build root" >&2
+  "$lib/../build-root" >/dev/null || exit 1
+  exec "$lib/../in-root" "$@"
+}

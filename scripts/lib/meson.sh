@@ -14,10 +14,26 @@ phyllome_meson_setup() {
   shift
   if [ ! -f "$_phyllome_dir/build.ninja" ]; then
     meson setup "$_phyllome_dir" -Dwerror=true "$@" >/dev/null
+  elif ! phyllome_meson_same_version "$_phyllome_dir"; then
+    # Set up on the other side of the Debian 12 / 13 build root: its meson cannot read it.
+    echo "phyllome: $_phyllome_dir was set up by another meson (another system): setting it up again" >&2
+    meson setup --wipe "$_phyllome_dir" -Dwerror=true "$@" >/dev/null
   elif ! phyllome_meson_werror_on "$_phyllome_dir"; then
     echo "phyllome: turning werror on in $_phyllome_dir" >&2
     meson configure "$_phyllome_dir" -Dwerror=true >/dev/null
   fi
+}
+
+# True when DIR was set up by the meson that runs here.
+phyllome_meson_same_version() {
+  python3 - "$1/meson-info/meson-info.json" "$(meson --version)" <<'PY'
+import json, sys
+try:
+    info = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    sys.exit(1)
+sys.exit(0 if info.get("meson_version", {}).get("full") == sys.argv[2] else 1)
+PY
 }
 
 # True when DIR is configured with werror=true (read from meson's introspection file, so

@@ -17,14 +17,9 @@ printf 'ID=debian\nVERSION_CODENAME="forky"\n' >"$work/forky"
 
 # -- install-deps --list
 has() { printf '%s\n' "$1" | grep -qx "$2"; }
+# Debian 12 builds nothing itself: it needs only what makes the Debian 13 root.
 list=$(PHYLLOME_OS_RELEASE="$work/bookworm" bash "$scripts/install-deps" --list) || fail "bookworm: no list"
-for p in libwlroots-dev libclang-rt-14-dev qemu-system-x86 ovmf meson libtomlplusplus-dev grim wtype; do
-    has "$list" "$p" || fail "bookworm list lacks $p"
-done
-for p in libwlroots-0.18-dev libclang-rt-19-dev qemu-system-modules-opengl; do
-    ! has "$list" "$p" || fail "bookworm list has trixie's $p"
-done
-[ "$(printf '%s\n' "$list" | wc -l)" -eq 43 ] || fail "bookworm list changed size: $(printf '%s\n' "$list" | wc -l) packages"
+[ "$list" = mmdebstrap ] || fail "bookworm list is not just mmdebstrap: $list"
 echo "ok: bookworm list"
 
 list=$(PHYLLOME_OS_RELEASE="$work/trixie" bash "$scripts/install-deps" --list) || fail "trixie: no list"
@@ -32,7 +27,7 @@ for p in libwlroots-0.18-dev libclang-rt-19-dev qemu-system-modules-opengl qemu-
     has "$list" "$p" || fail "trixie list lacks $p"
 done
 for p in libwlroots-dev libclang-rt-14-dev; do
-    ! has "$list" "$p" || fail "trixie list has bookworm's $p"
+    ! has "$list" "$p" || fail "trixie list has Debian 12's $p"
 done
 echo "ok: trixie list"
 
