@@ -22,7 +22,7 @@ namespace phyllome::compositor {
 struct ControlServer::Client {
     ControlServer* server;
     guestview::OwnedFd fd;
-    wl_event_source* source = nullptr;
+    guestview::EventSourcePtr source; // removed before fd closes
     // request_timeout before the request, send_timeout while a reply waits; none in between.
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
     std::string in;
@@ -64,20 +64,15 @@ ControlServer::ControlServer(wl_event_loop* loop, std::string path, Handler hand
     ::umask(old);
     if (rc != 0 || ::chmod(path_.c_str(), 0600) != 0 || ::listen(listen_fd_.get(), 8) != 0)
         throw std::runtime_error(fmt::format("control socket {}: {}", path_, std::strerror(errno)));
-    listen_source_ = wl_event_loop_add_fd(loop_, listen_fd_.get(), WL_EVENT_READABLE, on_listen_readable, this);
+    listen_source_.reset(wl_event_loop_add_fd(loop_, listen_fd_.get(), WL_EVENT_READABLE, on_listen_readable, this));
     // One timer for every client's deadline: a timerfd each would double the fds a client costs.
-    deadline_timer_ = wl_event_loop_add_timer(loop_, on_deadline_timer, this);
+    deadline_timer_.reset(wl_event_loop_add_timer(loop_, on_deadline_timer, this));
 }
 
 ControlServer::~ControlServer() {
-    for (auto& [fd, c] : clients_)
-        if (c->source)
-            wl_event_source_remove(c->source);
     clients_.clear();
-    if (deadline_timer_)
-        wl_event_source_remove(deadline_timer_);
-    if (listen_source_)
-        wl_event_source_remove(listen_source_);
+    deadline_timer_.reset();
+    listen_source_.reset();
     ::unlink(path_.c_str());
 }
 
@@ -123,7 +118,7 @@ void ControlServer::accept_client() {
         auto c = std::make_shared<Client>();
         c->server = this;
         c->fd = std::move(owned);
-        c->source = wl_event_loop_add_fd(loop_, fd, WL_EVENT_READABLE, on_client_event, c.get());
+        c->source.reset(wl_event_loop_add_fd(loop_, fd, WL_EVENT_READABLE, on_client_event, c.get()));
         if (!c->source)
             continue;
         Client& client = *c;
@@ -144,11 +139,11 @@ void ControlServer::arm_deadline_timer() {
     for (const auto& [fd, c] : clients_)
         earliest = std::min(earliest, c->deadline);
     if (earliest == no_deadline) {
-        wl_event_source_timer_update(deadline_timer_, 0);
+        wl_event_source_timer_update(deadline_timer_.get(), 0);
         return;
     }
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(earliest - Clock::now()).count();
-    wl_event_source_timer_update(deadline_timer_, static_cast<int>(std::clamp<long long>(ms, 1, 1 << 30)));
+    wl_event_source_timer_update(deadline_timer_.get(), static_cast<int>(std::clamp<long long>(ms, 1, 1 << 30)));
 }
 
 int ControlServer::on_client_event(int, uint32_t mask, void* data) {
@@ -224,7 +219,7 @@ void ControlServer::start_request(Client& c, std::size_t nl) {
     c.request_seen = true;
     // Stop reading: a half-closed client would otherwise wake us forever while we wait. The
     // request timer stops too: an action (start a guest) takes as long as it takes.
-    wl_event_source_fd_update(c.source, 0);
+    wl_event_source_fd_update(c.source.get(), 0);
     set_deadline(c, no_deadline);
     std::weak_ptr<Client> weak = clients_[fd];
     Reply reply = [this, weak](bool ok, std::string body) {
@@ -245,7 +240,7 @@ void ControlServer::start_request(Client& c, std::size_t nl) {
             close_client(client->fd.get());
             return;
         }
-        wl_event_source_fd_update(client->source, WL_EVENT_WRITABLE);
+        wl_event_source_fd_update(client->source.get(), WL_EVENT_WRITABLE);
         set_deadline(*client, Clock::now() + limits_.send_timeout);
     };
     if (nl == std::string::npos) {
@@ -276,9 +271,6 @@ void ControlServer::close_client(int fd) {
     auto it = clients_.find(fd);
     if (it == clients_.end())
         return;
-    if (it->second->source)
-        wl_event_source_remove(it->second->source);
-    it->second->source = nullptr;
     clients_.erase(it);
 }
 

@@ -13,6 +13,7 @@
 
 #include "compositor/control_protocol.hpp"
 #include "compositor/rate_limiter.hpp"
+#include "guestview/event_source.hpp"
 #include "guestview/owned_fd.hpp"
 
 struct wl_event_loop;
@@ -78,8 +79,8 @@ private:
     Limits limits_;
     TokenBucket bucket_;
     guestview::OwnedFd listen_fd_;
-    wl_event_source* listen_source_ = nullptr;
-    wl_event_source* deadline_timer_ = nullptr;
+    guestview::EventSourcePtr listen_source_;
+    guestview::EventSourcePtr deadline_timer_;
     std::map<int, std::shared_ptr<Client>> clients_;
     Counters counters_;
     std::chrono::steady_clock::time_point last_warning_{};

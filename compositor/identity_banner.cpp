@@ -12,12 +12,10 @@ namespace phyllome::compositor {
 IdentityBanner::IdentityBanner(const SceneLayer& layer, wl_event_loop* loop, const std::list<std::unique_ptr<Output>>& outputs)
     : layer_(layer), outputs_(outputs) {
     tree_ = wlr_scene_tree_create(layer_.parent);
-    timer_ = wl_event_loop_add_timer(loop, on_timer, this);
+    timer_.reset(wl_event_loop_add_timer(loop, on_timer, this));
 }
 
 IdentityBanner::~IdentityBanner() {
-    if (timer_)
-        wl_event_source_remove(timer_);
     clear_banner();
     clear_edges();
     if (tree_)
@@ -39,12 +37,12 @@ void IdentityBanner::show(const std::string& name, int number, std::uint32_t col
     }
     fade_step_ = 0;
     draw_banner(1.0);
-    wl_event_source_timer_update(timer_, cfg.banner_ms);
+    wl_event_source_timer_update(timer_.get(), cfg.banner_ms);
 }
 
 void IdentityBanner::hide() {
     active_ = false;
-    wl_event_source_timer_update(timer_, 0);
+    wl_event_source_timer_update(timer_.get(), 0);
     clear_banner();
     clear_edges();
 }
@@ -83,13 +81,14 @@ void IdentityBanner::draw_banner(double alpha) {
         if (!buffer)
             continue;
         cairo_t* cr = cairo_create(buffer->surface);
-        paint_banner(cr, width, height, scale, name_, number_, colour_, alpha, (*layer_.config).overlay);
+        paint_banner(cr, width, height, scale, name_, number_, colour_, 1.0, (*layer_.config).overlay);
         cairo_destroy(cr);
         cairo_surface_flush(buffer->surface);
         wlr_scene_buffer* node = scene_buffer_adopt(tree_, &buffer->base, layer_.renderer);
         if (!node)
             continue;
         scene_buffer_fit(node, buffer->base.width, buffer->base.height, width, height);
+        wlr_scene_buffer_set_opacity(node, static_cast<float>(alpha));
         wlr_scene_node_set_position(&node->node, box.x + (box.width - width) / 2, box.y + box.height / 12);
         banner_nodes_.push_back(node);
     }
@@ -116,13 +115,14 @@ void IdentityBanner::draw_edges() {
 
 int IdentityBanner::on_timer(void* data) {
     auto* self = static_cast<IdentityBanner*>(data);
-    // wlroots 0.15 has no node opacity: fade by redrawing with less alpha a few times.
+    // Fades by the nodes' opacity: the banner is drawn once.
     if (++self->fade_step_ >= fade_steps) {
         self->clear_banner();
         return 0;
     }
-    self->draw_banner(1.0 - static_cast<double>(self->fade_step_) / fade_steps);
-    wl_event_source_timer_update(self->timer_, fade_step_ms);
+    for (auto* node : self->banner_nodes_)
+        wlr_scene_buffer_set_opacity(node, 1.0f - static_cast<float>(self->fade_step_) / fade_steps);
+    wl_event_source_timer_update(self->timer_.get(), fade_step_ms);
     return 0;
 }
 

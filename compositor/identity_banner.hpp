@@ -10,6 +10,7 @@
 
 #include "compositor/scene_layer.hpp"
 #include "compositor/wlr.hpp"
+#include "guestview/event_source.hpp"
 
 namespace phyllome::compositor {
 
@@ -42,7 +43,7 @@ private:
     SceneLayer layer_;
     const std::list<std::unique_ptr<Output>>& outputs_;
     wlr_scene_tree* tree_ = nullptr;
-    wl_event_source* timer_ = nullptr;
+    guestview::EventSourcePtr timer_;
     std::vector<wlr_scene_buffer*> banner_nodes_;
     std::vector<wlr_scene_rect*> edge_nodes_;
     std::string name_;

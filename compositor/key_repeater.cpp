@@ -7,13 +7,10 @@
 namespace phyllome::compositor {
 
 KeyRepeater::KeyRepeater(wl_event_loop* loop, Send send) : send_(std::move(send)) {
-    timer_ = wl_event_loop_add_timer(loop, on_timer, this);
+    timer_.reset(wl_event_loop_add_timer(loop, on_timer, this));
 }
 
-KeyRepeater::~KeyRepeater() {
-    if (timer_)
-        wl_event_source_remove(timer_);
-}
+KeyRepeater::~KeyRepeater() = default;
 
 void KeyRepeater::set_rate(int rate_per_s, int delay_ms) {
     rate_ = rate_per_s;
@@ -24,7 +21,7 @@ void KeyRepeater::pressed(std::uint32_t keycode) {
     keycode_ = keycode;
     active_ = rate_ > 0 && timer_;
     if (timer_)
-        wl_event_source_timer_update(timer_, active_ ? delay_ : 0);
+        wl_event_source_timer_update(timer_.get(), active_ ? delay_ : 0);
 }
 
 void KeyRepeater::released(std::uint32_t keycode) {
@@ -35,14 +32,14 @@ void KeyRepeater::released(std::uint32_t keycode) {
 void KeyRepeater::stop() {
     active_ = false;
     if (timer_)
-        wl_event_source_timer_update(timer_, 0);
+        wl_event_source_timer_update(timer_.get(), 0);
 }
 
 int KeyRepeater::on_timer(void* data) {
     auto* self = static_cast<KeyRepeater*>(data);
     if (!self->active_)
         return 0;
-    wl_event_source_timer_update(self->timer_, std::max(1, 1000 / self->rate_));
+    wl_event_source_timer_update(self->timer_.get(), std::max(1, 1000 / self->rate_));
     self->send_(self->keycode_);
     return 0;
 }

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <functional>
 
+#include "guestview/event_source.hpp"
+
 struct wl_event_loop;
 struct wl_event_source;
 
@@ -29,7 +31,7 @@ public:
 private:
     static int on_timer(void* data);
 
-    wl_event_source* timer_ = nullptr;
+    guestview::EventSourcePtr timer_;
     Send send_;
     int rate_ = 25, delay_ = 600;
     std::uint32_t keycode_ = 0;
