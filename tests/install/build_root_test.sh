@@ -103,6 +103,7 @@ plan=$(env PHYLLOME_OS_RELEASE="$work/bookworm" PHYLLOME_ROOT="$root" PHYLLOME_I
     bash "$scripts/in-root" printf '%s\n' "two words" 'a$b') || fail "in-root dry run failed"
 expect() { printf '%s\n' "$plan" | grep -qxF -- "$1" || { printf '%s\n' "$plan" >&2; fail "plan lacks: $1"; }; }
 src=$(cd "$PHYLLOME_SOURCE_ROOT" && pwd -P)
+expect "bind $root $root"
 expect "mount proc $root/proc"
 expect "bind /dev $root/dev"
 expect "bind /sys $root/sys"
@@ -111,6 +112,7 @@ case $src/ in
     *) expect "bind $src $root$src" ;;
 esac
 expect "bind /etc/resolv.conf $root/etc/resolv.conf"
+expect "pivot_root $root"
 expect "env WLR_BACKENDS=headless"
 expect "env ASAN_OPTIONS=detect_leaks=1"
 expect "env CI=true"
