@@ -101,7 +101,9 @@ CheckItem qemu_dbus(const std::string& sysroot) {
     if (lists_dbus(help))
         return result(CheckStatus::Ok, fmt::format("{} -display help lists dbus (built in)", qemu));
     return result(CheckStatus::Missing, fmt::format("no ui-dbus.so module and {} -display help does not list dbus", qemu),
-                  "install a QEMU 7.0 or later built with the D-Bus display (--enable-dbus-display)",
+                  // Debian 13 ships QEMU's D-Bus display as a module in a package of its own.
+                  "install qemu-system-modules-opengl (Debian 13 and later: QEMU's D-Bus display module), "
+                  "or a QEMU 7.0 or later built with the D-Bus display (--enable-dbus-display)",
                   "no D-Bus display");
 }
 

@@ -67,6 +67,8 @@ chmod +x "$builtin/usr/bin/qemu-system-x86_64"
 check builtin "$builtin" test:///default 0 "qemu_dbus=ok:lists dbus" "iommu=warning" ready=true
 printf '#!/bin/sh\nprintf "Available display backend types:\\nnone\\ngtk\\n"\n' >"$builtin/usr/bin/qemu-system-x86_64"
 check no-dbus "$builtin" test:///default 1 "qemu_dbus=missing:does not list dbus" ready=false
+# Debian 13's QEMU without its module package: the fix names that package.
+grep -q 'qemu-system-modules-opengl' "$work/no-dbus.json" || { cat "$work/no-dbus.json" >&2; fail "no-dbus: the fix does not name qemu-system-modules-opengl"; }
 
 # The text report carries the one-line summary the overlay shows.
 "$shell" --check --sysroot "$full" --libvirt-uri test:///default >"$work/full.txt" 2>/dev/null ||
