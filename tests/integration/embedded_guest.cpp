@@ -1,6 +1,8 @@
 #include "embedded_guest.hpp"
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 #include <unistd.h>
 
@@ -35,6 +37,20 @@ std::string embedded_guest_xml(const std::string& name) {
   </devices>
 </domain>
 )";
+}
+
+std::optional<pid_t> qemu_pid(const std::string& name) {
+    std::ifstream pid_file(embed_root() + "/run/qemu/" + name + ".pid");
+    pid_t pid = -1;
+    if (!(pid_file >> pid) || pid <= 0)
+        return std::nullopt;
+    // A pid file outlives its QEMU until libvirt notices; the pid may be reused by then. The
+    // comma ends the name (libvirt always adds debug-threads=on), so "a" does not pass for "ab".
+    std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+    const std::string args{std::istreambuf_iterator<char>(cmdline), {}};
+    if (args.find("guest=" + name + ",") == std::string::npos)
+        return std::nullopt;
+    return pid;
 }
 
 } // namespace phyllome::test

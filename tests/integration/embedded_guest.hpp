@@ -4,6 +4,9 @@
 // keeps an NVRAM for it: undefine the guest with --nvram.
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 
 namespace phyllome::test {
@@ -11,5 +14,8 @@ namespace phyllome::test {
 std::string embed_root();
 std::string embed_uri();
 std::string embedded_guest_xml(const std::string& name);
+// The QEMU running guest `name` in the embedded root, from libvirt's pid file, checked against its
+// command line; nullopt when none runs. Not pgrep: a minimal Debian 13 root has no procps.
+std::optional<pid_t> qemu_pid(const std::string& name);
 
 } // namespace phyllome::test

@@ -334,17 +334,6 @@ int env_count(const char* name, int fallback) {
     return v != nullptr && std::atoi(v) > 0 ? std::atoi(v) : fallback;
 }
 
-// The guest's QEMU, from the embedded driver's pid file, checked against its command line.
-pid_t qemu_pid(const std::string& guest) {
-    std::ifstream pid_file(embed_root() + "/run/qemu/" + guest + ".pid");
-    pid_t pid = -1;
-    if (!(pid_file >> pid) || pid <= 0)
-        return -1;
-    std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
-    std::string args((std::istreambuf_iterator<char>(cmdline)), {});
-    return args.find("guest=" + guest) != std::string::npos ? pid : -1;
-}
-
 std::size_t open_fds(pid_t pid) {
     std::error_code ec;
     std::size_t n = 0;
@@ -386,9 +375,7 @@ TEST_F(QemuKills, SigkillWhileStreamingShowsTheOverlayWithinASecondAndTheGuestRe
     o.libvirt_uri = embed_uri();
     shell = std::make_unique<ShellProcess>(o);
     ASSERT_TRUE(shell->started()) << shell->log();
-    const auto pgrep = run_command({"pgrep", "-f", "--", shell->config_path()});
-    ASSERT_EQ(pgrep.exit_code, 0);
-    const pid_t shell_pid = std::stoi(pgrep.out);
+    const pid_t shell_pid = shell->pid();
 
     const int kills = env_count("PHYLLOME_FAULT_KILLS", 10);
     // The firmware's own frames take ~8 s of TCG to come; the first frame (QEMU's console surface)
@@ -423,9 +410,9 @@ TEST_F(QemuKills, SigkillWhileStreamingShowsTheOverlayWithinASecondAndTheGuestRe
         if (i == 0)
             first_fds = open_fds(shell_pid);
 
-        const pid_t qemu = qemu_pid(kill_guest);
-        ASSERT_GT(qemu, 0) << "no pid file for the guest's QEMU under " << embed_root();
-        ASSERT_EQ(::kill(qemu, SIGKILL), 0);
+        const auto qemu = qemu_pid(kill_guest);
+        ASSERT_TRUE(qemu.has_value()) << "no QEMU for the guest under " << embed_root();
+        ASSERT_EQ(::kill(*qemu, SIGKILL), 0);
         const auto killed = Clock::now();
         // Within a second: the overlay (or another guest), never a stale picture.
         const bool left = wait_until(

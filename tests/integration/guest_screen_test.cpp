@@ -156,9 +156,9 @@ TEST_F(GuestScreen, ShowsTheRunningGuestFullscreenTakesKeysAndSurvivesQemuDying)
         << "the display was reopened after the agent came back";
 
     // QEMU dies: the shell stays up and falls back to the overlay with what happened.
-    auto pid = run_command({"pgrep", "-f", std::string("guest=") + guest});
-    ASSERT_EQ(pid.exit_code, 0);
-    kill(std::stoi(pid.out), SIGKILL);
+    const auto pid = qemu_pid(guest);
+    ASSERT_TRUE(pid.has_value()) << "no QEMU process for " << guest;
+    kill(*pid, SIGKILL);
     EXPECT_TRUE(shell->wait_for_status(R"("view": "overlay")", 15s)) << shell->status_json();
     EXPECT_TRUE(shell->running());
     EXPECT_TRUE(shell->wait_for_status(R"("display": "none")", 15s)) << shell->status_json();

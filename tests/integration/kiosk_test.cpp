@@ -37,12 +37,7 @@ bool shows_guest(const std::string& json) {
     return json.find(std::string(R"("view": "guest", "guest": ")") + guest + "\"") != std::string::npos;
 }
 
-std::optional<pid_t> qemu_pid() {
-    auto r = run_command({"pgrep", "-f", std::string("guest=") + guest + ","});
-    if (r.exit_code != 0 || r.out.empty())
-        return std::nullopt;
-    return static_cast<pid_t>(std::stoi(r.out));
-}
+std::optional<pid_t> qemu_pid() { return test::qemu_pid(guest); }
 
 long ms_since(Clock::time_point t) {
     return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count());

@@ -66,6 +66,8 @@ public:
     // Waits until status --json contains `needle`.
     bool wait_for_status(const std::string& needle, std::chrono::milliseconds deadline) const;
     const std::string& config_path() const { return config_path_; }
+    // The shell's own process (forked and exec'd directly), -1 once reaped.
+    pid_t pid() const { return pid_; }
     // CLOCK_MONOTONIC milliseconds just before the shell was forked.
     double spawned_at_ms() const { return spawned_at_ms_; }
     // The path of its Wayland socket, for a client or a nested shell.
