@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "compositor/scheduling.hpp"
+
 namespace phyllome::compositor {
 
 bool launch_detached(const std::string& command, std::string& error) {
@@ -21,6 +23,7 @@ bool launch_detached(const std::string& command, std::string& error) {
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
+        reset_child_scheduling(); // an application is no compositor
         pid_t grandchild = fork();
         if (grandchild == 0) {
             execl("/bin/sh", "/bin/sh", "-c", command.c_str(), static_cast<char*>(nullptr));

@@ -9,6 +9,7 @@
 
 #include "build_config.h"
 #include "compositor/process_stats.hpp"
+#include "compositor/scheduling.hpp"
 #include "compositor/server.hpp"
 #include "config/log.hpp"
 #include "guestview/guest_inventory.hpp"
@@ -133,6 +134,7 @@ int main(int argc, char** argv) {
 
     wlr_log_init(log::enabled(config::LogLevel::Debug) ? WLR_DEBUG : WLR_ERROR, wlr_log_to_ours);
     compositor::configure_heap(); // before the warm-up threads start
+    std::string scheduling = compositor::ask_compositor_priority(); // likewise: they inherit it
 
 
     compositor::ServerOptions options;
@@ -144,6 +146,7 @@ int main(int argc, char** argv) {
     options.config_path = config_path;
     options.displays = std::move(displays);
     options.kiosk_guest = std::move(kiosk);
+    options.scheduling = std::move(scheduling);
     log::info("phyllome-shell {} starting; libvirt {}", PHYLLOME_VERSION, options.libvirt_uri);
     try {
         compositor::Server server(std::move(options));

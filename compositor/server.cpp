@@ -23,11 +23,13 @@
 namespace phyllome::compositor {
 Server::Server(ServerOptions options)
     : config_(std::move(options.config)), explicit_config_path_(std::move(options.config_path)),
-      process_start_ms_(options.process_start_ms), warmup_(std::move(options.warmup)) {
+      process_start_ms_(options.process_start_ms), scheduling_(std::move(options.scheduling)),
+      warmup_(std::move(options.warmup)) {
     setup_signals(); // before any thread of ours exists, so every thread inherits the blocked signals
     host_readiness_ = std::make_unique<HostReadiness>(loop(), [this] { refresh_overlay(true); });
-    seat_ = std::make_unique<Seat>(SeatParts{display(), backend(), core_.session(), output_layout(), view_layer(), warmup_.get()}, config(),
-                                   static_cast<InputTarget&>(*this));
+    seat_ = std::make_unique<Seat>(
+        SeatParts{display(), backend(), core_.session(), output_layout(), view_layer(), warmup_.get()}, config(),
+        static_cast<InputTarget&>(*this));
     windows_ = std::make_unique<HostWindows>(core_.xdg_shell(), view_layer(), *seat_, outputs_);
 
     new_output_.connect(&backend()->events.new_output, [this](wlr_output* o) { on_new_output(o); });

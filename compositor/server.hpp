@@ -47,6 +47,7 @@ struct ServerOptions {
     std::string kiosk_guest; // --kiosk NAME; empty: the config's kiosk.guest
     std::optional<double> process_start_ms; // CLOCK_MONOTONIC of process start, for start-up timing
     std::unique_ptr<StartupWarmup> warmup;  // started by main(); null: everything is done inline
+    std::string scheduling = "normal";      // what ask_compositor_priority() obtained
 };
 
 class Server : private commands::CommandTarget, private InputTarget, private StageHost, private OutputHost {
@@ -144,6 +145,7 @@ private:
     config::LoadResult config_;
     std::string explicit_config_path_;
     std::optional<double> process_start_ms_;
+    std::string scheduling_;
     std::optional<double> first_frame_ms_;
     std::optional<double> first_frame_at_ms_; // CLOCK_MONOTONIC
 

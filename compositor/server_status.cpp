@@ -57,6 +57,7 @@ StatusSnapshot Server::status() const {
     s.first_frame_ms = first_frame_ms_;
     s.first_frame_at_ms = first_frame_at_ms_;
     s.last_switch_ms = stage_->last_switch_ms();
+    s.scheduling = scheduling_;
     s.host = host_readiness_->summary();
     if (kiosk_) {
         s.kiosk_guest = kiosk_->guest();

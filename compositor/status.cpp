@@ -94,7 +94,7 @@ std::string format_status_json(const StatusSnapshot& s) {
     for (std::size_t i = 0; i < s.config_problems.size(); ++i)
         o += (i ? ", " : "") + json_escape(s.config_problems[i]);
     o += "]}, ";
-    o += fmt::format("\"host\": {}, ", json_escape(s.host));
+    o += fmt::format("\"host\": {}, \"scheduling\": {}, ", json_escape(s.host), json_escape(s.scheduling));
     o += fmt::format("\"last_switch_ms\": {}, \"kiosk\": {}, ", opt(s.last_switch_ms),
                      s.kiosk_guest ? fmt::format("{{\"guest\": {}, \"message\": {}}}", json_escape(*s.kiosk_guest),
                                                  json_escape(s.kiosk_message))

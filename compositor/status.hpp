@@ -56,6 +56,7 @@ struct StatusSnapshot {
     // forked, more precisely than the kernel's 10 ms start time.
     std::optional<double> first_frame_at_ms;
     std::optional<double> last_switch_ms; // hotkey -> commit with the new guest's picture
+    std::string scheduling; // the CPU priority obtained (compositor/scheduling.hpp)
     std::string host; // the host readiness summary line
     std::optional<std::string> kiosk_guest;
     std::string kiosk_message;

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -75,7 +76,11 @@ std::optional<AgentProcess> spawn_agent(const std::string& path, const std::stri
         sigaddset(&defaults, s);
     posix_spawnattr_setsigmask(&setup.attr, &none);
     posix_spawnattr_setsigdefault(&setup.attr, &defaults);
-    posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    // Nor is the shell's CPU priority (realtime through rtkit survives a fork): the default policy.
+    sched_param default_priority{};
+    posix_spawnattr_setschedpolicy(&setup.attr, SCHED_OTHER);
+    posix_spawnattr_setschedparam(&setup.attr, &default_priority);
+    posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSCHEDULER);
 
     const std::string fd_text = std::to_string(agent_socket_fd);
     const std::string level_text = std::to_string(static_cast<int>(level));
