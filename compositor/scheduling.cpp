@@ -55,6 +55,11 @@ bool set_realtime_through_rtkit(std::string& why) {
 } // namespace
 
 std::string ask_compositor_priority() {
+    // Given by whoever started us (phyllome-kiosk@.service: CPUSchedulingPolicy=rr).
+    if (const int policy = sched_getscheduler(0) & ~SCHED_RESET_ON_FORK; policy == SCHED_RR || policy == SCHED_FIFO) {
+        log::info("scheduling: realtime, as started: frames and switches go before busy guests");
+        return "realtime";
+    }
     if (set_realtime_ourselves()) {
         log::info("scheduling: realtime (SCHED_RR): frames and switches go before busy guests");
         return "realtime";
