@@ -1,7 +1,8 @@
 #!/bin/sh
 # The scripts' shared helpers, with no real build or firmware: scripts/lib/meson.sh sets a build
 # directory up with werror on and turns it on in one set up without it (and leaves one that has
-# it alone); scripts/lib/firmware.sh picks a whole OVMF pair, 4 MiB first, in Debian 12's, 13's
+# it alone, and sets one up again that another meson, on the other side of the build root,
+# made); scripts/lib/firmware.sh picks a whole OVMF pair, 4 MiB first, in Debian 12's, 13's
 # and older layouts.
 . "$(dirname "$0")/lib.sh"
 : "${PHYLLOME_SOURCE_ROOT:?run through meson test}"
@@ -11,13 +12,14 @@ command -v python3 >/dev/null || skip "python3 missing"
 
 # -- meson.sh, with a meson in PATH that records how it was called
 mkdir -p "$work/bin"
-printf '#!/bin/sh\necho "$*" >>"%s/meson.calls"\n' "$work" >"$work/bin/meson"
+printf '#!/bin/sh\n[ "$1" = --version ] && { echo 1.7.0; exit 0; }\necho "$*" >>"%s/meson.calls"\n' "$work" >"$work/bin/meson"
 chmod +x "$work/bin/meson"
 PATH="$work/bin:$PATH"
 calls() { cat "$work/meson.calls" 2>/dev/null; rm -f "$work/meson.calls"; }
-options() { # DIR WERROR: a set-up build dir as meson leaves it
+options() { # DIR WERROR [MESON VERSION]: a set-up build dir as meson leaves it
     mkdir -p "$1/meson-info"
     : >"$1/build.ninja"
+    printf '{"meson_version": {"full": "%s"}}\n' "${3:-1.7.0}" >"$1/meson-info/meson-info.json"
     printf '[{"name": "buildtype", "value": "debug"}, {"name": "werror", "value": %s}]\n' "$2" \
         >"$1/meson-info/intro-buildoptions.json"
 }
@@ -37,6 +39,11 @@ phyllome_meson_werror_on "$work/strict" || fail "werror=true read as off"
 phyllome_meson_setup "$work/strict" || fail "strict dir failed"
 [ -z "$(calls)" ] || fail "a build dir with werror was reconfigured"
 echo "ok: a build dir with werror is left alone"
+
+options "$work/other" true 1.0.1
+phyllome_meson_setup "$work/other" -Dbuildtype=debug || fail "other-meson dir failed"
+[ "$(calls)" = "setup --wipe $work/other -Dwerror=true -Dbuildtype=debug" ] || fail "a dir another meson made was not set up again"
+echo "ok: a build dir made by another meson is set up again"
 
 # -- firmware.sh
 ovmf() { # DIR FILE...: a fake /usr/share/OVMF
