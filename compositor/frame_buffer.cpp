@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <cassert>
+#include <cstdint>
 
 #include <drm_fourcc.h>
 
@@ -16,19 +17,23 @@ void destroy(wlr_buffer* b) {
     std::unique_ptr<FrameBuffer> owned(from_wlr(b)); // releases the frame and the mapping too
 }
 
-// Only linear layouts can be read row by row from the CPU.
+// Only a linear single-plane layout can be read row by row from the CPU; anything else fails
+// begin_access, so a CPU renderer cannot make a texture and GuestView shows its message instead.
 const void* map_linear_dmabuf(FrameBuffer& fb) {
     const guestview::DmabufAttributes* d = fb.frame->dmabuf();
-    if (!d || (d->modifier != DRM_FORMAT_MOD_LINEAR && d->modifier != DRM_FORMAT_MOD_INVALID))
+    if (!d || d->num_planes != 1 || (d->modifier != DRM_FORMAT_MOD_LINEAR && d->modifier != DRM_FORMAT_MOD_INVALID))
         return nullptr;
+    const guestview::DmabufPlane& plane = d->planes[0];
     if (!fb.dmabuf_map.data()) {
-        const std::size_t size = std::size_t{d->stride} * fb.frame->height();
-        void* p = mmap(nullptr, size, PROT_READ, MAP_SHARED, d->fd, 0);
+        // The whole backing buffer (the scene crops to the visible part); mmap offsets must be
+        // page-aligned, plane offsets need not be: map from 0 and step over the offset.
+        const std::size_t size = std::size_t{plane.offset} + std::size_t{plane.stride} * d->backing_height;
+        void* p = mmap(nullptr, size, PROT_READ, MAP_SHARED, plane.fd, 0);
         if (p == MAP_FAILED)
             return nullptr;
         fb.dmabuf_map = guestview::detail::ReadOnlyMapping(p, size);
     }
-    return fb.dmabuf_map.data();
+    return fb.dmabuf_map.data() + plane.offset;
 }
 
 bool get_dmabuf(wlr_buffer* b, wlr_dmabuf_attributes* attribs) {
@@ -36,14 +41,16 @@ bool get_dmabuf(wlr_buffer* b, wlr_dmabuf_attributes* attribs) {
     if (!d)
         return false;
     *attribs = {};
-    attribs->width = b->width;
+    attribs->width = b->width; // the backing size (FrameBuffer::create)
     attribs->height = b->height;
     attribs->format = d->fourcc;
     attribs->modifier = d->modifier;
-    attribs->n_planes = 1;
-    attribs->offset[0] = 0;
-    attribs->stride[0] = d->stride;
-    attribs->fd[0] = d->fd; // borrowed: the frame owns it for as long as this buffer lives
+    attribs->n_planes = static_cast<int>(d->num_planes);
+    for (std::uint32_t i = 0; i < d->num_planes; ++i) {
+        attribs->offset[i] = d->planes[i].offset;
+        attribs->stride[i] = d->planes[i].stride;
+        attribs->fd[i] = d->planes[i].fd; // borrowed: the frame owns them for as long as this buffer lives
+    }
     return true;
 }
 
@@ -57,7 +64,7 @@ bool begin_access(wlr_buffer* b, uint32_t /*flags*/, void** data, uint32_t* form
     std::size_t row_bytes = f.stride();
     if (!pixels && f.dmabuf()) {
         pixels = map_linear_dmabuf(fb);
-        row_bytes = f.dmabuf()->stride;
+        row_bytes = f.dmabuf()->planes[0].stride;
     }
     if (!pixels)
         return false;
@@ -93,7 +100,12 @@ FrameBuffer* FrameBuffer::create(std::shared_ptr<const guestview::Frame> frame) 
         return nullptr;
     auto fb = std::make_unique<FrameBuffer>();
     fb->frame = std::move(frame);
-    wlr_buffer_init(&fb->base, &impl, static_cast<int>(fb->frame->width()), static_cast<int>(fb->frame->height()));
+    // A dmabuf frame's width/height are its visible part (ScanoutDMABUF2 sub-rectangle); the
+    // buffer is the whole allocation, which the renderer imports, and GuestView crops it.
+    const guestview::DmabufAttributes* d = fb->frame->dmabuf();
+    const int width = static_cast<int>(d ? d->backing_width : fb->frame->width());
+    const int height = static_cast<int>(d ? d->backing_height : fb->frame->height());
+    wlr_buffer_init(&fb->base, &impl, width, height);
     return fb.release(); // wlroots owns it now; destroy() takes it back
 }
 

@@ -21,6 +21,15 @@ bool same_geometry(const guestview::FrameGeometry& a, const guestview::FrameGeom
     return a.width == b.width && a.height == b.height && a.stride == b.stride && a.format == b.format;
 }
 
+// Whether the renderer imports both frames the same way: CPU memory, or a dmabuf of one layout.
+bool same_storage(const guestview::Frame& a, const guestview::Frame& b) {
+    const guestview::DmabufAttributes* da = a.dmabuf();
+    const guestview::DmabufAttributes* db = b.dmabuf();
+    if (!da || !db)
+        return !da && !db;
+    return da->num_planes == db->num_planes && da->modifier == db->modifier && da->fourcc == db->fourcc;
+}
+
 } // namespace
 
 GuestView::GuestView(const SceneLayer& layer, std::string guest) : layer_(layer), guest_(std::move(guest)) {
@@ -187,6 +196,16 @@ bool GuestView::show_frame(Slot& slot, ConsoleState& st) {
     wlr_scene_buffer_set_filter_mode(node, WLR_SCALE_FILTER_NEAREST);
     scene_buffer_fit(node, static_cast<int>(st.frame->width()), static_cast<int>(st.frame->height()),
                      static_cast<int>(std::lround(p.width)), static_cast<int>(std::lround(p.height)));
+    if (dmabuf && dmabuf->cropped()) {
+        // The buffer is the whole backing allocation (FrameBuffer::create); only the visible
+        // sub-rectangle is shown. The source box is in buffer memory coordinates, before the
+        // y0_top flip, hence to_buffer.
+        const guestview::Rect r = dmabuf->to_buffer({0, 0, static_cast<std::int32_t>(st.frame->width()),
+                                                     static_cast<std::int32_t>(st.frame->height())});
+        const wlr_fbox source{static_cast<double>(r.x), static_cast<double>(r.y), static_cast<double>(r.width),
+                              static_cast<double>(r.height)};
+        wlr_scene_buffer_set_source_box(node, &source);
+    }
     wlr_scene_node_set_position(&node->node, static_cast<int>(std::lround(p.x)), static_cast<int>(std::lround(p.y)));
     if (slot.message_node) {
         wlr_scene_node_destroy(&slot.message_node->node);
@@ -201,6 +220,10 @@ void GuestView::on_frame(std::uint32_t console, const guestview::FrameEvent& ev)
     ConsoleState& st = state_of(console);
     const bool was_off = st.display_off || !st.frame;
     const bool resized = st.frame && (st.frame->width() != ev.frame->width() || st.frame->height() != ev.frame->height());
+    // "Cannot be shown" is remembered per geometry so Updates are not retried; a new buffer stored
+    // differently (a Scanout after a multi-plane or tiled dmabuf of the same size) may be showable.
+    if (st.unshowable && st.frame && ev.new_buffer && !same_storage(*st.frame, *ev.frame))
+        st.unshowable.reset();
     st.frame = ev.frame;
     st.display_off = false;
     const double received_ms = monotonic_ms();
@@ -216,8 +239,11 @@ void GuestView::on_frame(std::uint32_t console, const guestview::FrameEvent& ev)
             update_cursor(slot, st);
             continue;
         }
-        // Same buffer, new pixels in place: only the damaged rectangle is painted again.
-        const auto& d = ev.damage;
+        // Same buffer, new pixels in place: only the damaged rectangle is painted again. Damage
+        // is in frame coordinates; the scene wants buffer coordinates (they differ for a dmabuf
+        // showing a sub-rectangle or stored bottom-up).
+        const auto* dmabuf = ev.frame->dmabuf();
+        const guestview::Rect d = dmabuf ? dmabuf->to_buffer(ev.damage) : ev.damage;
         scene_buffer_damage(slot.frame_node, static_cast<int>(d.x), static_cast<int>(d.y), static_cast<int>(d.width),
                             static_cast<int>(d.height));
     }

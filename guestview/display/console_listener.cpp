@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <span>
+#include <vector>
 
 #include "config/log.hpp"
 
@@ -58,6 +60,11 @@ std::unique_ptr<ConsoleListener> ConsoleListener::create(wl_event_loop* loop, st
         SD_BUS_METHOD("UpdateMap", "iiii", "", on_update_map, 0),
         SD_BUS_VTABLE_END,
     };
+    static const sd_bus_vtable dmabuf2_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("ScanoutDMABUF2", "ahuuuuauauuuuutb", "", on_scanout_dmabuf2, 0),
+        SD_BUS_VTABLE_END,
+    };
 
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -99,6 +106,12 @@ std::unique_ptr<ConsoleListener> ConsoleListener::create(wl_event_loop* loop, st
         return nullptr;
     }
     self->map_slot_.reset(slot);
+    r = sd_bus_add_object_vtable(raw, &slot, listener_path, listener_extension_dmabuf2, dmabuf2_vtable, self.get());
+    if (r < 0) {
+        error = "exporting Listener.Unix.ScanoutDMABUF2: " + errno_text(r);
+        return nullptr;
+    }
+    self->dmabuf2_slot_.reset(slot);
     r = sd_bus_start(raw);
     if (r < 0) {
         error = "sd_bus_start: " + errno_text(r);
@@ -116,7 +129,8 @@ std::unique_ptr<ConsoleListener> ConsoleListener::create(wl_event_loop* loop, st
 
 int ConsoleListener::get_interfaces(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void*,
                                     sd_bus_error*) {
-    return sd_bus_message_append(reply, "as", 1, listener_extension_map);
+    // Exactly the extension vtables create() exports: QEMU calls whatever is listed.
+    return sd_bus_message_append(reply, "as", 2, listener_extension_map, listener_extension_dmabuf2);
 }
 
 int ConsoleListener::refuse(sd_bus_message* m, const std::string& what) {
@@ -197,6 +211,58 @@ int ConsoleListener::on_scanout_dmabuf(sd_bus_message* m, void* data, sd_bus_err
         return self->refuse_unassembled(m, fmt::format("ScanoutDMABUF: unreadable message ({})", errno_text(r)));
     return self->deliver(m, self->assembler_.scanout_dmabuf(fd, width, height, stride, fourcc, modifier,
                                                             y0_top != 0));
+}
+
+namespace {
+
+// The `au` arrays of ScanoutDMABUF2. sd-bus hands out a pointer into the message (4-aligned);
+// it stays valid while the message is being handled.
+int read_u32_array(sd_bus_message* m, std::span<const std::uint32_t>& out) {
+    const void* data = nullptr;
+    std::size_t size = 0;
+    const int r = sd_bus_message_read_array(m, 'u', &data, &size);
+    if (r >= 0)
+        out = {static_cast<const std::uint32_t*>(data), size / sizeof(std::uint32_t)};
+    return r;
+}
+
+// The `ah` array: fds are not a trivial type for sd_bus_message_read_array, so one at a time.
+// The message owns them; every one it carries is read so the assembler can compare the count
+// with num_planes (the kernel limits a message to a few hundred fds).
+int read_fd_array(sd_bus_message* m, std::vector<int>& out) {
+    int r = sd_bus_message_enter_container(m, 'a', "h");
+    if (r < 0)
+        return r;
+    int fd = -1;
+    while ((r = sd_bus_message_read_basic(m, 'h', &fd)) > 0)
+        out.push_back(fd);
+    if (r < 0)
+        return r;
+    return sd_bus_message_exit_container(m);
+}
+
+} // namespace
+
+int ConsoleListener::on_scanout_dmabuf2(sd_bus_message* m, void* data, sd_bus_error*) {
+    auto* self = static_cast<ConsoleListener*>(data);
+    std::vector<int> fds;
+    Dmabuf2Message message;
+    int y0_top = 0;
+    int r = read_fd_array(m, fds);
+    if (r >= 0)
+        r = sd_bus_message_read(m, "uuuu", &message.x, &message.y, &message.width, &message.height);
+    if (r >= 0)
+        r = read_u32_array(m, message.offsets);
+    if (r >= 0)
+        r = read_u32_array(m, message.strides);
+    if (r >= 0)
+        r = sd_bus_message_read(m, "uuuutb", &message.num_planes, &message.fourcc, &message.backing_width,
+                                &message.backing_height, &message.modifier, &y0_top);
+    if (r < 0)
+        return self->refuse_unassembled(m, fmt::format("ScanoutDMABUF2: unreadable message ({})", errno_text(r)));
+    message.fds = fds;
+    message.y0_top = y0_top != 0;
+    return self->deliver(m, self->assembler_.scanout_dmabuf2(message));
 }
 
 int ConsoleListener::on_update_dmabuf(sd_bus_message* m, void* data, sd_bus_error*) {

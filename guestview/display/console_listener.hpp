@@ -24,6 +24,8 @@ struct ListenerCallbacks {
 
 // Interfaces listed in the Listener's `Interfaces` property: exactly what we implement.
 inline constexpr const char* listener_extension_map = "org.qemu.Display1.Listener.Unix.Map";
+// QEMU 10.1+ sends every dmabuf scanout through it when listed (multi-plane ones only then).
+inline constexpr const char* listener_extension_dmabuf2 = "org.qemu.Display1.Listener.Unix.ScanoutDMABUF2";
 
 class ConsoleListener {
     struct Key { explicit Key() = default; }; // construction goes through create()
@@ -51,6 +53,7 @@ private:
     static int on_scanout(sd_bus_message* m, void* data, sd_bus_error* error);
     static int on_update(sd_bus_message* m, void* data, sd_bus_error* error);
     static int on_scanout_dmabuf(sd_bus_message* m, void* data, sd_bus_error* error);
+    static int on_scanout_dmabuf2(sd_bus_message* m, void* data, sd_bus_error* error);
     static int on_update_dmabuf(sd_bus_message* m, void* data, sd_bus_error* error);
     static int on_disable(sd_bus_message* m, void* data, sd_bus_error* error);
     static int on_mouse_set(sd_bus_message* m, void* data, sd_bus_error* error);
@@ -75,6 +78,7 @@ private:
     BusPtr bus_;
     SlotPtr listener_slot_;
     SlotPtr map_slot_;
+    SlotPtr dmabuf2_slot_;
     std::unique_ptr<BusEventSource> source_;
     MessagePtr pending_dmabuf_update_;
     std::uint64_t dmabuf_update_serial_ = 0;

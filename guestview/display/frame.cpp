@@ -5,8 +5,9 @@
 namespace phyllome::guestview {
 
 Frame::~Frame() {
-    if (dmabuf_.fd >= 0)
-        ::close(dmabuf_.fd);
+    for (std::uint32_t i = 0; i < dmabuf_.num_planes && i < max_dmabuf_planes; ++i)
+        if (dmabuf_.planes[i].fd >= 0)
+            ::close(dmabuf_.planes[i].fd);
 }
 
 std::shared_ptr<Frame> Frame::borrowed(FrameGeometry geometry, FrameStorage storage,

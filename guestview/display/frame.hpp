@@ -2,6 +2,7 @@
 // for the threading and ownership contract.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -29,12 +30,42 @@ enum class FrameStorage {
     Dmabuf,         // a dmabuf fd (gl=on); no CPU pointer
 };
 
-struct DmabufAttributes {
+// One plane of a dmabuf. ScanoutDMABUF v1 has a single plane at offset 0; ScanoutDMABUF2
+// (QEMU 10.1) up to four, e.g. a tiled colour plane plus its compression metadata plane.
+struct DmabufPlane {
     int fd = -1;               // owned by the Frame (a CLOEXEC dup); dup it again to keep it longer
+    std::uint32_t offset = 0;  // bytes from the start of fd
+    std::uint32_t stride = 0;  // bytes per row
+};
+
+inline constexpr std::uint32_t max_dmabuf_planes = 4; // what DRM and wlr_dmabuf_attributes carry
+
+struct DmabufAttributes {
     std::uint32_t fourcc = 0;  // DRM_FORMAT_*
     std::uint64_t modifier = 0;
-    std::uint32_t stride = 0;
     bool y0_top = false;       // true: rows are bottom-up in memory, flip when sampling
+    std::uint32_t num_planes = 0;
+    std::array<DmabufPlane, max_dmabuf_planes> planes{};
+    // The whole buffer as allocated. The Frame's width/height are the visible part only.
+    std::uint32_t backing_width = 0;
+    std::uint32_t backing_height = 0;
+    // The visible part of the backing buffer in displayed orientation (y counts from the top of
+    // the picture as shown, also when y0_top flips it): QEMU 8.1+ scans out a sub-rectangle of a
+    // larger guest resource. v1 messages carry no offset: the whole buffer is visible.
+    Rect visible;
+
+    bool cropped() const {
+        return visible.x != 0 || visible.y != 0 || static_cast<std::uint32_t>(visible.width) != backing_width ||
+               static_cast<std::uint32_t>(visible.height) != backing_height;
+    }
+    // `r` (visible-frame coordinates, as Updates and damage use) in memory rows and columns of
+    // the backing buffer: moved by the visible offset and, for y0_top buffers, mirrored as
+    // libmks does (y' = backing_height - (visible.y + y) - h).
+    Rect to_buffer(const Rect& r) const {
+        const std::int32_t x = visible.x + r.x;
+        const std::int32_t y = visible.y + r.y;
+        return {x, y0_top ? static_cast<std::int32_t>(backing_height) - y - r.height : y, r.width, r.height};
+    }
 };
 
 struct FrameGeometry {
@@ -57,7 +88,7 @@ public:
                                            std::shared_ptr<const void> keepalive);
     // An uninitialised buffer of stride*height bytes; the caller fills all of it.
     static std::shared_ptr<Frame> owned(FrameGeometry geometry);
-    // Takes ownership of attributes.fd.
+    // Takes ownership of the fds of attributes.planes[0 .. num_planes).
     static std::shared_ptr<Frame> dmabuf(FrameGeometry geometry, DmabufAttributes attributes);
 
     ~Frame();

@@ -8,6 +8,7 @@
 #include <drm_fourcc.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -258,29 +259,72 @@ AssemblyResult FrameAssembler::update_map(std::int32_t x, std::int32_t y, std::i
 AssemblyResult FrameAssembler::scanout_dmabuf(int dmabuf_fd, std::uint32_t width, std::uint32_t height,
                                               std::uint32_t stride, std::uint32_t fourcc, std::uint64_t modifier,
                                               bool y0_top) {
-    auto format = pixel_format_from_drm(fourcc);
+    // v1 is one plane at offset 0, all of it visible (QEMU 7.2/8.0 send the buffer size, 8.1+
+    // the visible size with no offset: either way this is what can be shown).
+    const int fds[1] = {dmabuf_fd};
+    const std::uint32_t offsets[1] = {0};
+    const std::uint32_t strides[1] = {stride};
+    return scanout_planes("ScanoutDMABUF", Dmabuf2Message{fds, 0, 0, width, height, offsets, strides, 1, fourcc,
+                                                          width, height, modifier, y0_top});
+}
+
+AssemblyResult FrameAssembler::scanout_dmabuf2(const Dmabuf2Message& message) {
+    return scanout_planes("ScanoutDMABUF2", message);
+}
+
+AssemblyResult FrameAssembler::scanout_planes(const char* what, const Dmabuf2Message& m) {
+    const auto refuse = [&](const std::string& why) { return refused(fmt::format("{}: {}", what, why)); };
+    if (m.num_planes == 0 || m.num_planes > max_dmabuf_planes)
+        return refuse(fmt::format("{} planes (1 to {} possible)", m.num_planes, max_dmabuf_planes));
+    if (m.fds.size() != m.num_planes || m.offsets.size() != m.num_planes || m.strides.size() != m.num_planes)
+        return refuse(fmt::format("num_planes {} but {} fds, {} offsets, {} strides", m.num_planes, m.fds.size(),
+                                  m.offsets.size(), m.strides.size()));
+    auto format = pixel_format_from_drm(m.fourcc);
     if (!format)
-        return refused(fmt::format("ScanoutDMABUF: unknown fourcc {:#010x}", fourcc));
-    if (auto why = check_surface(width, height, stride, format->bytes_per_pixel); !why.empty())
-        return refused("ScanoutDMABUF: " + why);
-    auto fd = detail::duplicate_fd(dmabuf_fd);
-    if (!fd)
-        return refused(fmt::format("ScanoutDMABUF: bad fd ({})", std::strerror(errno)));
-    // A dmabuf (or memfd) tells its size by seeking to its end; a linear one is mapped and read
-    // row by row where no GPU imports it, and reading past its end would fault.
-    const off_t size = ::lseek(fd.get(), 0, SEEK_END);
-    if (size < 0)
-        return refused(fmt::format("ScanoutDMABUF: the fd is not a dmabuf ({})", std::strerror(errno)));
-    const std::uint64_t needed = std::uint64_t{stride} * height;
-    if ((modifier == DRM_FORMAT_MOD_LINEAR || modifier == DRM_FORMAT_MOD_INVALID) &&
-        static_cast<std::uint64_t>(size) < needed)
-        return refused(fmt::format("ScanoutDMABUF: {}x{} stride {} needs {} bytes, the dmabuf has {}", width, height,
-                                   stride, needed, size));
+        return refuse(fmt::format("unknown fourcc {:#010x}", m.fourcc));
+    // Plane 0 holds the pixels: its rows are at least a backing row long whatever the tiling.
+    // Further planes (compression metadata...) have layouts of their own: only sanity bounds.
+    if (auto why = check_surface(m.backing_width, m.backing_height, m.strides[0], format->bytes_per_pixel);
+        !why.empty())
+        return refuse(why);
+    if (m.width == 0 || m.height == 0 || std::uint64_t{m.x} + m.width > m.backing_width ||
+        std::uint64_t{m.y} + m.height > m.backing_height)
+        return refuse(fmt::format("visible {}x{}+{}+{} is not inside the {}x{} buffer", m.width, m.height, m.x, m.y,
+                                  m.backing_width, m.backing_height));
+    const bool linear = m.modifier == DRM_FORMAT_MOD_LINEAR || m.modifier == DRM_FORMAT_MOD_INVALID;
+    std::array<detail::UniqueFd, max_dmabuf_planes> fds; // closed again if a later plane is refused
+    DmabufAttributes attributes{m.fourcc, m.modifier, m.y0_top, m.num_planes, {}, m.backing_width,
+                                m.backing_height,
+                                Rect{static_cast<std::int32_t>(m.x), static_cast<std::int32_t>(m.y),
+                                     static_cast<std::int32_t>(m.width), static_cast<std::int32_t>(m.height)}};
+    for (std::uint32_t i = 0; i < m.num_planes; ++i) {
+        const std::uint32_t offset = m.offsets[i], stride = m.strides[i];
+        if (stride == 0 || stride > max_stride)
+            return refuse(fmt::format("plane {} stride {} is implausible", i, stride));
+        fds[i] = detail::duplicate_fd(m.fds[i]);
+        if (!fds[i])
+            return refuse(fmt::format("plane {}: bad fd ({})", i, std::strerror(errno)));
+        // A dmabuf (or memfd) tells its size by seeking to its end; a linear one is mapped and
+        // read row by row where no GPU imports it, and reading past its end would fault.
+        const off_t size = ::lseek(fds[i].get(), 0, SEEK_END);
+        if (size < 0)
+            return refuse(fmt::format("plane {}: the fd is not a dmabuf ({})", i, std::strerror(errno)));
+        // A plane starting at or past the end of its buffer cannot be. (v1's single plane at 0 is
+        // not checked: its non-linear dmabufs were always accepted whatever lseek says.)
+        if ((m.num_planes > 1 || offset != 0) && std::uint64_t{offset} >= static_cast<std::uint64_t>(size))
+            return refuse(fmt::format("plane {} offset {} is past the dmabuf's {} bytes", i, offset, size));
+        const std::uint64_t needed = std::uint64_t{offset} + std::uint64_t{stride} * m.backing_height;
+        if (i == 0 && linear && static_cast<std::uint64_t>(size) < needed)
+            return refuse(fmt::format("{}x{} stride {} needs {} bytes, the dmabuf has {}", m.backing_width,
+                                      m.backing_height, stride, needed, size));
+        attributes.planes[i] = DmabufPlane{-1, offset, stride};
+    }
+    for (std::uint32_t i = 0; i < m.num_planes; ++i)
+        attributes.planes[i].fd = fds[i].release();
     ++stats_->scanouts;
-    auto frame = Frame::dmabuf({width, height, stride, *format},
-                               DmabufAttributes{fd.release(), fourcc, modifier, stride, y0_top});
+    auto frame = Frame::dmabuf({m.width, m.height, m.strides[0], *format}, attributes);
     return publish(std::move(frame), true,
-                   Rect{0, 0, static_cast<std::int32_t>(width), static_cast<std::int32_t>(height)}, 0);
+                   Rect{0, 0, static_cast<std::int32_t>(m.width), static_cast<std::int32_t>(m.height)}, 0);
 }
 
 AssemblyResult FrameAssembler::update_dmabuf(std::int32_t x, std::int32_t y, std::int32_t width,

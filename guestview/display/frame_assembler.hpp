@@ -17,6 +17,24 @@ namespace phyllome::guestview {
 
 inline constexpr std::uint32_t max_surface_dimension = 16384;
 
+// A ScanoutDMABUF2 message (QEMU 10.1, Listener.Unix.ScanoutDMABUF2) as read from the wire,
+// before any check: the arrays are as long as the peer made them.
+struct Dmabuf2Message {
+    std::span<const int> fds;                 // borrowed (the message's); duplicated when accepted
+    std::uint32_t x = 0;                      // visible sub-rectangle of the backing buffer
+    std::uint32_t y = 0;
+    std::uint32_t width = 0;
+    std::uint32_t height = 0;
+    std::span<const std::uint32_t> offsets;
+    std::span<const std::uint32_t> strides;
+    std::uint32_t num_planes = 0;
+    std::uint32_t fourcc = 0;
+    std::uint32_t backing_width = 0;
+    std::uint32_t backing_height = 0;
+    std::uint64_t modifier = 0;
+    bool y0_top = false;
+};
+
 // Either the event to publish or why the message was refused (the caller logs it with
 // the guest's name).
 struct AssemblyResult {
@@ -43,6 +61,9 @@ public:
     AssemblyResult scanout_dmabuf(int dmabuf_fd, std::uint32_t width, std::uint32_t height,
                                   std::uint32_t stride, std::uint32_t fourcc, std::uint64_t modifier,
                                   bool y0_top);
+    // The frame's width/height are the visible size; its DmabufAttributes keep the backing
+    // size, the sub-rectangle and every plane (fds duplicated).
+    AssemblyResult scanout_dmabuf2(const Dmabuf2Message& message);
     AssemblyResult update_dmabuf(std::int32_t x, std::int32_t y, std::int32_t width, std::int32_t height);
     // Disable: the display is off until the next scanout.
     void disable() {
@@ -66,6 +87,8 @@ public:
     const FrameStats& stats() const { return *stats_; }
 
 private:
+    // Both ScanoutDMABUF versions end here; `what` names the method in refusals.
+    AssemblyResult scanout_planes(const char* what, const Dmabuf2Message& message);
     AssemblyResult publish(std::shared_ptr<Frame> frame, bool new_buffer, Rect damage, std::size_t copied);
     AssemblyResult refused(std::string reason);
     std::optional<Rect> clip_to_current(std::int32_t x, std::int32_t y, std::int32_t width,

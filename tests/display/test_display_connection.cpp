@@ -106,7 +106,8 @@ TEST_F(DisplayConnectionTest, ReadsVmAndConsolesAndRegistersAnExportedListener) 
     // Only the graphic console gets a listener, and QEMU's first property read of it works.
     EXPECT_EQ(fake->register_calls(), 1);
     EXPECT_EQ(fake->probe(0).error, "");
-    EXPECT_EQ(fake->probe(0).interfaces, (std::vector<std::string>{"org.qemu.Display1.Listener.Unix.Map"}));
+    EXPECT_EQ(fake->probe(0).interfaces, (std::vector<std::string>{"org.qemu.Display1.Listener.Unix.Map",
+                                                                    "org.qemu.Display1.Listener.Unix.ScanoutDMABUF2"}));
 }
 
 // QEMU reads the listener's properties right after RegisterListener; the object must be

@@ -224,8 +224,10 @@ TEST(FrameAssembler, DmabufScanoutDuplicatesTheFd) {
     ASSERT_TRUE(result.event);
     const DmabufAttributes* attributes = result.event->frame->dmabuf();
     ASSERT_NE(attributes, nullptr);
-    EXPECT_NE(attributes->fd, memfd);
-    EXPECT_TRUE(::fcntl(attributes->fd, F_GETFD) & FD_CLOEXEC);
+    ASSERT_EQ(attributes->num_planes, 1u);
+    EXPECT_NE(attributes->planes[0].fd, memfd);
+    EXPECT_TRUE(::fcntl(attributes->planes[0].fd, F_GETFD) & FD_CLOEXEC);
+    EXPECT_FALSE(attributes->cropped()) << "v1: the whole buffer is visible";
     EXPECT_EQ(attributes->modifier, 7u);
     EXPECT_TRUE(attributes->y0_top);
     EXPECT_EQ(result.event->frame->pixels(), nullptr);

@@ -270,12 +270,14 @@ private:
         FUZZ_CHECK(frame.pixels() == nullptr);
         const DmabufAttributes* attributes = frame.dmabuf();
         FUZZ_CHECK(attributes && attributes->fourcc == fourcc && attributes->modifier == modifier &&
-                   attributes->stride == stride && attributes->y0_top == y0_top);
+                   attributes->num_planes == 1 && attributes->planes[0].stride == stride &&
+                   attributes->planes[0].offset == 0 && attributes->y0_top == y0_top && !attributes->cropped());
         // The frame owns a duplicate, still open after the caller closed its fd.
-        FUZZ_CHECK(attributes->fd >= 0 && ::fcntl(attributes->fd, F_GETFD) >= 0);
+        const int own = attributes->planes[0].fd;
+        FUZZ_CHECK(own >= 0 && ::fcntl(own, F_GETFD) >= 0);
         // A linear one may be read by the CPU: all of it is there.
         if (modifier == 0 || modifier == DRM_FORMAT_MOD_INVALID)
-            FUZZ_CHECK(::lseek(attributes->fd, 0, SEEK_END) >= static_cast<off_t>(std::uint64_t{stride} * height));
+            FUZZ_CHECK(::lseek(own, 0, SEEK_END) >= static_cast<off_t>(std::uint64_t{stride} * height));
     }
 
     void damage_only(Input& in, Op op) {

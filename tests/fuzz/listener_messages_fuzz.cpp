@@ -1,7 +1,8 @@
 // The real Listener decoders: a ConsoleListener is created as guestview creates it, and this
 // process plays QEMU on the other end of its socket (D-Bus auth server, caller of the Listener
 // methods), as tests/display/fake_qemu_display.cpp does. The input is a list of method calls
-// to /org/qemu/Display1/Listener: every Listener and Listener.Unix.Map method, the Properties,
+// to /org/qemu/Display1/Listener: every Listener, Listener.Unix.Map and
+// Listener.Unix.ScanoutDMABUF2 method, the Properties,
 // Introspectable and Peer interfaces, unknown members and wrong paths, with fuzzed argument
 // values and fuzzed (wrong) signatures, fds included. Each call is sent and the loop
 // dispatched until its reply arrives; a last Ping makes sure the no-reply calls were handled.
@@ -29,6 +30,7 @@
 #include "guestview/display/console_listener.hpp"
 #include "guestview/display/pixel_format.hpp"
 #include "tests/fuzz/fuzz_input.hpp"
+#include "tests/fuzz/listener_targets.hpp"
 
 namespace phyllome::guestview {
 namespace {
@@ -36,97 +38,12 @@ namespace {
 using fuzz::Input;
 using fuzz::pattern;
 
-constexpr const char* listener_path = "/org/qemu/Display1/Listener";
-constexpr const char* base_interface = "org.qemu.Display1.Listener";
-constexpr const char* map_interface = "org.qemu.Display1.Listener.Unix.Map";
+using namespace listener_fuzz;
+
 bool verbose = false;
 
 constexpr std::uint64_t max_array = 1u << 20;        // one ay
 constexpr std::uint64_t max_bytes_per_input = 8u << 20; // all ay and memfds of one input
-
-// Argument types the calls are built from: D-Bus basic types and a few containers.
-enum Token : std::uint8_t { Y, B, N, Q, I, U, X, T, D, S, O, G, H, AY, AS, V, STRUCT_II, DICT_SV, TokenCount };
-
-// How the sizes of an ay or of a memfd follow from the integer arguments, for the calls that
-// have a rule (so that well-formed messages are common, not just possible).
-enum class Need { None, Scanout, Update, Cursor, ScanoutMap };
-
-struct Target {
-    const char* path;
-    const char* interface; // nullptr: let sd-bus find the member on any interface
-    const char* member;
-    std::vector<Token> signature;
-    Need need = Need::None;
-};
-
-const std::vector<Target>& targets() {
-    static const std::vector<Target> list = {
-        {listener_path, base_interface, "Scanout", {U, U, U, U, AY}, Need::Scanout},
-        {listener_path, base_interface, "Update", {I, I, I, I, U, U, AY}, Need::Update},
-        {listener_path, base_interface, "ScanoutDMABUF", {H, U, U, U, U, T, B}},
-        {listener_path, base_interface, "UpdateDMABUF", {I, I, I, I}},
-        {listener_path, base_interface, "Disable", {}},
-        {listener_path, base_interface, "MouseSet", {I, I, I}},
-        {listener_path, base_interface, "CursorDefine", {I, I, I, I, AY}, Need::Cursor},
-        {listener_path, map_interface, "ScanoutMap", {H, U, U, U, U, U}, Need::ScanoutMap},
-        {listener_path, map_interface, "UpdateMap", {I, I, I, I}},
-        {listener_path, "org.freedesktop.DBus.Properties", "Get", {S, S}},
-        {listener_path, "org.freedesktop.DBus.Properties", "GetAll", {S}},
-        {listener_path, "org.freedesktop.DBus.Properties", "Set", {S, S, V}},
-        {listener_path, "org.freedesktop.DBus.Introspectable", "Introspect", {}},
-        {listener_path, "org.freedesktop.DBus.Peer", "Ping", {}},
-        {listener_path, base_interface, "NoSuchMethod", {I}},
-        {listener_path, base_interface, "ScanoutMap", {H, U, U, U, U, U}, Need::ScanoutMap}, // wrong interface
-        {listener_path, map_interface, "Scanout", {U, U, U, U, AY}, Need::Scanout},         // wrong interface
-        {listener_path, nullptr, "Update", {I, I, I, I, U, U, AY}, Need::Update},
-        {"/org/qemu/Display1/Listener/Nested", base_interface, "Scanout", {U, U, U, U, AY}, Need::Scanout},
-        {"/", "org.freedesktop.DBus.Introspectable", "Introspect", {}},
-    };
-    return list;
-}
-
-const char* const known_strings[] = {
-    base_interface, map_interface, "Interfaces", "", "org.freedesktop.DBus.Properties", "Bogus", "x",
-};
-
-std::int64_t integer(Input& in) {
-    auto known = known_pixel_formats();
-    switch (in.u8() % 12) {
-    case 0: return 0;
-    case 1: return 1;
-    case 2: return -1;
-    case 3: return in.u32();
-    case 4: return 16384;
-    case 5: return 16385;
-    case 6: return INT32_MIN;
-    case 7: return in.u64();
-    case 8: return known[in.u8() % known.size()].pixman;
-    case 9: return known[in.u8() % known.size()].drm_fourcc;
-    case 10: return 4 * (in.u8() % 64 + 1);
-    default: return in.u8() % 64 + 1;
-    }
-}
-
-std::string ascii(Input& in) {
-    const std::uint8_t pick = in.u8();
-    if (pick < 200)
-        return known_strings[pick % std::size(known_strings)];
-    std::string text(in.text(in.u8() % 32));
-    for (char& c : text)
-        c = static_cast<char>(' ' + static_cast<unsigned char>(c) % 95); // valid UTF-8
-    return text;
-}
-
-// One argument before it is appended: its value, or for ay and h how to size it.
-struct Arg {
-    Token token = I;
-    std::int64_t value = 0;
-    std::uint8_t size_mode = 0;
-    std::uint16_t raw_size = 0;
-    std::uint8_t fd_kind = 0;
-    std::uint8_t seed = 0;
-    std::string text;
-};
 
 struct Reply {
     bool answered = false;
@@ -222,7 +139,15 @@ private:
         FUZZ_CHECK(std::int64_t{d.x} + d.width <= std::int64_t{frame.width()});
         FUZZ_CHECK(std::int64_t{d.y} + d.height <= std::int64_t{frame.height()});
         if (frame.storage() == FrameStorage::Dmabuf) {
-            FUZZ_CHECK(frame.dmabuf() && frame.dmabuf()->fd >= 0);
+            const DmabufAttributes* d = frame.dmabuf();
+            FUZZ_CHECK(d && d->num_planes >= 1 && d->num_planes <= max_dmabuf_planes);
+            for (std::uint32_t i = 0; i < d->num_planes; ++i)
+                FUZZ_CHECK(::fcntl(d->planes[i].fd, F_GETFD) >= 0); // owned duplicates, still open
+            // The visible part lies inside the backing buffer, and the frame is that part.
+            FUZZ_CHECK(d->visible.x >= 0 && d->visible.y >= 0 && d->visible.width > 0 && d->visible.height > 0);
+            FUZZ_CHECK(std::uint64_t(d->visible.x) + std::uint64_t(d->visible.width) <= d->backing_width);
+            FUZZ_CHECK(std::uint64_t(d->visible.y) + std::uint64_t(d->visible.height) <= d->backing_height);
+            FUZZ_CHECK(std::uint32_t(d->visible.width) == frame.width() && std::uint32_t(d->visible.height) == frame.height());
             if (event.sampling_done && keep_sampling_) {
                 sampling_ = event.sampling_done; // replied to later (or when a newer one comes)
                 ++kept_;
@@ -281,6 +206,14 @@ private:
         arg.token = token;
         switch (token) {
         case S: case O: case G: case AS: case V: case DICT_SV: arg.text = ascii(in); break;
+        case AU:
+            arg.items.resize(in.u8() % max_array_items);
+            for (auto& item : arg.items)
+                item = integer(in);
+            break;
+        case AH:
+            arg.items.resize(in.u8() % max_array_items);
+            [[fallthrough]];
         case AY: case H:
             arg.size_mode = in.u8();
             arg.raw_size = in.u16();
@@ -298,11 +231,16 @@ private:
         auto u = [&](std::size_t i) -> std::uint64_t {
             return i < args.size() ? static_cast<std::uint32_t>(args[i].value) : 0;
         };
+        auto first_item = [&](std::size_t i) -> std::uint64_t {
+            return i < args.size() && !args[i].items.empty() ? static_cast<std::uint32_t>(args[i].items[0]) : 0;
+        };
         switch (need) {
         case Need::Scanout: return u(2) * u(1);
         case Need::Update: return u(4) * u(3);
         case Need::Cursor: return u(0) * u(1) * 4;
         case Need::ScanoutMap: return u(1) + u(4) * u(3);
+        // Plane 0: offset + stride x backing height (every plane's fd gets that size).
+        case Need::ScanoutDmabuf2: return first_item(5) + first_item(6) * u(10);
         case Need::None: break;
         }
         return 0;
@@ -383,6 +321,20 @@ private:
         case V: return sd_bus_message_append(m, "v", "as", 1, arg.text.c_str());
         case STRUCT_II: return sd_bus_message_append(m, "(ii)", std::int32_t(arg.value), std::int32_t(arg.value >> 32));
         case DICT_SV: return sd_bus_message_append(m, "a{sv}", 1, arg.text.c_str(), "u", 7u);
+        case AU: {
+            std::vector<std::uint32_t> values(arg.items.begin(), arg.items.end());
+            return sd_bus_message_append_array(m, 'u', values.data(), values.size() * sizeof(std::uint32_t));
+        }
+        case AH: {
+            int r = sd_bus_message_open_container(m, 'a', "h");
+            for (std::size_t i = 0; r >= 0 && i < arg.items.size(); ++i) {
+                const int fd = make_fd(arg, need);
+                r = sd_bus_message_append_basic(m, 'h', &fd); // sd-bus keeps a dup
+                if (fd >= 0)
+                    ::close(fd);
+            }
+            return r < 0 ? r : sd_bus_message_close_container(m);
+        }
         case TokenCount: break;
         }
         return -EINVAL;

@@ -78,7 +78,7 @@ def frame_assembly():
 T = {name: i for i, name in enumerate([
     "Scanout", "Update", "ScanoutDMABUF", "UpdateDMABUF", "Disable", "MouseSet", "CursorDefine", "ScanoutMap",
     "UpdateMap", "Get", "GetAll", "Set", "Introspect", "Ping", "NoSuchMethod", "ScanoutMapOnBase", "ScanoutOnMap",
-    "UpdateAnyInterface", "NestedPath", "RootIntrospect"])}
+    "UpdateAnyInterface", "NestedPath", "RootIntrospect", "ScanoutDMABUF2"])}
 CANONICAL, NO_REPLY, KEEP_SAMPLING = 4, 0x10, 0x20
 
 
@@ -97,6 +97,14 @@ FOURCC = [9, 0]  # kind 9: a known fourcc
 
 def sized(fd_kind=0, seed=1):  # ay or h: size_mode 0 (exactly what the other arguments need)
     return [0, 0, 0, fd_kind, seed]
+
+
+def items(*values):  # au: a count, then one integer() per item
+    return [len(values)] + [v for value in values for v in value]
+
+
+def fds(count, fd_kind=4, seed=1):  # ah: a count, then sized() for every fd
+    return [count] + sized(fd_kind, seed)
 
 
 def text(index):  # ascii(): pick < 200 -> one of the known strings
@@ -122,6 +130,14 @@ def listener_messages():
           dmabuf + call("UpdateDMABUF", ZERO, ZERO, num(8), num(8), mode=CANONICAL | KEEP_SAMPLING)
           + [0] + call("UpdateDMABUF", num(1), num(1), num(4), num(4), mode=CANONICAL | KEEP_SAMPLING)
           + [1] + call("UpdateDMABUF", num(2), num(2), num(2), num(2)))
+    # 32x32 visible at +2+3 of a 40x40 single-plane buffer, then a two-plane one (a modifier other
+    # than linear, kind 3: u32 read from the input).
+    dmabuf2 = call("ScanoutDMABUF2", fds(1), num(2), num(3), num(32), num(32), items(ZERO), items(times4(40)),
+                   ONE, FOURCC, num(40), num(40), ZERO, ZERO)
+    two_planes = call("ScanoutDMABUF2", fds(2), ZERO, ZERO, num(16), num(16), items(ZERO, num(8)),
+                      items(times4(16), num(4)), num(2), FOURCC, num(16), num(16), [3, 7, 0, 0, 0], ONE)
+    write("listener_messages", "dmabuf2",
+          dmabuf2 + call("UpdateDMABUF", num(1), num(1), num(4), num(4)) + two_planes)
     write("listener_messages", "cursor",
           call("CursorDefine", num(32), num(32), num(4), num(4), sized(seed=2)) + call("MouseSet", num(5), num(6), ONE))
     write("listener_messages", "properties",
