@@ -1,9 +1,10 @@
 // The floor of the real-stream benchmark (issue 6): a bare org.qemu.Display1.Listener that
 // only drains the stream. It opens the guest's D-Bus p2p display through libvirt as guestview
-// does, registers a listener on console 0, and for every message does what any client of
-// QEMU 7.2's copy path must do: read it off the socket, let sd-bus decode it, read its
-// arguments (the pixel array by pointer, no copy) and reply when a reply is expected. The
-// pixels are dropped.
+// does, registers a listener on console 0, and for every message does what any client must
+// do: read it off the socket, let sd-bus decode it, read its arguments (the pixel array by
+// pointer, no copy) and reply when a reply is expected. The pixels are dropped. Like the shell,
+// it takes QEMU 9.2+'s map path (Listener.Unix.Map): a ScanoutMap's memfd is mapped, read-only,
+// and UpdateMap carries only the damaged rectangle.
 //
 //   drain_listener --uri URI --domain NAME [--graphics-index N] [--warmup S] [--seconds S]
 //
@@ -11,6 +12,7 @@
 // counts for --seconds; at the end prints one JSON line with the counts and its own CPU time
 // over the window, and exits.
 #include <poll.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <time.h>
 
@@ -20,6 +22,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -68,8 +71,25 @@ struct SlotCounter {
     }
 };
 
+// The surface QEMU shares on the map path, unmapped when the next one comes.
+struct Mapping {
+    void* data = MAP_FAILED;
+    std::size_t size = 0;
+    Mapping() = default;
+    Mapping(const Mapping&) = delete;
+    Mapping& operator=(const Mapping&) = delete;
+    ~Mapping() { reset(); }
+    void reset(void* d = MAP_FAILED, std::size_t n = 0) {
+        if (data != MAP_FAILED)
+            munmap(data, size);
+        data = d;
+        size = n;
+    }
+};
+
 struct Drain {
     Counts counts;
+    Mapping surface;
     SlotCounter slots;
     bool registered = false;
     std::string error;
@@ -118,13 +138,39 @@ int on_update(sd_bus_message* m, void* data, sd_bus_error*) {
     return count_pixels(m, d, "iiiiuu");
 }
 
+int on_scanout_map(sd_bus_message* m, void* data, sd_bus_error* error) {
+    auto& d = *static_cast<Drain*>(data);
+    ++d.counts.scanouts;
+    d.slots.note();
+    int fd = -1;
+    std::uint32_t offset, w, h, stride, format;
+    int r = sd_bus_message_read(m, "huuuuu", &fd, &offset, &w, &h, &stride, &format);
+    if (r < 0)
+        return r;
+    const std::size_t size = std::size_t{offset} + std::size_t{stride} * h;
+    void* p = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        return sd_bus_error_set_errno(error, errno);
+    d.surface.reset(p, size);
+    return sd_bus_reply_method_return(m, ""); // QEMU waits for this one
+}
+
+int on_update_map(sd_bus_message* m, void* data, sd_bus_error*) {
+    auto& d = *static_cast<Drain*>(data);
+    ++d.counts.updates;
+    d.slots.note();
+    std::int32_t x, y, w, h;
+    int r = sd_bus_message_read(m, "iiii", &x, &y, &w, &h);
+    return r < 0 ? r : sd_bus_reply_method_return(m, "");
+}
+
 int on_other(sd_bus_message* m, void* data, sd_bus_error*) {
     ++static_cast<Drain*>(data)->counts.other;
     return sd_bus_reply_method_return(m, "");
 }
 
 int get_interfaces(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void*, sd_bus_error*) {
-    return sd_bus_message_append(reply, "as", 0);
+    return sd_bus_message_append(reply, "as", 1, "org.qemu.Display1.Listener.Unix.Map");
 }
 
 int on_registered(sd_bus_message* m, void* data, sd_bus_error*) {
@@ -146,6 +192,13 @@ const sd_bus_vtable listener_vtable[] = {
     SD_BUS_METHOD("Disable", "", "", on_other, 0),
     SD_BUS_METHOD("MouseSet", "iii", "", on_other, 0),
     SD_BUS_METHOD("CursorDefine", "iiiiay", "", on_other, 0),
+    SD_BUS_VTABLE_END,
+};
+
+const sd_bus_vtable map_vtable[] = {
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_METHOD("ScanoutMap", "huuuuu", "", on_scanout_map, 0),
+    SD_BUS_METHOD("UpdateMap", "iiii", "", on_update_map, 0),
     SD_BUS_VTABLE_END,
 };
 
@@ -288,6 +341,11 @@ int main(int argc, char** argv) {
                                                 "org.qemu.Display1.Listener", listener_vtable, &drain)
                      : -EINVAL;
     SlotPtr slot(raw_slot);
+    sd_bus_slot* raw_map_slot = nullptr;
+    if (r >= 0)
+        r = sd_bus_add_object_vtable(listener.get(), &raw_map_slot, "/org/qemu/Display1/Listener",
+                                     "org.qemu.Display1.Listener.Unix.Map", map_vtable, &drain);
+    SlotPtr map_slot(raw_map_slot);
     if (r >= 0)
         r = sd_bus_start(main_bus.get());
     if (r >= 0)
