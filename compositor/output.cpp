@@ -57,8 +57,6 @@ void Output::on_commit(const wlr_output_event_commit& event) {
     if (!(committed & WLR_OUTPUT_STATE_BUFFER))
         return;
     wlr_buffer* buffer = event.state->buffer;
-    if (buffer)
-        track_shm_buffer(buffer);
     // The scene scanned a guest frame out: guestview writes its next Updates elsewhere until
     // the output shows something else.
     const FrameBuffer* frame = FrameBuffer::find(buffer);
@@ -155,22 +153,15 @@ void Output::apply_mode(const config::OutputConfig& oc) {
     log::error("output {}: no mode works", output_->name);
 }
 
-void Output::track_shm_buffer(wlr_buffer* buffer) {
-    wlr_shm_attributes shm{};
-    if (shm_buffers_.contains(buffer) || !wlr_buffer_get_shm(buffer, &shm))
-        return;
-    auto held = std::make_unique<ShmBuffer>();
-    held->bytes = static_cast<std::size_t>(shm.stride) * static_cast<std::size_t>(shm.height);
-    held->destroy.connect(&buffer->events.destroy, [this, buffer](void*) { shm_buffers_.erase(buffer); });
-    shm_buffers_.emplace(buffer, std::move(held));
-}
-
 std::size_t Output::picture_bytes() const {
     std::size_t bytes = 0;
-    for (const auto& [buffer, held] : shm_buffers_)
-        bytes += held->bytes;
-    if (overlay_node_ && overlay_node_->buffer)
-        bytes += static_cast<std::size_t>(overlay_node_->buffer->width) * overlay_node_->buffer->height * 4;
+    // The buffers the output paints into, when they live in memory (a CPU renderer's).
+    if (const wlr_swapchain* swapchain = output_->swapchain)
+        for (const wlr_swapchain_slot& slot : swapchain->slots)
+            if (wlr_shm_attributes shm{}; slot.buffer && wlr_buffer_get_shm(slot.buffer, &shm))
+                bytes += static_cast<std::size_t>(shm.stride) * static_cast<std::size_t>(shm.height);
+    if (overlay_picture_)
+        bytes += static_cast<std::size_t>(overlay_picture_->width) * overlay_picture_->height * 4;
     return bytes;
 }
 
@@ -213,6 +204,7 @@ void Output::paint_overlay(const OverlayPaintInput& base) {
     cairo_destroy(cr);
     cairo_surface_flush(buffer->surface);
 
+    BufferLock picture = lock_buffer(&buffer->base);
     const bool shown = overlay_node_ ? scene_buffer_replace(overlay_node_, &buffer->base, core_.renderer())
                                      : (overlay_node_ = scene_buffer_adopt(core_.overlay_layer(), &buffer->base,
                                                                            core_.renderer())) != nullptr;
@@ -220,6 +212,7 @@ void Output::paint_overlay(const OverlayPaintInput& base) {
         log::error("output {}: the renderer cannot draw the overlay image", output_->name);
         return;
     }
+    overlay_picture_ = std::move(picture);
     scene_buffer_fit(overlay_node_, px_w, px_h, box.width, box.height);
     update_position();
 }
@@ -229,6 +222,7 @@ void Output::drop_overlay_picture() {
         wlr_scene_node_destroy(&overlay_node_->node);
         overlay_node_ = nullptr;
     }
+    overlay_picture_.reset();
 }
 
 void Output::present_now() {

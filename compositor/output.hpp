@@ -3,11 +3,11 @@
 #pragma once
 
 #include <cstddef>
-#include <map>
 #include <memory>
 
 #include "compositor/listener.hpp"
 #include "compositor/overlay_model.hpp"
+#include "compositor/scene_buffer_util.hpp"
 #include "compositor/wlr.hpp"
 #include "compositor/wlr_core.hpp"
 #include "config/config.hpp"
@@ -68,20 +68,17 @@ private:
     bool commit(wlr_output_state& state, const char* what);
     // The enabled output in a working mode: the config's, else the preferred one, else any.
     void apply_mode(const config::OutputConfig& oc);
-    void track_shm_buffer(wlr_buffer* buffer);
 
     WlrCore& core_;
     const config::Config& config_;
     OutputHost& host_;
     wlr_output* output_;
     wlr_scene_buffer* overlay_node_ = nullptr;
+    // The overlay picture stays ours while shown: the scene lets go of a buffer once it has a
+    // texture, and the picture's memory is counted from here.
+    BufferLock overlay_picture_;
     OverlayHitMap hits_;
     unsigned long frames_committed_ = 0;
-    struct ShmBuffer {
-        std::size_t bytes = 0;
-        Listener<void> destroy;
-    };
-    std::map<wlr_buffer*, std::unique_ptr<ShmBuffer>> shm_buffers_;
     unsigned long scanout_commits_ = 0;
     bool scanning_out_ = false;
     // Scan-out just stopped: the next frame commits even without damage, so that the scene scans
@@ -92,7 +89,6 @@ private:
 
     Listener<void> frame_;
     Listener<void> destroy_;
-    Listener<void> mode_;
     Listener<wlr_output_event_commit> commit_;
     Listener<wlr_output_event_request_state> request_state_;
 };
