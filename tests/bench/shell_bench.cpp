@@ -308,8 +308,8 @@ void start_guest(Results& r, bool quick) {
 // sampled from /proc without talking to the shell. Then RSS with 1 and 4 guests.
 //
 // Measured twice: nested in a second shell through wlroots' Wayland backend, whose frame
-// events come only after a commit (like DRM's page flips), and on the headless backend,
-// whose wlroots 0.15 frame timer runs at the refresh rate whatever the compositor does.
+// events come only after a commit (like DRM's page flips), and on the headless backend
+// (whose frame timer ran at the refresh rate whatever the compositor did in wlroots 0.15).
 
 struct IdleSample {
     double wakeups_per_s = NAN, main_wakeups_per_s = NAN, cpu_ms_per_s = NAN;

@@ -1,0 +1,33 @@
+// FakeQemuDisplay's private parts, shared by its two source files (the server side and the
+// messages it sends a listener).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tests/display/fake_qemu_display.hpp"
+
+namespace phyllome::guestview::testing {
+
+inline std::string console_path(std::uint32_t id) { return "/org/qemu/Display1/Console_" + std::to_string(id); }
+
+struct FakeQemuDisplay::Console {
+    FakeQemuDisplay* owner = nullptr;
+    std::uint32_t id = 0;
+    FakeConsoleConfig config;
+};
+
+struct FakeQemuDisplay::Listener {
+    detail::BusPtr bus;
+    std::unique_ptr<detail::BusEventSource> source;
+    ListenerProbe probe;
+    detail::SlotPtr probe_call;
+    // The outcome is the slot's userdata; callbacks only run while the slot is held here.
+    std::vector<std::pair<detail::SlotPtr, std::shared_ptr<CallOutcome>>> calls;
+    bool open = true;
+};
+
+} // namespace phyllome::guestview::testing
