@@ -32,7 +32,7 @@ std::string domain_xml(const BenchGuestSpec& s, const std::string& serial_path) 
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>{}/vmlinuz</kernel>
     <initrd>{}/initrd.gz</initrd>
-    <cmdline>console=ttyS0 quiet fbanim_fps={} fbanim_band={}</cmdline>
+    <cmdline>console=ttyS0 quiet fbanim_fps={} fbanim_band={} fbanim_seconds={}</cmdline>
   </os>
   <on_poweroff>destroy</on_poweroff>
   <on_crash>destroy</on_crash>
@@ -45,7 +45,7 @@ std::string domain_xml(const BenchGuestSpec& s, const std::string& serial_path) 
   </devices>
 </domain>
 )",
-                       s.use_kvm ? "kvm" : "qemu", s.name, s.kernel_dir, s.kernel_dir, s.fps, s.band_rows,
+                       s.use_kvm ? "kvm" : "qemu", s.name, s.kernel_dir, s.kernel_dir, s.fps, s.band_rows, s.seconds,
                        serial_path,
                        s.graphics == BenchGuestSpec::Graphics::Dbus
                            ? "<graphics type='dbus' p2p='yes'/>"
@@ -97,6 +97,11 @@ bool BenchGuest::wait_booted(std::chrono::milliseconds deadline) const {
 bool BenchGuest::wait_animating(std::uint64_t mark, std::chrono::milliseconds deadline) const {
     return phyllome::test::wait_until(
         [&] { return read_file(serial_path_, mark).find("frames/s") != std::string::npos; }, deadline);
+}
+
+bool BenchGuest::wait_holding(std::chrono::milliseconds deadline) const {
+    return phyllome::test::wait_until(
+        [&] { return read_file(serial_path_).find("holding the last frame") != std::string::npos; }, deadline);
 }
 
 pid_t BenchGuest::qemu_pid() const {

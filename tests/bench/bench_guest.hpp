@@ -22,6 +22,7 @@ struct BenchGuestSpec {
     std::string name = "phyllome-bench-anim";
     int fps = 50;              // fb_animator's target rate
     int band_rows = 32;        // rows per write() (each write is one fbdev damage)
+    int seconds = 0;           // > 0: stop animating after this long and hold the last frame
     bool use_kvm = false;      // TCG: KVM inside this VM did not boot the kernel
     enum class Graphics { Dbus, Spice } graphics = Graphics::Dbus;
 };
@@ -39,6 +40,8 @@ public:
     bool wait_booted(std::chrono::milliseconds deadline) const;
     // Waits until fb_animator reports a rate after `mark` (it is drawing).
     bool wait_animating(std::uint64_t mark, std::chrono::milliseconds deadline) const;
+    // With `seconds`: waits until the animation stopped and the last frame stays.
+    bool wait_holding(std::chrono::milliseconds deadline) const;
 
     std::string uri() const { return "qemu:///embed?root=" + spec_.embed_root; }
     const std::string& name() const { return spec_.name; }
