@@ -20,6 +20,9 @@
 #include <fmt/format.h>
 
 #include "bench_phase.hpp"
+#include "bench_util.hpp"
+#include "cpu_hogs.hpp"
+#include "switch_bench.hpp"
 #include "bench_report.hpp"
 #include "fake_display_session.hpp"
 #include "peer_host.hpp"
@@ -41,26 +44,11 @@ using phyllome::bench::Stream;
 using phyllome::test::GuestStats;
 using phyllome::test::ShellProcess;
 using Clock = std::chrono::steady_clock;
+using phyllome::bench::ms_between;
+using phyllome::bench::output_config;
+using phyllome::bench::percentile;
+using phyllome::bench::shown_guest;
 
-double ms_between(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
-
-std::optional<std::string> shown_guest(const std::string& json) {
-    std::smatch m;
-    static const std::regex re(R"re(^\{"view": "[a-z]+", "guest": "([^"]*)")re");
-    if (!std::regex_search(json, m, re))
-        return std::nullopt;
-    return m[1].str();
-}
-
-double percentile(std::vector<double> v, double p) {
-    if (v.empty())
-        return NAN;
-    std::sort(v.begin(), v.end());
-    const auto i = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size()))) - (p > 0 ? 1 : 0);
-    return v[std::min(i, v.size() - 1)];
-}
-
-std::string output_config(int w, int h) { return fmt::format("[output.HEADLESS-1]\nmode = \"{}x{}\"\n", w, h); }
 
 // ---------------------------------------------------------------------------------------------
 // Frame path: 1080p full frames on the inline-copy path (Scanout) and on the map path.
@@ -109,101 +97,6 @@ void frame_path(Results& r, bool quick) {
         r.set("frames_sent_" + suffix, static_cast<double>(p.sent));
         r.set("frames_presented_" + suffix, static_cast<double>(p.presented));
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Switch: hotkey-equivalent `phyllomectl next` between two streaming guests; the shell's own
-// last_switch_ms (show_guest -> first output commit carrying the new guest's frame).
-
-void switching(Results& r, bool quick) {
-    const int switches = 200;
-    const int rate = 30;
-    PeerHost peers({{"alpha", 1280, 800, rate}, {"beta", 1280, 800, rate}});
-    ShellProcess::Options o;
-    o.config_toml = output_config(1280, 800);
-    o.extra_args = peers.display_args();
-    ShellProcess shell(o);
-    const StopPeersFirst stop_peers(peers); // they stream until the end of the phase
-    if (!shell.started()) {
-        r.notes.push_back("switch: the shell did not start: " + shell.log().substr(0, 300));
-        return;
-    }
-    const bool ready = phyllome::test::wait_until(
-        [&] {
-            const std::string json = shell.status_json();
-            auto a = phyllome::test::parse_guest_stats(json, "alpha"), b = phyllome::test::parse_guest_stats(json, "beta");
-            return a && b && a->frames >= 1 && b->frames >= 1 && shown_guest(json).value_or("") != "";
-        },
-        20s);
-    if (!ready) {
-        r.notes.push_back("switch: the two guests did not attach: " + shell.status_json().substr(0, 300));
-        return;
-    }
-    fmt::print(stderr, "switch: {} switches between two 1280x800 guests streaming {}/s each...\n", switches, rate);
-    peers.set_streaming(true);
-    std::this_thread::sleep_for(300ms);
-    std::vector<double> samples, round_trips;
-    std::string json = shell.status_json();
-    // The shell's page faults over the switches, per second and per frame it received.
-    const int pid = phyllome::bench::find_pid_by_arg(shell.config_path());
-    const auto frames_received = [](const std::string& status) {
-        auto a = phyllome::test::parse_guest_stats(status, "alpha"), b = phyllome::test::parse_guest_stats(status, "beta");
-        return a && b ? static_cast<double>(a->frames + b->frames) : NAN;
-    };
-    const double frames0 = frames_received(json);
-    const auto faults0 = phyllome::bench::minor_faults(pid);
-    const auto window0 = Clock::now();
-    double previous = json_number(json, "last_switch_ms").value_or(-1);
-    std::string current = shown_guest(json).value_or("");
-    int failures = 0;
-    for (int i = 0; i < switches; ++i) {
-        const std::string expected = current == "alpha" ? "beta" : "alpha";
-        const auto t0 = Clock::now();
-        if (shell.ctl({"next"}).exit_code != 0) {
-            ++failures;
-            continue;
-        }
-        // Wait for the switch to be complete: the new guest is shown and a new last_switch_ms.
-        std::optional<double> value;
-        const auto deadline = Clock::now() + 1s;
-        do {
-            json = shell.status_json();
-            const auto v = json_number(json, "last_switch_ms");
-            if (shown_guest(json).value_or("") == expected && v && *v != previous) {
-                value = v;
-                break;
-            }
-        } while (Clock::now() < deadline);
-        if (!value) {
-            ++failures;
-            current = shown_guest(json).value_or(expected);
-            continue;
-        }
-        round_trips.push_back(ms_between(t0, Clock::now()));
-        samples.push_back(*value);
-        previous = *value;
-        current = expected;
-    }
-    const double window_s = ms_between(window0, Clock::now()) / 1000.0;
-    const double faults = static_cast<double>(phyllome::bench::minor_faults(pid) - faults0);
-    const double frames = frames_received(shell.status_json()) - frames0;
-    peers.set_streaming(false);
-    if (pid > 0) {
-        r.set("switch_shell_faults_per_s", faults / window_s);
-        r.set("switch_shell_faults_per_frame", frames > 0 ? faults / frames : NAN);
-    }
-    if (const auto e = peers.errors(); !e.empty())
-        r.notes.push_back("switch: a peer stopped streaming: " + e.substr(0, 300));
-    if (failures)
-        r.notes.push_back(fmt::format("switch: {} of {} switches gave no new last_switch_ms within 1 s", failures,
-                                      switches));
-    r.set("switch_p50_ms", percentile(samples, 50));
-    r.set("switch_p99_ms", percentile(samples, 99));
-    r.set("switch_max_ms", percentile(samples, 100));
-    r.set("switch_count", static_cast<double>(samples.size()));
-    r.set("switch_ctl_round_trip_p50_ms", percentile(round_trips, 50));
-    if (peers.skipped())
-        r.notes.push_back(fmt::format("switch: the peers skipped {} frames (the shell fell behind)", peers.skipped()));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -476,7 +369,13 @@ int main(int argc, char** argv) {
         }
     };
     phase("frame", [&] { frame_path(r, quick); });
-    phase("switch", [&] { switching(r, quick); });
+    phase("switch", [&] {
+        phyllome::bench::switching(r, "");
+        // Again with every core busy (as TCG guests keep them): the shell's realtime priority
+        // must keep a switch within a frame.
+        const phyllome::bench::CpuHogs hogs(static_cast<int>(std::thread::hardware_concurrency()));
+        phyllome::bench::switching(r, "_loaded");
+    });
     phase("start", [&] {
         start_overlay(r, quick);
         start_guest(r, quick);
