@@ -91,7 +91,13 @@ void switching(Results& r, const std::string& suffix) {
     }
     const double window_s = ms_between(window0, Clock::now()) / 1000.0;
     const double faults = static_cast<double>(phyllome::bench::minor_faults(pid) - faults0);
-    const double frames = frames_received(shell.status_json()) - frames0;
+    const std::string end_status = shell.status_json();
+    const double frames = frames_received(end_status) - frames0;
+    // Frames received -> on screen, for the guest shown at the end (the shell keeps the last
+    // 256): with the switches and, in the loaded run, every core busy.
+    const auto shown = phyllome::test::parse_guest_stats(end_status, current);
+    if (shown && shown->present_p99_ms)
+        r.set("switch_update_present_p99_ms" + suffix, *shown->present_p99_ms);
     peers.set_streaming(false);
     if (pid > 0) {
         r.set("switch_shell_faults_per_s" + suffix, faults / window_s);
