@@ -27,6 +27,14 @@
 namespace phyllome::guestview {
 namespace {
 
+// libvirt takes every event callback as the generic type and calls it with the event's own
+// signature (its VIR_DOMAIN_EVENT_CALLBACK macro is this cast). Going through void (*)() says
+// so to the compiler, which otherwise warns (clang 19: -Wcast-function-type-mismatch).
+template <typename Callback>
+virConnectDomainEventGenericCallback generic_callback(Callback* callback) {
+    return reinterpret_cast<virConnectDomainEventGenericCallback>(reinterpret_cast<void (*)()>(callback));
+}
+
 constexpr std::chrono::milliseconds first_retry_delay{1000};
 constexpr std::chrono::milliseconds max_retry_delay{30000};
 // After a daemon socket appears: the daemon binds it a moment before it listens, so the first
@@ -218,7 +226,7 @@ bool Inventory::Impl::open_connection(std::string& error) {
         log::debug("libvirt: no close notification for {}: {}", status.uri, last_libvirt_error());
 
     lifecycle_callback_id = virConnectDomainEventRegisterAny(
-        connection.get(), nullptr, VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(&on_lifecycle), this,
+        connection.get(), nullptr, VIR_DOMAIN_EVENT_ID_LIFECYCLE, generic_callback(&on_lifecycle), this,
         nullptr);
     if (lifecycle_callback_id < 0) {
         error = "cannot subscribe to guest events: " + last_libvirt_error();
@@ -227,7 +235,7 @@ bool Inventory::Impl::open_connection(std::string& error) {
     // Identity edits made elsewhere (virsh metadata, another shell) arrive through this one.
     metadata_callback_id = virConnectDomainEventRegisterAny(
         connection.get(), nullptr, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
-        VIR_DOMAIN_EVENT_CALLBACK(&on_metadata_change), this, nullptr);
+        generic_callback(&on_metadata_change), this, nullptr);
     if (metadata_callback_id < 0)
         log::debug("libvirt: no metadata events from {}: {}", status.uri, last_libvirt_error());
     return refresh_all(error);
