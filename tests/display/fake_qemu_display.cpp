@@ -16,14 +16,6 @@
 namespace phyllome::guestview::testing {
 namespace {
 
-constexpr const char* listener_path = "/org/qemu/Display1/Listener";
-constexpr const char* listener_interface = "org.qemu.Display1.Listener";
-
-void check(int r, const char* what) {
-    if (r < 0)
-        throw std::runtime_error(std::string(what) + ": " + std::strerror(-r));
-}
-
 // QEMU's role on every display socket: D-Bus auth server with a random guid.
 detail::BusPtr make_server_bus(int fd) {
     sd_bus* raw = nullptr;

@@ -10,17 +10,6 @@
 #include <stdexcept>
 
 namespace phyllome::guestview::testing {
-namespace {
-
-constexpr const char* listener_path = "/org/qemu/Display1/Listener";
-constexpr const char* listener_interface = "org.qemu.Display1.Listener";
-
-void check(int r, const char* what) {
-    if (r < 0)
-        throw std::runtime_error(std::string(what) + ": " + std::strerror(-r));
-}
-
-} // namespace
 
 // ---- listener messages ----
 

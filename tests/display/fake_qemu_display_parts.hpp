@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <stdexcept>
 #include <memory>
 #include <string>
 #include <utility>
@@ -11,6 +13,15 @@
 #include "tests/display/fake_qemu_display.hpp"
 
 namespace phyllome::guestview::testing {
+
+inline constexpr const char* listener_path = "/org/qemu/Display1/Listener";
+inline constexpr const char* listener_interface = "org.qemu.Display1.Listener";
+
+// sd-bus's negative errno results as exceptions: a fake peer that cannot send fails the test.
+inline void check(int r, const char* what) {
+    if (r < 0)
+        throw std::runtime_error(std::string(what) + ": " + std::strerror(-r));
+}
 
 inline std::string console_path(std::uint32_t id) { return "/org/qemu/Display1/Console_" + std::to_string(id); }
 

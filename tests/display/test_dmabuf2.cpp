@@ -14,25 +14,15 @@
 
 #include "guestview/display/bus_handles.hpp"
 #include "guestview/display/frame_assembler.hpp"
+#include "tests/display/fd_test_util.hpp"
 
 namespace phyllome::guestview {
 namespace {
 
 using detail::UniqueFd;
 
-UniqueFd memfd_of(std::size_t bytes) {
-    UniqueFd fd(::memfd_create("dmabuf2", MFD_CLOEXEC));
-    EXPECT_TRUE(fd);
-    EXPECT_EQ(::ftruncate(fd.get(), static_cast<off_t>(bytes)), 0);
-    return fd;
-}
-
-std::size_t open_fds() {
-    std::size_t n = 0;
-    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
-        ++n;
-    return n;
-}
+using testing::memfd_of;
+using testing::open_fds;
 
 // The arrays a message carries, kept alive while a Dmabuf2Message points into them.
 struct Wire {

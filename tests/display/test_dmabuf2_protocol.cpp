@@ -19,6 +19,7 @@
 #include "tests/display/fake_dmabuf2.hpp"
 #include "tests/display/fake_qemu_display.hpp"
 #include "tests/display/loop_runner.hpp"
+#include "tests/display/fd_test_util.hpp"
 
 namespace phyllome::guestview {
 namespace {
@@ -29,19 +30,8 @@ using testing::DmabufSent;
 using testing::FakeQemuDisplay;
 using testing::LoopRunner;
 
-UniqueFd memfd_of(std::size_t bytes) {
-    UniqueFd fd(::memfd_create("dmabuf2", MFD_CLOEXEC));
-    EXPECT_TRUE(fd);
-    EXPECT_EQ(::ftruncate(fd.get(), static_cast<off_t>(bytes)), 0);
-    return fd;
-}
-
-std::size_t open_fds() {
-    std::size_t n = 0;
-    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
-        ++n;
-    return n;
-}
+using testing::memfd_of;
+using testing::open_fds;
 
 class Dmabuf2Protocol : public ::testing::Test {
 protected:
