@@ -32,8 +32,10 @@ void usage(FILE* to) {
                "  next, prev          show the next or previous running guest\n"
                "  screenshot NAME FILE  save the guest's own screen (as QEMU sees it) to FILE\n"
                "  adopt NAME          switch a SPICE/VNC guest to the shell's display (next start)\n"
-               "  create NAME --iso PATH [--disk-size GB] [--memory MB] [--cpus N] [--tcg]\n"
-               "                      a new guest from the Phyllome machine model\n"
+               "  create NAME --iso PATH [--os ID] [--memory MB] [--cpus N] [--disk-size GB] [--tcg]\n"
+               "                      a new guest with the best machine model for the OS on the\n"
+               "                      installer (libosinfo recognises it; --os forces one, as\n"
+               "                      osinfo-query os names it); sizes default to what the OS recommends\n"
                "  identity [slot=N] [colour=#rrggbb] NAME\n"
                "                      the guest's number (Host+N) and colour, kept in its libvirt\n"
                "                      metadata; =none clears one\n"
@@ -48,7 +50,7 @@ void usage(FILE* to) {
                to);
 }
 
-// create NAME --iso PATH [--disk-size GB] [--memory MB] [--cpus N] [--tcg]
+// create NAME --iso PATH [--os ID] [--disk-size GB] [--memory MB] [--cpus N] [--tcg]
 std::variant<control::Request, std::string> parse_create(int argc, char** argv) {
     control::Request r;
     r.verb = control::Request::Verb::Create;
@@ -66,6 +68,9 @@ std::variant<control::Request, std::string> parse_create(int argc, char** argv) 
             char resolved[PATH_MAX];
             if (realpath(r.options["iso"].c_str(), resolved))
                 r.options["iso"] = resolved; // the shell's working directory is not ours
+        } else if (a == "--os") {
+            if (!value("os"))
+                return std::string("--os needs an operating system's short id, e.g. win11 or debian13");
         } else if (a == "--disk-size") {
             if (!value("disk-size"))
                 return std::string("--disk-size needs a size in GB");

@@ -180,11 +180,7 @@ std::optional<T> finished(Reader& r, T value) {
 } // namespace
 
 bool CreateRequest::operator==(const CreateRequest& o) const {
-    const GuestSpec& a = spec;
-    const GuestSpec& b = o.spec;
-    return id == o.id && a.name == b.name && a.iso_path == b.iso_path && a.disk_size_gb == b.disk_size_gb &&
-           a.memory_mb == b.memory_mb && a.cpus == b.cpus && a.accel3d == b.accel3d && a.disk_dir == b.disk_dir &&
-           a.encrypt_disk == b.encrypt_disk && a.secret_uuid == b.secret_uuid && a.allow_kvm == b.allow_kvm;
+    return id == o.id && spec == o.spec;
 }
 
 bool StateUpdate::operator==(const StateUpdate& o) const {
@@ -233,6 +229,7 @@ void encode(const Request& message, std::string& out) {
                 const GuestSpec& s = m.spec;
                 w.str(s.name);
                 w.str(s.iso_path);
+                w.str(s.os_id);
                 w.i32(s.disk_size_gb);
                 w.i32(s.memory_mb);
                 w.i32(s.cpus);
@@ -339,6 +336,7 @@ std::optional<Request> decode_request(std::string_view body) {
         GuestSpec& s = m.spec;
         s.name = r.str();
         s.iso_path = r.str();
+        s.os_id = r.str();
         s.disk_size_gb = r.i32();
         s.memory_mb = r.i32();
         s.cpus = r.i32();

@@ -36,7 +36,11 @@ bool name_char(char c) {
            c == '-';
 }
 
-std::string disk_xml(const GuestSpec& spec) {
+// SATA targets: the disk (when SATA) first, then the installer, then the drivers.
+constexpr const char* installer_target = "sdb";
+constexpr const char* drivers_target = "sdc";
+
+std::string disk_xml(const GuestSpec& spec, const MachineModel& model) {
     std::string encryption;
     if (spec.encrypt_disk && !spec.secret_uuid.empty())
         encryption = fmt::format(R"(
@@ -45,22 +49,38 @@ std::string disk_xml(const GuestSpec& spec) {
         </encryption>
       )",
                                  escape(spec.secret_uuid));
-    // discard='unmap': a guest's TRIM gives space back to the host's qcow2.
+    const bool sata = model.disk_bus == DiskBus::Sata;
+    // discard='unmap': a guest's TRIM gives space back to the host's qcow2. The disk boots
+    // first: a blank one falls through to the installer, an installed one never lands in
+    // setup again, even before the installer is ejected.
     return fmt::format(R"(    <disk type='file' device='disk'>
       <driver name='qemu' type='qcow2' discard='unmap'/>
       <source file='{}'>{}</source>
-      <target dev='vda' bus='virtio'/>
-      <boot order='2'/>
+      <target dev='{}' bus='{}'/>
+      <boot order='1'/>
     </disk>
 )",
-                       escape(phyllome_disk_path(spec)), encryption);
+                       escape(phyllome_disk_path(spec)), encryption, sata ? "sda" : "vda", sata ? "sata" : "virtio");
 }
 
-std::string interface_xml(GuestNetwork network) {
+std::string cdrom_xml(const std::string& path, const char* target, int boot_order) {
+    return fmt::format(R"(    <disk type='file' device='cdrom'>
+      <driver name='qemu' type='raw'/>
+      <source file='{}'/>
+      <target dev='{}' bus='sata'/>
+      <readonly/>
+{}    </disk>
+)",
+                       escape(path), target, boot_order > 0 ? fmt::format("      <boot order='{}'/>\n", boot_order) : "");
+}
+
+std::string interface_xml(GuestNetwork network, NicModel nic) {
+    const char* model = nic == NicModel::Virtio ? "virtio" : "e1000e";
     if (network == GuestNetwork::LibvirtDefault)
-        return "    <interface type='network'>\n      <source network='default'/>\n      <model type='virtio'/>\n"
-               "    </interface>\n";
-    return "    <interface type='user'>\n      <model type='virtio'/>\n    </interface>\n";
+        return fmt::format("    <interface type='network'>\n      <source network='default'/>\n      <model type='{}'/>\n"
+                           "    </interface>\n",
+                           model);
+    return fmt::format("    <interface type='user'>\n      <model type='{}'/>\n    </interface>\n", model);
 }
 
 std::string display_xml(bool accel3d) {
@@ -74,6 +94,87 @@ std::string display_xml(bool accel3d) {
            "    <video>\n      <model type='virtio' heads='1' primary='yes'/>\n    </video>\n";
 }
 
+std::string os_xml(const MachineModel& model) {
+    if (!model.uefi)
+        return "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n";
+    // firmware='efi' lets libvirt pick OVMF from /usr/share/qemu/firmware and keep an NVRAM per
+    // guest; the features pick the Secure Boot build with Microsoft's keys (OVMF .ms) or the
+    // plain one, since Linux and BSD installers are often unsigned.
+    const char* on = model.secure_boot ? "yes" : "no";
+    return fmt::format(R"(  <os firmware='efi'>
+    <type arch='x86_64' machine='q35'>hvm</type>
+    <firmware>
+      <feature enabled='{0}' name='secure-boot'/>
+      <feature enabled='{0}' name='enrolled-keys'/>
+    </firmware>
+  </os>
+)",
+                       on);
+}
+
+std::string features_xml(const MachineModel& model) {
+    std::string out = "  <features>\n    <acpi/>\n    <apic/>\n";
+    if (model.hyperv)
+        out += R"(    <hyperv mode='custom'>
+      <relaxed state='on'/>
+      <vapic state='on'/>
+      <spinlocks state='on' retries='8191'/>
+      <vpindex state='on'/>
+      <runtime state='on'/>
+      <synic state='on'/>
+      <stimer state='on'/>
+      <frequencies state='on'/>
+      <tlbflush state='on'/>
+      <ipi state='on'/>
+    </hyperv>
+)";
+    if (model.secure_boot)
+        out += "    <smm state='on'/>\n"; // Secure Boot variables live in SMM-protected flash
+    return out + "  </features>\n";
+}
+
+std::string clock_xml(const MachineModel& model) {
+    if (!model.localtime_clock)
+        return "  <clock offset='utc'/>\n";
+    return fmt::format(R"(  <clock offset='localtime'>
+    <timer name='rtc' tickpolicy='catchup'/>
+    <timer name='pit' tickpolicy='delay'/>
+    <timer name='hpet' present='no'/>
+{}  </clock>
+)",
+                       model.hyperv ? "    <timer name='hypervclock' present='yes'/>\n" : "");
+}
+
+std::string extra_devices_xml(const MachineModel& model) {
+    std::string out;
+    if (model.virtio_input)
+        out += "    <input type='tablet' bus='virtio'/>\n    <input type='keyboard' bus='virtio'/>\n";
+    if (model.tpm)
+        out += "    <tpm model='tpm-crb'>\n      <backend type='emulator' version='2.0'/>\n    </tpm>\n";
+    if (model.vdagent)
+        out += R"(    <channel type='qemu-vdagent'>
+      <source>
+        <clipboard copypaste='yes'/>
+        <mouse mode='client'/>
+      </source>
+      <target type='virtio' name='com.redhat.spice.0'/>
+    </channel>
+)";
+    return out;
+}
+
+std::string metadata_xml(const OsProfile& os) {
+    if (os.uri.empty())
+        return {};
+    return fmt::format(R"(  <metadata>
+    <libosinfo:libosinfo xmlns:libosinfo='http://libosinfo.org/xmlns/libvirt/domain/1.0'>
+      <libosinfo:os id='{}'/>
+    </libosinfo:libosinfo>
+  </metadata>
+)",
+                       escape(os.uri));
+}
+
 } // namespace
 
 std::string guest_spec_problem(const GuestSpec& spec) {
@@ -84,11 +185,11 @@ std::string guest_spec_problem(const GuestSpec& spec) {
     if (!std::ranges::all_of(spec.name, name_char) || spec.name.front() == '.' || spec.name.front() == '-')
         return fmt::format("the name '{}' may only use letters, digits, '.', '_' and '-', and not start with '.' or '-'",
                            spec.name);
-    if (spec.disk_size_gb <= 0 || spec.disk_size_gb > max_disk_gb)
+    if (spec.disk_size_gb < 0 || spec.disk_size_gb > max_disk_gb)
         return fmt::format("the disk size must be 1 to {} GB, not {}", max_disk_gb, spec.disk_size_gb);
-    if (spec.memory_mb < min_memory_mb || spec.memory_mb > max_memory_mb)
+    if (spec.memory_mb != 0 && (spec.memory_mb < min_memory_mb || spec.memory_mb > max_memory_mb))
         return fmt::format("the memory must be {} to {} MB, not {}", min_memory_mb, max_memory_mb, spec.memory_mb);
-    if (spec.cpus <= 0 || spec.cpus > max_cpus)
+    if (spec.cpus < 0 || spec.cpus > max_cpus)
         return fmt::format("the CPU count must be 1 to {}, not {}", max_cpus, spec.cpus);
     std::error_code ec;
     if (spec.iso_path.empty())
@@ -110,43 +211,23 @@ std::string phyllome_disk_path(const GuestSpec& spec) {
     return (std::filesystem::path(spec.disk_dir) / (spec.name + ".qcow2")).string();
 }
 
-std::string phyllome_domain_xml(const GuestSpec& spec, const ModelHost& host) {
-    // firmware='efi' lets libvirt pick OVMF from /usr/share/qemu/firmware (Debian's descriptors
-    // work with 9.0) and keep an NVRAM per guest. Secure boot off: the enrolled variant would
-    // refuse unsigned installers and needs SMM.
-    // CD-ROM first, then the disk: an empty disk falls through to the installer, an installed
-    // one boots itself once the installer ejects or the user removes the CD.
+std::string phyllome_domain_xml(const GuestSpec& spec, const MachineModel& model, const ModelHost& host,
+                                const OsProfile& os) {
+    std::string drivers;
+    if (!model.drivers_iso.empty())
+        drivers = cdrom_xml(model.drivers_iso, drivers_target, 0);
+    // A USB tablet always: the firmware and installers that drive no virtio input need it.
     return fmt::format(R"(<domain type='{kind}'>
   <name>{name}</name>
-  <memory unit='MiB'>{memory}</memory>
+{metadata}  <memory unit='MiB'>{memory}</memory>
   <vcpu>{cpus}</vcpu>
-  <os firmware='efi'>
-    <type arch='x86_64' machine='q35'>hvm</type>
-    <firmware>
-      <feature enabled='no' name='secure-boot'/>
-    </firmware>
-  </os>
-  <features>
-    <acpi/>
-    <apic/>
-  </features>
-{cpu}  <clock offset='utc'/>
-  <on_poweroff>destroy</on_poweroff>
+{os}{features}{cpu}{clock}  <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
   <devices>
-{disk}    <disk type='file' device='cdrom'>
-      <driver name='qemu' type='raw'/>
-      <source file='{iso}'/>
-      <target dev='sda' bus='sata'/>
-      <readonly/>
-      <boot order='1'/>
-    </disk>
-{net}    <controller type='usb' model='qemu-xhci'/>
+{disk}{installer}{drivers}{net}    <controller type='usb' model='qemu-xhci'/>
     <input type='tablet' bus='usb'/>
-    <input type='tablet' bus='virtio'/>
-    <input type='keyboard' bus='virtio'/>
-{display}    <rng model='virtio'>
+{extra}{display}    <rng model='virtio'>
       <backend model='random'>/dev/urandom</backend>
     </rng>
     <memballoon model='virtio'/>
@@ -154,11 +235,14 @@ std::string phyllome_domain_xml(const GuestSpec& spec, const ModelHost& host) {
 </domain>
 )",
                        fmt::arg("kind", host.kvm ? "kvm" : "qemu"), fmt::arg("name", escape(spec.name)),
-                       fmt::arg("memory", spec.memory_mb), fmt::arg("cpus", spec.cpus),
+                       fmt::arg("metadata", metadata_xml(os)), fmt::arg("memory", spec.memory_mb),
+                       fmt::arg("cpus", spec.cpus), fmt::arg("os", os_xml(model)), fmt::arg("features", features_xml(model)),
                        // TCG cannot pass the host's CPU through; its default model is fine.
                        fmt::arg("cpu", host.kvm ? "  <cpu mode='host-passthrough'/>\n" : ""),
-                       fmt::arg("disk", disk_xml(spec)), fmt::arg("iso", escape(spec.iso_path)),
-                       fmt::arg("net", interface_xml(host.network)), fmt::arg("display", display_xml(spec.accel3d)));
+                       fmt::arg("clock", clock_xml(model)), fmt::arg("disk", disk_xml(spec, model)),
+                       fmt::arg("installer", cdrom_xml(spec.iso_path, installer_target, 2)), fmt::arg("drivers", drivers),
+                       fmt::arg("net", interface_xml(host.network, model.nic)), fmt::arg("extra", extra_devices_xml(model)),
+                       fmt::arg("display", display_xml(spec.accel3d)));
 }
 
 std::string phyllome_disk_secret_xml(const GuestSpec& spec) {

@@ -1,66 +1,62 @@
-// The Phyllome machine model: what a new guest looks like. q35, UEFI, virtio everywhere (disk,
-// net, input, rng, GPU), a USB tablet for an absolute pointer and the D-Bus display the shell
-// shows.
+// A new guest's description (GuestSpec) and its libvirt XML: the machine model machine_model.hpp
+// chose for its operating system, the D-Bus display the shell shows, and a LUKS-encrypted disk.
 #pragma once
 
 #include <string>
+
+#include "guestview/machine_model.hpp"
+
+typedef struct _virConnect* virConnectPtr;
 
 namespace phyllome::guestview {
 
 struct GuestSpec {
     std::string name;          // [A-Za-z0-9._-], 1..64 characters, not starting with '.' or '-'
-    std::string iso_path;      // installer, attached as a SATA CD-ROM; booted first
-    int disk_size_gb = 32;
-    int memory_mb = 4096;
-    int cpus = 2;
+    std::string iso_path;      // installer, attached as a SATA CD-ROM
+    std::string os_id;         // libosinfo short id the user forces; empty: recognise the ISO
+    int disk_size_gb = 0;      // 0: what the OS recommends (machine_model.hpp default_resources)
+    int memory_mb = 0;         // 0: likewise
+    int cpus = 0;              // 0: likewise
     bool accel3d = false;      // virtio-gpu with virgl; needs a render node on the host
     std::string disk_dir;      // where <name>.qcow2 goes
     bool encrypt_disk = true;  // LUKS inside the qcow2, unlocked by a libvirt secret
     std::string secret_uuid;   // that secret; the disk is written encrypted only when set
     bool allow_kvm = true;     // false forces TCG (software emulation), e.g. for tests
-};
-
-// How the guest reaches the network.
-enum class GuestNetwork {
-    LibvirtDefault, // <interface type='network'><source network='default'/>: qemu:///system
-    User,           // <interface type='user'>: QEMU's own NAT, for embedded and session drivers
-};
-
-// What the host offers; found out by Inventory::create.
-struct ModelHost {
-    GuestNetwork network = GuestNetwork::User;
-    bool kvm = true; // <domain type='kvm'>, else 'qemu' (TCG)
+    bool operator==(const GuestSpec&) const = default;
 };
 
 // Why `spec` cannot be created (name charset, sizes, ISO missing), or empty when it can.
+// Sizes of 0 pass: they are filled in from the OS before the XML is made.
 std::string guest_spec_problem(const GuestSpec& spec);
 
 // disk_dir/name.qcow2
 std::string phyllome_disk_path(const GuestSpec& spec);
 
-// The domain XML; `spec` must have passed guest_spec_problem.
-std::string phyllome_domain_xml(const GuestSpec& spec, const ModelHost& host = {});
+// The domain XML for `spec` (sizes filled in, guest_spec_problem passed) on `model`. `os` goes
+// into libosinfo's own metadata element, as virt-install and GNOME Boxes write it.
+std::string phyllome_domain_xml(const GuestSpec& spec, const MachineModel& model, const ModelHost& host,
+                                const OsProfile& os);
 
 // libvirt's secret for the disk's LUKS passphrase, named by the disk it unlocks.
 std::string phyllome_disk_secret_xml(const GuestSpec& spec);
 
 } // namespace phyllome::guestview
 
-typedef struct _virConnect* virConnectPtr;
-
 namespace phyllome::guestview {
+
+struct GuestPlan;
 
 struct CreateOutcome {
     bool ok = false;
-    std::string message; // the error when !ok; otherwise what the user should know, or empty
+    std::string message; // the error when !ok; otherwise the plan's summary and any note
 };
 
-// Blocking (call on the worker thread only): makes the disk and defines the guest.
-// The disk is always made with qemu-img in spec.disk_dir, whatever the driver: the embedded
-// driver has no storage pools, and libvirt's own dir pools run the same qemu-img. For
-// encryption it defines a libvirt secret with a random passphrase; a connection that keeps no
-// secrets (the embedded driver: libvirt 9.0 cannot hand an embedded secret to QEMU) gets an
-// unencrypted disk, and the outcome's message says so. On failure nothing is left behind.
-CreateOutcome create_guest(virConnectPtr connection, GuestSpec spec, GuestNetwork network);
+// Blocking (call on the worker thread only): makes the disk and defines the guest `plan` (from
+// plan_guest) describes; a plan with a problem fails with it. The disk is always made with
+// qemu-img in spec.disk_dir, whatever the driver: the embedded driver has no storage pools,
+// and libvirt's own dir pools run the same qemu-img. For encryption it defines a libvirt
+// secret with a random passphrase; a connection that keeps no secrets gets an unencrypted
+// disk, and the outcome's message says so. On failure nothing is left behind.
+CreateOutcome create_guest(virConnectPtr connection, const GuestPlan& plan);
 
 } // namespace phyllome::guestview

@@ -17,6 +17,7 @@
 #include <libvirt/libvirt.h>
 
 #include "guestview/domain_model.hpp"
+#include "guestview/guest_plan.hpp"
 #include "guestview/libvirt_handles.hpp"
 
 namespace phyllome::guestview {
@@ -115,21 +116,15 @@ std::string make_disk(const GuestSpec& spec, const std::string& passphrase) {
     return error;
 }
 
-bool kvm_available(virConnectPtr connection) {
-    LibvirtString caps{virConnectGetDomainCapabilities(connection, nullptr, "x86_64", "q35", "kvm", 0)};
-    if (!caps)
-        virResetLastError();
-    return caps != nullptr;
-}
-
 } // namespace
 
-CreateOutcome create_guest(virConnectPtr connection, GuestSpec spec, GuestNetwork network) {
+CreateOutcome create_guest(virConnectPtr connection, const GuestPlan& plan) {
     CreateOutcome outcome;
-    if (std::string problem = guest_spec_problem(spec); !problem.empty()) {
-        outcome.message = std::move(problem); // again: the file system may have changed
+    if (!plan.problem.empty()) {
+        outcome.message = plan.problem;
         return outcome;
     }
+    GuestSpec spec = plan.spec;
     if (DomainPtr existing{virDomainLookupByName(connection, spec.name.c_str())}) {
         outcome.message = fmt::format("a guest named '{}' exists already", spec.name);
         return outcome;
@@ -174,9 +169,8 @@ CreateOutcome create_guest(virConnectPtr connection, GuestSpec spec, GuestNetwor
         return outcome;
     }
 
-    const ModelHost host{network, spec.allow_kvm && kvm_available(connection)};
-    DomainPtr domain{virDomainDefineXMLFlags(connection, phyllome_domain_xml(spec, host).c_str(),
-                                             VIR_DOMAIN_DEFINE_VALIDATE)};
+    DomainPtr domain{virDomainDefineXMLFlags(
+        connection, phyllome_domain_xml(spec, plan.model, plan.host, plan.os).c_str(), VIR_DOMAIN_DEFINE_VALIDATE)};
     if (!domain) {
         outcome.message = "cannot define the guest: " + last_libvirt_error();
         forget_secret();
@@ -185,9 +179,8 @@ CreateOutcome create_guest(virConnectPtr connection, GuestSpec spec, GuestNetwor
         return outcome;
     }
     outcome.ok = true;
-    if (!host.kvm)
-        outcome.message += std::string{outcome.message.empty() ? "" : "; "} +
-                           "it runs without KVM (software emulation), slowly";
+    // The disk note (encryption) comes after what the guest is.
+    outcome.message = plan.summary() + (outcome.message.empty() ? "" : "; " + outcome.message);
     return outcome;
 }
 

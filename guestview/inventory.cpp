@@ -18,6 +18,7 @@
 #include "guestview/domain_metadata.hpp"
 #include "guestview/domain_state.hpp"
 #include "guestview/event_source.hpp"
+#include "guestview/guest_plan.hpp"
 #include "guestview/libvirt_event_bridge.hpp"
 #include "guestview/libvirt_handles.hpp"
 #include "guestview/libvirt_socket_watch.hpp"
@@ -164,6 +165,8 @@ struct Inventory::Impl {
     std::atomic<std::uint64_t> connection_generation{0};
 
     bool constructed = false; // no callbacks from inside the constructor
+    // Used on the worker only; shared with its jobs, which may outlive a reconnect.
+    std::shared_ptr<LazyOsDatabase> os_db = std::make_shared<LazyOsDatabase>();
 
     ActionWorker worker; // last, so it starts after everything it posts to exists
 };
@@ -659,8 +662,9 @@ void Inventory::create(GuestSpec spec, std::function<void(bool ok, std::string m
     std::string name = spec.name;
     impl_->run_definition_job(
         std::move(name), std::move(early),
-        [spec = std::move(spec), network](virConnectPtr connection) {
-            CreateOutcome outcome = create_guest(connection, spec, network);
+        [spec = std::move(spec), network, os_db = impl_->os_db](virConnectPtr connection) {
+            const GuestPlan plan = plan_guest(connection, spec, network, os_db->get(), os_db->error());
+            CreateOutcome outcome = create_guest(connection, plan);
             log::info("guest '{}': create: {}{}", spec.name, outcome.ok ? "defined" : "failed",
                       outcome.message.empty() ? "" : ": " + outcome.message);
             return std::pair{outcome.ok, std::move(outcome.message)};

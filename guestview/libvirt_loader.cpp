@@ -108,6 +108,7 @@ PHYLLOME_LIBVIRT_FORWARD(int, virConnectRegisterCloseCallback,
 PHYLLOME_LIBVIRT_FORWARD(int, virConnectUnregisterCloseCallback, (virConnectPtr conn, virConnectCloseFunc cb),
                          (conn, cb))
 PHYLLOME_LIBVIRT_FORWARD(int, virConnectGetLibVersion, (virConnectPtr conn, unsigned long* libVer), (conn, libVer))
+PHYLLOME_LIBVIRT_FORWARD(int, virNodeGetInfo, (virConnectPtr conn, virNodeInfoPtr info), (conn, info))
 PHYLLOME_LIBVIRT_FORWARD(char*, virConnectGetDomainCapabilities,
                          (virConnectPtr conn, const char* emulatorbin, const char* arch, const char* machine,
                           const char* virttype, unsigned int flags),

@@ -6,7 +6,8 @@
 
 namespace phyllome::compositor::commands {
 
-// create NAME [iso=PATH] [disk-size=GB] [memory=MB] [cpus=N] [tcg]
+// create NAME [iso=PATH] [os=ID] [disk-size=GB] [memory=MB] [cpus=N] [tcg]; an unset size is the OS's
+// recommendation.
 void create(const control::Request& r, CommandTarget& target, Reply reply) {
     guestview::GuestSpec spec = target.new_guest_spec(r.guest);
     auto number = [&](const char* key, int& out) {
@@ -19,6 +20,8 @@ void create(const control::Request& r, CommandTarget& target, Reply reply) {
     }
     if (auto iso = r.options.find("iso"); iso != r.options.end())
         spec.iso_path = iso->second;
+    if (auto os = r.options.find("os"); os != r.options.end())
+        spec.os_id = os->second;
     spec.allow_kvm = !r.options.count("tcg");
     target.inventory().create(std::move(spec), [reply = std::move(reply), guest = r.guest](bool ok, std::string message) {
         reply(ok, ok ? fmt::format("{}: created{}{}\n", guest, message.empty() ? "" : "; ", message)

@@ -35,6 +35,7 @@ std::vector<Request> all_requests() {
     GuestSpec spec;
     spec.name = "new";
     spec.iso_path = "/isos/debian.iso";
+    spec.os_id = "debian13";
     spec.disk_size_gb = 20;
     spec.memory_mb = 2048;
     spec.cpus = 4;

@@ -7,6 +7,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -14,9 +16,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <libvirt/libvirt.h>
+#include <png.h>
 
 #include "guestview/libvirt_handles.hpp"
 #include "tests/guestview/embedded_guest_support.hpp"
+#include "tests/guestview/installer_iso.hpp"
 #include "tests/guestview/test_support.hpp"
 
 namespace phyllome::guestview {
@@ -28,6 +32,29 @@ using testing::pump_until;
 
 constexpr const char* guest_name = "phyllome-create-test";
 
+// Non-zero colour bytes of a screenshot: QEMU 10 sends PNG, older ones a binary PPM.
+std::size_t lit_bytes(const std::string& image, const std::string& mime) {
+    std::string rgb;
+    if (mime == "image/png") {
+        png_image png{};
+        png.version = PNG_IMAGE_VERSION;
+        if (!png_image_begin_read_from_memory(&png, image.data(), image.size()))
+            return 0;
+        png.format = PNG_FORMAT_RGB;
+        rgb.resize(PNG_IMAGE_SIZE(png));
+        if (!png_image_finish_read(&png, nullptr, rgb.data(), 0, nullptr)) {
+            png_image_free(&png);
+            return 0;
+        }
+    } else {
+        int width = 0, height = 0, max = 0, header = 0;
+        if (std::sscanf(image.c_str(), "P6 %d %d %d%n", &width, &height, &max, &header) != 3 || header <= 0)
+            return 0;
+        rgb = image.substr(static_cast<std::size_t>(header) + 1);
+    }
+    return static_cast<std::size_t>(std::count_if(rgb.begin(), rgb.end(), [](char c) { return c != 0; }));
+}
+
 std::string embed_uri() { return "qemu:///embed?root=" + test_embed_root(); }
 
 class InventoryCreateQemuTest : public ::testing::Test {
@@ -38,9 +65,13 @@ protected:
                 GTEST_SKIP() << path << " is missing";
         if (std::system("command -v qemu-img > /dev/null") != 0)
             GTEST_SKIP() << "qemu-img (qemu-utils) is missing";
-        // QEMU takes any file as a CD; the firmware finds nothing to boot on it and shows its
-        // own screen, which is all this test needs.
-        std::ofstream{iso} << std::string(64 * 1024, '\0');
+        if (!testing::have_program("xorriso"))
+            GTEST_SKIP() << "xorriso is missing";
+        // A bootable disc libosinfo does not know: the compatible model. The firmware finds
+        // nothing it can boot on it and shows its own screen, which is all these tests need.
+        std::string error;
+        iso = testing::make_installer_iso(dir.path(), "installer.iso", {"PHYLLOME_TEST_DISC", "", "", true}, error);
+        ASSERT_FALSE(iso.empty()) << error;
         inventory = std::make_unique<Inventory>(
             loop.get(), embed_uri(),
             Inventory::Callbacks{{}, [this](const ActionResult& result) { results.push_back(result); }});
@@ -68,7 +99,7 @@ protected:
         spec.name = guest_name;
         spec.iso_path = iso.string();
         spec.disk_size_gb = 1;
-        spec.memory_mb = 256;
+        spec.memory_mb = 512;
         spec.cpus = 1;
         spec.disk_dir = dir.path().string();
         spec.allow_kvm = false;
@@ -86,7 +117,7 @@ protected:
 
     testing::LoopPtr loop = testing::make_loop();
     testing::TempDir dir;
-    std::filesystem::path iso = dir.path() / "installer.iso";
+    std::filesystem::path iso;
     std::vector<ActionResult> results;
     std::unique_ptr<Inventory> inventory;
 };
@@ -96,6 +127,7 @@ TEST_F(InventoryCreateQemuTest, DefinesAGuestThatStartsUnderTcg) {
     ASSERT_TRUE(ok) << message;
     // The embedded driver keeps no secrets QEMU could use: the disk is made plain, and said so.
     EXPECT_THAT(message, HasSubstr("not encrypted"));
+    EXPECT_THAT(message, HasSubstr("unknown system, compatible devices chosen"));
     EXPECT_TRUE(std::filesystem::exists(dir.path() / (std::string{guest_name} + ".qcow2")));
 
     const GuestInfo* guest = inventory->find(guest_name);
@@ -111,6 +143,58 @@ TEST_F(InventoryCreateQemuTest, DefinesAGuestThatStartsUnderTcg) {
     LibvirtString xml{virDomainGetXMLDesc(domain.get(), 0)};
     EXPECT_THAT(xml.get(), HasSubstr("<domain type='qemu'"));
     EXPECT_THAT(xml.get(), HasSubstr("OVMF_CODE_4M.fd")) << "firmware autoselection picked OVMF";
+    EXPECT_THAT(xml.get(), HasSubstr("<target dev='sda' bus='sata'/>")) << "an unknown system gets a SATA disk";
+}
+
+// Windows 11's hardware checks on paper: UEFI with Secure Boot and Microsoft's keys, TPM 2.0,
+// 4 GB and 2 CPUs; the model starts under TCG with swtpm and OVMF's Secure Boot build, and the
+// firmware paints its screen (no Windows needs installing for that).
+TEST_F(InventoryCreateQemuTest, Windows11StartsWithTpmAndSecureBoot) {
+    if (!testing::have_program("swtpm"))
+        GTEST_SKIP() << "swtpm is missing";
+    if (!std::filesystem::exists("/usr/share/OVMF/OVMF_CODE_4M.ms.fd"))
+        GTEST_SKIP() << "OVMF's Secure Boot build with Microsoft's keys is missing";
+    std::string error;
+    const std::string win_iso =
+        testing::make_installer_iso(dir.path(), "Win11_24H2_English_x64.iso", testing::windows11_ids(), error);
+    ASSERT_FALSE(win_iso.empty()) << error;
+    GuestSpec win = spec();
+    win.iso_path = win_iso;
+    win.memory_mb = 0; // Windows 11's own needs
+    win.cpus = 0;
+    win.disk_size_gb = 8; // the default 64 GB may not fit this machine's free space; sparse anyway
+    const auto [ok, message] = create(win);
+    ASSERT_TRUE(ok) << message;
+    for (const char* part : {"Microsoft Windows 11 (win11)", "4096 MB", "2 CPUs", "UEFI with Secure Boot", "TPM 2.0",
+                             "SATA disk and e1000e network"})
+        EXPECT_THAT(message, HasSubstr(part));
+
+    const ActionResult started = act(Action::Start);
+    ASSERT_TRUE(started.ok) << started.error;
+    DomainPtr domain{virDomainLookupByName(inventory->connection(), guest_name)};
+    LibvirtString xml{virDomainGetXMLDesc(domain.get(), 0)};
+    for (const char* part : {"<tpm model='tpm-crb'>", "<backend type='emulator' version='2.0'/>", "secure='yes'",
+                             "OVMF_CODE_4M.ms.fd", "OVMF_VARS_4M.ms.fd", "<smm state='on'/>",
+                             "http://microsoft.com/win/11"})
+        EXPECT_THAT(xml.get(), HasSubstr(part));
+
+    // The firmware's first picture: QEMU's screenshot of the guest's own screen is no longer
+    // all black.
+    bool painted = false;
+    const auto deadline = std::chrono::steady_clock::now() + 90s;
+    while (!painted && std::chrono::steady_clock::now() < deadline) {
+        std::optional<std::string> image;
+        std::string mime;
+        inventory->screenshot(guest_name, 0, [&](std::string bytes, std::string type, std::string) {
+            image = std::move(bytes);
+            mime = std::move(type);
+        });
+        ASSERT_TRUE(pump_until(loop.get(), [&] { return image.has_value(); }, 30s));
+        painted = lit_bytes(*image, mime) > 1000;
+        if (!painted)
+            testing::pump_for(loop.get(), 1s); // a poll with a deadline: the firmware runs under TCG
+    }
+    EXPECT_TRUE(painted) << "OVMF never drew on the screen within 90 s";
 }
 
 TEST_F(InventoryCreateQemuTest, RefusesABadSpecOrAnExistingName) {
