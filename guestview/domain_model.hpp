@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace phyllome::guestview {
 
@@ -41,6 +42,10 @@ std::string phyllome_disk_path(const GuestSpec& spec);
 // The domain XML; `spec` must have passed guest_spec_problem.
 std::string phyllome_domain_xml(const GuestSpec& spec, const ModelHost& host = {});
 
+// "LUKS passphrase of NAME's disk (phyllome-shell)": how the shell knows a secret is its own
+// (disk_secret.hpp, guest_removal.hpp).
+std::string disk_secret_description(std::string_view guest);
+
 // libvirt's secret for the disk's LUKS passphrase, named by the disk it unlocks.
 std::string phyllome_disk_secret_xml(const GuestSpec& spec);
 
@@ -58,9 +63,17 @@ struct CreateOutcome {
 // Blocking (call on the worker thread only): makes the disk and defines the guest.
 // The disk is always made with qemu-img in spec.disk_dir, whatever the driver: the embedded
 // driver has no storage pools, and libvirt's own dir pools run the same qemu-img. For
-// encryption it defines a libvirt secret with a random passphrase; a connection that keeps no
-// secrets (the embedded driver: libvirt 9.0 cannot hand an embedded secret to QEMU) gets an
+// encryption it defines a libvirt secret with a random passphrase (define_disk_secret, which
+// also clears the shell's leftover secret of a removed disk); a connection that keeps no
+// secrets (the embedded driver, up to libvirt 11.3 at least: see disk_secret.cpp) gets an
 // unencrypted disk, and the outcome's message says so. On failure nothing is left behind.
-CreateOutcome create_guest(virConnectPtr connection, GuestSpec spec, GuestNetwork network);
+// `secrets`, when set, keeps the secret instead of `connection` (tests: a driver with secrets
+// beside one without).
+CreateOutcome create_guest(virConnectPtr connection, GuestSpec spec, GuestNetwork network,
+                           virConnectPtr secrets = nullptr);
+
+// Where the shell puts new guests' disks for a libvirt URI: /var/lib/libvirt/images for
+// qemu:///system, else $XDG_DATA_HOME/phyllome/images (~/.local/share/...).
+std::string default_disk_dir(const std::string& uri);
 
 } // namespace phyllome::guestview
