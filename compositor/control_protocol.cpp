@@ -36,7 +36,7 @@ std::variant<Request, std::string> parse_request(std::string_view line) {
         r.verb = Request::Verb::Next;
     } else if (verb == "prev" && arg.empty()) {
         r.verb = Request::Verb::Prev;
-    } else if (verb == "start" || verb == "shutdown" || verb == "destroy" || verb == "show" ||
+    } else if (verb == "start" || verb == "shutdown" || verb == "destroy" || verb == "remove" || verb == "show" ||
                verb == "screenshot") {
         if (arg.empty())
             return fmt::format("{} needs a guest name", verb);
@@ -44,6 +44,7 @@ std::variant<Request, std::string> parse_request(std::string_view line) {
                  : verb == "shutdown" ? Request::Verb::Shutdown
                  : verb == "show"     ? Request::Verb::Show
                  : verb == "screenshot" ? Request::Verb::Screenshot
+                 : verb == "remove"   ? Request::Verb::Remove
                                       : Request::Verb::Destroy;
         r.guest = std::string(arg);
     } else if (verb == "identity") {
@@ -116,7 +117,7 @@ std::variant<Request, std::string> parse_request(std::string_view line) {
     } else if (verb.empty()) {
         return std::string("empty request");
     } else {
-        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, show NAME, overlay, next, prev, screenshot NAME, identity [slot=N] [colour=#rrggbb] NAME, adopt NAME, create NAME --iso PATH, output add WxH, output remove NAME, quit)",
+        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, remove NAME, show NAME, overlay, next, prev, screenshot NAME, identity [slot=N] [colour=#rrggbb] NAME, adopt NAME, create NAME --iso PATH, output add WxH, output remove NAME, quit)",
                            verb);
     }
     return r;
@@ -129,6 +130,7 @@ std::string format_request(const Request& r) {
     case Request::Verb::Start: return "start " + r.guest + "\n";
     case Request::Verb::Shutdown: return "shutdown " + r.guest + "\n";
     case Request::Verb::Destroy: return "destroy " + r.guest + "\n";
+    case Request::Verb::Remove: return "remove " + r.guest + "\n";
     case Request::Verb::Show: return "show " + r.guest + "\n";
     case Request::Verb::Screenshot: return "screenshot " + r.guest + "\n";
     case Request::Verb::Identity: {

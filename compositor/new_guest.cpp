@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "guestview/domain_model.hpp"
+
 namespace phyllome::compositor {
 
 std::vector<std::string> find_installers() {
@@ -45,14 +47,6 @@ std::string guest_name_for_installer(const std::string& iso, const std::function
     return name;
 }
 
-std::string default_disk_dir(const std::string& uri) {
-    // Next to the system's own images for the system libvirt; the user's data otherwise.
-    if (uri.starts_with("qemu:///system"))
-        return "/var/lib/libvirt/images";
-    const char* data = std::getenv("XDG_DATA_HOME");
-    const char* home = std::getenv("HOME");
-    const std::string base = data && *data == '/' ? data : std::string(home ? home : "/tmp") + "/.local/share";
-    return base + "/phyllome/images";
-}
+std::string default_disk_dir(const std::string& uri) { return guestview::default_disk_dir(uri); }
 
 } // namespace phyllome::compositor

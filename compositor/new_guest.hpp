@@ -12,7 +12,7 @@ namespace phyllome::compositor {
 std::vector<std::string> find_installers();
 // "debian-12.5.0-amd64-netinst.iso" -> "debian-12.5.0-amd64-netinst"; "-2", "-3"… while `taken`.
 std::string guest_name_for_installer(const std::string& iso, const std::function<bool(const std::string&)>& taken);
-// Next to the system's own images for the system libvirt; the user's data folder otherwise.
+// guestview::default_disk_dir: the libvirt agent removes what the shell made there.
 std::string default_disk_dir(const std::string& uri);
 
 } // namespace phyllome::compositor

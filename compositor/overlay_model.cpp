@@ -20,6 +20,8 @@ bool OverlayModel::can_force_off(const GuestInfo& g) {
            g.state == GuestState::Crashed;
 }
 bool OverlayModel::can_adopt(const GuestInfo& g) { return g.graphics == guestview::GraphicsSupport::Unsupported; }
+// Only a guest at rest: removing undefines it and deletes its disks.
+bool OverlayModel::can_remove(const GuestInfo& g) { return g.state == GuestState::ShutOff; }
 
 bool OverlayModel::can_show(const GuestInfo& g) {
     return g.state == GuestState::Running && g.graphics == guestview::GraphicsSupport::DbusP2P;
@@ -36,6 +38,11 @@ void OverlayModel::set_guests(std::vector<GuestInfo> guests) {
                 g = &x;
         if (!g || !can_force_off(*g))
             pending_force_off_.clear();
+    }
+    if (!pending_remove_.empty()) {
+        auto it = std::ranges::find(guests_, pending_remove_, &GuestInfo::name);
+        if (it == guests_.end() || !can_remove(*it))
+            pending_remove_.clear();
     }
     dirty_ = true;
 }
@@ -86,6 +93,7 @@ void OverlayModel::select_index(std::size_t index) {
     if (guests_[index].name != selected_name_) {
         selected_name_ = guests_[index].name;
         pending_force_off_.clear();
+        pending_remove_.clear();
         pending_adopt_.clear();
         dirty_ = true;
     }
@@ -97,20 +105,25 @@ std::optional<OverlayCommand> OverlayModel::action_on_selected(Action action, Cl
         return std::nullopt;
     bool allowed = action == Action::Start      ? can_start(*g)
                    : action == Action::Shutdown ? can_shutdown(*g)
-                                                : can_force_off(*g);
+                   : action == Action::ForceOff ? can_force_off(*g)
+                                                : can_remove(*g);
     if (!allowed)
         return std::nullopt;
-    if (action == Action::ForceOff) {
-        // Force off loses the guest's unsaved work: it takes a second press to confirm.
-        bool confirmed = pending_force_off_ == g->name && now - pending_force_off_since_ <= force_off_confirm_window;
+    if (action == Action::ForceOff || action == Action::Remove) {
+        // Force off loses the guest's unsaved work, removing loses the guest and its disks: each
+        // takes a second press to confirm.
+        std::string& pending = action == Action::ForceOff ? pending_force_off_ : pending_remove_;
+        Clock::time_point& since = action == Action::ForceOff ? pending_force_off_since_ : pending_remove_since_;
+        bool confirmed = pending == g->name && now - since <= force_off_confirm_window;
         if (!confirmed) {
-            pending_force_off_ = g->name;
-            pending_force_off_since_ = now;
+            pending = g->name;
+            since = now;
             dirty_ = true;
             return std::nullopt;
         }
     }
     pending_force_off_.clear();
+    pending_remove_.clear();
     dirty_ = true;
     return OverlayCommand{OverlayCommand::Kind::GuestAction, action, g->name};
 }
@@ -194,6 +207,7 @@ std::optional<OverlayCommand> OverlayModel::on_key(Key key, Clock::time_point no
     case Key::Start: return action_on_selected(Action::Start, now);
     case Key::Shutdown: return action_on_selected(Action::Shutdown, now);
     case Key::ForceOff: return action_on_selected(Action::ForceOff, now);
+    case Key::Remove: return action_on_selected(Action::Remove, now);
     case Key::Adopt: return adopt_selected(now);
     case Key::NewGuest:
     case Key::Cancel: return std::nullopt; // the server lists installers, then set_installers()

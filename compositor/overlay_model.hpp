@@ -41,7 +41,7 @@ struct OverlayHitMap {
 class OverlayModel {
 public:
     using Clock = std::chrono::steady_clock;
-    enum class Key { Up, Down, Home, End, Enter, Start, Shutdown, ForceOff, App, Adopt, NewGuest, Cancel };
+    enum class Key { Up, Down, Home, End, Enter, Start, Shutdown, ForceOff, Remove, App, Adopt, NewGuest, Cancel };
 
     void set_guests(std::vector<guestview::GuestInfo> guests);
     void set_connection(guestview::ConnectionStatus status);
@@ -61,6 +61,8 @@ public:
     const guestview::GuestInfo* selected_guest() const;
     // A force off waiting for its confirming second press.
     const std::string& pending_force_off() const { return pending_force_off_; }
+    // A removal (the guest with its disks, for good) waiting for its confirming second press.
+    const std::string& pending_remove() const { return pending_remove_; }
     // An adoption (switching a SPICE/VNC guest to our display) waiting for its second press.
     const std::string& pending_adopt() const { return pending_adopt_; }
 
@@ -85,6 +87,7 @@ public:
     static bool can_force_off(const guestview::GuestInfo&);
     static bool can_show(const guestview::GuestInfo&);
     static bool can_adopt(const guestview::GuestInfo&);
+    static bool can_remove(const guestview::GuestInfo&);
 
     static constexpr std::chrono::seconds force_off_confirm_window{4};
 
@@ -102,6 +105,8 @@ private:
     std::string config_problem_;
     std::string pending_force_off_;
     Clock::time_point pending_force_off_since_{};
+    std::string pending_remove_;
+    Clock::time_point pending_remove_since_{};
     std::string pending_adopt_;
     bool choosing_installer_ = false;
     std::vector<std::string> installers_;

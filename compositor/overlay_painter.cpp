@@ -259,6 +259,11 @@ OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in) {
             btns.push_back({confirm ? "Confirm force off" : "Force off",
                             {OverlayCommand::Kind::GuestAction, guestview::Action::ForceOff, g.name}, confirm});
         }
+        if (OverlayModel::can_remove(g)) {
+            bool confirm = model.pending_remove() == g.name;
+            btns.push_back({confirm ? "Confirm: remove with its disk" : "Remove",
+                            {OverlayCommand::Kind::GuestAction, guestview::Action::Remove, g.name}, confirm});
+        }
         double bx = row.x + row.width - 12;
         const double bh = std::min(row.height - 24.0, base * 2.4);
         for (auto it = btns.rbegin(); it != btns.rend(); ++it) {

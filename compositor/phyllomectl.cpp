@@ -27,6 +27,7 @@ void usage(FILE* to) {
                "  start NAME          start (or resume) a guest\n"
                "  shutdown NAME       ask a guest to shut down (ACPI)\n"
                "  destroy NAME        force a guest off\n"
+               "  remove NAME         remove a shut-off guest with the disk the shell made for it\n"
                "  show NAME           show a running guest fullscreen\n"
                "  overlay             show the management overlay\n"
                "  next, prev          show the next or previous running guest\n"

@@ -28,6 +28,7 @@ void Server::overlay_key(xkb_keysym_t sym, std::uint32_t modifiers) {
     case XKB_KEY_s: key = Key::Start; break;
     case XKB_KEY_d: key = Key::Shutdown; break;
     case XKB_KEY_f: key = Key::ForceOff; break;
+    case XKB_KEY_r: key = Key::Remove; break;
     case XKB_KEY_a: key = Key::Adopt; break;
     case XKB_KEY_n: key = Key::NewGuest; break;
     case XKB_KEY_Escape: key = Key::Cancel; break;
@@ -53,6 +54,13 @@ void Server::overlay_key(xkb_keysym_t sym, std::uint32_t modifiers) {
 void Server::run_overlay_command(const OverlayCommand& command) {
     switch (command.kind) {
     case OverlayCommand::Kind::GuestAction:
+        // A kiosk is there to show its guest; removing one is for good, so it is refused even
+        // after the admin key (host bindings are refused the same way while it is locked).
+        if (command.action == guestview::Action::Remove && kiosk_) {
+            overlay_model_.set_notice(
+                fmt::format("This is a kiosk for {}: guests cannot be removed here", kiosk_->guest()), true);
+            break;
+        }
         overlay_model_.set_notice(fmt::format("{}: {}…", command.target, guestview::to_string(command.action)), false);
         inventory_->request(command.action, command.target);
         break;
@@ -111,7 +119,7 @@ std::string Server::host_key_label() const {
 }
 
 std::string Server::hotkey_help() const {
-    std::string help = "↑↓ select   Enter show/start   S start   D shut down   F F force off   A A adopt   N new";
+    std::string help = "↑↓ select   Enter show/start   S start   D shut down   F F force off   R R remove   A A adopt   N new";
     if (!config().apps.empty())
         help += "   F1… apps";
     help += fmt::format("   {0}+1…9 guest   {0}+Home here", host_key_label());

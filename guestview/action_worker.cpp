@@ -1,6 +1,8 @@
 #include "guestview/action_worker.hpp"
 
 #include "config/log.hpp"
+#include "guestview/domain_model.hpp"
+#include "guestview/guest_removal.hpp"
 
 namespace phyllome::guestview {
 
@@ -62,6 +64,15 @@ void ActionWorker::run(std::stop_token stop) {
 
 ActionResult ActionWorker::perform(Job& job) {
     ActionResult result{job.action, job.guest, false, {}};
+    if (job.action == Action::Remove) {
+        // The shell's disks are where it puts them for this URI (the agent shares the shell's
+        // environment, so it finds the same folder).
+        LibvirtString uri{virConnectGetURI(job.connection.get())};
+        result.error = remove_guest_and_disks(job.connection.get(), job.guest, default_disk_dir(uri ? uri.get() : ""));
+        result.ok = result.error.empty();
+        log::debug("guest '{}': remove {}", job.guest, result.ok ? "done" : "failed: " + result.error);
+        return result;
+    }
     DomainPtr domain{virDomainLookupByName(job.connection.get(), job.guest.c_str())};
     if (!domain) {
         result.error = last_libvirt_error();
@@ -81,6 +92,7 @@ ActionResult ActionWorker::perform(Job& job) {
     }
     case Action::Shutdown: rc = virDomainShutdown(domain.get()); break;
     case Action::ForceOff: rc = virDomainDestroy(domain.get()); break;
+    case Action::Remove: break; // above
     }
     result.ok = rc == 0;
     if (!result.ok)

@@ -298,7 +298,7 @@ std::optional<Request> decode_request(std::string_view body) {
     case Type::Action: {
         ActionRequest m;
         m.id = r.u32();
-        m.action = r.enumeration(Action::ForceOff);
+        m.action = r.enumeration(Action::Remove);
         m.guest = r.str();
         return finished<Request>(r, std::move(m));
     }
@@ -372,7 +372,7 @@ std::optional<Reply> decode_reply(std::string_view body) {
     case Type::ActionDone: {
         ActionReply m;
         m.id = r.u32();
-        m.result.action = r.enumeration(Action::ForceOff);
+        m.result.action = r.enumeration(Action::Remove);
         m.result.guest = r.str();
         m.result.ok = r.boolean();
         m.result.error = r.str();

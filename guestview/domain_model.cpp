@@ -1,6 +1,7 @@
 #include "guestview/domain_model.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -211,6 +212,16 @@ std::string phyllome_disk_path(const GuestSpec& spec) {
     return (std::filesystem::path(spec.disk_dir) / (spec.name + ".qcow2")).string();
 }
 
+std::string default_disk_dir(const std::string& uri) {
+    // Next to the system's own images for the system libvirt; the user's data otherwise.
+    if (uri.starts_with("qemu:///system"))
+        return "/var/lib/libvirt/images";
+    const char* data = std::getenv("XDG_DATA_HOME");
+    const char* home = std::getenv("HOME");
+    const std::string base = data && *data == '/' ? data : std::string(home ? home : "/tmp") + "/.local/share";
+    return base + "/phyllome/images";
+}
+
 std::string phyllome_domain_xml(const GuestSpec& spec, const MachineModel& model, const ModelHost& host,
                                 const OsProfile& os) {
     std::string drivers;
@@ -245,17 +256,22 @@ std::string phyllome_domain_xml(const GuestSpec& spec, const MachineModel& model
                        fmt::arg("display", display_xml(spec.accel3d)));
 }
 
+std::string disk_secret_description(std::string_view guest) {
+    return fmt::format("LUKS passphrase of {}'s disk (phyllome-shell)", guest);
+}
+
 std::string phyllome_disk_secret_xml(const GuestSpec& spec) {
     // private: libvirt never hands the passphrase back out; only QEMU gets it.
     return fmt::format(R"(<secret ephemeral='no' private='yes'>
   <uuid>{}</uuid>
-  <description>LUKS passphrase of {}'s disk (phyllome-shell)</description>
+  <description>{}</description>
   <usage type='volume'>
     <volume>{}</volume>
   </usage>
 </secret>
 )",
-                       escape(spec.secret_uuid), escape(spec.name), escape(phyllome_disk_path(spec)));
+                       escape(spec.secret_uuid), escape(disk_secret_description(spec.name)),
+                       escape(phyllome_disk_path(spec)));
 }
 
 } // namespace phyllome::guestview

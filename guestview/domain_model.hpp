@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "guestview/machine_model.hpp"
 
@@ -37,6 +38,10 @@ std::string phyllome_disk_path(const GuestSpec& spec);
 std::string phyllome_domain_xml(const GuestSpec& spec, const MachineModel& model, const ModelHost& host,
                                 const OsProfile& os);
 
+// "LUKS passphrase of NAME's disk (phyllome-shell)": how the shell knows a secret is its own
+// (disk_secret.hpp, guest_removal.hpp).
+std::string disk_secret_description(std::string_view guest);
+
 // libvirt's secret for the disk's LUKS passphrase, named by the disk it unlocks.
 std::string phyllome_disk_secret_xml(const GuestSpec& spec);
 
@@ -55,8 +60,15 @@ struct CreateOutcome {
 // plan_guest) describes; a plan with a problem fails with it. The disk is always made with
 // qemu-img in spec.disk_dir, whatever the driver: the embedded driver has no storage pools,
 // and libvirt's own dir pools run the same qemu-img. For encryption it defines a libvirt
-// secret with a random passphrase; a connection that keeps no secrets gets an unencrypted
-// disk, and the outcome's message says so. On failure nothing is left behind.
-CreateOutcome create_guest(virConnectPtr connection, const GuestPlan& plan);
+// secret with a random passphrase (define_disk_secret, which also clears the shell's leftover
+// secret of a removed disk); a connection that keeps no secrets (the embedded driver, up to
+// libvirt 11.3 at least: see disk_secret.cpp) gets an unencrypted disk, and the outcome's
+// message says so. On failure nothing is left behind. `secrets`, when set, keeps the secret
+// instead of `connection` (tests: a driver with secrets beside one without).
+CreateOutcome create_guest(virConnectPtr connection, const GuestPlan& plan, virConnectPtr secrets = nullptr);
+
+// Where the shell puts new guests' disks for a libvirt URI: /var/lib/libvirt/images for
+// qemu:///system, else $XDG_DATA_HOME/phyllome/images (~/.local/share/...).
+std::string default_disk_dir(const std::string& uri);
 
 } // namespace phyllome::guestview

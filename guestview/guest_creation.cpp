@@ -1,8 +1,7 @@
 // Making a new guest on the worker thread: its disk with qemu-img (encrypted with a libvirt
-// secret when the connection keeps secrets) and its definition.
+// secret when the connection keeps secrets, disk_secret.hpp) and its definition.
 #include <fcntl.h>
 #include <spawn.h>
-#include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,40 +15,13 @@
 #include <fmt/format.h>
 #include <libvirt/libvirt.h>
 
+#include "guestview/disk_secret.hpp"
 #include "guestview/domain_model.hpp"
 #include "guestview/guest_plan.hpp"
 #include "guestview/libvirt_handles.hpp"
 
 namespace phyllome::guestview {
 namespace {
-
-struct SecretFreer {
-    void operator()(virSecretPtr secret) const { virSecretFree(secret); }
-};
-using SecretPtr = std::unique_ptr<virSecret, SecretFreer>;
-
-std::string random_hex(std::size_t bytes) {
-    std::vector<unsigned char> raw(bytes);
-    for (std::size_t got = 0; got < raw.size();) {
-        const ssize_t n = getrandom(raw.data() + got, raw.size() - got, 0);
-        if (n > 0)
-            got += static_cast<std::size_t>(n);
-        else if (errno != EINTR)
-            throw std::system_error(errno, std::generic_category(), "getrandom");
-    }
-    std::string hex;
-    for (unsigned char byte : raw)
-        hex += fmt::format("{:02x}", byte);
-    return hex;
-}
-
-std::string random_uuid() {
-    std::string hex = random_hex(16);
-    hex[12] = '4';                                                  // version 4: random
-    hex[16] = "89ab"[std::stoi(hex.substr(16, 1), nullptr, 16) & 3]; // RFC 4122 variant
-    return hex.substr(0, 8) + '-' + hex.substr(8, 4) + '-' + hex.substr(12, 4) + '-' + hex.substr(16, 4) + '-' +
-           hex.substr(20);
-}
 
 // Runs a program without a shell; returns its stderr as the error when it fails.
 std::string run(const std::vector<std::string>& argv) {
@@ -118,7 +90,7 @@ std::string make_disk(const GuestSpec& spec, const std::string& passphrase) {
 
 } // namespace
 
-CreateOutcome create_guest(virConnectPtr connection, const GuestPlan& plan) {
+CreateOutcome create_guest(virConnectPtr connection, const GuestPlan& plan, virConnectPtr secrets) {
     CreateOutcome outcome;
     if (!plan.problem.empty()) {
         outcome.message = plan.problem;
@@ -131,37 +103,21 @@ CreateOutcome create_guest(virConnectPtr connection, const GuestPlan& plan) {
     }
     virResetLastError();
 
-    SecretPtr secret;
-    std::string passphrase;
+    DiskSecret key;
     if (spec.encrypt_disk) {
-        if (spec.secret_uuid.empty())
-            spec.secret_uuid = random_uuid();
-        secret.reset(virSecretDefineXML(connection, phyllome_disk_secret_xml(spec).c_str(), 0));
-        if (!secret && virGetLastErrorCode() != VIR_ERR_NO_SUPPORT) {
-            outcome.message = "cannot define the disk's secret: " + last_libvirt_error();
+        key = define_disk_secret(secrets != nullptr ? secrets : connection, spec);
+        if (!key.error.empty()) {
+            outcome.message = std::move(key.error);
             return outcome;
         }
-        if (!secret) {
-            outcome.message = "the disk is not encrypted: this libvirt connection keeps no secrets (" +
-                              last_libvirt_error() + ")";
-            spec.encrypt_disk = false;
-            spec.secret_uuid.clear();
-        } else {
-            passphrase = random_hex(32);
-            if (virSecretSetValue(secret.get(), reinterpret_cast<const unsigned char*>(passphrase.data()),
-                                  passphrase.size(), 0) < 0) {
-                outcome.message = "cannot store the disk's passphrase: " + last_libvirt_error();
-                virSecretUndefine(secret.get());
-                return outcome;
-            }
-        }
+        outcome.message = std::move(key.note);
     }
-    auto forget_secret = [&] {
-        if (secret)
-            virSecretUndefine(secret.get());
+    auto forget_secret = [&key] {
+        if (key.secret)
+            virSecretUndefine(key.secret.get());
     };
 
-    if (std::string error = make_disk(spec, passphrase); !error.empty()) {
+    if (std::string error = make_disk(spec, key.passphrase); !error.empty()) {
         forget_secret();
         std::error_code ignored;
         std::filesystem::remove(phyllome_disk_path(spec), ignored);

@@ -54,8 +54,10 @@ struct GuestInfo {
     bool operator==(const GuestInfo&) const = default;
 };
 
-enum class Action { Start, Shutdown, ForceOff };
-std::string_view to_string(Action); // "start", "shut down", "force off"
+// Remove: undefines a shut-off guest and deletes the disks the shell made for it with their
+// secrets (guest_removal.hpp); refused while it runs.
+enum class Action { Start, Shutdown, ForceOff, Remove };
+std::string_view to_string(Action); // "start", "shut down", "force off", "remove"
 
 struct ActionResult {
     Action action;

@@ -49,7 +49,7 @@ public:
 
     // Runs on the worker thread; the result arrives through Callbacks::action_done.
     // Fails at once (through the callback, on the next loop iteration) for an unknown guest
-    // or while not connected.
+    // or while not connected. Remove looks for the shell's disks in default_disk_dir(uri).
     void request(Action action, std::string guest) override;
 
     // Opens the guest's display socket with virDomainOpenGraphicsFD(idx = graphics_index) on the

@@ -21,6 +21,11 @@ struct DomainFreer {
 };
 using DomainPtr = std::unique_ptr<virDomain, DomainFreer>;
 
+struct SecretFreer {
+    void operator()(virSecretPtr secret) const { virSecretFree(secret); }
+};
+using SecretPtr = std::unique_ptr<virSecret, SecretFreer>;
+
 struct MallocFreer {
     void operator()(void* memory) const { std::free(memory); }
 };

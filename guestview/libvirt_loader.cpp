@@ -107,6 +107,7 @@ PHYLLOME_LIBVIRT_FORWARD(int, virConnectRegisterCloseCallback,
                          (conn, cb, opaque, freecb))
 PHYLLOME_LIBVIRT_FORWARD(int, virConnectUnregisterCloseCallback, (virConnectPtr conn, virConnectCloseFunc cb),
                          (conn, cb))
+PHYLLOME_LIBVIRT_FORWARD(char*, virConnectGetURI, (virConnectPtr conn), (conn))
 PHYLLOME_LIBVIRT_FORWARD(int, virConnectGetLibVersion, (virConnectPtr conn, unsigned long* libVer), (conn, libVer))
 PHYLLOME_LIBVIRT_FORWARD(int, virNodeGetInfo, (virConnectPtr conn, virNodeInfoPtr info), (conn, info))
 PHYLLOME_LIBVIRT_FORWARD(char*, virConnectGetDomainCapabilities,
@@ -125,6 +126,7 @@ PHYLLOME_LIBVIRT_FORWARD(int, virConnectDomainEventDeregisterAny, (virConnectPtr
 PHYLLOME_LIBVIRT_FORWARD(virDomainPtr, virDomainLookupByName, (virConnectPtr conn, const char* name), (conn, name))
 PHYLLOME_LIBVIRT_FORWARD(virDomainPtr, virDomainDefineXMLFlags, (virConnectPtr conn, const char* xml, unsigned int flags),
                          (conn, xml, flags))
+PHYLLOME_LIBVIRT_FORWARD(int, virDomainUndefineFlags, (virDomainPtr domain, unsigned int flags), (domain, flags))
 PHYLLOME_LIBVIRT_FORWARD(int, virDomainFree, (virDomainPtr domain), (domain))
 PHYLLOME_LIBVIRT_FORWARD(const char*, virDomainGetName, (virDomainPtr domain), (domain))
 PHYLLOME_LIBVIRT_FORWARD(int, virDomainGetUUIDString, (virDomainPtr domain, char* buf), (domain, buf))
@@ -161,6 +163,12 @@ PHYLLOME_LIBVIRT_FORWARD(virSecretPtr, virSecretDefineXML, (virConnectPtr conn, 
 PHYLLOME_LIBVIRT_FORWARD(int, virSecretSetValue,
                          (virSecretPtr secret, const unsigned char* value, size_t value_size, unsigned int flags),
                          (secret, value, value_size, flags))
+PHYLLOME_LIBVIRT_FORWARD(virSecretPtr, virSecretLookupByUsage, (virConnectPtr conn, int usageType, const char* usageID),
+                         (conn, usageType, usageID))
+PHYLLOME_LIBVIRT_FORWARD(virSecretPtr, virSecretLookupByUUIDString, (virConnectPtr conn, const char* uuid),
+                         (conn, uuid))
+PHYLLOME_LIBVIRT_FORWARD(int, virSecretGetUUIDString, (virSecretPtr secret, char* buf), (secret, buf))
+PHYLLOME_LIBVIRT_FORWARD(char*, virSecretGetXMLDesc, (virSecretPtr secret, unsigned int flags), (secret, flags))
 PHYLLOME_LIBVIRT_FORWARD(int, virSecretUndefine, (virSecretPtr secret), (secret))
 PHYLLOME_LIBVIRT_FORWARD(int, virSecretFree, (virSecretPtr secret), (secret))
 

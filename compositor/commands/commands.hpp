@@ -50,6 +50,7 @@ void power(const control::Request&, CommandTarget&, Reply); // start, shutdown, 
 void screenshot(const control::Request&, CommandTarget&, Reply);
 void identity(const control::Request&, CommandTarget&, Reply);
 void adopt(const control::Request&, CommandTarget&, Reply);
+void remove(const control::Request&, CommandTarget&, Reply);
 void create(const control::Request&, CommandTarget&, Reply);
 void output_add(const control::Request&, CommandTarget&, Reply);
 void output_remove(const control::Request&, CommandTarget&, Reply);

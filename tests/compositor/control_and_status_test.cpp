@@ -30,8 +30,17 @@ TEST(ControlProtocol, ParsesEveryVerbAndRoundTrips) {
     EXPECT_EQ(r.guest, "win 11") << "guest names may hold spaces";
     EXPECT_EQ(parsed("shutdown a").verb, Request::Verb::Shutdown);
     EXPECT_EQ(parsed("destroy a").verb, Request::Verb::Destroy);
-    for (auto line : {"status\n", "status --json\n", "start x\n", "shutdown y\n", "destroy z\n", "quit\n"})
+    for (auto line : {"status\n", "status --json\n", "start x\n", "shutdown y\n", "destroy z\n", "remove w\n", "quit\n"})
         EXPECT_EQ(control::format_request(parsed(line)), line);
+}
+
+TEST(ControlProtocol, RemoveTakesAGuestName) {
+    auto r = parsed("remove old vm\n");
+    EXPECT_EQ(r.verb, Request::Verb::Remove);
+    EXPECT_EQ(r.guest, "old vm");
+    EXPECT_EQ(control::format_request(r), "remove old vm\n");
+    EXPECT_NE(error_of("remove").find("remove needs a guest name"), std::string::npos);
+    EXPECT_NE(error_of("frobnicate x").find("remove NAME"), std::string::npos) << "listed among the known verbs";
 }
 
 TEST(ControlProtocol, IdentityTakesOptionsBeforeTheName) {

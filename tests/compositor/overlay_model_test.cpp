@@ -89,6 +89,28 @@ TEST_F(OverlayModelTest, ForceOffNeedsASecondPressWithinTheWindow) {
     EXPECT_TRUE(model.pending_force_off().empty());
 }
 
+TEST_F(OverlayModelTest, RemoveOnlyForAShutOffGuestAndAfterASecondPress) {
+    EXPECT_FALSE(model.on_key(Key::Remove, t0).has_value());
+    EXPECT_TRUE(model.pending_remove().empty()) << "alpha runs";
+    model.on_key(Key::Down, t0); // bravo: shut off
+    EXPECT_FALSE(model.on_key(Key::Remove, t0).has_value());
+    EXPECT_EQ(model.pending_remove(), "bravo");
+    EXPECT_TRUE(model.pending_force_off().empty()) << "its own confirmation, not force off's";
+    EXPECT_EQ(model.on_key(Key::Remove, t0 + std::chrono::seconds(1)),
+              (OverlayCommand{Kind::GuestAction, Action::Remove, "bravo"}));
+    EXPECT_TRUE(model.pending_remove().empty());
+
+    // Too slow: the second press only arms it again; a start in between disarms it.
+    model.on_key(Key::Remove, t0);
+    EXPECT_FALSE(model.on_key(Key::Remove, t0 + std::chrono::seconds(10)).has_value());
+    EXPECT_EQ(model.pending_remove(), "bravo");
+    model.set_guests({guest("alpha", GuestState::Running), guest("bravo", GuestState::Running),
+                      guest("charlie", GuestState::Crashed, false)});
+    EXPECT_TRUE(model.pending_remove().empty()) << "bravo started meanwhile";
+    EXPECT_FALSE(model.on_key(Key::Remove, t0 + std::chrono::seconds(11)).has_value());
+    EXPECT_FALSE(model.on_key(Key::Remove, t0 + std::chrono::seconds(11)).has_value()) << "never for a running guest";
+}
+
 TEST_F(OverlayModelTest, AdoptionOnlyForUnusableGraphicsAndAfterConfirmation) {
     EXPECT_FALSE(model.on_key(Key::Adopt, t0).has_value());
     EXPECT_TRUE(model.pending_adopt().empty()) << "alpha already has a D-Bus display";

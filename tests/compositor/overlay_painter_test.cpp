@@ -44,21 +44,27 @@ TEST(OverlayPainter, LaysOutARowAndTheRightButtonsPerGuest) {
     ASSERT_EQ(hits.rows.size(), 2u);
     EXPECT_LT(hits.rows[0].y + hits.rows[0].height, hits.rows[1].y) << "rows do not overlap";
     int alpha_buttons = 0, bravo_buttons = 0;
-    bool alpha_can_start = false;
+    bool alpha_can_start = false, alpha_can_remove = false, bravo_can_remove = false;
     for (const auto& b : hits.buttons) {
         EXPECT_GE(b.rect.x, 0);
         EXPECT_LE(b.rect.x + b.rect.width, 1280);
+        const bool remove = b.command.kind == OverlayCommand::Kind::GuestAction && b.command.action == guestview::Action::Remove;
         if (b.command.target == "alpha") {
             ++alpha_buttons;
             alpha_can_start |= b.command.kind == OverlayCommand::Kind::GuestAction &&
                                b.command.action == guestview::Action::Start;
+            alpha_can_remove |= remove;
         }
-        if (b.command.target == "bravo")
+        if (b.command.target == "bravo") {
             ++bravo_buttons;
+            bravo_can_remove |= remove;
+        }
     }
     EXPECT_EQ(alpha_buttons, 3) << "show, shut down, force off";
     EXPECT_FALSE(alpha_can_start);
-    EXPECT_EQ(bravo_buttons, 1) << "start only";
+    EXPECT_FALSE(alpha_can_remove) << "a running guest is never removed";
+    EXPECT_EQ(bravo_buttons, 2) << "start and remove";
+    EXPECT_TRUE(bravo_can_remove);
     // Background where nothing is drawn, something else inside the selected row.
     EXPECT_EQ(surf.pixel(5, 400), style.background);
     EXPECT_NE(surf.pixel(hits.rows[0].x + 5, hits.rows[0].y + hits.rows[0].height / 2), style.background);

@@ -47,6 +47,7 @@ std::vector<Request> all_requests() {
     return {
         ActionRequest{1, Action::Start, "alpha"},
         ActionRequest{2, Action::ForceOff, ""},
+        ActionRequest{8, Action::Remove, "gamma"},
         GraphicsRequest{3, "alpha", 2},
         ScreenshotRequest{4, "alpha", 1},
         IdentityRequest{5, "alpha", 9, 0xffffff},
@@ -64,6 +65,7 @@ std::vector<Reply> all_replies() {
                     {sample_guest("a"), sample_guest("b"), bare}},
         StateUpdate{ConnectionStatus{ConnectionState::Failed, "qemu:///system", "gone", 30000ms}, {}},
         ActionReply{1, ActionResult{Action::Shutdown, "a", false, "no"}},
+        ActionReply{6, ActionResult{Action::Remove, "gamma", false, "guest 'gamma' is not shut off: shut it down first"}},
         GraphicsReply{2, true, ""},
         GraphicsReply{3, false, "no display"},
         ScreenshotReply{4, std::string("P6\n1 1\n255\n\0\xff\x10", 14), "image/x-portable-pixmap", ""},
@@ -247,6 +249,27 @@ TEST_F(ChannelTest, AReaderThatStopsReadingEndsTheWriterAtItsBound) {
     b->send(big);
     ASSERT_TRUE(b_closed.has_value()) << "over the bound at once";
     EXPECT_NE(b_closed->find("stopped reading"), std::string::npos) << *b_closed;
+}
+
+} // namespace
+} // namespace phyllome::guestview::agent
+
+namespace phyllome::guestview::agent {
+namespace {
+
+// Remove is the last Action: it decodes, and the value after it is refused as garbage.
+TEST(AgentProtocol, RemoveIsTheLastActionTheDecoderTakes) {
+    std::string frame;
+    encode(Request{ActionRequest{9, Action::Remove, "g"}}, frame);
+    std::string body{body_of(frame)};
+    const auto decoded = decode_request(body);
+    ASSERT_TRUE(decoded.has_value());
+    ASSERT_TRUE(std::holds_alternative<ActionRequest>(*decoded));
+    EXPECT_EQ(std::get<ActionRequest>(*decoded).action, Action::Remove);
+    // Type byte, then the id (4 bytes), then the action.
+    ASSERT_EQ(static_cast<std::uint8_t>(body[5]), static_cast<std::uint8_t>(Action::Remove));
+    body[5] = static_cast<char>(static_cast<std::uint8_t>(Action::Remove) + 1);
+    EXPECT_FALSE(decode_request(body).has_value());
 }
 
 } // namespace

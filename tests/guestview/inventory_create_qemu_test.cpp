@@ -1,5 +1,7 @@
-// Inventory::create against the real embedded libvirt: a Phyllome-model guest is defined, its
-// disk made, and it starts under TCG. Skips without QEMU, OVMF or qemu-img.
+// Inventory::create and Action::Remove against the real embedded libvirt: a Phyllome-model guest
+// is defined, its disk made, it starts under TCG, and removing takes the guest, its NVRAM and
+// its disk (and, with secret:///embed keeping the secret, the LUKS disk's secret) but never a
+// user's disk. Skips without QEMU, OVMF or qemu-img.
 //
 // The embed root is fixed and shared with guest-displays-qemu (a fresh one spends about a
 // minute probing QEMU): only one process may use it at a time, hence is_parallel: false.
@@ -11,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -18,7 +21,11 @@
 #include <libvirt/libvirt.h>
 #include <png.h>
 
+#include "guestview/disk_secret.hpp"
+#include "guestview/guest_removal.hpp"
+#include "guestview/guest_plan.hpp"
 #include "guestview/libvirt_handles.hpp"
+#include "tests/guestview/disk_secret_support.hpp"
 #include "tests/guestview/embedded_guest_support.hpp"
 #include "tests/guestview/installer_iso.hpp"
 #include "tests/guestview/test_support.hpp"
@@ -28,6 +35,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::pump_until;
 
 constexpr const char* guest_name = "phyllome-create-test";
@@ -72,6 +80,10 @@ protected:
         std::string error;
         iso = testing::make_installer_iso(dir.path(), "installer.iso", {"PHYLLOME_TEST_DISC", "", "", true}, error);
         ASSERT_FALSE(iso.empty()) << error;
+        // Where the agent's remove looks for the shell's disks (default_disk_dir).
+        if (const char* data = std::getenv("XDG_DATA_HOME"))
+            saved_data_home = data;
+        setenv("XDG_DATA_HOME", (dir.path() / "data").c_str(), 1);
         inventory = std::make_unique<Inventory>(
             loop.get(), embed_uri(),
             Inventory::Callbacks{{}, [this](const ActionResult& result) { results.push_back(result); }});
@@ -82,6 +94,10 @@ protected:
     void TearDown() override {
         if (inventory)
             remove_guest();
+        if (saved_data_home)
+            setenv("XDG_DATA_HOME", saved_data_home->c_str(), 1);
+        else
+            unsetenv("XDG_DATA_HOME");
     }
 
     ActionResult act(Action action, std::chrono::milliseconds timeout = 60s) {
@@ -120,15 +136,21 @@ protected:
     std::filesystem::path iso;
     std::vector<ActionResult> results;
     std::unique_ptr<Inventory> inventory;
+    std::optional<std::string> saved_data_home;
 };
 
 TEST_F(InventoryCreateQemuTest, DefinesAGuestThatStartsUnderTcg) {
     const auto [ok, message] = create(spec());
     ASSERT_TRUE(ok) << message;
-    // The embedded driver keeps no secrets QEMU could use: the disk is made plain, and said so.
-    EXPECT_THAT(message, HasSubstr("not encrypted"));
+    // libvirt 11.3's embedded driver keeps no secrets QEMU could use (disk_secret.cpp says
+    // why): the fallback, a plain disk, and the note saying so.
+    EXPECT_THAT(message, HasSubstr("the disk is not encrypted"));
+    EXPECT_THAT(message, HasSubstr("keeps no secrets"));
+    const std::string disk = (dir.path() / (std::string{guest_name} + ".qcow2")).string();
+    const std::string info = testing::qemu_img_info(disk);
+    EXPECT_THAT(info, HasSubstr("\"format\": \"qcow2\""));
+    EXPECT_THAT(info, Not(HasSubstr("\"encrypted\": true")));
     EXPECT_THAT(message, HasSubstr("unknown system, compatible devices chosen"));
-    EXPECT_TRUE(std::filesystem::exists(dir.path() / (std::string{guest_name} + ".qcow2")));
 
     const GuestInfo* guest = inventory->find(guest_name);
     ASSERT_NE(guest, nullptr) << "in guests() when done runs";
@@ -211,6 +233,90 @@ TEST_F(InventoryCreateQemuTest, RefusesABadSpecOrAnExistingName) {
     std::tie(ok, message) = create(again);
     EXPECT_FALSE(ok);
     EXPECT_THAT(message, HasSubstr("exists already"));
+}
+
+// Removing through the Inventory, as phyllomectl and the overlay do: refused while the guest
+// runs; then the guest, its NVRAM and its disk go, the user's own disk and the ISO stay.
+TEST_F(InventoryCreateQemuTest, RemoveRefusesARunningGuestThenTakesItsDiskButNoUsersDisk) {
+    GuestSpec own = spec();
+    own.disk_dir = default_disk_dir(embed_uri());
+    std::filesystem::create_directories(own.disk_dir);
+    ASSERT_EQ(own.disk_dir, (dir.path() / "data/phyllome/images").string());
+    ASSERT_TRUE(create(own).first);
+    const std::string disk = phyllome_disk_path(own);
+    ASSERT_TRUE(std::filesystem::exists(disk));
+
+    // The user attaches a disk of their own.
+    const std::string user_disk = (dir.path() / "user-data.qcow2").string();
+    ASSERT_EQ(std::system(("qemu-img create -q -f qcow2 '" + user_disk + "' 64M").c_str()), 0);
+    ConnectionPtr connection = share_connection(inventory->connection());
+    const std::string attach = fmt::format("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+                                           "<source file='{}'/><target dev='vdb' bus='virtio'/></disk>",
+                                           user_disk);
+    const bool attached = testing::run_blocking<bool>(loop.get(), [&] {
+        DomainPtr domain{virDomainLookupByName(connection.get(), guest_name)};
+        return domain && virDomainAttachDeviceFlags(domain.get(), attach.c_str(), VIR_DOMAIN_AFFECT_CONFIG) == 0;
+    });
+    ASSERT_TRUE(attached) << last_libvirt_error();
+
+    ASSERT_TRUE(act(Action::Start).ok);
+    ASSERT_TRUE(pump_until(loop.get(), [&] { return inventory->find(guest_name)->state == GuestState::Running; }, 10s));
+    const ActionResult refused = act(Action::Remove);
+    EXPECT_FALSE(refused.ok);
+    EXPECT_THAT(refused.error, HasSubstr("shut it down first"));
+    EXPECT_NE(inventory->find(guest_name), nullptr);
+    EXPECT_TRUE(std::filesystem::exists(disk));
+
+    ASSERT_TRUE(act(Action::ForceOff).ok);
+    ASSERT_TRUE(pump_until(loop.get(), [&] { return inventory->find(guest_name)->state == GuestState::ShutOff; }, 10s));
+    // The NVRAM the first start made, to see it go.
+    const std::string nvram = testing::run_blocking<std::string>(loop.get(), [&] {
+        DomainPtr domain{virDomainLookupByName(connection.get(), guest_name)};
+        LibvirtString xml{domain ? virDomainGetXMLDesc(domain.get(), VIR_DOMAIN_XML_INACTIVE) : nullptr};
+        std::string text = xml ? xml.get() : "";
+        const auto start = text.find('>', text.find("<nvram"));
+        const auto end = text.find("</nvram>");
+        return start < end && end != std::string::npos ? text.substr(start + 1, end - start - 1) : std::string{};
+    });
+    ASSERT_FALSE(nvram.empty());
+    ASSERT_TRUE(std::filesystem::exists(nvram)) << nvram;
+
+    const ActionResult removed = act(Action::Remove);
+    ASSERT_TRUE(removed.ok) << removed.error;
+    EXPECT_TRUE(pump_until(loop.get(), [&] { return inventory->find(guest_name) == nullptr; }, 5s));
+    EXPECT_FALSE(std::filesystem::exists(disk));
+    EXPECT_FALSE(std::filesystem::exists(nvram));
+    EXPECT_TRUE(std::filesystem::exists(user_disk)) << "a disk the user attached is theirs";
+    EXPECT_TRUE(std::filesystem::exists(iso)) << "the installer is the user's";
+}
+
+// A LUKS disk the shell made, found by its secret's description alone (it is not in the disk
+// folder the removal is given), goes with that secret. The embedded driver keeps no secrets,
+// so secret:///embed keeps them here, as libvirtd's secret driver does for qemu:///system.
+TEST_F(InventoryCreateQemuTest, RemoveTakesAnEncryptedDiskWithItsSecret) {
+    testing::TempDir secret_root;
+    ConnectionPtr secrets{virConnectOpen(("secret:///embed?root=" + secret_root.path().string()).c_str())};
+    ASSERT_TRUE(secrets) << last_libvirt_error();
+    ConnectionPtr connection = share_connection(inventory->connection());
+    const CreateOutcome created = testing::run_blocking<CreateOutcome>(
+        loop.get(), [&] { return create_guest(connection.get(), plan_guest(connection.get(), spec(), GuestNetwork::User, nullptr), secrets.get()); });
+    ASSERT_TRUE(created.ok) << created.message;
+    const std::string disk = phyllome_disk_path(spec());
+    ASSERT_THAT(testing::qemu_img_info(disk), HasSubstr("\"encrypted\": true"));
+    SecretPtr secret = volume_secret(secrets.get(), disk);
+    ASSERT_TRUE(secret);
+    const std::string uuid = testing::secret_uuid(secret.get());
+    secret.reset();
+
+    const std::string error = testing::run_blocking<std::string>(loop.get(), [&] {
+        return remove_guest_and_disks(connection.get(), guest_name, (dir.path() / "elsewhere").string(), secrets.get());
+    });
+    EXPECT_EQ(error, "");
+    EXPECT_TRUE(pump_until(loop.get(), [&] { return inventory->find(guest_name) == nullptr; }, 5s));
+    EXPECT_FALSE(std::filesystem::exists(disk));
+    SecretPtr gone{virSecretLookupByUUIDString(secrets.get(), uuid.c_str())};
+    EXPECT_FALSE(gone) << "the disk's secret goes with it";
+    EXPECT_TRUE(std::filesystem::exists(iso));
 }
 
 } // namespace
