@@ -1,6 +1,7 @@
 #include "guestview/action_worker.hpp"
 
 #include "config/log.hpp"
+#include "guestview/installer_eject.hpp"
 
 namespace phyllome::guestview {
 
@@ -81,6 +82,14 @@ ActionResult ActionWorker::perform(Job& job) {
     }
     case Action::Shutdown: rc = virDomainShutdown(domain.get()); break;
     case Action::ForceOff: rc = virDomainDestroy(domain.get()); break;
+    case Action::Eject: {
+        EjectOutcome outcome = eject_installer(domain.get(), job.guest);
+        result.ok = outcome.ok;
+        (result.ok ? result.note : result.error) = std::move(outcome.message);
+        log::info("guest '{}': {}: {}", job.guest, to_string(job.action),
+                  result.ok ? result.note : "failed: " + result.error);
+        return result;
+    }
     }
     result.ok = rc == 0;
     if (!result.ok)

@@ -22,6 +22,7 @@ std::string_view to_string(Action action) {
     case Action::Start: return "start";
     case Action::Shutdown: return "shut down";
     case Action::ForceOff: return "force off";
+    case Action::Eject: return "eject the installer";
     }
     return "?";
 }

@@ -51,17 +51,20 @@ struct GuestInfo {
     std::optional<std::uint32_t> colour; // 0xRRGGBB, written as colour="#rrggbb"
     // libvirt's domain id while QEMU runs, -1 otherwise: a new one means a new QEMU process.
     int domain_id = -1;
+    // Its <installer> metadata is there (installer_media.hpp): the ISO is still to be ejected.
+    bool installer_attached = false;
     bool operator==(const GuestInfo&) const = default;
 };
 
-enum class Action { Start, Shutdown, ForceOff };
-std::string_view to_string(Action); // "start", "shut down", "force off"
+enum class Action { Start, Shutdown, ForceOff, Eject };
+std::string_view to_string(Action); // "start", "shut down", "force off", "eject the installer"
 
 struct ActionResult {
     Action action;
     std::string guest;
     bool ok = false;
     std::string error; // libvirt's message when !ok
+    std::string note;  // when ok, what was done if the action name does not say it all
 };
 
 enum class ConnectionState { Connecting, Connected, Failed };

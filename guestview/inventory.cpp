@@ -16,6 +16,7 @@
 #include "config/log.hpp"
 #include "guestview/domain_graphics.hpp"
 #include "guestview/domain_state.hpp"
+#include "guestview/installer_media.hpp"
 
 namespace phyllome::guestview {
 namespace {
@@ -70,6 +71,7 @@ std::optional<GuestInfo> read_guest(virDomainPtr domain, const GuestInfo* known)
         if (LibvirtString xml{virDomainGetXMLDesc(domain, 0)}) {
             graphics = graphics_from_domain_xml(xml.get());
             identity = identity_from_domain_xml(xml.get(), info.name);
+            info.installer_attached = installer_from_domain_xml(xml.get(), info.name).has_value();
         } else {
             graphics = {GraphicsSupport::None, -1, "its configuration could not be read: " + last_libvirt_error()};
         }
@@ -166,6 +168,12 @@ bool Inventory::Impl::open_connection(std::string& error) {
         generic_callback(&on_metadata_change), this, nullptr);
     if (metadata_callback_id < 0)
         log::debug("libvirt: no metadata events from {}: {}", status.uri, last_libvirt_error());
+    // Every QEMU reset raises it, the guest's own and a host's virDomainReset alike: libvirt
+    // drops QEMU's "guest" flag. Without it, installer restarts are counted at power-off only.
+    reboot_callback_id = virConnectDomainEventRegisterAny(connection.get(), nullptr, VIR_DOMAIN_EVENT_ID_REBOOT,
+                                                          generic_callback(&on_reboot), this, nullptr);
+    if (reboot_callback_id < 0)
+        log::debug("libvirt: no reboot events from {}: {}", status.uri, last_libvirt_error());
     return refresh_all(error);
 }
 
@@ -179,6 +187,9 @@ void Inventory::Impl::disconnect() {
     if (metadata_callback_id >= 0 && virConnectDomainEventDeregisterAny(connection.get(), metadata_callback_id) < 0)
         virResetLastError();
     metadata_callback_id = -1;
+    if (reboot_callback_id >= 0 && virConnectDomainEventDeregisterAny(connection.get(), reboot_callback_id) < 0)
+        virResetLastError();
+    reboot_callback_id = -1;
     if (close_callback_registered && virConnectUnregisterCloseCallback(connection.get(), &on_close) < 0)
         virResetLastError();
     close_callback_registered = false;
@@ -297,19 +308,37 @@ void Inventory::Impl::notify_changed() const {
         callbacks.changed();
 }
 
-int Inventory::Impl::on_lifecycle(virConnectPtr, virDomainPtr domain, int event, int, void* opaque) {
+int Inventory::Impl::on_lifecycle(virConnectPtr, virDomainPtr domain, int event, int detail, void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
     // Only a (re)definition or a start can change the devices; other events change the state.
     const bool reread_xml = event == VIR_DOMAIN_EVENT_DEFINED || event == VIR_DOMAIN_EVENT_STARTED;
     if (self->refresh_domain(domain, reread_xml))
         self->notify_changed();
+
+    // A guest that powers itself off restarts its installer too (some set on_reboot=destroy).
+    // QEMU tells a shutdown the host caused (a signal) by the SHUTDOWN event's detail.
+    const std::string name = virDomainGetName(domain);
+    if (event == VIR_DOMAIN_EVENT_SHUTDOWN && detail == VIR_DOMAIN_EVENT_SHUTDOWN_HOST)
+        self->host_shutdowns.insert(name);
+    if (event == VIR_DOMAIN_EVENT_STARTED)
+        self->host_shutdowns.erase(name);
+    if (event == VIR_DOMAIN_EVENT_STOPPED) {
+        const bool by_host = self->host_shutdowns.erase(name) > 0;
+        if (detail == VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN && !by_host)
+            self->count_restart(name);
+    }
     return 0;
+}
+
+void Inventory::Impl::on_reboot(virConnectPtr, virDomainPtr domain, void* opaque) {
+    static_cast<Impl*>(opaque)->count_restart(virDomainGetName(domain));
 }
 
 void Inventory::Impl::on_metadata_change(virConnectPtr, virDomainPtr domain, int type, const char* nsuri,
                                          void* opaque) {
     // Titles, descriptions and other programs' elements do not concern us.
-    if (type != VIR_DOMAIN_METADATA_ELEMENT || nsuri == nullptr || identity_namespace != nsuri)
+    if (type != VIR_DOMAIN_METADATA_ELEMENT || nsuri == nullptr ||
+        (identity_namespace != nsuri && installer_namespace != nsuri))
         return;
     auto* self = static_cast<Impl*>(opaque);
     if (self->refresh_domain(domain, true))

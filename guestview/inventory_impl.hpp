@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -54,9 +56,13 @@ struct Inventory::Impl {
                             std::function<std::pair<bool, std::string>(virConnectPtr)> job,
                             std::function<void(bool, std::string)> done);
     void finish(ActionResult result);
+    // A restart the guest made itself (a reboot, or powering off): counted toward its
+    // installer's eject on the worker when it has one.
+    void count_restart(const std::string& name);
     void notify_changed() const;
 
     static int on_lifecycle(virConnectPtr, virDomainPtr domain, int event, int detail, void* opaque);
+    static void on_reboot(virConnectPtr, virDomainPtr domain, void* opaque);
     static void on_metadata_change(virConnectPtr, virDomainPtr domain, int type, const char* nsuri, void* opaque);
     static void on_close(virConnectPtr, int reason, void* opaque);
     static int on_retry_timer(void* data);
@@ -81,9 +87,16 @@ struct Inventory::Impl {
     ConnectionPtr connection;
     int lifecycle_callback_id = -1;
     int metadata_callback_id = -1;
+    int reboot_callback_id = -1;
     bool close_callback_registered = false;
     // Read by libvirt's close callback on any thread; tells a stale notification from a live one.
     std::atomic<std::uint64_t> connection_generation{0};
+
+    // Guests whose shutdown the host asked for (our Shutdown, or QEMU saying so): their stop is
+    // no restart of the installer. Cleared when they stop or start.
+    std::set<std::string, std::less<>> host_shutdowns;
+    // Installer restarts this process counted per guest, for the log line of the eject.
+    std::map<std::string, int, std::less<>> installer_restarts;
 
     bool constructed = false; // no callbacks from inside the constructor
 

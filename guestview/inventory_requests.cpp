@@ -7,6 +7,7 @@
 
 #include "config/log.hpp"
 #include "guestview/domain_adoption.hpp"
+#include "guestview/installer_eject.hpp"
 #include "guestview/owned_fd.hpp"
 
 namespace phyllome::guestview {
@@ -21,6 +22,8 @@ void Inventory::Impl::request(Action action, std::string guest) {
         return reject_later(action, std::move(guest), std::move(error));
     }
     log::info("guest '{}': {} requested", guest, to_string(action));
+    if (action == Action::Shutdown)
+        host_shutdowns.insert(guest); // the host asked: not the installer powering off
     worker.submit(action, std::move(guest), share_connection(connection.get()));
 }
 
@@ -202,10 +205,32 @@ void Inventory::Impl::finish(ActionResult result) {
     if (!result.ok)
         log::warn("guest '{}': cannot {}: {}", result.guest, to_string(result.action), result.error);
     // Usually the lifecycle event has updated the guest already; not every driver sends one.
-    if (connection && refresh_by_name(result.guest))
+    // An eject changes the definition (CD-ROM, metadata): read it again.
+    if (connection && refresh_by_name(result.guest, result.action == Action::Eject))
         notify_changed();
     if (callbacks.action_done)
         callbacks.action_done(result);
+}
+
+void Inventory::Impl::count_restart(const std::string& name) {
+    const GuestInfo* known = find_mutable(name);
+    if (!connection || known == nullptr || !known->installer_attached)
+        return;
+    const int counted = ++installer_restarts[name];
+    std::shared_ptr<virConnect> shared{share_connection(connection.get()).release(), ConnectionCloser{}};
+    // Blocking: rewriting the config and ejecting talk to libvirt and QEMU.
+    worker.submit_call([this, shared, name, counted]() mutable {
+        if (DomainPtr domain{virDomainLookupByName(shared.get(), name.c_str())})
+            count_installer_restart(domain.get(), name, counted);
+        else
+            log::warn("guest '{}': cannot count the installer's restart: {}", name, last_libvirt_error());
+        shared.reset();
+        // Not every driver sends a metadata event for the config alone.
+        mailbox.post([this, name] {
+            if (connection && refresh_by_name(name, true))
+                notify_changed();
+        });
+    });
 }
 
 void Inventory::request(Action action, std::string guest) { impl_->request(action, std::move(guest)); }

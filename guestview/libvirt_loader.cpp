@@ -142,6 +142,8 @@ PHYLLOME_LIBVIRT_FORWARD(int, virDomainSetMetadata,
                          (virDomainPtr domain, int type, const char* metadata, const char* key, const char* uri,
                           unsigned int flags),
                          (domain, type, metadata, key, uri, flags))
+PHYLLOME_LIBVIRT_FORWARD(int, virDomainUpdateDeviceFlags, (virDomainPtr domain, const char* xml, unsigned int flags),
+                         (domain, xml, flags))
 PHYLLOME_LIBVIRT_FORWARD(int, virDomainOpenGraphicsFD, (virDomainPtr dom, unsigned int idx, unsigned int flags),
                          (dom, idx, flags))
 PHYLLOME_LIBVIRT_FORWARD(char*, virDomainScreenshot,
