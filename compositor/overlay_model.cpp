@@ -20,6 +20,7 @@ bool OverlayModel::can_force_off(const GuestInfo& g) {
            g.state == GuestState::Crashed;
 }
 bool OverlayModel::can_adopt(const GuestInfo& g) { return g.graphics == guestview::GraphicsSupport::Unsupported; }
+bool OverlayModel::can_eject(const GuestInfo& g) { return g.installer_attached; }
 
 bool OverlayModel::can_show(const GuestInfo& g) {
     return g.state == GuestState::Running && g.graphics == guestview::GraphicsSupport::DbusP2P;
@@ -97,6 +98,7 @@ std::optional<OverlayCommand> OverlayModel::action_on_selected(Action action, Cl
         return std::nullopt;
     bool allowed = action == Action::Start      ? can_start(*g)
                    : action == Action::Shutdown ? can_shutdown(*g)
+                   : action == Action::Eject    ? true // without media the agent says so
                                                 : can_force_off(*g);
     if (!allowed)
         return std::nullopt;
@@ -195,6 +197,7 @@ std::optional<OverlayCommand> OverlayModel::on_key(Key key, Clock::time_point no
     case Key::Shutdown: return action_on_selected(Action::Shutdown, now);
     case Key::ForceOff: return action_on_selected(Action::ForceOff, now);
     case Key::Adopt: return adopt_selected(now);
+    case Key::Eject: return action_on_selected(Action::Eject, now);
     case Key::NewGuest:
     case Key::Cancel: return std::nullopt; // the server lists installers, then set_installers()
     case Key::App:

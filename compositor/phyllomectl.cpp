@@ -32,6 +32,7 @@ void usage(FILE* to) {
                "  next, prev          show the next or previous running guest\n"
                "  screenshot NAME FILE  save the guest's own screen (as QEMU sees it) to FILE\n"
                "  adopt NAME          switch a SPICE/VNC guest to the shell's display (next start)\n"
+               "  eject NAME          take the installer ISO out of the guest's CD-ROM\n"
                "  create NAME --iso PATH [--disk-size GB] [--memory MB] [--cpus N] [--tcg]\n"
                "                      a new guest from the Phyllome machine model\n"
                "  identity [slot=N] [colour=#rrggbb] NAME\n"

@@ -12,7 +12,7 @@ Handler handler_for(control::Request::Verb verb) {
         {Verb::Start, power},           {Verb::Shutdown, power},            {Verb::Destroy, power},
         {Verb::Screenshot, screenshot}, {Verb::Identity, identity},         {Verb::Adopt, adopt},
         {Verb::Create, create},         {Verb::OutputAdd, output_add},      {Verb::OutputRemove, output_remove},
-        {Verb::Quit, quit},
+        {Verb::Quit, quit},             {Verb::Eject, eject},
     };
     for (const auto& [v, handler] : table)
         if (v == verb)

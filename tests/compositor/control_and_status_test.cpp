@@ -30,7 +30,11 @@ TEST(ControlProtocol, ParsesEveryVerbAndRoundTrips) {
     EXPECT_EQ(r.guest, "win 11") << "guest names may hold spaces";
     EXPECT_EQ(parsed("shutdown a").verb, Request::Verb::Shutdown);
     EXPECT_EQ(parsed("destroy a").verb, Request::Verb::Destroy);
-    for (auto line : {"status\n", "status --json\n", "start x\n", "shutdown y\n", "destroy z\n", "quit\n"})
+    r = parsed("eject win 11\n");
+    EXPECT_EQ(r.verb, Request::Verb::Eject);
+    EXPECT_EQ(r.guest, "win 11");
+    EXPECT_NE(error_of("eject").find("eject needs a guest name"), std::string::npos);
+    for (auto line : {"status\n", "status --json\n", "start x\n", "shutdown y\n", "destroy z\n", "eject w\n", "quit\n"})
         EXPECT_EQ(control::format_request(parsed(line)), line);
 }
 
