@@ -106,6 +106,18 @@ std::string media_of(const xmlNode* disk) {
 
 } // namespace
 
+bool reset_by_guest(std::string_view details) {
+    // The one boolean member is all we need; no JSON library for it.
+    constexpr std::string_view key = "\"guest\"";
+    const std::size_t at = details.find(key);
+    if (at == std::string_view::npos)
+        return false;
+    std::string_view rest = details.substr(at + key.size());
+    const std::size_t value = rest.find_first_not_of(" \t\r\n:");
+    return value != std::string_view::npos && rest.substr(value).starts_with("true") &&
+           rest.substr(0, value).find(':') != std::string_view::npos;
+}
+
 std::string installer_element(int reboots, std::string_view target) {
     return element(fmt::format(" xmlns=\"{}\"", installer_namespace), reboots, target);
 }

@@ -49,4 +49,9 @@ std::vector<CdromMedia> cdroms_with_media(std::string_view xml);
 // address, alias), for virDomainUpdateDeviceFlags; nullopt when the domain has no such CD-ROM.
 std::optional<std::string> emptied_cdrom_xml(std::string_view xml, std::string_view target);
 
+// Whether QEMU's RESET event, by its JSON details ({"guest": true, "reason": "guest-reset"}),
+// was the guest's own doing rather than the host's (system_reset: virDomainReset, or the reset
+// libvirt's virDomainReboot makes after an ACPI shutdown).
+bool reset_by_guest(std::string_view qemu_details);
+
 } // namespace phyllome::guestview

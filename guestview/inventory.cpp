@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <wayland-server-core.h>
@@ -168,8 +169,16 @@ bool Inventory::Impl::open_connection(std::string& error) {
         generic_callback(&on_metadata_change), this, nullptr);
     if (metadata_callback_id < 0)
         log::debug("libvirt: no metadata events from {}: {}", status.uri, last_libvirt_error());
-    // Every QEMU reset raises it, the guest's own and a host's virDomainReset alike: libvirt
-    // drops QEMU's "guest" flag. Without it, installer restarts are counted at power-off only.
+    // Restarts toward the installer's eject. libvirt's REBOOT event comes with every QEMU reset,
+    // the guest's own and the host's (virDomainReset, virDomainReboot) alike; QEMU's RESET event
+    // tells them apart, so where libvirt-qemu gives it (the QEMU driver) only that one counts.
+    qemu_reset_callback_id = virConnectDomainQemuMonitorEventRegister(connection.get(), nullptr, "RESET",
+                                                                      &on_qemu_reset, this, nullptr, 0);
+    if (qemu_reset_callback_id < 0) {
+        log::debug("libvirt: no QEMU reset events from {} ({}); counting every reboot", status.uri,
+                   last_libvirt_error());
+        virResetLastError();
+    }
     reboot_callback_id = virConnectDomainEventRegisterAny(connection.get(), nullptr, VIR_DOMAIN_EVENT_ID_REBOOT,
                                                           generic_callback(&on_reboot), this, nullptr);
     if (reboot_callback_id < 0)
@@ -190,6 +199,10 @@ void Inventory::Impl::disconnect() {
     if (reboot_callback_id >= 0 && virConnectDomainEventDeregisterAny(connection.get(), reboot_callback_id) < 0)
         virResetLastError();
     reboot_callback_id = -1;
+    if (qemu_reset_callback_id >= 0 &&
+        virConnectDomainQemuMonitorEventDeregister(connection.get(), qemu_reset_callback_id) < 0)
+        virResetLastError();
+    qemu_reset_callback_id = -1;
     if (close_callback_registered && virConnectUnregisterCloseCallback(connection.get(), &on_close) < 0)
         virResetLastError();
     close_callback_registered = false;
@@ -331,7 +344,15 @@ int Inventory::Impl::on_lifecycle(virConnectPtr, virDomainPtr domain, int event,
 }
 
 void Inventory::Impl::on_reboot(virConnectPtr, virDomainPtr domain, void* opaque) {
-    static_cast<Impl*>(opaque)->count_restart(virDomainGetName(domain));
+    auto* self = static_cast<Impl*>(opaque);
+    if (self->qemu_reset_callback_id < 0) // else QEMU's own event counts, knowing who reset
+        self->count_restart(virDomainGetName(domain));
+}
+
+void Inventory::Impl::on_qemu_reset(virConnectPtr, virDomainPtr domain, const char*, long long, unsigned,
+                                    const char* details, void* opaque) {
+    if (details != nullptr && reset_by_guest(details))
+        static_cast<Impl*>(opaque)->count_restart(virDomainGetName(domain));
 }
 
 void Inventory::Impl::on_metadata_change(virConnectPtr, virDomainPtr domain, int type, const char* nsuri,

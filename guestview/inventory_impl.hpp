@@ -63,6 +63,8 @@ struct Inventory::Impl {
 
     static int on_lifecycle(virConnectPtr, virDomainPtr domain, int event, int detail, void* opaque);
     static void on_reboot(virConnectPtr, virDomainPtr domain, void* opaque);
+    static void on_qemu_reset(virConnectPtr, virDomainPtr domain, const char* event, long long seconds,
+                              unsigned micros, const char* details, void* opaque);
     static void on_metadata_change(virConnectPtr, virDomainPtr domain, int type, const char* nsuri, void* opaque);
     static void on_close(virConnectPtr, int reason, void* opaque);
     static int on_retry_timer(void* data);
@@ -88,6 +90,7 @@ struct Inventory::Impl {
     int lifecycle_callback_id = -1;
     int metadata_callback_id = -1;
     int reboot_callback_id = -1;
+    int qemu_reset_callback_id = -1; // set: QEMU's RESET events count restarts, not REBOOT
     bool close_callback_registered = false;
     // Read by libvirt's close callback on any thread; tells a stale notification from a live one.
     std::atomic<std::uint64_t> connection_generation{0};

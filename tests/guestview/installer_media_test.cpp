@@ -91,5 +91,14 @@ TEST(InstallerMedia, EmptiedCdromKeepsTheDeviceWithoutItsSource) {
     EXPECT_EQ(emptied_cdrom_xml(xml, "sdz"), std::nullopt);
 }
 
+TEST(InstallerMedia, TellsTheGuestsOwnResetFromTheHosts) {
+    EXPECT_TRUE(reset_by_guest(R"({"guest":true,"reason":"guest-reset"})"));
+    EXPECT_TRUE(reset_by_guest(R"({ "reason": "guest-reset", "guest" : true })"));
+    EXPECT_FALSE(reset_by_guest(R"({"guest":false,"reason":"host-qmp-system-reset"})"));
+    EXPECT_FALSE(reset_by_guest(R"({"reason":"guest-reset"})")) << "no flag: QEMU before 4.0";
+    EXPECT_FALSE(reset_by_guest(R"({"guest" true})"));
+    EXPECT_FALSE(reset_by_guest(""));
+}
+
 } // namespace
 } // namespace phyllome::guestview
