@@ -197,6 +197,7 @@ def control_request():
         "create": "create cpus=2 disk-size=20G iso=/srv/iso/Win%2011.iso memory=4096 win11\n",
         "screenshot": "screenshot a\n",
         "adopt": "adopt old-vm\n",
+        "eject": "eject win11\n",
         "output_add": "output add 1280x800\n",
         "output_remove": "output remove HEADLESS-2\n",
     }.items():
