@@ -114,7 +114,12 @@ TEST(Status, JsonHasTheDocumentedShapeAndEscapes) {
                   R"("agent_pid": 4242, "agent_rss_kb": 19000, "agent_rss_anon_kb": 2000, "agent_rss_file_kb": 17000)"),
               std::string::npos);
     EXPECT_EQ(json_escape("a\nb\x01"), R"("a\nb\u0001")");
+    EXPECT_NE(format_status_json(s).find(R"("installer_attached": false})"), std::string::npos);
+    EXPECT_EQ(format_status_text(s).find("installer attached"), std::string::npos);
+    s.guests[0].info.installer_attached = true;
+    EXPECT_NE(format_status_json(s).find(R"("installer_attached": true})"), std::string::npos);
     const std::string t = format_status_text(s);
+    EXPECT_NE(t.find("installer attached"), std::string::npos);
     EXPECT_NE(t.find("paused"), std::string::npos);
     EXPECT_NE(t.find("1280x800"), std::string::npos);
 }
