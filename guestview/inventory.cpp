@@ -333,8 +333,6 @@ int Inventory::Impl::on_lifecycle(virConnectPtr, virDomainPtr domain, int event,
     const std::string name = virDomainGetName(domain);
     if (event == VIR_DOMAIN_EVENT_SHUTDOWN && detail == VIR_DOMAIN_EVENT_SHUTDOWN_HOST)
         self->host_shutdowns.insert(name);
-    if (event == VIR_DOMAIN_EVENT_STARTED)
-        self->host_shutdowns.erase(name);
     if (event == VIR_DOMAIN_EVENT_STOPPED) {
         const bool by_host = self->host_shutdowns.erase(name) > 0;
         if (detail == VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN && !by_host)

@@ -96,7 +96,8 @@ struct Inventory::Impl {
     std::atomic<std::uint64_t> connection_generation{0};
 
     // Guests whose shutdown the host asked for (our Shutdown, or QEMU saying so): their stop is
-    // no restart of the installer. Cleared when they stop or start.
+    // no restart of the installer. Cleared when they stop, or when our request fails (not when
+    // they start: the STARTED event may reach us after a Shutdown asked right after the start).
     std::set<std::string, std::less<>> host_shutdowns;
     // Installer restarts this process counted per guest, for the log line of the eject.
     std::map<std::string, int, std::less<>> installer_restarts;

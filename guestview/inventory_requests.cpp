@@ -204,6 +204,8 @@ void Inventory::Impl::reject_later(Action action, std::string guest, std::string
 void Inventory::Impl::finish(ActionResult result) {
     if (!result.ok)
         log::warn("guest '{}': cannot {}: {}", result.guest, to_string(result.action), result.error);
+    if (!result.ok && result.action == Action::Shutdown)
+        host_shutdowns.erase(result.guest); // no shutdown coming from us
     // Usually the lifecycle event has updated the guest already; not every driver sends one.
     // An eject changes the definition (CD-ROM, metadata): read it again.
     if (connection && refresh_by_name(result.guest, result.action == Action::Eject))

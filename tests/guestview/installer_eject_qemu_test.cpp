@@ -95,19 +95,34 @@ protected:
         return result.get();
     }
 
-    // A reset the guest itself asks for: the chipset's reset register (0xcf9 on q35), written
-    // through QEMU's monitor, which QEMU reports as RESET {"guest": true}. No guest OS needed.
-    void guest_resets() {
-        const std::string error = off_loop([this] {
+    // A write to one of the guest's I/O ports through QEMU's monitor, as the guest's own CPU
+    // would make it: QEMU cannot tell the two apart. No guest OS needed.
+    std::string guest_writes(const char* command) {
+        return off_loop([this, command] {
             DomainPtr d = domain();
             char* reply = nullptr;
-            if (!d || virDomainQemuMonitorCommand(d.get(), "o /b 0xcf9 0x06", &reply,
-                                                  VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP) < 0)
+            if (!d || virDomainQemuMonitorCommand(d.get(), command, &reply, VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP) < 0)
                 return last_libvirt_error();
             std::free(reply);
             return std::string{};
         });
-        ASSERT_EQ(error, "");
+    }
+
+    // The chipset's reset register (0xcf9 on q35): QEMU reports RESET {"guest": true}.
+    void guest_resets() { ASSERT_EQ(guest_writes("o /b 0xcf9 0x06"), ""); }
+
+    // S5 (SLP_EN, SLP_TYP 0 in QEMU's tables) in the ACPI PM1a control register, PMBASE 0x600 as
+    // OVMF sets it on q35: QEMU reports SHUTDOWN {"guest": true}. Written again until it takes,
+    // as the firmware turns that register on early in its boot.
+    void guest_powers_off() {
+        const auto deadline = std::chrono::steady_clock::now() + 60s;
+        auto off = [&] { return inventory->find(guest_name)->state == GuestState::ShutOff; };
+        while (!off() && std::chrono::steady_clock::now() < deadline) {
+            guest_writes("o /w 0x604 0x2000"); // fails once the guest is off, which ends the loop
+            pump_until(loop.get(), off, 1s);
+        }
+        ASSERT_TRUE(off());
+        EXPECT_EQ(inventory->find(guest_name)->state_reason, "shut off: shutdown");
     }
 
     // A reset the host asks for (QEMU's system_reset): no restart of the installer.
@@ -183,6 +198,29 @@ TEST_F(InstallerEjectQemuTest, TheInstallersRestartsAreCountedThenItsCdromIsEmpt
     EXPECT_EQ(state, VIR_DOMAIN_RUNNING) << "ejecting does not stop the guest";
     EXPECT_EQ(inventory->find(guest_name)->state, GuestState::Running);
     virConnectDomainEventDeregisterAny(inventory->connection(), watch);
+}
+
+TEST_F(InstallerEjectQemuTest, AGuestPoweringItselfOffCountsToo) {
+    define(1);
+    const ActionResult started = run_action(loop.get(), *inventory, results, Action::Start, guest_name, 60s);
+    ASSERT_TRUE(started.ok) << started.error;
+    guest_powers_off();
+    ASSERT_TRUE(pump_until(loop.get(), [&] { return !inventory->find(guest_name)->installer_attached; }, 30s));
+    EXPECT_FALSE(holds_media(xml(VIR_DOMAIN_XML_INACTIVE))) << xml(VIR_DOMAIN_XML_INACTIVE);
+    EXPECT_EQ(installer_from_domain_xml(xml(VIR_DOMAIN_XML_INACTIVE), guest_name), std::nullopt);
+}
+
+TEST_F(InstallerEjectQemuTest, AShutdownTheUserAskedForDoesNotCount) {
+    define(1);
+    const ActionResult started = run_action(loop.get(), *inventory, results, Action::Start, guest_name, 60s);
+    ASSERT_TRUE(started.ok) << started.error;
+    const ActionResult asked = run_action(loop.get(), *inventory, results, Action::Shutdown, guest_name, 60s);
+    ASSERT_TRUE(asked.ok) << asked.error;
+    guest_powers_off(); // OVMF answers the ACPI request itself; else this does as an OS would
+    flush_worker();
+    EXPECT_TRUE(inventory->find(guest_name)->installer_attached);
+    EXPECT_EQ(installer_from_domain_xml(xml(VIR_DOMAIN_XML_INACTIVE), guest_name), (InstallerMedia{1, "sda"}));
+    EXPECT_TRUE(holds_media(xml(VIR_DOMAIN_XML_INACTIVE)));
 }
 
 TEST_F(InstallerEjectQemuTest, EjectOnAShutOffGuestEmptiesItsConfig) {
