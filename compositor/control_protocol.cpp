@@ -76,6 +76,11 @@ std::variant<Request, std::string> parse_request(std::string_view line) {
             return std::string("adopt needs a guest name");
         r.verb = Request::Verb::Adopt;
         r.guest = std::string(arg);
+    } else if (verb == "eject") {
+        if (arg.empty())
+            return std::string("eject needs a guest name");
+        r.verb = Request::Verb::Eject;
+        r.guest = std::string(arg);
     } else if (verb == "create") {
         // "create key=value… NAME": values percent-encoded, so paths may hold spaces.
         r.verb = Request::Verb::Create;
@@ -117,7 +122,7 @@ std::variant<Request, std::string> parse_request(std::string_view line) {
     } else if (verb.empty()) {
         return std::string("empty request");
     } else {
-        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, remove NAME, show NAME, overlay, next, prev, screenshot NAME, identity [slot=N] [colour=#rrggbb] NAME, adopt NAME, create NAME --iso PATH, output add WxH, output remove NAME, quit)",
+        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, remove NAME, show NAME, overlay, next, prev, screenshot NAME, identity [slot=N] [colour=#rrggbb] NAME, adopt NAME, eject NAME, create NAME --iso PATH, output add WxH, output remove NAME, quit)",
                            verb);
     }
     return r;
@@ -142,6 +147,7 @@ std::string format_request(const Request& r) {
         return line + " " + r.guest + "\n";
     }
     case Request::Verb::Adopt: return "adopt " + r.guest + "\n";
+    case Request::Verb::Eject: return "eject " + r.guest + "\n";
     case Request::Verb::Create: {
         std::string line = "create";
         for (const auto& [k, v] : r.options)

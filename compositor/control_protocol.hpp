@@ -17,9 +17,9 @@ constexpr std::size_t max_request = 4096;
 
 struct Request {
     enum class Verb { Status, StatusJson, Start, Shutdown, Destroy, Show, Overlay, Next, Prev, Screenshot, Identity, Adopt, Create, Quit,
-                      OutputAdd, OutputRemove, Remove };
+                      OutputAdd, OutputRemove, Remove, Eject };
     Verb verb = Verb::Status;
-    std::string guest; // for Start/Shutdown/Destroy/Remove/Show/Screenshot/Identity
+    std::string guest; // for Start/Shutdown/Destroy/Remove/Show/Screenshot/Identity/Adopt/Eject
     // Identity: "slot=N" / "slot=none", "colour=#rrggbb" / "colour=none"; unset: keep as it is.
     std::optional<std::string> slot;
     std::optional<std::string> colour;

@@ -22,6 +22,7 @@ bool OverlayModel::can_force_off(const GuestInfo& g) {
 bool OverlayModel::can_adopt(const GuestInfo& g) { return g.graphics == guestview::GraphicsSupport::Unsupported; }
 // Only a guest at rest: removing undefines it and deletes its disks.
 bool OverlayModel::can_remove(const GuestInfo& g) { return g.state == GuestState::ShutOff; }
+bool OverlayModel::can_eject(const GuestInfo& g) { return g.installer_attached; }
 
 bool OverlayModel::can_show(const GuestInfo& g) {
     return g.state == GuestState::Running && g.graphics == guestview::GraphicsSupport::DbusP2P;
@@ -106,6 +107,7 @@ std::optional<OverlayCommand> OverlayModel::action_on_selected(Action action, Cl
     bool allowed = action == Action::Start      ? can_start(*g)
                    : action == Action::Shutdown ? can_shutdown(*g)
                    : action == Action::ForceOff ? can_force_off(*g)
+                   : action == Action::Eject    ? true // without media the agent says so
                                                 : can_remove(*g);
     if (!allowed)
         return std::nullopt;
@@ -209,6 +211,7 @@ std::optional<OverlayCommand> OverlayModel::on_key(Key key, Clock::time_point no
     case Key::ForceOff: return action_on_selected(Action::ForceOff, now);
     case Key::Remove: return action_on_selected(Action::Remove, now);
     case Key::Adopt: return adopt_selected(now);
+    case Key::Eject: return action_on_selected(Action::Eject, now);
     case Key::NewGuest:
     case Key::Cancel: return std::nullopt; // the server lists installers, then set_installers()
     case Key::App:

@@ -41,7 +41,7 @@ struct OverlayHitMap {
 class OverlayModel {
 public:
     using Clock = std::chrono::steady_clock;
-    enum class Key { Up, Down, Home, End, Enter, Start, Shutdown, ForceOff, Remove, App, Adopt, NewGuest, Cancel };
+    enum class Key { Up, Down, Home, End, Enter, Start, Shutdown, ForceOff, Remove, App, Adopt, NewGuest, Cancel, Eject };
 
     void set_guests(std::vector<guestview::GuestInfo> guests);
     void set_connection(guestview::ConnectionStatus status);
@@ -88,6 +88,9 @@ public:
     static bool can_show(const guestview::GuestInfo&);
     static bool can_adopt(const guestview::GuestInfo&);
     static bool can_remove(const guestview::GuestInfo&);
+    // Its installer ISO is still attached (the eject button shows); Key::Eject works on any
+    // guest, the agent says when there is nothing to eject.
+    static bool can_eject(const guestview::GuestInfo&);
 
     static constexpr std::chrono::seconds force_off_confirm_window{4};
 

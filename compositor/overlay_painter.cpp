@@ -231,6 +231,8 @@ OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in) {
             state = g.state_reason;
         text.draw(text_x + nw + 14, row.y + 10 + nh * 0.15, state, base, sc, false, card_w / 3);
         std::string note = g.graphics == guestview::GraphicsSupport::DbusP2P ? "" : g.graphics_note;
+        if (g.installer_attached) // until the installer's restarts are counted, or E ejects it
+            note = note.empty() ? "installer attached" : note + "   ·   installer attached";
         if (!note.empty())
             text.draw(text_x, row.y + 14 + nh, note, base * small_size, dim, false, card_w / 2);
         (void)nw;
@@ -254,6 +256,8 @@ OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in) {
             btns.push_back({confirm ? "Confirm: switch to Phyllome display" : "Use Phyllome display",
                             {OverlayCommand::Kind::Adopt, guestview::Action::Start, g.name}, confirm});
         }
+        if (OverlayModel::can_eject(g))
+            btns.push_back({"Eject installer", {OverlayCommand::Kind::GuestAction, guestview::Action::Eject, g.name}, false});
         if (OverlayModel::can_force_off(g)) {
             bool confirm = model.pending_force_off() == g.name;
             btns.push_back({confirm ? "Confirm force off" : "Force off",

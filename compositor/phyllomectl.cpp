@@ -33,6 +33,7 @@ void usage(FILE* to) {
                "  next, prev          show the next or previous running guest\n"
                "  screenshot NAME FILE  save the guest's own screen (as QEMU sees it) to FILE\n"
                "  adopt NAME          switch a SPICE/VNC guest to the shell's display (next start)\n"
+               "  eject NAME          take the installer ISO out of the guest's CD-ROM\n"
                "  create NAME --iso PATH [--os ID] [--memory MB] [--cpus N] [--disk-size GB] [--tcg]\n"
                "                      a new guest with the best machine model for the OS on the\n"
                "                      installer (libosinfo recognises it; --os forces one, as\n"

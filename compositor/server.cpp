@@ -251,7 +251,8 @@ void Server::on_action_done(const guestview::ActionResult& r) {
     if (pending != pending_replies_.end()) {
         auto reply = std::move(pending->reply);
         pending_replies_.erase(pending);
-        reply(r.ok, r.ok ? fmt::format("{}: {} done\n", r.guest, guestview::to_string(r.action))
+        reply(r.ok, r.ok ? (r.note.empty() ? fmt::format("{}: {} done\n", r.guest, guestview::to_string(r.action))
+                                           : fmt::format("{}: {}\n", r.guest, r.note))
                          : fmt::format("{}: {} failed: {}\n", r.guest, guestview::to_string(r.action), r.error));
     }
     if (r.ok) {
@@ -259,7 +260,8 @@ void Server::on_action_done(const guestview::ActionResult& r) {
         overlay_model_.set_notice(
             r.action == guestview::Action::Shutdown
                 ? fmt::format("{}: asked the guest to shut down", r.guest)
-                : fmt::format("{}: {} done", r.guest, guestview::to_string(r.action)),
+                : !r.note.empty() ? fmt::format("{}: {}", r.guest, r.note)
+                                  : fmt::format("{}: {} done", r.guest, guestview::to_string(r.action)),
             false);
     } else {
         log::error("guest {}: {} failed: {}", r.guest, guestview::to_string(r.action), r.error);

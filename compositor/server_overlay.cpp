@@ -30,6 +30,7 @@ void Server::overlay_key(xkb_keysym_t sym, std::uint32_t modifiers) {
     case XKB_KEY_f: key = Key::ForceOff; break;
     case XKB_KEY_r: key = Key::Remove; break;
     case XKB_KEY_a: key = Key::Adopt; break;
+    case XKB_KEY_e: key = Key::Eject; break;
     case XKB_KEY_n: key = Key::NewGuest; break;
     case XKB_KEY_Escape: key = Key::Cancel; break;
     default:
@@ -119,7 +120,7 @@ std::string Server::host_key_label() const {
 }
 
 std::string Server::hotkey_help() const {
-    std::string help = "↑↓ select   Enter show/start   S start   D shut down   F F force off   R R remove   A A adopt   N new";
+    std::string help = "↑↓ select   Enter show/start   S start   D shut down   F F force off   R R remove   A A adopt   E eject installer   N new";
     if (!config().apps.empty())
         help += "   F1… apps";
     help += fmt::format("   {0}+1…9 guest   {0}+Home here", host_key_label());

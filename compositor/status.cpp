@@ -65,14 +65,14 @@ std::string format_status_json(const StatusSnapshot& s) {
         o += fmt::format("{}{{\"name\": {}, \"state\": {}, \"reason\": {}, \"display\": {}, \"graphics\": {}, "
                          "\"note\": {}, \"scanout\": {}, \"frames\": {}, \"copies\": {}, \"bytes_copied\": {}, "
                          "\"refused\": {}, \"frames_presented\": {}, \"present_ms\": {{\"p50\": {}, \"p99\": {}}}, "
-                         "\"number\": {}, \"slot\": {}, \"colour\": \"#{:06x}\"}}",
+                         "\"number\": {}, \"slot\": {}, \"colour\": \"#{:06x}\", \"installer_attached\": {}}}",
                          i ? ", " : "", json_escape(g.info.name), json_escape(guestview::to_string(g.info.state)),
                          json_escape(g.info.state_reason), json_escape(g.display),
                          json_escape(graphics(g.info.graphics)),
                          json_escape(g.display_error.empty() ? g.info.graphics_note : g.display_error), scanout,
                          g.frames, g.copies, g.bytes_copied, g.refused, g.frames_presented, opt(g.present_p50_ms),
                          opt(g.present_p99_ms), g.number, g.info.slot ? std::to_string(*g.info.slot) : "null",
-                         g.colour);
+                         g.colour, g.info.installer_attached);
     }
     o += "], \"outputs\": [";
     for (std::size_t i = 0; i < s.outputs.size(); ++i) {
@@ -126,8 +126,11 @@ std::string format_status_text(const StatusSnapshot& s) {
     for (const auto& g : s.guests) {
         std::string scanout = g.scanout ? fmt::format("{}x{} {}", g.scanout->width, g.scanout->height, g.scanout->path)
                                         : std::string("-");
+        std::string note = g.display_error.empty() ? g.info.graphics_note : g.display_error;
+        if (g.info.installer_attached) // until its restarts are counted or `eject` takes it out
+            note += note.empty() ? "installer attached" : "; installer attached";
         o += fmt::format("{:<{}}  {:<14}  {:<10}  {:<16}  {}\n", g.info.name, w, guestview::to_string(g.info.state),
-                         g.display, scanout, g.display_error.empty() ? g.info.graphics_note : g.display_error);
+                         g.display, scanout, note);
     }
     if (s.guests.empty())
         o += "(no guests)\n";

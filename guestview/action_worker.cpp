@@ -3,6 +3,7 @@
 #include "config/log.hpp"
 #include "guestview/domain_model.hpp"
 #include "guestview/guest_removal.hpp"
+#include "guestview/installer_eject.hpp"
 
 namespace phyllome::guestview {
 
@@ -93,6 +94,14 @@ ActionResult ActionWorker::perform(Job& job) {
     case Action::Shutdown: rc = virDomainShutdown(domain.get()); break;
     case Action::ForceOff: rc = virDomainDestroy(domain.get()); break;
     case Action::Remove: break; // above
+    case Action::Eject: {
+        EjectOutcome outcome = eject_installer(domain.get(), job.guest);
+        result.ok = outcome.ok;
+        (result.ok ? result.note : result.error) = std::move(outcome.message);
+        log::info("guest '{}': {}: {}", job.guest, to_string(job.action),
+                  result.ok ? result.note : "failed: " + result.error);
+        return result;
+    }
     }
     result.ok = rc == 0;
     if (!result.ok)

@@ -150,6 +150,7 @@ void write_guest(Writer& w, const GuestInfo& g) {
     w.opt(g.slot);
     w.opt(g.colour);
     w.i32(g.domain_id);
+    w.boolean(g.installer_attached);
 }
 
 GuestInfo read_guest(Reader& r) {
@@ -164,11 +165,12 @@ GuestInfo read_guest(Reader& r) {
     g.slot = r.opt<int>();
     g.colour = r.opt<std::uint32_t>();
     g.domain_id = r.i32();
+    g.installer_attached = r.boolean();
     return g;
 }
 
 // Each guest takes at least this many bytes, which bounds a count before allocating for it.
-constexpr std::size_t min_guest_size = 4 * 4 + 2 + 4 + 2 + 4;
+constexpr std::size_t min_guest_size = 4 * 4 + 2 + 4 + 2 + 4 + 1;
 
 template <typename T>
 std::optional<T> finished(Reader& r, T value) {
@@ -190,7 +192,7 @@ bool StateUpdate::operator==(const StateUpdate& o) const {
 
 bool ActionReply::operator==(const ActionReply& o) const {
     return id == o.id && result.action == o.result.action && result.guest == o.result.guest &&
-           result.ok == o.result.ok && result.error == o.result.error;
+           result.ok == o.result.ok && result.error == o.result.error && result.note == o.result.note;
 }
 
 void encode(const Request& message, std::string& out) {
@@ -263,6 +265,7 @@ void encode(const Reply& message, std::string& out) {
                 w.str(m.result.guest);
                 w.boolean(m.result.ok);
                 w.str(m.result.error);
+                w.str(m.result.note);
             } else if constexpr (std::is_same_v<M, GraphicsReply>) {
                 Writer w(out, Type::GraphicsDone);
                 w.u32(m.id);
@@ -298,7 +301,7 @@ std::optional<Request> decode_request(std::string_view body) {
     case Type::Action: {
         ActionRequest m;
         m.id = r.u32();
-        m.action = r.enumeration(Action::Remove);
+        m.action = r.enumeration(Action::Eject);
         m.guest = r.str();
         return finished<Request>(r, std::move(m));
     }
@@ -372,10 +375,11 @@ std::optional<Reply> decode_reply(std::string_view body) {
     case Type::ActionDone: {
         ActionReply m;
         m.id = r.u32();
-        m.result.action = r.enumeration(Action::Remove);
+        m.result.action = r.enumeration(Action::Eject);
         m.result.guest = r.str();
         m.result.ok = r.boolean();
         m.result.error = r.str();
+        m.result.note = r.str();
         return finished<Reply>(r, std::move(m));
     }
     case Type::GraphicsDone: {

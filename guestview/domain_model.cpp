@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "guestview/installer_media.hpp"
+
 namespace phyllome::guestview {
 namespace {
 
@@ -164,16 +166,18 @@ std::string extra_devices_xml(const MachineModel& model) {
     return out;
 }
 
+// libosinfo's element as virt-install and GNOME Boxes write it, and ours for the installer's
+// eject (installer_media.hpp).
 std::string metadata_xml(const OsProfile& os) {
-    if (os.uri.empty())
-        return {};
-    return fmt::format(R"(  <metadata>
-    <libosinfo:libosinfo xmlns:libosinfo='http://libosinfo.org/xmlns/libvirt/domain/1.0'>
+    std::string libosinfo;
+    if (!os.uri.empty())
+        libosinfo = fmt::format(R"(    <libosinfo:libosinfo xmlns:libosinfo='http://libosinfo.org/xmlns/libvirt/domain/1.0'>
       <libosinfo:os id='{}'/>
     </libosinfo:libosinfo>
-  </metadata>
 )",
-                       escape(os.uri));
+                                escape(os.uri));
+    return fmt::format("  <metadata>\n{}    {}\n  </metadata>\n", libosinfo,
+                       installer_element(os.installer_reboots, installer_target));
 }
 
 } // namespace

@@ -23,6 +23,7 @@ std::string_view to_string(Action action) {
     case Action::Shutdown: return "shut down";
     case Action::ForceOff: return "force off";
     case Action::Remove: return "remove";
+    case Action::Eject: return "eject the installer";
     }
     return "?";
 }

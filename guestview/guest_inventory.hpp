@@ -51,19 +51,23 @@ struct GuestInfo {
     std::optional<std::uint32_t> colour; // 0xRRGGBB, written as colour="#rrggbb"
     // libvirt's domain id while QEMU runs, -1 otherwise: a new one means a new QEMU process.
     int domain_id = -1;
+    // Its <installer> metadata is there (installer_media.hpp): the ISO is still to be ejected.
+    bool installer_attached = false;
     bool operator==(const GuestInfo&) const = default;
 };
 
 // Remove: undefines a shut-off guest and deletes the disks the shell made for it with their
-// secrets (guest_removal.hpp); refused while it runs.
-enum class Action { Start, Shutdown, ForceOff, Remove };
-std::string_view to_string(Action); // "start", "shut down", "force off", "remove"
+// secrets (guest_removal.hpp); refused while it runs. Eject: empties the installer's CD-ROM
+// (installer_eject.hpp).
+enum class Action { Start, Shutdown, ForceOff, Remove, Eject };
+std::string_view to_string(Action); // "start", "shut down", "force off", "remove", "eject the installer"
 
 struct ActionResult {
     Action action;
     std::string guest;
     bool ok = false;
     std::string error; // libvirt's message when !ok
+    std::string note;  // when ok, what was done if the action name does not say it all
 };
 
 enum class ConnectionState { Connecting, Connected, Failed };

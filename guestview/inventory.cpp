@@ -1,4 +1,6 @@
-#include "guestview/inventory.hpp"
+// Inventory's connection and guest list: connecting, reconnecting with backoff, and libvirt's
+// events keeping guests() current. Requests live in inventory_requests.cpp.
+#include "guestview/inventory_impl.hpp"
 #include "guestview/embedded_libvirt.hpp"
 
 #include <algorithm>
@@ -7,23 +9,15 @@
 
 #include <unistd.h>
 
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <wayland-server-core.h>
 
 #include "config/log.hpp"
-#include "guestview/action_worker.hpp"
-#include "guestview/domain_adoption.hpp"
 #include "guestview/domain_graphics.hpp"
-#include "guestview/domain_metadata.hpp"
 #include "guestview/domain_state.hpp"
-#include "guestview/event_source.hpp"
-#include "guestview/guest_plan.hpp"
-#include "guestview/libvirt_event_bridge.hpp"
-#include "guestview/libvirt_handles.hpp"
-#include "guestview/libvirt_socket_watch.hpp"
-#include "guestview/loop_mailbox.hpp"
-#include "guestview/owned_fd.hpp"
+#include "guestview/installer_media.hpp"
 
 namespace phyllome::guestview {
 namespace {
@@ -36,7 +30,6 @@ virConnectDomainEventGenericCallback generic_callback(Callback* callback) {
     return reinterpret_cast<virConnectDomainEventGenericCallback>(reinterpret_cast<void (*)()>(callback));
 }
 
-constexpr std::chrono::milliseconds first_retry_delay{1000};
 constexpr std::chrono::milliseconds max_retry_delay{30000};
 // After a daemon socket appears: the daemon binds it a moment before it listens, so the first
 // attempt may be refused; a few quick tries (50 ms doubling, 1.55 s in all) cover that.
@@ -79,6 +72,7 @@ std::optional<GuestInfo> read_guest(virDomainPtr domain, const GuestInfo* known)
         if (LibvirtString xml{virDomainGetXMLDesc(domain, 0)}) {
             graphics = graphics_from_domain_xml(xml.get());
             identity = identity_from_domain_xml(xml.get(), info.name);
+            info.installer_attached = installer_from_domain_xml(xml.get(), info.name).has_value();
         } else {
             graphics = {GraphicsSupport::None, -1, "its configuration could not be read: " + last_libvirt_error()};
         }
@@ -104,72 +98,6 @@ bool guest_order(const GuestInfo& a, const GuestInfo& b) {
 }
 
 } // namespace
-
-struct Inventory::Impl {
-    Impl(wl_event_loop* loop, std::string uri, Callbacks callbacks);
-    ~Impl();
-
-    void connect();
-    bool open_connection(std::string& error);
-    void disconnect();
-    void fail(std::string error);
-    void connection_lost(std::uint64_t generation, int reason);
-    void watch_socket();
-    void on_socket_appeared();
-
-    bool refresh_all(std::string& error);
-    bool refresh_domain(virDomainPtr domain, bool reread_xml);
-    bool refresh_by_name(const std::string& name, bool reread_xml = false);
-    GuestInfo* find_mutable(std::string_view name);
-    bool erase_guest(std::string_view name);
-
-    void request(Action action, std::string guest);
-    void reject_later(Action action, std::string guest, std::string error);
-    void open_graphics(std::string guest, int graphics_index, std::function<void(int, std::string)> done);
-    void screenshot(std::string guest, unsigned screen,
-                    std::function<void(std::string, std::string, std::string)> done);
-    void set_identity(std::string guest, GuestIdentity identity, std::function<void(bool, std::string)> done);
-    void run_definition_job(std::string guest, std::string early_error,
-                            std::function<std::pair<bool, std::string>(virConnectPtr)> job,
-                            std::function<void(bool, std::string)> done);
-    void finish(ActionResult result);
-    void notify_changed() const;
-
-    static int on_lifecycle(virConnectPtr, virDomainPtr domain, int event, int detail, void* opaque);
-    static void on_metadata_change(virConnectPtr, virDomainPtr domain, int type, const char* nsuri, void* opaque);
-    static void on_close(virConnectPtr, int reason, void* opaque);
-    static int on_retry_timer(void* data);
-    static void on_initial_notify(void* data);
-
-    // First, so it is destroyed last: libvirt's free callbacks run when it unbinds.
-    std::shared_ptr<LibvirtEventBridge> bridge;
-    Callbacks callbacks;
-    ConnectionStatus status;
-    std::vector<GuestInfo> guests; // in guest_order
-    std::chrono::milliseconds next_retry_delay{first_retry_delay};
-    // Local daemons only: where their socket reappears, and the quick tries left after it did.
-    std::string socket_directory;
-    std::unique_ptr<LibvirtSocketWatch> socket_watch;
-    int quick_retries = 0;
-    wl_event_loop* event_loop;
-
-    LoopMailbox mailbox; // worker results and close notifications reach the loop through it
-    EventSourcePtr retry_timer;
-    EventSourcePtr initial_notify;
-
-    ConnectionPtr connection;
-    int lifecycle_callback_id = -1;
-    int metadata_callback_id = -1;
-    bool close_callback_registered = false;
-    // Read by libvirt's close callback on any thread; tells a stale notification from a live one.
-    std::atomic<std::uint64_t> connection_generation{0};
-
-    bool constructed = false; // no callbacks from inside the constructor
-    // Used on the worker only; shared with its jobs, which may outlive a reconnect.
-    std::shared_ptr<LazyOsDatabase> os_db = std::make_shared<LazyOsDatabase>();
-
-    ActionWorker worker; // last, so it starts after everything it posts to exists
-};
 
 Inventory::Impl::Impl(wl_event_loop* loop, std::string uri, Callbacks callbacks_)
     : bridge(LibvirtEventBridge::attach(loop)),
@@ -241,6 +169,20 @@ bool Inventory::Impl::open_connection(std::string& error) {
         generic_callback(&on_metadata_change), this, nullptr);
     if (metadata_callback_id < 0)
         log::debug("libvirt: no metadata events from {}: {}", status.uri, last_libvirt_error());
+    // Restarts toward the installer's eject. libvirt's REBOOT event comes with every QEMU reset,
+    // the guest's own and the host's (virDomainReset, virDomainReboot) alike; QEMU's RESET event
+    // tells them apart, so where libvirt-qemu gives it (the QEMU driver) only that one counts.
+    qemu_reset_callback_id = virConnectDomainQemuMonitorEventRegister(connection.get(), nullptr, "RESET",
+                                                                      &on_qemu_reset, this, nullptr, 0);
+    if (qemu_reset_callback_id < 0) {
+        log::debug("libvirt: no QEMU reset events from {} ({}); counting every reboot", status.uri,
+                   last_libvirt_error());
+        virResetLastError();
+    }
+    reboot_callback_id = virConnectDomainEventRegisterAny(connection.get(), nullptr, VIR_DOMAIN_EVENT_ID_REBOOT,
+                                                          generic_callback(&on_reboot), this, nullptr);
+    if (reboot_callback_id < 0)
+        log::debug("libvirt: no reboot events from {}: {}", status.uri, last_libvirt_error());
     return refresh_all(error);
 }
 
@@ -254,6 +196,13 @@ void Inventory::Impl::disconnect() {
     if (metadata_callback_id >= 0 && virConnectDomainEventDeregisterAny(connection.get(), metadata_callback_id) < 0)
         virResetLastError();
     metadata_callback_id = -1;
+    if (reboot_callback_id >= 0 && virConnectDomainEventDeregisterAny(connection.get(), reboot_callback_id) < 0)
+        virResetLastError();
+    reboot_callback_id = -1;
+    if (qemu_reset_callback_id >= 0 &&
+        virConnectDomainQemuMonitorEventDeregister(connection.get(), qemu_reset_callback_id) < 0)
+        virResetLastError();
+    qemu_reset_callback_id = -1;
     if (close_callback_registered && virConnectUnregisterCloseCallback(connection.get(), &on_close) < 0)
         virResetLastError();
     close_callback_registered = false;
@@ -367,221 +316,48 @@ bool Inventory::Impl::erase_guest(std::string_view name) {
     return std::erase_if(guests, [&](const GuestInfo& guest) { return guest.name == name; }) > 0;
 }
 
-void Inventory::Impl::request(Action action, std::string guest) {
-    if (!connection)
-        return reject_later(action, std::move(guest),
-                            fmt::format("not connected to libvirt ({}){}", status.uri,
-                                        status.error.empty() ? "" : ": " + status.error));
-    if (find_mutable(guest) == nullptr) {
-        std::string error = fmt::format("there is no guest named '{}'", guest);
-        return reject_later(action, std::move(guest), std::move(error));
-    }
-    log::info("guest '{}': {} requested", guest, to_string(action));
-    worker.submit(action, std::move(guest), share_connection(connection.get()));
-}
-
-void Inventory::Impl::open_graphics(std::string guest, int graphics_index,
-                                    std::function<void(int, std::string)> done) {
-    // Shared so the tasks below stay copyable for std::function; the fd closes with the last
-    // reference when the result is dropped undelivered.
-    struct Outcome {
-        std::function<void(int, std::string)> done;
-        OwnedFd fd;
-        std::string error;
-    };
-    auto outcome = std::make_shared<Outcome>(Outcome{std::move(done), OwnedFd{}, {}});
-    auto deliver = [outcome] {
-        if (outcome->done)
-            outcome->done(outcome->fd.release(), std::move(outcome->error));
-    };
-    if (!connection || find_mutable(guest) == nullptr) {
-        outcome->error = !connection ? fmt::format("not connected to libvirt ({})", status.uri)
-                                     : fmt::format("there is no guest named '{}'", guest);
-        mailbox.post(std::move(deliver));
-        return;
-    }
-    std::shared_ptr<virConnect> shared{share_connection(connection.get()).release(), ConnectionCloser{}};
-    worker.submit_call([this, shared, guest = std::move(guest), graphics_index, outcome,
-                        deliver = std::move(deliver)]() mutable {
-        if (DomainPtr domain{virDomainLookupByName(shared.get(), guest.c_str())}) {
-            outcome->fd.reset(virDomainOpenGraphicsFD(domain.get(), static_cast<unsigned>(graphics_index), 0));
-            if (outcome->fd.get() < 0)
-                outcome->error = last_libvirt_error();
-        } else {
-            outcome->error = last_libvirt_error();
-        }
-        log::debug("guest '{}': open graphics {}: {}", guest, graphics_index,
-                   outcome->fd.get() >= 0 ? "done" : "failed: " + outcome->error);
-        shared.reset(); // like actions: the loop never waits on our reference
-        outcome.reset();
-        mailbox.post(std::move(deliver));
-    });
-}
-
-void Inventory::Impl::screenshot(std::string guest, unsigned screen,
-                                 std::function<void(std::string, std::string, std::string)> done) {
-    struct Outcome {
-        std::string image, mime, error;
-    };
-    auto outcome = std::make_shared<Outcome>();
-    auto deliver = [outcome, done = std::move(done)] {
-        if (done)
-            done(std::move(outcome->image), std::move(outcome->mime), std::move(outcome->error));
-    };
-    if (!connection || find_mutable(guest) == nullptr) {
-        outcome->error = !connection ? fmt::format("not connected to libvirt ({})", status.uri)
-                                     : fmt::format("there is no guest named '{}'", guest);
-        mailbox.post(std::move(deliver));
-        return;
-    }
-    std::shared_ptr<virConnect> shared{share_connection(connection.get()).release(), ConnectionCloser{}};
-    // Blocking: QEMU writes the picture and libvirt streams it back.
-    worker.submit_call([this, shared, guest = std::move(guest), screen, outcome, deliver = std::move(deliver)]() mutable {
-        DomainPtr domain{virDomainLookupByName(shared.get(), guest.c_str())};
-        std::unique_ptr<virStream, decltype(&virStreamFree)> stream{
-            domain ? virStreamNew(shared.get(), 0) : nullptr, &virStreamFree};
-        char* mime = stream ? virDomainScreenshot(domain.get(), stream.get(), screen, 0) : nullptr;
-        if (mime) {
-            outcome->mime = mime;
-            std::free(mime);
-            auto sink = [](virStreamPtr, const char* bytes, size_t n, void* opaque) -> int {
-                static_cast<std::string*>(opaque)->append(bytes, n);
-                return static_cast<int>(n);
-            };
-            if (virStreamRecvAll(stream.get(), sink, &outcome->image) < 0 || virStreamFinish(stream.get()) < 0) {
-                outcome->error = last_libvirt_error();
-                virStreamAbort(stream.get());
-            }
-        } else {
-            outcome->error = last_libvirt_error();
-        }
-        stream.reset();
-        domain.reset();
-        shared.reset();
-        outcome.reset();
-        mailbox.post(std::move(deliver));
-    });
-}
-
-void Inventory::Impl::set_identity(std::string guest, GuestIdentity identity,
-                                   std::function<void(bool, std::string)> done) {
-    struct Outcome {
-        bool ok = false;
-        std::string error;
-    };
-    auto outcome = std::make_shared<Outcome>();
-    // On the loop: re-read first, so guests() already shows the change when `done` runs.
-    auto deliver = [this, outcome, guest, done = std::move(done)] {
-        if (outcome->ok && connection && refresh_by_name(guest, true))
-            notify_changed();
-        if (done)
-            done(outcome->ok, std::move(outcome->error));
-    };
-    if (!connection)
-        outcome->error = fmt::format("not connected to libvirt ({})", status.uri);
-    else if (find_mutable(guest) == nullptr)
-        outcome->error = fmt::format("there is no guest named '{}'", guest);
-    else
-        outcome->error = identity_problem(identity);
-    if (!outcome->error.empty()) {
-        mailbox.post(std::move(deliver));
-        return;
-    }
-    std::shared_ptr<virConnect> shared{share_connection(connection.get()).release(), ConnectionCloser{}};
-    // Blocking: with the embedded driver, libvirt would wait on the loop that is waiting on it.
-    worker.submit_call([this, shared, guest = std::move(guest), identity, outcome,
-                        deliver = std::move(deliver)]() mutable {
-        if (DomainPtr domain{virDomainLookupByName(shared.get(), guest.c_str())}) {
-            // The running guest too, else the change would show only after its next start; a
-            // transient guest has no config to write.
-            unsigned flags = 0;
-            if (virDomainIsPersistent(domain.get()) != 0)
-                flags |= VIR_DOMAIN_AFFECT_CONFIG;
-            if (virDomainIsActive(domain.get()) == 1)
-                flags |= VIR_DOMAIN_AFFECT_LIVE;
-            const std::string element = identity_element(identity);
-            const std::string ns{identity_namespace};
-            // NULL metadata removes the element.
-            outcome->ok = virDomainSetMetadata(domain.get(), VIR_DOMAIN_METADATA_ELEMENT,
-                                               element.empty() ? nullptr : element.c_str(),
-                                               element.empty() ? nullptr : "phyllome", ns.c_str(), flags) == 0;
-        }
-        if (!outcome->ok)
-            outcome->error = last_libvirt_error();
-        log::debug("guest '{}': set identity {}: {}", guest, identity_element(identity),
-                   outcome->ok ? "done" : "failed: " + outcome->error);
-        shared.reset();
-        outcome.reset();
-        mailbox.post(std::move(deliver));
-    });
-}
-
-// Runs `job` on the worker with its own connection reference, then on the loop re-reads `guest`
-// (so guests() shows the new definition) and calls `done`. A non-empty `early_error` skips the
-// job and reports itself.
-void Inventory::Impl::run_definition_job(std::string guest, std::string early_error,
-                                         std::function<std::pair<bool, std::string>(virConnectPtr)> job,
-                                         std::function<void(bool, std::string)> done) {
-    auto outcome = std::make_shared<std::pair<bool, std::string>>(false, std::move(early_error));
-    auto deliver = [this, outcome, guest, done = std::move(done)] {
-        // The DEFINED event usually did this already; not every driver sends one.
-        if (outcome->first && connection && refresh_by_name(guest, true))
-            notify_changed();
-        if (done)
-            done(outcome->first, std::move(outcome->second));
-    };
-    if (!connection && outcome->second.empty())
-        outcome->second = fmt::format("not connected to libvirt ({})", status.uri);
-    if (!outcome->second.empty()) {
-        mailbox.post(std::move(deliver));
-        return;
-    }
-    std::shared_ptr<virConnect> shared{share_connection(connection.get()).release(), ConnectionCloser{}};
-    // Blocking: defining talks to libvirt (and, embedded, waits on threads that need the loop).
-    worker.submit_call([this, shared, job = std::move(job), outcome, deliver = std::move(deliver)]() mutable {
-        *outcome = job(shared.get());
-        shared.reset();
-        outcome.reset();
-        mailbox.post(std::move(deliver));
-    });
-}
-
-void Inventory::Impl::reject_later(Action action, std::string guest, std::string error) {
-    ActionResult result{action, std::move(guest), false, std::move(error)};
-    mailbox.post([this, result = std::move(result)] {
-        if (callbacks.action_done)
-            callbacks.action_done(result);
-    });
-}
-
-void Inventory::Impl::finish(ActionResult result) {
-    if (!result.ok)
-        log::warn("guest '{}': cannot {}: {}", result.guest, to_string(result.action), result.error);
-    // Usually the lifecycle event has updated the guest already; not every driver sends one.
-    if (connection && refresh_by_name(result.guest))
-        notify_changed();
-    if (callbacks.action_done)
-        callbacks.action_done(result);
-}
-
 void Inventory::Impl::notify_changed() const {
     if (constructed && callbacks.changed)
         callbacks.changed();
 }
 
-int Inventory::Impl::on_lifecycle(virConnectPtr, virDomainPtr domain, int event, int, void* opaque) {
+int Inventory::Impl::on_lifecycle(virConnectPtr, virDomainPtr domain, int event, int detail, void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
     // Only a (re)definition or a start can change the devices; other events change the state.
     const bool reread_xml = event == VIR_DOMAIN_EVENT_DEFINED || event == VIR_DOMAIN_EVENT_STARTED;
     if (self->refresh_domain(domain, reread_xml))
         self->notify_changed();
+
+    // A guest that powers itself off restarts its installer too (some set on_reboot=destroy).
+    // QEMU tells a shutdown the host caused (a signal) by the SHUTDOWN event's detail.
+    const std::string name = virDomainGetName(domain);
+    if (event == VIR_DOMAIN_EVENT_SHUTDOWN && detail == VIR_DOMAIN_EVENT_SHUTDOWN_HOST)
+        self->host_shutdowns.insert(name);
+    if (event == VIR_DOMAIN_EVENT_STOPPED) {
+        const bool by_host = self->host_shutdowns.erase(name) > 0;
+        if (detail == VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN && !by_host)
+            self->count_restart(name);
+    }
     return 0;
+}
+
+void Inventory::Impl::on_reboot(virConnectPtr, virDomainPtr domain, void* opaque) {
+    auto* self = static_cast<Impl*>(opaque);
+    if (self->qemu_reset_callback_id < 0) // else QEMU's own event counts, knowing who reset
+        self->count_restart(virDomainGetName(domain));
+}
+
+void Inventory::Impl::on_qemu_reset(virConnectPtr, virDomainPtr domain, const char*, long long, unsigned,
+                                    const char* details, void* opaque) {
+    if (details != nullptr && reset_by_guest(details))
+        static_cast<Impl*>(opaque)->count_restart(virDomainGetName(domain));
 }
 
 void Inventory::Impl::on_metadata_change(virConnectPtr, virDomainPtr domain, int type, const char* nsuri,
                                          void* opaque) {
     // Titles, descriptions and other programs' elements do not concern us.
-    if (type != VIR_DOMAIN_METADATA_ELEMENT || nsuri == nullptr || identity_namespace != nsuri)
+    if (type != VIR_DOMAIN_METADATA_ELEMENT || nsuri == nullptr ||
+        (identity_namespace != nsuri && installer_namespace != nsuri))
         return;
     auto* self = static_cast<Impl*>(opaque);
     if (self->refresh_domain(domain, true))
@@ -617,60 +393,6 @@ Inventory::~Inventory() = default;
 const std::vector<GuestInfo>& Inventory::guests() const { return impl_->guests; }
 
 const ConnectionStatus& Inventory::status() const { return impl_->status; }
-
-void Inventory::request(Action action, std::string guest) { impl_->request(action, std::move(guest)); }
-
-void Inventory::screenshot(std::string guest, unsigned screen,
-                           std::function<void(std::string, std::string, std::string)> done) {
-    impl_->screenshot(std::move(guest), screen, std::move(done));
-}
-
-void Inventory::open_graphics(std::string guest, int graphics_index,
-                              std::function<void(int fd, std::string error)> done) {
-    impl_->open_graphics(std::move(guest), graphics_index, std::move(done));
-}
-
-void Inventory::set_identity(std::string guest, std::optional<int> slot, std::optional<std::uint32_t> colour,
-                             std::function<void(bool ok, std::string error)> done) {
-    impl_->set_identity(std::move(guest), GuestIdentity{slot, colour}, std::move(done));
-}
-
-void Inventory::adopt(std::string guest, std::function<void(bool ok, std::string error)> done) {
-    std::string early;
-    if (impl_->connection && find(guest) == nullptr)
-        early = fmt::format("there is no guest named '{}'", guest);
-    log::info("guest '{}': adoption requested", guest);
-    impl_->run_definition_job(
-        guest, std::move(early),
-        [guest](virConnectPtr connection) {
-            std::string error = adopt_guest(connection, guest);
-            log::info("guest '{}': adopt: {}", guest, error.empty() ? "done, from its next start" : "failed: " + error);
-            return std::pair{error.empty(), std::move(error)};
-        },
-        std::move(done));
-}
-
-void Inventory::create(GuestSpec spec, std::function<void(bool ok, std::string message)> done) {
-    std::string early = guest_spec_problem(spec);
-    if (early.empty() && impl_->connection && find(spec.name) != nullptr)
-        early = fmt::format("a guest named '{}' exists already", spec.name);
-    // Only the system instance has libvirt's 'default' NAT network; elsewhere QEMU's user-mode
-    // networking needs no privileges.
-    const std::string_view uri = impl_->status.uri;
-    const GuestNetwork network =
-        uri.starts_with("qemu") && uri.ends_with("/system") ? GuestNetwork::LibvirtDefault : GuestNetwork::User;
-    std::string name = spec.name;
-    impl_->run_definition_job(
-        std::move(name), std::move(early),
-        [spec = std::move(spec), network, os_db = impl_->os_db](virConnectPtr connection) {
-            const GuestPlan plan = plan_guest(connection, spec, network, os_db->get(), os_db->error());
-            CreateOutcome outcome = create_guest(connection, plan);
-            log::info("guest '{}': create: {}{}", spec.name, outcome.ok ? "defined" : "failed",
-                      outcome.message.empty() ? "" : ": " + outcome.message);
-            return std::pair{outcome.ok, std::move(outcome.message)};
-        },
-        std::move(done));
-}
 
 virConnectPtr Inventory::connection() const {
     return impl_->status.state == ConnectionState::Connected ? impl_->connection.get() : nullptr;

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <type_traits>
 
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
@@ -36,6 +37,13 @@ const Library& library() {
 void* symbol(const char* name) {
     const Library& lib = library();
     return lib.handle ? dlsym(lib.handle, name) : nullptr;
+}
+
+// libvirt-qemu (QEMU's own monitor events) is a library of its own, loaded on first use once
+// libvirt is; without it its calls fail the way libvirt's do.
+void* qemu_symbol(const char* name) {
+    static void* const handle = library().handle ? dlopen("libvirt-qemu.so.0", RTLD_NOW | RTLD_LOCAL) : nullptr;
+    return handle ? dlsym(handle, name) : nullptr;
 }
 
 // What a libvirt call returns when libvirt could not be loaded: its own error values.
@@ -72,19 +80,21 @@ bool libvirt_loaded(std::string& error) {
 
 } // namespace phyllome::guestview
 
+using phyllome::guestview::qemu_symbol;
 using phyllome::guestview::symbol;
 
 using phyllome::guestview::unavailable;
 
 // One definition per libvirt function we call, with libvirt's own signature.
-#define PHYLLOME_LIBVIRT_FORWARD(ret, name, params, args)                                          \
+#define PHYLLOME_LIBVIRT_FORWARD_FROM(lookup, ret, name, params, args)                             \
     extern "C" ret name params {                                                                   \
         using Fn = ret(*) params;                                                                  \
-        static const Fn real = reinterpret_cast<Fn>(symbol(#name));                                \
+        static const Fn real = reinterpret_cast<Fn>(lookup(#name));                                \
         if (!real)                                                                                 \
             return unavailable<ret>();                                                             \
         return real args;                                                                          \
     }
+#define PHYLLOME_LIBVIRT_FORWARD(ret, name, params, args) PHYLLOME_LIBVIRT_FORWARD_FROM(symbol, ret, name, params, args)
 
 PHYLLOME_LIBVIRT_FORWARD(int, virInitialize, (void), ())
 PHYLLOME_LIBVIRT_FORWARD(void, virResetLastError, (void), ())
@@ -145,11 +155,21 @@ PHYLLOME_LIBVIRT_FORWARD(int, virDomainSetMetadata,
                          (virDomainPtr domain, int type, const char* metadata, const char* key, const char* uri,
                           unsigned int flags),
                          (domain, type, metadata, key, uri, flags))
+PHYLLOME_LIBVIRT_FORWARD(int, virDomainUpdateDeviceFlags, (virDomainPtr domain, const char* xml, unsigned int flags),
+                         (domain, xml, flags))
 PHYLLOME_LIBVIRT_FORWARD(int, virDomainOpenGraphicsFD, (virDomainPtr dom, unsigned int idx, unsigned int flags),
                          (dom, idx, flags))
 PHYLLOME_LIBVIRT_FORWARD(char*, virDomainScreenshot,
                          (virDomainPtr domain, virStreamPtr stream, unsigned int screen, unsigned int flags),
                          (domain, stream, screen, flags))
+
+PHYLLOME_LIBVIRT_FORWARD_FROM(qemu_symbol, int, virConnectDomainQemuMonitorEventRegister,
+                              (virConnectPtr conn, virDomainPtr dom, const char* event,
+                               virConnectDomainQemuMonitorEventCallback cb, void* opaque, virFreeCallback freecb,
+                               unsigned int flags),
+                              (conn, dom, event, cb, opaque, freecb, flags))
+PHYLLOME_LIBVIRT_FORWARD_FROM(qemu_symbol, int, virConnectDomainQemuMonitorEventDeregister,
+                              (virConnectPtr conn, int callbackID), (conn, callbackID))
 
 PHYLLOME_LIBVIRT_FORWARD(virStreamPtr, virStreamNew, (virConnectPtr conn, unsigned int flags), (conn, flags))
 PHYLLOME_LIBVIRT_FORWARD(int, virStreamRecvAll, (virStreamPtr st, virStreamSinkFunc handler, void* opaque),

@@ -55,5 +55,6 @@ void create(const control::Request&, CommandTarget&, Reply);
 void output_add(const control::Request&, CommandTarget&, Reply);
 void output_remove(const control::Request&, CommandTarget&, Reply);
 void quit(const control::Request&, CommandTarget&, Reply);
+void eject(const control::Request&, CommandTarget&, Reply);
 
 } // namespace phyllome::compositor::commands

@@ -30,7 +30,11 @@ TEST(ControlProtocol, ParsesEveryVerbAndRoundTrips) {
     EXPECT_EQ(r.guest, "win 11") << "guest names may hold spaces";
     EXPECT_EQ(parsed("shutdown a").verb, Request::Verb::Shutdown);
     EXPECT_EQ(parsed("destroy a").verb, Request::Verb::Destroy);
-    for (auto line : {"status\n", "status --json\n", "start x\n", "shutdown y\n", "destroy z\n", "remove w\n", "quit\n"})
+    r = parsed("eject win 11\n");
+    EXPECT_EQ(r.verb, Request::Verb::Eject);
+    EXPECT_EQ(r.guest, "win 11");
+    EXPECT_NE(error_of("eject").find("eject needs a guest name"), std::string::npos);
+    for (auto line : {"status\n", "status --json\n", "start x\n", "shutdown y\n", "destroy z\n", "remove w\n", "eject w\n", "quit\n"})
         EXPECT_EQ(control::format_request(parsed(line)), line);
 }
 
@@ -119,7 +123,12 @@ TEST(Status, JsonHasTheDocumentedShapeAndEscapes) {
                   R"("agent_pid": 4242, "agent_rss_kb": 19000, "agent_rss_anon_kb": 2000, "agent_rss_file_kb": 17000)"),
               std::string::npos);
     EXPECT_EQ(json_escape("a\nb\x01"), R"("a\nb\u0001")");
+    EXPECT_NE(format_status_json(s).find(R"("installer_attached": false})"), std::string::npos);
+    EXPECT_EQ(format_status_text(s).find("installer attached"), std::string::npos);
+    s.guests[0].info.installer_attached = true;
+    EXPECT_NE(format_status_json(s).find(R"("installer_attached": true})"), std::string::npos);
     const std::string t = format_status_text(s);
+    EXPECT_NE(t.find("installer attached"), std::string::npos);
     EXPECT_NE(t.find("paused"), std::string::npos);
     EXPECT_NE(t.find("1280x800"), std::string::npos);
 }

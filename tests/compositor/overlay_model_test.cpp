@@ -122,6 +122,22 @@ TEST_F(OverlayModelTest, AdoptionOnlyForUnusableGraphicsAndAfterConfirmation) {
     EXPECT_TRUE(model.pending_adopt().empty());
 }
 
+TEST_F(OverlayModelTest, EKeyEjectsTheSelectedGuestsInstaller) {
+    GuestInfo installing = guest("delta", GuestState::Running);
+    installing.installer_attached = true;
+    model.set_guests({guest("alpha", GuestState::Running), installing});
+    EXPECT_FALSE(OverlayModel::can_eject(*model.selected_guest())) << "no eject button without an installer";
+    model.on_key(Key::Down, t0);
+    EXPECT_TRUE(OverlayModel::can_eject(*model.selected_guest()));
+    EXPECT_EQ(model.on_key(Key::Eject, t0), (OverlayCommand{Kind::GuestAction, Action::Eject, "delta"}))
+        << "one press: nothing is lost, a reboot would only start setup again";
+    model.on_key(Key::Up, t0);
+    EXPECT_EQ(model.on_key(Key::Eject, t0), (OverlayCommand{Kind::GuestAction, Action::Eject, "alpha"}))
+        << "the agent answers for a guest without a recorded installer";
+    model.set_guests({});
+    EXPECT_FALSE(model.on_key(Key::Eject, t0).has_value()) << "nothing selected";
+}
+
 TEST_F(OverlayModelTest, NewGuestPicksAnInstallerOrGoesBack) {
     model.set_installers({"/isos/a.iso", "/isos/b.iso"});
     EXPECT_TRUE(model.choosing_installer());

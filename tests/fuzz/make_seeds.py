@@ -198,6 +198,7 @@ def control_request():
         "screenshot": "screenshot a\n",
         "adopt": "adopt old-vm\n",
         "remove": "remove old-vm\n",
+        "eject": "eject win11\n",
         "output_add": "output add 1280x800\n",
         "output_remove": "output remove HEADLESS-2\n",
     }.items():

@@ -28,6 +28,7 @@ GuestInfo sample_guest(std::string name) {
     g.slot = 3;
     g.colour = 0x4f9dde;
     g.domain_id = 7;
+    g.installer_attached = true;
     return g;
 }
 
@@ -53,6 +54,7 @@ std::vector<Request> all_requests() {
         IdentityRequest{5, "alpha", 9, 0xffffff},
         IdentityRequest{6, "alpha", std::nullopt, std::nullopt},
         AdoptRequest{7, "beta"},
+        ActionRequest{8, Action::Eject, "win11"},
         CreateRequest{0xffffffffu, spec},
     };
 }
@@ -66,6 +68,7 @@ std::vector<Reply> all_replies() {
         StateUpdate{ConnectionStatus{ConnectionState::Failed, "qemu:///system", "gone", 30000ms}, {}},
         ActionReply{1, ActionResult{Action::Shutdown, "a", false, "no"}},
         ActionReply{6, ActionResult{Action::Remove, "gamma", false, "guest 'gamma' is not shut off: shut it down first"}},
+        ActionReply{9, ActionResult{Action::Eject, "win11", true, "", "ejected /isos/win11.iso from sda"}},
         GraphicsReply{2, true, ""},
         GraphicsReply{3, false, "no display"},
         ScreenshotReply{4, std::string("P6\n1 1\n255\n\0\xff\x10", 14), "image/x-portable-pixmap", ""},
@@ -95,6 +98,22 @@ TEST(AgentProtocol, EveryReplyRoundTrips) {
         ASSERT_TRUE(decoded.has_value()) << "reply #" << reply.index();
         EXPECT_TRUE(*decoded == reply) << "reply #" << reply.index();
     }
+}
+
+TEST(AgentProtocol, StateCarriesWhetherTheInstallerIsAttached) {
+    GuestInfo installing = sample_guest("win11");
+    GuestInfo installed = sample_guest("debian");
+    installed.installer_attached = false;
+    std::string frame;
+    encode(Reply{StateUpdate{ConnectionStatus{ConnectionState::Connected, "qemu:///system", {}, {}},
+                             {installing, installed}}},
+           frame);
+    const auto decoded = decode_reply(body_of(frame));
+    ASSERT_TRUE(decoded && std::holds_alternative<StateUpdate>(*decoded));
+    const auto& guests = std::get<StateUpdate>(*decoded).guests;
+    ASSERT_EQ(guests.size(), 2u);
+    EXPECT_TRUE(guests[0].installer_attached);
+    EXPECT_FALSE(guests[1].installer_attached);
 }
 
 TEST(AgentProtocol, TruncatedOrExtendedFramesAreRejected) {
@@ -257,18 +276,18 @@ TEST_F(ChannelTest, AReaderThatStopsReadingEndsTheWriterAtItsBound) {
 namespace phyllome::guestview::agent {
 namespace {
 
-// Remove is the last Action: it decodes, and the value after it is refused as garbage.
-TEST(AgentProtocol, RemoveIsTheLastActionTheDecoderTakes) {
+// Eject is the last Action: it decodes, and the value after it is refused as garbage.
+TEST(AgentProtocol, EjectIsTheLastActionTheDecoderTakes) {
     std::string frame;
-    encode(Request{ActionRequest{9, Action::Remove, "g"}}, frame);
+    encode(Request{ActionRequest{9, Action::Eject, "g"}}, frame);
     std::string body{body_of(frame)};
     const auto decoded = decode_request(body);
     ASSERT_TRUE(decoded.has_value());
     ASSERT_TRUE(std::holds_alternative<ActionRequest>(*decoded));
-    EXPECT_EQ(std::get<ActionRequest>(*decoded).action, Action::Remove);
+    EXPECT_EQ(std::get<ActionRequest>(*decoded).action, Action::Eject);
     // Type byte, then the id (4 bytes), then the action.
-    ASSERT_EQ(static_cast<std::uint8_t>(body[5]), static_cast<std::uint8_t>(Action::Remove));
-    body[5] = static_cast<char>(static_cast<std::uint8_t>(Action::Remove) + 1);
+    ASSERT_EQ(static_cast<std::uint8_t>(body[5]), static_cast<std::uint8_t>(Action::Eject));
+    body[5] = static_cast<char>(static_cast<std::uint8_t>(Action::Eject) + 1);
     EXPECT_FALSE(decode_request(body).has_value());
 }
 
