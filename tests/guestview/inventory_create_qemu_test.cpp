@@ -24,6 +24,7 @@
 #include "guestview/disk_secret.hpp"
 #include "guestview/guest_removal.hpp"
 #include "guestview/guest_plan.hpp"
+#include "guestview/installer_media.hpp"
 #include "guestview/libvirt_handles.hpp"
 #include "tests/guestview/disk_secret_support.hpp"
 #include "tests/guestview/embedded_guest_support.hpp"
@@ -191,10 +192,18 @@ TEST_F(InventoryCreateQemuTest, Windows11StartsWithTpmAndSecureBoot) {
                              "SATA disk and e1000e network"})
         EXPECT_THAT(message, HasSubstr(part));
 
+    // Windows 11's installer restarts twice before it runs from the disk: then it is ejected.
+    ASSERT_NE(inventory->find(guest_name), nullptr);
+    EXPECT_TRUE(inventory->find(guest_name)->installer_attached);
+
     const ActionResult started = act(Action::Start);
     ASSERT_TRUE(started.ok) << started.error;
     DomainPtr domain{virDomainLookupByName(inventory->connection(), guest_name)};
     LibvirtString xml{virDomainGetXMLDesc(domain.get(), 0)};
+    const std::optional<InstallerMedia> installer = installer_from_domain_xml(xml.get(), guest_name);
+    ASSERT_TRUE(installer);
+    EXPECT_EQ(installer->reboots, 2);
+    EXPECT_EQ(installer->target, "sdb");
     for (const char* part : {"<tpm model='tpm-crb'>", "<backend type='emulator' version='2.0'/>", "secure='yes'",
                              "OVMF_CODE_4M.ms.fd", "OVMF_VARS_4M.ms.fd", "<smm state='on'/>",
                              "http://microsoft.com/win/11"})
