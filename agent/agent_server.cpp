@@ -100,10 +100,14 @@ bool AgentServer::on_frame(std::string_view body) {
                 inventory_->adopt(std::move(m.guest), [send, id = m.id](bool ok, std::string error) {
                     send(proto::DoneReply{id, ok, std::move(error)});
                 });
-            } else {
+            } else if constexpr (std::is_same_v<M, proto::CreateRequest>) {
                 inventory_->create(std::move(m.spec), [send, id = m.id](bool ok, std::string message) {
                     send(proto::DoneReply{id, ok, std::move(message)});
                 });
+            } else {
+                static_assert(std::is_same_v<M, proto::PlanRequest>);
+                inventory_->plan(std::move(m.spec),
+                                 [send, id = m.id](guestview::PlanView plan) { send(proto::PlanReply{id, std::move(plan)}); });
             }
         },
         *request);

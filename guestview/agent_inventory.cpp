@@ -47,7 +47,10 @@ struct PendingScreenshot {
 struct PendingDone {
     std::function<void(bool, std::string)> done;
 };
-using Pending = std::variant<PendingAction, PendingGraphics, PendingScreenshot, PendingDone>;
+struct PendingPlan {
+    std::function<void(PlanView)> done;
+};
+using Pending = std::variant<PendingAction, PendingGraphics, PendingScreenshot, PendingDone, PendingPlan>;
 
 std::string seconds_text(milliseconds delay) {
     return delay.count() % 1000 == 0 ? fmt::format("{} s", delay.count() / 1000)
@@ -238,6 +241,10 @@ void AgentInventory::Impl::fail_all(const std::string& error) {
                         m.done(-1, error);
                     } else if constexpr (std::is_same_v<M, PendingScreenshot>) {
                         m.done({}, {}, error);
+                    } else if constexpr (std::is_same_v<M, PendingPlan>) {
+                        PlanView failed;
+                        failed.problem = error;
+                        m.done(std::move(failed));
                     } else {
                         m.done(false, error);
                     }
@@ -300,6 +307,10 @@ bool AgentInventory::Impl::handle(proto::Reply& reply) {
     }
     if (auto* m = std::get_if<proto::ScreenshotReply>(&reply); m && std::holds_alternative<PendingScreenshot>(p)) {
         std::get<PendingScreenshot>(p).done(std::move(m->image), std::move(m->mime), std::move(m->error));
+        return true;
+    }
+    if (auto* m = std::get_if<proto::PlanReply>(&reply); m && std::holds_alternative<PendingPlan>(p)) {
+        std::get<PendingPlan>(p).done(std::move(m->plan));
         return true;
     }
     if (auto* m = std::get_if<proto::DoneReply>(&reply); m && std::holds_alternative<PendingDone>(p)) {
@@ -425,6 +436,17 @@ void AgentInventory::create(GuestSpec spec, std::function<void(bool ok, std::str
     if (impl_->submit(make, PendingDone{done}))
         return;
     impl_->mailbox.post([done = std::move(done), error = impl_->unavailable()] { done(false, error); });
+}
+
+void AgentInventory::plan(GuestSpec spec, std::function<void(PlanView)> done) {
+    auto make = [&](std::uint32_t id) { return proto::PlanRequest{id, spec}; };
+    if (impl_->submit(make, PendingPlan{done}))
+        return;
+    impl_->mailbox.post([done = std::move(done), error = impl_->unavailable()] {
+        PlanView failed;
+        failed.problem = error;
+        done(std::move(failed));
+    });
 }
 
 } // namespace phyllome::guestview

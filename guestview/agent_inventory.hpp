@@ -50,6 +50,7 @@ public:
                       std::function<void(bool ok, std::string error)> done) override;
     void adopt(std::string guest, std::function<void(bool ok, std::string error)> done) override;
     void create(GuestSpec spec, std::function<void(bool ok, std::string message)> done) override;
+    void plan(GuestSpec spec, std::function<void(PlanView)> done) override;
 
     // The running agent's process id, or -1 while none runs.
     pid_t agent_pid() const;

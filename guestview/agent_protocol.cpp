@@ -14,11 +14,13 @@ enum class Type : std::uint8_t {
     Identity = 4,
     Adopt = 5,
     Create = 6,
+    Plan = 7,
     State = 64,
     ActionDone = 65,
     GraphicsDone = 66,
     ScreenshotDone = 67,
     Done = 68,
+    PlanDone = 69,
 };
 
 class Writer {
@@ -169,6 +171,55 @@ GuestInfo read_guest(Reader& r) {
     return g;
 }
 
+void write_spec(Writer& w, const GuestSpec& s) {
+    w.str(s.name);
+    w.str(s.iso_path);
+    w.str(s.os_id);
+    w.i32(s.disk_size_gb);
+    w.i32(s.memory_mb);
+    w.i32(s.cpus);
+    w.boolean(s.accel3d);
+    w.str(s.disk_dir);
+    w.boolean(s.encrypt_disk);
+    w.str(s.secret_uuid);
+    w.boolean(s.allow_kvm);
+}
+
+GuestSpec read_spec(Reader& r) {
+    GuestSpec s;
+    s.name = r.str();
+    s.iso_path = r.str();
+    s.os_id = r.str();
+    s.disk_size_gb = r.i32();
+    s.memory_mb = r.i32();
+    s.cpus = r.i32();
+    s.accel3d = r.boolean();
+    s.disk_dir = r.str();
+    s.encrypt_disk = r.boolean();
+    s.secret_uuid = r.str();
+    s.allow_kvm = r.boolean();
+    return s;
+}
+
+void write_strings(Writer& w, const std::vector<std::string>& list) {
+    w.u32(static_cast<std::uint32_t>(list.size()));
+    for (const std::string& s : list)
+        w.str(s);
+}
+
+// A count is bounded by what the body can hold (4 bytes a string) before anything is allocated.
+std::vector<std::string> read_strings(Reader& r, std::size_t body_size) {
+    const std::uint32_t count = r.u32();
+    std::vector<std::string> list;
+    if (r.failed() || count > body_size / 4) {
+        r.str(); // fails the reader: a count larger than the frame
+        return list;
+    }
+    for (std::uint32_t i = 0; i < count && !r.failed(); ++i)
+        list.push_back(r.str());
+    return list;
+}
+
 // Each guest takes at least this many bytes, which bounds a count before allocating for it.
 constexpr std::size_t min_guest_size = 4 * 4 + 2 + 4 + 2 + 4 + 1;
 
@@ -224,22 +275,15 @@ void encode(const Request& message, std::string& out) {
                 Writer w(out, Type::Adopt);
                 w.u32(m.id);
                 w.str(m.guest);
-            } else {
-                static_assert(std::is_same_v<M, CreateRequest>);
+            } else if constexpr (std::is_same_v<M, CreateRequest>) {
                 Writer w(out, Type::Create);
                 w.u32(m.id);
-                const GuestSpec& s = m.spec;
-                w.str(s.name);
-                w.str(s.iso_path);
-                w.str(s.os_id);
-                w.i32(s.disk_size_gb);
-                w.i32(s.memory_mb);
-                w.i32(s.cpus);
-                w.boolean(s.accel3d);
-                w.str(s.disk_dir);
-                w.boolean(s.encrypt_disk);
-                w.str(s.secret_uuid);
-                w.boolean(s.allow_kvm);
+                write_spec(w, m.spec);
+            } else {
+                static_assert(std::is_same_v<M, PlanRequest>);
+                Writer w(out, Type::Plan);
+                w.u32(m.id);
+                write_spec(w, m.spec);
             }
         },
         message);
@@ -277,12 +321,23 @@ void encode(const Reply& message, std::string& out) {
                 w.str(m.image);
                 w.str(m.mime);
                 w.str(m.error);
-            } else {
-                static_assert(std::is_same_v<M, DoneReply>);
+            } else if constexpr (std::is_same_v<M, DoneReply>) {
                 Writer w(out, Type::Done);
                 w.u32(m.id);
                 w.boolean(m.ok);
                 w.str(m.message);
+            } else {
+                static_assert(std::is_same_v<M, PlanReply>);
+                Writer w(out, Type::PlanDone);
+                w.u32(m.id);
+                const PlanView& v = m.plan;
+                w.str(v.problem);
+                w.str(v.os_name);
+                w.str(v.os_id);
+                for (int n : {v.memory_mb, v.cpus, v.disk_gb, v.min_memory_mb, v.min_disk_gb, v.free_disk_gb})
+                    w.i32(n);
+                write_strings(w, v.features);
+                write_strings(w, v.notes);
             }
         },
         message);
@@ -336,18 +391,13 @@ std::optional<Request> decode_request(std::string_view body) {
     case Type::Create: {
         CreateRequest m;
         m.id = r.u32();
-        GuestSpec& s = m.spec;
-        s.name = r.str();
-        s.iso_path = r.str();
-        s.os_id = r.str();
-        s.disk_size_gb = r.i32();
-        s.memory_mb = r.i32();
-        s.cpus = r.i32();
-        s.accel3d = r.boolean();
-        s.disk_dir = r.str();
-        s.encrypt_disk = r.boolean();
-        s.secret_uuid = r.str();
-        s.allow_kvm = r.boolean();
+        m.spec = read_spec(r);
+        return finished<Request>(r, std::move(m));
+    }
+    case Type::Plan: {
+        PlanRequest m;
+        m.id = r.u32();
+        m.spec = read_spec(r);
         return finished<Request>(r, std::move(m));
     }
     default:
@@ -402,6 +452,19 @@ std::optional<Reply> decode_reply(std::string_view body) {
         m.id = r.u32();
         m.ok = r.boolean();
         m.message = r.str();
+        return finished<Reply>(r, std::move(m));
+    }
+    case Type::PlanDone: {
+        PlanReply m;
+        m.id = r.u32();
+        PlanView& v = m.plan;
+        v.problem = r.str();
+        v.os_name = r.str();
+        v.os_id = r.str();
+        for (int* n : {&v.memory_mb, &v.cpus, &v.disk_gb, &v.min_memory_mb, &v.min_disk_gb, &v.free_disk_gb})
+            *n = r.i32();
+        v.features = read_strings(r, body.size());
+        v.notes = read_strings(r, body.size());
         return finished<Reply>(r, std::move(m));
     }
     default:

@@ -62,6 +62,13 @@ struct CreateRequest {
     bool operator==(const CreateRequest& o) const;
 };
 
+// What create would make (GuestInventory::plan), nothing made.
+struct PlanRequest {
+    std::uint32_t id = 0;
+    GuestSpec spec;
+    bool operator==(const PlanRequest&) const = default;
+};
+
 // Agent to shell.
 struct StateUpdate {
     ConnectionStatus status;
@@ -92,9 +99,15 @@ struct DoneReply {
     bool operator==(const DoneReply&) const = default;
 };
 
+struct PlanReply {
+    std::uint32_t id = 0;
+    PlanView plan;
+    bool operator==(const PlanReply&) const = default;
+};
+
 using Request = std::variant<ActionRequest, GraphicsRequest, ScreenshotRequest, IdentityRequest, AdoptRequest,
-                             CreateRequest>;
-using Reply = std::variant<StateUpdate, ActionReply, GraphicsReply, ScreenshotReply, DoneReply>;
+                             CreateRequest, PlanRequest>;
+using Reply = std::variant<StateUpdate, ActionReply, GraphicsReply, ScreenshotReply, DoneReply, PlanReply>;
 
 // Whole frames, header included, appended to `out`.
 void encode(const Request& message, std::string& out);

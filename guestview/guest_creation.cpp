@@ -135,8 +135,11 @@ CreateOutcome create_guest(virConnectPtr connection, const GuestPlan& plan, virC
         return outcome;
     }
     outcome.ok = true;
-    // The disk note (encryption) comes after what the guest is.
-    outcome.message = plan.summary() + (outcome.message.empty() ? "" : "; " + outcome.message);
+    // Whether the disk is encrypted comes after what the guest is: never silently off.
+    const std::string disk = key.secret               ? std::string{"encrypted disk"}
+                             : outcome.message.empty() ? std::string{"the disk is not encrypted"}
+                                                       : outcome.message;
+    outcome.message = plan.summary() + "; " + disk;
     return outcome;
 }
 

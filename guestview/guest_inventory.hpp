@@ -79,6 +79,20 @@ struct ConnectionStatus {
     std::chrono::milliseconds retry_in{0};   // backoff before the next attempt when Failed
 };
 
+// What a new guest would be, for the overlay's new-guest card: worked out (guest_plan.hpp) from
+// the installer, the OS libosinfo recognised and this host, before anything is made.
+struct PlanView {
+    std::string problem;  // non-empty: no guest can be made from it; says why and what to do
+    std::string os_name;  // "Microsoft Windows 11", or "unknown system"
+    std::string os_id;    // libosinfo's short id; empty when unknown
+    int memory_mb = 0, cpus = 0, disk_gb = 0; // the OS's recommendation on this host
+    int min_memory_mb = 0, min_disk_gb = 0;   // the OS's minimum; 0 when libosinfo says nothing
+    int free_disk_gb = -1;                    // in the disk's folder; -1 when unknown
+    std::vector<std::string> features;        // "UEFI with Secure Boot", "TPM 2.0", "encrypted disk"
+    std::vector<std::string> notes;           // what the user should know ("the disk is not encrypted: …")
+    bool operator==(const PlanView&) const = default;
+};
+
 class GuestInventory {
 public:
     struct Callbacks {
@@ -129,6 +143,11 @@ public:
     // gets the error when !ok, else a note for the user or an empty string; the guest is in
     // guests() by then. Nothing is left behind on failure.
     virtual void create(GuestSpec spec, std::function<void(bool ok, std::string message)> done) = 0;
+
+    // What create(spec) would make, without making anything: the OS on spec.iso_path (or
+    // spec.os_id), the machine model and the sizes left at 0 filled in. `done` runs later on
+    // the loop; a spec that cannot be created comes back with `problem` set.
+    virtual void plan(GuestSpec spec, std::function<void(PlanView)> done) = 0;
 };
 
 // Whether the guest's screen can only be shown after adopt(): it has graphics, none we can use.

@@ -96,6 +96,12 @@ ModelHost probe_host(virConnectPtr connection, GuestNetwork network, const Guest
         if (host.virtio_win.empty())
             host.virtio_win = virtio_win_in(place);
     }
+    // The embedded driver (libvirt 11.3) keeps none: see disk_secret.cpp.
+    if (virConnectNumOfSecrets(connection) < 0) {
+        host.secrets = false;
+        virResetLastError();
+    }
+    host.free_disk_gb = disk_free_gb(spec.disk_dir);
     virNodeInfo node{};
     if (virNodeGetInfo(connection, &node) == 0)
         host.host_memory_mb = static_cast<int>(node.memory / 1024);
@@ -170,19 +176,16 @@ GuestPlan plan_guest(virConnectPtr connection, GuestSpec spec, GuestNetwork netw
         plan.model.notes.push_back(fmt::format("a {} GB disk is below the {} GB {} needs", s.disk_size_gb,
                                                plan.os.minimum.disk_gb, plan.os.name));
     // The qcow2 starts small but grows as the guest writes: refuse a disk that cannot fit.
-    if (const int free_gb = disk_free_gb(s.disk_dir); free_gb >= 0 && free_gb < s.disk_size_gb)
+    if (const int free_gb = plan.host.free_disk_gb; free_gb >= 0 && free_gb < s.disk_size_gb)
         plan.problem = fmt::format("only {} GB are free in {}, and the disk may grow to {} GB: choose a smaller disk "
                                    "or free some space",
                                    free_gb, s.disk_dir, s.disk_size_gb);
     return plan;
 }
 
-std::string GuestPlan::summary() const {
-    std::string text = os_display_name(os);
-    if (os.recognised())
-        text += fmt::format(" ({})", os.id);
-    text += fmt::format(": {} MB, {} CPU{}, {} GB disk", spec.memory_mb, spec.cpus, spec.cpus == 1 ? "" : "s",
-                        spec.disk_size_gb);
+namespace {
+
+std::vector<std::string> features_of(const MachineModel& model) {
     std::vector<std::string> parts;
     if (model.uefi)
         parts.push_back(model.secure_boot ? "UEFI with Secure Boot" : "UEFI");
@@ -190,12 +193,47 @@ std::string GuestPlan::summary() const {
         parts.push_back("BIOS");
     if (model.tpm)
         parts.push_back("TPM 2.0");
+    return parts;
+}
+
+} // namespace
+
+std::string GuestPlan::summary() const {
+    std::string text = os_display_name(os);
+    if (os.recognised())
+        text += fmt::format(" ({})", os.id);
+    text += fmt::format(": {} MB, {} CPU{}, {} GB disk", spec.memory_mb, spec.cpus, spec.cpus == 1 ? "" : "s",
+                        spec.disk_size_gb);
+    std::vector<std::string> parts = features_of(model);
     if (!host.kvm)
         parts.push_back("no KVM: software emulation, slow");
     parts.insert(parts.end(), model.notes.begin(), model.notes.end());
     for (const std::string& part : parts)
         text += "; " + part;
     return text;
+}
+
+PlanView GuestPlan::view() const {
+    PlanView v;
+    v.problem = problem;
+    v.os_name = os_display_name(os);
+    v.os_id = os.id;
+    v.memory_mb = spec.memory_mb;
+    v.cpus = spec.cpus;
+    v.disk_gb = spec.disk_size_gb;
+    v.min_memory_mb = os.minimum.memory_mb;
+    v.min_disk_gb = os.minimum.disk_gb;
+    v.free_disk_gb = host.free_disk_gb;
+    v.features = features_of(model);
+    v.notes = model.notes;
+    // Never silently off: the card says which.
+    if (spec.encrypt_disk && host.secrets)
+        v.features.push_back("encrypted disk");
+    else if (spec.encrypt_disk)
+        v.notes.push_back("the disk will not be encrypted: this libvirt connection keeps no secrets QEMU could use");
+    if (!host.kvm)
+        v.notes.push_back("no KVM: software emulation, slow");
+    return v;
 }
 
 } // namespace phyllome::guestview

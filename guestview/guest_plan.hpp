@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "guestview/domain_model.hpp"
+#include "guestview/guest_inventory.hpp"
 #include "guestview/os_info.hpp"
 
 typedef struct _virConnect* virConnectPtr;
@@ -25,6 +26,8 @@ struct GuestPlan {
     // One line for the user: "Microsoft Windows 11 (win11): 4096 MB, 2 CPUs, 64 GB disk;
     // UEFI Secure Boot, TPM 2.0; SATA disk and e1000e network: …".
     std::string summary() const;
+    // The same for the overlay's card, with whether the disk will be encrypted.
+    PlanView view() const;
 };
 
 // Where a virtio-win driver ISO is looked for: Fedora's virtio-win package, the installer's own

@@ -94,6 +94,10 @@ public:
     // this call. Nothing is left behind on failure.
     void create(GuestSpec spec, std::function<void(bool ok, std::string message)> done) override;
 
+    // plan_guest on the worker thread (libosinfo reads the ISO; the database loads the first
+    // time, ~0.3 s); `done` runs later on the loop. Not connected, or a name in use: a problem.
+    void plan(GuestSpec spec, std::function<void(PlanView)> done) override;
+
     // The live connection (nullptr unless Connected), for the display client. It is closed on
     // reconnect and destruction: take virConnectRef for a longer-lived reference.
     virConnectPtr connection() const;

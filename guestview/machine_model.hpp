@@ -25,6 +25,8 @@ struct ModelHost {
     std::string virtio_win;   // the virtio-win driver ISO, when one was found
     std::vector<std::string> virtio_win_searched; // where it was looked for, for the user
     int host_memory_mb = 0;   // 0: unknown
+    bool secrets = true;      // the connection keeps secrets, so a disk can be LUKS-encrypted
+    int free_disk_gb = -1;    // in the new disk's folder; -1: unknown
 };
 
 enum class DiskBus { Virtio, Sata };

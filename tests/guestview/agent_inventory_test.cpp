@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "config/log.hpp"
+#include "tests/guestview/installer_iso.hpp"
 #include "tests/guestview/test_support.hpp"
 
 namespace phyllome::guestview {
@@ -133,6 +135,47 @@ TEST_F(AgentInventoryTest, ScreenshotAndGraphicsAnswersCrossTheSocket) {
         graphics_done = true;
     });
     EXPECT_TRUE(pump_until(loop.get(), [&] { return graphics_done; }));
+}
+
+// The new-guest card's question: the agent recognises the installer (libosinfo) and answers
+// with the OS, the sizes and what the disk will be, making nothing.
+TEST_F(AgentInventoryTest, APlanNamesTheOsOnTheInstallerAndDefinesNothing) {
+    if (!testing::have_program("xorriso"))
+        GTEST_SKIP() << "xorriso is missing";
+    testing::TempDir dir;
+    std::string error;
+    const std::string iso = testing::make_installer_iso(dir.path(), "debian.iso", testing::debian12_ids(), error);
+    ASSERT_FALSE(iso.empty()) << error;
+    open();
+    ASSERT_TRUE(wait_connected());
+    const std::size_t guests_before = inventory->guests().size();
+    GuestSpec spec;
+    spec.name = "planned";
+    spec.iso_path = iso;
+    spec.disk_dir = dir.path().string();
+    std::optional<PlanView> plan;
+    inventory->plan(spec, [&](PlanView view) { plan = std::move(view); });
+    EXPECT_FALSE(plan) << "never inside the call";
+    ASSERT_TRUE(pump_until(loop.get(), [&] { return plan.has_value(); }, 20s));
+    EXPECT_EQ(plan->problem, "");
+    if (plan->os_id.empty())
+        GTEST_SKIP() << "osinfo-db is missing: " << (plan->notes.empty() ? "" : plan->notes.back());
+    EXPECT_EQ(plan->os_id, "debian12");
+    EXPECT_EQ(plan->os_name, "Debian 12");
+    // The test driver's host has 3 GB: half of it, above Debian's minimum.
+    EXPECT_EQ(plan->memory_mb, 1536);
+    EXPECT_GE(plan->memory_mb, plan->min_memory_mb);
+    EXPECT_GE(plan->cpus, 2);
+    EXPECT_GE(plan->disk_gb, 20);
+    EXPECT_GE(plan->free_disk_gb, 0);
+    EXPECT_EQ(inventory->guests().size(), guests_before);
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "planned.qcow2"));
+
+    spec.iso_path = (dir.path() / "missing.iso").string();
+    plan.reset();
+    inventory->plan(spec, [&](PlanView view) { plan = std::move(view); });
+    ASSERT_TRUE(pump_until(loop.get(), [&] { return plan.has_value(); }, 20s));
+    EXPECT_THAT(plan->problem, HasSubstr("does not exist"));
 }
 
 TEST_F(AgentInventoryTest, AKilledAgentIsReportedAndRestartedAndTheGuestsComeBack) {

@@ -56,6 +56,8 @@ std::vector<Request> all_requests() {
         AdoptRequest{7, "beta"},
         ActionRequest{8, Action::Eject, "win11"},
         CreateRequest{0xffffffffu, spec},
+        PlanRequest{11, spec},
+        PlanRequest{12, GuestSpec{}},
     };
 }
 
@@ -73,6 +75,10 @@ std::vector<Reply> all_replies() {
         GraphicsReply{3, false, "no display"},
         ScreenshotReply{4, std::string("P6\n1 1\n255\n\0\xff\x10", 14), "image/x-portable-pixmap", ""},
         DoneReply{5, true, "the disk is not encrypted"},
+        PlanReply{10, PlanView{"", "Microsoft Windows 11", "win11", 4096, 2, 64, 4096, 64, 120,
+                               {"UEFI with Secure Boot", "TPM 2.0", "encrypted disk"},
+                               {"SATA disk and e1000e network: no virtio-win drivers found (looked in /usr/share)"}}},
+        PlanReply{11, PlanView{"'x.iso' is not a bootable installer", "", "", 0, 0, 0, 0, 0, -1, {}, {}}},
     };
 }
 
