@@ -153,7 +153,47 @@ void OverlayModel::set_installers(std::vector<std::string> paths) {
     dirty_ = true;
 }
 
+void OverlayModel::open_card(std::string installer, std::string name) {
+    card_.emplace(std::move(installer), std::move(name));
+    choosing_installer_ = false;
+    dirty_ = true;
+}
+
+void OverlayModel::set_card_plan(const std::string& installer, guestview::PlanView plan) {
+    if (!card_ || card_->installer() != installer)
+        return; // the user went back or picked another installer meanwhile
+    card_->set_plan(std::move(plan));
+    dirty_ = true;
+}
+
+void OverlayModel::close_card() {
+    card_.reset();
+    dirty_ = true;
+}
+
+std::optional<OverlayCommand> OverlayModel::card_key(Key key) {
+    dirty_ = true;
+    switch (key) {
+    case Key::Up: card_->move_field(-1); break;
+    case Key::Down: card_->move_field(1); break;
+    case Key::Left: card_->adjust(-1); break;
+    case Key::Right: card_->adjust(1); break;
+    case Key::Cancel: // back to the installers
+        card_.reset();
+        choosing_installer_ = true;
+        break;
+    case Key::Enter:
+        if (card_->blocker().empty())
+            return OverlayCommand{OverlayCommand::Kind::CreateGuest, Action::Start, card_->installer()};
+        break;
+    default: break;
+    }
+    return std::nullopt;
+}
+
 std::optional<OverlayCommand> OverlayModel::on_key(Key key, Clock::time_point now, std::size_t app_index) {
+    if (card_)
+        return card_key(key);
     if (choosing_installer_) {
         switch (key) {
         case Key::Up:
@@ -171,7 +211,7 @@ std::optional<OverlayCommand> OverlayModel::on_key(Key key, Clock::time_point no
             choosing_installer_ = false;
             dirty_ = true;
             if (installer_selection_ < installers_.size())
-                return OverlayCommand{OverlayCommand::Kind::CreateGuest, Action::Start, installers_[installer_selection_]};
+                return OverlayCommand{OverlayCommand::Kind::PlanGuest, Action::Start, installers_[installer_selection_]};
             return std::nullopt;
         default:
             return std::nullopt;
@@ -214,6 +254,8 @@ std::optional<OverlayCommand> OverlayModel::on_key(Key key, Clock::time_point no
     case Key::Eject: return action_on_selected(Action::Eject, now);
     case Key::NewGuest:
     case Key::Cancel: return std::nullopt; // the server lists installers, then set_installers()
+    case Key::Left:
+    case Key::Right: return std::nullopt; // only the new-guest card has values to change
     case Key::App:
         if (app_index < apps_.size())
             return OverlayCommand{OverlayCommand::Kind::LaunchApp, Action::Start, std::to_string(app_index)};

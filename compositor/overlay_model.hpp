@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "compositor/new_guest_card.hpp"
 #include "config/config.hpp"
 #include "guestview/guest_inventory.hpp"
 
@@ -21,10 +22,12 @@ struct OverlayRect {
 
 // A command the overlay asks the server to carry out.
 struct OverlayCommand {
-    enum class Kind { GuestAction, ShowGuest, LaunchApp, Adopt, CreateGuest };
+    // PlanGuest: an installer was picked, ask the agent what it would make (the card opens);
+    // CreateGuest: the card's Enter, create what it shows.
+    enum class Kind { GuestAction, ShowGuest, LaunchApp, Adopt, PlanGuest, CreateGuest };
     Kind kind = Kind::GuestAction;
     guestview::Action action = guestview::Action::Start;
-    std::string target; // guest name, app index as text for LaunchApp, installer path for CreateGuest
+    std::string target; // guest name, app index as text for LaunchApp, installer path for Plan/CreateGuest
     bool operator==(const OverlayCommand&) const = default;
 };
 
@@ -41,7 +44,8 @@ struct OverlayHitMap {
 class OverlayModel {
 public:
     using Clock = std::chrono::steady_clock;
-    enum class Key { Up, Down, Home, End, Enter, Start, Shutdown, ForceOff, Remove, App, Adopt, NewGuest, Cancel, Eject };
+    enum class Key { Up, Down, Home, End, Enter, Start, Shutdown, ForceOff, Remove, App, Adopt, NewGuest, Cancel, Eject,
+                     Left, Right };
 
     void set_guests(std::vector<guestview::GuestInfo> guests);
     void set_connection(guestview::ConnectionStatus status);
@@ -78,6 +82,13 @@ public:
     const std::vector<std::string>& installers() const { return installers_; }
     std::size_t installer_selection() const { return installer_selection_; }
 
+    // The new-guest card for a picked installer (after PlanGuest): the server opens it with the
+    // guest's name and fills in the agent's plan when it comes (for the same installer only).
+    void open_card(std::string installer, std::string name);
+    void set_card_plan(const std::string& installer, guestview::PlanView plan);
+    void close_card();
+    const NewGuestCard* card() const { return card_ ? &*card_ : nullptr; }
+
     // True when something visible changed since the last call (the view redraws then).
     bool take_dirty();
 
@@ -97,6 +108,7 @@ public:
 private:
     std::optional<OverlayCommand> action_on_selected(guestview::Action action, Clock::time_point now);
     std::optional<OverlayCommand> adopt_selected(Clock::time_point now);
+    std::optional<OverlayCommand> card_key(Key key);
     void select_index(std::size_t index);
 
     std::vector<guestview::GuestInfo> guests_;
@@ -115,6 +127,7 @@ private:
     std::vector<std::string> installers_;
     std::size_t installer_selection_ = 0;
     Clock::time_point pending_adopt_since_{};
+    std::optional<NewGuestCard> card_;
     bool dirty_ = true;
 };
 

@@ -22,6 +22,8 @@ void Server::overlay_key(xkb_keysym_t sym, std::uint32_t modifiers) {
     switch (sym) {
     case XKB_KEY_Up: case XKB_KEY_k: key = Key::Up; break;
     case XKB_KEY_Down: case XKB_KEY_j: key = Key::Down; break;
+    case XKB_KEY_Left: case XKB_KEY_h: case XKB_KEY_minus: case XKB_KEY_KP_Subtract: key = Key::Left; break;
+    case XKB_KEY_Right: case XKB_KEY_l: case XKB_KEY_plus: case XKB_KEY_equal: case XKB_KEY_KP_Add: key = Key::Right; break;
     case XKB_KEY_Home: key = Key::Home; break;
     case XKB_KEY_End: key = Key::End; break;
     case XKB_KEY_Return: case XKB_KEY_KP_Enter: key = Key::Enter; break;
@@ -41,7 +43,7 @@ void Server::overlay_key(xkb_keysym_t sym, std::uint32_t modifiers) {
     }
     if (!key)
         return;
-    if (*key == Key::NewGuest && !overlay_model_.choosing_installer()) {
+    if (*key == Key::NewGuest && !overlay_model_.choosing_installer() && overlay_model_.card() == nullptr) {
         overlay_model_.set_installers(find_installers());
         refresh_overlay();
         return;
@@ -74,13 +76,34 @@ void Server::run_overlay_command(const OverlayCommand& command) {
     case OverlayCommand::Kind::LaunchApp:
         launch_app(std::stoul(command.target));
         break;
-    case OverlayCommand::Kind::CreateGuest: {
-        guestview::GuestSpec spec = new_guest_spec(guest_name_for_installer(command.target, [this](const std::string& n) { return inventory_->find(n) != nullptr; }));
+    case OverlayCommand::Kind::PlanGuest: {
+        // The card opens at once ("looking at the installer…"); the agent's plan fills it in.
+        const std::string name = guest_name_for_installer(
+            command.target, [this](const std::string& n) { return inventory_->find(n) != nullptr; });
+        overlay_model_.open_card(command.target, name);
+        guestview::GuestSpec spec = new_guest_spec(name);
         spec.iso_path = command.target;
+        inventory_->plan(std::move(spec), [this, iso = command.target](guestview::PlanView plan) {
+            overlay_model_.set_card_plan(iso, std::move(plan));
+            refresh_overlay();
+        });
+        break;
+    }
+    case OverlayCommand::Kind::CreateGuest: {
+        const NewGuestCard* card = overlay_model_.card();
+        if (card == nullptr || card->installer() != command.target)
+            break;
+        guestview::GuestSpec spec = new_guest_spec(card->name());
+        spec.iso_path = card->installer();
+        spec.os_id = card->plan() ? card->plan()->os_id : std::string{};
+        spec.memory_mb = card->memory_mb();
+        spec.cpus = card->cpus();
+        spec.disk_size_gb = card->disk_gb();
+        overlay_model_.close_card();
         overlay_model_.set_notice(fmt::format("Creating {}…", spec.name), false);
         inventory_->create(spec, [this, name = spec.name](bool ok, std::string message) {
-            overlay_model_.set_notice(ok ? fmt::format("{} created{}{}: select it and press Enter to start the installer",
-                                                       name, message.empty() ? "" : "; ", message)
+            overlay_model_.set_notice(ok ? fmt::format("{} created: {}. Select it and press Enter to start the installer",
+                                                       name, message)
                                          : fmt::format("Cannot create {}: {}", name, message),
                                       !ok);
             refresh_overlay();

@@ -176,10 +176,12 @@ GuestPlan plan_guest(virConnectPtr connection, GuestSpec spec, GuestNetwork netw
         plan.model.notes.push_back(fmt::format("a {} GB disk is below the {} GB {} needs", s.disk_size_gb,
                                                plan.os.minimum.disk_gb, plan.os.name));
     // The qcow2 starts small but grows as the guest writes: refuse a disk that cannot fit.
-    if (const int free_gb = plan.host.free_disk_gb; free_gb >= 0 && free_gb < s.disk_size_gb)
+    if (const int free_gb = plan.host.free_disk_gb; free_gb >= 0 && free_gb < s.disk_size_gb) {
+        plan.disk_too_big = true;
         plan.problem = fmt::format("only {} GB are free in {}, and the disk may grow to {} GB: choose a smaller disk "
                                    "or free some space",
                                    free_gb, s.disk_dir, s.disk_size_gb);
+    }
     return plan;
 }
 
@@ -215,7 +217,8 @@ std::string GuestPlan::summary() const {
 
 PlanView GuestPlan::view() const {
     PlanView v;
-    v.problem = problem;
+    // The card weighs the disk against free_disk_gb itself, as the user changes its size.
+    v.problem = disk_too_big ? std::string{} : problem;
     v.os_name = os_display_name(os);
     v.os_id = os.id;
     v.memory_mb = spec.memory_mb;

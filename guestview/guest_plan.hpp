@@ -22,6 +22,7 @@ struct GuestPlan {
     MachineModel model;
     ModelHost host;
     std::string problem; // non-empty: no guest can be made from it; says why and what to do
+    bool disk_too_big = false; // the only problem is the disk size against the free space
 
     // One line for the user: "Microsoft Windows 11 (win11): 4096 MB, 2 CPUs, 64 GB disk;
     // UEFI Secure Boot, TPM 2.0; SATA disk and e1000e network: …".

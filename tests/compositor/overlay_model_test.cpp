@@ -1,3 +1,4 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "compositor/overlay_model.hpp"
@@ -145,7 +146,8 @@ TEST_F(OverlayModelTest, NewGuestPicksAnInstallerOrGoesBack) {
     model.on_key(Key::Down, t0);
     model.on_key(Key::Down, t0);
     EXPECT_EQ(model.installer_selection(), 1u);
-    EXPECT_EQ(model.on_key(Key::Enter, t0), (OverlayCommand{Kind::CreateGuest, Action::Start, "/isos/b.iso"}));
+    EXPECT_EQ(model.on_key(Key::Enter, t0), (OverlayCommand{Kind::PlanGuest, Action::Start, "/isos/b.iso"}))
+        << "the card comes next: nothing is made yet";
     EXPECT_FALSE(model.choosing_installer());
     model.set_installers({});
     EXPECT_FALSE(model.on_key(Key::Enter, t0).has_value());
@@ -153,6 +155,70 @@ TEST_F(OverlayModelTest, NewGuestPicksAnInstallerOrGoesBack) {
     model.on_key(Key::Cancel, t0);
     EXPECT_FALSE(model.choosing_installer());
     EXPECT_EQ(model.selected_guest()->name, "alpha") << "the guest list is as it was";
+}
+
+guestview::PlanView windows_plan() {
+    guestview::PlanView plan;
+    plan.os_name = "Microsoft Windows 11";
+    plan.os_id = "win11";
+    plan.memory_mb = 4096;
+    plan.cpus = 2;
+    plan.disk_gb = 64;
+    plan.min_memory_mb = 4096;
+    plan.min_disk_gb = 64;
+    plan.free_disk_gb = 100;
+    plan.features = {"UEFI with Secure Boot", "TPM 2.0", "encrypted disk"};
+    return plan;
+}
+
+TEST_F(OverlayModelTest, TheNewGuestCardShowsThePlanAndTakesTheUsersSizes) {
+    model.set_installers({"/isos/win11.iso"});
+    ASSERT_EQ(model.on_key(Key::Enter, t0), (OverlayCommand{Kind::PlanGuest, Action::Start, "/isos/win11.iso"}));
+    model.open_card("/isos/win11.iso", "win11");
+    ASSERT_NE(model.card(), nullptr);
+    EXPECT_EQ(model.card()->blocker(), "looking at the installer…");
+    EXPECT_FALSE(model.on_key(Key::Enter, t0).has_value()) << "no creating before the plan is in";
+    model.set_card_plan("/isos/other.iso", windows_plan());
+    EXPECT_FALSE(model.card()->plan().has_value()) << "a late answer for another installer is ignored";
+    model.set_card_plan("/isos/win11.iso", windows_plan());
+    EXPECT_EQ(model.card()->memory_mb(), 4096);
+    EXPECT_EQ(model.card()->disk_gb(), 64);
+
+    model.on_key(Key::Right, t0); // memory up a GB
+    EXPECT_EQ(model.card()->memory_mb(), 5120);
+    model.on_key(Key::Down, t0);
+    model.on_key(Key::Right, t0); // a third CPU
+    EXPECT_EQ(model.card()->cpus(), 3);
+    model.on_key(Key::Down, t0);
+    model.on_key(Key::Left, t0); // the disk below Windows 11's 64 GB: allowed, but said
+    EXPECT_EQ(model.card()->disk_gb(), 56);
+    ASSERT_EQ(model.card()->warnings().size(), 1u);
+    EXPECT_EQ(model.card()->warnings()[0], "Microsoft Windows 11 needs a disk of at least 64 GB");
+    for (int i = 0; i < 7; ++i)
+        model.on_key(Key::Right, t0); // 112 GB: more than the 100 GB free
+    EXPECT_EQ(model.card()->disk_gb(), 112);
+    EXPECT_THAT(model.card()->blocker(), ::testing::HasSubstr("only 100 GB are free"));
+    EXPECT_FALSE(model.on_key(Key::Enter, t0).has_value());
+    model.on_key(Key::Left, t0);
+    model.on_key(Key::Left, t0);
+    EXPECT_EQ(model.card()->blocker(), "");
+    EXPECT_EQ(model.on_key(Key::Enter, t0), (OverlayCommand{Kind::CreateGuest, Action::Start, "/isos/win11.iso"}));
+}
+
+TEST_F(OverlayModelTest, ACardWithAProblemCannotCreateAndEscGoesBackToTheInstallers) {
+    model.set_installers({"/isos/data.iso"});
+    model.on_key(Key::Enter, t0);
+    model.open_card("/isos/data.iso", "data");
+    guestview::PlanView broken;
+    broken.problem = "'/isos/data.iso' is not a bootable installer: it has no boot record";
+    model.set_card_plan("/isos/data.iso", broken);
+    EXPECT_EQ(model.card()->blocker(), broken.problem);
+    EXPECT_FALSE(model.on_key(Key::Enter, t0).has_value());
+    model.on_key(Key::Right, t0);
+    EXPECT_EQ(model.card()->memory_mb(), 0) << "nothing to change on a refused installer";
+    model.on_key(Key::Cancel, t0);
+    EXPECT_EQ(model.card(), nullptr);
+    EXPECT_TRUE(model.choosing_installer()) << "back to the list, to pick another";
 }
 
 TEST_F(OverlayModelTest, ClicksSelectRowsAndPressButtons) {

@@ -96,3 +96,52 @@ TEST(OverlayPainter, ScalesToHiDpiAndShowsConnectionFailures) {
 
 } // namespace
 } // namespace phyllome::compositor
+
+namespace phyllome::compositor {
+namespace {
+
+// Pixels of exactly `rgb`: the error colour appears only where something is refused.
+int count_colour(Surface& surf, int w, int h, std::uint32_t rgb) {
+    int n = 0;
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            n += surf.pixel(x, y) == rgb;
+    return n;
+}
+
+TEST(OverlayPainter, TheNewGuestCardReplacesTheListAndShowsARefusalInTheErrorColour) {
+    OverlayModel model;
+    guestview::ConnectionStatus c;
+    c.state = guestview::ConnectionState::Connected;
+    model.set_connection(c);
+    model.set_guests({guest("alpha", guestview::GuestState::Running)});
+    model.open_card("/isos/win11.iso", "win11");
+    config::OverlayConfig style;
+    Surface surf(1280, 800);
+    OverlayPaintInput in{1280, 800, 1.0, &model, &style, "status", "help"};
+    OverlayHitMap hits = paint_overlay(surf.cr, in);
+    EXPECT_TRUE(hits.rows.empty()) << "the card stands in for the guest list";
+    EXPECT_TRUE(hits.buttons.empty());
+
+    guestview::PlanView plan;
+    plan.os_name = "Microsoft Windows 11";
+    plan.os_id = "win11";
+    plan.memory_mb = 4096;
+    plan.cpus = 2;
+    plan.disk_gb = 64;
+    plan.free_disk_gb = 500;
+    plan.features = {"UEFI with Secure Boot", "TPM 2.0", "encrypted disk"};
+    model.set_card_plan("/isos/win11.iso", plan);
+    paint_overlay(surf.cr, in);
+    EXPECT_EQ(count_colour(surf, 1280, 800, style.error & 0xffffff), 0) << "nothing refused";
+
+    plan.problem = "Microsoft Windows 11 needs a TPM 2.0, which libvirt emulates with swtpm";
+    model.close_card();
+    model.open_card("/isos/win11.iso", "win11");
+    model.set_card_plan("/isos/win11.iso", plan);
+    paint_overlay(surf.cr, in);
+    EXPECT_GT(count_colour(surf, 1280, 800, style.error & 0xffffff), 20) << "the problem is drawn in the error colour";
+}
+
+} // namespace
+} // namespace phyllome::compositor
