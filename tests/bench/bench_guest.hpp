@@ -27,7 +27,8 @@ struct BenchGuestSpec {
     enum class Graphics { Dbus, Spice } graphics = Graphics::Dbus;
     // A domain XML to boot instead of the benchmark's own, e.g. the machine model a new guest
     // gets (guestview/domain_model.hpp): the kernel, initramfs and serial console are added to
-    // it, `graphics` and `use_kvm` are its own. Its NVRAM goes with it on undefine.
+    // it; its own graphics and domain type stay (`graphics` and `use_kvm` do not apply). Its
+    // NVRAM and TPM state go with it on undefine.
     std::string machine_xml;
 };
 
