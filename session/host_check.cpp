@@ -44,6 +44,11 @@ HostReport check_host(const HostCheckOptions& options) {
     else
         items.push_back({"libvirt", "libvirt", CheckStatus::Warning, "not checked", {}, "not checked"});
     items.push_back(probes::qemu_dbus(options.sysroot));
+    // New guests: these limit which can be created (Windows 11 above all), never whether any runs.
+    items.push_back(probes::osinfo_db(options.sysroot));
+    items.push_back(probes::swtpm(options.sysroot));
+    items.push_back(probes::secure_boot(options.sysroot));
+    items.push_back(probes::virtio_win(options.sysroot));
     return report;
 }
 

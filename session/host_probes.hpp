@@ -18,5 +18,10 @@ CheckItem render_node(const std::string& sysroot, std::string& render_node);
 CheckItem virgl(const std::string& render_node);
 CheckItem libvirt(const std::string& uri, bool register_event_loop);
 CheckItem qemu_dbus(const std::string& sysroot);
+// What new guests' machine models need (host_probe_models.cpp): warnings when missing.
+CheckItem osinfo_db(const std::string& sysroot);
+CheckItem swtpm(const std::string& sysroot);
+CheckItem secure_boot(const std::string& sysroot);
+CheckItem virtio_win(const std::string& sysroot);
 
 } // namespace phyllome::session::probes

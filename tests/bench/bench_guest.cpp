@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iterator>
 #include <regex>
+#include <string_view>
 #include <thread>
 
 #include <fmt/format.h>
@@ -22,8 +23,32 @@ std::string read_file(const std::string& path, std::uint64_t from = 0) {
     return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
-std::string domain_xml(const BenchGuestSpec& s, const std::string& serial_path) {
+std::string cmdline(const BenchGuestSpec& s) {
     // Unknown name=value kernel parameters reach the guest's /init as environment variables.
+    return fmt::format("console=ttyS0 quiet fbanim_fps={} fbanim_band={} fbanim_seconds={}", s.fps, s.band_rows,
+                       s.seconds);
+}
+
+// The machine XML with direct kernel boot (firmware, UEFI too, loads the kernel before any boot
+// device) and the serial console in a file; empty when it lacks </os> or </devices>.
+std::string with_kernel(const BenchGuestSpec& s, const std::string& serial_path) {
+    std::string xml = s.machine_xml;
+    const auto os_end = xml.find("</os>");
+    if (os_end == std::string::npos)
+        return {};
+    xml.insert(os_end, fmt::format("  <kernel>{0}/vmlinuz</kernel>\n    <initrd>{0}/initrd.gz</initrd>\n"
+                                    "    <cmdline>{1}</cmdline>\n  ",
+                                    s.kernel_dir, cmdline(s)));
+    const auto devices_end = xml.rfind("</devices>");
+    if (devices_end == std::string::npos)
+        return {};
+    xml.insert(devices_end, fmt::format("  <serial type='file'><source path='{}'/></serial>\n  ", serial_path));
+    return xml;
+}
+
+std::string domain_xml(const BenchGuestSpec& s, const std::string& serial_path) {
+    if (!s.machine_xml.empty())
+        return with_kernel(s, serial_path);
     return fmt::format(R"(<domain type='{}'>
   <name>{}</name>
   <memory unit='MiB'>256</memory>
@@ -32,7 +57,7 @@ std::string domain_xml(const BenchGuestSpec& s, const std::string& serial_path) 
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>{}/vmlinuz</kernel>
     <initrd>{}/initrd.gz</initrd>
-    <cmdline>console=ttyS0 quiet fbanim_fps={} fbanim_band={} fbanim_seconds={}</cmdline>
+    <cmdline>{}</cmdline>
   </os>
   <on_poweroff>destroy</on_poweroff>
   <on_crash>destroy</on_crash>
@@ -45,7 +70,7 @@ std::string domain_xml(const BenchGuestSpec& s, const std::string& serial_path) 
   </devices>
 </domain>
 )",
-                       s.use_kvm ? "kvm" : "qemu", s.name, s.kernel_dir, s.kernel_dir, s.fps, s.band_rows, s.seconds,
+                       s.use_kvm ? "kvm" : "qemu", s.name, s.kernel_dir, s.kernel_dir, cmdline(s),
                        serial_path,
                        s.graphics == BenchGuestSpec::Graphics::Dbus
                            ? "<graphics type='dbus' p2p='yes'/>"
@@ -59,7 +84,7 @@ BenchGuest::BenchGuest(BenchGuestSpec spec)
 
 BenchGuest::~BenchGuest() {
     if (defined_)
-        virsh(fmt::format("destroy {0}; undefine {0}", spec_.name), std::chrono::seconds(120));
+        virsh(fmt::format("destroy {0}; undefine --nvram {0}", spec_.name), std::chrono::seconds(120));
 }
 
 std::string BenchGuest::virsh(const std::string& commands, std::chrono::seconds timeout) const {
@@ -76,10 +101,13 @@ std::string BenchGuest::start() {
     const std::string conf = spec_.embed_root + "/etc/qemu.conf";
     if (!fs::exists(conf, ec))
         std::ofstream(conf) << "stdio_handler = \"file\"\n" << (geteuid() == 0 ? "user = \"root\"\ngroup = \"root\"\n" : "");
+    const std::string xml = domain_xml(spec_, serial_path_);
+    if (xml.empty())
+        return "the machine XML has no </os> or </devices>";
     const std::string xml_path = spec_.embed_root + "/" + spec_.name + ".xml";
-    std::ofstream(xml_path) << domain_xml(spec_, serial_path_);
+    std::ofstream(xml_path) << xml;
     // Leftovers of an interrupted run go first (errors ignored: usually there are none).
-    virsh(fmt::format("destroy {0}; undefine {0}", spec_.name), std::chrono::seconds(300));
+    virsh(fmt::format("destroy {0}; undefine --nvram {0}", spec_.name), std::chrono::seconds(300));
     fs::remove(serial_path_, ec);
     if (auto err = virsh("define " + xml_path, std::chrono::seconds(300)); !err.empty())
         return "virsh define: " + err;
@@ -102,6 +130,25 @@ bool BenchGuest::wait_animating(std::uint64_t mark, std::chrono::milliseconds de
 bool BenchGuest::wait_holding(std::chrono::milliseconds deadline) const {
     return phyllome::test::wait_until(
         [&] { return read_file(serial_path_).find("holding the last frame") != std::string::npos; }, deadline);
+}
+
+std::optional<std::string> BenchGuest::wait_tpm_report(std::chrono::milliseconds deadline) const {
+    static constexpr std::string_view prefix = "phyllome-guest: tpm ";
+    std::optional<std::string> report;
+    phyllome::test::wait_until(
+        [&] {
+            const std::string text = read_file(serial_path_);
+            const auto at = text.find(prefix);
+            const auto end = at == std::string::npos ? at : text.find('\n', at);
+            if (end == std::string::npos)
+                return false; // not yet, or the line is still being written
+            report = text.substr(at + prefix.size(), end - at - prefix.size());
+            if (!report->empty() && report->back() == '\r')
+                report->pop_back();
+            return true;
+        },
+        deadline);
+    return report;
 }
 
 pid_t BenchGuest::qemu_pid() const {

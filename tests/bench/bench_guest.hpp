@@ -25,6 +25,11 @@ struct BenchGuestSpec {
     int seconds = 0;           // > 0: stop animating after this long and hold the last frame
     bool use_kvm = false;      // TCG: KVM inside this VM did not boot the kernel
     enum class Graphics { Dbus, Spice } graphics = Graphics::Dbus;
+    // A domain XML to boot instead of the benchmark's own, e.g. the machine model a new guest
+    // gets (guestview/domain_model.hpp): the kernel, initramfs and serial console are added to
+    // it; its own graphics and domain type stay (`graphics` and `use_kvm` do not apply). Its
+    // NVRAM and TPM state go with it on undefine.
+    std::string machine_xml;
 };
 
 class BenchGuest {
@@ -42,6 +47,9 @@ public:
     bool wait_animating(std::uint64_t mark, std::chrono::milliseconds deadline) const;
     // With `seconds`: waits until the animation stopped and the last frame stays.
     bool wait_holding(std::chrono::milliseconds deadline) const;
+    // Waits for the /init's TPM report and returns it ("/dev/tpm0 present (TPM 2, ...)" or
+    // "none"); nullopt when none came.
+    std::optional<std::string> wait_tpm_report(std::chrono::milliseconds deadline) const;
 
     std::string uri() const { return "qemu:///embed?root=" + spec_.embed_root; }
     const std::string& name() const { return spec_.name; }

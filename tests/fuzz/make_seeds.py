@@ -205,15 +205,38 @@ def control_request():
         write("control_request", name, line)
 
 
+# ---- firmware_descriptor: QEMU firmware descriptors (JSON) ----
+def firmware_descriptor():
+    enrolled = """{
+    "description": "UEFI firmware for x86_64, with Secure Boot, required SMM, SB enabled, MS certs enrolled",
+    "interface-types": [ "uefi" ],
+    "mapping": {
+        "device": "flash",
+        "executable": { "filename": "/usr/share/OVMF/OVMF_CODE_4M.ms.fd", "format": "raw" },
+        "nvram-template": { "filename": "/usr/share/OVMF/OVMF_VARS_4M.ms.fd", "format": "raw" }
+    },
+    "targets": [ { "architecture": "x86_64", "machines": [ "pc-q35-*" ] } ],
+    "features": [ "acpi-s3", "amd-sev", "enrolled-keys", "requires-smm", "secure-boot", "verbose-dynamic" ],
+    "tags": [ ]
+}
+"""
+    write("firmware_descriptor", "debian_secure_enrolled", enrolled)
+    write("firmware_descriptor", "plain_memory", '{"interface-types":["uefi"],"mapping":{"device":"memory",'
+          '"filename":"/usr/share/edk2/x.fd"},"targets":[{"architecture":"aarch64","machines":["virt-*"]}],'
+          '"features":[],"tags":[]}')
+    write("firmware_descriptor", "escapes", '{"description":"\\u00e9\\ud83d\\ude00 \\"q\\" \\n","features":[1,-2.5e3,true,false,null]}')
+
+
 def main():
     if os.path.isdir(CORPUS):
         shutil.rmtree(CORPUS)
-    for target in ("frame_assembly", "listener_messages", "config_parser", "control_request"):
+    for target in ("frame_assembly", "listener_messages", "config_parser", "control_request", "firmware_descriptor"):
         os.makedirs(os.path.join(CORPUS, target))
     frame_assembly()
     listener_messages()
     config_parser()
     control_request()
+    firmware_descriptor()
     return 0
 
 

@@ -24,6 +24,18 @@ else
     grep -q '3D ✗ (no render node)' "$work/report.txt" || fail "the summary does not say 3D is missing"
 fi
 
+# What new guests need, as this machine has it; missing, a warning that fails nothing.
+if command -v swtpm >/dev/null && command -v swtpm_setup >/dev/null; then want_tpm=ok; else want_tpm=warning; fi
+python3 "$here/check_json.py" "$work/report.json" "swtpm=$want_tpm" || fail "swtpm reported wrongly"
+if [ -f /usr/share/osinfo/os/microsoft.com/win-11.xml ]; then want_db=ok; else want_db=warning; fi
+python3 "$here/check_json.py" "$work/report.json" "osinfo_db=$want_db" || fail "osinfo-db reported wrongly"
+# Debian's ovmf: the descriptor of its Secure Boot build with Microsoft's keys.
+if [ -f /usr/share/qemu/firmware/40-edk2-x86_64-secure-enrolled.json ] && [ -f /usr/share/OVMF/OVMF_CODE_4M.ms.fd ]; then
+    python3 "$here/check_json.py" "$work/report.json" "secure_boot=ok:OVMF_CODE_4M.ms.fd" ||
+        fail "Debian's Secure Boot firmware with Microsoft's keys is not found"
+fi
+grep -q 'virtio-win drivers' "$work/report.txt" || fail "virtio-win is not reported"
+
 ready=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); c={x["id"]:x["status"] for x in r["checks"]}; print("true" if c["libvirt"]=="ok" and c["qemu_dbus"]=="ok" else "false")' "$work/report.json")
 python3 "$here/check_json.py" "$work/report.json" "ready=$ready" || fail "ready disagrees with libvirt and QEMU"
 if [ "$ready" = true ]; then want=0; else want=1; fi

@@ -1,0 +1,135 @@
+// Issue 14: a Linux guest booted with the machine model a new Linux guest gets sees a TPM 2.0
+// (/dev/tpm0 over CRB, emulated by swtpm); the same model on a host where libvirt cannot run
+// swtpm gives it none. The guest is the benchmark's (scripts/build-bench-guest: Debian's kernel,
+// whose /init reports the TPM on the serial console), booted directly into the real model's XML
+// (q35, UEFI through OVMF, virtio devices) with a blank disk and a stand-in installer CD-ROM.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "embedded_guest.hpp"
+#include "guestview/domain_model.hpp"
+#include "guestview/machine_model.hpp"
+#include "guestview/os_info.hpp"
+#include "shell_process.hpp"
+#include "tests/bench/bench_guest.hpp"
+#include "tests/firmware/ovmf.hpp"
+
+namespace phyllome::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+namespace gv = phyllome::guestview;
+
+class LinuxTpm : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
+            GTEST_SKIP() << "QEMU is not installed";
+        for (const char* program : {"virsh", "qemu-img"})
+            if (!have_program(program))
+                GTEST_SKIP() << program << " is not installed";
+        if (const std::string why = ovmf_missing_reason(); !why.empty())
+            GTEST_SKIP() << why;
+        std::string error;
+        db_ = gv::OsDatabase::load(error);
+        if (!db_)
+            GTEST_SKIP() << error;
+        const char* src = std::getenv("PHYLLOME_SOURCE_ROOT");
+        ASSERT_NE(src, nullptr) << "run through meson test";
+        const auto built = run_command({std::string(src) + "/scripts/build-bench-guest"}, {}, 900s);
+        if (built.exit_code != 0)
+            GTEST_SKIP() << "cannot assemble the test guest (Debian's kernel package is downloaded once): "
+                         << built.err.substr(0, 400);
+        kernel_dir_ = built.out.substr(0, built.out.find('\n'));
+        // Its own embedded root: the map path test's guest may be running in another checkout.
+        root_ = embed_root() + "-linux-tpm";
+        fs::create_directories(root_ + "/disks");
+    }
+
+    void TearDown() override {
+        guest_.reset(); // first: QEMU holds the disk
+        if (!root_.empty()) {
+            std::error_code ec;
+            fs::remove_all(root_ + "/disks", ec);
+        }
+    }
+
+    // The real model for Debian 12 on a TCG host with or without swtpm, its disk and installer
+    // made, booted; returns the guest's TPM report (nullopt when none came).
+    std::optional<std::string> boot_linux_model(bool host_tpm) {
+        const auto os = db_->find("debian12");
+        EXPECT_TRUE(os && os->family == gv::OsFamily::Linux) << "osinfo-db lacks debian12";
+        if (!os)
+            return std::nullopt;
+        gv::ModelHost host;
+        host.network = gv::GuestNetwork::User;
+        host.kvm = false; // TCG: the tests' machines may have no KVM
+        host.tpm = host_tpm;
+        const gv::MachineModel model = gv::choose_model(*os, host);
+        EXPECT_EQ(model.tpm, host_tpm) << "a Linux guest gets a TPM exactly when the host can emulate one";
+
+        gv::GuestSpec spec;
+        spec.name = host_tpm ? "phyllome-linux-tpm" : "phyllome-linux-no-tpm";
+        spec.iso_path = root_ + "/installer.iso";
+        spec.disk_dir = root_ + "/disks";
+        spec.encrypt_disk = false;
+        spec.memory_mb = 512;
+        spec.cpus = 1;
+        spec.disk_size_gb = 1;
+        std::ofstream(spec.iso_path, std::ios::binary) << std::string(64 * 1024, '\0');
+        std::error_code ec;
+        fs::remove(gv::phyllome_disk_path(spec), ec);
+        const auto disk = run_command({"qemu-img", "create", "-q", "-f", "qcow2", gv::phyllome_disk_path(spec), "1G"});
+        EXPECT_EQ(disk.exit_code, 0) << disk.err;
+
+        bench::BenchGuestSpec guest_spec;
+        guest_spec.kernel_dir = kernel_dir_;
+        guest_spec.embed_root = root_;
+        guest_spec.name = spec.name;
+        guest_spec.fps = 5;
+        guest_spec.seconds = 1; // then it only holds its frame
+        guest_spec.machine_xml = gv::phyllome_domain_xml(spec, model, host, *os);
+        EXPECT_EQ(guest_spec.machine_xml.find("<tpm model='tpm-crb'>") != std::string::npos, host_tpm)
+            << guest_spec.machine_xml;
+        guest_.emplace(guest_spec);
+        const std::string error = guest_->start();
+        EXPECT_TRUE(error.empty()) << error;
+        if (!error.empty())
+            return std::nullopt;
+        // OVMF under TCG takes its time before the kernel runs.
+        return guest_->wait_tpm_report(240s);
+    }
+
+    std::unique_ptr<gv::OsDatabase> db_;
+    std::string kernel_dir_, root_;
+    std::optional<bench::BenchGuest> guest_; // destroyed and undefined with its NVRAM and TPM state
+};
+
+TEST_F(LinuxTpm, ALinuxGuestOfTheLinuxModelSeesTpm0) {
+    if (!have_program("swtpm") || !have_program("swtpm_setup"))
+        GTEST_SKIP() << "swtpm is missing (Debian: swtpm, swtpm-tools)";
+    const auto report = boot_linux_model(true);
+    ASSERT_TRUE(report.has_value()) << (guest_ ? guest_->serial_tail() : "");
+    EXPECT_TRUE(report->starts_with("/dev/tpm0 present")) << *report;
+    EXPECT_NE(report->find("TPM 2,"), std::string::npos) << "the model asks for TPM 2.0: " << *report;
+    EXPECT_NE(report->find("/dev/tpmrm0 present"), std::string::npos) << *report;
+}
+
+// The control: the same guest and model without swtpm has no TPM, so the report above comes
+// from the model's <tpm>, not from the kernel or firmware alone.
+TEST_F(LinuxTpm, WithoutSwtpmTheModelHasNoTpmAndTheGuestSeesNone) {
+    const auto report = boot_linux_model(false);
+    ASSERT_TRUE(report.has_value()) << (guest_ ? guest_->serial_tail() : "");
+    EXPECT_EQ(*report, "none");
+}
+
+} // namespace
+} // namespace phyllome::test
