@@ -51,6 +51,9 @@ StatusSnapshot Server::status() const {
             s.overlay_rows.push_back(r);
         }
     }
+    s.overlay_notice = overlay_model_.notice();
+    if (const NewGuestCard* card = overlay_model_.card())
+        s.new_guest = *card;
     s.config_path = config_.path;
     for (const auto& d : config_.diagnostics)
         s.config_problems.push_back(d.to_string());

@@ -47,6 +47,26 @@ std::string_view graphics(guestview::GraphicsSupport g) {
 }
 } // namespace
 
+namespace {
+
+// {"installer": …, "name": …, "os": null while the agent looks, "memory_mb": …, "blocker": …}
+std::string new_guest_json(const NewGuestCard& card) {
+    const auto& plan = card.plan();
+    std::string features;
+    if (plan)
+        for (std::size_t i = 0; i < plan->features.size(); ++i)
+            features += (i ? ", " : "") + json_escape(plan->features[i]);
+    const std::string blocker = card.blocker();
+    return fmt::format(R"({{"installer": {}, "name": {}, "os": {}, "os_id": {}, "memory_mb": {}, "cpus": {}, )"
+                       R"("disk_gb": {}, "features": [{}], "blocker": {}}})",
+                       json_escape(card.installer()), json_escape(card.name()),
+                       plan ? json_escape(plan->os_name) : "null", plan ? json_escape(plan->os_id) : "null",
+                       card.memory_mb(), card.cpus(), card.disk_gb(), features,
+                       blocker.empty() ? std::string("null") : json_escape(blocker));
+}
+
+} // namespace
+
 std::string format_status_json(const StatusSnapshot& s) {
     std::string o = "{";
     o += fmt::format("\"view\": {}, \"guest\": {}, ", json_escape(s.view),
@@ -90,7 +110,9 @@ std::string format_status_json(const StatusSnapshot& s) {
         o += fmt::format("{}{{\"x\": {}, \"y\": {}, \"width\": {}, \"height\": {}}}", i ? ", " : "", r.x, r.y,
                          r.width, r.height);
     }
-    o += fmt::format("]}}, \"config\": {{\"path\": {}, \"problems\": [", json_escape(s.config_path));
+    o += fmt::format("], \"notice\": {}, \"new_guest\": {}}}, \"config\": {{\"path\": {}, \"problems\": [",
+                     s.overlay_notice.empty() ? std::string("null") : json_escape(s.overlay_notice),
+                     s.new_guest ? new_guest_json(*s.new_guest) : std::string("null"), json_escape(s.config_path));
     for (std::size_t i = 0; i < s.config_problems.size(); ++i)
         o += (i ? ", " : "") + json_escape(s.config_problems[i]);
     o += "]}, ";

@@ -49,6 +49,9 @@ struct StatusSnapshot {
     std::vector<OutputStatus> outputs;
     std::optional<std::size_t> selected;
     std::vector<OverlayRect> overlay_rows; // on the first output, layout coordinates
+    std::string overlay_notice;            // the overlay's line telling what happened
+    // The overlay's new-guest card, while it is open (copied: the snapshot is plain data).
+    std::optional<NewGuestCard> new_guest;
     std::string config_path;
     std::vector<std::string> config_problems;
     std::optional<double> first_frame_ms; // process start -> first frame committed

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "guestview/embedded_libvirt.hpp"
+#include "tests/guestview/installer_iso.hpp"
 #include "embedded_guest.hpp"
 #include "tests/firmware/ovmf.hpp"
 #include "shell_process.hpp"
@@ -171,12 +172,19 @@ TEST_F(GuestScreen, ShowsTheRunningGuestFullscreenTakesKeysAndSurvivesQemuDying)
 TEST_F(GuestScreen, ACreatedGuestStartsUnderTcgAndShowsItsFirmware) {
     constexpr const char* created = "phyllome-it-created";
     run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + created + "; undefine --nvram " + created}, {}, 120s);
+    if (!have_program("xorriso"))
+        GTEST_SKIP() << "xorriso is not installed";
     start_shell();
-    // Any file serves as an installer CD for the firmware to find nothing on.
-    const std::string iso = shell->log_path() + ".iso";
-    std::ofstream(iso) << std::string(1 << 16, '\0');
+    // A bootable disc no OS database knows: the firmware finds nothing on it to boot.
+    std::string error;
+    const fs::path log = shell->log_path();
+    const std::string iso = guestview::testing::make_installer_iso(log.parent_path(), log.filename().string() + ".iso",
+                                                                   {"PHYLLOME_IT_DISC", "", "", true}, error);
+    ASSERT_FALSE(iso.empty()) << error;
     auto r = shell->ctl({"create", created, "--iso", iso, "--disk-size", "1", "--memory", "256", "--cpus", "1", "--tcg"});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("unknown system, compatible devices chosen"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("the disk is not encrypted"), std::string::npos) << r.out;
     EXPECT_TRUE(shell->wait_for_status(std::string(R"("name": ")") + created + R"(", "state": "shut off")", 10s))
         << shell->status_json();
     r = shell->ctl({"start", created});
@@ -200,12 +208,36 @@ TEST_F(GuestScreen, NewGuestFromTheOverlayUsesAnInstallerFoundOnTheHost) {
     // XDG_DATA_HOME into the test's folder.
     const std::string dir = shell->log_path().substr(0, shell->log_path().rfind('/'));
     fs::create_directories(dir + "/data/phyllome/isos");
-    std::ofstream(dir + "/data/phyllome/isos/Phyllome IT-netinst.iso") << std::string(1 << 16, '\0');
+    std::string error;
+    ASSERT_FALSE(guestview::testing::make_installer_iso(dir + "/data/phyllome/isos", "Phyllome IT-netinst.iso",
+                                                        guestview::testing::debian12_ids(), error)
+                     .empty())
+        << error;
     ASSERT_EQ(shell->wtype({"-k", "n"}).exit_code, 0);
+    ASSERT_EQ(shell->wtype({"-k", "Return"}).exit_code, 0);
+    // The card: the agent recognised Debian on the installer and proposes its sizes.
+    ASSERT_TRUE(shell->wait_for_status(R"("os": "Debian 12", "os_id": "debian12")", 30s))
+        << shell->status_json() << shell->log();
+    const std::string before = shell->status_json();
+    const auto memory_at = [](const std::string& json) {
+        const auto at = json.find(R"("memory_mb": )");
+        return at == std::string::npos ? -1 : std::atoi(json.c_str() + at + 13);
+    };
+    const int proposed = memory_at(before);
+    ASSERT_GT(proposed, 0) << before;
+    ASSERT_EQ(shell->wtype({"-k", "Right"}).exit_code, 0); // a bit more memory than proposed
+    const int chosen = proposed + (proposed < 2048 ? 512 : 1024);
+    ASSERT_TRUE(shell->wait_for_status("\"memory_mb\": " + std::to_string(chosen), 10s)) << shell->status_json();
     ASSERT_EQ(shell->wtype({"-k", "Return"}).exit_code, 0);
     EXPECT_TRUE(shell->wait_for_status(std::string(R"("name": ")") + created + R"(", "state": "shut off")", 60s))
         << shell->status_json() << shell->log();
-    shell.reset();
+    EXPECT_TRUE(shell->wait_for_status(R"("new_guest": null)", 10s)) << "the card closes";
+    shell.reset(); // the embedded libvirt's root takes one process at a time
+    const auto xml = run_command({"virsh", "-c", embed_uri(), std::string("dumpxml ") + created}, {}, 60s);
+    EXPECT_NE(xml.out.find("http://debian.org/debian/12"), std::string::npos) << xml.out;
+    EXPECT_NE(xml.out.find("<memory unit='KiB'>" + std::to_string(chosen * 1024) + "</memory>"), std::string::npos)
+        << xml.out;
+    EXPECT_NE(xml.out.find("qemu-vdagent"), std::string::npos) << "the Linux model";
     run_command({"virsh", "-c", embed_uri(), std::string("undefine --nvram ") + created}, {}, 120s);
 }
 
