@@ -113,7 +113,11 @@ DiskSecret define_disk_secret(virConnectPtr connection, GuestSpec& spec) {
         // virtsecretd the start fails with "Failed to connect socket to
         // '/var/run/libvirt/virtsecretd-sock'". Nor can a key file stand in: a disk's <secret>
         // names a libvirt secret (uuid or usage) only, and QEMU arguments through
-        // <qemu:commandline> would bypass libvirt's disk handling. So the disk stays plain.
+        // <qemu:commandline> would bypass libvirt's disk handling. As a user, a secret defined
+        // in secret:///session is what the embedded driver would ask for, but it asks through
+        // virtsecretd, which Debian 13 does not ship ("binary '/usr/sbin/virtsecretd' does not
+        // exist"), and it refuses libvirtd's session daemon ("Connections from inside daemon
+        // must be direct"), both checked. So the disk stays plain.
         out.note = fmt::format("the disk is not encrypted: this libvirt connection keeps no secrets QEMU could use ({})",
                                last_libvirt_error());
         virResetLastError();
