@@ -10,24 +10,16 @@
 #include <libxml/xmlsave.h>
 
 #include "guestview/libvirt_handles.hpp"
+#include "guestview/xml_tree.hpp"
 
 namespace phyllome::guestview {
 namespace {
 
-struct DocFreer {
-    void operator()(xmlDoc* doc) const { xmlFreeDoc(doc); }
-};
-using DocPtr = std::unique_ptr<xmlDoc, DocFreer>;
+using xml::DocPtr;
+using XmlStringFreer = xml::StringFreer;
+using xml::BufferFreer;
 
-struct XmlStringFreer {
-    void operator()(xmlChar* text) const { xmlFree(text); }
-};
-
-struct BufferFreer {
-    void operator()(xmlBuffer* buffer) const { xmlBufferFree(buffer); }
-};
-
-const xmlChar* xml(const char* text) { return reinterpret_cast<const xmlChar*>(text); }
+const xmlChar* xml_chars(const char* text) { return reinterpret_cast<const xmlChar*>(text); }
 
 bool named(const xmlNode* node, std::string_view name) {
     return node != nullptr && node->type == XML_ELEMENT_NODE && node->ns == nullptr &&
@@ -50,7 +42,7 @@ std::vector<xmlNode*> children(xmlNode* parent, std::string_view name) {
 }
 
 std::optional<std::string> attribute(const xmlNode* node, const char* name) {
-    std::unique_ptr<xmlChar, XmlStringFreer> value{xmlGetNoNsProp(node, xml(name))};
+    std::unique_ptr<xmlChar, XmlStringFreer> value{xmlGetNoNsProp(node, xml_chars(name))};
     if (!value)
         return std::nullopt;
     return std::string{reinterpret_cast<const char*>(value.get())};
@@ -102,14 +94,14 @@ bool rewrite_graphics(xmlNode* devices, const GlWish& gl) {
     std::vector<xmlNode*> graphics = children(devices, "graphics");
     if (already_adopted(graphics))
         return false;
-    xmlNode* display = xmlNewNode(nullptr, xml("graphics"));
-    xmlNewProp(display, xml("type"), xml("dbus"));
-    xmlNewProp(display, xml("p2p"), xml("yes"));
+    xmlNode* display = xmlNewNode(nullptr, xml_chars("graphics"));
+    xmlNewProp(display, xml_chars("type"), xml_chars("dbus"));
+    xmlNewProp(display, xml_chars("p2p"), xml_chars("yes"));
     if (gl.enabled) {
-        xmlNode* gl_node = xmlNewChild(display, nullptr, xml("gl"), nullptr);
-        xmlNewProp(gl_node, xml("enable"), xml("yes"));
+        xmlNode* gl_node = xmlNewChild(display, nullptr, xml_chars("gl"), nullptr);
+        xmlNewProp(gl_node, xml_chars("enable"), xml_chars("yes"));
         if (gl.rendernode)
-            xmlNewProp(gl_node, xml("rendernode"), xml(gl.rendernode->c_str()));
+            xmlNewProp(gl_node, xml_chars("rendernode"), xml_chars(gl.rendernode->c_str()));
     }
     if (graphics.empty()) {
         xmlAddChild(devices, display);
@@ -142,24 +134,24 @@ bool rewrite_video(xmlNode* devices, bool gl_kept) {
     xmlNode* video = primary_video(devices);
     if (video == nullptr) {
         // libvirt would add a default (VGA) one; choose ours.
-        xmlNode* added = xmlNewChild(devices, nullptr, xml("video"), nullptr);
-        xmlNode* model = xmlNewChild(added, nullptr, xml("model"), nullptr);
-        xmlNewProp(model, xml("type"), xml("virtio"));
-        xmlNewProp(model, xml("heads"), xml("1"));
-        xmlNewProp(model, xml("primary"), xml("yes"));
+        xmlNode* added = xmlNewChild(devices, nullptr, xml_chars("video"), nullptr);
+        xmlNode* model = xmlNewChild(added, nullptr, xml_chars("model"), nullptr);
+        xmlNewProp(model, xml_chars("type"), xml_chars("virtio"));
+        xmlNewProp(model, xml_chars("heads"), xml_chars("1"));
+        xmlNewProp(model, xml_chars("primary"), xml_chars("yes"));
         return true;
     }
     xmlNode* model = child(video, "model");
     if (model == nullptr)
-        model = xmlNewChild(video, nullptr, xml("model"), nullptr);
+        model = xmlNewChild(video, nullptr, xml_chars("model"), nullptr);
     bool changed = false;
     if (!has_attribute(model, "type", "virtio")) {
-        xmlSetProp(model, xml("type"), xml("virtio"));
+        xmlSetProp(model, xml_chars("type"), xml_chars("virtio"));
         changed = true;
     }
     // Sizes of qxl's and VGA's video memory, meaningless (or refused) for virtio.
     for (const char* name : {"vram", "vram64", "ram", "vgamem"})
-        if (xmlAttr* attr = xmlHasProp(model, xml(name))) {
+        if (xmlAttr* attr = xmlHasProp(model, xml_chars(name))) {
             xmlRemoveProp(attr);
             changed = true;
         }
@@ -185,7 +177,7 @@ bool rewrite_spice_devices(xmlNode* devices) {
         if (spice_only(node)) {
             doomed.push_back(node);
         } else if (named(node, "audio") && has_attribute(node, "type", "spice")) {
-            xmlSetProp(node, xml("type"), xml("none"));
+            xmlSetProp(node, xml_chars("type"), xml_chars("none"));
             changed = true;
         }
     }
@@ -217,7 +209,7 @@ std::string adopt_domain_xml(std::string_view domain_xml, std::string& error) {
     }
     xmlNode* devices = child(root, "devices");
     if (devices == nullptr)
-        devices = xmlNewChild(root, nullptr, xml("devices"), nullptr);
+        devices = xmlNewChild(root, nullptr, xml_chars("devices"), nullptr);
 
     const GlWish gl = gl_of(children(devices, "graphics"));
     bool changed = rewrite_graphics(devices, gl);

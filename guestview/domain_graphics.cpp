@@ -7,17 +7,13 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "guestview/xml_tree.hpp"
+
 namespace phyllome::guestview {
 namespace {
 
-struct DocFreer {
-    void operator()(xmlDoc* doc) const { xmlFreeDoc(doc); }
-};
-using DocPtr = std::unique_ptr<xmlDoc, DocFreer>;
-
-struct XmlStringFreer {
-    void operator()(xmlChar* text) const { xmlFree(text); }
-};
+using xml::DocPtr;
+using XmlStringFreer = xml::StringFreer;
 
 constexpr std::string_view wanted = "needs <graphics type='dbus' p2p='yes'/>";
 

@@ -8,43 +8,12 @@
 #include <libxml/tree.h>
 
 #include "config/log.hpp"
+#include "guestview/xml_tree.hpp"
 
 namespace phyllome::guestview {
 namespace {
 
-struct DocFreer {
-    void operator()(xmlDoc* doc) const { xmlFreeDoc(doc); }
-};
-using DocPtr = std::unique_ptr<xmlDoc, DocFreer>;
-
-struct XmlStringFreer {
-    void operator()(xmlChar* text) const { xmlFree(text); }
-};
-
-std::string_view text_of(const xmlChar* text) { return reinterpret_cast<const char*>(text); }
-
-bool is_element(const xmlNode* node, std::string_view name, std::optional<std::string_view> ns) {
-    if (node->type != XML_ELEMENT_NODE || text_of(node->name) != name)
-        return false;
-    if (!ns)
-        return node->ns == nullptr;
-    // By namespace URI, never by prefix: whoever wrote the element chose the prefix.
-    return node->ns != nullptr && node->ns->href != nullptr && text_of(node->ns->href) == *ns;
-}
-
-const xmlNode* child(const xmlNode* parent, std::string_view name, std::optional<std::string_view> ns) {
-    for (const xmlNode* node = parent->children; node != nullptr; node = node->next)
-        if (is_element(node, name, ns))
-            return node;
-    return nullptr;
-}
-
-std::optional<std::string> attribute(const xmlNode* node, const char* name) {
-    std::unique_ptr<xmlChar, XmlStringFreer> value{xmlGetNoNsProp(node, reinterpret_cast<const xmlChar*>(name))};
-    if (!value)
-        return std::nullopt;
-    return std::string{text_of(value.get())};
-}
+using namespace xml;
 
 std::optional<int> parse_slot(std::string_view text) {
     int slot = 0;

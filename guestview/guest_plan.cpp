@@ -13,13 +13,11 @@
 #include <libxml/xpath.h>
 
 #include "guestview/libvirt_handles.hpp"
+#include "guestview/xml_tree.hpp"
 
 namespace phyllome::guestview {
 namespace {
 
-struct XmlDocFree {
-    void operator()(xmlDoc* doc) const { xmlFreeDoc(doc); }
-};
 struct XPathContextFree {
     void operator()(xmlXPathContext* context) const { xmlXPathFreeContext(context); }
 };
@@ -28,9 +26,8 @@ struct XPathObjectFree {
 };
 
 // Whether `xml` has a node `xpath` selects.
-bool xml_has(const std::string& xml, const char* xpath) {
-    std::unique_ptr<xmlDoc, XmlDocFree> doc{xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "caps.xml", nullptr,
-                                                          XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)};
+bool xml_has(const std::string& text, const char* xpath) {
+    xml::DocPtr doc = xml::parse(text, "caps.xml");
     if (!doc)
         return false;
     std::unique_ptr<xmlXPathContext, XPathContextFree> context{xmlXPathNewContext(doc.get())};
