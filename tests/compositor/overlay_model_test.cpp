@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "compositor/overlay_model.hpp"
+#include "tests/compositor/plan_samples.hpp"
 
 namespace phyllome::compositor {
 namespace {
@@ -157,19 +158,7 @@ TEST_F(OverlayModelTest, NewGuestPicksAnInstallerOrGoesBack) {
     EXPECT_EQ(model.selected_guest()->name, "alpha") << "the guest list is as it was";
 }
 
-guestview::PlanView windows_plan() {
-    guestview::PlanView plan;
-    plan.os_name = "Microsoft Windows 11";
-    plan.os_id = "win11";
-    plan.memory_mb = 4096;
-    plan.cpus = 2;
-    plan.disk_gb = 64;
-    plan.min_memory_mb = 4096;
-    plan.min_disk_gb = 64;
-    plan.free_disk_gb = 100;
-    plan.features = {"UEFI with Secure Boot", "TPM 2.0", "encrypted disk"};
-    return plan;
-}
+using testing::windows11_plan;
 
 TEST_F(OverlayModelTest, TheNewGuestCardShowsThePlanAndTakesTheUsersSizes) {
     model.set_installers({"/isos/win11.iso"});
@@ -178,9 +167,9 @@ TEST_F(OverlayModelTest, TheNewGuestCardShowsThePlanAndTakesTheUsersSizes) {
     ASSERT_NE(model.card(), nullptr);
     EXPECT_EQ(model.card()->blocker(), "looking at the installer…");
     EXPECT_FALSE(model.on_key(Key::Enter, t0).has_value()) << "no creating before the plan is in";
-    model.set_card_plan("/isos/other.iso", windows_plan());
+    model.set_card_plan("/isos/other.iso", windows11_plan());
     EXPECT_FALSE(model.card()->plan().has_value()) << "a late answer for another installer is ignored";
-    model.set_card_plan("/isos/win11.iso", windows_plan());
+    model.set_card_plan("/isos/win11.iso", windows11_plan());
     EXPECT_EQ(model.card()->memory_mb(), 4096);
     EXPECT_EQ(model.card()->disk_gb(), 64);
 

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "compositor/overlay_painter.hpp"
+#include "tests/compositor/plan_samples.hpp"
 
 namespace phyllome::compositor {
 namespace {
@@ -123,14 +124,7 @@ TEST(OverlayPainter, TheNewGuestCardReplacesTheListAndShowsARefusalInTheErrorCol
     EXPECT_TRUE(hits.rows.empty()) << "the card stands in for the guest list";
     EXPECT_TRUE(hits.buttons.empty());
 
-    guestview::PlanView plan;
-    plan.os_name = "Microsoft Windows 11";
-    plan.os_id = "win11";
-    plan.memory_mb = 4096;
-    plan.cpus = 2;
-    plan.disk_gb = 64;
-    plan.free_disk_gb = 500;
-    plan.features = {"UEFI with Secure Boot", "TPM 2.0", "encrypted disk"};
+    guestview::PlanView plan = testing::windows11_plan();
     model.set_card_plan("/isos/win11.iso", plan);
     paint_overlay(surf.cr, in);
     EXPECT_EQ(count_colour(surf, 1280, 800, style.error & 0xffffff), 0) << "nothing refused";
