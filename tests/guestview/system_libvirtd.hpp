@@ -1,0 +1,55 @@
+// A system-mode libvirtd of the test's own with the real QEMU and secret drivers, as
+// qemu:///system runs on a host, reached through its own unix socket only:
+//   qemu+unix:///system?socket=<dir>/sock/libvirt-sock
+// It runs in a mount namespace of its own in which /etc/libvirt (with our qemu.conf),
+// /run/libvirt, /var/lib/libvirt and /var/log/libvirt are directories of its temp dir, so no
+// guest, secret or setting of the machine's libvirt is seen or touched; /var/cache/libvirt is a
+// kept directory under /var/tmp so QEMU is probed once, not on every run. QEMU runs as root
+// without cgroups, namespaces or a security driver (it opens files in /tmp), its output goes to
+// files (no virtlogd). A lock file keeps two of these from running at once. Needs root.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+
+namespace phyllome::guestview::testing {
+
+class SystemLibvirtd {
+public:
+    // Empty when it can run here, else why not (for GTEST_SKIP).
+    static std::string unavailable();
+
+    SystemLibvirtd();
+    ~SystemLibvirtd(); // stop(), then its QEMUs if any survived, then the temp dir
+    SystemLibvirtd(const SystemLibvirtd&) = delete;
+    SystemLibvirtd& operator=(const SystemLibvirtd&) = delete;
+
+    enum class Started { Ok, DaemonFailed, OurFault };
+    // Takes the lock, starts the daemon and waits until its QEMU driver answers. DaemonFailed:
+    // it exited or never listened (see log()), this machine's libvirt cannot run here; OurFault:
+    // it rejected the configuration written here, or runs but serves no qemu:///system.
+    Started start(std::chrono::milliseconds deadline = std::chrono::seconds(120));
+    // SIGTERM, and waits until it exited.
+    bool stop();
+
+    std::string uri() const { return "qemu+unix:///system?socket=" + dir_ + "/sock/libvirt-sock"; }
+    std::string log() const;
+    // What QEMU wrote for `guest` (stdio_handler = "file").
+    std::string guest_log(const std::string& guest) const;
+    // Why start() failed, beyond the log.
+    const std::string& error() const { return error_; }
+
+private:
+    void kill_left_qemus() const;
+    bool rejected_config() const;
+
+    std::string dir_;
+    std::string error_;
+    pid_t pid_ = -1;
+    int pidfd_ = -1;
+    int lock_fd_ = -1;
+};
+
+} // namespace phyllome::guestview::testing
