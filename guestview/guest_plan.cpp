@@ -79,7 +79,17 @@ int disk_free_gb(const std::string& dir) {
 
 ModelHost probe_host(virConnectPtr connection, GuestNetwork network, const GuestSpec& spec) {
     ModelHost host;
+    // libvirt's 'default' NAT network where the connection has one (a system daemon usually
+    // does); else QEMU's user-mode networking, which needs no privileges (the embedded driver).
     host.network = network;
+    if (network == GuestNetwork::LibvirtDefault) {
+        if (virNetworkPtr found = virNetworkLookupByName(connection, "default"))
+            virNetworkFree(found);
+        else {
+            host.network = GuestNetwork::User;
+            virResetLastError();
+        }
+    }
     const std::string kvm_caps = spec.allow_kvm ? domain_capabilities(connection, "kvm") : std::string{};
     host.kvm = !kvm_caps.empty();
     const std::string caps = host.kvm ? kvm_caps : domain_capabilities(connection, "qemu");

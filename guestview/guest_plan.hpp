@@ -35,7 +35,8 @@ struct GuestPlan {
 // folder, the user's downloads and ISO folder, libvirt's image folders.
 std::vector<std::string> virtio_win_places(const std::string& installer_iso);
 
-// Blocking (the worker thread only). `db` may be null (osinfo-db missing): the installer is then
+// Blocking (the worker thread only). `network` LibvirtDefault is taken only when the connection
+// has a network named 'default', else user-mode networking. `db` may be null (osinfo-db missing): the installer is then
 // unknown and the plan says why.
 GuestPlan plan_guest(virConnectPtr connection, GuestSpec spec, GuestNetwork network, const OsDatabase* db,
                      const std::string& db_error = {});

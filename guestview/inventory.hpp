@@ -87,8 +87,8 @@ public:
     // A new guest from the Phyllome machine model (domain_model.hpp). The spec is checked at
     // once (a bad one fails through `done` without touching anything); then, on the worker, the
     // disk is made with qemu-img in spec.disk_dir (encrypted when the connection keeps secrets)
-    // and the guest defined, shut off. Network: libvirt's 'default' network for qemu:///system,
-    // QEMU's user-mode NAT for any other URI. spec.secret_uuid is chosen when empty. `done` gets
+    // and the guest defined, shut off. Network: libvirt's 'default' network where the
+    // connection has one (a system daemon), else QEMU's user-mode NAT. spec.secret_uuid is chosen when empty. `done` gets
     // the error when !ok, else a note for the user or an empty string (e.g. "the disk is not
     // encrypted: ..."); the guest is in guests() by then. Runs later on the loop, never inside
     // this call. Nothing is left behind on failure.

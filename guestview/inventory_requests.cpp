@@ -268,15 +268,6 @@ void Inventory::adopt(std::string guest, std::function<void(bool ok, std::string
         std::move(done));
 }
 
-namespace {
-
-// Only the system instance has libvirt's 'default' NAT network; elsewhere QEMU's user-mode
-// networking needs no privileges.
-GuestNetwork network_for(std::string_view uri) {
-    return uri.starts_with("qemu") && uri.ends_with("/system") ? GuestNetwork::LibvirtDefault : GuestNetwork::User;
-}
-
-} // namespace
 
 void Inventory::plan(GuestSpec spec, std::function<void(PlanView)> done) {
     Impl& impl = *impl_;
@@ -293,7 +284,7 @@ void Inventory::plan(GuestSpec spec, std::function<void(PlanView)> done) {
     }
     std::shared_ptr<virConnect> shared{share_connection(impl.connection.get()).release(), ConnectionCloser{}};
     // Blocking: libosinfo reads the ISO (and its database, the first time), libvirt the host.
-    impl.worker.submit_call([&impl, shared, spec = std::move(spec), network = network_for(impl.status.uri),
+    impl.worker.submit_call([&impl, shared, spec = std::move(spec), network = GuestNetwork::LibvirtDefault,
                              os_db = impl.os_db, view, deliver = std::move(deliver)]() mutable {
         *view = plan_guest(shared.get(), std::move(spec), network, os_db->get(), os_db->error()).view();
         shared.reset();
@@ -305,7 +296,7 @@ void Inventory::create(GuestSpec spec, std::function<void(bool ok, std::string m
     std::string early = guest_spec_problem(spec);
     if (early.empty() && impl_->connection && find(spec.name) != nullptr)
         early = fmt::format("a guest named '{}' exists already", spec.name);
-    const GuestNetwork network = network_for(impl_->status.uri);
+    const GuestNetwork network = GuestNetwork::LibvirtDefault; // when the connection has it
     std::string name = spec.name;
     impl_->run_definition_job(
         std::move(name), std::move(early),

@@ -120,6 +120,8 @@ PHYLLOME_LIBVIRT_FORWARD(int, virConnectUnregisterCloseCallback, (virConnectPtr 
 PHYLLOME_LIBVIRT_FORWARD(char*, virConnectGetURI, (virConnectPtr conn), (conn))
 PHYLLOME_LIBVIRT_FORWARD(int, virConnectGetLibVersion, (virConnectPtr conn, unsigned long* libVer), (conn, libVer))
 PHYLLOME_LIBVIRT_FORWARD(int, virConnectNumOfSecrets, (virConnectPtr conn), (conn))
+PHYLLOME_LIBVIRT_FORWARD(virNetworkPtr, virNetworkLookupByName, (virConnectPtr conn, const char* name), (conn, name))
+PHYLLOME_LIBVIRT_FORWARD(int, virNetworkFree, (virNetworkPtr network), (network))
 PHYLLOME_LIBVIRT_FORWARD(int, virNodeGetInfo, (virConnectPtr conn, virNodeInfoPtr info), (conn, info))
 PHYLLOME_LIBVIRT_FORWARD(char*, virConnectGetDomainCapabilities,
                          (virConnectPtr conn, const char* emulatorbin, const char* arch, const char* machine,
