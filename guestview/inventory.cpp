@@ -107,6 +107,7 @@ Inventory::Impl::Impl(wl_event_loop* loop, std::string uri, Callbacks callbacks_
       event_loop(loop),
       mailbox(loop),
       retry_timer(wl_event_loop_add_timer(loop, &on_retry_timer, this)),
+      os_db_idle_timer(wl_event_loop_add_timer(loop, &on_os_db_idle, this)),
       worker([this](ActionResult result) {
           mailbox.post([this, result = std::move(result)]() mutable { finish(std::move(result)); });
       }) {
@@ -376,6 +377,16 @@ int Inventory::Impl::on_retry_timer(void* data) {
     self->connect();
     if (self->status.state == ConnectionState::Connected)
         self->notify_changed();
+    return 0;
+}
+
+void Inventory::Impl::os_db_used() {
+    wl_event_source_timer_update(os_db_idle_timer.get(), static_cast<int>(os_db_idle_time.count()));
+}
+
+int Inventory::Impl::on_os_db_idle(void* data) {
+    auto* self = static_cast<Impl*>(data);
+    self->worker.submit_call([os_db = self->os_db] { os_db->release(); });
     return 0;
 }
 

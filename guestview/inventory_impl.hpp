@@ -29,6 +29,7 @@ namespace phyllome::guestview {
 
 struct Inventory::Impl {
     static constexpr std::chrono::milliseconds first_retry_delay{1000};
+    static constexpr std::chrono::milliseconds os_db_idle_time{60000};
 
     Impl(wl_event_loop* loop, std::string uri, Callbacks callbacks);
     ~Impl();
@@ -69,6 +70,8 @@ struct Inventory::Impl {
     static void on_metadata_change(virConnectPtr, virDomainPtr domain, int type, const char* nsuri, void* opaque);
     static void on_close(virConnectPtr, int reason, void* opaque);
     static int on_retry_timer(void* data);
+    static int on_os_db_idle(void* data);
+    void os_db_used(); // on the loop, after a job that used the OS database
     static void on_initial_notify(void* data);
 
     // First, so it is destroyed last: libvirt's free callbacks run when it unbinds.
@@ -86,6 +89,8 @@ struct Inventory::Impl {
     LoopMailbox mailbox; // worker results and close notifications reach the loop through it
     EventSourcePtr retry_timer;
     EventSourcePtr initial_notify;
+    // The OS database takes ~55 MB once loaded: it goes a minute after the last plan or create.
+    EventSourcePtr os_db_idle_timer;
 
     ConnectionPtr connection;
     int lifecycle_callback_id = -1;

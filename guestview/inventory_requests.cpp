@@ -272,7 +272,8 @@ void Inventory::adopt(std::string guest, std::function<void(bool ok, std::string
 void Inventory::plan(GuestSpec spec, std::function<void(PlanView)> done) {
     Impl& impl = *impl_;
     auto view = std::make_shared<PlanView>();
-    auto deliver = [view, done = std::move(done)] {
+    auto deliver = [&impl, view, done = std::move(done)] {
+        impl.os_db_used();
         if (done)
             done(std::move(*view));
     };
@@ -298,6 +299,11 @@ void Inventory::create(GuestSpec spec, std::function<void(bool ok, std::string m
         early = fmt::format("a guest named '{}' exists already", spec.name);
     const GuestNetwork network = GuestNetwork::LibvirtDefault; // when the connection has it
     std::string name = spec.name;
+    auto used = [impl = impl_.get(), done = std::move(done)](bool ok, std::string message) {
+        impl->os_db_used();
+        if (done)
+            done(ok, std::move(message));
+    };
     impl_->run_definition_job(
         std::move(name), std::move(early),
         [spec = std::move(spec), network, os_db = impl_->os_db](virConnectPtr connection) {
@@ -307,7 +313,7 @@ void Inventory::create(GuestSpec spec, std::function<void(bool ok, std::string m
                       outcome.message.empty() ? "" : ": " + outcome.message);
             return std::pair{outcome.ok, std::move(outcome.message)};
         },
-        std::move(done));
+        std::move(used));
 }
 
 } // namespace phyllome::guestview

@@ -7,6 +7,8 @@ extern "C" {
 #include <osinfo/osinfo.h>
 }
 
+#include <malloc.h>
+
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -239,6 +241,16 @@ const OsDatabase* LazyOsDatabase::get() {
             log::warn("{}", error_);
     }
     return db_.get();
+}
+
+void LazyOsDatabase::release() {
+    if (!db_)
+        return;
+    db_.reset();
+    tried_ = false;
+    // glibc keeps the freed heap of thousands of small GObjects; give it back.
+    malloc_trim(0);
+    log::debug("osinfo-db released");
 }
 
 } // namespace phyllome::guestview

@@ -143,3 +143,24 @@ TEST_F(OsInfoTest, EachRecognisedOsGetsAModelLibvirtAccepts) {
 
 } // namespace
 } // namespace phyllome::guestview
+
+namespace phyllome::guestview {
+namespace {
+
+// The agent drops the ~55 MB database a minute after its last use; the next use loads it again.
+TEST(LazyOsDatabase, LoadsOnFirstUseAndAgainAfterARelease) {
+    LazyOsDatabase lazy;
+    const OsDatabase* first = lazy.get();
+    if (first == nullptr)
+        GTEST_SKIP() << "no osinfo-db: " << lazy.error();
+    EXPECT_EQ(lazy.get(), first) << "kept while in use";
+    lazy.release();
+    const OsDatabase* again = lazy.get();
+    ASSERT_NE(again, nullptr);
+    EXPECT_TRUE(again->find("win11"));
+    lazy.release();
+    lazy.release(); // twice is harmless
+}
+
+} // namespace
+} // namespace phyllome::guestview
