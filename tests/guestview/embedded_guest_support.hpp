@@ -24,6 +24,19 @@ inline std::string test_embed_root() {
     return "/var/tmp/phyllome-test-embed-" + std::to_string(getuid());
 }
 
+// A guest small enough for TCG: 1 CPU, 512 MB, a 1 GB disk in `disk_dir`.
+inline GuestSpec small_tcg_spec(const std::string& name, const std::string& iso, const std::string& disk_dir) {
+    GuestSpec spec;
+    spec.name = name;
+    spec.iso_path = iso;
+    spec.disk_size_gb = 1;
+    spec.memory_mb = 512;
+    spec.cpus = 1;
+    spec.disk_dir = disk_dir;
+    spec.allow_kvm = false;
+    return spec;
+}
+
 // Through the worker: an action that talks to QEMU must not block the loop.
 inline ActionResult run_action(wl_event_loop* loop, Inventory& inventory, std::vector<ActionResult>& results,
                                Action action, const std::string& guest, std::chrono::milliseconds timeout) {

@@ -96,17 +96,7 @@ protected:
         }, timeout);
     }
 
-    GuestSpec spec() const {
-        GuestSpec spec;
-        spec.name = guest_name;
-        spec.iso_path = iso.string();
-        spec.disk_size_gb = 1;
-        spec.memory_mb = 512;
-        spec.cpus = 1;
-        spec.disk_dir = dir.path().string();
-        spec.allow_kvm = false;
-        return spec;
-    }
+    GuestSpec spec() const { return small_tcg_spec(guest_name, iso.string(), dir.path().string()); }
 
     std::string disk() const { return phyllome_disk_path(spec()); }
 

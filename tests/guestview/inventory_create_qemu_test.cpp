@@ -111,17 +111,7 @@ protected:
         std::filesystem::remove(dir.path() / (std::string{guest_name} + ".qcow2"), ignored);
     }
 
-    GuestSpec spec() const {
-        GuestSpec spec;
-        spec.name = guest_name;
-        spec.iso_path = iso.string();
-        spec.disk_size_gb = 1;
-        spec.memory_mb = 512;
-        spec.cpus = 1;
-        spec.disk_dir = dir.path().string();
-        spec.allow_kvm = false;
-        return spec;
-    }
+    GuestSpec spec() const { return small_tcg_spec(guest_name, iso.string(), dir.path().string()); }
 
     std::pair<bool, std::string> create(GuestSpec spec) {
         std::optional<std::pair<bool, std::string>> result;

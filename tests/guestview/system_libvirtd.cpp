@@ -27,6 +27,7 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include "tests/guestview/test_support.hpp"
 
 extern char** environ;
 
@@ -42,17 +43,7 @@ constexpr const char* driver_dir = "/usr/lib/x86_64-linux-gnu/libvirt/connection
 constexpr const char* cache_dir = "/var/tmp/phyllome-test-system-libvirt-cache";
 constexpr const char* lock_path = "/var/tmp/phyllome-test-system-libvirtd.lock";
 
-bool accepts(const std::string& path) {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return false;
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-    ::close(fd);
-    return ok;
-}
+using guestview::testing::unix_socket_accepts;
 
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
@@ -183,7 +174,7 @@ SystemLibvirtd::Started SystemLibvirtd::start(std::chrono::milliseconds deadline
 
     const std::string socket = dir_ + "/sock/libvirt-sock";
     bool listening = false;
-    while (!(listening = accepts(socket)) && left().count() > 0)
+    while (!(listening = unix_socket_accepts(socket)) && left().count() > 0)
         if (exits_within(pidfd_, std::min(left(), std::chrono::milliseconds{50}))) {
             error_ = "libvirtd exited while starting";
             stop();

@@ -104,4 +104,17 @@ private:
     int fd_;
 };
 
+// Whether a Unix socket at `path` takes a connection now: a daemon is up when it does.
+inline bool unix_socket_accepts(const std::string& path) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    path.copy(address.sun_path, sizeof(address.sun_path) - 1);
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    ::close(fd);
+    return ok;
+}
+
 } // namespace phyllome::guestview::testing

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "shell_process.hpp"
+#include "tests/guestview/test_support.hpp"
 
 namespace phyllome::test {
 namespace fs = std::filesystem;
@@ -22,17 +23,7 @@ namespace {
 
 constexpr const char* libvirtd = "/usr/sbin/libvirtd";
 
-bool accepts(const std::string& path) {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return false;
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-    ::close(fd);
-    return ok;
-}
+using guestview::testing::unix_socket_accepts;
 
 } // namespace
 
@@ -82,7 +73,7 @@ bool PrivateLibvirtd::start(std::chrono::milliseconds deadline) {
                 pid_ = -1;
                 return true; // it died: give up at once
             }
-            return accepts(socket_path());
+            return unix_socket_accepts(socket_path());
         },
         deadline) && pid_ > 0;
 }
