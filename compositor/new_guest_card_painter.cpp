@@ -65,14 +65,14 @@ void paint_new_guest_card(cairo_t* cr, Text& text, const NewGuestCard& card, con
         {NewGuestCard::Field::Cpus, "CPUs", fmt::format("{}", card.cpus())},
         {NewGuestCard::Field::Disk, "Disk", fmt::format("{} GB", card.disk_gb())},
     };
-    const double row_h = base * 2.6;
+    const double row_h = base * 3.2;
     for (const Row& row : rows) {
         const bool selected = row.field == card.field();
         rounded_rect(cr, left, y, w, row_h - 6, 8);
         set(cr, selected ? mix(bg, accent, 0.28) : mix(bg, fg, 0.06));
         cairo_fill(cr);
-        text.draw(left + 16, y + base * 0.6, row.label, base, fg, true);
-        text.draw(left + w * 0.35, y + base * 0.6, selected ? "◀  " + row.value + "  ▶" : row.value, base, fg, selected);
+        text.draw(left + 16, y + base * 0.45, row.label, base, fg, true);
+        text.draw(left + w * 0.35, y + base * 0.45, selected ? "◀  " + row.value + "  ▶" : row.value, base, fg, selected);
         y += row_h;
     }
     y += base * 0.6;
