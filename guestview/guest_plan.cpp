@@ -36,6 +36,8 @@ bool xml_has(const std::string& text, const char* xpath) {
     return found && found->nodesetval != nullptr && found->nodesetval->nodeNr > 0;
 }
 
+constexpr const char* missing_database = "the operating system database is missing (osinfo-db)";
+
 std::string domain_capabilities(virConnectPtr connection, const char* virttype) {
     LibvirtString caps{virConnectGetDomainCapabilities(connection, nullptr, "x86_64", "q35", virttype, 0)};
     if (!caps) {
@@ -145,7 +147,7 @@ GuestPlan plan_guest(virConnectPtr connection, GuestSpec spec, GuestNetwork netw
             plan.problem = db != nullptr ? fmt::format("libosinfo knows no operating system '{}' (osinfo-query os "
                                                        "lists them)",
                                                        s.os_id)
-                                         : db_error;
+                                         : (db_error.empty() ? missing_database : db_error);
             return plan;
         }
         plan.os = std::move(*forced);
@@ -163,7 +165,7 @@ GuestPlan plan_guest(virConnectPtr connection, GuestSpec spec, GuestNetwork netw
     plan.host = probe_host(connection, network, s);
     plan.model = choose_model(plan.os, plan.host);
     if (db == nullptr && s.os_id.empty())
-        plan.model.notes.push_back(db_error.empty() ? "the operating system database is missing" : db_error);
+        plan.model.notes.push_back(db_error.empty() ? missing_database : db_error);
     if (!plan.model.problem.empty()) {
         plan.problem = plan.model.problem;
         return plan;

@@ -65,5 +65,16 @@ TEST_F(GuestPlanTest, WithoutTheDatabaseTheSystemIsUnknownAndSaysWhy) {
     EXPECT_GE(view.free_disk_gb, 0);
 }
 
+TEST_F(GuestPlanTest, NamingAnOsWithoutTheDatabaseIsRefused) {
+    GuestSpec spec;
+    spec.name = "planned";
+    spec.iso_path = iso;
+    spec.disk_dir = dir.path().string();
+    spec.os_id = "win11";
+    EXPECT_EQ(plan_guest(connection.get(), spec, GuestNetwork::User, nullptr).problem,
+              "the operating system database is missing (osinfo-db)")
+        << "never a silent unknown system when the user named one";
+}
+
 } // namespace
 } // namespace phyllome::guestview
