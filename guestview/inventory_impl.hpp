@@ -49,6 +49,8 @@ struct Inventory::Impl {
     bool erase_guest(std::string_view name);
 
     void request(Action action, std::string guest);
+    // Why a request for `guest` cannot go to libvirt (not connected, no such guest), or empty.
+    std::string unreachable(const std::string& guest);
     void reject_later(Action action, std::string guest, std::string error);
     void open_graphics(std::string guest, int graphics_index, std::function<void(int, std::string)> done);
     void screenshot(std::string guest, unsigned screen,

@@ -28,6 +28,14 @@ void Inventory::Impl::request(Action action, std::string guest) {
     worker.submit(action, std::move(guest), share_connection(connection.get()));
 }
 
+std::string Inventory::Impl::unreachable(const std::string& guest) {
+    if (!connection)
+        return fmt::format("not connected to libvirt ({})", status.uri);
+    if (find_mutable(guest) == nullptr)
+        return fmt::format("there is no guest named '{}'", guest);
+    return {};
+}
+
 void Inventory::Impl::open_graphics(std::string guest, int graphics_index,
                                     std::function<void(int, std::string)> done) {
     // Shared so the tasks below stay copyable for std::function; the fd closes with the last
@@ -42,9 +50,7 @@ void Inventory::Impl::open_graphics(std::string guest, int graphics_index,
         if (outcome->done)
             outcome->done(outcome->fd.release(), std::move(outcome->error));
     };
-    if (!connection || find_mutable(guest) == nullptr) {
-        outcome->error = !connection ? fmt::format("not connected to libvirt ({})", status.uri)
-                                     : fmt::format("there is no guest named '{}'", guest);
+    if (outcome->error = unreachable(guest); !outcome->error.empty()) {
         mailbox.post(std::move(deliver));
         return;
     }
@@ -76,9 +82,7 @@ void Inventory::Impl::screenshot(std::string guest, unsigned screen,
         if (done)
             done(std::move(outcome->image), std::move(outcome->mime), std::move(outcome->error));
     };
-    if (!connection || find_mutable(guest) == nullptr) {
-        outcome->error = !connection ? fmt::format("not connected to libvirt ({})", status.uri)
-                                     : fmt::format("there is no guest named '{}'", guest);
+    if (outcome->error = unreachable(guest); !outcome->error.empty()) {
         mailbox.post(std::move(deliver));
         return;
     }
