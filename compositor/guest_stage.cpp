@@ -13,11 +13,24 @@
 
 namespace phyllome::compositor {
 
+namespace {
+// Windows are the host's, not a guest's: one quiet colour for all of them.
+constexpr std::uint32_t window_colour = 0x8a94a6;
+// How long after a launch from the overlay the application's window comes forward by itself.
+constexpr double expect_window_ms = 30'000;
+} // namespace
+
 GuestStage::GuestStage(const StageParts& parts, StageHost& host) : parts_(parts), host_(host) {
     displays_ = std::make_unique<guestview::GuestDisplays>(parts_.loop, *parts_.inventory, events());
+    if (parts_.windows)
+        parts_.windows->set_events({[this](XdgView& v) { window_opened(v); },
+                                    [this](XdgView&, bool was_front) { window_closed(was_front); },
+                                    [this] { host_.overlay_changed(); }});
 }
 
 GuestStage::~GuestStage() {
+    if (parts_.windows)
+        parts_.windows->set_events({});
     shown_input_.reset();
     views_.clear();
     displays_.reset();
@@ -99,7 +112,7 @@ void GuestStage::attached(const std::string& guest) {
     // A guest that starts while nothing is shown comes to the front, unless the user chose the
     // overlay. A kiosk shows its one guest, and only once it has drawn something.
     std::string locked_to;
-    if (!host_.kiosk(locked_to) && shown_.empty() && !overlay_by_choice_ && !host_.host_window_focused()) {
+    if (!host_.kiosk(locked_to) && shown_.empty() && !overlay_by_choice_ && !shown_window()) {
         std::string error;
         show(guest, error);
     }
@@ -169,6 +182,7 @@ bool GuestStage::show(const std::string& name, std::string& error) {
             error += ": " + st.error;
         return false;
     }
+    hide_windows();
     if (shown_ != name) {
         if (!shown_.empty())
             leave_shown();
@@ -192,6 +206,7 @@ bool GuestStage::show(const std::string& name, std::string& error) {
 }
 
 void GuestStage::show_overlay(bool by_choice) {
+    hide_windows();
     if (!shown_.empty())
         leave_shown();
     overlay_by_choice_ = by_choice;
@@ -203,18 +218,122 @@ void GuestStage::show_overlay(bool by_choice) {
 }
 
 std::string GuestStage::show_adjacent(int direction) {
-    const auto names = switchable();
-    if (names.empty())
+    // Guests in numbering order, then windows in the order they opened.
+    struct Front {
+        std::string guest;
+        XdgView* window = nullptr;
+    };
+    std::vector<Front> fronts;
+    for (auto& name : switchable())
+        fronts.push_back({std::move(name), nullptr});
+    std::string locked_to;
+    const bool locked = host_.kiosk(locked_to) && !locked_to.empty();
+    if (parts_.windows && !locked)
+        for (XdgView* w : parts_.windows->mapped())
+            fronts.push_back({{}, w});
+    if (fronts.empty())
         return {};
-    auto it = std::find(names.begin(), names.end(), shown_);
+    XdgView* front_window = shown_window();
+    auto it = std::find_if(fronts.begin(), fronts.end(), [&](const Front& f) {
+        return front_window ? f.window == front_window : (!shown_.empty() && f.guest == shown_);
+    });
     std::size_t index = 0;
-    if (it != names.end())
-        index = (static_cast<std::size_t>(it - names.begin()) + names.size() + direction) % names.size();
+    if (it != fronts.end())
+        index = (static_cast<std::size_t>(it - fronts.begin()) + fronts.size() + direction) % fronts.size();
     else if (direction < 0)
-        index = names.size() - 1;
+        index = fronts.size() - 1;
     std::string error;
-    show(names[index], error);
+    if (fronts[index].window)
+        show_window(fronts[index].window->id(), error);
+    else
+        show(fronts[index].guest, error);
     return shown_;
+}
+
+int GuestStage::window_number(const XdgView& view) const {
+    if (!parts_.windows)
+        return 0;
+    int base = 0;
+    for (const auto& n : number_guests(parts_.inventory->guests()))
+        base = std::max(base, n.number);
+    const auto windows = parts_.windows->mapped();
+    for (std::size_t i = 0; i < windows.size(); ++i)
+        if (windows[i] == &view) {
+            const int number = base + 1 + static_cast<int>(i);
+            return number <= 9 ? number : 0;
+        }
+    return 0;
+}
+
+bool GuestStage::show_number(int number, std::string& error) {
+    if (const std::string name = guest_by_number(number); !name.empty()) {
+        if (show(name, error))
+            return true;
+        error = fmt::format("Cannot show {}: {}", name, error);
+        return false;
+    }
+    if (parts_.windows)
+        for (XdgView* w : parts_.windows->mapped())
+            if (window_number(*w) == number)
+                return show_window(w->id(), error);
+    error = fmt::format("No guest has number {}", number);
+    return false;
+}
+
+bool GuestStage::show_window(std::uint64_t id, std::string& error) {
+    if (std::string locked_to; host_.kiosk(locked_to) && !locked_to.empty()) {
+        error = fmt::format("this is a kiosk for {}", locked_to);
+        return false;
+    }
+    XdgView* view = parts_.windows ? parts_.windows->find(id) : nullptr;
+    if (!view || !view->mapped()) {
+        error = "that window is closed";
+        return false;
+    }
+    if (!shown_window()) // from a guest or the overlay: closing the window returns there
+        return_to_guest_ = shown_;
+    if (!shown_.empty())
+        leave_shown();
+    expect_window_until_ms_.reset();
+    parts_.windows->show(*view);
+    parts_.banner->show(view->label(), window_number(*view), window_colour);
+    host_.overlay_shown(false);
+    parts_.seat->update_cursor_image();
+    host_.present_now();
+    log::info("showing window {} ({})", view->id(), view->label());
+    return true;
+}
+
+void GuestStage::expect_window() { expect_window_until_ms_ = monotonic_ms() + expect_window_ms; }
+
+void GuestStage::window_opened(XdgView& view) {
+    std::string locked_to;
+    if (host_.kiosk(locked_to) && !locked_to.empty())
+        return; // a locked kiosk shows its guest only
+    const bool expected = expect_window_until_ms_ && monotonic_ms() < *expect_window_until_ms_;
+    if (expected && shown_.empty() && !shown_window()) {
+        std::string error;
+        show_window(view.id(), error);
+    } else if (const int n = window_number(view); n > 0) {
+        host_.notice(fmt::format("{} opened a window: Host+{} shows it", view.label(), n), false);
+    } else {
+        host_.notice(fmt::format("{} opened a window: Host+→ or the overlay's list shows it", view.label()), false);
+    }
+    host_.overlay_changed();
+}
+
+void GuestStage::window_closed(bool was_front) {
+    if (was_front) {
+        std::string error;
+        if (return_to_guest_.empty() || !show(return_to_guest_, error))
+            show_overlay(false);
+    }
+    host_.overlay_changed();
+}
+
+void GuestStage::hide_windows() {
+    if (parts_.windows)
+        parts_.windows->hide();
 }
 
 void GuestStage::send_ui_info(const std::string& name) {

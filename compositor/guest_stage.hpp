@@ -1,9 +1,12 @@
 // The guest stage: the guests' displays (GuestDisplays), a GuestView for every guest whose
-// display is attached (its heads on the outputs), and which one is shown. Hidden guests stay
-// connected and keep their frames, so a switch only flips visibility. When none is shown the
-// overlay is; what that means for the rest of the shell is the StageHost's business.
+// display is attached (its heads on the outputs), and what is at the front: one guest, one host
+// application's window (HostWindows), or else the overlay. Hidden guests stay connected and keep
+// their frames, so a switch only flips visibility. Guests and windows are switched to the same
+// way (Host+number, Host+←/→); what the overlay means for the rest of the shell is the
+// StageHost's business.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <list>
 #include <map>
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "compositor/guest_input.hpp"
+#include "compositor/host_windows.hpp"
 #include "compositor/guest_view.hpp"
 #include "guestview/guest_displays.hpp"
 #include "guestview/guest_inventory.hpp"
@@ -31,7 +35,6 @@ public:
     // What the overlay lists changed (a display came or went).
     virtual void overlay_changed() = 0;
     virtual void notice(std::string text, bool error) = 0;
-    virtual bool host_window_focused() const = 0;
     // Kiosk mode: guests never come to the front by themselves; `locked_to` is the one guest a
     // locked kiosk may show (empty: any).
     virtual bool kiosk(std::string& locked_to) const = 0;
@@ -46,6 +49,7 @@ struct StageParts {
     guestview::GuestInventory* inventory = nullptr;
     Seat* seat = nullptr;
     IdentityBanner* banner = nullptr;
+    HostWindows* windows = nullptr; // host applications' windows; null: none
     const std::list<std::unique_ptr<Output>>* outputs = nullptr;
     // GuestViews are scene objects: the stage asks for them rather than knowing the scene.
     std::function<std::unique_ptr<GuestView>(const std::string& guest)> make_view;
@@ -65,9 +69,21 @@ public:
     bool show(const std::string& name, std::string& error);
     // The overlay instead; `by_choice`: the user asked, so no guest comes forward by itself.
     void show_overlay(bool by_choice);
-    // The next (+1) or previous (-1) guest in numbering order; the one shown after it, or empty.
+    // The next (+1) or previous (-1) guest or window in numbering order (guests first); the
+    // guest shown after it, or empty (a window or nothing).
     std::string show_adjacent(int direction);
+    // A host application's window to the front; false with `error` (a locked kiosk, no such window).
+    bool show_window(std::uint64_t id, std::string& error);
+    // The guest or window with this Host+number; false with `error` in the user's words.
+    bool show_number(int number, std::string& error);
+    // The user launched an application: its first window comes to the front by itself if it opens
+    // within a while and the user is still on the overlay. Other windows wait to be switched to.
+    void expect_window();
+    // The shown guest's name; empty while a window or the overlay is at the front.
     const std::string& shown() const { return shown_; }
+    XdgView* shown_window() const { return parts_.windows ? parts_.windows->front() : nullptr; }
+    // Host+number of a window (after the guests' numbers), 0 when it has none (past 9).
+    int window_number(const XdgView& view) const;
     GuestView* shown_view() const;
     GuestInput* shown_input() { return shown_input_ ? &*shown_input_ : nullptr; }
     const GuestView* view(const std::string& guest) const;
@@ -92,6 +108,9 @@ private:
     void detached(const std::string& guest, const std::string& reason);
     std::vector<std::string> switchable() const;
     void leave_shown();
+    void window_opened(XdgView& view);
+    void window_closed(bool was_front);
+    void hide_windows();
     void send_ui_info(const std::string& name);
 
     StageParts parts_;
@@ -100,6 +119,9 @@ private:
     std::string shown_; // empty: the overlay
     std::optional<GuestInput> shown_input_;
     bool overlay_by_choice_ = false; // the user asked for the overlay: don't switch away by ourselves
+    // What closing the window at the front returns to: this guest, or the overlay when empty.
+    std::string return_to_guest_;
+    std::optional<double> expect_window_until_ms_; // see expect_window()
     std::optional<double> switch_started_ms_;
     std::optional<double> last_switch_ms_;
     std::unique_ptr<guestview::GuestDisplays> displays_; // last: its events reach the members above

@@ -32,13 +32,9 @@ HostBinding host_binding(xkb_keysym_t sym, const config::Config& config, bool ki
         return HostBinding::Handled;
     }
     if (sym >= XKB_KEY_1 && sym <= XKB_KEY_9) {
-        const int number = static_cast<int>(sym - XKB_KEY_1) + 1;
-        const std::string name = stage.guest_by_number(number);
         std::string error;
-        if (name.empty())
-            refused(fmt::format("No guest has number {}", number));
-        else if (!stage.show(name, error))
-            refused(fmt::format("Cannot show {}: {}", name, error));
+        if (!stage.show_number(static_cast<int>(sym - XKB_KEY_1) + 1, error))
+            refused(error);
         return HostBinding::Handled;
     }
     if (is(hk.ctrl_alt_delete))

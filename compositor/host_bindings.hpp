@@ -1,5 +1,5 @@
-// Host+key chords, pressed while the host key is held: the overlay, the previous or next guest,
-// a guest by its number, and Ctrl+Alt+Delete or Ctrl+Alt+Fn into the shown guest. A locked
+// Host+key chords, pressed while the host key is held: the overlay, the previous or next guest
+// or host window, a guest or window by its number, and Ctrl+Alt+Delete or Ctrl+Alt+Fn into the shown guest. A locked
 // kiosk keeps only Ctrl+Alt+Delete and its admin key.
 #pragma once
 

@@ -63,6 +63,13 @@ void OverlayModel::set_apps(std::vector<config::App> apps) {
     dirty_ = true;
 }
 
+void OverlayModel::set_windows(std::vector<WindowEntry> windows) {
+    if (windows == windows_)
+        return;
+    windows_ = std::move(windows);
+    dirty_ = true;
+}
+
 void OverlayModel::set_notice(std::string text, bool is_error) {
     notice_ = std::move(text);
     notice_is_error_ = is_error;

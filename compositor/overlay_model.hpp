@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,10 +25,12 @@ struct OverlayRect {
 struct OverlayCommand {
     // PlanGuest: an installer was picked, ask the agent what it would make (the card opens);
     // CreateGuest: the card's Enter, create what it shows.
-    enum class Kind { GuestAction, ShowGuest, LaunchApp, Adopt, PlanGuest, CreateGuest };
+    enum class Kind { GuestAction, ShowGuest, LaunchApp, Adopt, PlanGuest, CreateGuest, ShowWindow };
     Kind kind = Kind::GuestAction;
     guestview::Action action = guestview::Action::Start;
-    std::string target; // guest name, app index as text for LaunchApp, installer path for Plan/CreateGuest
+    // guest name, app index as text for LaunchApp, installer path for Plan/CreateGuest, window id
+    // as text for ShowWindow
+    std::string target;
     bool operator==(const OverlayCommand&) const = default;
 };
 
@@ -41,6 +44,14 @@ struct OverlayHitMap {
     std::vector<Button> buttons;
 };
 
+// A host application's open window, switched to like a guest.
+struct WindowEntry {
+    std::uint64_t id = 0;
+    std::string label;
+    int number = 0; // Host+number; 0: none
+    bool operator==(const WindowEntry&) const = default;
+};
+
 class OverlayModel {
 public:
     using Clock = std::chrono::steady_clock;
@@ -50,6 +61,7 @@ public:
     void set_guests(std::vector<guestview::GuestInfo> guests);
     void set_connection(guestview::ConnectionStatus status);
     void set_apps(std::vector<config::App> apps);
+    void set_windows(std::vector<WindowEntry> windows);
     // A line at the bottom telling the user what happened ("win11 crashed: …").
     void set_notice(std::string text, bool is_error);
     void set_config_problem(std::string text);
@@ -57,6 +69,7 @@ public:
     const std::vector<guestview::GuestInfo>& guests() const { return guests_; }
     const guestview::ConnectionStatus& connection() const { return connection_; }
     const std::vector<config::App>& apps() const { return apps_; }
+    const std::vector<WindowEntry>& windows() const { return windows_; }
     const std::string& notice() const { return notice_; }
     bool notice_is_error() const { return notice_is_error_; }
     const std::string& config_problem() const { return config_problem_; }
@@ -114,6 +127,7 @@ private:
     std::vector<guestview::GuestInfo> guests_;
     guestview::ConnectionStatus connection_;
     std::vector<config::App> apps_;
+    std::vector<WindowEntry> windows_;
     std::string selected_name_; // selection follows the guest, not the row, across refreshes
     std::string notice_;
     bool notice_is_error_ = false;

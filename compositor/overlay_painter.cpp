@@ -252,6 +252,25 @@ OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in) {
         }
     }
 
+    // Host applications' open windows, switched to like guests.
+    if (!model.windows().empty()) {
+        y += model.apps().empty() ? 16 : 46; // below the apps' buttons when there are some
+        double ax = left;
+        for (const WindowEntry& w : model.windows()) {
+            const std::string label = w.number > 0 ? fmt::format("{}  {}", w.number, w.label) : w.label;
+            auto [lw, lh] = text.measure(label, base * small_size, false);
+            OverlayRect r{static_cast<int>(ax), static_cast<int>(y), std::min(lw + 28, 360), lh + 16};
+            if (r.x + r.width > in.width - margin)
+                break;
+            rounded_rect(cr, r.x, r.y, r.width, r.height, 6);
+            set(cr, mix(bg, accent, 0.18));
+            cairo_fill(cr);
+            text.draw(r.x + 14, r.y + 8, label, base * small_size, fg, false, r.width - 28);
+            hits.buttons.push_back({r, {OverlayCommand::Kind::ShowWindow, guestview::Action::Start, std::to_string(w.id)}});
+            ax += r.width + 10;
+        }
+    }
+
     // Footer: hotkey help and status.
     auto [hw, hh] = text.measure(in.hotkey_help, base * small_size, false, in.width - 2 * margin);
     double fy = in.height - hh - 18;

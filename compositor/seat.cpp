@@ -40,18 +40,15 @@ Seat::Seat(const SeatParts& parts, const config::Config& config, InputTarget& ta
                                         wlr_cursor_set_surface(cursor_, e->surface, e->hotspot_x, e->hotspot_y);
                                 });
 
-    // On-screen keyboards and test drivers (wtype) only when the config allows them: any
-    // client could otherwise type into the user's guests.
-    if (config_.input.allow_virtual_input) {
-        auto* vk = wlr_require(wlr_virtual_keyboard_manager_v1_create(parts_.display), "virtual keyboard manager");
-        new_virtual_keyboard_.connect(&vk->events.new_virtual_keyboard,
-                                      [this](wlr_virtual_keyboard_v1* kb) { on_new_input(&kb->keyboard.base, true); });
-        auto* vp = wlr_require(wlr_virtual_pointer_manager_v1_create(parts_.display), "virtual pointer manager");
-        new_virtual_pointer_.connect(&vp->events.new_virtual_pointer,
-                                     [this](wlr_virtual_pointer_v1_new_pointer_event* e) {
-                                         on_new_input(&e->new_pointer->pointer.base);
-                                     });
-    }
+    // On-screen keyboards and test drivers (wtype): ProtocolPolicy hides these globals unless
+    // [security] allows them, since any client could otherwise type into the user's guests.
+    auto* vk = wlr_require(wlr_virtual_keyboard_manager_v1_create(parts_.display), "virtual keyboard manager");
+    new_virtual_keyboard_.connect(&vk->events.new_virtual_keyboard,
+                                  [this](wlr_virtual_keyboard_v1* kb) { on_new_input(&kb->keyboard.base, true); });
+    auto* vp = wlr_require(wlr_virtual_pointer_manager_v1_create(parts_.display), "virtual pointer manager");
+    new_virtual_pointer_.connect(&vp->events.new_virtual_pointer, [this](wlr_virtual_pointer_v1_new_pointer_event* e) {
+        on_new_input(&e->new_pointer->pointer.base);
+    });
     new_input_.connect(&parts_.backend->events.new_input, [this](wlr_input_device* d) { on_new_input(d); });
 
     read_host_key();
@@ -149,9 +146,9 @@ void Seat::remove_keyboard(Keyboard& keyboard) {
 }
 
 void Seat::update_capabilities() {
-    std::uint32_t caps = WL_SEAT_CAPABILITY_POINTER; // the cursor is always there to click the overlay
-    if (!keyboards_.empty())
-        caps |= WL_SEAT_CAPABILITY_KEYBOARD;
+    // The cursor is always there to click the overlay; the keyboard is always announced so a
+    // window has its wl_keyboard before a keyboard (a virtual one, a hotplugged one) types.
+    std::uint32_t caps = WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD;
     if (!touch_devices_.empty())
         caps |= WL_SEAT_CAPABILITY_TOUCH;
     wlr_seat_set_capabilities(seat_, caps);
@@ -163,6 +160,8 @@ void Seat::clear_focus() {
 }
 
 wlr_surface* Seat::view_surface_at(double lx, double ly, double& sx, double& sy) const {
+    if (!target_.host_window())
+        return nullptr; // only the window at the front gets the pointer, never one behind the overlay
     wlr_scene_node* node = wlr_scene_node_at(&parts_.view_layer->node, lx, ly, &sx, &sy);
     if (!node || node->type != WLR_SCENE_NODE_BUFFER)
         return nullptr;
@@ -198,7 +197,7 @@ void Seat::on_cursor_button(wlr_pointer_button_event* e) {
         guest->button(e->button, e->state == WL_POINTER_BUTTON_STATE_PRESSED, cursor_->x, cursor_->y);
         return;
     }
-    if (e->state == WL_POINTER_BUTTON_STATE_PRESSED && e->button == BTN_LEFT && !target_.host_window_focused())
+    if (e->state == WL_POINTER_BUTTON_STATE_PRESSED && e->button == BTN_LEFT && !target_.host_window())
         target_.overlay_click(cursor_->x, cursor_->y);
 }
 
@@ -221,7 +220,7 @@ void Seat::on_touch_down(wlr_touch_down_event* e) {
         wlr_seat_touch_notify_down(seat_, surface, e->time_msec, e->touch_id, sx, sy);
         return;
     }
-    if (!target_.host_window_focused() && !target_.shown_guest_input())
+    if (!target_.host_window() && !target_.shown_guest_input())
         target_.overlay_click(lx, ly);
 }
 

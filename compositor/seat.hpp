@@ -1,7 +1,7 @@
 // The seat (as cage's cg_seat and labwc's struct seat): input devices, the cursor, the user's
-// keymap, and where each key press, pointer motion, click and touch goes: a host application's
-// window first, Host+key chords to the shell, then the shown guest (and only it), else the
-// overlay. What is shown is the InputTarget's to say.
+// keymap, and where each key press, pointer motion, click and touch goes: Host+key chords to
+// the shell before anything else, then the host application's window or the guest at the front
+// (and only it), else the overlay. What is shown is the InputTarget's to say.
 #pragma once
 
 #include <cstdint>
@@ -25,8 +25,9 @@ class Keyboard;
 class InputTarget {
 public:
     virtual ~InputTarget() = default;
-    // A host application's window is on top: keys and clicks go to it as a Wayland client.
-    virtual bool host_window_focused() const = 0;
+    // The surface of the host application's window at the front (keys and clicks go to it as a
+    // Wayland client), or null.
+    virtual wlr_surface* host_window() const = 0;
     // The guest on screen, or null while the overlay is shown.
     virtual GuestInput* shown_guest_input() = 0;
     // A key pressed while the host key is held; true if it was a shell binding.
@@ -34,6 +35,8 @@ public:
     virtual void overlay_key(xkb_keysym_t sym, std::uint32_t modifiers) = 0;
     // A click or touch at layout coordinates while the overlay is shown.
     virtual void overlay_click(double lx, double ly) = 0;
+    // Ctrl+Alt+Fn may switch virtual terminals (not in a locked kiosk).
+    virtual bool vt_switch_allowed() const = 0;
 };
 
 struct SeatParts {

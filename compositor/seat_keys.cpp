@@ -30,9 +30,10 @@ const KeysymToEvdev* Seat::keysym_table() {
     return keysym_to_evdev_.get();
 }
 
-// Ctrl+Alt+Fn switches virtual terminals when we run on one, whatever has focus.
+// Ctrl+Alt+Fn switches virtual terminals when we run on one, whatever has focus; a locked kiosk
+// has no way out, so there the keys go on to its guest.
 bool Seat::handle_vt_switch(xkb_keysym_t sym) {
-    if (sym < XKB_KEY_XF86Switch_VT_1 || sym > XKB_KEY_XF86Switch_VT_12)
+    if (sym < XKB_KEY_XF86Switch_VT_1 || sym > XKB_KEY_XF86Switch_VT_12 || !target_.vt_switch_allowed())
         return false;
     if (parts_.session)
         wlr_session_change_vt(parts_.session, sym - XKB_KEY_XF86Switch_VT_1 + 1);
@@ -89,10 +90,10 @@ void Seat::handle_key(wlr_input_device* device, wlr_keyboard_key_event* event) {
     const bool is_host_key = std::any_of(syms, syms + std::max(nsyms, 0), [&](xkb_keysym_t s) { return s == host_keysym_; });
     GuestInput* guest = target_.shown_guest_input();
 
-    // The host key is the shell's: while a guest is shown it never reaches the guest.
+    // The host key is the shell's: it never reaches a guest or a host window.
     if (is_host_key) {
         host_key_down_ = pressed;
-        if (guest)
+        if (guest || target_.host_window())
             return;
     }
     if (pressed) {
@@ -114,8 +115,11 @@ void Seat::handle_key(wlr_input_device* device, wlr_keyboard_key_event* event) {
         host_combo_keys_.erase(it);
         return;
     }
-    if (target_.host_window_focused()) {
+    if (wlr_surface* window = target_.host_window()) {
         wlr_seat_set_keyboard(seat_, kb);
+        // The window came forward before any keyboard existed (a virtual one arrives later).
+        if (seat_->keyboard_state.focused_surface != window)
+            wlr_seat_keyboard_notify_enter(seat_, window, kb->keycodes, kb->num_keycodes, &kb->modifiers);
         wlr_seat_keyboard_notify_key(seat_, event->time_msec, event->keycode, event->state);
         return;
     }

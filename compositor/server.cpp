@@ -85,7 +85,7 @@ Server::Server(ServerOptions options)
                                              [this](const guestview::ActionResult& r) { on_action_done(r); }},
         guestview::agent::libvirt_agent_path(), log::level());
     stage_ = std::make_unique<GuestStage>(
-        StageParts{loop(), inventory_.get(), seat_.get(), banner_.get(), &outputs_,
+        StageParts{loop(), inventory_.get(), seat_.get(), banner_.get(), windows_.get(), &outputs_,
                    [this](const std::string& guest) {
                        return std::make_unique<GuestView>(SceneLayer{guest_layer(), renderer(), &config()}, guest);
                    }},
@@ -272,6 +272,13 @@ void Server::on_action_done(const guestview::ActionResult& r) {
 }
 
 void Server::on_control_request(const control::Request& r, ControlServer::Reply reply) {
+    if (kiosk_locked() && !commands::allowed_in_locked_kiosk(r.verb)) {
+        log::info("control: a request refused in kiosk mode");
+        reply(false, fmt::format("refused in kiosk mode: this session shows only {} (status, screenshot and quit "
+                                 "still work; the kiosk's admin key opens the overlay)\n",
+                                 kiosk_->guest()));
+        return;
+    }
     if (const commands::Handler handler = commands::handler_for(r.verb))
         handler(r, *this, std::move(reply));
     else

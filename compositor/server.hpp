@@ -20,6 +20,7 @@
 #include "compositor/listener.hpp"
 #include "compositor/output.hpp"
 #include "compositor/overlay_model.hpp"
+#include "compositor/protocol_policy.hpp"
 #include "compositor/seat.hpp"
 #include "compositor/startup_warmup.hpp"
 #include "compositor/status.hpp"
@@ -82,7 +83,7 @@ public:
     void run_overlay_command(const OverlayCommand& command);
     // Redraws the overlay on every output if the model changed (or `force`).
     void refresh_overlay(bool force = false);
-    XdgView* focused_view() const { return windows_ ? windows_->focused() : nullptr; }
+    XdgView* front_window() const { return windows_ ? windows_->front() : nullptr; }
 
     StatusSnapshot status() const override;
 
@@ -105,11 +106,12 @@ private:
     void quit() override { terminate(); }
 
     // InputTarget: where the seat sends input.
-    bool host_window_focused() const override { return focused_view() != nullptr; }
+    wlr_surface* host_window() const override { return front_window() ? front_window()->surface() : nullptr; }
     GuestInput* shown_guest_input() override { return stage_ ? stage_->shown_input() : nullptr; }
     bool host_binding(xkb_keysym_t sym) override;
     void overlay_key(xkb_keysym_t sym, std::uint32_t modifiers) override;
     void overlay_click(double lx, double ly) override;
+    bool vt_switch_allowed() const override { return !kiosk_locked(); }
 
     // StageHost: what the guest stage asks of the rest of the shell.
     void overlay_shown(bool shown) override;
@@ -143,6 +145,7 @@ private:
 
     WlrCore core_; // first: every other member hangs off it, so it goes last
     config::LoadResult config_;
+    ProtocolPolicy protocol_policy_{core_.display(), config_.config}; // before any client can bind
     std::string explicit_config_path_;
     std::optional<double> process_start_ms_;
     std::string scheduling_;

@@ -14,7 +14,8 @@
 namespace phyllome::compositor {
 
 void Server::overlay_key(xkb_keysym_t sym, std::uint32_t modifiers) {
-    if (modifiers & (WLR_MODIFIER_CTRL | WLR_MODIFIER_ALT | WLR_MODIFIER_LOGO))
+    // A locked kiosk's screen is a message, not the overlay: its keys do nothing.
+    if (kiosk_locked() || (modifiers & (WLR_MODIFIER_CTRL | WLR_MODIFIER_ALT | WLR_MODIFIER_LOGO)))
         return;
     using Key = OverlayModel::Key;
     std::optional<Key> key;
@@ -76,6 +77,12 @@ void Server::run_overlay_command(const OverlayCommand& command) {
     case OverlayCommand::Kind::LaunchApp:
         launch_app(std::stoul(command.target));
         break;
+    case OverlayCommand::Kind::ShowWindow: {
+        std::string error;
+        if (!stage_->show_window(std::stoull(command.target), error))
+            overlay_model_.set_notice(fmt::format("Cannot show that window: {}", error), true);
+        break;
+    }
     case OverlayCommand::Kind::PlanGuest: {
         // The card opens at once ("looking at the installer…"); the agent's plan fills it in.
         const std::string name = guest_name_for_installer(
@@ -125,11 +132,12 @@ void Server::run_overlay_command(const OverlayCommand& command) {
 
 void Server::launch_app(std::size_t index) {
     const auto& apps = config().apps;
-    if (index >= apps.size())
+    if (index >= apps.size() || kiosk_locked())
         return;
     std::string error;
     if (launch_detached(apps[index].command, error)) {
         log::info("launched {} ({})", apps[index].name, apps[index].command);
+        stage_->expect_window();
         overlay_model_.set_notice(fmt::format("Starting {}…", apps[index].name), false);
     } else {
         log::error("cannot launch {}: {}", apps[index].name, error);
@@ -146,7 +154,7 @@ std::string Server::hotkey_help() const {
     std::string help = "↑↓ select   Enter show/start   S start   D shut down   F F force off   R R remove   A A adopt   E eject installer   N new";
     if (!config().apps.empty())
         help += "   F1… apps";
-    help += fmt::format("   {0}+1…9 guest   {0}+Home here", host_key_label());
+    help += fmt::format("   {0}+1…9 guest or window   {0}+←→ next   {0}+Home here", host_key_label());
     return help;
 }
 
@@ -154,6 +162,12 @@ void Server::refresh_overlay(bool force) {
     // Behind a guest nobody sees it: show_overlay() paints it afresh.
     if (!overlay_layer()->node.enabled)
         return;
+    if (stage_) { // none yet while the backend starts
+        std::vector<WindowEntry> windows;
+        for (XdgView* w : windows_->mapped())
+            windows.push_back({w->id(), w->label(), stage_->window_number(*w)});
+        overlay_model_.set_windows(std::move(windows));
+    }
     if (!overlay_model_.take_dirty() && !force)
         return;
     OverlayPaintInput in;
@@ -172,6 +186,8 @@ void Server::refresh_overlay(bool force) {
 }
 
 void Server::overlay_click(double lx, double ly) {
+    if (kiosk_locked())
+        return;
     for (auto& o : outputs_) {
         wlr_box box = o->layout_box();
         if (lx < box.x || ly < box.y || lx >= box.x + box.width || ly >= box.y + box.height)

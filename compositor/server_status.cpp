@@ -13,9 +13,11 @@ namespace phyllome::compositor {
 StatusSnapshot Server::status() const {
     StatusSnapshot s;
     s.libvirt = inventory_->status();
-    s.view = stage_->shown().empty() ? "overlay" : "guest";
+    s.view = !stage_->shown().empty() ? "guest" : front_window() ? "window" : "overlay";
     if (!stage_->shown().empty())
         s.guest = stage_->shown();
+    for (XdgView* w : windows_->mapped())
+        s.windows.push_back({w->id(), w->label(), w->app_id(), stage_->window_number(*w), w == front_window()});
     const auto numbers = number_guests(inventory_->guests());
     for (const auto& g : inventory_->guests()) {
         GuestStatus gs;

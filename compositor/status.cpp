@@ -94,6 +94,12 @@ std::string format_status_json(const StatusSnapshot& s) {
                          opt(g.present_p99_ms), g.number, g.info.slot ? std::to_string(*g.info.slot) : "null",
                          g.colour, g.info.installer_attached);
     }
+    o += "], \"windows\": [";
+    for (std::size_t i = 0; i < s.windows.size(); ++i) {
+        const auto& w = s.windows[i];
+        o += fmt::format("{}{{\"id\": {}, \"title\": {}, \"app_id\": {}, \"number\": {}, \"shown\": {}}}",
+                         i ? ", " : "", w.id, json_escape(w.title), json_escape(w.app_id), w.number, w.shown);
+    }
     o += "], \"outputs\": [";
     for (std::size_t i = 0; i < s.outputs.size(); ++i) {
         const auto& out = s.outputs[i];
@@ -134,7 +140,11 @@ std::string format_status_json(const StatusSnapshot& s) {
 
 std::string format_status_text(const StatusSnapshot& s) {
     std::string o;
-    o += fmt::format("Showing: {}\n", s.guest ? *s.guest : std::string("overlay"));
+    std::string showing = s.guest ? *s.guest : "overlay";
+    for (const auto& w : s.windows)
+        if (w.shown)
+            showing = fmt::format("window \"{}\"", w.title);
+    o += fmt::format("Showing: {}\n", showing);
     o += fmt::format("libvirt: {} ({})", s.libvirt.uri, connection_state(s.libvirt.state));
     if (!s.host.empty())
         o += fmt::format("\n{}", s.host);

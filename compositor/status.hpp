@@ -41,9 +41,19 @@ struct GuestStatus {
     std::uint32_t colour = 0; // 0xRRGGBB, from its metadata or its name
 };
 
+// A host application's window (switched to like a guest).
+struct WindowStatus {
+    std::uint64_t id = 0;
+    std::string title; // its title, else its app id
+    std::string app_id;
+    int number = 0; // Host+number; 0: none
+    bool shown = false;
+};
+
 struct StatusSnapshot {
-    std::string view = "overlay"; // "overlay" | "guest"
+    std::string view = "overlay"; // "overlay" | "guest" | "window"
     std::optional<std::string> guest;
+    std::vector<WindowStatus> windows;
     guestview::ConnectionStatus libvirt;
     std::vector<GuestStatus> guests;
     std::vector<OutputStatus> outputs;

@@ -33,10 +33,12 @@ WlrCore::WlrCore() {
     scene_ = wlr_require(wlr_scene_create(), "wlr_scene_create");
     scene_layout_ = wlr_require(wlr_scene_attach_output_layout(scene_, output_layout_), "scene output layout");
     // No background node: the scene clears to black only what no opaque node covers.
+    // Host windows sit with the guests, under the overlay and the banner: nothing a client
+    // draws can cover the shell's own surfaces.
     guest_layer_ = wlr_require(wlr_scene_tree_create(&scene_->tree), "scene tree");
+    view_layer_ = wlr_require(wlr_scene_tree_create(&scene_->tree), "scene tree");
     overlay_layer_ = wlr_require(wlr_scene_tree_create(&scene_->tree), "scene tree");
     osd_layer_ = wlr_require(wlr_scene_tree_create(&scene_->tree), "scene tree");
-    view_layer_ = wlr_require(wlr_scene_tree_create(&scene_->tree), "scene tree");
 
     xdg_shell_ = wlr_require(wlr_xdg_shell_create(display_, xdg_shell_version), "wlr_xdg_shell_create");
 }

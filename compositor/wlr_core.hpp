@@ -46,9 +46,9 @@ public:
     wlr_xdg_shell* xdg_shell() const { return xdg_shell_; }
     // Z order, bottom to top.
     wlr_scene_tree* guest_layer() const { return guest_layer_; }
+    wlr_scene_tree* view_layer() const { return view_layer_; } // host applications' windows
     wlr_scene_tree* overlay_layer() const { return overlay_layer_; }
     wlr_scene_tree* osd_layer() const { return osd_layer_; } // the identity banner and edge
-    wlr_scene_tree* view_layer() const { return view_layer_; } // host applications' windows
 
 private:
     wl_display* display_ = nullptr;

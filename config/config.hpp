@@ -46,9 +46,12 @@ struct PointerConfig {
     bool operator==(const PointerConfig&) const = default;
 };
 
-struct InputConfig {
-    bool allow_virtual_input = false; // virtual-keyboard / virtual-pointer protocols
-    bool operator==(const InputConfig&) const = default;
+// Who may watch and type: protocols that let any client of the session capture the guests'
+// screens or inject input into them, offered only when allowed (tests and the demo allow them).
+struct SecurityConfig {
+    bool allow_screencopy = false;    // wlr-screencopy (grim, screen recorders)
+    bool allow_virtual_input = false; // virtual-keyboard / virtual-pointer protocols (wtype, on-screen keyboards)
+    bool operator==(const SecurityConfig&) const = default;
 };
 
 // Colours are 0xRRGGBB.
@@ -107,7 +110,7 @@ struct Config {
     std::map<std::string, OutputConfig> outputs; // by output name, e.g. "HEADLESS-1"
     KeyboardConfig keyboard;
     PointerConfig pointer;
-    InputConfig input;
+    SecurityConfig security;
     OverlayConfig overlay;
     HotkeyConfig hotkeys;
     KioskConfig kiosk;

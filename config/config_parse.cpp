@@ -45,8 +45,22 @@ void read_pointer(TableReader& reader, PointerConfig& pointer) {
     reader.read("accel_profile", pointer.accel_profile, rules::one_of({"adaptive", "flat"}));
 }
 
-void read_input(TableReader& reader, InputConfig& input) {
-    reader.read("allow_virtual_input", input.allow_virtual_input, rules::boolean());
+void read_security(TableReader& reader, SecurityConfig& security) {
+    reader.read("allow_screencopy", security.allow_screencopy, rules::boolean());
+    reader.read("allow_virtual_input", security.allow_virtual_input, rules::boolean());
+}
+
+// [input] allow_virtual_input, from before [security]: still obeyed, with a warning to move it.
+void read_input(TableReader& reader, SecurityConfig& security, DiagnosticSink& sink) {
+    if (const toml::node* node = reader.take("allow_virtual_input")) {
+        if (std::optional<bool> value = rules::boolean().convert(*node)) {
+            security.allow_virtual_input = *value;
+            sink.warning(node->source(), "input.allow_virtual_input",
+                         "has moved to [security] allow_virtual_input; obeyed here for now");
+        } else {
+            sink.error(node->source(), "input.allow_virtual_input", "must be true or false");
+        }
+    }
 }
 
 void read_overlay(TableReader& reader, OverlayConfig& overlay) {
@@ -192,7 +206,8 @@ LoadResult parse(std::string_view text, std::string_view source) {
         read_outputs(*outputs, sink, config.outputs);
     with_section(root, "keyboard", sink, [&](TableReader& section) { read_keyboard(section, config.keyboard); });
     with_section(root, "pointer", sink, [&](TableReader& section) { read_pointer(section, config.pointer); });
-    with_section(root, "input", sink, [&](TableReader& section) { read_input(section, config.input); });
+    with_section(root, "input", sink, [&](TableReader& section) { read_input(section, config.security, sink); });
+    with_section(root, "security", sink, [&](TableReader& section) { read_security(section, config.security); });
     with_section(root, "overlay", sink, [&](TableReader& section) { read_overlay(section, config.overlay); });
     with_section(root, "hotkeys", sink, [&](TableReader& section) { read_hotkeys(section, config.hotkeys); });
     with_section(root, "kiosk", sink, [&](TableReader& section) { read_kiosk(section, config.kiosk); });

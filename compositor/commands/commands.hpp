@@ -38,6 +38,8 @@ using Handler = void (*)(const control::Request& request, CommandTarget& target,
 
 // The handler of every verb control::Request knows.
 Handler handler_for(control::Request::Verb verb);
+// A locked kiosk answers only these (looking, and an admin's quit); the rest are refused.
+bool allowed_in_locked_kiosk(control::Request::Verb verb);
 
 // The handlers, one file each.
 void status(const control::Request&, CommandTarget&, Reply);

@@ -21,4 +21,9 @@ Handler handler_for(control::Request::Verb verb) {
     return nullptr;
 }
 
+bool allowed_in_locked_kiosk(control::Request::Verb verb) {
+    using Verb = control::Request::Verb;
+    return verb == Verb::Status || verb == Verb::StatusJson || verb == Verb::Screenshot || verb == Verb::Quit;
+}
+
 } // namespace phyllome::compositor::commands

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 
 #include "compositor/overlay_painter.hpp"
 #include "tests/compositor/plan_samples.hpp"
@@ -69,6 +70,34 @@ TEST(OverlayPainter, LaysOutARowAndTheRightButtonsPerGuest) {
     // Background where nothing is drawn, something else inside the selected row.
     EXPECT_EQ(surf.pixel(5, 400), style.background);
     EXPECT_NE(surf.pixel(hits.rows[0].x + 5, hits.rows[0].y + hits.rows[0].height / 2), style.background);
+}
+
+// Host applications' open windows are buttons below the apps, each showing its window.
+TEST(OverlayPainter, OpenWindowsAreButtonsThatShowThemBelowTheApps) {
+    OverlayModel model;
+    model.set_guests({guest("alpha", guestview::GuestState::Running)});
+    model.set_apps({{"Terminal", "foot"}});
+    model.set_windows({{7, "foot", 2}, {9, "virt-manager", 3}});
+    config::OverlayConfig style;
+    Surface surf(1280, 800);
+    OverlayPaintInput in{1280, 800, 1.0, &model, &style, "status", "help"};
+    OverlayHitMap hits = paint_overlay(surf.cr, in);
+    std::optional<OverlayRect> app, first, second;
+    for (const auto& b : hits.buttons) {
+        if (b.command.kind == OverlayCommand::Kind::LaunchApp)
+            app = b.rect;
+        if (b.command.kind == OverlayCommand::Kind::ShowWindow)
+            (b.command.target == "7" ? first : second) = b.rect;
+    }
+    ASSERT_TRUE(app && first && second);
+    EXPECT_GE(first->y, app->y + app->height) << "the windows' row overlaps the apps'";
+    EXPECT_EQ(first->y, second->y);
+    EXPECT_GE(second->x, first->x + first->width);
+    EXPECT_NE(surf.pixel(first->x + 3, first->y + first->height / 2), style.background);
+    const auto clicked = model.on_click(first->x + 5, first->y + 5, hits, OverlayModel::Clock::now());
+    ASSERT_TRUE(clicked);
+    EXPECT_EQ(clicked->kind, OverlayCommand::Kind::ShowWindow);
+    EXPECT_EQ(clicked->target, "7");
 }
 
 TEST(OverlayPainter, ScalesToHiDpiAndShowsConnectionFailures) {

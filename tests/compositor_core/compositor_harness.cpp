@@ -49,7 +49,7 @@ CompositorHarness::CompositorHarness(config::Config config)
                                              },
                                              {}});
     stage_ = std::make_unique<compositor::GuestStage>(
-        compositor::StageParts{core_.loop(), inventory_.get(), seat_.get(), banner_.get(), &outputs_,
+        compositor::StageParts{core_.loop(), inventory_.get(), seat_.get(), banner_.get(), windows_.get(), &outputs_,
                                [this](const std::string& guest) {
                                    return std::make_unique<compositor::GuestView>(
                                        compositor::SceneLayer{core_.guest_layer(), core_.renderer(), &config_}, guest);

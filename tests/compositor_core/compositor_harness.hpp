@@ -54,16 +54,22 @@ public:
     const std::vector<xkb_keysym_t>& overlay_keys() const { return overlay_keys_; }
     const std::vector<std::string>& notices() const { return notices_; }
     bool overlay_up() const { return overlay_up_; }
-    // A host application's window is on top (and takes the keys).
-    bool host_window_shown() const { return windows_ && windows_->focused(); }
+    // Ctrl+Alt+Fn switches VTs (true: the server's default outside a locked kiosk).
+    void allow_vt_switch(bool allowed) { vt_switch_allowed_ = allowed; }
+    // A host application's window is at the front (and takes the keys).
+    bool host_window_shown() const { return windows_ && windows_->front(); }
+    compositor::HostWindows& windows() { return *windows_; }
+    // The overlay layer is drawn (the overlay is at the front).
+    bool overlay_drawn() const { return core_.overlay_layer()->node.enabled; }
 
 private:
     // InputTarget
-    bool host_window_focused() const override { return host_window_shown(); }
+    wlr_surface* host_window() const override { return host_window_shown() ? windows_->front()->surface() : nullptr; }
     compositor::GuestInput* shown_guest_input() override { return stage_ ? stage_->shown_input() : nullptr; }
     bool host_binding(xkb_keysym_t sym) override;
     void overlay_key(xkb_keysym_t sym, std::uint32_t) override { overlay_keys_.push_back(sym); }
     void overlay_click(double, double) override {}
+    bool vt_switch_allowed() const override { return vt_switch_allowed_; }
     // StageHost
     void overlay_shown(bool shown) override;
     void overlay_changed() override {}
@@ -97,6 +103,7 @@ private:
     std::vector<xkb_keysym_t> overlay_keys_;
     std::vector<std::string> notices_;
     bool overlay_up_ = true;
+    bool vt_switch_allowed_ = true;
     compositor::Listener<wlr_output> new_output_;
 };
 

@@ -134,33 +134,102 @@ TEST_F(Routing, HostDigitOfAGuestThatCannotBeShownSaysWhy) {
     EXPECT_EQ(core->notices().back(), "No guest has number 9");
 }
 
-TEST_F(Routing, AHostWindowFillsTheOutputAndTakesTheKeysUntilItCloses) {
+bool got_key(const XdgClient& window, std::uint32_t key) {
+    const auto keys = window.keys_pressed();
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+// A window waits to be switched to like a guest (Host+→), then fills the output and takes the
+// keys; closing it returns to the guest the user came from.
+TEST_F(Routing, AHostWindowIsSwitchedToLikeAGuestAndClosingItReturnsToTheGuest) {
     const char* display = std::getenv("WAYLAND_DISPLAY");
     ASSERT_NE(display, nullptr) << "the core opened no Wayland socket";
-    const std::string guest = core->stage().shown();
     auto window = std::make_unique<XdgClient>(display);
     ASSERT_TRUE(settle_until([&] { return window->failed() || (window->mapped() && window->width() > 0); }));
     ASSERT_FALSE(window->failed()) << "the client could not connect or bind xdg-shell";
+    ASSERT_TRUE(settle_until([&] { return !core->windows().mapped().empty(); }));
+    EXPECT_FALSE(core->host_window_shown()) << "a window came to the front by itself";
+    EXPECT_FALSE(window->has_keyboard_focus());
+    ASSERT_FALSE(core->notices().empty());
+    EXPECT_NE(core->notices().back().find("opened a window"), std::string::npos) << core->notices().back();
+    core->tap(KEY_A);
+    ASSERT_TRUE(settle_until([&] { return pressed(shown_peer(), qnum_a); })) << "the guest lost the keys to a new window";
+    EXPECT_FALSE(got_key(*window, KEY_A));
+
+    // Guests first, then windows: Host+→ from the first guest reaches the window in two steps.
+    core->host_chord(KEY_RIGHT);
+    const std::string came_from = core->stage().shown();
+    ASSERT_FALSE(came_from.empty());
+    core->host_chord(KEY_RIGHT);
+    ASSERT_TRUE(core->host_window_shown()) << "Host+Right did not reach the window";
+    EXPECT_TRUE(core->stage().shown().empty());
+    ASSERT_TRUE(settle_until([&] { return window->has_keyboard_focus(); })) << "the window got no keyboard focus";
     const wlr_output* output = core->outputs().front()->wlr();
     EXPECT_EQ(window->width(), output->width);
     EXPECT_EQ(window->height(), output->height);
     EXPECT_TRUE(window->fullscreen());
-    ASSERT_TRUE(settle_until([&] { return window->has_keyboard_focus(); })) << "the window got no keyboard focus";
-
-    core->tap(KEY_A);
-    ASSERT_TRUE(settle_until([&] {
-        const auto keys = window->keys_pressed();
-        return std::find(keys.begin(), keys.end(), std::uint32_t{KEY_A}) != keys.end();
-    }));
+    core->tap(KEY_X);
+    ASSERT_TRUE(settle_until([&] { return got_key(*window, KEY_X); }));
     core->dispatch(50ms);
     for (auto& [name, peer] : peers)
-        EXPECT_FALSE(pressed(*peer, qnum_a)) << name << " got a key typed into a host window";
+        EXPECT_FALSE(pressed(*peer, qnum_x)) << name << " got a key typed into a host window";
 
-    // Closed: the keys go back to the guest on screen.
+    // Closed: back to the guest it was switched to from, which gets the keys again.
     window.reset();
-    ASSERT_TRUE(settle_until([&] { return !core->host_window_shown(); }));
+    ASSERT_TRUE(settle_until([&] { return !core->host_window_shown() && core->stage().shown() == came_from; }));
     core->tap(KEY_B);
-    EXPECT_TRUE(settle_until([&] { return pressed(*peers.at(guest), qnum_b); }));
+    EXPECT_TRUE(settle_until([&] { return pressed(*peers.at(came_from), qnum_b); }));
+}
+
+// The secure attention key: a window that keeps asking for the screen loses it and the keys on
+// Host+Home, and gets neither back until the user switches to it.
+TEST_F(Routing, NoWindowKeepsTheScreenOrTheKeysAfterHostHome) {
+    const char* display = std::getenv("WAYLAND_DISPLAY");
+    ASSERT_NE(display, nullptr);
+    auto window = std::make_unique<XdgClient>(display, XdgClient::Options{0xd02090, true});
+    ASSERT_TRUE(settle_until([&] { return !core->windows().mapped().empty(); }));
+    const int number = core->stage().window_number(*core->windows().mapped().front());
+    ASSERT_GT(number, 0);
+    core->host_chord(KEY_1 + number - 1);
+    ASSERT_TRUE(core->host_window_shown()) << "Host+" << number << " did not show the window";
+    ASSERT_TRUE(settle_until([&] { return window->has_keyboard_focus(); }));
+
+    core->host_chord(KEY_HOME);
+    EXPECT_TRUE(core->overlay_up());
+    EXPECT_TRUE(core->overlay_drawn());
+    EXPECT_FALSE(core->host_window_shown());
+    ASSERT_TRUE(settle_until([&] { return !window->has_keyboard_focus(); })) << "the window kept the keyboard";
+    const auto overlay_keys_before = core->overlay_keys().size();
+    core->tap(KEY_X);
+    // It keeps asking to be fullscreen and retitling itself all the while.
+    core->dispatch(300ms);
+    EXPECT_FALSE(got_key(*window, KEY_X)) << "a window behind the overlay got a key";
+    EXPECT_EQ(core->overlay_keys().size(), overlay_keys_before + 1) << "the overlay did not get the key";
+    EXPECT_TRUE(core->overlay_up());
+    EXPECT_FALSE(core->host_window_shown());
+    EXPECT_FALSE(window->has_keyboard_focus());
+    for (auto& [name, peer] : peers)
+        EXPECT_FALSE(pressed(*peer, qnum_x)) << name << " got a key meant for the overlay";
+}
+
+// Ctrl+Alt+Fn is a VT switch only where the shell allows it (not in a locked kiosk): there it is
+// the guest's own Ctrl+Alt+Fn.
+TEST_F(Routing, CtrlAltFnReachesNoGuestWhileVtSwitchingIsAllowed) {
+    core->key(KEY_LEFTCTRL, true);
+    core->key(KEY_LEFTALT, true);
+    core->tap(KEY_F2);
+    core->key(KEY_LEFTALT, false);
+    core->key(KEY_LEFTCTRL, false);
+    core->tap(KEY_A);
+    ASSERT_TRUE(settle_until([&] { return pressed(shown_peer(), qnum_a); }));
+    EXPECT_FALSE(pressed(shown_peer(), 0x3c)) << "F2 of a VT switch reached the guest";
+    core->allow_vt_switch(false);
+    core->key(KEY_LEFTCTRL, true);
+    core->key(KEY_LEFTALT, true);
+    core->tap(KEY_F2);
+    core->key(KEY_LEFTALT, false);
+    core->key(KEY_LEFTCTRL, false);
+    EXPECT_TRUE(settle_until([&] { return pressed(shown_peer(), 0x3c); })) << "the guest did not get Ctrl+Alt+F2";
 }
 
 } // namespace

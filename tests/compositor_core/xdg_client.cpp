@@ -5,7 +5,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <string>
 
 #include <wayland-client.h>
 
@@ -26,20 +29,22 @@ struct XdgClient::State {
     wl_buffer* buffer = nullptr;
     int pending_width = 0, pending_height = 0;
     bool pending_fullscreen = false;
+    std::uint32_t colour = 0;
+    int pushes = 0;
 };
 
 namespace {
 
 using State = XdgClient::State;
 
-// A solid grey shm buffer of the configured size (or 64x64 before any size is given).
+// A solid shm buffer in the client's colour of the configured size (or 64x64 before any size is given).
 wl_buffer* make_buffer(State& s, int width, int height) {
     const int stride = width * 4, size = stride * height;
     const int fd = memfd_create("xdg-client", MFD_CLOEXEC);
     if (fd < 0 || ftruncate(fd, size) != 0)
         return nullptr;
     if (void* p = mmap(nullptr, static_cast<std::size_t>(size), PROT_WRITE, MAP_SHARED, fd, 0); p != MAP_FAILED) {
-        std::memset(p, 0x80, static_cast<std::size_t>(size));
+        std::fill_n(static_cast<std::uint32_t*>(p), static_cast<std::size_t>(width) * height, s.colour);
         munmap(p, static_cast<std::size_t>(size));
     }
     wl_shm_pool* pool = wl_shm_create_pool(s.shm, fd, size);
@@ -129,7 +134,7 @@ const xdg_surface_listener surface_listener = {
 
 } // namespace
 
-XdgClient::XdgClient(std::string display) {
+XdgClient::XdgClient(std::string display, Options options) : options_(options) {
     if (pipe2(wake_, O_CLOEXEC) != 0)
         failed_ = true;
     thread_ = std::thread([this, display = std::move(display)] { run(display); });
@@ -158,6 +163,7 @@ void XdgClient::run(std::string name) {
     }
     State s;
     s.self = this;
+    s.colour = options_.colour;
     wl_registry* registry = wl_display_get_registry(display);
     wl_registry_add_listener(registry, &registry_listener, &s);
     wl_display_roundtrip(display);
@@ -178,7 +184,15 @@ void XdgClient::run(std::string name) {
                 wl_display_dispatch_pending(display);
                 continue;
             }
-            if (poll(fds, 2, 1000) > 0 && (fds[0].revents & POLLIN)) {
+            if (options_.pushy && s.buffer) {
+                xdg_toplevel_set_fullscreen(s.toplevel, nullptr);
+                xdg_toplevel_set_maximized(s.toplevel);
+                xdg_toplevel_set_title(s.toplevel, ("look at me " + std::to_string(++s.pushes)).c_str());
+                wl_surface_damage_buffer(s.surface, 0, 0, INT32_MAX, INT32_MAX);
+                wl_surface_commit(s.surface);
+                wl_display_flush(display);
+            }
+            if (poll(fds, 2, options_.pushy ? 20 : 1000) > 0 && (fds[0].revents & POLLIN)) {
                 if (wl_display_read_events(display) != 0)
                     break;
             } else {

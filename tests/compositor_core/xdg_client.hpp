@@ -14,8 +14,15 @@ namespace phyllome::test {
 
 class XdgClient {
 public:
+    struct Options {
+        std::uint32_t colour = 0x808080; // its solid 0xRRGGBB picture
+        // Keeps asking to be fullscreen, maximised and noticed (a new title) every 20 ms, as a
+        // client that wants the screen would.
+        bool pushy = false;
+    };
     // Connects to WAYLAND_DISPLAY `display` in XDG_RUNTIME_DIR and maps a window.
-    explicit XdgClient(std::string display);
+    explicit XdgClient(std::string display) : XdgClient(std::move(display), Options{}) {}
+    XdgClient(std::string display, Options options);
     ~XdgClient(); // closes the window and disconnects
 
     bool mapped() const { return mapped_; }
@@ -43,6 +50,8 @@ public:
 
 private:
     void run(std::string display);
+
+    const Options options_;
 
     std::atomic<bool> mapped_{false}, failed_{false}, fullscreen_{false}, focused_{false}, stop_{false};
     std::atomic<int> width_{0}, height_{0};

@@ -101,7 +101,7 @@ TEST_F(ExampleConfig, DocumentsEveryKey) {
         "output.NAME.position",  "output.NAME.scale",      "keyboard.layout",         "keyboard.variant",
         "keyboard.options",      "keyboard.model",         "keyboard.repeat_rate",    "keyboard.repeat_delay",
         "pointer.tap_to_click",  "pointer.natural_scroll", "pointer.left_handed",     "pointer.acceleration",
-        "pointer.accel_profile", "input.allow_virtual_input", "overlay.font",         "overlay.font_size",
+        "pointer.accel_profile", "security.allow_virtual_input", "security.allow_screencopy", "overlay.font",         "overlay.font_size",
         "overlay.background",    "overlay.foreground",     "overlay.accent",          "overlay.error",
         "hotkeys.host_key",      "hotkeys.overlay",        "hotkeys.next",            "hotkeys.previous",
         "hotkeys.ctrl_alt_delete", "kiosk.guest",          "kiosk.on_guest_exit",     "kiosk.admin_key",

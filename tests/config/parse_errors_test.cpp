@@ -111,6 +111,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"[pointer]", "accel_profile = \"linear\"", "pointer.accel_profile",
                  "must be one of \"adaptive\" or \"flat\", got \"linear\""},
         BadValue{"[input]", "allow_virtual_input = \"no\"", "input.allow_virtual_input", "must be true or false"},
+        BadValue{"[security]", "allow_virtual_input = \"no\"", "security.allow_virtual_input", "must be true or false"},
+        BadValue{"[security]", "allow_screencopy = 1", "security.allow_screencopy", "must be true or false"},
         BadValue{"[overlay]", "font = \"\"", "overlay.font", "must be a non-empty string"},
         BadValue{"[overlay]", "font_size = 5", "overlay.font_size", "must be an integer from 6 to 96, got 5"},
         BadValue{"[overlay]", "font_size = 97", "overlay.font_size", "must be an integer from 6 to 96"},

@@ -23,7 +23,8 @@ TEST(ConfigDefaults, EmptyTextGivesDocumentedDefaultsWithoutDiagnostics) {
     EXPECT_TRUE(config.pointer.tap_to_click);
     EXPECT_FALSE(config.pointer.natural_scroll);
     EXPECT_EQ(config.pointer.accel_profile, "adaptive");
-    EXPECT_FALSE(config.input.allow_virtual_input);
+    EXPECT_FALSE(config.security.allow_virtual_input);
+    EXPECT_FALSE(config.security.allow_screencopy);
     EXPECT_EQ(config.overlay.font, "Sans");
     EXPECT_EQ(config.overlay.font_size, 14);
     EXPECT_EQ(config.overlay.background, 0x1b1d23u);
@@ -148,10 +149,20 @@ TEST(ConfigParse, PointerAccelerationAcceptsIntegers) {
     EXPECT_DOUBLE_EQ(result.config.pointer.acceleration, 1.0);
 }
 
-TEST(ConfigParse, Input) {
-    LoadResult result = parse("[input]\nallow_virtual_input = true\n");
+TEST(ConfigParse, Security) {
+    LoadResult result = parse("[security]\nallow_virtual_input = true\nallow_screencopy = true\n");
     EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
-    EXPECT_TRUE(result.config.input.allow_virtual_input);
+    EXPECT_TRUE(result.config.security.allow_virtual_input);
+    EXPECT_TRUE(result.config.security.allow_screencopy);
+}
+
+TEST(ConfigParse, InputAllowVirtualInputStillObeyedWithAWarningToMoveIt) {
+    LoadResult result = parse("[input]\nallow_virtual_input = true\n");
+    EXPECT_TRUE(result.config.security.allow_virtual_input);
+    EXPECT_FALSE(result.has_errors()) << dump(result);
+    ASSERT_EQ(result.diagnostics.size(), 1u) << dump(result);
+    EXPECT_EQ(result.diagnostics[0].severity, Diagnostic::Severity::Warning);
+    EXPECT_NE(result.diagnostics[0].message.find("[security]"), std::string::npos) << dump(result);
 }
 
 TEST(ConfigParse, Overlay) {

@@ -160,7 +160,7 @@ TEST_F(FakeDisplay, KeysReachTheShownGuestButNeverTheHostKey) {
     if (!have_program("wtype"))
         GTEST_SKIP() << "wtype is not installed";
     FakeDisplaySession::Options o;
-    o.extra_config = "[input]\nallow_virtual_input = true\n";
+    o.extra_config = "[security]\nallow_virtual_input = true\n";
     start(o);
     show_gradient();
 

@@ -145,7 +145,7 @@ TEST_F(FakePeerFaults, HangingUpInTheMiddleOfAnUpdateShowsTheOverlayAndTheDispla
 TEST_F(FakePeerFaults, StalledPeerNeverBlocksTheShell) {
     if (!have_program("wtype"))
         GTEST_SKIP() << "wtype is not installed";
-    ASSERT_NO_FATAL_FAILURE(start("[input]\nallow_virtual_input = true\n"));
+    ASSERT_NO_FATAL_FAILURE(start("[security]\nallow_virtual_input = true\n"));
     if (IsSkipped())
         return;
     show_solid(red);

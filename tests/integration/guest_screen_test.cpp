@@ -60,7 +60,7 @@ protected:
     void start_shell() {
         ShellProcess::Options o;
         o.libvirt_uri = embed_uri();
-        o.config_toml += "[input]\nallow_virtual_input = true\n";
+        o.config_toml += "[security]\nallow_virtual_input = true\n";
         shell = std::make_unique<ShellProcess>(o);
         ASSERT_TRUE(shell->started()) << shell->log();
     }

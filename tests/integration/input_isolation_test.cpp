@@ -8,7 +8,9 @@
 #include <linux/input-event-codes.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -72,7 +74,7 @@ protected:
         loop_ = wl_event_loop_create();
         peers_ = listen_two_fake_guests(loop_, dir_);
         ShellProcess::Options o;
-        o.config_toml += "[input]\nallow_virtual_input = true\n";
+        o.config_toml += "[security]\nallow_virtual_input = true\n";
         o.extra_args = two_fake_guests_args(dir_);
         shell_ = std::make_unique<ShellProcess>(o);
         ASSERT_TRUE(shell_->started()) << shell_->log();
@@ -242,7 +244,7 @@ TEST(VirtualInput, ProtocolsOnlyWhenTheConfigAllowsThem) {
         SCOPED_TRACE(allowed ? "allow_virtual_input = true" : "default config");
         ShellProcess::Options o;
         if (allowed)
-            o.config_toml += "[input]\nallow_virtual_input = true\n";
+            o.config_toml += "[security]\nallow_virtual_input = true\n";
         ShellProcess shell(o);
         ASSERT_TRUE(shell.started()) << shell.log();
         const auto globals = wayland_globals(runtime_dir_of(shell));
@@ -251,6 +253,32 @@ TEST(VirtualInput, ProtocolsOnlyWhenTheConfigAllowsThem) {
         EXPECT_EQ(globals.count("zwlr_virtual_pointer_manager_v1"), allowed ? 1u : 0u);
         EXPECT_EQ(VirtualPointer(runtime_dir_of(shell)).ok(), allowed);
     }
+}
+
+// Who may watch: wlr-screencopy is hidden from every client unless [security] allows it, and a
+// reload that allows it applies to the next client.
+TEST(ScreenCopy, RefusedUnlessTheConfigAllowsItAndAReloadAppliesToNewClients) {
+    if (!have_program("grim"))
+        GTEST_SKIP() << "grim is not installed";
+    ShellProcess::Options o;
+    o.allow_screencopy = false;
+    ShellProcess shell(o);
+    ASSERT_TRUE(shell.started()) << shell.log();
+    auto globals = wayland_globals(runtime_dir_of(shell));
+    ASSERT_TRUE(globals.count("wl_seat")) << "no registry read";
+    EXPECT_EQ(globals.count("zwlr_screencopy_manager_v1"), 0u);
+    const CommandResult refused = run_command({"grim", "-t", "ppm", "-"}, shell.client_env());
+    EXPECT_NE(refused.exit_code, 0) << "grim captured the screen although screencopy is not allowed";
+    EXPECT_TRUE(refused.out.empty()) << refused.out.size() << " bytes of picture came out";
+
+    std::ofstream(shell.config_path()) << o.config_toml << "[security]\nallow_screencopy = true\n";
+    shell.send_signal(SIGHUP);
+    ASSERT_TRUE(shell.wait_for_status("Config reloaded", 10s)) << shell.log();
+    globals = wayland_globals(runtime_dir_of(shell));
+    EXPECT_EQ(globals.count("zwlr_screencopy_manager_v1"), 1u);
+    const auto shot = shell.screenshot();
+    ASSERT_TRUE(shot) << "grim failed after the reload allowed screencopy";
+    EXPECT_EQ(shot->width, 1280);
 }
 
 } // namespace

@@ -71,7 +71,7 @@ protected:
     void start_shell(const std::string& kiosk_config) {
         ShellProcess::Options o;
         o.libvirt_uri = embed_uri();
-        o.config_toml += "[input]\nallow_virtual_input = true\n[kiosk]\n" + kiosk_config;
+        o.config_toml += "[security]\nallow_virtual_input = true\n[kiosk]\n" + kiosk_config;
         o.extra_args = {"--kiosk", guest};
         shell = std::make_unique<ShellProcess>(o);
         ASSERT_TRUE(shell->started()) << shell->log();

@@ -207,7 +207,7 @@ TEST(Shell, KeyboardNavigatesTheOverlayAndActsOnTheSelectedGuest) {
     const std::string dir = mkdtemp(tmpl);
     ShellProcess::Options o;
     o.libvirt_uri = "test://" + two_guest_driver_xml(dir);
-    o.config_toml += "[input]\nallow_virtual_input = true\n";
+    o.config_toml += "[security]\nallow_virtual_input = true\n";
     ShellProcess shell(o);
     ASSERT_TRUE(shell.started()) << shell.log();
     ASSERT_TRUE(shell.wait_for_status(R"("name": "bravo", "state": "shut off")", 10s)) << shell.status_json();

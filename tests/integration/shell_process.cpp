@@ -151,6 +151,20 @@ std::optional<Image> parse_image(const std::string& data) {
     return img;
 }
 
+namespace {
+// The config text with [security] allow_screencopy = true, unless the text sets it itself.
+std::string with_screencopy(std::string toml, bool allow) {
+    if (!allow || toml.find("allow_screencopy") != std::string::npos)
+        return toml;
+    const std::string header = "[security]\n";
+    if (auto at = toml.find(header); at != std::string::npos)
+        return toml.insert(at + header.size(), "allow_screencopy = true\n");
+    if (!toml.empty() && toml.back() != '\n')
+        toml += '\n';
+    return toml + header + "allow_screencopy = true\n";
+}
+} // namespace
+
 ShellProcess::ShellProcess(Options options) {
     char tmpl[] = "/tmp/phyllome-it-XXXXXX";
     dir_ = mkdtemp(tmpl);
@@ -158,7 +172,7 @@ ShellProcess::ShellProcess(Options options) {
     fs::create_directory(runtime_dir_);
     fs::permissions(runtime_dir_, fs::perms::owner_all, fs::perm_options::replace);
     config_path_ = dir_ + "/shell.toml";
-    std::ofstream(config_path_) << options.config_toml;
+    std::ofstream(config_path_) << with_screencopy(options.config_toml, options.allow_screencopy);
     log_path_ = dir_ + "/shell.log";
 
     std::vector<std::string> argv = {build_path("compositor/phyllome-shell"), "--config", config_path_,

@@ -44,6 +44,9 @@ public:
         std::string libvirt_uri = "test:///default";
         std::string config_toml = "[output.HEADLESS-1]\nmode = \"1280x800\"\n";
         std::vector<std::string> extra_args;
+        // Screenshots are taken with grim: the config lets clients capture the screen unless a
+        // test says otherwise (added to the test's own [security] table when it has one).
+        bool allow_screencopy = true;
         // Runs the shell nested (wlroots' Wayland backend) in the compositor listening on this
         // socket path instead of on the headless backend. Its output is then WL-1.
         std::string parent_wayland_socket;

@@ -137,7 +137,7 @@ protected:
         loop_ = wl_event_loop_create();
         peers_ = listen_two_fake_guests(loop_, dir_);
         ShellProcess::Options o;
-        o.config_toml += "[input]\nallow_virtual_input = true\n" + extra_config;
+        o.config_toml += "[security]\nallow_virtual_input = true\n" + extra_config;
         o.extra_args = two_fake_guests_args(dir_);
         shell_ = std::make_unique<ShellProcess>(o);
         ASSERT_TRUE(shell_->started()) << shell_->log();
@@ -421,7 +421,7 @@ TEST(SwitchingNumbers, SlottedGuestsComeFirstInTheirColoursAndHostDigitExplains)
     const std::string dir = mkdtemp(tmpl);
     ShellProcess::Options o;
     o.libvirt_uri = "test://" + slotted_driver_xml(dir);
-    o.config_toml += "[input]\nallow_virtual_input = true\n";
+    o.config_toml += "[security]\nallow_virtual_input = true\n";
     ShellProcess shell(o);
     ASSERT_TRUE(shell.started()) << shell.log();
     ASSERT_TRUE(shell.wait_for_status(R"("name": "alpha")", 10s)) << shell.status_json();
