@@ -103,7 +103,11 @@ void Output::place(std::optional<std::pair<int, int>> position) {
     core_.place_in_scene(output_, placed);
 }
 
-void Output::leave_layout() { wlr_output_layout_remove(core_.output_layout(), output_); }
+void Output::leave_layout() {
+    wlr_output_layout_remove(core_.output_layout(), output_);
+    // Its picture would stay where the output was, over whatever is placed there next.
+    drop_overlay_picture();
+}
 
 bool Output::in_layout() const { return wlr_output_layout_get(core_.output_layout(), output_) != nullptr; }
 
