@@ -124,6 +124,13 @@ TEST(OutputManagement, RequestsThatCannotBeFailCleanly) {
     EXPECT_NE(r.exit_code, 0) << r.out << r.err;
     EXPECT_TRUE(has(shell.log(), "9000x9000 is larger than 8192 pixels a side")) << shell.log();
 
+    // A test (kanshi's way, wlr-randr --dryrun) answers without changing anything.
+    r = randr(shell, {"--output", "HEADLESS-1", "--custom-mode", "9000x9000", "--dryrun"});
+    EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(has(shell.log(), "refused (test)")) << shell.log();
+    r = randr(shell, {"--output", "HEADLESS-1", "--custom-mode", "640x480", "--transform", "180", "--dryrun"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+
     EXPECT_TRUE(shell.running()) << shell.log();
     EXPECT_EQ(output_json(shell), before);
     // And it still takes a good one.
@@ -169,10 +176,26 @@ TEST(OutputManagement, TheShownGuestIsToldTheNewSize) {
     EXPECT_TRUE(session.pump_until([&] { return last_ui_info(session.peer().input_calls()) == Size{1024, 768}; }, 5s))
         << "no SetUIInfo with the new mode";
 
+    // The guest (which has not resized) is placed on the turned screen: 1280x800 fits 768x480,
+    // centred, with bars above and below.
     r = randr(shell, {"--output", "HEADLESS-1", "--transform", "90"});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err << shell.log();
     EXPECT_TRUE(session.pump_until([&] { return last_ui_info(session.peer().input_calls()) == Size{768, 1024}; }, 5s))
         << "no SetUIInfo with the turned size";
+    constexpr int W = 1280, H = 800;
+    constexpr unsigned teal = 0x208080;
+    std::vector<std::uint8_t> pixels(std::size_t{W} * H * 4);
+    for (std::size_t i = 0; i < pixels.size(); i += 4)
+        put_xrgb(&pixels[i], teal);
+    session.peer().scanout(0, W, H, W * 4, FakeDisplaySession::xrgb, pixels);
+    std::optional<Image> img;
+    EXPECT_TRUE(session.wait_screen(
+        [](const Image& i) {
+            return i.width == 768 && i.height == 1024 && i.pixel(384, 512) == teal && i.pixel(384, 100) == 0 &&
+                   i.pixel(384, 1000) == 0;
+        },
+        10s, &img))
+        << size_of(img) << (img ? " centre " + std::to_string(img->pixel(384, 512)) : "");
     EXPECT_EQ(session.stats()->shown_guest, FakeDisplaySession::guest);
 }
 
