@@ -140,6 +140,30 @@ TEST(OutputManagement, RequestsThatCannotBeFailCleanly) {
     EXPECT_EQ(shell.stop(), 0) << shell.log();
 }
 
+TEST(OutputManagement, HeadsFollowOutputsComingAndGoing) {
+    if (!have_program("wlr-randr"))
+        GTEST_SKIP() << "wlr-randr is not installed";
+    ShellProcess shell({});
+    ASSERT_TRUE(shell.started()) << shell.log();
+    ASSERT_EQ(shell.ctl({"output", "add", "640x480"}).exit_code, 0);
+    CommandResult r;
+    EXPECT_TRUE(wait_until(
+        [&] {
+            r = randr(shell, {});
+            return std::regex_search(r.out, std::regex(R"(HEADLESS-2 [^]*640x480 px[^]*Position: 1280,0)"));
+        },
+        5s))
+        << r.out;
+    ASSERT_EQ(shell.ctl({"output", "remove", "HEADLESS-1"}).exit_code, 0);
+    EXPECT_TRUE(wait_until(
+        [&] {
+            r = randr(shell, {});
+            return r.exit_code == 0 && !has(r.out, "HEADLESS-1") && has(r.out, "HEADLESS-2");
+        },
+        5s))
+        << r.out;
+}
+
 TEST(OutputManagement, ConfigTransformTurnsTheOutput) {
     if (!have_program("grim"))
         GTEST_SKIP() << "grim is not installed";
@@ -214,6 +238,9 @@ TEST(OutputPower, ClientTurnsTheOutputOffAndOn) {
     EXPECT_TRUE(has(off, "\"enabled\": false")) << off;
     EXPECT_TRUE(has(off, "\"width\": 1280, \"height\": 800, \"scale\": 1, \"x\": 0, \"y\": 0")) << "it kept its place: " << off;
     EXPECT_FALSE(shell.screenshot()) << "grim captured an output that is off";
+    if (have_program("wlr-randr")) { // a layout tool still sees it placed, as in sway
+        EXPECT_TRUE(has(randr(shell, {}).out, "Enabled: yes"));
+    }
 
     power.set_mode(true);
     EXPECT_EQ(power.mode(), 1) << shell.log();
