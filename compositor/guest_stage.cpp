@@ -1,6 +1,7 @@
 #include "compositor/guest_stage.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -345,9 +346,15 @@ void GuestStage::send_ui_info(const std::string& name) {
         const Output* o = view->output_of(id);
         if (!o || o->wlr()->width <= 0)
             continue;
-        conn->set_ui_info(id, static_cast<std::uint16_t>(std::max(0, o->wlr()->phys_width)),
-                          static_cast<std::uint16_t>(std::max(0, o->wlr()->phys_height)),
-                          static_cast<std::uint32_t>(o->wlr()->width), static_cast<std::uint32_t>(o->wlr()->height));
+        // The size the guest is shown at: a screen turned on its side is taller than wide.
+        int width = 0, height = 0;
+        wlr_output_transformed_resolution(o->wlr(), &width, &height);
+        int width_mm = o->wlr()->phys_width, height_mm = o->wlr()->phys_height;
+        if (o->wlr()->transform % 2 == 1) // 90 and 270, flipped or not
+            std::swap(width_mm, height_mm);
+        conn->set_ui_info(id, static_cast<std::uint16_t>(std::max(0, width_mm)),
+                          static_cast<std::uint16_t>(std::max(0, height_mm)), static_cast<std::uint32_t>(width),
+                          static_cast<std::uint32_t>(height));
     }
 }
 

@@ -11,18 +11,10 @@
 #include "config/log.hpp"
 
 namespace phyllome::compositor {
-namespace {
 
-// An output state for one commit, finished however the commit ends.
-struct OutputState {
-    wlr_output_state state;
-    OutputState() { wlr_output_state_init(&state); }
-    ~OutputState() { wlr_output_state_finish(&state); }
-    OutputState(const OutputState&) = delete;
-    OutputState& operator=(const OutputState&) = delete;
-};
-
-} // namespace
+static_assert(static_cast<int>(config::Transform::Rotate90) == WL_OUTPUT_TRANSFORM_90 &&
+                  static_cast<int>(config::Transform::Flipped270) == WL_OUTPUT_TRANSFORM_FLIPPED_270,
+              "config::Transform converts to wl_output_transform by a cast");
 
 Output::Output(WlrCore& core, const config::Config& config, OutputHost& host, wlr_output* output)
     : core_(core), config_(config), host_(host), output_(output) {
@@ -95,22 +87,42 @@ void Output::apply_config() {
         OutputState off;
         wlr_output_state_set_enabled(&off.state, false);
         commit(off.state, "turning it off");
-        wlr_output_layout_remove(core_.output_layout(), output_);
+        leave_layout();
         log::info("output {}: disabled by the config", output_->name);
         return;
     }
     apply_mode(oc);
+    place(oc.position);
+    log::info("output {}: {}", output_->name, describe());
+}
+
+void Output::place(std::optional<std::pair<int, int>> position) {
     wlr_output_layout_output* placed =
-        oc.position ? wlr_output_layout_add(core_.output_layout(), output_, oc.position->first, oc.position->second)
-                    : wlr_output_layout_add_auto(core_.output_layout(), output_);
+        position ? wlr_output_layout_add(core_.output_layout(), output_, position->first, position->second)
+                 : wlr_output_layout_add_auto(core_.output_layout(), output_);
     core_.place_in_scene(output_, placed);
-    log::info("output {}: {}x{} scale {}", output_->name, output_->width, output_->height, output_->scale);
+}
+
+void Output::leave_layout() {
+    wlr_output_layout_remove(core_.output_layout(), output_);
+    // Its picture would stay where the output was, over whatever is placed there next.
+    drop_overlay_picture();
+}
+
+bool Output::in_layout() const { return wlr_output_layout_get(core_.output_layout(), output_) != nullptr; }
+
+std::string Output::describe() const {
+    const wlr_box box = layout_box();
+    return fmt::format("{}x{} scale {} transform {} at {},{}{}", output_->width, output_->height, output_->scale,
+                       config::to_string(static_cast<config::Transform>(output_->transform)), box.x, box.y,
+                       output_->enabled ? "" : " (off)");
 }
 
 void Output::apply_mode(const config::OutputConfig& oc) {
     const auto base = [&](wlr_output_state& s) {
         wlr_output_state_set_enabled(&s, true);
         wlr_output_state_set_scale(&s, static_cast<float>(oc.scale));
+        wlr_output_state_set_transform(&s, static_cast<wl_output_transform>(oc.transform));
     };
     if (oc.mode) {
         wlr_output_mode* best = nullptr;

@@ -4,6 +4,9 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
+#include <string>
+#include <utility>
 
 #include "compositor/listener.hpp"
 #include "compositor/overlay_model.hpp"
@@ -16,6 +19,15 @@ namespace phyllome::compositor {
 
 class Output;
 struct OverlayPaintInput;
+
+// An output state for one commit or test, finished however it ends.
+struct OutputState {
+    wlr_output_state state;
+    OutputState() { wlr_output_state_init(&state); }
+    ~OutputState() { wlr_output_state_finish(&state); }
+    OutputState(const OutputState&) = delete;
+    OutputState& operator=(const OutputState&) = delete;
+};
 
 // What an output tells the rest of the shell, and asks of it.
 class OutputHost {
@@ -55,8 +67,16 @@ public:
     // switch or the first frame should not wait up to a refresh for a timer.
     void present_now();
 
-    // Mode, scale, position and enablement from the server's config (at start and on reload).
+    // Mode, scale, transform, position and enablement from the server's config (at start and on
+    // reload).
     void apply_config();
+    // Into the layout at `position` (unset: right of the others), shown by the scene there.
+    void place(std::optional<std::pair<int, int>> position);
+    // Out of the layout: nothing is placed on it any more (it is off, or about to be).
+    void leave_layout();
+    bool in_layout() const;
+    // "1280x800 scale 1 transform 90 at 0,0" for the log.
+    std::string describe() const;
     // Bytes of this output's own pictures in memory: the buffers it showed that live in
     // shared memory (a CPU renderer's swapchain) and the overlay picture.
     std::size_t picture_bytes() const;

@@ -33,9 +33,12 @@ Server::Server(ServerOptions options)
     windows_ = std::make_unique<HostWindows>(core_.xdg_shell(), view_layer(), *seat_, outputs_);
 
     new_output_.connect(&backend()->events.new_output, [this](wlr_output* o) { on_new_output(o); });
+    output_management_ = std::make_unique<OutputManagement>(display(), outputs_, [this] { outputs_reconfigured(); });
+    output_power_ = std::make_unique<OutputPower>(display(), output_layout());
     layout_change_.connect(&output_layout()->events.change, [this](void*) {
         for (auto& o : outputs_)
             o->update_position();
+        output_management_->outputs_changed();
         refresh_overlay(true);
         if (stage_)
             stage_->relayout();
@@ -207,6 +210,20 @@ void Server::on_new_output(wlr_output* wlr) {
     banner_->relayout(); // the layout changed before this output was in outputs_
     windows_->refit();
     outputs_.back()->present_now();
+    output_management_->outputs_changed();
+}
+
+void Server::output_mode_changed(Output&) {
+    refresh_overlay(true);
+    output_management_->outputs_changed();
+}
+
+void Server::outputs_reconfigured() {
+    refresh_overlay(true);
+    stage_->relayout();
+    banner_->relayout();
+    windows_->refit();
+    present_now();
 }
 
 void Server::present_now() {
@@ -222,6 +239,8 @@ void Server::output_destroyed(Output& output) {
     // A host application filled the output that went: it fills the first one left.
     if (windows_)
         windows_->refit();
+    if (output_management_) // the head goes once the loop is idle, with this output gone
+        output_management_->outputs_changed();
 }
 
 void Server::on_inventory_changed() {

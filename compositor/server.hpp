@@ -19,6 +19,8 @@
 #include "compositor/identity_banner.hpp"
 #include "compositor/listener.hpp"
 #include "compositor/output.hpp"
+#include "compositor/output_management.hpp"
+#include "compositor/output_power.hpp"
 #include "compositor/overlay_model.hpp"
 #include "compositor/protocol_policy.hpp"
 #include "compositor/seat.hpp"
@@ -123,7 +125,7 @@ private:
 
     // OutputHost: what outputs tell the shell.
     void output_destroyed(Output& output) override;
-    void output_mode_changed(Output&) override { refresh_overlay(true); }
+    void output_mode_changed(Output&) override;
     void output_presented(Output& output, bool first) override;
 
     void on_new_output(wlr_output* output);
@@ -156,6 +158,10 @@ private:
     std::vector<guestview::EventSourcePtr> signal_sources_;
 
     std::list<std::unique_ptr<Output>> outputs_;
+    std::unique_ptr<OutputManagement> output_management_; // wlr-randr, kanshi
+    std::unique_ptr<OutputPower> output_power_;           // DPMS
+    // A layout tool's configuration is on screen: everything is laid out again, as on a reload.
+    void outputs_reconfigured();
     struct PendingReply {
         guestview::Action action;
         std::string guest;

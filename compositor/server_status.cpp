@@ -42,7 +42,9 @@ StatusSnapshot Server::status() const {
     for (const auto& o : outputs_) {
         wlr_box box = o->layout_box();
         s.outputs.push_back({o->wlr()->name, o->wlr()->width, o->wlr()->height, o->wlr()->scale, box.x, box.y,
-                             o->scanning_out(), o->scanout_commits()});
+                             o->scanning_out(), o->scanout_commits(),
+                             std::string(config::to_string(static_cast<config::Transform>(o->wlr()->transform))),
+                             o->wlr()->enabled});
     }
     s.selected = overlay_model_.selection();
     if (!outputs_.empty()) {

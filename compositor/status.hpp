@@ -18,6 +18,8 @@ struct OutputStatus {
     int x = 0, y = 0;
     bool scanout = false;             // showing a guest frame's own buffer now (direct scan-out)
     std::uint64_t scanout_commits = 0; // commits that did so
+    std::string transform = "normal";  // as the config writes it: "90", "flipped-180", ...
+    bool enabled = true;               // false: off (by the config, a layout tool or DPMS)
 };
 
 struct ScanoutStatus {

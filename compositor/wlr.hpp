@@ -50,6 +50,9 @@ extern "C" {
 #include <wlr/types/wlr_output.h>
 #include <wlr/util/region.h>
 #include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_output_management_v1.h>
+// Includes "wlr-output-power-management-unstable-v1-protocol.h": protocols/ has a stand-in.
+#include <wlr/types/wlr_output_power_management_v1.h>
 #include <wlr/types/wlr_pointer.h>
 #include <wlr/types/wlr_scene.h>
 #include <wlr/types/wlr_screencopy_v1.h>

@@ -27,6 +27,20 @@ std::string_view to_string(GuestExitPolicy policy) {
     return "unknown";
 }
 
+std::string_view to_string(Transform transform) {
+    switch (transform) {
+    case Transform::Normal: return "normal";
+    case Transform::Rotate90: return "90";
+    case Transform::Rotate180: return "180";
+    case Transform::Rotate270: return "270";
+    case Transform::Flipped: return "flipped";
+    case Transform::Flipped90: return "flipped-90";
+    case Transform::Flipped180: return "flipped-180";
+    case Transform::Flipped270: return "flipped-270";
+    }
+    return "unknown";
+}
+
 std::string Diagnostic::to_string() const {
     std::string text = source;
     if (line > 0) {

@@ -19,11 +19,16 @@ struct Mode {
     bool operator==(const Mode&) const = default;
 };
 
+// How an output's picture is turned: counter-clockwise by 0, 90, 180 or 270 degrees, optionally
+// flipped first. The values are wl_output_transform's, so the compositor converts by a cast.
+enum class Transform { Normal, Rotate90, Rotate180, Rotate270, Flipped, Flipped90, Flipped180, Flipped270 };
+
 struct OutputConfig {
     bool enabled = true;
     std::optional<Mode> mode;               // unset: the output's preferred mode
     std::optional<std::pair<int, int>> position; // unset: laid out left to right
     double scale = 1.0;
+    Transform transform = Transform::Normal;
     bool operator==(const OutputConfig&) const = default;
 };
 
@@ -152,5 +157,6 @@ LoadResult load(const std::string& explicit_path, std::string_view sysconfdir);
 std::optional<Mode> parse_mode(std::string_view text);
 std::string_view to_string(LogLevel);
 std::string_view to_string(GuestExitPolicy); // "restart", "overlay", "exit"
+std::string_view to_string(Transform);       // "normal", "90", ..., "flipped-270"
 
 } // namespace phyllome::config

@@ -26,6 +26,7 @@ void read_output(TableReader& reader, OutputConfig& output) {
     if (std::optional<std::pair<int, int>> position = reader.get("position", rules::position()))
         output.position = position;
     reader.read("scale", output.scale, rules::number_in(0.25, 8.0));
+    reader.read("transform", output.transform, rules::transform());
 }
 
 void read_keyboard(TableReader& reader, KeyboardConfig& keyboard) {

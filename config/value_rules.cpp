@@ -184,6 +184,18 @@ Rule<GuestExitPolicy> guest_exit_policy() {
             "or \"exit\" (end the session)"};
 }
 
+Rule<Transform> transform() {
+    return {[](const toml::node& node) -> std::optional<Transform> {
+                std::optional<std::string> text = string_of(node);
+                for (int i = 0; i <= static_cast<int>(Transform::Flipped270); ++i)
+                    if (text && *text == to_string(static_cast<Transform>(i)))
+                        return static_cast<Transform>(i);
+                return std::nullopt;
+            },
+            "must be one of \"normal\", \"90\", \"180\", \"270\", \"flipped\", \"flipped-90\", "
+            "\"flipped-180\" or \"flipped-270\" (degrees counter-clockwise)"};
+}
+
 } // namespace rules
 
 std::string describe(const toml::node& node) {

@@ -39,6 +39,7 @@ Rule<std::string> keysym_name();
 // A keysym name, or "" for "no key".
 Rule<std::string> optional_keysym_name();
 Rule<GuestExitPolicy> guest_exit_policy();
+Rule<Transform> transform();
 
 } // namespace rules
 

@@ -98,7 +98,7 @@ TEST_F(ExampleConfig, DocumentsEveryKey) {
     });
     std::set<std::string> schema{
         "general.libvirt_uri",   "general.log_level",      "output.NAME.enabled",     "output.NAME.mode",
-        "output.NAME.position",  "output.NAME.scale",      "keyboard.layout",         "keyboard.variant",
+        "output.NAME.position",  "output.NAME.scale",      "output.NAME.transform",   "keyboard.layout",         "keyboard.variant",
         "keyboard.options",      "keyboard.model",         "keyboard.repeat_rate",    "keyboard.repeat_delay",
         "pointer.tap_to_click",  "pointer.natural_scroll", "pointer.left_handed",     "pointer.acceleration",
         "pointer.accel_profile", "security.allow_virtual_input", "security.allow_screencopy", "overlay.font",         "overlay.font_size",

@@ -91,6 +91,11 @@ INSTANTIATE_TEST_SUITE_P(
                  "must be a number from 0.25 to 8, got 0.2"},
         BadValue{"[output.HEADLESS-1]", "scale = 9", "output.HEADLESS-1.scale", "must be a number from 0.25 to 8"},
         BadValue{"[output.HEADLESS-1]", "scale = nan", "output.HEADLESS-1.scale", "must be a number from 0.25 to 8"},
+        BadValue{"[output.HEADLESS-1]", "transform = 90", "output.HEADLESS-1.transform",
+                 "must be one of \"normal\", \"90\", \"180\", \"270\", \"flipped\", \"flipped-90\", "
+                 "\"flipped-180\" or \"flipped-270\" (degrees counter-clockwise), got 90"},
+        BadValue{"[output.HEADLESS-1]", "transform = \"rotate-90\"", "output.HEADLESS-1.transform",
+                 "must be one of \"normal\""},
         BadValue{"[keyboard]", "layout = [\"us\"]", "keyboard.layout", "must be a string, got an array of 1 value"},
         BadValue{"[keyboard]", "variant = true", "keyboard.variant", "must be a string, got true"},
         BadValue{"[keyboard]", "options = 1", "keyboard.options", "must be a string"},

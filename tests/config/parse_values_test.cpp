@@ -77,6 +77,7 @@ enabled = false
 mode = "1920x1080@59.94"
 position = [1280, -20]
 scale = 1.5
+transform = "flipped-270"
 
 [output.HDMI-A-1]
 mode = "1280x800"
@@ -90,12 +91,29 @@ scale = 2
     EXPECT_EQ(headless.mode, (Mode{1920, 1080, 59940}));
     EXPECT_EQ(headless.position, (std::pair{1280, -20}));
     EXPECT_DOUBLE_EQ(headless.scale, 1.5);
+    EXPECT_EQ(headless.transform, Transform::Flipped270);
 
     const OutputConfig& hdmi = result.config.outputs.at("HDMI-A-1");
     EXPECT_TRUE(hdmi.enabled);
     EXPECT_EQ(hdmi.mode, (Mode{1280, 800, 0}));
     EXPECT_FALSE(hdmi.position.has_value());
     EXPECT_DOUBLE_EQ(hdmi.scale, 2.0);
+    EXPECT_EQ(hdmi.transform, Transform::Normal);
+}
+
+TEST(ConfigParse, EveryOutputTransformByItsName) {
+    const std::pair<const char*, Transform> names[] = {
+        {"normal", Transform::Normal},         {"90", Transform::Rotate90},
+        {"180", Transform::Rotate180},         {"270", Transform::Rotate270},
+        {"flipped", Transform::Flipped},       {"flipped-90", Transform::Flipped90},
+        {"flipped-180", Transform::Flipped180}, {"flipped-270", Transform::Flipped270},
+    };
+    for (auto [name, transform] : names) {
+        LoadResult result = parse(std::string("[output.A]\ntransform = \"") + name + "\"\n");
+        EXPECT_TRUE(result.diagnostics.empty()) << name << ": " << dump(result);
+        EXPECT_EQ(result.config.outputs.at("A").transform, transform) << name;
+        EXPECT_EQ(to_string(transform), name);
+    }
 }
 
 TEST(ConfigParse, OutputScaleLimitsAreInclusive) {
