@@ -13,7 +13,7 @@ Handler handler_for(control::Request::Verb verb) {
         {Verb::Screenshot, screenshot}, {Verb::Identity, identity},         {Verb::Adopt, adopt},
         {Verb::Create, create},         {Verb::OutputAdd, output_add},      {Verb::OutputRemove, output_remove},
         {Verb::Remove, remove},         {Verb::Quit, quit},
-        {Verb::Eject, eject},
+        {Verb::Eject, eject},           {Verb::Lock, lock},
     };
     for (const auto& [v, handler] : table)
         if (v == verb)
