@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -39,7 +40,7 @@ struct SpawnSetup {
 
 } // namespace
 
-LockerProcess::LockerProcess(wl_event_loop* loop, std::function<void(int, std::string)> ended)
+LockerProcess::LockerProcess(wl_event_loop* loop, Ended ended)
     : loop_(loop), ended_(std::move(ended)) {}
 
 LockerProcess::~LockerProcess() {
@@ -102,17 +103,16 @@ void LockerProcess::reap() {
     if (r == 0 && info.si_pid == 0)
         return; // still running
     const pid_t pid = pid_;
+    const bool had_locked = std::exchange(locked_, false);
     watch_.reset();
     pidfd_.reset();
     pid_ = -1;
-    if (r < 0) {
-        ended_(-1, fmt::format("pid {}: cannot tell how it ended: {}", pid, std::strerror(errno)));
-        return;
-    }
-    if (info.si_code == CLD_EXITED)
-        ended_(info.si_status, fmt::format("exited with status {}", info.si_status));
+    if (r < 0)
+        ended_(-1, fmt::format("(pid {}): cannot tell how it ended: {}", pid, std::strerror(errno)), had_locked);
+    else if (info.si_code == CLD_EXITED)
+        ended_(info.si_status, fmt::format("exited with status {}", info.si_status), had_locked);
     else
-        ended_(-1, fmt::format("killed by signal {}", info.si_status));
+        ended_(-1, fmt::format("was killed by signal {}", info.si_status), had_locked);
 }
 
 } // namespace phyllome::compositor

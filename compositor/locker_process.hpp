@@ -17,9 +17,10 @@ namespace phyllome::compositor {
 
 class LockerProcess {
 public:
-    // `ended` gets the exit status (-1 when a signal killed it) and how it ended, in words:
-    // "exited with status 1", "killed by signal 9".
-    LockerProcess(wl_event_loop* loop, std::function<void(int status, std::string how)> ended);
+    // `ended` gets the exit status (-1 when a signal killed it), how it ended in words ("exited
+    // with status 1", "killed by signal 9") and whether it had locked the session meanwhile.
+    using Ended = std::function<void(int status, std::string how, bool had_locked)>;
+    LockerProcess(wl_event_loop* loop, Ended ended);
     ~LockerProcess();
     LockerProcess(const LockerProcess&) = delete;
     LockerProcess& operator=(const LockerProcess&) = delete;
@@ -28,13 +29,17 @@ public:
     bool start(const std::string& command, std::string& error);
     bool running() const { return pid_ > 0; }
     pid_t pid() const { return pid_; }
+    // The session lock was confirmed while it runs: /bin/sh may outlive the locker it forked, so
+    // its exit status after this says nothing about locking.
+    void note_locked() { locked_ = running(); }
 
 private:
     void reap();
 
     wl_event_loop* loop_;
-    std::function<void(int, std::string)> ended_;
+    Ended ended_;
     pid_t pid_ = -1;
+    bool locked_ = false;
     guestview::OwnedFd pidfd_;
     guestview::EventSourcePtr watch_;
 };

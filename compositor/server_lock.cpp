@@ -17,7 +17,9 @@ void Server::setup_lock() {
     lock_ = std::make_unique<SessionLock>(display(), seat(), SceneLayer{core_.lock_layer(), renderer(), &config()},
                                           outputs_, static_cast<SessionLockHost&>(*this));
     locker_ = std::make_unique<LockerProcess>(
-        loop(), [this](int status, std::string how) { locker_ended(status, std::move(how)); });
+        loop(), [this](int status, std::string how, bool had_locked) {
+            locker_ended(status && !had_locked ? status : 0, std::move(how));
+        });
     locker_timer_.reset(wl_event_loop_add_timer(
         loop(),
         [](void* data) {
@@ -96,8 +98,8 @@ void Server::start_locker(const char* why) {
 
 void Server::locker_ended(int status, std::string how) {
     if (lock_->confirmed() || status == 0) {
-        // After an unlock, or a crash the lock itself reports; a locker that exits cleanly
-        // before locking (it may have forked) has the deadline.
+        // After an unlock, or a crash the lock itself reports (status 0 then); a locker that exits
+        // cleanly before locking (it may have forked) has the deadline.
         log::info("lock: the locker {}", how);
         return;
     }
@@ -149,6 +151,7 @@ void Server::lock_engaged(bool engaged) {
 
 void Server::lock_confirmed() {
     wl_event_source_timer_update(locker_timer_.get(), 0);
+    locker_->note_locked();
     for (auto& reply : std::exchange(lock_replies_, {}))
         reply(true, "locked\n");
 }

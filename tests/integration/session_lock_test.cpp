@@ -280,6 +280,7 @@ TEST_F(SessionLock, SwaylockLocksOnTheHostKeyStaysLockedWhenKilledAndLocksAgain)
     EXPECT_EQ(count_colour(*img, amber) + count_colour(*img, teal), 0u) << "a guest shows after the locker died";
     EXPECT_GT(count_pixels(*img, [](unsigned p) { return p != 0; }), 0u) << "no hint on the blank";
     EXPECT_NE(shell_->log().find("went away without unlocking"), std::string::npos);
+    EXPECT_EQ(shell_->log().find("before it locked"), std::string::npos) << "a locker that locked was called failed";
     const std::size_t amber_mid = calls("amber").size(), teal_mid = calls("teal").size();
     ASSERT_EQ(shell_->wtype({"xyz"}).exit_code, 0);
     expect_no_guest_input(amber_mid, teal_mid);
@@ -295,6 +296,17 @@ TEST_F(SessionLock, SwaylockLocksOnTheHostKeyStaysLockedWhenKilledAndLocksAgain)
     img = shell_->screenshot();
     ASSERT_TRUE(img);
     EXPECT_EQ(count_pixels(*img, [](unsigned p) { return p != 0; }), 0u) << "the hint stayed over the new locker";
+
+    // The hint's way: Host+L on the blank after this one dies too.
+    const int second = *locker_pid(json);
+    ASSERT_EQ(kill(second, SIGKILL), 0);
+    ASSERT_TRUE(pump_until([&] { json = shell_->status_json(); return !locker_pid(json); }, 10s)) << json;
+    host("l");
+    ASSERT_TRUE(pump_until([&] { json = shell_->status_json(); return locker_pid(json).has_value(); }, 15s))
+        << json << shell_->log();
+    EXPECT_NE(*locker_pid(json), second);
+    EXPECT_TRUE(is_locked(json));
+    expect_no_guest_input(amber_from, teal_from);
     kill(*locker_pid(json), SIGKILL); // ours to end: the shell's stop would end it too
 }
 
@@ -334,8 +346,13 @@ TEST_F(SessionLock, UnlockReturnsToTheGuestWithItsKeysAndNoneWhileLocked) {
     ASSERT_TRUE(pump_until([&] { return shell_->status_json().find(R"("width": 640)") != std::string::npos; }, 5s));
     img = shell_->screenshot();
     ASSERT_TRUE(img);
-    EXPECT_EQ(count_pixels(*img, [](unsigned p) { return p != 0 && p != lock_colour; }), 0u)
-        << "something other than the blank and the locker shows with two outputs";
+    ASSERT_EQ(img->width, 1280 + 640); // side by side
+    std::size_t other = 0; // on the new output (the first one has the host pointer on it)
+    for (int y = 0; y < 480; ++y)
+        for (int x = 1280; x < img->width; ++x)
+            other += img->pixel(x, y) != 0 && img->pixel(x, y) != lock_colour;
+    EXPECT_EQ(other, 0u) << "something other than the blank and the locker shows on the new output";
+    EXPECT_EQ(count_colour(*img, amber) + count_colour(*img, teal), 0u);
     auto removed = shell_->ctl({"output", "remove", name});
     EXPECT_EQ(removed.exit_code, 0) << removed.out << removed.err;
     EXPECT_TRUE(is_locked(shell_->status_json()));
@@ -367,7 +384,7 @@ TEST(SessionLockLocker, ALockerThatFailsIsReportedAndNothingLocks) {
     EXPECT_NE(shell.status_json().find(R"("idle_timeout_s": 600)"), std::string::npos) << "the desktop default";
     auto r = shell.ctl({"lock"});
     EXPECT_NE(r.exit_code, 0) << r.out;
-    EXPECT_NE(r.out.find("exited with status 3"), std::string::npos) << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find("exited with status 3"), std::string::npos) << r.out << r.err;
     const std::string json = shell.status_json();
     EXPECT_FALSE(is_locked(json)) << json;
     EXPECT_NE(json.find("Cannot lock the screen"), std::string::npos) << "no notice on the overlay: " << json;
