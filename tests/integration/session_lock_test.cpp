@@ -332,6 +332,11 @@ TEST_F(SessionLock, UnlockReturnsToTheGuestWithItsKeysAndNoneWhileLocked) {
     EXPECT_EQ(img->pixel(img->width / 2, img->height / 2), lock_colour) << "the locker's surface is not shown";
     EXPECT_EQ(count_colour(*img, amber) + count_colour(*img, teal), 0u);
 
+    // A second locker while this one holds the lock is refused (`finished`), and changes nothing.
+    LockClient intruder(*shell_, {"--colour", "ff0000"});
+    EXPECT_TRUE(pump_until([&] { return intruder.said("finished"); }, 10s)) << intruder.output();
+    EXPECT_FALSE(intruder.said("locked"));
+
     try_everything_while_locked(&pointer);
     pointer.button(BTN_LEFT, false);
     EXPECT_TRUE(pump_until([&] { return locker.said("key "); }, 5s)) << "the locker got no key: " << locker.output();
@@ -374,6 +379,38 @@ TEST_F(SessionLock, UnlockReturnsToTheGuestWithItsKeysAndNoneWhileLocked) {
     settle();
     EXPECT_TRUE(has(input_since(calls(shown_), after), "Keyboard.Press", q_b))
         << "the guest gets no keys after the unlock: " << describe(input_since(calls(shown_), after));
+}
+
+TEST(SessionLockLocker, UnlockReturnsToTheOverlayAsItWas) {
+    if (!have_program("grim"))
+        GTEST_SKIP() << "grim is not installed";
+    ShellProcess shell({});
+    ASSERT_TRUE(shell.started()) << shell.log();
+    const auto globals = wayland_globals(runtime_dir_of(shell));
+    EXPECT_EQ(globals.count("ext_session_lock_manager_v1"), 1u);
+    EXPECT_EQ(globals.count("ext_idle_notifier_v1"), 1u);
+    const unsigned overlay_background = 0x1b1d23;
+    auto before = shell.screenshot();
+    ASSERT_TRUE(before);
+    ASSERT_GT(count_colour(*before, overlay_background), before->rgb.size() / 3 / 2) << "no overlay to begin with";
+
+    LockClient locker(shell, {"--colour", "102030"});
+    ASSERT_TRUE(wait_until([&] { return locker.said("locked"); }, 15s)) << locker.output() << shell.log();
+    auto locked = shell.screenshot();
+    ASSERT_TRUE(locked);
+    EXPECT_EQ(count_colour(*locked, overlay_background), 0u) << "the overlay shows through the lock";
+    EXPECT_EQ(count_colour(*locked, 0x102030), locked->rgb.size() / 3) << "the locker does not fill the output";
+
+    locker.send("unlock");
+    ASSERT_TRUE(wait_until([&] { return locker.said("unlocked"); }, 10s)) << locker.output();
+    std::optional<Image> after;
+    EXPECT_TRUE(wait_until(
+        [&] {
+            after = shell.screenshot();
+            return after && after->rgb == before->rgb;
+        },
+        5s))
+        << "the overlay is not as it was before the lock";
 }
 
 TEST(SessionLockLocker, ALockerThatFailsIsReportedAndNothingLocks) {
