@@ -71,7 +71,7 @@ std::optional<pid_t> SessionLock::locker_pid() const {
 void SessionLock::on_new_lock(wlr_session_lock_v1* lock) {
     if (client_) {
         log::warn("session lock: a second locker was refused, the session is already locked by pid {}",
-                     locker_pid().value_or(0));
+                  locker_pid().value_or(0));
         wlr_session_lock_v1_destroy(lock); // sends `finished`
         return;
     }
@@ -105,6 +105,8 @@ void SessionLock::engage() {
 void SessionLock::output_added(Output& output) {
     if (!engaged_ || screen_for(output.wlr()))
         return;
+    // wlr_require throws when wlroots is out of memory: better the session ends than shows
+    // unlocked (sway aborts there).
     auto screen = std::make_unique<Screen>();
     screen->output = &output;
     screen->tree = wlr_require(wlr_scene_tree_create(layer_.parent), "scene tree");
@@ -235,7 +237,7 @@ void SessionLock::on_unlock() {
 
 void SessionLock::on_abandoned() {
     log::warn("session lock: the locker (pid {}) went away without unlocking; the session stays locked",
-                 locker_pid().value_or(0));
+              locker_pid().value_or(0));
     disconnect_client();
     wl_event_source_timer_update(confirm_timer_.get(), 0);
     host_.locker_lost();
