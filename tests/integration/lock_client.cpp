@@ -38,7 +38,9 @@ struct Client {
     ext_session_lock_manager_v1* manager = nullptr;
     ext_session_lock_v1* lock = nullptr;
     std::list<Output> outputs;
+    std::list<std::pair<Client*, Output*>> surface_data; // stable addresses for the surface listeners
     std::uint32_t colour = 0x2040a0;
+    bool locked_event = false;
 };
 
 void say(const char* line) {
@@ -80,18 +82,17 @@ void surface_configure(void* data, ext_session_lock_surface_v1* lock_surface, st
 }
 const ext_session_lock_surface_v1_listener surface_listener = {surface_configure};
 
-std::list<std::pair<Client*, Output*>> surface_data; // stable addresses for the listeners
-
 void add_lock_surface(Client& c, Output& o) {
     if (!c.lock || o.lock_surface)
         return;
     o.surface = wl_compositor_create_surface(c.compositor);
     o.lock_surface = ext_session_lock_v1_get_lock_surface(c.lock, o.surface, o.output);
-    surface_data.emplace_back(&c, &o);
-    ext_session_lock_surface_v1_add_listener(o.lock_surface, &surface_listener, &surface_data.back());
+    c.surface_data.emplace_back(&c, &o);
+    ext_session_lock_surface_v1_add_listener(o.lock_surface, &surface_listener, &c.surface_data.back());
 }
 
-void lock_locked(void*, ext_session_lock_v1*) { say("locked"); }
+// Said once the surfaces' commits are flushed too (see main), so the test's next screenshot shows them.
+void lock_locked(void* data, ext_session_lock_v1*) { static_cast<Client*>(data)->locked_event = true; }
 void lock_finished(void*, ext_session_lock_v1*) {
     say("finished");
     std::exit(3);
@@ -198,6 +199,11 @@ int main(int argc, char** argv) {
         }
         if (wl_display_dispatch_pending(c.display) < 0)
             return 1;
+        if (c.locked_event) {
+            wl_display_flush(c.display);
+            c.locked_event = false;
+            say("locked");
+        }
         if (!(fds[1].revents & (POLLIN | POLLHUP)))
             continue;
         char chunk[256];

@@ -327,9 +327,15 @@ TEST_F(SessionLock, UnlockReturnsToTheGuestWithItsKeysAndNoneWhileLocked) {
     EXPECT_TRUE(has(input_since(calls(shown_), held_from), "Mouse.Release", qemu_left))
         << describe(input_since(calls(shown_), held_from));
     const std::size_t amber_from = calls("amber").size(), teal_from = calls("teal").size();
-    auto img = shell_->screenshot();
+    std::optional<Image> img;
+    EXPECT_TRUE(pump_until(
+        [&] {
+            img = shell_->screenshot();
+            return img && img->pixel(img->width / 2, img->height / 2) == lock_colour;
+        },
+        5s))
+        << "the locker's surface is not shown";
     ASSERT_TRUE(img);
-    EXPECT_EQ(img->pixel(img->width / 2, img->height / 2), lock_colour) << "the locker's surface is not shown";
     EXPECT_EQ(count_colour(*img, amber) + count_colour(*img, teal), 0u);
 
     // A second locker while this one holds the lock is refused (`finished`), and changes nothing.
@@ -396,10 +402,16 @@ TEST(SessionLockLocker, UnlockReturnsToTheOverlayAsItWas) {
 
     LockClient locker(shell, {"--colour", "102030"});
     ASSERT_TRUE(wait_until([&] { return locker.said("locked"); }, 15s)) << locker.output() << shell.log();
-    auto locked = shell.screenshot();
+    std::optional<Image> locked;
+    EXPECT_TRUE(wait_until(
+        [&] {
+            locked = shell.screenshot();
+            return locked && count_colour(*locked, 0x102030) == locked->rgb.size() / 3;
+        },
+        5s))
+        << "the locker does not fill the output";
     ASSERT_TRUE(locked);
     EXPECT_EQ(count_colour(*locked, overlay_background), 0u) << "the overlay shows through the lock";
-    EXPECT_EQ(count_colour(*locked, 0x102030), locked->rgb.size() / 3) << "the locker does not fill the output";
 
     locker.send("unlock");
     ASSERT_TRUE(wait_until([&] { return locker.said("unlocked"); }, 10s)) << locker.output();
