@@ -30,6 +30,8 @@ std::variant<Request, std::string> parse_request(std::string_view line) {
         r.verb = Request::Verb::StatusJson;
     } else if (verb == "quit" && arg.empty()) {
         r.verb = Request::Verb::Quit;
+    } else if (verb == "lock" && arg.empty()) {
+        r.verb = Request::Verb::Lock;
     } else if (verb == "overlay" && arg.empty()) {
         r.verb = Request::Verb::Overlay;
     } else if (verb == "next" && arg.empty()) {
@@ -122,7 +124,7 @@ std::variant<Request, std::string> parse_request(std::string_view line) {
     } else if (verb.empty()) {
         return std::string("empty request");
     } else {
-        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, remove NAME, show NAME, overlay, next, prev, screenshot NAME, identity [slot=N] [colour=#rrggbb] NAME, adopt NAME, eject NAME, create NAME --iso PATH, output add WxH, output remove NAME, quit)",
+        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, remove NAME, show NAME, overlay, next, prev, screenshot NAME, identity [slot=N] [colour=#rrggbb] NAME, adopt NAME, eject NAME, create NAME --iso PATH, output add WxH, output remove NAME, lock, quit)",
                            verb);
     }
     return r;
@@ -158,6 +160,7 @@ std::string format_request(const Request& r) {
     case Request::Verb::Next: return "next\n";
     case Request::Verb::Prev: return "prev\n";
     case Request::Verb::Quit: return "quit\n";
+    case Request::Verb::Lock: return "lock\n";
     case Request::Verb::OutputAdd: return fmt::format("output add {}x{}\n", r.width, r.height);
     case Request::Verb::OutputRemove: return "output remove " + r.output + "\n";
     }

@@ -17,7 +17,7 @@ constexpr std::size_t max_request = 4096;
 
 struct Request {
     enum class Verb { Status, StatusJson, Start, Shutdown, Destroy, Show, Overlay, Next, Prev, Screenshot, Identity, Adopt, Create, Quit,
-                      OutputAdd, OutputRemove, Remove, Eject };
+                      OutputAdd, OutputRemove, Remove, Eject, Lock };
     Verb verb = Verb::Status;
     std::string guest; // for Start/Shutdown/Destroy/Remove/Show/Screenshot/Identity/Adopt/Eject
     // Identity: "slot=N" / "slot=none", "colour=#rrggbb" / "colour=none"; unset: keep as it is.

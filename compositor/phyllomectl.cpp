@@ -44,6 +44,8 @@ void usage(FILE* to) {
                "  output add WIDTHxHEIGHT\n"
                "                      add an output (headless backend only, for tests and screenless hosts)\n"
                "  output remove NAME  remove an output by its name in status (headless backend only)\n"
+               "  lock                lock the screen with the configured locker; answers once\n"
+               "                      the session is locked, or why the locker failed\n"
                "  quit                end the phyllome-shell session\n"
                "\n"
                "The shell's socket is $PHYLLOME_SOCKET, else the one phyllome-shell.*.sock in $XDG_RUNTIME_DIR.\n"

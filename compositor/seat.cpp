@@ -170,6 +170,9 @@ wlr_surface* Seat::view_surface_at(double lx, double ly, double& sx, double& sy)
 }
 
 void Seat::on_cursor_motion(std::uint32_t time_msec, double dx, double dy) {
+    target_.input_activity();
+    if (locked_pointer_motion(time_msec))
+        return;
     double sx = 0, sy = 0;
     if (wlr_surface* surface = view_surface_at(cursor_->x, cursor_->y, sx, sy)) {
         wlr_seat_pointer_notify_enter(seat_, surface, sx, sy);
@@ -189,6 +192,9 @@ void Seat::on_cursor_motion(std::uint32_t time_msec, double dx, double dy) {
 }
 
 void Seat::on_cursor_button(wlr_pointer_button_event* e) {
+    target_.input_activity();
+    if (locked_pointer_event([&] { wlr_seat_pointer_notify_button(seat_, e->time_msec, e->button, e->state); }))
+        return;
     if (seat_->pointer_state.focused_surface) {
         wlr_seat_pointer_notify_button(seat_, e->time_msec, e->button, e->state);
         return;
@@ -202,6 +208,12 @@ void Seat::on_cursor_button(wlr_pointer_button_event* e) {
 }
 
 void Seat::on_cursor_axis(wlr_pointer_axis_event* e) {
+    target_.input_activity();
+    if (locked_pointer_event([&] {
+            wlr_seat_pointer_notify_axis(seat_, e->time_msec, e->orientation, e->delta, e->delta_discrete, e->source,
+                                         e->relative_direction);
+        }))
+        return;
     if (!seat_->pointer_state.focused_surface)
         if (GuestInput* guest = target_.shown_guest_input()) {
             guest->axis(e->orientation == WL_POINTER_AXIS_VERTICAL_SCROLL, e->delta, e->delta_discrete, cursor_->x,
@@ -215,6 +227,11 @@ void Seat::on_cursor_axis(wlr_pointer_axis_event* e) {
 void Seat::on_touch_down(wlr_touch_down_event* e) {
     double lx = 0, ly = 0;
     wlr_cursor_absolute_to_layout_coords(cursor_, &e->touch->base, e->x, e->y, &lx, &ly);
+    target_.input_activity();
+    if (locked_touch(lx, ly, [&](wlr_surface* s, double sx, double sy) {
+            wlr_seat_touch_notify_down(seat_, s, e->time_msec, e->touch_id, sx, sy);
+        }))
+        return;
     double sx = 0, sy = 0;
     if (wlr_surface* surface = view_surface_at(lx, ly, sx, sy)) {
         wlr_seat_touch_notify_down(seat_, surface, e->time_msec, e->touch_id, sx, sy);
@@ -227,6 +244,11 @@ void Seat::on_touch_down(wlr_touch_down_event* e) {
 void Seat::on_touch_motion(wlr_touch_motion_event* e) {
     double lx = 0, ly = 0;
     wlr_cursor_absolute_to_layout_coords(cursor_, &e->touch->base, e->x, e->y, &lx, &ly);
+    target_.input_activity();
+    if (locked_touch(lx, ly, [&](wlr_surface*, double sx, double sy) {
+            wlr_seat_touch_notify_motion(seat_, e->time_msec, e->touch_id, sx, sy);
+        }))
+        return;
     double sx = 0, sy = 0;
     if (view_surface_at(lx, ly, sx, sy))
         wlr_seat_touch_notify_motion(seat_, e->time_msec, e->touch_id, sx, sy);
@@ -235,7 +257,7 @@ void Seat::on_touch_motion(wlr_touch_motion_event* e) {
 void Seat::update_cursor_image() {
     if (seat_->pointer_state.focused_surface)
         return; // the client sets its own
-    if (target_.shown_guest_input())
+    if (target_.shown_guest_input() && !target_.session_lock())
         wlr_cursor_unset_image(cursor_); // the guest draws its own cursor
     else if (!pointers_.empty())
         if (wlr_xcursor_manager* theme = cursor_theme())

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <vector>
@@ -20,6 +21,16 @@
 namespace phyllome::compositor {
 
 class Keyboard;
+
+// While the session is locked, every key, motion and click goes to the locker and nowhere else.
+class LockedInput {
+public:
+    virtual ~LockedInput() = default;
+    // The locker's surface that takes the keys, or null (none mapped yet, or the locker is gone).
+    virtual wlr_surface* keyboard_surface() const = 0;
+    // The locker's surface at layout (lx, ly), with surface-local (sx, sy), or null.
+    virtual wlr_surface* surface_at(double lx, double ly, double& sx, double& sy) const = 0;
+};
 
 // What the seat delivers input to.
 class InputTarget {
@@ -37,6 +48,10 @@ public:
     virtual void overlay_click(double lx, double ly) = 0;
     // Ctrl+Alt+Fn may switch virtual terminals (not in a locked kiosk).
     virtual bool vt_switch_allowed() const = 0;
+    // The session lock while it is engaged, else null: it comes before everything above.
+    virtual LockedInput* session_lock() { return nullptr; }
+    // Any input event: the user is here (idle timers start over).
+    virtual void input_activity() {}
 };
 
 struct SeatParts {
@@ -69,6 +84,9 @@ public:
     // The shown guest leaves the front: nothing keeps repeating into it.
     void stop_key_repeat() { key_repeater_->stop(); }
     void clear_focus();
+    // The session was unlocked with `guest` shown: its lock keys follow the host again (keys
+    // pressed while locked stay the locker's, their releases too).
+    void guest_unlocked(GuestInput& guest);
 
     // For Keyboard.
     xkb_keymap* keymap();
@@ -89,6 +107,11 @@ private:
     wlr_surface* view_surface_at(double lx, double ly, double& sx, double& sy) const;
     bool handle_vt_switch(xkb_keysym_t sym);
     void guest_key(std::uint32_t keycode, bool pressed);
+    // Routing while the session is locked (seat_locked.cpp); true when the event was taken.
+    bool locked_key(wlr_keyboard* kb, wlr_keyboard_key_event* event);
+    bool locked_pointer_motion(std::uint32_t time_msec);
+    bool locked_pointer_event(const std::function<void()>& deliver);
+    bool locked_touch(double lx, double ly, const std::function<void(wlr_surface*, double, double)>& deliver);
     void send_held_modifiers(GuestInput& guest);
     void read_host_key();
     wlr_xcursor_manager* cursor_theme();
@@ -117,6 +140,7 @@ private:
     bool host_key_down_ = false;
     xkb_keysym_t host_keysym_ = XKB_KEY_Control_R;
     std::vector<std::uint32_t> host_combo_keys_; // keys pressed as part of a host binding
+    std::vector<std::uint32_t> lock_keys_;       // keys pressed while locked: theirs until released
     std::unique_ptr<KeyRepeater> key_repeater_;
 
     Listener<wlr_input_device> new_input_;

@@ -57,7 +57,7 @@ void Seat::guest_key(std::uint32_t keycode, bool pressed) {
 
 void Seat::guest_shown(GuestInput& guest) {
     wlr_keyboard* kb = wlr_seat_get_keyboard(seat_);
-    if (!kb || !kb->xkb_state)
+    if (!kb || !kb->xkb_state || target_.session_lock()) // held keys are the locker's
         return;
     guest.sync_locks(xkb_state_led_name_is_active(kb->xkb_state, XKB_LED_NAME_CAPS) > 0,
                      xkb_state_led_name_is_active(kb->xkb_state, XKB_LED_NAME_NUM) > 0);
@@ -81,6 +81,9 @@ void Seat::send_held_modifiers(GuestInput& guest) {
 
 void Seat::handle_key(wlr_input_device* device, wlr_keyboard_key_event* event) {
     wlr_keyboard* kb = wlr_keyboard_from_input_device(device);
+    target_.input_activity();
+    if (locked_key(kb, event))
+        return;
     const std::uint32_t xkb_code = event->keycode + 8; // evdev -> xkb
     const xkb_keysym_t* syms = nullptr;
     const int nsyms = xkb_state_key_get_syms(kb->xkb_state, xkb_code, &syms);

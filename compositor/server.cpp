@@ -44,6 +44,8 @@ Server::Server(ServerOptions options)
             stage_->relayout();
         if (banner_) // outputs come and go (hotplug): the banner and edges follow
             banner_->relayout();
+        if (lock_)
+            lock_->relayout();
     });
 
     banner_ = std::make_unique<IdentityBanner>(SceneLayer{osd_layer(), renderer(), &config()}, loop(), outputs_);
@@ -59,6 +61,7 @@ Server::Server(ServerOptions options)
         }, this));
         log::info("kiosk mode: showing only {} (when it stops: {})", kiosk, config::to_string(k.on_guest_exit));
     }
+    setup_lock(); // after the kiosk: its idle timeout is off by default there
     memory_release_timer_.reset(wl_event_loop_add_timer(loop(), [](void*) {
         release_free_memory();
         return 0;
@@ -109,6 +112,7 @@ Server::~Server() {
     inventory_.reset();
     // Our listeners sit in lists owned by the objects destroyed below.
     disconnect_listeners();
+    teardown_lock();
     signal_sources_.clear();
     wl_display_destroy_clients(display());
     windows_.reset();
@@ -161,6 +165,7 @@ void Server::reload_config() {
     config_ = std::move(fresh);
     log::set_level(config().log_level);
     seat_->apply_config();
+    apply_idle_timeout();
     for (auto& o : outputs_)
         o->apply_config();
     overlay_model_.set_apps(config().apps);
@@ -209,6 +214,7 @@ void Server::on_new_output(wlr_output* wlr) {
         stage_->relayout();
     banner_->relayout(); // the layout changed before this output was in outputs_
     windows_->refit();
+    lock_->output_added(*outputs_.back()); // while locked, a new output is blank from its first frame
     outputs_.back()->present_now();
     output_management_->outputs_changed();
 }
@@ -234,6 +240,8 @@ void Server::present_now() {
 void Server::output_destroyed(Output& output) {
     if (stage_)
         stage_->forget_output(output);
+    if (lock_)
+        lock_->output_removed(output);
     outputs_.remove_if([&](const auto& o) { return o.get() == &output; });
     refresh_overlay(true);
     // A host application filled the output that went: it fills the first one left.
@@ -385,6 +393,8 @@ void Server::output_presented(Output& output, bool first) {
     }
     if (stage_) // none yet while the backend starts
         stage_->output_presented(output);
+    if (lock_)
+        lock_->output_committed(output);
 }
 
 } // namespace phyllome::compositor

@@ -17,6 +17,8 @@
 #include "compositor/host_readiness.hpp"
 #include "compositor/host_windows.hpp"
 #include "compositor/identity_banner.hpp"
+#include "compositor/idle.hpp"
+#include "compositor/locker_process.hpp"
 #include "compositor/listener.hpp"
 #include "compositor/output.hpp"
 #include "compositor/output_management.hpp"
@@ -24,6 +26,7 @@
 #include "compositor/overlay_model.hpp"
 #include "compositor/protocol_policy.hpp"
 #include "compositor/seat.hpp"
+#include "compositor/session_lock.hpp"
 #include "compositor/startup_warmup.hpp"
 #include "compositor/status.hpp"
 #include "compositor/wlr.hpp"
@@ -53,7 +56,8 @@ struct ServerOptions {
     std::string scheduling = "normal";      // what ask_compositor_priority() obtained
 };
 
-class Server : private commands::CommandTarget, private InputTarget, private StageHost, private OutputHost {
+class Server : private commands::CommandTarget, private InputTarget, private StageHost, private OutputHost,
+               private SessionLockHost {
 public:
     explicit Server(ServerOptions options); // throws std::runtime_error naming the failed step
     ~Server();
@@ -106,6 +110,7 @@ private:
     std::string add_output(int width, int height, std::string& error) override;
     bool remove_output(const std::string& name, std::string& error) override;
     void quit() override { terminate(); }
+    void lock_session(commands::Reply reply) override;
 
     // InputTarget: where the seat sends input.
     wlr_surface* host_window() const override { return front_window() ? front_window()->surface() : nullptr; }
@@ -114,6 +119,8 @@ private:
     void overlay_key(xkb_keysym_t sym, std::uint32_t modifiers) override;
     void overlay_click(double lx, double ly) override;
     bool vt_switch_allowed() const override { return !kiosk_locked(); }
+    LockedInput* session_lock() override;
+    void input_activity() override;
 
     // StageHost: what the guest stage asks of the rest of the shell.
     void overlay_shown(bool shown) override;
@@ -127,6 +134,20 @@ private:
     void output_destroyed(Output& output) override;
     void output_mode_changed(Output&) override;
     void output_presented(Output& output, bool first) override;
+
+    // SessionLockHost and the locker (server_lock.cpp).
+    void lock_engaged(bool engaged) override;
+    void lock_confirmed() override;
+    void locker_lost() override;
+    void setup_lock();
+    void teardown_lock();
+    void apply_idle_timeout();
+    bool lock_binding(xkb_keysym_t sym); // the lock key, the one binding while locked
+    void start_locker(const char* why);
+    void locker_ended(int status, std::string how);
+    void lock_failed(const std::string& why);
+    std::string relock_hint() const;
+    void fill_lock_status(StatusSnapshot& s) const;
 
     void on_new_output(wlr_output* output);
     void on_inventory_changed();
@@ -185,6 +206,11 @@ private:
     void schedule_memory_release();
     int exit_code_ = 0;
     std::unique_ptr<HostReadiness> host_readiness_; // shown on the overlay's status line
+    std::unique_ptr<SessionLock> lock_;     // ext-session-lock-v1 and the blank
+    std::unique_ptr<IdleWatch> idle_;       // ext-idle-notify-v1 and the idle lock
+    std::unique_ptr<LockerProcess> locker_; // `[lock] command` while it starts
+    std::vector<commands::Reply> lock_replies_; // phyllomectl lock, answered when locked or failed
+    guestview::EventSourcePtr locker_timer_;     // a locker that never locks fails after a while
 
     Listener<wlr_output> new_output_;
     Listener<void> layout_change_;

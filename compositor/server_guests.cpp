@@ -42,6 +42,10 @@ void Server::guest_frame(const std::string& guest, bool new_buffer) {
 }
 
 bool Server::host_binding(xkb_keysym_t sym) {
+    if (lock_binding(sym))
+        return true;
+    if (lock_->engaged())
+        return false; // while locked no other binding does anything: the key is the locker's
     const HostBinding done = compositor::host_binding(sym, config(), kiosk_locked(), *stage_, [this](std::string why) {
         overlay_model_.set_notice(std::move(why), true);
     });

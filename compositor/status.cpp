@@ -127,6 +127,8 @@ std::string format_status_json(const StatusSnapshot& s) {
                      s.kiosk_guest ? fmt::format("{{\"guest\": {}, \"message\": {}}}", json_escape(*s.kiosk_guest),
                                                  json_escape(s.kiosk_message))
                                    : std::string("null"));
+    o += fmt::format("\"locked\": {}, \"locker_pid\": {}, \"idle_timeout_s\": {}, ", s.locked,
+                     s.locker_pid ? std::to_string(*s.locker_pid) : std::string("null"), s.idle_timeout_s);
     o += fmt::format("\"first_frame_at_ms\": {}, ", s.first_frame_at_ms ? fmt::format("{:.3f}", *s.first_frame_at_ms) : std::string("null"));
     o += fmt::format("\"agent_pid\": {}, \"agent_rss_kb\": {}, \"agent_rss_anon_kb\": {}, \"agent_rss_file_kb\": {}, ",
                      s.agent_pid ? std::to_string(*s.agent_pid) : std::string("null"), s.agent_rss_kb,
@@ -144,7 +146,7 @@ std::string format_status_text(const StatusSnapshot& s) {
     for (const auto& w : s.windows)
         if (w.shown)
             showing = fmt::format("window \"{}\"", w.title);
-    o += fmt::format("Showing: {}\n", showing);
+    o += fmt::format("Showing: {}{}\n", showing, s.locked ? " (locked)" : "");
     o += fmt::format("libvirt: {} ({})", s.libvirt.uri, connection_state(s.libvirt.state));
     if (!s.host.empty())
         o += fmt::format("\n{}", s.host);

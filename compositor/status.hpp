@@ -75,6 +75,9 @@ struct StatusSnapshot {
     std::string host; // the host readiness summary line
     std::optional<std::string> kiosk_guest;
     std::string kiosk_message;
+    bool locked = false;               // the session lock's blank covers every output
+    std::optional<int> locker_pid;     // the locker holding the lock, by its Wayland connection
+    int idle_timeout_s = 0;            // the idle lock in effect; 0: off
     long rss_kb = 0;
     long rss_anon_kb = 0, rss_file_kb = 0, rss_shmem_kb = 0; // see ResidentParts
     // Of rss_kb, the pixel buffers: guest frames the shell keeps and the outputs' pictures.

@@ -39,6 +39,8 @@ WlrCore::WlrCore() {
     view_layer_ = wlr_require(wlr_scene_tree_create(&scene_->tree), "scene tree");
     overlay_layer_ = wlr_require(wlr_scene_tree_create(&scene_->tree), "scene tree");
     osd_layer_ = wlr_require(wlr_scene_tree_create(&scene_->tree), "scene tree");
+    // Last, so topmost: while the session is locked nothing else may show.
+    lock_layer_ = wlr_require(wlr_scene_tree_create(&scene_->tree), "scene tree");
 
     xdg_shell_ = wlr_require(wlr_xdg_shell_create(display_, xdg_shell_version), "wlr_xdg_shell_create");
 }

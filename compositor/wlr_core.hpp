@@ -49,6 +49,7 @@ public:
     wlr_scene_tree* view_layer() const { return view_layer_; } // host applications' windows
     wlr_scene_tree* overlay_layer() const { return overlay_layer_; }
     wlr_scene_tree* osd_layer() const { return osd_layer_; } // the identity banner and edge
+    wlr_scene_tree* lock_layer() const { return lock_layer_; } // the session lock's blank and its locker
 
 private:
     wl_display* display_ = nullptr;
@@ -64,6 +65,7 @@ private:
     wlr_scene_tree* overlay_layer_ = nullptr;
     wlr_scene_tree* osd_layer_ = nullptr;
     wlr_scene_tree* view_layer_ = nullptr;
+    wlr_scene_tree* lock_layer_ = nullptr;
     wlr_xdg_shell* xdg_shell_ = nullptr;
 };
 

@@ -109,6 +109,19 @@ struct IdentityConfig {
     bool operator==(const IdentityConfig&) const = default;
 };
 
+// The screen lock: a locker speaking ext-session-lock-v1, run on Host+key, on `phyllomectl lock`
+// and after the user has been idle for a while.
+struct LockConfig {
+    // Run with /bin/sh -c. Not swaylock -f: a locker that forks away is no longer the shell's child
+    // (its end is not seen) and its Wayland connection names the parent that exited.
+    std::string command = "swaylock -c 000000";
+    std::string key = "l";                          // keysym name pressed with the host key; empty: none
+    // Seconds without input before the shell locks; 0: never. Unset: 600, but 0 in kiosk mode.
+    std::optional<int> idle_timeout_s;
+    int effective_idle_timeout_s(bool kiosk) const { return idle_timeout_s.value_or(kiosk ? 0 : 600); }
+    bool operator==(const LockConfig&) const = default;
+};
+
 struct Config {
     std::string libvirt_uri; // empty: automatic (see guestview::choose_libvirt_uri)
     LogLevel log_level = LogLevel::Info;
@@ -120,6 +133,7 @@ struct Config {
     HotkeyConfig hotkeys;
     KioskConfig kiosk;
     IdentityConfig identity;
+    LockConfig lock;
     std::vector<App> apps;
     // Lets a reload tell whether anything changed.
     bool operator==(const Config&) const = default;

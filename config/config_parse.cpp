@@ -107,6 +107,13 @@ void read_identity(TableReader& reader, IdentityConfig& identity) {
     reader.read("edge_width", identity.edge_width, rules::integer_in(1, 32));
 }
 
+void read_lock(TableReader& reader, LockConfig& lock) {
+    reader.read("command", lock.command, rules::non_empty_string());
+    reader.read("key", lock.key, rules::optional_keysym_name());
+    if (std::optional<int> timeout = reader.get("idle_timeout_s", rules::integer_in(0, 86'400)))
+        lock.idle_timeout_s = timeout;
+}
+
 // Runs `read_section` on [name] when present, then reports the keys it did not ask about.
 template <typename ReadSection>
 void with_section(TableReader& root, std::string_view name, DiagnosticSink& sink, ReadSection read_section) {
@@ -213,6 +220,7 @@ LoadResult parse(std::string_view text, std::string_view source) {
     with_section(root, "hotkeys", sink, [&](TableReader& section) { read_hotkeys(section, config.hotkeys); });
     with_section(root, "kiosk", sink, [&](TableReader& section) { read_kiosk(section, config.kiosk); });
     with_section(root, "identity", sink, [&](TableReader& section) { read_identity(section, config.identity); });
+    with_section(root, "lock", sink, [&](TableReader& section) { read_lock(section, config.lock); });
     if (const toml::node* apps = root.take("app"))
         read_apps(*apps, sink, config.apps);
     root.warn_unknown_keys();

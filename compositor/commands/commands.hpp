@@ -32,13 +32,15 @@ public:
     virtual std::string add_output(int width, int height, std::string& error) = 0;
     virtual bool remove_output(const std::string& name, std::string& error) = 0;
     virtual void quit() = 0;
+    // Runs the configured locker; answers `reply` once the session is locked or the locker failed.
+    virtual void lock_session(Reply reply) = 0;
 };
 
 using Handler = void (*)(const control::Request& request, CommandTarget& target, Reply reply);
 
 // The handler of every verb control::Request knows.
 Handler handler_for(control::Request::Verb verb);
-// A locked kiosk answers only these (looking, and an admin's quit); the rest are refused.
+// A locked kiosk answers only these (looking, locking, and an admin's quit); the rest are refused.
 bool allowed_in_locked_kiosk(control::Request::Verb verb);
 
 // The handlers, one file each.
@@ -58,5 +60,6 @@ void output_add(const control::Request&, CommandTarget&, Reply);
 void output_remove(const control::Request&, CommandTarget&, Reply);
 void quit(const control::Request&, CommandTarget&, Reply);
 void eject(const control::Request&, CommandTarget&, Reply);
+void lock(const control::Request&, CommandTarget&, Reply);
 
 } // namespace phyllome::compositor::commands

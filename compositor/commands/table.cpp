@@ -13,7 +13,7 @@ Handler handler_for(control::Request::Verb verb) {
         {Verb::Screenshot, screenshot}, {Verb::Identity, identity},         {Verb::Adopt, adopt},
         {Verb::Create, create},         {Verb::OutputAdd, output_add},      {Verb::OutputRemove, output_remove},
         {Verb::Remove, remove},         {Verb::Quit, quit},
-        {Verb::Eject, eject},
+        {Verb::Eject, eject},           {Verb::Lock, lock},
     };
     for (const auto& [v, handler] : table)
         if (v == verb)
@@ -23,7 +23,9 @@ Handler handler_for(control::Request::Verb verb) {
 
 bool allowed_in_locked_kiosk(control::Request::Verb verb) {
     using Verb = control::Request::Verb;
-    return verb == Verb::Status || verb == Verb::StatusJson || verb == Verb::Screenshot || verb == Verb::Quit;
+    // Locking the screen protects the kiosk's guest: it is allowed too.
+    return verb == Verb::Status || verb == Verb::StatusJson || verb == Verb::Screenshot || verb == Verb::Quit ||
+           verb == Verb::Lock;
 }
 
 } // namespace phyllome::compositor::commands

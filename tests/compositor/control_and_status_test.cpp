@@ -34,7 +34,9 @@ TEST(ControlProtocol, ParsesEveryVerbAndRoundTrips) {
     EXPECT_EQ(r.verb, Request::Verb::Eject);
     EXPECT_EQ(r.guest, "win 11");
     EXPECT_NE(error_of("eject").find("eject needs a guest name"), std::string::npos);
-    for (auto line : {"status\n", "status --json\n", "start x\n", "shutdown y\n", "destroy z\n", "remove w\n", "eject w\n", "quit\n"})
+    EXPECT_EQ(parsed("lock\n").verb, Request::Verb::Lock);
+    EXPECT_NE(error_of("lock now").find("lock"), std::string::npos) << "lock takes no argument";
+    for (auto line : {"status\n", "status --json\n", "start x\n", "shutdown y\n", "destroy z\n", "remove w\n", "eject w\n", "lock\n", "quit\n"})
         EXPECT_EQ(control::format_request(parsed(line)), line);
 }
 
@@ -131,6 +133,19 @@ TEST(Status, JsonHasTheDocumentedShapeAndEscapes) {
     EXPECT_NE(t.find("installer attached"), std::string::npos);
     EXPECT_NE(t.find("paused"), std::string::npos);
     EXPECT_NE(t.find("1280x800"), std::string::npos);
+    EXPECT_EQ(t.find("(locked)"), std::string::npos);
+}
+
+TEST(Status, SaysWhetherTheSessionIsLocked) {
+    StatusSnapshot s;
+    EXPECT_NE(format_status_json(s).find(R"("locked": false, "locker_pid": null, "idle_timeout_s": 0)"), std::string::npos)
+        << format_status_json(s);
+    s.locked = true;
+    s.locker_pid = 77;
+    s.idle_timeout_s = 600;
+    EXPECT_NE(format_status_json(s).find(R"("locked": true, "locker_pid": 77, "idle_timeout_s": 600)"), std::string::npos)
+        << format_status_json(s);
+    EXPECT_NE(format_status_text(s).find("Showing: overlay (locked)"), std::string::npos) << format_status_text(s);
 }
 
 } // namespace

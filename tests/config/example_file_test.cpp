@@ -71,6 +71,9 @@ TEST_F(ExampleConfig, UncommentedSettingsAreValidAndShowTheDefaults) {
     // Apart from the examples, every documented value must be the built-in default.
     config.outputs.clear();
     config.apps.clear();
+    // The sample shows what an unset idle timeout means outside kiosk mode.
+    EXPECT_EQ(config.lock.idle_timeout_s, Config{}.lock.effective_idle_timeout_s(false));
+    config.lock.idle_timeout_s.reset();
     EXPECT_EQ(config, Config{});
 }
 
@@ -106,7 +109,8 @@ TEST_F(ExampleConfig, DocumentsEveryKey) {
         "hotkeys.host_key",      "hotkeys.overlay",        "hotkeys.next",            "hotkeys.previous",
         "hotkeys.ctrl_alt_delete", "kiosk.guest",          "kiosk.on_guest_exit",     "kiosk.admin_key",
         "kiosk.restart_delay_ms", "kiosk.restart_delay_max_ms", "identity.banner",    "identity.banner_ms",
-        "identity.edge",         "identity.edge_width",    "app.name",                "app.command",
+        "identity.edge",         "identity.edge_width",    "lock.command",            "lock.key",
+        "lock.idle_timeout_s",   "app.name",               "app.command",
     };
     EXPECT_EQ(documented, schema);
 }

@@ -159,7 +159,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"[identity]", "edge = 0", "identity.edge", "must be true or false, got 0"},
         BadValue{"[identity]", "edge_width = 0", "identity.edge_width", "must be an integer from 1 to 32, got 0"},
         BadValue{"[identity]", "edge_width = 33", "identity.edge_width", "must be an integer from 1 to 32"},
-        BadValue{"[identity]", "edge_width = 2.5", "identity.edge_width", "must be an integer from 1 to 32"}));
+        BadValue{"[identity]", "edge_width = 2.5", "identity.edge_width", "must be an integer from 1 to 32"},
+        BadValue{"[lock]", "command = \"\"", "lock.command", "must be a non-empty string"},
+        BadValue{"[lock]", "command = 1", "lock.command", "must be a non-empty string"},
+        BadValue{"[lock]", "key = \"Super L\"", "lock.key", "must be an xkb keysym name"},
+        BadValue{"[lock]", "idle_timeout_s = -1", "lock.idle_timeout_s", "must be an integer from 0 to 86400, got -1"},
+        BadValue{"[lock]", "idle_timeout_s = 86401", "lock.idle_timeout_s", "must be an integer from 0 to 86400"},
+        BadValue{"[lock]", "idle_timeout_s = \"10m\"", "lock.idle_timeout_s", "must be an integer from 0 to 86400"}));
 
 TEST(ConfigBadValues, KioskRestartCapBelowFirstDelayIsAnErrorAtTheCap) {
     LoadResult result = parse(R"([kiosk]

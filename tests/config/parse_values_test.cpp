@@ -42,11 +42,14 @@ TEST(ConfigDefaults, EmptyTextGivesDocumentedDefaultsWithoutDiagnostics) {
     EXPECT_EQ(config.identity.banner_ms, 1200);
     EXPECT_FALSE(config.identity.edge);
     EXPECT_EQ(config.identity.edge_width, 3);
+    EXPECT_EQ(config.lock.command, "swaylock -c 000000");
+    EXPECT_EQ(config.lock.key, "l");
+    EXPECT_FALSE(config.lock.idle_timeout_s.has_value());
     EXPECT_TRUE(config.apps.empty());
 }
 
 TEST(ConfigDefaults, EmptySectionsKeepDefaults) {
-    LoadResult result = parse("[general]\n[keyboard]\n[pointer]\n[input]\n[overlay]\n[hotkeys]\n[kiosk]\n[identity]\n[output]\n");
+    LoadResult result = parse("[general]\n[keyboard]\n[pointer]\n[input]\n[overlay]\n[hotkeys]\n[kiosk]\n[identity]\n[lock]\n[output]\n");
     EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
     EXPECT_EQ(result.config, Config{});
 }
@@ -294,6 +297,32 @@ TEST(ConfigParse, IdentityUpperAndLowerLimits) {
     EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
     EXPECT_EQ(result.config.identity.banner_ms, 10000);
     EXPECT_EQ(result.config.identity.edge_width, 1);
+}
+
+TEST(ConfigParse, Lock) {
+    LoadResult result = parse(R"(
+[lock]
+command = "my-locker --now"
+key = "Escape"
+idle_timeout_s = 86400
+)");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    const LockConfig& lock = result.config.lock;
+    EXPECT_EQ(lock.command, "my-locker --now");
+    EXPECT_EQ(lock.key, "Escape");
+    EXPECT_EQ(lock.idle_timeout_s, 86400);
+    EXPECT_EQ(lock.effective_idle_timeout_s(true), 86400); // set explicitly: kiosk mode too
+}
+
+TEST(ConfigParse, LockIdleTimeoutDefaultsToTenMinutesButOffInKioskMode) {
+    LoadResult unset = parse("[lock]\nkey = \"\"\n");
+    EXPECT_TRUE(unset.diagnostics.empty()) << dump(unset);
+    EXPECT_EQ(unset.config.lock.key, "");
+    EXPECT_EQ(unset.config.lock.effective_idle_timeout_s(false), 600);
+    EXPECT_EQ(unset.config.lock.effective_idle_timeout_s(true), 0);
+    LoadResult off = parse("[lock]\nidle_timeout_s = 0\n");
+    EXPECT_TRUE(off.diagnostics.empty()) << dump(off);
+    EXPECT_EQ(off.config.lock.effective_idle_timeout_s(false), 0);
 }
 
 TEST(ConfigParse, AppsKeepFileOrder) {

@@ -235,6 +235,9 @@ int main(int argc, char** argv) {
     {
         test::ShellProcess::Options so;
         so.config_toml = "[output.HEADLESS-1]\nmode = \"" + std::to_string(opt.width) + "x" + std::to_string(opt.height) + "\"\n";
+        // Half an hour without input would lock the screen after ten minutes (a locker's process
+        // and connection in the middle of the drift measured): switches come from phyllomectl.
+        so.config_toml += "[lock]\nidle_timeout_s = 0\n";
         so.extra_args = {"--display", "amber=unix:path=" + dir + "/amber.sock", "--display",
                          "teal=unix:path=" + dir + "/teal.sock"};
         test::ShellProcess shell(so);

@@ -1,0 +1,118 @@
+#include "compositor/locker_process.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "config/log.hpp"
+
+extern char** environ;
+
+namespace phyllome::compositor {
+namespace {
+
+// waitid on a pidfd; glibc 2.36 names it only in <linux/wait.h>, which clashes with <sys/wait.h>.
+constexpr idtype_t p_pidfd = static_cast<idtype_t>(3);
+
+struct SpawnSetup {
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t actions;
+    SpawnSetup() {
+        posix_spawnattr_init(&attr);
+        posix_spawn_file_actions_init(&actions);
+    }
+    ~SpawnSetup() {
+        posix_spawn_file_actions_destroy(&actions);
+        posix_spawnattr_destroy(&attr);
+    }
+    SpawnSetup(const SpawnSetup&) = delete;
+    SpawnSetup& operator=(const SpawnSetup&) = delete;
+};
+
+} // namespace
+
+LockerProcess::LockerProcess(wl_event_loop* loop, Ended ended)
+    : loop_(loop), ended_(std::move(ended)) {}
+
+LockerProcess::~LockerProcess() {
+    // A locker outlives the shell only until the Wayland display goes; not ours to reap then.
+    watch_.reset();
+}
+
+bool LockerProcess::start(const std::string& command, std::string& error) {
+    if (running()) {
+        error = fmt::format("the locker (pid {}) is still starting", pid_);
+        return false;
+    }
+    SpawnSetup setup;
+    // Only stdin, stdout and stderr: fds other threads opened without close-on-exec stay ours.
+    posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int s : {SIGPIPE, SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM})
+        sigaddset(&defaults, s);
+    posix_spawnattr_setsigmask(&setup.attr, &none);
+    posix_spawnattr_setsigdefault(&setup.attr, &defaults);
+    sched_param default_priority{};
+    posix_spawnattr_setschedpolicy(&setup.attr, SCHED_OTHER);
+    posix_spawnattr_setschedparam(&setup.attr, &default_priority);
+    posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSCHEDULER |
+                                              POSIX_SPAWN_SETSID);
+    char* argv[] = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), const_cast<char*>(command.c_str()),
+                    nullptr};
+    pid_t pid = -1;
+    if (const int err = posix_spawn(&pid, "/bin/sh", &setup.actions, &setup.attr, argv, environ)) {
+        error = fmt::format("cannot start /bin/sh: {}", std::strerror(err));
+        return false;
+    }
+    guestview::OwnedFd pidfd{static_cast<int>(syscall(SYS_pidfd_open, pid, 0))};
+    if (pidfd.get() < 0) {
+        error = fmt::format("pidfd_open: {}", std::strerror(errno));
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+        return false;
+    }
+    pid_ = pid;
+    pidfd_ = std::move(pidfd);
+    watch_.reset(wl_event_loop_add_fd(
+        loop_, pidfd_.get(), WL_EVENT_READABLE,
+        [](int, std::uint32_t, void* data) {
+            static_cast<LockerProcess*>(data)->reap();
+            return 0;
+        },
+        this));
+    return true;
+}
+
+void LockerProcess::reap() {
+    siginfo_t info{};
+    int r = -1;
+    do {
+        r = waitid(p_pidfd, static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0 && info.si_pid == 0)
+        return; // still running
+    const pid_t pid = pid_;
+    const bool had_locked = std::exchange(locked_, false);
+    watch_.reset();
+    pidfd_.reset();
+    pid_ = -1;
+    if (r < 0)
+        ended_(-1, fmt::format("(pid {}): cannot tell how it ended: {}", pid, std::strerror(errno)), had_locked);
+    else if (info.si_code == CLD_EXITED)
+        ended_(info.si_status, fmt::format("exited with status {}", info.si_status), had_locked);
+    else
+        ended_(-1, fmt::format("was killed by signal {}", info.si_status), had_locked);
+}
+
+} // namespace phyllome::compositor
