@@ -1,4 +1,5 @@
 #include "compositor/locker_process.hpp"
+#include "guestview/child_spawn.hpp"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -18,27 +19,6 @@
 extern char** environ;
 
 namespace phyllome::compositor {
-namespace {
-
-// waitid on a pidfd; glibc 2.36 names it only in <linux/wait.h>, which clashes with <sys/wait.h>.
-constexpr idtype_t p_pidfd = static_cast<idtype_t>(3);
-
-struct SpawnSetup {
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t actions;
-    SpawnSetup() {
-        posix_spawnattr_init(&attr);
-        posix_spawn_file_actions_init(&actions);
-    }
-    ~SpawnSetup() {
-        posix_spawn_file_actions_destroy(&actions);
-        posix_spawnattr_destroy(&attr);
-    }
-    SpawnSetup(const SpawnSetup&) = delete;
-    SpawnSetup& operator=(const SpawnSetup&) = delete;
-};
-
-} // namespace
 
 LockerProcess::LockerProcess(wl_event_loop* loop, Ended ended)
     : loop_(loop), ended_(std::move(ended)) {}
@@ -53,7 +33,7 @@ bool LockerProcess::start(const std::string& command, std::string& error) {
         error = fmt::format("the locker (pid {}) is still starting", pid_);
         return false;
     }
-    SpawnSetup setup;
+    guestview::SpawnSetup setup;
     // Only stdin, stdout and stderr: fds other threads opened without close-on-exec stay ours.
     posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
     sigset_t none, defaults;
@@ -75,7 +55,7 @@ bool LockerProcess::start(const std::string& command, std::string& error) {
         error = fmt::format("cannot start /bin/sh: {}", std::strerror(err));
         return false;
     }
-    guestview::OwnedFd pidfd{static_cast<int>(syscall(SYS_pidfd_open, pid, 0))};
+    guestview::OwnedFd pidfd{guestview::open_pidfd(pid)};
     if (pidfd.get() < 0) {
         error = fmt::format("pidfd_open: {}", std::strerror(errno));
         kill(pid, SIGKILL);
@@ -98,7 +78,7 @@ void LockerProcess::reap() {
     siginfo_t info{};
     int r = -1;
     do {
-        r = waitid(p_pidfd, static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG);
+        r = waitid(guestview::p_pidfd, static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG);
     } while (r < 0 && errno == EINTR);
     if (r == 0 && info.si_pid == 0)
         return; // still running

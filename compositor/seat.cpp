@@ -146,9 +146,11 @@ void Seat::remove_keyboard(Keyboard& keyboard) {
 }
 
 void Seat::update_capabilities() {
-    // The cursor is always there to click the overlay; the keyboard is always announced so a
-    // window has its wl_keyboard before a keyboard (a virtual one, a hotplugged one) types.
-    std::uint32_t caps = WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD;
+    // The cursor is always there to click the overlay. The keyboard only with a keyboard: a
+    // client bound without one gets no keymap, which lockers such as swaylock abort on.
+    std::uint32_t caps = WL_SEAT_CAPABILITY_POINTER;
+    if (!keyboards_.empty())
+        caps |= WL_SEAT_CAPABILITY_KEYBOARD;
     if (!touch_devices_.empty())
         caps |= WL_SEAT_CAPABILITY_TOUCH;
     wlr_seat_set_capabilities(seat_, caps);

@@ -1,4 +1,5 @@
 #include "guestview/agent_process.hpp"
+#include "guestview/child_spawn.hpp"
 
 #include <array>
 #include <cerrno>
@@ -25,26 +26,6 @@ namespace phyllome::guestview::agent {
 namespace {
 
 constexpr int agent_socket_fd = 3;
-// waitid on a pidfd; glibc 2.36 names it only in <linux/wait.h>, which clashes with <sys/wait.h>.
-constexpr idtype_t p_pidfd = static_cast<idtype_t>(3);
-
-int open_pidfd(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
-
-// posix_spawn's attributes and file actions, destroyed on every path.
-struct SpawnSetup {
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t actions;
-    SpawnSetup() {
-        posix_spawnattr_init(&attr);
-        posix_spawn_file_actions_init(&actions);
-    }
-    ~SpawnSetup() {
-        posix_spawn_file_actions_destroy(&actions);
-        posix_spawnattr_destroy(&attr);
-    }
-    SpawnSetup(const SpawnSetup&) = delete;
-    SpawnSetup& operator=(const SpawnSetup&) = delete;
-};
 
 } // namespace
 

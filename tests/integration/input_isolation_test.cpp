@@ -80,19 +80,8 @@ protected:
         ASSERT_TRUE(shell_->started()) << shell_->log();
         ASSERT_TRUE(pump_until([&] { return two_fake_guests_attached(peers_, *shell_); }, 20s)) << shell_->log();
         // A picture each: absolute positions are guest pixels, so they need a frame to map onto.
-        for (auto& [name, peer] : peers_) {
-            std::vector<std::uint8_t> frame(1280 * 800 * 4);
-            for (std::size_t i = 0; i < frame.size(); i += 4)
-                put_xrgb(&frame[i], name == "amber" ? 0xc08020 : 0x208080);
-            peer->scanout(0, 1280, 800, 1280 * 4, FakeDisplaySession::xrgb, frame);
-        }
-        ASSERT_TRUE(pump_until(
-            [&] {
-                const std::string json = shell_->status_json();
-                auto a = parse_guest_stats(json, "amber"), t = parse_guest_stats(json, "teal");
-                return a && t && a->frames >= 1 && t->frames >= 1;
-            },
-            10s));
+        paint_two_fake_guests(peers_, 0xc08020, 0x208080);
+        ASSERT_TRUE(pump_until([&] { return two_fake_guests_painted(*shell_); }, 10s));
         shown_ = shown_guest();
         ASSERT_TRUE(shown_ == "amber" || shown_ == "teal");
         hidden_ = shown_ == "amber" ? "teal" : "amber";

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "shell_process.hpp"
+#include "virtual_pointer.hpp"
 
 namespace phyllome::test {
 namespace {
@@ -67,8 +68,9 @@ protected:
         pid_file = dir + "/pid";
     }
     void TearDown() override {
-        if (const std::string pid = slurp(pid_file); !pid.empty())
-            kill(std::stoi(pid), SIGKILL);
+        for (const std::string& file : {pid_file, held_keyboard_pid})
+            if (const std::string pid = slurp(file); !pid.empty())
+                kill(std::stoi(pid), SIGKILL);
         shell.reset();
         if (!dir.empty())
             std::filesystem::remove_all(dir);
@@ -79,6 +81,16 @@ protected:
                          pid_file + "; exec " + build_path("tests/integration/pushy-window") + " > " + keys + "\"\n";
         shell = std::make_unique<ShellProcess>(o);
         ASSERT_TRUE(shell->started()) << shell->log();
+        // A keyboard that stays, as a real one does: the window binds its wl_keyboard when it
+        // maps, not in a race with each short-lived wtype's keys.
+        held_keyboard_pid = dir + "/held-keyboard";
+        ASSERT_EQ(run_command({"sh", "-c", "wtype -s 120000 >/dev/null 2>&1 & echo $! > " + held_keyboard_pid},
+                              shell->client_env())
+                      .exit_code,
+                  0);
+        const std::string runtime = std::filesystem::path(shell->wayland_socket()).parent_path();
+        ASSERT_TRUE(wait_until([&] { return seat_capabilities(runtime) & 2u /* keyboard */; }, 10s))
+            << "the held virtual keyboard never appeared";
     }
     void host(const std::string& key) {
         ASSERT_EQ(shell->wtype({"-P", "Control_R", "-k", key, "-p", "Control_R"}).exit_code, 0);
@@ -87,7 +99,7 @@ protected:
         return shell->wait_for_status("\"view\": \"" + view + "\"", 10s);
     }
 
-    std::string dir, keys, pid_file;
+    std::string dir, keys, pid_file, held_keyboard_pid;
     std::unique_ptr<ShellProcess> shell;
 };
 

@@ -156,24 +156,13 @@ protected:
         loop_ = wl_event_loop_create();
         peers_ = listen_two_fake_guests(loop_, dir_);
         ShellProcess::Options o;
-        o.config_toml += "[input]\nallow_virtual_input = true\n";
+        o.config_toml += "[security]\nallow_virtual_input = true\n";
         o.extra_args = two_fake_guests_args(dir_);
         shell_ = std::make_unique<ShellProcess>(o);
         ASSERT_TRUE(shell_->started()) << shell_->log();
         ASSERT_TRUE(pump_until([&] { return two_fake_guests_attached(peers_, *shell_); }, 20s)) << shell_->log();
-        for (auto& [name, peer] : peers_) {
-            std::vector<std::uint8_t> frame(1280 * 800 * 4);
-            for (std::size_t i = 0; i < frame.size(); i += 4)
-                put_xrgb(&frame[i], name == "amber" ? amber : teal);
-            peer->scanout(0, 1280, 800, 1280 * 4, FakeDisplaySession::xrgb, frame);
-        }
-        ASSERT_TRUE(pump_until(
-            [&] {
-                const std::string json = shell_->status_json();
-                auto a = parse_guest_stats(json, "amber"), t = parse_guest_stats(json, "teal");
-                return a && t && a->frames >= 1 && t->frames >= 1;
-            },
-            10s));
+        paint_two_fake_guests(peers_, amber, teal);
+        ASSERT_TRUE(pump_until([&] { return two_fake_guests_painted(*shell_); }, 10s));
         auto s = parse_guest_stats(shell_->status_json(), "amber");
         ASSERT_TRUE(s);
         shown_ = s->shown_guest;

@@ -27,4 +27,19 @@ bool two_fake_guests_attached(const FakeGuests& guests, ShellProcess& shell) {
     return a && t && a->display == "connected" && t->display == "connected" && a->view == "guest";
 }
 
+void paint_two_fake_guests(FakeGuests& guests, unsigned amber_colour, unsigned teal_colour) {
+    for (auto& [name, peer] : guests) {
+        std::vector<std::uint8_t> frame(1280 * 800 * 4);
+        for (std::size_t i = 0; i < frame.size(); i += 4)
+            put_xrgb(&frame[i], name == "amber" ? amber_colour : teal_colour);
+        peer->scanout(0, 1280, 800, 1280 * 4, FakeDisplaySession::xrgb, frame);
+    }
+}
+
+bool two_fake_guests_painted(ShellProcess& shell) {
+    const std::string json = shell.status_json();
+    auto a = parse_guest_stats(json, "amber"), t = parse_guest_stats(json, "teal");
+    return a && t && a->frames >= 1 && t->frames >= 1;
+}
+
 } // namespace phyllome::test

@@ -22,5 +22,9 @@ FakeGuests listen_two_fake_guests(wl_event_loop* loop, const std::string& dir);
 std::vector<std::string> two_fake_guests_args(const std::string& dir);
 // Both have a listener registered, both displays are connected and one of them is shown.
 bool two_fake_guests_attached(const FakeGuests& guests, ShellProcess& shell);
+// Each sends a full 1280x800 frame in its colour (absolute pointer positions map onto it).
+void paint_two_fake_guests(FakeGuests& guests, unsigned amber_colour, unsigned teal_colour);
+// The shell counted a frame from each.
+bool two_fake_guests_painted(ShellProcess& shell);
 
 } // namespace phyllome::test

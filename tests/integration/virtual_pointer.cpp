@@ -43,11 +43,14 @@ struct Globals {
     std::set<std::string> names;
     std::uint32_t manager_name = 0;
     std::uint32_t manager_version = 0;
+    std::uint32_t seat_name = 0;
 };
 
 void on_global(void* data, wl_registry*, std::uint32_t name, const char* interface, std::uint32_t version) {
     auto* g = static_cast<Globals*>(data);
     g->names.insert(interface);
+    if (std::strcmp(interface, wl_seat_interface.name) == 0)
+        g->seat_name = name;
     if (std::strcmp(interface, manager_interface.name) == 0) {
         g->manager_name = name;
         g->manager_version = version;
@@ -74,6 +77,30 @@ std::set<std::string> wayland_globals(const std::string& runtime_dir, const std:
     wl_registry_destroy(registry);
     wl_display_disconnect(d);
     return g.names;
+}
+
+std::uint32_t seat_capabilities(const std::string& runtime_dir, const std::string& display) {
+    wl_display* d = connect_to(runtime_dir, display);
+    if (!d)
+        return 0;
+    Globals g;
+    wl_registry* registry = wl_display_get_registry(d);
+    wl_registry_add_listener(registry, &registry_listener, &g);
+    wl_display_roundtrip(d);
+    std::uint32_t caps = 0;
+    if (g.seat_name) {
+        auto* seat = static_cast<wl_seat*>(wl_registry_bind(registry, g.seat_name, &wl_seat_interface, 1));
+        static const wl_seat_listener listener = {
+            [](void* data, wl_seat*, std::uint32_t c) { *static_cast<std::uint32_t*>(data) = c; },
+            [](void*, wl_seat*, const char*) {},
+        };
+        wl_seat_add_listener(seat, &listener, &caps);
+        wl_display_roundtrip(d);
+        wl_seat_destroy(seat);
+    }
+    wl_registry_destroy(registry);
+    wl_display_disconnect(d);
+    return caps;
 }
 
 VirtualPointer::VirtualPointer(const std::string& runtime_dir, const std::string& display) {

@@ -15,6 +15,8 @@ namespace phyllome::test {
 
 // The globals the shell advertises, by interface name.
 std::set<std::string> wayland_globals(const std::string& runtime_dir, const std::string& display = "wayland-0");
+// The seat's capabilities (WL_SEAT_CAPABILITY_*) as a new client sees them, 0 without a seat.
+std::uint32_t seat_capabilities(const std::string& runtime_dir, const std::string& display = "wayland-0");
 
 class VirtualPointer {
 public:
