@@ -33,21 +33,9 @@ bool LockerProcess::start(const std::string& command, std::string& error) {
         error = fmt::format("the locker (pid {}) is still starting", pid_);
         return false;
     }
-    guestview::SpawnSetup setup;
+    guestview::SpawnSetup setup(POSIX_SPAWN_SETSID);
     // Only stdin, stdout and stderr: fds other threads opened without close-on-exec stay ours.
     posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    for (int s : {SIGPIPE, SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM})
-        sigaddset(&defaults, s);
-    posix_spawnattr_setsigmask(&setup.attr, &none);
-    posix_spawnattr_setsigdefault(&setup.attr, &defaults);
-    sched_param default_priority{};
-    posix_spawnattr_setschedpolicy(&setup.attr, SCHED_OTHER);
-    posix_spawnattr_setschedparam(&setup.attr, &default_priority);
-    posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSCHEDULER |
-                                              POSIX_SPAWN_SETSID);
     char* argv[] = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), const_cast<char*>(command.c_str()),
                     nullptr};
     pid_t pid = -1;

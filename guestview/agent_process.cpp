@@ -48,20 +48,6 @@ std::optional<AgentProcess> spawn_agent(const std::string& path, const std::stri
     // Nothing else of ours: files other threads opened without close-on-exec (cursor themes,
     // fontconfig caches) would otherwise stay open in the agent for its whole life.
     posix_spawn_file_actions_addclosefrom_np(&setup.actions, agent_socket_fd + 1);
-    // Our signal mask (the event loop blocks the signals it handles) and ignored signals are
-    // not the agent's business.
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    for (int s : {SIGPIPE, SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM})
-        sigaddset(&defaults, s);
-    posix_spawnattr_setsigmask(&setup.attr, &none);
-    posix_spawnattr_setsigdefault(&setup.attr, &defaults);
-    // Nor is the shell's CPU priority (realtime through rtkit survives a fork): the default policy.
-    sched_param default_priority{};
-    posix_spawnattr_setschedpolicy(&setup.attr, SCHED_OTHER);
-    posix_spawnattr_setschedparam(&setup.attr, &default_priority);
-    posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSCHEDULER);
 
     const std::string fd_text = std::to_string(agent_socket_fd);
     const std::string level_text = std::to_string(static_cast<int>(level));
