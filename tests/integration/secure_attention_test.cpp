@@ -49,13 +49,6 @@ long pixels_of(const Image& img, unsigned colour) {
     return n;
 }
 
-// The Host+number of the first window in status --json, 0 when none.
-int first_window_number(const std::string& json) {
-    static const std::regex re(R"re("windows": \[\{"id": \d+, "title": "(?:[^"\\]|\\.)*", "app_id": "[^"]*", "number": (\d+))re");
-    std::smatch m;
-    return std::regex_search(json, m, re) ? std::stoi(m[1].str()) : 0;
-}
-
 class SecureAttention : public ::testing::Test {
 protected:
     void SetUp() override {

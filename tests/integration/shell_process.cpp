@@ -300,4 +300,11 @@ std::optional<Rect> overlay_row(const std::string& json, std::size_t index) {
 
 std::optional<Rect> first_overlay_row(const std::string& json) { return overlay_row(json, 0); }
 
+int first_window_number(const std::string& status_json) {
+    static const std::regex re(
+        R"re("windows": \[\{"id": \d+, "title": "(?:[^"\\]|\\.)*", "app_id": "(?:[^"\\]|\\.)*", "number": (\d+))re");
+    std::smatch m;
+    return std::regex_search(status_json, m, re) ? std::stoi(m[1].str()) : 0;
+}
+
 } // namespace phyllome::test

@@ -97,5 +97,7 @@ bool have_program(const std::string& name);
 // The first row rectangle from status --json's overlay.rows.
 std::optional<Rect> first_overlay_row(const std::string& status_json);
 std::optional<Rect> overlay_row(const std::string& status_json, std::size_t index);
+// The Host+number of the first host application's window in status --json, 0 when none.
+int first_window_number(const std::string& status_json);
 
 } // namespace phyllome::test
