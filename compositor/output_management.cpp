@@ -19,12 +19,17 @@ struct ConfigurationDestroyer {
 // The compositor owns a configuration from its apply or test event on, and once sent it is done.
 using ConfigurationPtr = std::unique_ptr<wlr_output_configuration_v1, ConfigurationDestroyer>;
 
+// The size a head asks for: one of the output's modes, or a custom one.
+std::pair<int, int> asked_size(const wlr_output_head_v1_state& head) {
+    return head.mode ? std::pair{head.mode->width, head.mode->height}
+                     : std::pair{head.custom_mode.width, head.custom_mode.height};
+}
+
 // "1024x768 scale 2 transform 90 at 0,0" or "off", as a head asks.
 std::string describe(const wlr_output_head_v1_state& head) {
     if (!head.enabled)
         return "off";
-    const int width = head.mode ? head.mode->width : head.custom_mode.width;
-    const int height = head.mode ? head.mode->height : head.custom_mode.height;
+    const auto [width, height] = asked_size(head);
     return fmt::format("{}x{} scale {} transform {} at {},{}", width, height, head.scale,
                        config::to_string(static_cast<config::Transform>(head.transform)), head.x, head.y);
 }
@@ -119,8 +124,7 @@ bool OutputManagement::prepare(wlr_output_configuration_v1& config, std::list<Ch
             why = fmt::format("output {} is not one the shell shows on", asked.output->name);
             return false;
         }
-        const int width = asked.mode ? asked.mode->width : asked.custom_mode.width;
-        const int height = asked.mode ? asked.mode->height : asked.custom_mode.height;
+        const auto [width, height] = asked_size(asked);
         if (asked.enabled && (width > HeadlessOutputs::max_size || height > HeadlessOutputs::max_size)) {
             why = fmt::format("output {}: {}x{} is larger than {} pixels a side", asked.output->name, width, height,
                               HeadlessOutputs::max_size);

@@ -2,6 +2,14 @@
 
 namespace phyllome::compositor {
 
+wlr_surface* scene_surface_at(wlr_scene_tree* tree, double lx, double ly, double& sx, double& sy) {
+    wlr_scene_node* node = wlr_scene_node_at(&tree->node, lx, ly, &sx, &sy);
+    if (!node || node->type != WLR_SCENE_NODE_BUFFER)
+        return nullptr;
+    wlr_scene_surface* surface = wlr_scene_surface_try_from_buffer(wlr_scene_buffer_from_node(node));
+    return surface ? surface->surface : nullptr;
+}
+
 // A trial import: pixman only wraps the memory; a GL renderer uploads it once more when the
 // scene paints, which happens only when a guest changes buffers (a new surface or format).
 bool renderer_can_sample(wlr_renderer* renderer, wlr_buffer* buffer) {

@@ -24,6 +24,9 @@ bool renderer_can_sample(wlr_renderer* renderer, wlr_buffer* buffer);
 // `buffer` from now on, or keeps what it showed and returns false.
 wlr_scene_buffer* scene_buffer_adopt(wlr_scene_tree* parent, wlr_buffer* buffer, wlr_renderer* renderer);
 bool scene_buffer_replace(wlr_scene_buffer* node, wlr_buffer* buffer, wlr_renderer* renderer);
+// The client surface drawn at layout point (lx, ly) under `tree` (enabled nodes only), with the
+// point in its coordinates; null over anything else.
+wlr_surface* scene_surface_at(wlr_scene_tree* tree, double lx, double ly, double& sx, double& sy);
 // The node's buffer changed in place inside this rectangle (buffer pixels): repaint just that.
 // The scene drops the node's texture and makes it again from the buffer when it next paints:
 // pixman only wraps the memory again; a GL renderer uploads the whole buffer.

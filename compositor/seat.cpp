@@ -7,6 +7,7 @@
 
 #include "compositor/input_config.hpp"
 #include "compositor/keyboard.hpp"
+#include "compositor/scene_buffer_util.hpp"
 #include "compositor/wlr_core.hpp"
 #include "config/log.hpp"
 
@@ -164,11 +165,7 @@ void Seat::clear_focus() {
 wlr_surface* Seat::view_surface_at(double lx, double ly, double& sx, double& sy) const {
     if (!target_.host_window())
         return nullptr; // only the window at the front gets the pointer, never one behind the overlay
-    wlr_scene_node* node = wlr_scene_node_at(&parts_.view_layer->node, lx, ly, &sx, &sy);
-    if (!node || node->type != WLR_SCENE_NODE_BUFFER)
-        return nullptr;
-    wlr_scene_surface* surface = wlr_scene_surface_try_from_buffer(wlr_scene_buffer_from_node(node));
-    return surface ? surface->surface : nullptr;
+    return scene_surface_at(parts_.view_layer, lx, ly, sx, sy);
 }
 
 void Seat::on_cursor_motion(std::uint32_t time_msec, double dx, double dy) {

@@ -86,7 +86,7 @@ public:
     void clear_focus();
     // The session was unlocked with `guest` shown: its lock keys follow the host again (keys
     // pressed while locked stay the locker's, their releases too).
-    void guest_unlocked(GuestInput& guest);
+    void guest_unlocked(GuestInput& guest) { sync_guest_locks(guest); }
 
     // For Keyboard.
     xkb_keymap* keymap();
@@ -106,6 +106,9 @@ private:
     void on_touch_motion(wlr_touch_motion_event* event);
     wlr_surface* view_surface_at(double lx, double ly, double& sx, double& sy) const;
     bool handle_vt_switch(xkb_keysym_t sym);
+    static xkb_keysym_t binding_sym(wlr_keyboard* kb, std::uint32_t xkb_code);
+    // The guest's Caps Lock and Num Lock follow the host's.
+    void sync_guest_locks(GuestInput& guest);
     void guest_key(std::uint32_t keycode, bool pressed);
     // Routing while the session is locked (seat_locked.cpp); true when the event was taken.
     bool locked_key(wlr_keyboard* kb, wlr_keyboard_key_event* event);

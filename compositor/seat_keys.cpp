@@ -55,12 +55,25 @@ void Seat::guest_key(std::uint32_t keycode, bool pressed) {
         key_repeater_->released(keycode);
 }
 
+// A Host+key chord names the key by its first level (Host+1, not Host+!), else its symbol now.
+xkb_keysym_t Seat::binding_sym(wlr_keyboard* kb, std::uint32_t xkb_code) {
+    if (const xkb_keysym_t* l0 = nullptr; xkb_keymap_key_get_syms_by_level(kb->keymap, xkb_code, 0, 0, &l0) > 0 &&
+                                          l0[0] != XKB_KEY_NoSymbol)
+        return l0[0];
+    return xkb_state_key_get_one_sym(kb->xkb_state, xkb_code);
+}
+
+void Seat::sync_guest_locks(GuestInput& guest) {
+    if (wlr_keyboard* kb = wlr_seat_get_keyboard(seat_); kb && kb->xkb_state)
+        guest.sync_locks(xkb_state_led_name_is_active(kb->xkb_state, XKB_LED_NAME_CAPS) > 0,
+                         xkb_state_led_name_is_active(kb->xkb_state, XKB_LED_NAME_NUM) > 0);
+}
+
 void Seat::guest_shown(GuestInput& guest) {
     wlr_keyboard* kb = wlr_seat_get_keyboard(seat_);
     if (!kb || !kb->xkb_state || target_.session_lock()) // held keys are the locker's
         return;
-    guest.sync_locks(xkb_state_led_name_is_active(kb->xkb_state, XKB_LED_NAME_CAPS) > 0,
-                     xkb_state_led_name_is_active(kb->xkb_state, XKB_LED_NAME_NUM) > 0);
+    sync_guest_locks(guest);
     send_held_modifiers(guest);
 }
 
@@ -102,10 +115,7 @@ void Seat::handle_key(wlr_input_device* device, wlr_keyboard_key_event* event) {
     if (pressed) {
         // Reserved before anything else: no guest or client can capture these.
         if (host_key_down_ && !is_host_key) {
-            xkb_keysym_t level0 = XKB_KEY_NoSymbol;
-            if (const xkb_keysym_t* l0 = nullptr; xkb_keymap_key_get_syms_by_level(kb->keymap, xkb_code, 0, 0, &l0) > 0)
-                level0 = l0[0];
-            if (target_.host_binding(level0 != XKB_KEY_NoSymbol ? level0 : base_sym)) {
+            if (target_.host_binding(binding_sym(kb, xkb_code))) {
                 host_combo_keys_.push_back(event->keycode);
                 return;
             }

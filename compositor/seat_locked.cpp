@@ -40,10 +40,7 @@ bool Seat::locked_key(wlr_keyboard* kb, wlr_keyboard_key_event* event) {
         host_key_down_ = pressed;
     if (pressed) {
         if (host_key_down_ && !is_host_key) {
-            xkb_keysym_t level0 = xkb_state_key_get_one_sym(kb->xkb_state, xkb_code);
-            if (const xkb_keysym_t* l0 = nullptr; xkb_keymap_key_get_syms_by_level(kb->keymap, xkb_code, 0, 0, &l0) > 0)
-                level0 = l0[0];
-            if (target_.host_binding(level0)) { // the shell's answer while locked: only the lock key
+            if (target_.host_binding(binding_sym(kb, xkb_code))) { // the shell's answer while locked: only the lock key
                 host_combo_keys_.push_back(event->keycode);
                 return true;
             }
@@ -106,14 +103,6 @@ bool Seat::locked_touch(double lx, double ly, const std::function<void(wlr_surfa
     if (wlr_surface* surface = lock->surface_at(lx, ly, sx, sy))
         deliver(surface, sx, sy);
     return true;
-}
-
-void Seat::guest_unlocked(GuestInput& guest) {
-    wlr_keyboard* kb = wlr_seat_get_keyboard(seat_);
-    if (!kb || !kb->xkb_state)
-        return;
-    guest.sync_locks(xkb_state_led_name_is_active(kb->xkb_state, XKB_LED_NAME_CAPS) > 0,
-                     xkb_state_led_name_is_active(kb->xkb_state, XKB_LED_NAME_NUM) > 0);
 }
 
 } // namespace phyllome::compositor

@@ -209,11 +209,7 @@ wlr_surface* SessionLock::keyboard_surface() const {
 }
 
 wlr_surface* SessionLock::surface_at(double lx, double ly, double& sx, double& sy) const {
-    wlr_scene_node* node = wlr_scene_node_at(&layer_.parent->node, lx, ly, &sx, &sy);
-    if (!node || node->type != WLR_SCENE_NODE_BUFFER)
-        return nullptr;
-    wlr_scene_surface* surface = wlr_scene_surface_try_from_buffer(wlr_scene_buffer_from_node(node));
-    return surface ? surface->surface : nullptr;
+    return scene_surface_at(layer_.parent, lx, ly, sx, sy);
 }
 
 void SessionLock::disconnect_client() {

@@ -73,15 +73,10 @@ protected:
         dir_ = mkdtemp(tmpl);
         loop_ = wl_event_loop_create();
         peers_ = listen_two_fake_guests(loop_, dir_);
-        ShellProcess::Options o;
-        o.config_toml += "[security]\nallow_virtual_input = true\n";
-        o.extra_args = two_fake_guests_args(dir_);
-        shell_ = std::make_unique<ShellProcess>(o);
-        ASSERT_TRUE(shell_->started()) << shell_->log();
-        ASSERT_TRUE(pump_until([&] { return two_fake_guests_attached(peers_, *shell_); }, 20s)) << shell_->log();
         // A picture each: absolute positions are guest pixels, so they need a frame to map onto.
-        paint_two_fake_guests(peers_, 0xc08020, 0x208080);
-        ASSERT_TRUE(pump_until([&] { return two_fake_guests_painted(*shell_); }, 10s));
+        std::string error;
+        shell_ = start_shell_with_two_fake_guests(loop_, peers_, dir_, 0xc08020, 0x208080, error);
+        ASSERT_TRUE(shell_) << error;
         shown_ = shown_guest();
         ASSERT_TRUE(shown_ == "amber" || shown_ == "teal");
         hidden_ = shown_ == "amber" ? "teal" : "amber";

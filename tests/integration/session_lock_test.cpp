@@ -155,14 +155,9 @@ protected:
         dir_ = mkdtemp(tmpl);
         loop_ = wl_event_loop_create();
         peers_ = listen_two_fake_guests(loop_, dir_);
-        ShellProcess::Options o;
-        o.config_toml += "[security]\nallow_virtual_input = true\n";
-        o.extra_args = two_fake_guests_args(dir_);
-        shell_ = std::make_unique<ShellProcess>(o);
-        ASSERT_TRUE(shell_->started()) << shell_->log();
-        ASSERT_TRUE(pump_until([&] { return two_fake_guests_attached(peers_, *shell_); }, 20s)) << shell_->log();
-        paint_two_fake_guests(peers_, amber, teal);
-        ASSERT_TRUE(pump_until([&] { return two_fake_guests_painted(*shell_); }, 10s));
+        std::string error;
+        shell_ = start_shell_with_two_fake_guests(loop_, peers_, dir_, amber, teal, error);
+        ASSERT_TRUE(shell_) << error;
         auto s = parse_guest_stats(shell_->status_json(), "amber");
         ASSERT_TRUE(s);
         shown_ = s->shown_guest;

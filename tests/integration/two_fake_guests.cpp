@@ -1,6 +1,7 @@
 #include "two_fake_guests.hpp"
 
 #include "fake_display_session.hpp"
+#include "loop_pump.hpp"
 
 namespace phyllome::test {
 
@@ -40,6 +41,30 @@ bool two_fake_guests_painted(ShellProcess& shell) {
     const std::string json = shell.status_json();
     auto a = parse_guest_stats(json, "amber"), t = parse_guest_stats(json, "teal");
     return a && t && a->frames >= 1 && t->frames >= 1;
+}
+
+std::unique_ptr<ShellProcess> start_shell_with_two_fake_guests(wl_event_loop* loop, FakeGuests& guests,
+                                                                const std::string& dir, unsigned amber_colour,
+                                                                unsigned teal_colour, std::string& error) {
+    using namespace std::chrono_literals;
+    ShellProcess::Options o;
+    o.config_toml += "[security]\nallow_virtual_input = true\n";
+    o.extra_args = two_fake_guests_args(dir);
+    auto shell = std::make_unique<ShellProcess>(o);
+    if (!shell->started()) {
+        error = "the shell did not start: " + shell->log();
+        return nullptr;
+    }
+    if (!pump_loop_until(loop, [&] { return two_fake_guests_attached(guests, *shell); }, 20s)) {
+        error = "the fake guests did not attach: " + shell->log();
+        return nullptr;
+    }
+    paint_two_fake_guests(guests, amber_colour, teal_colour);
+    if (!pump_loop_until(loop, [&] { return two_fake_guests_painted(*shell); }, 10s)) {
+        error = "the fake guests' frames did not arrive: " + shell->status_json();
+        return nullptr;
+    }
+    return shell;
 }
 
 } // namespace phyllome::test

@@ -26,5 +26,10 @@ bool two_fake_guests_attached(const FakeGuests& guests, ShellProcess& shell);
 void paint_two_fake_guests(FakeGuests& guests, unsigned amber_colour, unsigned teal_colour);
 // The shell counted a frame from each.
 bool two_fake_guests_painted(ShellProcess& shell);
+// A shell showing both (virtual input allowed), each guest with a full frame in its colour,
+// pumping `loop` (the peers') while it waits; null with `error` (and the shell's log) if not.
+std::unique_ptr<ShellProcess> start_shell_with_two_fake_guests(wl_event_loop* loop, FakeGuests& guests,
+                                                                const std::string& dir, unsigned amber_colour,
+                                                                unsigned teal_colour, std::string& error);
 
 } // namespace phyllome::test
