@@ -16,7 +16,7 @@
 
 #include "loop_pump.hpp"
 #include "fake_display_session.hpp"
-#include "two_fake_guests.hpp"
+#include "two_fake_guests_fixture.hpp"
 #include "virtual_pointer.hpp"
 
 namespace phyllome::test {
@@ -24,59 +24,19 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-using guestview::testing::InputCall;
 
 // QEMU's InputButton numbers (org.qemu.Display1.Mouse.Press/Release).
 constexpr std::int64_t qemu_left = 0, qemu_wheel_up = 3, qemu_wheel_down = 4, qemu_wheel_right = 8;
 // QEMU key numbers: 'b', Right, Left, Home, Right Ctrl.
 constexpr std::int64_t q_b = 0x30, q_right = 0xcd, q_left = 0xcb, q_home = 0xc7, q_ctrl_r = 0x9d;
 
-std::string runtime_dir_of(const ShellProcess& shell) {
-    for (const auto& kv : shell.client_env())
-        if (kv.starts_with("XDG_RUNTIME_DIR="))
-            return kv.substr(16);
-    return {};
-}
-
-bool has(const std::vector<InputCall>& calls, const std::string& method, std::optional<std::int64_t> arg0 = {}) {
-    return std::any_of(calls.begin(), calls.end(), [&](const InputCall& c) {
-        return c.method == method && (!arg0 || (!c.args.empty() && c.args[0] == *arg0));
-    });
-}
-
-// Calls after the first `from`, without SetUIInfo (sizes, not input).
-std::vector<InputCall> input_since(const std::vector<InputCall>& calls, std::size_t from) {
-    std::vector<InputCall> out;
-    for (std::size_t i = from; i < calls.size(); ++i)
-        if (calls[i].method != "Console.SetUIInfo")
-            out.push_back(calls[i]);
-    return out;
-}
-
-std::string describe(const std::vector<InputCall>& calls) {
-    std::ostringstream out;
-    for (const auto& c : calls) {
-        out << c.method << "(";
-        for (std::size_t i = 0; i < c.args.size(); ++i)
-            out << (i ? "," : "") << c.args[i];
-        out << ") ";
-    }
-    return out.str();
-}
-
-class InputIsolation : public ::testing::Test {
+class InputIsolation : public TwoFakeGuestsTest {
 protected:
     void SetUp() override {
         if (!have_program("wtype"))
             GTEST_SKIP() << "wtype is not installed";
-        char tmpl[] = "/tmp/phyllome-input-XXXXXX";
-        dir_ = mkdtemp(tmpl);
-        loop_ = wl_event_loop_create();
-        peers_ = listen_two_fake_guests(loop_, dir_);
         // A picture each: absolute positions are guest pixels, so they need a frame to map onto.
-        std::string error;
-        shell_ = start_shell_with_two_fake_guests(loop_, peers_, dir_, 0xc08020, 0x208080, error);
-        ASSERT_TRUE(shell_) << error;
+        ASSERT_NO_FATAL_FAILURE(start_with_two_guests("input", 0xc08020, 0x208080));
         shown_ = shown_guest();
         ASSERT_TRUE(shown_ == "amber" || shown_ == "teal");
         hidden_ = shown_ == "amber" ? "teal" : "amber";
@@ -85,49 +45,9 @@ protected:
     }
     void TearDown() override {
         pointer_.reset();
-        if (shell_) {
-            EXPECT_TRUE(shell_->running()) << "the shell died: " << shell_->log();
-            shell_.reset();
-        }
-        peers_.clear();
-        if (loop_)
-            wl_event_loop_destroy(loop_);
-        std::error_code ec;
-        if (!dir_.empty())
-            std::filesystem::remove_all(dir_, ec);
+        TwoFakeGuestsTest::TearDown();
     }
 
-    void pump(std::chrono::milliseconds budget) { pump_loop(loop_, budget); }
-    bool pump_until(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
-        return pump_loop_until(loop_, done, deadline);
-    }
-    std::string shown_guest() {
-        auto s = parse_guest_stats(shell_->status_json(), "amber");
-        return s ? s->shown_guest : "";
-    }
-    const std::vector<InputCall>& calls(const std::string& guest) { return peers_.at(guest)->input_calls(); }
-    // The shell has had every message it sent delivered: a status round trip, then pumping
-    // until the peer's count is stable for a moment (D-Bus calls are asynchronous).
-    void settle() {
-        shell_->ctl({"status"});
-        std::size_t a = calls("amber").size(), t = calls("teal").size();
-        for (int quiet = 0; quiet < 5;) {
-            pump(20ms);
-            const std::size_t a2 = calls("amber").size(), t2 = calls("teal").size();
-            quiet = (a2 == a && t2 == t) ? quiet + 1 : 0;
-            a = a2;
-            t = t2;
-        }
-    }
-    void host(const std::string& key) {
-        auto r = shell_->wtype({"-P", "Control_R", "-k", key, "-p", "Control_R"});
-        ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-
-    std::string dir_;
-    wl_event_loop* loop_ = nullptr;
-    FakeGuests peers_;
-    std::unique_ptr<ShellProcess> shell_;
     std::unique_ptr<VirtualPointer> pointer_;
     std::string shown_, hidden_;
 };

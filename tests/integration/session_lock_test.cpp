@@ -20,24 +20,17 @@
 
 #include "fake_display_session.hpp"
 #include "loop_pump.hpp"
-#include "two_fake_guests.hpp"
+#include "two_fake_guests_fixture.hpp"
 #include "virtual_pointer.hpp"
 
 namespace phyllome::test {
 namespace {
 
 using namespace std::chrono_literals;
-using guestview::testing::InputCall;
 
 constexpr unsigned amber = 0xc08020, teal = 0x208080, lock_colour = 0x2040a0;
 constexpr std::int64_t qemu_left = 0, q_b = 0x30;
 
-std::string runtime_dir_of(const ShellProcess& shell) {
-    for (const auto& kv : shell.client_env())
-        if (kv.starts_with("XDG_RUNTIME_DIR="))
-            return kv.substr(16);
-    return {};
-}
 
 bool is_locked(const std::string& json) { return json.find(R"("locked": true)") != std::string::npos; }
 
@@ -60,24 +53,6 @@ std::size_t count_colour(const Image& img, unsigned colour) {
     return count_pixels(img, [&](unsigned p) { return p == colour; });
 }
 
-// Input calls after `from`, without SetUIInfo (sizes, not input).
-std::vector<InputCall> input_since(const std::vector<InputCall>& calls, std::size_t from) {
-    std::vector<InputCall> out;
-    for (std::size_t i = from; i < calls.size(); ++i)
-        if (calls[i].method != "Console.SetUIInfo")
-            out.push_back(calls[i]);
-    return out;
-}
-bool has(const std::vector<InputCall>& calls, const std::string& method, std::int64_t arg0) {
-    return std::any_of(calls.begin(), calls.end(),
-                       [&](const InputCall& c) { return c.method == method && !c.args.empty() && c.args[0] == arg0; });
-}
-std::string describe(const std::vector<InputCall>& calls) {
-    std::ostringstream out;
-    for (const auto& c : calls)
-        out << c.method << "(" << (c.args.empty() ? 0 : c.args[0]) << ") ";
-    return out.str();
-}
 
 // lock_client as our child, with its stdin and stdout on pipes.
 class LockClient {
@@ -145,19 +120,13 @@ private:
     std::vector<std::string> lines_;
 };
 
-class SessionLock : public ::testing::Test {
+class SessionLock : public TwoFakeGuestsTest {
 protected:
     void SetUp() override {
         for (const char* tool : {"wtype", "grim"})
             if (!have_program(tool))
                 GTEST_SKIP() << tool << " is not installed";
-        char tmpl[] = "/tmp/phyllome-lock-XXXXXX";
-        dir_ = mkdtemp(tmpl);
-        loop_ = wl_event_loop_create();
-        peers_ = listen_two_fake_guests(loop_, dir_);
-        std::string error;
-        shell_ = start_shell_with_two_fake_guests(loop_, peers_, dir_, amber, teal, error);
-        ASSERT_TRUE(shell_) << error;
+        ASSERT_NO_FATAL_FAILURE(start_with_two_guests("lock", amber, teal));
         auto s = parse_guest_stats(shell_->status_json(), "amber");
         ASSERT_TRUE(s);
         shown_ = s->shown_guest;
@@ -170,39 +139,6 @@ protected:
                 return img && img->pixel(img->width / 2, img->height / 2) == shown_colour_;
             },
             10s));
-    }
-    void TearDown() override {
-        if (shell_) {
-            EXPECT_TRUE(shell_->running()) << "the shell died: " << shell_->log();
-            shell_.reset();
-        }
-        peers_.clear();
-        if (loop_)
-            wl_event_loop_destroy(loop_);
-        std::error_code ec;
-        if (!dir_.empty())
-            std::filesystem::remove_all(dir_, ec);
-    }
-
-    bool pump_until(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
-        return pump_loop_until(loop_, done, deadline);
-    }
-    const std::vector<InputCall>& calls(const std::string& guest) { return peers_.at(guest)->input_calls(); }
-    // Every message the shell sent has reached the peers (see InputIsolation::settle).
-    void settle() {
-        shell_->ctl({"status"});
-        std::size_t a = calls("amber").size(), t = calls("teal").size();
-        for (int quiet = 0; quiet < 5;) {
-            pump_loop(loop_, 20ms);
-            const std::size_t a2 = calls("amber").size(), t2 = calls("teal").size();
-            quiet = (a2 == a && t2 == t) ? quiet + 1 : 0;
-            a = a2;
-            t = t2;
-        }
-    }
-    void host(const std::string& key) {
-        auto r = shell_->wtype({"-P", "Control_R", "-k", key, "-p", "Control_R"});
-        ASSERT_EQ(r.exit_code, 0) << r.err;
     }
     // Neither guest got any input since the marks.
     void expect_no_guest_input(std::size_t amber_from, std::size_t teal_from) {
@@ -224,10 +160,6 @@ protected:
         }
     }
 
-    std::string dir_;
-    wl_event_loop* loop_ = nullptr;
-    FakeGuests peers_;
-    std::unique_ptr<ShellProcess> shell_;
     std::string shown_;
     unsigned shown_colour_ = 0;
 };
