@@ -93,18 +93,31 @@ void GuestInput::axis(bool vertical, double delta, std::int32_t delta_discrete, 
         conn->wheel(console, dir);
 }
 
-void GuestInput::sync_locks(bool caps_lock, bool num_lock) {
+LockKeys lock_keys_from_leds(std::uint32_t leds) {
+    return {(leds & guestview::led_caps_lock) != 0, (leds & guestview::led_num_lock) != 0,
+            (leds & guestview::led_scroll_lock) != 0};
+}
+
+std::optional<std::uint32_t> GuestInput::leds() const {
     auto* conn = connection();
     const auto consoles = displays_.graphic_consoles(guest());
     if (!conn || consoles.empty())
-        return;
+        return std::nullopt;
     const auto* console = conn->console(consoles.front());
-    if (!console)
+    return console ? std::optional(console->keyboard_modifiers) : std::nullopt;
+}
+
+void GuestInput::sync_locks(LockKeys host) {
+    const auto guest_leds = leds();
+    if (!guest_leds)
         return;
-    if (caps_lock != ((console->keyboard_modifiers & guestview::led_caps_lock) != 0))
+    const LockKeys guest = lock_keys_from_leds(*guest_leds);
+    if (host.caps != guest.caps)
         chord({KEY_CAPSLOCK});
-    if (num_lock != ((console->keyboard_modifiers & guestview::led_num_lock) != 0))
+    if (host.num != guest.num)
         chord({KEY_NUMLOCK});
+    if (host.scroll != guest.scroll)
+        chord({KEY_SCROLLLOCK});
 }
 
 void GuestInput::release_all() {

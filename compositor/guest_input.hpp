@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 
+#include "compositor/lock_keys.hpp"
 #include "guestview/guest_displays.hpp"
 
 namespace phyllome::compositor {
@@ -30,8 +32,10 @@ public:
     void button(std::uint32_t button, bool pressed, double lx, double ly);
     // One notch per discrete step; smooth scrolling (touchpads) sends one notch per event.
     void axis(bool vertical, double delta, std::int32_t delta_discrete, double lx, double ly);
-    // Lock keys follow the host: a tap fixes a difference between the host's LEDs and the guest's.
-    void sync_locks(bool caps_lock, bool num_lock);
+    // Lock keys follow the host: a tap fixes a difference between the host's locks and the guest's.
+    void sync_locks(LockKeys host);
+    // The guest's keyboard LEDs (QEMU's Keyboard.Modifiers), or null before its console is read.
+    std::optional<std::uint32_t> leds() const;
     // Releases every key and button the guest still holds (it leaves the front).
     void release_all();
 

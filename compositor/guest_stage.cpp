@@ -44,8 +44,10 @@ guestview::GuestDisplays::Events GuestStage::events() {
     events.console_changed = [this](const std::string& g, const guestview::ConsoleInfo& c) {
         if (GuestView* v = find(g)) {
             v->set_absolute(c.id, c.mouse_is_absolute);
-            if (g == shown_)
+            if (g == shown_) {
                 parts_.seat->update_cursor_image();
+                parts_.seat->guest_leds_changed(c.keyboard_modifiers);
+            }
         }
     };
     events.frame = [this](const std::string& g, std::uint32_t console, const guestview::FrameEvent& ev) {

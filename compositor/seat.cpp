@@ -97,6 +97,7 @@ void Seat::on_new_input(wlr_input_device* device, bool is_virtual) {
         if (is_virtual)
             virtual_keyboards_.push_back(device);
         keyboards_.push_back(std::make_unique<Keyboard>(*this, config_.keyboard, device));
+        set_keyboard_locks(wlr_keyboard_from_input_device(device)); // a new keyboard shows the host's locks
         break;
     case WLR_INPUT_DEVICE_POINTER:
         add_pointer(device);

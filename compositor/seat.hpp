@@ -8,6 +8,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "compositor/guest_input.hpp"
@@ -87,6 +88,10 @@ public:
     // The session was unlocked with `guest` shown: its lock keys follow the host again (keys
     // pressed while locked stay the locker's, their releases too).
     void guest_unlocked(GuestInput& guest) { sync_guest_locks(guest); }
+    // The shown guest's keyboard LEDs now (seat_leds.cpp): the host's lock keys follow a change.
+    void guest_leds_changed(std::uint32_t leds);
+    // Caps, Num and Scroll Lock as the host has them.
+    LockKeys host_locks() const { return locks_; }
 
     // For Keyboard.
     xkb_keymap* keymap();
@@ -107,8 +112,11 @@ private:
     wlr_surface* view_surface_at(double lx, double ly, double& sx, double& sy) const;
     bool handle_vt_switch(xkb_keysym_t sym);
     static xkb_keysym_t binding_sym(wlr_keyboard* kb, std::uint32_t xkb_code);
-    // The guest's Caps Lock and Num Lock follow the host's.
+    // The guest's lock keys follow the host's.
     void sync_guest_locks(GuestInput& guest);
+    void note_lock_key(const xkb_keysym_t* syms, int nsyms);
+    // The keyboard's Caps and Num Lock (and so its lights) as the host has them.
+    void set_keyboard_locks(wlr_keyboard* kb) const;
     void guest_key(std::uint32_t keycode, bool pressed);
     // Routing while the session is locked (seat_locked.cpp); true when the event was taken.
     bool locked_key(wlr_keyboard* kb, wlr_keyboard_key_event* event);
@@ -145,6 +153,8 @@ private:
     std::vector<std::uint32_t> host_combo_keys_; // keys pressed as part of a host binding
     std::vector<std::uint32_t> lock_keys_;       // keys pressed while locked: theirs until released
     std::unique_ptr<KeyRepeater> key_repeater_;
+    LockKeys locks_; // the host's: every real keyboard shows them
+    std::optional<std::uint32_t> shown_guest_leds_; // as last seen: only a change moves the host's
 
     Listener<wlr_input_device> new_input_;
     Listener<wlr_pointer_motion_event> cursor_motion_;

@@ -63,12 +63,6 @@ xkb_keysym_t Seat::binding_sym(wlr_keyboard* kb, std::uint32_t xkb_code) {
     return xkb_state_key_get_one_sym(kb->xkb_state, xkb_code);
 }
 
-void Seat::sync_guest_locks(GuestInput& guest) {
-    if (wlr_keyboard* kb = wlr_seat_get_keyboard(seat_); kb && kb->xkb_state)
-        guest.sync_locks(xkb_state_led_name_is_active(kb->xkb_state, XKB_LED_NAME_CAPS) > 0,
-                         xkb_state_led_name_is_active(kb->xkb_state, XKB_LED_NAME_NUM) > 0);
-}
-
 void Seat::guest_shown(GuestInput& guest) {
     wlr_keyboard* kb = wlr_seat_get_keyboard(seat_);
     if (!kb || !kb->xkb_state || target_.session_lock()) // held keys are the locker's
@@ -95,11 +89,13 @@ void Seat::send_held_modifiers(GuestInput& guest) {
 void Seat::handle_key(wlr_input_device* device, wlr_keyboard_key_event* event) {
     wlr_keyboard* kb = wlr_keyboard_from_input_device(device);
     target_.input_activity();
-    if (locked_key(kb, event))
-        return;
     const std::uint32_t xkb_code = event->keycode + 8; // evdev -> xkb
     const xkb_keysym_t* syms = nullptr;
     const int nsyms = xkb_state_key_get_syms(kb->xkb_state, xkb_code, &syms);
+    if (event->state == WL_KEYBOARD_KEY_STATE_PRESSED)
+        note_lock_key(syms, nsyms);
+    if (locked_key(kb, event))
+        return;
     const std::uint32_t mods = wlr_keyboard_get_modifiers(kb);
     const bool pressed = event->state == WL_KEYBOARD_KEY_STATE_PRESSED;
     const xkb_keysym_t base_sym = xkb_state_key_get_one_sym(kb->xkb_state, xkb_code);

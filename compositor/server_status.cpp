@@ -71,6 +71,7 @@ StatusSnapshot Server::status() const {
         s.kiosk_message = kiosk_->message(session::KioskPolicy::Clock::now());
     }
     fill_lock_status(s);
+    s.keyboard_locks = seat_->host_locks();
     s.rss_kb = resident_kb();
     const ResidentParts parts = resident_parts();
     s.rss_anon_kb = parts.anon_kb;
@@ -114,6 +115,8 @@ void Server::fill_display_status(GuestStatus& gs) const {
         gs.present_p50_ms = lat.percentile(50);
         gs.present_p99_ms = lat.percentile(99);
     }
+    if (const auto* console = conn->console(consoles.front()))
+        gs.leds = lock_keys_from_leds(console->keyboard_modifiers);
     if (auto frame = conn->current_frame(consoles.front())) {
         using guestview::FrameStorage;
         gs.scanout = ScanoutStatus{static_cast<int>(frame->width()), static_cast<int>(frame->height()),

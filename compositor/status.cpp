@@ -65,6 +65,10 @@ std::string new_guest_json(const NewGuestCard& card) {
                        blocker.empty() ? std::string("null") : json_escape(blocker));
 }
 
+std::string lock_keys_json(const LockKeys& k) {
+    return fmt::format(R"({{"caps_lock": {}, "num_lock": {}, "scroll_lock": {}}})", k.caps, k.num, k.scroll);
+}
+
 } // namespace
 
 std::string format_status_json(const StatusSnapshot& s) {
@@ -85,7 +89,7 @@ std::string format_status_json(const StatusSnapshot& s) {
         o += fmt::format("{}{{\"name\": {}, \"state\": {}, \"reason\": {}, \"display\": {}, \"graphics\": {}, "
                          "\"note\": {}, \"scanout\": {}, \"frames\": {}, \"copies\": {}, \"bytes_copied\": {}, "
                          "\"refused\": {}, \"frames_presented\": {}, \"present_ms\": {{\"p50\": {}, \"p99\": {}}}, "
-                         "\"number\": {}, \"slot\": {}, \"colour\": \"#{:06x}\", \"installer_attached\": {}}}",
+                         "\"number\": {}, \"slot\": {}, \"colour\": \"#{:06x}\", \"installer_attached\": {}",
                          i ? ", " : "", json_escape(g.info.name), json_escape(guestview::to_string(g.info.state)),
                          json_escape(g.info.state_reason), json_escape(g.display),
                          json_escape(graphics(g.info.graphics)),
@@ -93,6 +97,7 @@ std::string format_status_json(const StatusSnapshot& s) {
                          g.frames, g.copies, g.bytes_copied, g.refused, g.frames_presented, opt(g.present_p50_ms),
                          opt(g.present_p99_ms), g.number, g.info.slot ? std::to_string(*g.info.slot) : "null",
                          g.colour, g.info.installer_attached);
+        o += fmt::format(", \"leds\": {}}}", g.leds ? lock_keys_json(*g.leds) : std::string("null"));
     }
     o += "], \"windows\": [";
     for (std::size_t i = 0; i < s.windows.size(); ++i) {
@@ -129,6 +134,7 @@ std::string format_status_json(const StatusSnapshot& s) {
                                    : std::string("null"));
     o += fmt::format("\"locked\": {}, \"locker_pid\": {}, \"idle_timeout_s\": {}, ", s.locked,
                      s.locker_pid ? std::to_string(*s.locker_pid) : std::string("null"), s.idle_timeout_s);
+    o += fmt::format("\"keyboard_locks\": {}, ", lock_keys_json(s.keyboard_locks));
     o += fmt::format("\"first_frame_at_ms\": {}, ", s.first_frame_at_ms ? fmt::format("{:.3f}", *s.first_frame_at_ms) : std::string("null"));
     o += fmt::format("\"agent_pid\": {}, \"agent_rss_kb\": {}, \"agent_rss_anon_kb\": {}, \"agent_rss_file_kb\": {}, ",
                      s.agent_pid ? std::to_string(*s.agent_pid) : std::string("null"), s.agent_rss_kb,

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "compositor/lock_keys.hpp"
 #include "compositor/overlay_model.hpp"
 #include "guestview/guest_inventory.hpp"
 
@@ -41,6 +42,7 @@ struct GuestStatus {
     std::optional<double> present_p99_ms;
     int number = 0;          // Host+number shows it; 0: none (manual displays)
     std::uint32_t colour = 0; // 0xRRGGBB, from its metadata or its name
+    std::optional<LockKeys> leds; // its keyboard LEDs, once its display is read
 };
 
 // A host application's window (switched to like a guest).
@@ -78,6 +80,7 @@ struct StatusSnapshot {
     bool locked = false;               // the session lock's blank covers every output
     std::optional<int> locker_pid;     // the locker holding the lock, by its Wayland connection
     int idle_timeout_s = 0;            // the idle lock in effect; 0: off
+    LockKeys keyboard_locks;           // the host's Caps, Num and Scroll Lock
     long rss_kb = 0;
     long rss_anon_kb = 0, rss_file_kb = 0, rss_shmem_kb = 0; // see ResidentParts
     // Of rss_kb, the pixel buffers: guest frames the shell keeps and the outputs' pictures.

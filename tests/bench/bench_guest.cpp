@@ -25,8 +25,8 @@ std::string read_file(const std::string& path, std::uint64_t from = 0) {
 
 std::string cmdline(const BenchGuestSpec& s) {
     // Unknown name=value kernel parameters reach the guest's /init as environment variables.
-    return fmt::format("console=ttyS0 quiet fbanim_fps={} fbanim_band={} fbanim_seconds={}", s.fps, s.band_rows,
-                       s.seconds);
+    return fmt::format("console=ttyS0 quiet fbanim_fps={} fbanim_band={} fbanim_seconds={}{}", s.fps, s.band_rows,
+                       s.seconds, s.keys_witness ? " phyllome_keys=1" : "");
 }
 
 // The machine XML with direct kernel boot (firmware, UEFI too, loads the kernel before any boot
@@ -132,12 +132,12 @@ bool BenchGuest::wait_holding(std::chrono::milliseconds deadline) const {
         [&] { return read_file(serial_path_).find("holding the last frame") != std::string::npos; }, deadline);
 }
 
-std::optional<std::string> BenchGuest::wait_tpm_report(std::chrono::milliseconds deadline) const {
-    static constexpr std::string_view prefix = "phyllome-guest: tpm ";
+std::optional<std::string> BenchGuest::wait_report(std::string_view prefix, std::uint64_t mark,
+                                                  std::chrono::milliseconds deadline) const {
     std::optional<std::string> report;
     phyllome::test::wait_until(
         [&] {
-            const std::string text = read_file(serial_path_);
+            const std::string text = read_file(serial_path_, mark);
             const auto at = text.find(prefix);
             const auto end = at == std::string::npos ? at : text.find('\n', at);
             if (end == std::string::npos)
@@ -149,6 +149,10 @@ std::optional<std::string> BenchGuest::wait_tpm_report(std::chrono::milliseconds
         },
         deadline);
     return report;
+}
+
+std::optional<std::string> BenchGuest::wait_tpm_report(std::chrono::milliseconds deadline) const {
+    return wait_report("phyllome-guest: tpm ", 0, deadline);
 }
 
 pid_t BenchGuest::qemu_pid() const {

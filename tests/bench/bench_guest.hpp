@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace phyllome::bench {
 
@@ -30,6 +31,9 @@ struct BenchGuestSpec {
     // it; its own graphics and domain type stay (`graphics` and `use_kvm` do not apply). Its
     // NVRAM and TPM state go with it on undefine.
     std::string machine_xml;
+    // Runs the guest's keyboard witness (tests/bench/guest/key_reporter.c): LEDs, VT switches and
+    // Ctrl+Alt+Del reported on the serial console.
+    bool keys_witness = false;
 };
 
 class BenchGuest {
@@ -50,6 +54,9 @@ public:
     // Waits for the /init's TPM report and returns it ("/dev/tpm0 present (TPM 2, ...)" or
     // "none"); nullopt when none came.
     std::optional<std::string> wait_tpm_report(std::chrono::milliseconds deadline) const;
+    // Waits for the first serial line after `mark` that holds `prefix` and returns the rest of it.
+    std::optional<std::string> wait_report(std::string_view prefix, std::uint64_t mark,
+                                           std::chrono::milliseconds deadline) const;
 
     std::string uri() const { return "qemu:///embed?root=" + spec_.embed_root; }
     const std::string& name() const { return spec_.name; }

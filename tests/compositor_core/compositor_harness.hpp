@@ -35,6 +35,7 @@ public:
 
     wl_event_loop* loop() const { return core_.loop(); }
     compositor::GuestStage& stage() { return *stage_; }
+    compositor::Seat& seat() { return *seat_; }
     const std::list<std::unique_ptr<compositor::Output>>& outputs() const { return outputs_; }
 
     // Dispatches the loop until `done` or the deadline; true if `done` held.

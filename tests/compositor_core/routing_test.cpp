@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "compositor/seat.hpp"
 #include "compositor_harness.hpp"
 #include "xdg_client.hpp"
 #include "tests/display/fake_qemu_display.hpp"
@@ -230,6 +231,37 @@ TEST_F(Routing, CtrlAltFnReachesNoGuestWhileVtSwitchingIsAllowed) {
     core->key(KEY_LEFTALT, false);
     core->key(KEY_LEFTCTRL, false);
     EXPECT_TRUE(settle_until([&] { return pressed(shown_peer(), 0x3c); })) << "the guest did not get Ctrl+Alt+F2";
+}
+
+// Lock keys, both ways: a guest that sets its own LEDs moves the host's lock state (and so the
+// keyboard's lights) with it, a hidden guest's LEDs move nothing, and a guest coming to the
+// front takes the host's Caps, Num and Scroll Lock.
+TEST_F(Routing, TheShownGuestsLedsMoveTheHostsLocksAndAHiddenGuestsDoNot) {
+    using guestview::led_caps_lock, guestview::led_num_lock, guestview::led_scroll_lock;
+    ASSERT_EQ(core->seat().host_locks(), compositor::LockKeys{});
+    core->tap(KEY_A); // the keyboard becomes the seat's
+    shown_peer().set_modifiers(0, led_num_lock | led_scroll_lock);
+    ASSERT_TRUE(settle_until([&] { return core->seat().host_locks() == compositor::LockKeys{false, true, true}; }))
+        << "the host's Num and Scroll Lock did not follow the guest's LEDs";
+    hidden_peer().set_modifiers(0, led_caps_lock);
+    core->dispatch(200ms);
+    EXPECT_EQ(core->seat().host_locks(), (compositor::LockKeys{false, true, true})) << "a hidden guest moved the host's locks";
+    shown_peer().set_modifiers(0, led_caps_lock);
+    EXPECT_TRUE(settle_until([&] { return core->seat().host_locks() == compositor::LockKeys{true, false, false}; }));
+}
+
+TEST_F(Routing, AGuestComingToTheFrontTakesTheHostsLockKeys) {
+    constexpr std::int64_t qnum_caps_lock = 0x3a, qnum_scroll_lock = 0x46, qnum_num_lock = 0x45;
+    core->host_chord(KEY_HOME);
+    ASSERT_TRUE(settle_until([&] { return core->stage().shown().empty(); }));
+    core->tap(KEY_CAPSLOCK); // on the overlay: the host's alone
+    core->tap(KEY_SCROLLLOCK);
+    ASSERT_EQ(core->seat().host_locks(), (compositor::LockKeys{true, false, true}));
+    core->host_chord(KEY_RIGHT);
+    ASSERT_TRUE(settle_until([&] { return !core->stage().shown().empty(); }));
+    EXPECT_TRUE(settle_until([&] { return pressed(shown_peer(), qnum_caps_lock) && pressed(shown_peer(), qnum_scroll_lock); }))
+        << "the guest was not told the host's Caps and Scroll Lock";
+    EXPECT_FALSE(pressed(shown_peer(), qnum_num_lock)) << "Num Lock was off on both sides";
 }
 
 } // namespace
