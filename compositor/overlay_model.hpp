@@ -42,6 +42,12 @@ struct OverlayHitMap {
     };
     std::vector<OverlayRect> rows; // one per guest, same order as OverlayModel::guests()
     std::vector<Button> buttons;
+    // Where each running guest's live thumbnail goes (the compositor puts its screen there).
+    struct Thumbnail {
+        std::string guest;
+        OverlayRect rect;
+    };
+    std::vector<Thumbnail> thumbnails;
 };
 
 // A host application's open window, switched to like a guest.

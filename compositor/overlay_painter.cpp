@@ -166,7 +166,16 @@ OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in) {
         cairo_arc(cr, row.x + 50, row.y + row.height / 2.0, 6, 0, 2 * G_PI);
         set(cr, sc);
         cairo_fill(cr);
-        const int text_x = row.x + 66;
+        // The thumbnail's place: the compositor lays a running guest's screen over it, scaled by
+        // the renderer; a guest that is not running keeps the empty frame.
+        const int thumb_h = std::max(row.height - 16, 0), thumb_w = thumb_h * 16 / 10;
+        const OverlayRect thumb{row.x + 66, row.y + 8, thumb_w, thumb_h};
+        cairo_rectangle(cr, thumb.x, thumb.y, thumb.width, thumb.height);
+        set(cr, mix(bg, fg, 0.12));
+        cairo_fill(cr);
+        if (g.state == GuestState::Running)
+            hits.thumbnails.push_back({g.name, thumb});
+        const int text_x = thumb.x + thumb.width + 14;
         auto [nw, nh] = text.draw(text_x, row.y + 10, g.name, base * heading_size, fg, true, card_w / 3);
         std::string state = std::string(guestview::to_string(g.state));
         if (!g.state_reason.empty() && g.state != GuestState::Running)

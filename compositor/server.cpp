@@ -96,6 +96,14 @@ Server::Server(ServerOptions options)
                        return std::make_unique<GuestView>(SceneLayer{guest_layer(), renderer(), &config()}, guest);
                    }},
         static_cast<StageHost&>(*this));
+    thumbnails_ = std::make_unique<OverlayThumbnails>(
+        loop(), overlay_layer(), renderer(), [this](const std::string& guest) -> OverlayThumbnails::GuestFrame {
+            const auto* conn = stage_->displays().connection(guest);
+            const auto consoles = stage_->displays().graphic_consoles(guest);
+            if (!conn || consoles.empty())
+                return {};
+            return {conn->current_frame(consoles.front()), conn->stats(consoles.front()).frames_received};
+        });
     host_readiness_->start(inventory_->status().uri);
     for (const auto& d : options.displays)
         stage_->displays().add_manual(d.name, d.address);
@@ -108,6 +116,7 @@ Server::~Server() {
     kiosk_timer_.reset();
     memory_release_timer_.reset();
     banner_.reset();
+    thumbnails_.reset(); // reads the stage's frames
     stage_.reset();
     inventory_.reset();
     // Our listeners sit in lists owned by the objects destroyed below.

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "compositor/overlay_thumbnails.hpp"
 #include "compositor/commands/commands.hpp"
 #include "compositor/control_server.hpp"
 #include "compositor/guest_stage.hpp"
@@ -197,6 +198,7 @@ private:
     std::unique_ptr<HostWindows> windows_; // host applications' windows
     std::unique_ptr<IdentityBanner> banner_;
     std::unique_ptr<GuestStage> stage_; // guests' displays and views, and which one is shown
+    std::unique_ptr<OverlayThumbnails> thumbnails_; // the running guests' screens on the overlay
     std::unique_ptr<session::KioskPolicy> kiosk_;
     bool kiosk_admin_ = false;            // the admin key opened the real overlay in kiosk mode
     guestview::EventSourcePtr kiosk_timer_; // restart delay and countdown repaint

@@ -17,6 +17,8 @@ void Server::overlay_shown(bool shown) {
     }
     for (auto& o : outputs_)
         o->drop_overlay_picture(); // a full-output image each, repainted when the overlay returns
+    if (thumbnails_)
+        thumbnails_->clear();
 }
 
 void Server::notice(std::string text, bool error) { overlay_model_.set_notice(std::move(text), error); }

@@ -180,8 +180,15 @@ void Server::refresh_overlay(bool force) {
     in.status_line = fmt::format("libvirt {} ({})   ·   {}", conn.uri,
                                  conn.state == guestview::ConnectionState::Connected ? "connected" : "not connected",
                                  host_readiness_->summary());
-    for (auto& o : outputs_)
+    std::vector<OverlayThumbnails::Spot> spots;
+    for (auto& o : outputs_) {
         o->paint_overlay(in);
+        const wlr_box box = o->layout_box();
+        for (const auto& t : o->overlay_hits().thumbnails)
+            spots.push_back({t.guest, {box.x + t.rect.x, box.y + t.rect.y, t.rect.width, t.rect.height}});
+    }
+    if (thumbnails_)
+        thumbnails_->place(std::move(spots));
     schedule_memory_release(); // each repaint frees the previous full-output picture into the heap
 }
 

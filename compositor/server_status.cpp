@@ -54,7 +54,14 @@ StatusSnapshot Server::status() const {
             r.y += box.y;
             s.overlay_rows.push_back(r);
         }
+        for (auto t : outputs_.front()->overlay_hits().thumbnails) {
+            t.rect.x += box.x;
+            t.rect.y += box.y;
+            s.overlay_thumbnails.push_back(std::move(t));
+        }
     }
+    s.thumbnails_shown = thumbnails_->shown();
+    s.thumbnail_refreshes = thumbnails_->refreshes();
     s.overlay_notice = overlay_model_.notice();
     if (const NewGuestCard* card = overlay_model_.card())
         s.new_guest = *card;

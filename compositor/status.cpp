@@ -121,7 +121,15 @@ std::string format_status_json(const StatusSnapshot& s) {
         o += fmt::format("{}{{\"x\": {}, \"y\": {}, \"width\": {}, \"height\": {}}}", i ? ", " : "", r.x, r.y,
                          r.width, r.height);
     }
-    o += fmt::format("], \"notice\": {}, \"new_guest\": {}}}, \"config\": {{\"path\": {}, \"problems\": [",
+    o += "], \"thumbnails\": [";
+    for (std::size_t i = 0; i < s.overlay_thumbnails.size(); ++i) {
+        const auto& t = s.overlay_thumbnails[i];
+        o += fmt::format("{}{{\"guest\": {}, \"x\": {}, \"y\": {}, \"width\": {}, \"height\": {}}}", i ? ", " : "",
+                         json_escape(t.guest), t.rect.x, t.rect.y, t.rect.width, t.rect.height);
+    }
+    o += fmt::format("], \"thumbnails_shown\": {}, \"thumbnail_refreshes\": {}", s.thumbnails_shown,
+                     s.thumbnail_refreshes);
+    o += fmt::format(", \"notice\": {}, \"new_guest\": {}}}, \"config\": {{\"path\": {}, \"problems\": [",
                      s.overlay_notice.empty() ? std::string("null") : json_escape(s.overlay_notice),
                      s.new_guest ? new_guest_json(*s.new_guest) : std::string("null"), json_escape(s.config_path));
     for (std::size_t i = 0; i < s.config_problems.size(); ++i)

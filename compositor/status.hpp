@@ -63,6 +63,9 @@ struct StatusSnapshot {
     std::vector<OutputStatus> outputs;
     std::optional<std::size_t> selected;
     std::vector<OverlayRect> overlay_rows; // on the first output, layout coordinates
+    std::vector<OverlayHitMap::Thumbnail> overlay_thumbnails; // the same; with a picture or not
+    std::size_t thumbnails_shown = 0;         // with a guest's picture now, every output
+    std::uint64_t thumbnail_refreshes = 0;    // thumbnails redrawn since start
     std::string overlay_notice;            // the overlay's line telling what happened
     // The overlay's new-guest card, while it is open (copied: the snapshot is plain data).
     std::optional<NewGuestCard> new_guest;

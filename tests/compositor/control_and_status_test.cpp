@@ -125,10 +125,23 @@ TEST(Status, JsonHasTheDocumentedShapeAndEscapes) {
                   R"("agent_pid": 4242, "agent_rss_kb": 19000, "agent_rss_anon_kb": 2000, "agent_rss_file_kb": 17000)"),
               std::string::npos);
     EXPECT_EQ(json_escape("a\nb\x01"), R"("a\nb\u0001")");
-    EXPECT_NE(format_status_json(s).find(R"("installer_attached": false})"), std::string::npos);
+    EXPECT_NE(format_status_json(s).find(R"("installer_attached": false, "leds": null})"), std::string::npos);
     EXPECT_EQ(format_status_text(s).find("installer attached"), std::string::npos);
     s.guests[0].info.installer_attached = true;
-    EXPECT_NE(format_status_json(s).find(R"("installer_attached": true})"), std::string::npos);
+    EXPECT_NE(format_status_json(s).find(R"("installer_attached": true, "leds": null})"), std::string::npos);
+    s.guests[0].leds = LockKeys{true, false, true};
+    s.keyboard_locks.num = true;
+    EXPECT_NE(format_status_json(s).find(R"("leds": {"caps_lock": true, "num_lock": false, "scroll_lock": true}})"),
+              std::string::npos);
+    EXPECT_NE(format_status_json(s).find(R"("keyboard_locks": {"caps_lock": false, "num_lock": true, "scroll_lock": false})"),
+              std::string::npos);
+    s.overlay_thumbnails.push_back({"win", {10, 20, 80, 50}});
+    s.thumbnails_shown = 1;
+    s.thumbnail_refreshes = 7;
+    EXPECT_NE(format_status_json(s).find(R"("thumbnails": [{"guest": "win", "x": 10, "y": 20, "width": 80, "height": 50}], )"
+                                         R"("thumbnails_shown": 1, "thumbnail_refreshes": 7)"),
+              std::string::npos)
+        << format_status_json(s);
     const std::string t = format_status_text(s);
     EXPECT_NE(t.find("installer attached"), std::string::npos);
     EXPECT_NE(t.find("paused"), std::string::npos);

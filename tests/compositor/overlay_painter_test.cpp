@@ -70,6 +70,17 @@ TEST(OverlayPainter, LaysOutARowAndTheRightButtonsPerGuest) {
     // Background where nothing is drawn, something else inside the selected row.
     EXPECT_EQ(surf.pixel(5, 400), style.background);
     EXPECT_NE(surf.pixel(hits.rows[0].x + 5, hits.rows[0].y + hits.rows[0].height / 2), style.background);
+    // The running guest's row has a place for its live thumbnail, inside the row and clear of the
+    // buttons, in its screen's 16:10 shape; the shut-off one has none.
+    ASSERT_EQ(hits.thumbnails.size(), 1u);
+    const auto& t = hits.thumbnails[0];
+    EXPECT_EQ(t.guest, "alpha");
+    EXPECT_GE(t.rect.x, hits.rows[0].x);
+    EXPECT_GE(t.rect.y, hits.rows[0].y);
+    EXPECT_LE(t.rect.y + t.rect.height, hits.rows[0].y + hits.rows[0].height);
+    EXPECT_NEAR(static_cast<double>(t.rect.width) / t.rect.height, 1.6, 0.05);
+    for (const auto& b : hits.buttons)
+        EXPECT_TRUE(b.rect.x >= t.rect.x + t.rect.width || b.rect.y >= t.rect.y + t.rect.height) << "a button covers it";
 }
 
 // Host applications' open windows are buttons below the apps, each showing its window.
