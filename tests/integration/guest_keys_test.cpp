@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "linux_test_guest.hpp"
 #include "shell_process.hpp"
 #include "tests/bench/bench_guest.hpp"
 
@@ -21,19 +22,9 @@ using namespace std::chrono_literals;
 class GuestKeys : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
-            GTEST_SKIP() << "QEMU is not installed";
-        for (const char* program : {"virsh", "wtype"})
-            if (!have_program(program))
-                GTEST_SKIP() << program << " is not installed";
-        const char* src = std::getenv("PHYLLOME_SOURCE_ROOT");
-        ASSERT_NE(src, nullptr) << "run through meson test";
-        const auto built = run_command({std::string(src) + "/scripts/build-bench-guest"}, {}, 900s);
-        if (built.exit_code != 0)
-            GTEST_SKIP() << "cannot assemble the test guest (Debian's kernel package is downloaded once): "
-                         << built.err.substr(0, 400);
         bench::BenchGuestSpec spec;
-        spec.kernel_dir = built.out.substr(0, built.out.find('\n'));
+        if (const std::string why = linux_test_guest_missing(spec.kernel_dir, {"virsh", "wtype"}); !why.empty())
+            GTEST_SKIP() << why;
         spec.embed_root = "/var/tmp/phyllome-guest-keys-embed-" + std::to_string(getuid());
         spec.name = "phyllome-guest-keys";
         spec.fps = 10;

@@ -17,6 +17,7 @@
 #include "guestview/domain_model.hpp"
 #include "guestview/machine_model.hpp"
 #include "guestview/os_info.hpp"
+#include "linux_test_guest.hpp"
 #include "shell_process.hpp"
 #include "tests/bench/bench_guest.hpp"
 #include "tests/firmware/ovmf.hpp"
@@ -31,24 +32,14 @@ namespace gv = phyllome::guestview;
 class LinuxTpm : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
-            GTEST_SKIP() << "QEMU is not installed";
-        for (const char* program : {"virsh", "qemu-img"})
-            if (!have_program(program))
-                GTEST_SKIP() << program << " is not installed";
         if (const std::string why = ovmf_missing_reason(); !why.empty())
             GTEST_SKIP() << why;
         std::string error;
         db_ = gv::OsDatabase::load(error);
         if (!db_)
             GTEST_SKIP() << error;
-        const char* src = std::getenv("PHYLLOME_SOURCE_ROOT");
-        ASSERT_NE(src, nullptr) << "run through meson test";
-        const auto built = run_command({std::string(src) + "/scripts/build-bench-guest"}, {}, 900s);
-        if (built.exit_code != 0)
-            GTEST_SKIP() << "cannot assemble the test guest (Debian's kernel package is downloaded once): "
-                         << built.err.substr(0, 400);
-        kernel_dir_ = built.out.substr(0, built.out.find('\n'));
+        if (const std::string why = linux_test_guest_missing(kernel_dir_, {"virsh", "qemu-img"}); !why.empty())
+            GTEST_SKIP() << why;
         // Its own embedded root: the map path test's guest may be running in another checkout.
         root_ = embed_root() + "-linux-tpm";
         fs::create_directories(root_ + "/disks");

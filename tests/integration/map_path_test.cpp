@@ -13,6 +13,7 @@
 #include <string>
 
 #include "fake_display_session.hpp"
+#include "linux_test_guest.hpp"
 #include "shell_process.hpp"
 #include "tests/bench/bench_guest.hpp"
 
@@ -22,19 +23,9 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(MapPath, ALinuxGuestsVirtioGpuSurfaceIsShownFromQemusMemoryPixelExact) {
-    if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
-        GTEST_SKIP() << "QEMU is not installed";
-    if (!have_program("virsh"))
-        GTEST_SKIP() << "virsh is not installed";
-    const char* src = std::getenv("PHYLLOME_SOURCE_ROOT");
-    ASSERT_NE(src, nullptr) << "run through meson test";
-    const auto built = run_command({std::string(src) + "/scripts/build-bench-guest"}, {}, 900s);
-    if (built.exit_code != 0)
-        GTEST_SKIP() << "cannot assemble the test guest (Debian's kernel package is downloaded once): "
-                     << built.err.substr(0, 400);
-
     bench::BenchGuestSpec spec;
-    spec.kernel_dir = built.out.substr(0, built.out.find('\n'));
+    if (const std::string why = linux_test_guest_missing(spec.kernel_dir, {"virsh"}); !why.empty())
+        GTEST_SKIP() << why;
     spec.embed_root = "/var/tmp/phyllome-map-path-embed-" + std::to_string(getuid());
     spec.name = "phyllome-map-path";
     spec.fps = 20;

@@ -10,6 +10,7 @@
 #include <regex>
 #include <string>
 
+#include "linux_test_guest.hpp"
 #include "shell_process.hpp"
 #include "tests/bench/bench_guest.hpp"
 
@@ -47,19 +48,9 @@ std::size_t distinct(std::vector<unsigned> v) {
 }
 
 TEST(OverlayThumbnail, ARunningGuestsRowShowsItsLiveScreenOnlyWhileTheOverlayIsUp) {
-    if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
-        GTEST_SKIP() << "QEMU is not installed";
-    for (const char* program : {"virsh", "wtype", "grim"})
-        if (!have_program(program))
-            GTEST_SKIP() << program << " is not installed";
-    const char* src = std::getenv("PHYLLOME_SOURCE_ROOT");
-    ASSERT_NE(src, nullptr) << "run through meson test";
-    const auto built = run_command({std::string(src) + "/scripts/build-bench-guest"}, {}, 900s);
-    if (built.exit_code != 0)
-        GTEST_SKIP() << "cannot assemble the test guest (Debian's kernel package is downloaded once): "
-                     << built.err.substr(0, 400);
     bench::BenchGuestSpec spec;
-    spec.kernel_dir = built.out.substr(0, built.out.find('\n'));
+    if (const std::string why = linux_test_guest_missing(spec.kernel_dir, {"virsh", "wtype", "grim"}); !why.empty())
+        GTEST_SKIP() << why;
     spec.embed_root = "/var/tmp/phyllome-thumbnail-embed-" + std::to_string(getuid());
     spec.name = "phyllome-thumbnail";
     spec.fps = 5; // every frame differs everywhere; slow enough for TCG and for the screenshots
