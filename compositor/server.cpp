@@ -90,6 +90,7 @@ Server::Server(ServerOptions options)
         guestview::GuestInventory::Callbacks{[this] { on_inventory_changed(); },
                                              [this](const guestview::ActionResult& r) { on_action_done(r); }},
         guestview::agent::libvirt_agent_path(), log::level());
+    sound_ = std::make_unique<GuestSound>(loop(), config(), [this] { refresh_overlay(true); });
     stage_ = std::make_unique<GuestStage>(
         StageParts{loop(), inventory_.get(), seat_.get(), banner_.get(), windows_.get(), &outputs_,
                    [this](const std::string& guest) {
@@ -109,6 +110,7 @@ Server::~Server() {
     memory_release_timer_.reset();
     banner_.reset();
     stage_.reset();
+    sound_.reset();
     inventory_.reset();
     // Our listeners sit in lists owned by the objects destroyed below.
     disconnect_listeners();
@@ -175,6 +177,7 @@ void Server::reload_config() {
     refresh_overlay(true);
     stage_->relayout();
     banner_->relayout();
+    sound_->apply_config();
     log::info("config reloaded from {}", config_.path.empty() ? "built-in defaults" : config_.path);
 }
 

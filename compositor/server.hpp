@@ -13,6 +13,7 @@
 
 #include "compositor/commands/commands.hpp"
 #include "compositor/control_server.hpp"
+#include "compositor/guest_sound.hpp"
 #include "compositor/guest_stage.hpp"
 #include "compositor/host_readiness.hpp"
 #include "compositor/host_windows.hpp"
@@ -129,6 +130,9 @@ private:
     bool kiosk(std::string& locked_to) const override;
     void guest_frame(const std::string& guest, bool new_buffer) override;
     void memory_may_be_free() override { schedule_memory_release(); }
+    void guest_attached(const std::string& guest) override;
+    void guest_detached(const std::string& guest) override { sound_->detached(guest); }
+    void shown_guest_changed(const std::string& guest) override { sound_->shown(guest); }
 
     // OutputHost: what outputs tell the shell.
     void output_destroyed(Output& output) override;
@@ -196,6 +200,7 @@ private:
     std::unique_ptr<Seat> seat_;
     std::unique_ptr<HostWindows> windows_; // host applications' windows
     std::unique_ptr<IdentityBanner> banner_;
+    std::unique_ptr<GuestSound> sound_; // the guests' sound (PipeWire); made before the stage
     std::unique_ptr<GuestStage> stage_; // guests' displays and views, and which one is shown
     std::unique_ptr<session::KioskPolicy> kiosk_;
     bool kiosk_admin_ = false;            // the admin key opened the real overlay in kiosk mode

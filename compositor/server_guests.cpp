@@ -41,6 +41,11 @@ void Server::guest_frame(const std::string& guest, bool new_buffer) {
     }
 }
 
+void Server::guest_attached(const std::string& guest) {
+    if (guestview::DisplayConnection* display = stage_->displays().connection(guest))
+        sound_->attached(guest, *display);
+}
+
 bool Server::host_binding(xkb_keysym_t sym) {
     if (lock_binding(sym))
         return true;

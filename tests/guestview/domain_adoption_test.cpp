@@ -161,9 +161,11 @@ TEST(AdoptDomainXml, RemovesSpiceOnlyDevicesAndSilencesSpiceAudio) {
     EXPECT_EQ(out.count("//channel[@type='spicevmc']"), 0u);
     EXPECT_EQ(out.count("//redirdev"), 0u);
     EXPECT_EQ(out.count("//audio[@type='spice']"), 0u);
-    // The sound card stays, pointing at an audio backend that still exists.
-    EXPECT_EQ(out.count("/domain/devices/audio[@id='1' and @type='none']"), 1u);
+    // The sound card stays and plays through the shell: SPICE audio becomes D-Bus audio, which
+    // the D-Bus display carries.
+    EXPECT_EQ(out.count("/domain/devices/audio[@id='1' and @type='dbus']"), 1u);
     EXPECT_EQ(out.count("/domain/devices/sound[@model='ich9']/audio[@id='1']"), 1u);
+    EXPECT_EQ(out.count("/domain/devices/graphics[@type='dbus']/audio[@id='1']"), 1u);
 }
 
 TEST(AdoptDomainXml, KeepsDisksNicsMetadataUuidAndOtherChannels) {

@@ -1,0 +1,133 @@
+#include "guestview/audio/guest_audio.hpp"
+
+#include <fmt/format.h>
+
+#include "config/log.hpp"
+#include "guestview/display/display_connection.hpp"
+
+namespace phyllome::guestview {
+namespace {
+
+constexpr const char* audio_path = "/org/qemu/Display1/Audio";
+constexpr const char* audio_interface = "org.qemu.Display1.Audio";
+
+// QEMU ≥ 8.1 lists Interfaces on its consoles; only those are known not to crash on audio in p2p.
+bool audio_safe(const DisplayConnection& display) {
+    for (std::uint32_t id : display.vm().console_ids)
+        if (const ConsoleInfo* console = display.console(id); console && console->lists_interfaces)
+            return true;
+    return false;
+}
+
+} // namespace
+
+GuestAudio::GuestAudio(wl_event_loop* loop, PipeWirePlayer& player, DisplayConnection& display, std::string guest,
+                       bool audible, std::function<void()> changed)
+    : loop_(loop), player_(player), guest_(std::move(guest)), audible_(audible), changed_(std::move(changed)) {
+    if (!audio_safe(display)) {
+        status_.state = "unsupported";
+        status_.note = "QEMU before 8.1: its D-Bus audio crashes in p2p mode";
+        log::info("guest {}: no sound: {}", guest_, status_.note);
+        return;
+    }
+    AudioOutEvents events;
+    events.init = [this](std::uint64_t id, const PcmFormat& format) {
+        Voice& voice = voices_[id];
+        voice.out = player_.voice(fmt::format("{} (guest sound {})", guest_, id), format);
+        if (!voice.levels.empty())
+            voice.out->set_volume(voice.mute, voice.levels);
+    };
+    events.fini = [this](std::uint64_t id) { voices_.erase(id); };
+    events.enabled = [this](std::uint64_t id, bool enabled) {
+        Voice& voice = voices_[id];
+        voice.enabled = enabled;
+        if (!enabled && voice.out)
+            voice.out->clear();
+    };
+    events.volume = [this](std::uint64_t id, bool mute, std::span<const std::uint8_t> levels) {
+        Voice& voice = voices_[id];
+        voice.mute = mute;
+        voice.levels.assign(levels.begin(), levels.end());
+        if (voice.out)
+            voice.out->set_volume(mute, levels);
+    };
+    events.write = [this](std::uint64_t id, std::span<const std::uint8_t> samples) {
+        status_.bytes_received += samples.size();
+        auto it = voices_.find(id);
+        if (it == voices_.end() || !it->second.out)
+            return;
+        if (plays(it->second))
+            it->second.out->write(samples);
+        else
+            dropped_hidden_ += samples.size();
+    };
+    events.closed = [this](std::string reason) {
+        voices_.clear();
+        listener_.reset();
+        set_state("closed", std::move(reason));
+    };
+    std::string error;
+    detail::UniqueFd qemu_end;
+    listener_ = AudioOutListener::create(loop_, guest_, std::move(events), qemu_end, error);
+    if (!listener_) {
+        set_state("failed", error);
+        return;
+    }
+    std::weak_ptr<GuestAudio*> alive = alive_;
+    display.register_listener_fd(audio_path, audio_interface, "RegisterOutListener", qemu_end.get(),
+                                 [alive](std::string error) {
+                                     if (auto self = alive.lock())
+                                         (*self)->registered(error);
+                                 });
+    // sd-bus duplicated the fd into the message; ours closes with qemu_end.
+}
+
+GuestAudio::~GuestAudio() = default;
+
+void GuestAudio::registered(const std::string& error) {
+    if (error.empty()) {
+        log::info("guest {}: sound listener registered", guest_);
+        set_state("playing");
+        return;
+    }
+    listener_.reset();
+    // A guest without <audio type='dbus'/> has no Audio object: QEMU says the object or method is unknown.
+    if (error.find("nknown") != std::string::npos || error.find("No such") != std::string::npos) {
+        log::info("guest {}: no D-Bus sound device ({})", guest_, error);
+        set_state("no audio", error);
+    } else {
+        log::warn("guest {}: registering the sound listener failed: {}", guest_, error);
+        set_state("failed", error);
+    }
+}
+
+void GuestAudio::set_state(std::string state, std::string note) {
+    status_.state = std::move(state);
+    status_.note = std::move(note);
+    if (changed_)
+        changed_();
+}
+
+void GuestAudio::set_audible(bool audible) {
+    if (audible == audible_)
+        return;
+    audible_ = audible;
+    if (!audible)
+        for (auto& [id, voice] : voices_)
+            if (voice.out)
+                voice.out->clear();
+}
+
+GuestAudioStatus GuestAudio::status() const {
+    GuestAudioStatus s = status_;
+    s.voices = voices_.size();
+    s.bytes_dropped = dropped_hidden_;
+    for (const auto& [id, voice] : voices_)
+        if (voice.out) {
+            s.bytes_played += voice.out->played_bytes();
+            s.bytes_dropped += voice.out->dropped_bytes();
+        }
+    return s;
+}
+
+} // namespace phyllome::guestview

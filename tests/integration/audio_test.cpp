@@ -1,0 +1,151 @@
+// Issue 16, sound: the real shell plays the shown guest's sound through a real PipeWire (a
+// private daemon with a null sink whose monitor pw-record hears), and nothing of a hidden guest.
+// The guests are fake QEMU displays (tests/display/fake_qemu_audio.hpp) that write known tones as
+// QEMU's dbus audiodev does: amber 440 Hz, teal 1250 Hz.
+#include <gtest/gtest.h>
+
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "loop_pump.hpp"
+#include "pipewire_daemon.hpp"
+#include "tests/display/fake_qemu_audio.hpp"
+#include "two_fake_guests.hpp"
+
+namespace phyllome::test {
+namespace {
+
+using namespace std::chrono_literals;
+using guestview::testing::FakeQemuAudio;
+
+constexpr double amber_hz = 440, teal_hz = 1250;
+constexpr int window_ms = 300;
+
+class AudioTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (const std::string missing = PipeWireDaemon::missing_programs(); !missing.empty())
+            GTEST_SKIP() << missing;
+        std::string tmpl = "/tmp/phyllome-audio-XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+        dir_ = tmpl;
+        loop_ = wl_event_loop_create();
+        peers_ = listen_two_fake_guests(loop_, dir_);
+        for (auto& [name, peer] : peers_)
+            audio_[name] = std::make_unique<FakeQemuAudio>(loop_, *peer);
+    }
+    void TearDown() override {
+        recorder_.reset();
+        if (shell_) {
+            EXPECT_TRUE(shell_->running()) << "the shell died: " << shell_->log();
+            shell_.reset();
+        }
+        audio_.clear();
+        peers_.clear();
+        daemon_.reset();
+        unsetenv("PIPEWIRE_RUNTIME_DIR");
+        if (loop_)
+            wl_event_loop_destroy(loop_);
+        std::error_code ec;
+        if (!dir_.empty())
+            std::filesystem::remove_all(dir_, ec);
+    }
+    // The shell finds PipeWire where PIPEWIRE_RUNTIME_DIR says (its XDG_RUNTIME_DIR is its own).
+    void start_shell(const std::string& pipewire_dir) {
+        setenv("PIPEWIRE_RUNTIME_DIR", pipewire_dir.c_str(), 1);
+        std::string error;
+        shell_ = start_shell_with_two_fake_guests(loop_, peers_, dir_, 0x202020, 0x404040, error);
+        ASSERT_TRUE(shell_) << error;
+        ASSERT_TRUE(pump_until([&] {
+            return audio_["amber"]->out_listener_connected() && audio_["teal"]->out_listener_connected();
+        }, 10s)) << "the shell registered no AudioOutListener: " << shell_->log();
+        EXPECT_EQ(audio_["amber"]->out_register_calls(), 1);
+    }
+    bool pump_until(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
+        return pump_loop_until(loop_, done, deadline);
+    }
+    std::string shown() {
+        auto s = parse_guest_stats(shell_->status_json(), "amber");
+        return s ? s->shown_guest : "";
+    }
+    // Pumps the peers (their tones) until the sink's newest window holds `hz` (or, with hz 0,
+    // silence) and not `absent_hz`.
+    bool hear(double hz, double absent_hz, std::string& heard) {
+        return pump_until([&] {
+            const auto samples = recorder_->last(window_ms);
+            if (samples.size() < std::size_t(SinkRecorder::rate) * window_ms / 1000)
+                return false;
+            const double present = hz > 0 ? tone_share(samples, hz) : 0, absent = tone_share(samples, absent_hz);
+            heard = fmt::format("{} Hz: {:.3f}, {} Hz: {:.3f}, rms {:.0f}", hz, present, absent_hz, absent, rms(samples));
+            if (hz == 0)
+                return rms(samples) < 30;
+            return present > 0.4 && absent < 0.02 && rms(samples) > 1000;
+        }, 15s);
+    }
+
+    std::string dir_;
+    wl_event_loop* loop_ = nullptr;
+    FakeGuests peers_;
+    std::map<std::string, std::unique_ptr<FakeQemuAudio>> audio_;
+    std::unique_ptr<PipeWireDaemon> daemon_;
+    std::unique_ptr<ShellProcess> shell_;
+    std::unique_ptr<SinkRecorder> recorder_;
+};
+
+TEST_F(AudioTest, TheShownGuestIsHeardAHiddenOneIsNotAndSwitchingSwapsThem) {
+    daemon_ = std::make_unique<PipeWireDaemon>();
+    ASSERT_TRUE(daemon_->start()) << daemon_->error();
+    recorder_ = std::make_unique<SinkRecorder>(*daemon_);
+    start_shell(daemon_->runtime_dir());
+    audio_["amber"]->start_tone(1, amber_hz);
+    audio_["teal"]->start_tone(1, teal_hz);
+
+    const std::string first = shown();
+    ASSERT_TRUE(first == "amber" || first == "teal") << shell_->status_json();
+    const std::string second = first == "amber" ? "teal" : "amber";
+    const double first_hz = first == "amber" ? amber_hz : teal_hz, second_hz = first == "amber" ? teal_hz : amber_hz;
+    std::string heard;
+    EXPECT_TRUE(hear(first_hz, second_hz, heard)) << heard << "\n" << shell_->status_json() << shell_->log();
+    const std::string json = shell_->status_json();
+    EXPECT_NE(json.find(R"("audio": {"sound_server": true, "problem": null, "hidden": "mute", "playing": ")" + first + "\""),
+              std::string::npos) << json;
+
+    // Switching: the other guest is heard, the first one no longer.
+    auto r = shell_->ctl({"show", second});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(hear(second_hz, first_hz, heard)) << heard << "\n" << shell_->status_json();
+
+    // The guest mutes itself (SetVolume): silence, though it keeps writing.
+    audio_[second]->set_volume(1, true, {255, 255});
+    EXPECT_TRUE(hear(0, second_hz, heard)) << heard;
+    audio_[second]->set_volume(1, false, {255, 255});
+    EXPECT_TRUE(hear(second_hz, first_hz, heard)) << heard;
+
+    // PipeWire goes away: the shell carries on and says so.
+    recorder_.reset();
+    daemon_->stop();
+    EXPECT_TRUE(pump_until([&] { return shell_->status_json().find(R"("sound_server": false)") != std::string::npos; },
+                           10s)) << shell_->status_json();
+    EXPECT_TRUE(shell_->running()) << shell_->log();
+}
+
+TEST_F(AudioTest, WithoutASoundServerGuestsStillShowAndTheStatusSaysSo) {
+    const std::string nowhere = dir_ + "/no-pipewire";
+    std::filesystem::create_directory(nowhere);
+    start_shell(nowhere);
+    audio_["amber"]->start_tone(1, amber_hz);
+    audio_["teal"]->start_tone(1, teal_hz);
+    pump_loop(loop_, 500ms); // samples arrive and go nowhere
+    const std::string json = shell_->status_json();
+    EXPECT_NE(json.find(R"("audio": {"sound_server": false, "problem": "no sound server)"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("view": "guest")"), std::string::npos) << json;
+    const auto text = shell_->ctl({"status"});
+    EXPECT_NE(text.out.find("Sound: no sound server"), std::string::npos) << text.out;
+    EXPECT_TRUE(shell_->running()) << shell_->log();
+}
+
+} // namespace
+} // namespace phyllome::test
