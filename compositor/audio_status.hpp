@@ -20,6 +20,7 @@ struct AudioStatus {
     std::string problem;               // e.g. "no sound server (No such file or directory)"
     std::string hidden = "mute";       // the config's audio.hidden
     std::optional<std::string> playing; // the shown guest, while its sound listener is registered
+    std::optional<std::string> mic;     // the guest whose microphone is on (registering or live)
     std::vector<GuestAudioRow> guests;
 };
 

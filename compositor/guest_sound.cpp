@@ -30,8 +30,31 @@ void GuestSound::detached(const std::string& guest) { guests_.erase(guest); }
 void GuestSound::shown(const std::string& guest) {
     if (guest == shown_)
         return;
+    microphone_off(); // the microphone is for the guest it was turned on for, while it is shown
     shown_ = guest;
     apply_config();
+}
+
+bool GuestSound::toggle_microphone(guestview::DisplayConnection* display, std::string& why) {
+    auto it = guests_.find(shown_);
+    if (shown_.empty() || it == guests_.end()) {
+        why = "The microphone is for the guest on screen: show one first";
+        return false;
+    }
+    it->second->set_microphone(!it->second->microphone(), display);
+    return true;
+}
+
+void GuestSound::microphone_off() {
+    for (auto& [name, audio] : guests_)
+        audio->set_microphone(false, nullptr);
+}
+
+std::string GuestSound::microphone() const {
+    for (const auto& [name, audio] : guests_)
+        if (audio->microphone())
+            return name;
+    return {};
 }
 
 void GuestSound::apply_config() {
@@ -50,6 +73,8 @@ AudioStatus GuestSound::status() const {
             s.playing = name;
         s.guests.push_back(std::move(row));
     }
+    if (std::string mic = microphone(); !mic.empty())
+        s.mic = mic;
     return s;
 }
 

@@ -1,6 +1,8 @@
 // Which guests are heard: every attached guest gets its GuestAudio, the shown one plays, hidden
-// ones are muted unless `[audio] hidden = "play"`. Owns the PipeWire connection; without a
-// sound server everything still runs and the status says "no sound server".
+// ones are muted unless `[audio] hidden = "play"`; the microphone is on for the shown guest only
+// when the user turns it on, and off again when another guest (or nothing) is shown. Owns the
+// PipeWire connection; without a sound server everything still runs and the status says "no
+// sound server".
 #pragma once
 
 #include <functional>
@@ -35,6 +37,12 @@ public:
     // The guest at the front; empty: none (the overlay or a window).
     void shown(const std::string& guest);
     void apply_config();
+    // Host+mic key: the shown guest's microphone on or off (`display` is its connection). False
+    // with `why` when there is no guest to turn it on for.
+    bool toggle_microphone(guestview::DisplayConnection* display, std::string& why);
+    void microphone_off();
+    // The guest whose microphone is on, or empty.
+    std::string microphone() const;
 
     bool sound_server() const { return player_->connected(); }
     const std::string& problem() const { return player_->problem(); }

@@ -14,6 +14,7 @@
 #include "compositor/commands/commands.hpp"
 #include "compositor/control_server.hpp"
 #include "compositor/guest_sound.hpp"
+#include "compositor/mic_indicator.hpp"
 #include "compositor/guest_stage.hpp"
 #include "compositor/host_readiness.hpp"
 #include "compositor/host_windows.hpp"
@@ -133,6 +134,8 @@ private:
     void guest_attached(const std::string& guest) override;
     void guest_detached(const std::string& guest) override { sound_->detached(guest); }
     void shown_guest_changed(const std::string& guest) override { sound_->shown(guest); }
+    void sound_changed(); // the sound server, a guest's sound or the microphone changed
+    bool microphone_binding(xkb_keysym_t sym);
 
     // OutputHost: what outputs tell the shell.
     void output_destroyed(Output& output) override;
@@ -201,6 +204,7 @@ private:
     std::unique_ptr<HostWindows> windows_; // host applications' windows
     std::unique_ptr<IdentityBanner> banner_;
     std::unique_ptr<GuestSound> sound_; // the guests' sound (PipeWire); made before the stage
+    std::unique_ptr<MicIndicator> mic_indicator_;
     std::unique_ptr<GuestStage> stage_; // guests' displays and views, and which one is shown
     std::unique_ptr<session::KioskPolicy> kiosk_;
     bool kiosk_admin_ = false;            // the admin key opened the real overlay in kiosk mode

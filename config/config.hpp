@@ -125,6 +125,7 @@ struct LockConfig {
 // The guests' sound (PipeWire): the shown guest plays; hidden ones are muted unless "play".
 struct AudioConfig {
     std::string hidden = "mute"; // "mute" | "play"
+    std::string mic_key = "m";   // keysym name: with the host key, the shown guest's microphone on/off; empty: none
     bool operator==(const AudioConfig&) const = default;
 };
 

@@ -116,6 +116,7 @@ void read_lock(TableReader& reader, LockConfig& lock) {
 
 void read_audio(TableReader& reader, AudioConfig& audio) {
     reader.read("hidden", audio.hidden, rules::one_of({"mute", "play"}));
+    reader.read("mic_key", audio.mic_key, rules::optional_keysym_name());
 }
 
 // Runs `read_section` on [name] when present, then reports the keys it did not ask about.

@@ -19,6 +19,11 @@ bool audio_safe(const DisplayConnection& display) {
     return false;
 }
 
+// A guest without <audio type='dbus'/> has no Audio object: QEMU says the object or method is unknown.
+bool no_audio_object(const std::string& error) {
+    return error.find("nknown") != std::string::npos || error.find("No such") != std::string::npos;
+}
+
 } // namespace
 
 GuestAudio::GuestAudio(wl_event_loop* loop, PipeWirePlayer& player, DisplayConnection& display, std::string guest,
@@ -30,27 +35,7 @@ GuestAudio::GuestAudio(wl_event_loop* loop, PipeWirePlayer& player, DisplayConne
         log::info("guest {}: no sound: {}", guest_, status_.note);
         return;
     }
-    AudioOutEvents events;
-    events.init = [this](std::uint64_t id, const PcmFormat& format) {
-        Voice& voice = voices_[id];
-        voice.out = player_.voice(fmt::format("{} (guest sound {})", guest_, id), format);
-        if (!voice.levels.empty())
-            voice.out->set_volume(voice.mute, voice.levels);
-    };
-    events.fini = [this](std::uint64_t id) { voices_.erase(id); };
-    events.enabled = [this](std::uint64_t id, bool enabled) {
-        Voice& voice = voices_[id];
-        voice.enabled = enabled;
-        if (!enabled && voice.out)
-            voice.out->clear();
-    };
-    events.volume = [this](std::uint64_t id, bool mute, std::span<const std::uint8_t> levels) {
-        Voice& voice = voices_[id];
-        voice.mute = mute;
-        voice.levels.assign(levels.begin(), levels.end());
-        if (voice.out)
-            voice.out->set_volume(mute, levels);
-    };
+    AudioEvents events = common_events(voices_, VoiceDirection::Playback);
     events.write = [this](std::uint64_t id, std::span<const std::uint8_t> samples) {
         status_.bytes_received += samples.size();
         auto it = voices_.find(id);
@@ -68,14 +53,14 @@ GuestAudio::GuestAudio(wl_event_loop* loop, PipeWirePlayer& player, DisplayConne
     };
     std::string error;
     detail::UniqueFd qemu_end;
-    listener_ = AudioOutListener::create(loop_, guest_, std::move(events), qemu_end, error);
+    listener_ = AudioListener::create(loop_, AudioDirection::Out, guest_, std::move(events), qemu_end, error);
     if (!listener_) {
         set_state("failed", error);
         return;
     }
     std::weak_ptr<GuestAudio*> alive = alive_;
-    display.register_listener_fd(audio_path, audio_interface, "RegisterOutListener", qemu_end.get(),
-                                 [alive](std::string error) {
+    display.register_listener_fd(audio_path, audio_interface, AudioListener::register_method(AudioDirection::Out),
+                                 qemu_end.get(), [alive](std::string error) {
                                      if (auto self = alive.lock())
                                          (*self)->registered(error);
                                  });
@@ -84,6 +69,32 @@ GuestAudio::GuestAudio(wl_event_loop* loop, PipeWirePlayer& player, DisplayConne
 
 GuestAudio::~GuestAudio() = default;
 
+AudioEvents GuestAudio::common_events(Voices& voices, VoiceDirection direction) {
+    AudioEvents events;
+    events.init = [this, &voices, direction](std::uint64_t id, const PcmFormat& format) {
+        Voice& voice = voices[id];
+        const char* what = direction == VoiceDirection::Playback ? "sound" : "microphone";
+        voice.out = player_.voice(fmt::format("{} (guest {} {})", guest_, what, id), format, direction);
+        if (!voice.levels.empty())
+            voice.out->set_volume(voice.mute, voice.levels);
+    };
+    events.fini = [&voices](std::uint64_t id) { voices.erase(id); };
+    events.enabled = [&voices](std::uint64_t id, bool enabled) {
+        Voice& voice = voices[id];
+        voice.enabled = enabled;
+        if (!enabled && voice.out)
+            voice.out->clear();
+    };
+    events.volume = [&voices](std::uint64_t id, bool mute, std::span<const std::uint8_t> levels) {
+        Voice& voice = voices[id];
+        voice.mute = mute;
+        voice.levels.assign(levels.begin(), levels.end());
+        if (voice.out)
+            voice.out->set_volume(mute, levels);
+    };
+    return events;
+}
+
 void GuestAudio::registered(const std::string& error) {
     if (error.empty()) {
         log::info("guest {}: sound listener registered", guest_);
@@ -91,14 +102,85 @@ void GuestAudio::registered(const std::string& error) {
         return;
     }
     listener_.reset();
-    // A guest without <audio type='dbus'/> has no Audio object: QEMU says the object or method is unknown.
-    if (error.find("nknown") != std::string::npos || error.find("No such") != std::string::npos) {
+    if (no_audio_object(error)) {
         log::info("guest {}: no D-Bus sound device ({})", guest_, error);
         set_state("no audio", error);
     } else {
         log::warn("guest {}: registering the sound listener failed: {}", guest_, error);
         set_state("failed", error);
     }
+}
+
+void GuestAudio::set_microphone(bool on, DisplayConnection* display) {
+    if (on == microphone())
+        return;
+    if (!on) {
+        // Closing the socket is how QEMU learns the listener is gone.
+        in_voices_.clear();
+        in_listener_.reset();
+        status_.mic = "off";
+        status_.mic_note.clear();
+        log::info("guest {}: microphone off", guest_);
+        if (changed_)
+            changed_();
+        return;
+    }
+    if (!display || status_.state == "unsupported") {
+        status_.mic = "failed";
+        status_.mic_note = display ? status_.note : "the guest's display is not connected";
+        if (changed_)
+            changed_();
+        return;
+    }
+    AudioEvents events = common_events(in_voices_, VoiceDirection::Capture);
+    events.read = [this](std::uint64_t id, std::span<std::uint8_t> samples) {
+        auto it = in_voices_.find(id);
+        if (it != in_voices_.end() && it->second.out && it->second.enabled)
+            status_.mic_bytes += it->second.out->read(samples);
+    };
+    events.closed = [this](std::string reason) {
+        in_voices_.clear();
+        in_listener_.reset();
+        status_.mic = "off";
+        status_.mic_note = std::move(reason);
+        if (changed_)
+            changed_();
+    };
+    std::string error;
+    detail::UniqueFd qemu_end;
+    in_listener_ = AudioListener::create(loop_, AudioDirection::In, guest_, std::move(events), qemu_end, error);
+    if (!in_listener_) {
+        status_.mic = "failed";
+        status_.mic_note = error;
+        return;
+    }
+    status_.mic = "registering";
+    status_.mic_note.clear();
+    std::weak_ptr<GuestAudio*> alive = alive_;
+    display->register_listener_fd(audio_path, audio_interface, AudioListener::register_method(AudioDirection::In),
+                                  qemu_end.get(), [alive](std::string error) {
+                                      if (auto self = alive.lock())
+                                          (*self)->mic_registered(error);
+                                  });
+    if (changed_)
+        changed_();
+}
+
+void GuestAudio::mic_registered(const std::string& error) {
+    if (!in_listener_)
+        return; // turned off meanwhile
+    if (error.empty()) {
+        log::info("guest {}: microphone live", guest_);
+        status_.mic = "live";
+    } else {
+        log::warn("guest {}: registering the microphone failed: {}", guest_, error);
+        in_voices_.clear();
+        in_listener_.reset();
+        status_.mic = "failed";
+        status_.mic_note = no_audio_object(error) ? "the guest has no D-Bus sound device" : error;
+    }
+    if (changed_)
+        changed_();
 }
 
 void GuestAudio::set_state(std::string state, std::string note) {

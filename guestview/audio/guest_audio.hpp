@@ -1,6 +1,8 @@
 // One guest's sound: registers an AudioOutListener with the guest's QEMU (through its
 // DisplayConnection) and plays every voice through the PipeWirePlayer while the guest is
-// audible; an inaudible guest's samples are dropped as they come.
+// audible; an inaudible guest's samples are dropped as they come. The microphone is an
+// AudioInListener registered only while it is on: QEMU's reads get what PipeWire's default
+// source hears (silence until it has something).
 //
 // QEMU 7.2 crashes on Audio.RegisterOutListener in p2p mode (fixed in 8.0, e74fec9aa4), so we
 // only register with a QEMU whose consoles have the Interfaces property (8.1 and later).
@@ -13,7 +15,7 @@
 #include <memory>
 #include <string>
 
-#include "guestview/audio/audio_out_listener.hpp"
+#include "guestview/audio/audio_listener.hpp"
 #include "guestview/audio/pipewire_player.hpp"
 
 namespace phyllome::guestview {
@@ -29,6 +31,10 @@ struct GuestAudioStatus {
     std::uint64_t bytes_received = 0;
     std::uint64_t bytes_played = 0;
     std::uint64_t bytes_dropped = 0; // hidden, or more than the buffer holds
+    // The microphone: "off", "registering", "live" or "failed"; mic_note says why it failed.
+    std::string mic = "off";
+    std::string mic_note;
+    std::uint64_t mic_bytes = 0; // heard and handed to the guest
 };
 
 class GuestAudio {
@@ -42,6 +48,9 @@ public:
 
     void set_audible(bool audible);
     bool audible() const { return audible_; }
+    // Registers (on) or drops (off) the AudioInListener; `display` is needed to turn it on.
+    void set_microphone(bool on, DisplayConnection* display);
+    bool microphone() const { return in_listener_ != nullptr; }
     GuestAudioStatus status() const;
 
 private:
@@ -51,7 +60,10 @@ private:
         bool mute = false;
         std::vector<std::uint8_t> levels;
     };
+    using Voices = std::map<std::uint64_t, Voice>;
+    AudioEvents common_events(Voices& voices, VoiceDirection direction);
     void registered(const std::string& error);
+    void mic_registered(const std::string& error);
     void set_state(std::string state, std::string note = {});
     bool plays(const Voice& voice) const { return audible_ && voice.enabled; }
 
@@ -61,8 +73,10 @@ private:
     bool audible_;
     std::function<void()> changed_;
     GuestAudioStatus status_;
-    std::unique_ptr<AudioOutListener> listener_;
-    std::map<std::uint64_t, Voice> voices_;
+    std::unique_ptr<AudioListener> listener_;
+    Voices voices_;
+    std::unique_ptr<AudioListener> in_listener_;
+    Voices in_voices_;
     std::uint64_t dropped_hidden_ = 0;
     std::shared_ptr<GuestAudio*> alive_ = std::make_shared<GuestAudio*>(this);
 };

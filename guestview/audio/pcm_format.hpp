@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 namespace phyllome::guestview {
@@ -25,5 +26,9 @@ inline constexpr std::uint8_t max_pcm_channels = 8;
 // Empty when PipeWire can play it as it is (8/16/32-bit integers, 32-bit float, either
 // endianness, 1..8 channels, 8 kHz..192 kHz, frames without padding); else why not.
 std::string pcm_format_problem(const PcmFormat& format);
+
+// Fills `out` with silence in `format`: zero for signed and float samples, the midpoint for
+// unsigned ones.
+void silence(const PcmFormat& format, std::span<std::uint8_t> out);
 
 } // namespace phyllome::guestview

@@ -52,8 +52,9 @@ PipeWirePlayer::~PipeWirePlayer() {
     pw_deinit();
 }
 
-std::unique_ptr<PipeWireVoice> PipeWirePlayer::voice(std::string name, const PcmFormat& format) {
-    return std::make_unique<PipeWireVoice>(*this, std::move(name), format);
+std::unique_ptr<PipeWireVoice> PipeWirePlayer::voice(std::string name, const PcmFormat& format,
+                                                     VoiceDirection direction) {
+    return std::make_unique<PipeWireVoice>(*this, std::move(name), format, direction);
 }
 
 int PipeWirePlayer::on_fd(int, std::uint32_t, void* data) {
@@ -170,8 +171,9 @@ void set_positions(spa_audio_info_raw& info) {
 
 } // namespace
 
-PipeWireVoice::PipeWireVoice(PipeWirePlayer& player, std::string name, const PcmFormat& format)
-    : player_(player), name_(std::move(name)), format_(format),
+PipeWireVoice::PipeWireVoice(PipeWirePlayer& player, std::string name, const PcmFormat& format,
+                             VoiceDirection direction)
+    : player_(player), name_(std::move(name)), format_(format), direction_(direction),
       volumes_(format.channels, 1.0f) {
     std::size_t capacity = std::size_t(format.bytes_per_second()) * buffer_ms / 1000;
     capacity -= capacity % format.bytes_per_frame;
@@ -207,6 +209,24 @@ void PipeWireVoice::write(std::span<const std::uint8_t> samples) {
         primed_ = true;
 }
 
+std::size_t PipeWireVoice::read(std::span<std::uint8_t> out) {
+    const std::size_t bytes = take(out.data(), std::min(out.size(), size_));
+    played_ += bytes;
+    return bytes;
+}
+
+// Moves `bytes` (at most size_) from the ring's head into `out`.
+std::size_t PipeWireVoice::take(std::uint8_t* out, std::size_t bytes) {
+    for (std::size_t copied = 0; copied < bytes;) {
+        const std::size_t run = std::min(bytes - copied, ring_.size() - head_);
+        std::memcpy(out + copied, ring_.data() + head_, run);
+        head_ = (head_ + run) % ring_.size();
+        copied += run;
+    }
+    size_ -= bytes;
+    return bytes;
+}
+
 void PipeWireVoice::clear() {
     head_ = size_ = 0;
     primed_ = false;
@@ -232,8 +252,10 @@ void PipeWireVoice::apply_volume() {
 
 void PipeWireVoice::open_stream(pw_core* core) {
     close_stream();
-    pw_properties* props = pw_properties_new(PW_KEY_MEDIA_TYPE, "Audio", PW_KEY_MEDIA_CATEGORY, "Playback",
-                                             PW_KEY_MEDIA_ROLE, "Game", PW_KEY_APP_NAME, "phyllome-shell",
+    const bool playback = direction_ == VoiceDirection::Playback;
+    pw_properties* props = pw_properties_new(PW_KEY_MEDIA_TYPE, "Audio", PW_KEY_MEDIA_CATEGORY,
+                                             playback ? "Playback" : "Capture", PW_KEY_MEDIA_ROLE,
+                                             playback ? "Game" : "Communication", PW_KEY_APP_NAME, "phyllome-shell",
                                              PW_KEY_NODE_NAME, name_.c_str(), PW_KEY_MEDIA_NAME, name_.c_str(),
                                              nullptr);
     // About 20 ms a cycle: QEMU writes every 10 ms, so this keeps latency low without underruns.
@@ -263,7 +285,7 @@ void PipeWireVoice::open_stream(pw_core* core) {
     std::uint8_t pod_buffer[1024];
     spa_pod_builder builder = SPA_POD_BUILDER_INIT(pod_buffer, sizeof pod_buffer);
     const spa_pod* params[1] = {spa_format_audio_raw_build(&builder, SPA_PARAM_EnumFormat, &info)};
-    const int r = pw_stream_connect(stream_, PW_DIRECTION_OUTPUT, PW_ID_ANY,
+    const int r = pw_stream_connect(stream_, playback ? PW_DIRECTION_OUTPUT : PW_DIRECTION_INPUT, PW_ID_ANY,
                                     static_cast<pw_stream_flags>(PW_STREAM_FLAG_AUTOCONNECT |
                                                                  PW_STREAM_FLAG_MAP_BUFFERS),
                                     params, 1);
@@ -282,52 +304,44 @@ void PipeWireVoice::close_stream() {
     hook_.reset();
 }
 
-// Silence in the voice's format: zero for signed and float samples, the midpoint for unsigned.
-void PipeWireVoice::fill(std::uint8_t* out, std::size_t bytes) {
-    if (format_.is_signed || format_.is_float) {
-        std::memset(out, 0, bytes);
-        return;
-    }
-    const std::size_t width = format_.bits / 8;
-    for (std::size_t i = 0; i < bytes; ++i) {
-        const bool top_byte = format_.big_endian ? i % width == 0 : i % width == width - 1;
-        out[i] = top_byte ? 0x80 : 0x00;
-    }
-}
-
 void PipeWireVoice::on_process(void* data) {
     auto* self = static_cast<PipeWireVoice*>(data);
     pw_buffer* buffer = pw_stream_dequeue_buffer(self->stream_);
     if (!buffer)
         return;
-    spa_data& d = buffer->buffer->datas[0];
-    if (!d.data) {
-        pw_stream_queue_buffer(self->stream_, buffer);
-        return;
+    if (buffer->buffer->datas[0].data) {
+        if (self->direction_ == VoiceDirection::Playback)
+            self->play(buffer);
+        else
+            self->capture(buffer);
     }
-    const std::uint32_t stride = self->format_.bytes_per_frame;
+    pw_stream_queue_buffer(self->stream_, buffer);
+}
+
+void PipeWireVoice::capture(pw_buffer* buffer) {
+    const spa_data& d = buffer->buffer->datas[0];
+    const std::uint32_t offset = std::min(d.chunk->offset, d.maxsize);
+    const std::uint32_t size = std::min(d.chunk->size, d.maxsize - offset);
+    write({static_cast<const std::uint8_t*>(d.data) + offset, size - size % format_.bytes_per_frame});
+}
+
+void PipeWireVoice::play(pw_buffer* buffer) {
+    spa_data& d = buffer->buffer->datas[0];
+    const std::uint32_t stride = format_.bytes_per_frame;
     std::uint64_t frames = d.maxsize / stride;
     if (buffer->requested > 0)
         frames = std::min<std::uint64_t>(frames, buffer->requested);
     const std::size_t want = std::size_t(frames) * stride;
     auto* out = static_cast<std::uint8_t*>(d.data);
-    std::size_t have = self->primed_ ? std::min(want, self->size_) : 0;
-    for (std::size_t copied = 0; copied < have;) {
-        const std::size_t run = std::min(have - copied, self->ring_.size() - self->head_);
-        std::memcpy(out + copied, self->ring_.data() + self->head_, run);
-        self->head_ = (self->head_ + run) % self->ring_.size();
-        copied += run;
-    }
-    self->size_ -= have;
-    self->played_ += have;
+    const std::size_t have = take(out, primed_ ? std::min(want, size_) : 0);
+    played_ += have;
     if (have < want) {
-        self->fill(out + have, want - have);
-        self->primed_ = false; // ran dry: wait for prebuffer_ms again
+        silence(format_, {out + have, want - have});
+        primed_ = false; // ran dry: wait for prebuffer_ms again
     }
     d.chunk->offset = 0;
     d.chunk->stride = static_cast<std::int32_t>(stride);
     d.chunk->size = static_cast<std::uint32_t>(want);
-    pw_stream_queue_buffer(self->stream_, buffer);
 }
 
 } // namespace phyllome::guestview

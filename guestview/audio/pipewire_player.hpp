@@ -27,6 +27,8 @@ namespace phyllome::guestview {
 
 class PipeWireVoice;
 
+enum class VoiceDirection { Playback, Capture };
+
 class PipeWirePlayer {
 public:
     // `changed` runs on the loop thread whenever connected() or problem() changes.
@@ -39,9 +41,10 @@ public:
     // Why nothing plays, e.g. "no sound server (Connection refused)"; empty while connected.
     const std::string& problem() const { return problem_; }
 
-    // A playback stream named `name` for samples in `format` (checked by pcm_format_problem).
-    // It follows the server: made on every (re)connection.
-    std::unique_ptr<PipeWireVoice> voice(std::string name, const PcmFormat& format);
+    // A playback (or capture) stream named `name` for samples in `format` (checked by
+    // pcm_format_problem). It follows the server: made on every (re)connection.
+    std::unique_ptr<PipeWireVoice> voice(std::string name, const PcmFormat& format,
+                                         VoiceDirection direction = VoiceDirection::Playback);
 
     static constexpr int retry_ms = 3000;
 
@@ -69,16 +72,19 @@ private:
     std::string lost_reason_;
 };
 
-// One guest voice: samples in, a PipeWire playback stream out. Bounded: at most
-// `buffer_ms` of samples wait; more drops the oldest (the guest is ahead of the sound card).
+// One guest voice. Playback: samples in (write), a PipeWire stream out. Capture: a PipeWire
+// stream (the default source) in, samples out (read). Bounded: at most `buffer_ms` of samples
+// wait; more drops the oldest (one clock runs ahead of the other).
 class PipeWireVoice {
 public:
-    PipeWireVoice(PipeWirePlayer& player, std::string name, const PcmFormat& format);
+    PipeWireVoice(PipeWirePlayer& player, std::string name, const PcmFormat& format, VoiceDirection direction);
     ~PipeWireVoice();
     PipeWireVoice(const PipeWireVoice&) = delete;
     PipeWireVoice& operator=(const PipeWireVoice&) = delete;
 
     void write(std::span<const std::uint8_t> samples);
+    // Capture: takes up to out.size() bytes of what was heard into `out`; returns how many.
+    std::size_t read(std::span<std::uint8_t> out);
     void clear(); // forget what waits (the guest went quiet or was hidden)
     // QEMU's levels, 0..255 per channel; applied on every (re)connection.
     void set_volume(bool mute, std::span<const std::uint8_t> levels);
@@ -96,12 +102,15 @@ private:
     void open_stream(pw_core* core);
     void close_stream();
     void apply_volume();
-    void fill(std::uint8_t* out, std::size_t bytes);
+    std::size_t take(std::uint8_t* out, std::size_t bytes);
     static void on_process(void* data);
+    void play(pw_buffer* buffer);
+    void capture(pw_buffer* buffer);
 
     PipeWirePlayer& player_;
     std::string name_;
     PcmFormat format_;
+    VoiceDirection direction_;
     std::vector<std::uint8_t> ring_;
     std::size_t head_ = 0, size_ = 0; // read position and bytes waiting
     bool primed_ = false;             // enough waits to play

@@ -46,6 +46,7 @@ TEST(ConfigDefaults, EmptyTextGivesDocumentedDefaultsWithoutDiagnostics) {
     EXPECT_EQ(config.lock.key, "l");
     EXPECT_FALSE(config.lock.idle_timeout_s.has_value());
     EXPECT_EQ(config.audio.hidden, "mute");
+    EXPECT_EQ(config.audio.mic_key, "m");
     EXPECT_TRUE(config.apps.empty());
 }
 

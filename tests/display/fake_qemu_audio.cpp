@@ -26,6 +26,7 @@ FakeQemuAudio::FakeQemuAudio(wl_event_loop* loop, FakeQemuDisplay& display) : lo
         static const sd_bus_vtable audio_vtable[] = {
             SD_BUS_VTABLE_START(0),
             SD_BUS_METHOD("RegisterOutListener", "h", "", on_register_out, 0),
+            SD_BUS_METHOD("RegisterInListener", "h", "", on_register_in, 0),
             SD_BUS_VTABLE_END,
         };
         sd_bus_slot* slot = nullptr;
@@ -54,6 +55,76 @@ int FakeQemuAudio::on_register_out(sd_bus_message* m, void* data, sd_bus_error*)
     self->out_source_ = std::make_unique<detail::BusEventSource>(self->loop_, self->out_bus_.get(),
                                                                  [self](std::string) { self->out_open_ = false; });
     return 1;
+}
+
+bool FakeQemuAudio::in_listener_connected() const { return in_open_ && in_source_ && !in_source_->closed(); }
+
+int FakeQemuAudio::on_register_in(sd_bus_message* m, void* data, sd_bus_error*) {
+    auto* self = static_cast<FakeQemuAudio*>(data);
+    ++self->in_register_calls_;
+    int fd = -1;
+    check(sd_bus_message_read(m, "h", &fd), "reading RegisterInListener");
+    auto listener_fd = detail::duplicate_fd(fd);
+    check(sd_bus_reply_method_return(m, ""), "replying to RegisterInListener");
+    self->reads_.clear();
+    self->in_source_.reset();
+    self->in_bus_ = make_server_bus(listener_fd.release());
+    self->in_open_ = true;
+    self->in_source_ = std::make_unique<detail::BusEventSource>(self->loop_, self->in_bus_.get(),
+                                                                [self](std::string) { self->in_open_ = false; });
+    return 1;
+}
+
+void FakeQemuAudio::in_init(std::uint64_t voice, std::uint32_t rate) {
+    if (!in_listener_connected())
+        return;
+    sd_bus_message* m = nullptr;
+    check(sd_bus_message_new_method_call(in_bus_.get(), &m, nullptr, "/org/qemu/Display1/AudioInListener",
+                                         "org.qemu.Display1.AudioInListener", "Init"),
+          "new method call");
+    detail::MessagePtr owned(m);
+    check(sd_bus_message_append(m, "tybbuyuub", voice, std::uint8_t{16}, 1, 0, rate, std::uint8_t{2}, 4u, 4 * rate, 0),
+          "append Init");
+    check(sd_bus_message_set_expect_reply(m, 0), "set_expect_reply");
+    check(sd_bus_send(in_bus_.get(), m, nullptr), "sd_bus_send");
+    in_source_->rearm();
+}
+
+std::shared_ptr<ReadOutcome> FakeQemuAudio::read(std::uint64_t voice, std::uint64_t bytes) {
+    auto outcome = std::make_shared<ReadOutcome>();
+    if (!in_listener_connected()) {
+        outcome->answered = true;
+        outcome->error = "no in listener";
+        return outcome;
+    }
+    sd_bus_message* m = nullptr;
+    check(sd_bus_message_new_method_call(in_bus_.get(), &m, nullptr, "/org/qemu/Display1/AudioInListener",
+                                         "org.qemu.Display1.AudioInListener", "Read"),
+          "new method call");
+    detail::MessagePtr owned(m);
+    check(sd_bus_message_append(m, "tt", voice, bytes), "append Read");
+    outcome->latency_ms = now_ms();
+    sd_bus_slot* slot = nullptr;
+    check(sd_bus_call_async(
+              in_bus_.get(), &slot, m,
+              [](sd_bus_message* reply, void* data, sd_bus_error*) {
+                  auto* result = static_cast<ReadOutcome*>(data);
+                  result->answered = true;
+                  result->latency_ms = now_ms() - result->latency_ms;
+                  if (const sd_bus_error* e = sd_bus_message_get_error(reply)) {
+                      result->error = e->name;
+                      return 0;
+                  }
+                  const void* samples = nullptr;
+                  if (sd_bus_message_read_array(reply, 'y', &samples, &result->bytes) < 0)
+                      result->error = "malformed Read reply";
+                  return 0;
+              },
+              outcome.get(), 0),
+          "Read");
+    reads_.emplace_back(detail::SlotPtr(slot), outcome);
+    in_source_->rearm();
+    return outcome;
 }
 
 void FakeQemuAudio::send(sd_bus_message* m) {

@@ -13,6 +13,14 @@
 
 namespace phyllome::guestview::testing {
 
+// The answer to an AudioInListener.Read, once it came.
+struct ReadOutcome {
+    bool answered = false;
+    std::string error;
+    std::size_t bytes = 0;
+    double latency_ms = 0; // call to answer
+};
+
 class FakeQemuAudio {
 public:
     // Exports /org/qemu/Display1/Audio on every connection `display` serves from now on.
@@ -23,6 +31,12 @@ public:
 
     int out_register_calls() const { return out_register_calls_; }
     bool out_listener_connected() const;
+    int in_register_calls() const { return in_register_calls_; }
+    bool in_listener_connected() const;
+
+    // The microphone (AudioInListener): Init of a 16-bit stereo voice, then QEMU's Read.
+    void in_init(std::uint64_t voice, std::uint32_t rate = 44100);
+    std::shared_ptr<ReadOutcome> read(std::uint64_t voice, std::uint64_t bytes);
 
     // AudioOutListener calls (no reply expected, as QEMU sends them).
     void init(std::uint64_t voice, std::uint8_t bits, bool is_signed, bool is_float, std::uint32_t rate,
@@ -39,6 +53,7 @@ public:
 private:
     void send(sd_bus_message* m);
     static int on_register_out(sd_bus_message* m, void* data, sd_bus_error* error);
+    static int on_register_in(sd_bus_message* m, void* data, sd_bus_error* error);
     static int on_tone_timer(void* data);
 
     wl_event_loop* loop_;
@@ -47,6 +62,11 @@ private:
     detail::BusPtr out_bus_;
     std::unique_ptr<detail::BusEventSource> out_source_;
     bool out_open_ = false;
+    int in_register_calls_ = 0;
+    detail::BusPtr in_bus_;
+    std::unique_ptr<detail::BusEventSource> in_source_;
+    bool in_open_ = false;
+    std::vector<std::pair<detail::SlotPtr, std::shared_ptr<ReadOutcome>>> reads_;
     detail::EventSourcePtr tone_timer_;
     std::uint64_t tone_voice_ = 0;
     double tone_hz_ = 0;

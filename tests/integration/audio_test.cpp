@@ -147,5 +147,50 @@ TEST_F(AudioTest, WithoutASoundServerGuestsStillShowAndTheStatusSaysSo) {
     EXPECT_TRUE(shell_->running()) << shell_->log();
 }
 
+// The red "Microphone on" tag in the top right corner of the 1280x800 output.
+bool mic_tag_shown(const ShellProcess& shell) {
+    auto shot = shell.screenshot();
+    if (!shot)
+        return false;
+    const unsigned pixel = shot->pixel(1280 - 16 - 10, 16 + 17); // right of the text
+    return ((pixel >> 16) & 0xff) > 0x90 && ((pixel >> 8) & 0xff) < 0x60;
+}
+
+TEST_F(AudioTest, HostMTurnsTheShownGuestsMicrophoneOnUntilAnotherGuestIsShown) {
+    daemon_ = std::make_unique<PipeWireDaemon>();
+    ASSERT_TRUE(daemon_->start()) << daemon_->error();
+    start_shell(daemon_->runtime_dir());
+    const std::string first = shown();
+    ASSERT_TRUE(first == "amber" || first == "teal") << shell_->status_json();
+    const std::string second = first == "amber" ? "teal" : "amber";
+    EXPECT_EQ(audio_[first]->in_register_calls(), 0) << "the microphone is off until asked for";
+    EXPECT_FALSE(mic_tag_shown(*shell_));
+
+    auto r = shell_->wtype({"-P", "Control_R", "-k", "m", "-p", "Control_R"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_TRUE(pump_until([&] { return audio_[first]->in_listener_connected(); }, 10s)) << shell_->log();
+    EXPECT_TRUE(pump_until([&] { return shell_->status_json().find("\"mic\": \"" + first + "\"") != std::string::npos; },
+                           5s)) << shell_->status_json();
+    EXPECT_TRUE(mic_tag_shown(*shell_));
+
+    // QEMU reads synchronously on its main loop: the answer comes at once, whole, even while
+    // the default source has nothing (this PipeWire has no source: silence).
+    audio_[first]->in_init(1);
+    auto read = audio_[first]->read(1, 441 * 4);
+    ASSERT_TRUE(pump_until([&] { return read->answered; }, 2s));
+    EXPECT_EQ(read->error, "");
+    EXPECT_EQ(read->bytes, 441u * 4);
+    EXPECT_LT(read->latency_ms, 200);
+    EXPECT_EQ(audio_[second]->in_register_calls(), 0);
+
+    // Another guest shown: the microphone goes off (its listener socket closes) and so does the tag.
+    r = shell_->ctl({"show", second});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(pump_until([&] { return !audio_[first]->in_listener_connected(); }, 5s));
+    EXPECT_NE(shell_->status_json().find(R"("mic": null)"), std::string::npos) << shell_->status_json();
+    EXPECT_TRUE(pump_until([&] { return !mic_tag_shown(*shell_); }, 5s));
+    EXPECT_EQ(audio_[second]->in_register_calls(), 0);
+}
+
 } // namespace
 } // namespace phyllome::test
