@@ -21,6 +21,7 @@ struct pw_loop;
 struct pw_context;
 struct pw_core;
 struct pw_stream;
+struct pw_buffer;
 struct wl_event_loop;
 
 namespace phyllome::guestview {
