@@ -88,8 +88,9 @@ TEST_F(RealGuestAudio, QemuWithDbusAudioTakesTheShellsListenerAndKeepsRunning) {
         << shell->status_json() << shell->log();
     EXPECT_TRUE(wait_until([&] { return voices_of(shell->status_json(), guest) >= 1; }, 30s))
         << shell->status_json() << shell->log();
-    if (daemon)
+    if (daemon) {
         EXPECT_TRUE(shell->wait_for_status(R"("audio": {"sound_server": true)", 10s)) << shell->status_json();
+    }
 
     // QEMU keeps running with our listener (QEMU 7.2 crashed here in p2p mode), and so do we.
     const auto pid = qemu_pid(guest);

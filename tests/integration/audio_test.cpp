@@ -7,9 +7,11 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <iostream>
 
 #include <fmt/format.h>
 
+#include "fake_display_session.hpp"
 #include "loop_pump.hpp"
 #include "pipewire_daemon.hpp"
 #include "tests/display/fake_qemu_audio.hpp"
@@ -74,16 +76,21 @@ protected:
     // Pumps the peers (their tones) until the sink's newest window holds `hz` (or, with hz 0,
     // silence) and not `absent_hz`.
     bool hear(double hz, double absent_hz, std::string& heard) {
-        return pump_until([&] {
+        const auto started = std::chrono::steady_clock::now();
+        const bool done = pump_until([&] {
             const auto samples = recorder_->last(window_ms);
             if (samples.size() < std::size_t(SinkRecorder::rate) * window_ms / 1000)
                 return false;
             const double present = hz > 0 ? tone_share(samples, hz) : 0, absent = tone_share(samples, absent_hz);
-            heard = fmt::format("{} Hz: {:.3f}, {} Hz: {:.3f}, rms {:.0f}", hz, present, absent_hz, absent, rms(samples));
+            heard = fmt::format("{} Hz: {:.3f}, {} Hz: {:.3f}, rms {:.0f} (newest {} ms of the sink's monitor)", hz,
+                                present, absent_hz, absent, rms(samples), window_ms);
             if (hz == 0)
                 return rms(samples) < 30;
             return present > 0.4 && absent < 0.02 && rms(samples) > 1000;
         }, 15s);
+        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+        std::cout << "heard after " << took.count() << " ms: " << heard << "\n"; // for the record, pass or fail
+        return done;
     }
 
     std::string dir_;
