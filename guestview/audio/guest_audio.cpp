@@ -75,6 +75,8 @@ AudioEvents GuestAudio::common_events(Voices& voices, VoiceDirection direction) 
         Voice& voice = voices[id];
         const char* what = direction == VoiceDirection::Playback ? "sound" : "microphone";
         voice.out = player_.voice(fmt::format("{} (guest {} {})", guest_, what, id), format, direction);
+        if (direction == VoiceDirection::Playback)
+            voice.out->set_active(audible_);
         if (!voice.levels.empty())
             voice.out->set_volume(voice.mute, voice.levels);
     };
@@ -194,10 +196,13 @@ void GuestAudio::set_audible(bool audible) {
     if (audible == audible_)
         return;
     audible_ = audible;
-    if (!audible)
-        for (auto& [id, voice] : voices_)
-            if (voice.out)
-                voice.out->clear();
+    for (auto& [id, voice] : voices_) {
+        if (!voice.out)
+            continue;
+        if (!audible)
+            voice.out->clear();
+        voice.out->set_active(audible);
+    }
 }
 
 GuestAudioStatus GuestAudio::status() const {

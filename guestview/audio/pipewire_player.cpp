@@ -5,6 +5,7 @@
 #include <spa/param/props.h>
 #include <wayland-server-core.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -75,13 +76,13 @@ void PipeWirePlayer::try_connect() {
     if (!core_) {
         std::string problem = fmt::format("no sound server ({})", std::strerror(errno));
         if (problem != problem_) {
-            log::warn("audio: {}; guests play nowhere until PipeWire runs (trying every {} s)", problem,
-                      retry_ms / 1000);
+            log::warn("audio: {}; guests play nowhere until PipeWire runs", problem);
             problem_ = std::move(problem);
             if (changed_)
                 changed_();
         }
-        wl_event_source_timer_update(retry_timer_.get(), retry_ms);
+        wl_event_source_timer_update(retry_timer_.get(), retry_ms_);
+        retry_ms_ = std::min(retry_ms_ * 2, max_retry_ms);
         return;
     }
     core_hook_ = std::make_unique<CoreHook>();
@@ -96,6 +97,7 @@ void PipeWirePlayer::try_connect() {
     pw_core_add_listener(core_, &core_hook_->hook, &core_hook_->events, this);
     log::info("audio: connected to PipeWire");
     problem_.clear();
+    retry_ms_ = first_retry_ms;
     for (PipeWireVoice* voice : voices_)
         voice->open_stream(core_);
     if (changed_)
@@ -112,10 +114,10 @@ void PipeWirePlayer::lost(std::string why) {
 void PipeWirePlayer::on_lost(void* data) {
     auto* self = static_cast<PipeWirePlayer*>(data);
     (void)self->lost_idle_.release(); // wayland removes an idle source after dispatching it
-    log::warn("audio: {}; trying again every {} s", self->lost_reason_, retry_ms / 1000);
+    log::warn("audio: {}; guests play nowhere until it is back", self->lost_reason_);
     self->disconnect();
     self->problem_ = "no sound server (" + self->lost_reason_ + ")";
-    wl_event_source_timer_update(self->retry_timer_.get(), retry_ms);
+    wl_event_source_timer_update(self->retry_timer_.get(), self->retry_ms_);
     if (self->changed_)
         self->changed_();
 }
@@ -242,6 +244,14 @@ void PipeWireVoice::set_volume(bool mute, std::span<const std::uint8_t> levels) 
     apply_volume();
 }
 
+void PipeWireVoice::set_active(bool active) {
+    if (active == active_)
+        return;
+    active_ = active;
+    if (stream_)
+        pw_stream_set_active(stream_, active);
+}
+
 void PipeWireVoice::apply_volume() {
     if (!stream_)
         return;
@@ -286,8 +296,8 @@ void PipeWireVoice::open_stream(pw_core* core) {
     spa_pod_builder builder = SPA_POD_BUILDER_INIT(pod_buffer, sizeof pod_buffer);
     const spa_pod* params[1] = {spa_format_audio_raw_build(&builder, SPA_PARAM_EnumFormat, &info)};
     const int r = pw_stream_connect(stream_, playback ? PW_DIRECTION_OUTPUT : PW_DIRECTION_INPUT, PW_ID_ANY,
-                                    static_cast<pw_stream_flags>(PW_STREAM_FLAG_AUTOCONNECT |
-                                                                 PW_STREAM_FLAG_MAP_BUFFERS),
+                                    static_cast<pw_stream_flags>(PW_STREAM_FLAG_AUTOCONNECT | PW_STREAM_FLAG_MAP_BUFFERS |
+                                                                 (active_ ? 0 : PW_STREAM_FLAG_INACTIVE)),
                                     params, 1);
     if (r < 0) {
         log::warn("audio: {}: cannot connect the PipeWire stream: {}", name_, std::strerror(-r));

@@ -3,7 +3,8 @@
 // data-loop threads, so every callback runs on the loop thread), and the voices it plays.
 //
 // Without a sound server (none running, or it went away) the player says so in problem(),
-// tries again every few seconds and voices simply play nowhere; guests never notice.
+// tries again after 2 s, doubling to a minute (an idle session stays idle), and voices simply
+// play nowhere meanwhile; guests never notice.
 #pragma once
 
 #include <cstdint>
@@ -47,7 +48,7 @@ public:
     std::unique_ptr<PipeWireVoice> voice(std::string name, const PcmFormat& format,
                                          VoiceDirection direction = VoiceDirection::Playback);
 
-    static constexpr int retry_ms = 3000;
+    static constexpr int first_retry_ms = 2000, max_retry_ms = 60000;
 
 private:
     friend class PipeWireVoice;
@@ -71,6 +72,7 @@ private:
     EventSourcePtr retry_timer_;
     EventSourcePtr lost_idle_;
     std::string lost_reason_;
+    int retry_ms_ = first_retry_ms;
 };
 
 // One guest voice. Playback: samples in (write), a PipeWire stream out. Capture: a PipeWire
@@ -89,6 +91,9 @@ public:
     void clear(); // forget what waits (the guest went quiet or was hidden)
     // QEMU's levels, 0..255 per channel; applied on every (re)connection.
     void set_volume(bool mute, std::span<const std::uint8_t> levels);
+    // An inactive stream is paused in PipeWire's graph: no processing, no wake-ups (a hidden
+    // guest that is not heard).
+    void set_active(bool active);
 
     const PcmFormat& format() const { return format_; }
     bool streaming() const { return stream_ != nullptr; }
@@ -116,6 +121,7 @@ private:
     std::size_t head_ = 0, size_ = 0; // read position and bytes waiting
     bool primed_ = false;             // enough waits to play
     bool mute_ = false;
+    bool active_ = true;
     std::vector<float> volumes_;
     std::uint64_t dropped_ = 0, played_ = 0;
     pw_stream* stream_ = nullptr;

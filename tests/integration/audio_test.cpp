@@ -102,7 +102,7 @@ protected:
     std::unique_ptr<SinkRecorder> recorder_;
 };
 
-TEST_F(AudioTest, TheShownGuestIsHeardAHiddenOneIsNotAndSwitchingSwapsThem) {
+TEST_F(AudioTest, TheShownGuestIsHeardAHiddenOneIsNotSwitchingSwapsThemAndPipeWireMayComeAndGo) {
     daemon_ = std::make_unique<PipeWireDaemon>();
     ASSERT_TRUE(daemon_->start()) << daemon_->error();
     recorder_ = std::make_unique<SinkRecorder>(*daemon_);
@@ -137,6 +137,13 @@ TEST_F(AudioTest, TheShownGuestIsHeardAHiddenOneIsNotAndSwitchingSwapsThem) {
     EXPECT_TRUE(pump_until([&] { return shell_->status_json().find(R"("sound_server": false)") != std::string::npos; },
                            10s)) << shell_->status_json();
     EXPECT_TRUE(shell_->running()) << shell_->log();
+
+    // It comes back: the shell connects again by itself and the shown guest is heard again.
+    ASSERT_TRUE(daemon_->start()) << daemon_->error();
+    EXPECT_TRUE(pump_until([&] { return shell_->status_json().find(R"("sound_server": true)") != std::string::npos; },
+                           20s)) << shell_->status_json();
+    recorder_ = std::make_unique<SinkRecorder>(*daemon_);
+    EXPECT_TRUE(hear(second_hz, first_hz, heard)) << heard << "\n" << shell_->log();
 }
 
 TEST_F(AudioTest, WithoutASoundServerGuestsStillShowAndTheStatusSaysSo) {

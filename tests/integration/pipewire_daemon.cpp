@@ -91,6 +91,8 @@ void PipeWireDaemon::stop() {
 
 SinkRecorder::SinkRecorder(const PipeWireDaemon& daemon) {
     path_ = daemon.runtime_dir() + "/../sink-monitor.wav";
+    std::error_code ec;
+    fs::remove(path_, ec); // an earlier recorder's samples must not pass for this one's
     record_ = std::make_unique<bench::ChildProcess>(
         std::vector<std::string>{"pw-record", "-P", "{ stream.capture.sink = true }", "--target", "phyllome-test-sink",
                                  "--rate", std::to_string(rate), "--channels", "1", "--format", "s16", path_},
