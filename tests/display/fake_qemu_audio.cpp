@@ -116,8 +116,13 @@ std::shared_ptr<ReadOutcome> FakeQemuAudio::read(std::uint64_t voice, std::uint6
                       return 0;
                   }
                   const void* samples = nullptr;
-                  if (sd_bus_message_read_array(reply, 'y', &samples, &result->bytes) < 0)
+                  if (sd_bus_message_read_array(reply, 'y', &samples, &result->bytes) < 0) {
                       result->error = "malformed Read reply";
+                      return 0;
+                  }
+                  const auto* bytes = static_cast<const std::uint8_t*>(samples);
+                  for (std::size_t i = 0; i + 3 < result->bytes; i += 4)
+                      result->left.push_back(static_cast<std::int16_t>(bytes[i] | (bytes[i + 1] << 8)));
                   return 0;
               },
               outcome.get(), 0),

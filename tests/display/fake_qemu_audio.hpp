@@ -18,6 +18,7 @@ struct ReadOutcome {
     bool answered = false;
     std::string error;
     std::size_t bytes = 0;
+    std::vector<std::int16_t> left; // the first channel's samples (16-bit stereo voices)
     double latency_ms = 0; // call to answer
 };
 

@@ -1,11 +1,13 @@
 // Issue 16, sound: the real shell plays the shown guest's sound through a real PipeWire (a
 // private daemon with a null sink whose monitor pw-record hears), and nothing of a hidden guest.
 // The guests are fake QEMU displays (tests/display/fake_qemu_audio.hpp) that write known tones as
-// QEMU's dbus audiodev does: amber 440 Hz, teal 1250 Hz.
+// QEMU's dbus audiodev does: amber 440 Hz, teal 1250 Hz; the microphone (a pw-loopback source) hears
+// 660 Hz, and the guest reads it through the AudioInListener.
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -23,7 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 using guestview::testing::FakeQemuAudio;
 
-constexpr double amber_hz = 440, teal_hz = 1250;
+constexpr double amber_hz = 440, teal_hz = 1250, mic_hz = 660;
 constexpr int window_ms = 300;
 
 class AudioTest : public ::testing::Test {
@@ -59,7 +61,9 @@ protected:
     void start_shell(const std::string& pipewire_dir) {
         setenv("PIPEWIRE_RUNTIME_DIR", pipewire_dir.c_str(), 1);
         std::string error;
-        shell_ = start_shell_with_two_fake_guests(loop_, peers_, dir_, 0x202020, 0x404040, error);
+        // lock_client locks the screen when asked (the microphone goes off then).
+        const std::string locker = "[lock]\ncommand = \"" + build_path("tests/integration/lock_client") + " --no-stdin\"\n";
+        shell_ = start_shell_with_two_fake_guests(loop_, peers_, dir_, 0x202020, 0x404040, error, locker);
         ASSERT_TRUE(shell_) << error;
         ASSERT_TRUE(pump_until([&] {
             return audio_["amber"]->out_listener_connected() && audio_["teal"]->out_listener_connected();
@@ -170,13 +174,14 @@ bool mic_tag_shown(const ShellProcess& shell) {
     return ((pixel >> 16) & 0xff) > 0x90 && ((pixel >> 8) & 0xff) < 0x60;
 }
 
-TEST_F(AudioTest, HostMTurnsTheShownGuestsMicrophoneOnUntilAnotherGuestIsShown) {
+TEST_F(AudioTest, HostMLetsTheShownGuestHearTheMicrophoneUntilASwitchOrTheLock) {
     daemon_ = std::make_unique<PipeWireDaemon>();
     ASSERT_TRUE(daemon_->start()) << daemon_->error();
     start_shell(daemon_->runtime_dir());
     const std::string first = shown();
     ASSERT_TRUE(first == "amber" || first == "teal") << shell_->status_json();
     const std::string second = first == "amber" ? "teal" : "amber";
+    const auto microphone = daemon_->play_into_microphone(mic_hz, 60);
     EXPECT_EQ(audio_[first]->in_register_calls(), 0) << "the microphone is off until asked for";
     EXPECT_FALSE(mic_tag_shown(*shell_));
 
@@ -187,14 +192,30 @@ TEST_F(AudioTest, HostMTurnsTheShownGuestsMicrophoneOnUntilAnotherGuestIsShown) 
                            5s)) << shell_->status_json();
     EXPECT_TRUE(mic_tag_shown(*shell_));
 
-    // QEMU reads synchronously on its main loop: the answer comes at once, whole, even while
-    // the default source has nothing (this PipeWire has no source: silence).
+    // QEMU reads synchronously on its main loop, here 20 ms at a time: every answer comes at
+    // once and whole (silence while nothing is heard yet), and soon carries the tone played into
+    // the microphone.
     audio_[first]->in_init(1);
-    auto read = audio_[first]->read(1, 441 * 4);
-    ASSERT_TRUE(pump_until([&] { return read->answered; }, 2s));
-    EXPECT_EQ(read->error, "");
-    EXPECT_EQ(read->bytes, 441u * 4);
-    EXPECT_LT(read->latency_ms, 200);
+    constexpr std::size_t chunk_frames = 882;
+    auto read = audio_[first]->read(1, chunk_frames * 4);
+    double slowest_ms = 0, share = 0;
+    int reads = 0;
+    const bool tone_heard = pump_until([&] {
+        if (!read->answered)
+            return false;
+        ++reads;
+        EXPECT_EQ(read->error, "");
+        EXPECT_EQ(read->bytes, chunk_frames * 4);
+        slowest_ms = std::max(slowest_ms, read->latency_ms);
+        share = tone_share(read->left, mic_hz, 44100);
+        const bool loud = rms(read->left) > 1000;
+        read = audio_[first]->read(1, chunk_frames * 4);
+        return share > 0.4 && loud;
+    }, 10s);
+    std::cout << "microphone: " << reads << " reads, slowest answer " << slowest_ms << " ms, " << mic_hz
+              << " Hz share of the last " << share << "\n";
+    EXPECT_TRUE(tone_heard) << "the guest did not hear the microphone's tone: " << share << "\n" << shell_->log();
+    EXPECT_LT(slowest_ms, 100);
     EXPECT_EQ(audio_[second]->in_register_calls(), 0);
 
     // Another guest shown: the microphone goes off (its listener socket closes) and so does the tag.
@@ -204,6 +225,15 @@ TEST_F(AudioTest, HostMTurnsTheShownGuestsMicrophoneOnUntilAnotherGuestIsShown) 
     EXPECT_NE(shell_->status_json().find(R"("mic": null)"), std::string::npos) << shell_->status_json();
     EXPECT_TRUE(pump_until([&] { return !mic_tag_shown(*shell_); }, 5s));
     EXPECT_EQ(audio_[second]->in_register_calls(), 0);
+
+    // On for the second guest, then the screen locks: off again, nobody is there to know.
+    r = shell_->wtype({"-P", "Control_R", "-k", "m", "-p", "Control_R"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_TRUE(pump_until([&] { return audio_[second]->in_listener_connected(); }, 10s)) << shell_->log();
+    r = shell_->ctl({"lock"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err << shell_->log();
+    EXPECT_TRUE(pump_until([&] { return !audio_[second]->in_listener_connected(); }, 5s));
+    EXPECT_NE(shell_->status_json().find(R"("mic": null)"), std::string::npos) << shell_->status_json();
 }
 
 } // namespace

@@ -42,7 +42,7 @@ PipeWireDaemon::~PipeWireDaemon() {
 
 std::string PipeWireDaemon::missing_programs() {
     std::string missing;
-    for (const char* program : {"pipewire", "wireplumber", "pw-record", "pw-cli"})
+    for (const char* program : {"pipewire", "wireplumber", "pw-record", "pw-cli", "pw-loopback", "pw-cat"})
         if (!have_program(program))
             missing += (missing.empty() ? "" : ", ") + std::string(program);
     return missing.empty() ? "" : missing + " not installed (packages pipewire, wireplumber, pipewire-bin)";
@@ -67,26 +67,68 @@ bool PipeWireDaemon::start() {
     }
     wireplumber_ = std::make_unique<bench::ChildProcess>(std::vector<std::string>{"wireplumber"}, env,
                                                          dir_ + "/wireplumber.log");
-    const bool sink = wait_until(
+    // The microphone: a sink to play into, looped back to a source that outranks the sink's monitor.
+    microphone_ = std::make_unique<bench::ChildProcess>(
+        std::vector<std::string>{"pw-loopback", "-n", "phyllome-test-mic",
+                                 "--capture-props=media.class=Audio/Sink node.name=phyllome-test-mic-in "
+                                 "audio.position=[FL FR]",
+                                 "--playback-props=media.class=Audio/Source node.name=phyllome-test-mic "
+                                 "audio.position=[FL FR] priority.session=3000"},
+        env, dir_ + "/loopback.log");
+    const bool nodes = wait_until(
         [&] {
             auto r = run_command({"pw-cli", "ls", "Node"}, env, 5s);
-            return r.out.find("phyllome-test-sink") != std::string::npos;
+            return r.out.find("phyllome-test-sink") != std::string::npos &&
+                   r.out.find("\"phyllome-test-mic\"") != std::string::npos;
         },
         10s);
-    if (!sink || !wireplumber_->running()) {
-        error_ = "the test sink did not appear, or wireplumber died (logs in " + dir_ + ")";
+    if (!nodes || !wireplumber_->running()) {
+        error_ = "the test sink or microphone did not appear, or wireplumber died (logs in " + dir_ + ")";
         return false;
     }
     return true;
 }
 
 void PipeWireDaemon::stop() {
+    if (microphone_)
+        microphone_->stop();
+    microphone_.reset();
     if (wireplumber_)
         wireplumber_->stop();
     if (pipewire_)
         pipewire_->stop();
     wireplumber_.reset();
     pipewire_.reset();
+}
+
+std::unique_ptr<bench::ChildProcess> PipeWireDaemon::play_into_microphone(double hz, int seconds) const {
+    // A 48 kHz 16-bit stereo WAV: the 44-byte header, then the samples.
+    const std::string path = dir_ + "/microphone-tone.wav";
+    const std::uint32_t rate = 48000, frames = rate * static_cast<std::uint32_t>(seconds), bytes = frames * 4;
+    std::ofstream f(path, std::ios::binary);
+    auto u32 = [&](std::uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
+    auto u16 = [&](std::uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
+    f.write("RIFF", 4);
+    u32(36 + bytes);
+    f.write("WAVEfmt ", 8);
+    u32(16);
+    u16(1); // PCM
+    u16(2);
+    u32(rate);
+    u32(rate * 4);
+    u16(4);
+    u16(16);
+    f.write("data", 4);
+    u32(bytes);
+    for (std::uint32_t i = 0; i < frames; ++i) {
+        const auto v = static_cast<std::int16_t>(std::lround(10000 * std::sin(2 * std::numbers::pi * hz * i / rate)));
+        u16(static_cast<std::uint16_t>(v));
+        u16(static_cast<std::uint16_t>(v));
+    }
+    f.close();
+    return std::make_unique<bench::ChildProcess>(
+        std::vector<std::string>{"pw-cat", "--playback", "--target", "phyllome-test-mic-in", path}, client_env(),
+        dir_ + "/microphone-tone.log");
 }
 
 SinkRecorder::SinkRecorder(const PipeWireDaemon& daemon) {

@@ -1,5 +1,6 @@
 // A private PipeWire for the audio tests: pipewire (tests/audio/pipewire-test.conf: a null sink,
-// a dummy driver, no D-Bus) and WirePlumber (which links streams to the sink) in a runtime
+// a dummy driver, no D-Bus), WirePlumber (which links streams) and pw-loopback (a microphone:
+// what is played into "phyllome-test-mic-in" comes out of the default source) in a runtime
 // folder of their own; and pw-record hearing the sink's monitor. Nothing of the user's session
 // is touched: the shell finds this server through PIPEWIRE_RUNTIME_DIR.
 #pragma once
@@ -21,7 +22,8 @@ public:
     PipeWireDaemon(const PipeWireDaemon&) = delete;
     PipeWireDaemon& operator=(const PipeWireDaemon&) = delete;
 
-    // Empty when pipewire, wireplumber and pw-record are all installed; else what is missing.
+    // Empty when pipewire, wireplumber, pw-record, pw-loopback and pw-cat are all installed; else
+    // what is missing.
     static std::string missing_programs();
     // Starts both and waits for the sink; false with error() on failure.
     bool start();
@@ -31,10 +33,12 @@ public:
     const std::string& runtime_dir() const { return runtime_dir_; }
     // What a client of this server needs in its environment.
     std::vector<std::string> client_env() const;
+    // Plays a sine of `hz` into the microphone for `seconds`; ends with the returned process.
+    std::unique_ptr<bench::ChildProcess> play_into_microphone(double hz, int seconds) const;
 
 private:
     std::string dir_, runtime_dir_, error_;
-    std::unique_ptr<bench::ChildProcess> pipewire_, wireplumber_;
+    std::unique_ptr<bench::ChildProcess> pipewire_, wireplumber_, microphone_;
 };
 
 // pw-record of the test sink's monitor: 48 kHz, mono, 16-bit, into a WAV file it keeps growing.
