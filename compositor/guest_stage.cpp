@@ -112,6 +112,7 @@ void GuestStage::attached(const std::string& guest) {
             if (const auto* c = conn->console(id))
                 v.set_absolute(id, c->mouse_is_absolute);
     log::info("guest {}: display attached", guest);
+    host_.guest_attached(guest);
     // A guest that starts while nothing is shown comes to the front, unless the user chose the
     // overlay. A kiosk shows its one guest, and only once it has drawn something.
     std::string locked_to;
@@ -128,7 +129,9 @@ void GuestStage::detached(const std::string& guest, const std::string& reason) {
         parts_.seat->stop_key_repeat();
         shown_input_.reset();
         shown_.clear();
+        host_.shown_guest_changed(shown_);
     }
+    host_.guest_detached(guest);
     views_.erase(guest);
     log::info("guest {}: display detached: {}", guest, reason);
     if (!was_shown) {
@@ -167,6 +170,7 @@ void GuestStage::leave_shown() {
         old->set_visible(false);
     shown_input_.reset();
     shown_.clear();
+    host_.shown_guest_changed(shown_);
 }
 
 bool GuestStage::show(const std::string& name, std::string& error) {
@@ -198,6 +202,7 @@ bool GuestStage::show(const std::string& name, std::string& error) {
         const auto* info = parts_.inventory->find(name);
         parts_.banner->show(name, number_of(name), info ? guest_colour(*info) : colour_from_name(name));
         log::info("showing guest {}", name);
+        host_.shown_guest_changed(name);
     }
     overlay_by_choice_ = false;
     host_.overlay_shown(false);

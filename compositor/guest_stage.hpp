@@ -42,6 +42,11 @@ public:
     virtual void guest_frame(const std::string& guest, bool new_buffer) = 0;
     virtual void present_now() = 0;
     virtual void memory_may_be_free() = 0;
+    // A guest's display came or went (its connection is displays().connection(guest) meanwhile).
+    virtual void guest_attached(const std::string&) {}
+    virtual void guest_detached(const std::string&) {}
+    // The guest at the front changed; empty: none.
+    virtual void shown_guest_changed(const std::string&) {}
 };
 
 struct StageParts {

@@ -44,6 +44,8 @@ Server::Server(ServerOptions options)
             stage_->relayout();
         if (banner_) // outputs come and go (hotplug): the banner and edges follow
             banner_->relayout();
+        if (mic_indicator_)
+            mic_indicator_->relayout();
         if (lock_)
             lock_->relayout();
     });
@@ -90,6 +92,8 @@ Server::Server(ServerOptions options)
         guestview::GuestInventory::Callbacks{[this] { on_inventory_changed(); },
                                              [this](const guestview::ActionResult& r) { on_action_done(r); }},
         guestview::agent::libvirt_agent_path(), log::level());
+    mic_indicator_ = std::make_unique<MicIndicator>(SceneLayer{osd_layer(), renderer(), &config()}, outputs_);
+    sound_ = std::make_unique<GuestSound>(loop(), config(), [this] { sound_changed(); });
     stage_ = std::make_unique<GuestStage>(
         StageParts{loop(), inventory_.get(), seat_.get(), banner_.get(), windows_.get(), &outputs_,
                    [this](const std::string& guest) {
@@ -118,6 +122,8 @@ Server::~Server() {
     banner_.reset();
     thumbnails_.reset(); // reads the stage's frames
     stage_.reset();
+    sound_.reset();
+    mic_indicator_.reset();
     inventory_.reset();
     // Our listeners sit in lists owned by the objects destroyed below.
     disconnect_listeners();
@@ -184,6 +190,7 @@ void Server::reload_config() {
     refresh_overlay(true);
     stage_->relayout();
     banner_->relayout();
+    sound_->apply_config();
     log::info("config reloaded from {}", config_.path.empty() ? "built-in defaults" : config_.path);
 }
 

@@ -14,6 +14,8 @@
 #include "compositor/overlay_thumbnails.hpp"
 #include "compositor/commands/commands.hpp"
 #include "compositor/control_server.hpp"
+#include "compositor/guest_sound.hpp"
+#include "compositor/mic_indicator.hpp"
 #include "compositor/guest_stage.hpp"
 #include "compositor/host_readiness.hpp"
 #include "compositor/host_windows.hpp"
@@ -130,6 +132,11 @@ private:
     bool kiosk(std::string& locked_to) const override;
     void guest_frame(const std::string& guest, bool new_buffer) override;
     void memory_may_be_free() override { schedule_memory_release(); }
+    void guest_attached(const std::string& guest) override;
+    void guest_detached(const std::string& guest) override { sound_->detached(guest); }
+    void shown_guest_changed(const std::string& guest) override { sound_->shown(guest); }
+    void sound_changed(); // the sound server, a guest's sound or the microphone changed
+    bool microphone_binding(xkb_keysym_t sym);
 
     // OutputHost: what outputs tell the shell.
     void output_destroyed(Output& output) override;
@@ -197,6 +204,8 @@ private:
     std::unique_ptr<Seat> seat_;
     std::unique_ptr<HostWindows> windows_; // host applications' windows
     std::unique_ptr<IdentityBanner> banner_;
+    std::unique_ptr<GuestSound> sound_; // the guests' sound (PipeWire); made before the stage
+    std::unique_ptr<MicIndicator> mic_indicator_;
     std::unique_ptr<GuestStage> stage_; // guests' displays and views, and which one is shown
     std::unique_ptr<OverlayThumbnails> thumbnails_; // the running guests' screens on the overlay
     std::unique_ptr<session::KioskPolicy> kiosk_;

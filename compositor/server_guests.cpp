@@ -43,11 +43,36 @@ void Server::guest_frame(const std::string& guest, bool new_buffer) {
     }
 }
 
+void Server::guest_attached(const std::string& guest) {
+    if (guestview::DisplayConnection* display = stage_->displays().connection(guest))
+        sound_->attached(guest, *display);
+}
+
+void Server::sound_changed() {
+    if (mic_indicator_)
+        mic_indicator_->set_live(sound_ && !sound_->microphone().empty());
+    refresh_overlay(true);
+}
+
+bool Server::microphone_binding(xkb_keysym_t sym) {
+    const std::string& key = config().audio.mic_key;
+    if (key.empty() || kiosk_locked() ||
+        xkb_keysym_to_lower(xkb_keysym_from_name(key.c_str(), XKB_KEYSYM_CASE_INSENSITIVE)) != xkb_keysym_to_lower(sym))
+        return false;
+    std::string why;
+    if (!sound_->toggle_microphone(stage_->displays().connection(stage_->shown()), why))
+        overlay_model_.set_notice(why, true);
+    sound_changed();
+    return true;
+}
+
 bool Server::host_binding(xkb_keysym_t sym) {
     if (lock_binding(sym))
         return true;
     if (lock_->engaged())
         return false; // while locked no other binding does anything: the key is the locker's
+    if (microphone_binding(sym))
+        return true;
     const HostBinding done = compositor::host_binding(sym, config(), kiosk_locked(), *stage_, [this](std::string why) {
         overlay_model_.set_notice(std::move(why), true);
     });

@@ -134,6 +134,8 @@ void Server::lock_engaged(bool engaged) {
         if (guest)
             guest->release_all();
         seat_->clear_focus();
+        if (sound_) // nobody is there to know the microphone is live
+            sound_->microphone_off();
         log::info("lock: the session is locked");
     } else {
         wl_event_source_timer_update(locker_timer_.get(), 0);

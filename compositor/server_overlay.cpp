@@ -180,6 +180,8 @@ void Server::refresh_overlay(bool force) {
     in.status_line = fmt::format("libvirt {} ({})   ·   {}", conn.uri,
                                  conn.state == guestview::ConnectionState::Connected ? "connected" : "not connected",
                                  host_readiness_->summary());
+    if (sound_ && !sound_->sound_server())
+        in.status_line += "   ·   no sound server";
     std::vector<OverlayThumbnails::Spot> spots;
     for (auto& o : outputs_) {
         o->paint_overlay(in);

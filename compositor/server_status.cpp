@@ -73,6 +73,7 @@ StatusSnapshot Server::status() const {
     s.last_switch_ms = stage_->last_switch_ms();
     s.scheduling = scheduling_;
     s.host = host_readiness_->summary();
+    s.audio = sound_->status();
     if (kiosk_) {
         s.kiosk_guest = kiosk_->guest();
         s.kiosk_message = kiosk_->message(session::KioskPolicy::Clock::now());

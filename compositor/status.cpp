@@ -143,6 +143,7 @@ std::string format_status_json(const StatusSnapshot& s) {
     o += fmt::format("\"locked\": {}, \"locker_pid\": {}, \"idle_timeout_s\": {}, ", s.locked,
                      s.locker_pid ? std::to_string(*s.locker_pid) : std::string("null"), s.idle_timeout_s);
     o += fmt::format("\"keyboard_locks\": {}, ", lock_keys_json(s.keyboard_locks));
+    o += fmt::format("\"audio\": {}, ", audio_status_json(s.audio));
     o += fmt::format("\"first_frame_at_ms\": {}, ", s.first_frame_at_ms ? fmt::format("{:.3f}", *s.first_frame_at_ms) : std::string("null"));
     o += fmt::format("\"agent_pid\": {}, \"agent_rss_kb\": {}, \"agent_rss_anon_kb\": {}, \"agent_rss_file_kb\": {}, ",
                      s.agent_pid ? std::to_string(*s.agent_pid) : std::string("null"), s.agent_rss_kb,
@@ -186,6 +187,7 @@ std::string format_status_text(const StatusSnapshot& s) {
     for (const auto& out : s.outputs)
         o += fmt::format("{:<12}  {}x{} at {},{} scale {}{}{}\n", out.name, out.width, out.height, out.x, out.y, out.scale,
                          out.transform == "normal" ? "" : " transform " + out.transform, out.enabled ? "" : " off");
+    o += "\n" + audio_status_text(s.audio);
     for (const auto& p : s.config_problems)
         o += fmt::format("config: {}\n", p);
     return o;

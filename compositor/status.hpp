@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "compositor/audio_status.hpp"
 #include "compositor/lock_keys.hpp"
 #include "compositor/overlay_model.hpp"
 #include "guestview/guest_inventory.hpp"
@@ -92,6 +93,7 @@ struct StatusSnapshot {
     // The libvirt agent (agent/): its process id while it runs, and its resident set.
     std::optional<int> agent_pid;
     long agent_rss_kb = 0, agent_rss_anon_kb = 0, agent_rss_file_kb = 0;
+    AudioStatus audio;
 };
 
 std::string format_status_json(const StatusSnapshot& s);

@@ -122,6 +122,13 @@ struct LockConfig {
     bool operator==(const LockConfig&) const = default;
 };
 
+// The guests' sound (PipeWire): the shown guest plays; hidden ones are muted unless "play".
+struct AudioConfig {
+    std::string hidden = "mute"; // "mute" | "play"
+    std::string mic_key = "m";   // keysym name: with the host key, the shown guest's microphone on/off; empty: none
+    bool operator==(const AudioConfig&) const = default;
+};
+
 struct Config {
     std::string libvirt_uri; // empty: automatic (see guestview::choose_libvirt_uri)
     LogLevel log_level = LogLevel::Info;
@@ -134,6 +141,7 @@ struct Config {
     KioskConfig kiosk;
     IdentityConfig identity;
     LockConfig lock;
+    AudioConfig audio;
     std::vector<App> apps;
     // Lets a reload tell whether anything changed.
     bool operator==(const Config&) const = default;

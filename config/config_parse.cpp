@@ -114,6 +114,11 @@ void read_lock(TableReader& reader, LockConfig& lock) {
         lock.idle_timeout_s = timeout;
 }
 
+void read_audio(TableReader& reader, AudioConfig& audio) {
+    reader.read("hidden", audio.hidden, rules::one_of({"mute", "play"}));
+    reader.read("mic_key", audio.mic_key, rules::optional_keysym_name());
+}
+
 // Runs `read_section` on [name] when present, then reports the keys it did not ask about.
 template <typename ReadSection>
 void with_section(TableReader& root, std::string_view name, DiagnosticSink& sink, ReadSection read_section) {
@@ -221,6 +226,7 @@ LoadResult parse(std::string_view text, std::string_view source) {
     with_section(root, "kiosk", sink, [&](TableReader& section) { read_kiosk(section, config.kiosk); });
     with_section(root, "identity", sink, [&](TableReader& section) { read_identity(section, config.identity); });
     with_section(root, "lock", sink, [&](TableReader& section) { read_lock(section, config.lock); });
+    with_section(root, "audio", sink, [&](TableReader& section) { read_audio(section, config.audio); });
     if (const toml::node* apps = root.take("app"))
         read_apps(*apps, sink, config.apps);
     root.warn_unknown_keys();

@@ -168,8 +168,8 @@ bool spice_only(const xmlNode* device) {
     return (named(device, "channel") || named(device, "redirdev") || named(device, "smartcard")) && spice_source;
 }
 
-// Removes devices that need a SPICE server; an audio backend of type spice becomes 'none' so
-// <sound> devices that name it by id stay valid.
+// Removes devices that need a SPICE server; an audio backend of type spice becomes 'dbus', so
+// the sound card that names it by id plays through the shell (rewrite_display_audio).
 bool rewrite_spice_devices(xmlNode* devices) {
     bool changed = false;
     std::vector<xmlNode*> doomed;
@@ -177,13 +177,32 @@ bool rewrite_spice_devices(xmlNode* devices) {
         if (spice_only(node)) {
             doomed.push_back(node);
         } else if (named(node, "audio") && has_attribute(node, "type", "spice")) {
-            xmlSetProp(node, xml_chars("type"), xml_chars("none"));
+            xmlSetProp(node, xml_chars("type"), xml_chars("dbus"));
             changed = true;
         }
     }
     for (xmlNode* node : doomed)
         remove_element(node);
     return changed || !doomed.empty();
+}
+
+// The D-Bus display carries the guest's D-Bus audio backend (<audio id='N'/>): QEMU serves the
+// guest's sound on the display's connection only when the display names it.
+bool rewrite_display_audio(xmlNode* devices) {
+    std::string id;
+    for (xmlNode* audio : children(devices, "audio"))
+        if (has_attribute(audio, "type", "dbus")) {
+            xmlChar* value = xmlGetProp(audio, xml_chars("id"));
+            id = value ? reinterpret_cast<const char*>(value) : "";
+            xmlFree(value);
+            break;
+        }
+    std::vector<xmlNode*> graphics = children(devices, "graphics");
+    if (id.empty() || graphics.empty() || !has_attribute(graphics[0], "type", "dbus") || child(graphics[0], "audio"))
+        return false;
+    xmlNode* link = xmlNewChild(graphics[0], nullptr, xml_chars("audio"), nullptr);
+    xmlNewProp(link, xml_chars("id"), xml_chars(id.c_str()));
+    return true;
 }
 
 std::string serialise(xmlDoc* doc) {
@@ -215,6 +234,7 @@ std::string adopt_domain_xml(std::string_view domain_xml, std::string& error) {
     bool changed = rewrite_graphics(devices, gl);
     changed = rewrite_video(devices, gl.enabled) || changed;
     changed = rewrite_spice_devices(devices) || changed;
+    changed = rewrite_display_audio(devices) || changed;
     if (!changed)
         return std::string{domain_xml}; // byte for byte: nothing to do
 

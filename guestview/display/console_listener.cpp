@@ -1,8 +1,5 @@
 #include "guestview/display/console_listener.hpp"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -10,6 +7,7 @@
 #include <vector>
 
 #include "config/log.hpp"
+#include "guestview/display/listener_bus.hpp"
 
 namespace phyllome::guestview::detail {
 namespace {
@@ -66,35 +64,15 @@ std::unique_ptr<ConsoleListener> ConsoleListener::create(wl_event_loop* loop, st
         SD_BUS_VTABLE_END,
     };
 
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-        error = fmt::format("socketpair: {}", std::strerror(errno));
-        return nullptr;
-    }
-    UniqueFd our_end(sv[0]);
-    qemu_end = UniqueFd(sv[1]);
-
     auto self = std::make_unique<ConsoleListener>(Key{}, loop, std::move(log_name), std::move(callbacks));
-    sd_bus* raw = nullptr;
-    int r = sd_bus_new(&raw);
-    if (r < 0) {
-        error = "sd_bus_new: " + errno_text(r);
+    self->bus_ = new_listener_bus("guestview-listener", qemu_end, error);
+    if (!self->bus_)
         return nullptr;
-    }
-    self->bus_.reset(raw);
-    // Client role: QEMU authenticates as server on every listener socket.
-    const int fd = our_end.release();
-    r = sd_bus_set_fd(raw, fd, fd);
-    if (r < 0) {
-        ::close(fd);
-        error = "sd_bus_set_fd: " + errno_text(r);
-        return nullptr;
-    }
-    sd_bus_set_description(raw, "guestview-listener");
+    sd_bus* raw = self->bus_.get();
     // Export before RegisterListener: QEMU asks for the object's properties right after
     // registering and blocks its main loop until it gets them.
     sd_bus_slot* slot = nullptr;
-    r = sd_bus_add_object_vtable(raw, &slot, listener_path, "org.qemu.Display1.Listener", base_vtable, self.get());
+    int r = sd_bus_add_object_vtable(raw, &slot, listener_path, "org.qemu.Display1.Listener", base_vtable, self.get());
     if (r < 0) {
         error = "exporting org.qemu.Display1.Listener: " + errno_text(r);
         return nullptr;

@@ -58,6 +58,8 @@ bool apply_properties(ConsoleInfo& info, const detail::PropertyMap& properties) 
         info.mouse_is_absolute = *v;
     if (auto v = detail::property_as<std::uint32_t>(properties, "Modifiers"))
         info.keyboard_modifiers = *v;
+    if (properties.contains("Interfaces"))
+        info.lists_interfaces = true;
     return before.type != info.type || before.label != info.label || before.head != info.head ||
            before.width != info.width || before.height != info.height ||
            before.mouse_is_absolute != info.mouse_is_absolute || before.keyboard_modifiers != info.keyboard_modifiers;
@@ -465,5 +467,6 @@ std::set<std::uint32_t> DisplayConnection::held_buttons(std::uint32_t console) c
 }
 
 InputStats DisplayConnection::input_stats() const { return impl_->input_stats; }
+
 
 } // namespace phyllome::guestview

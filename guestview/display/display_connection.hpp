@@ -59,6 +59,7 @@ struct ConsoleInfo {
     std::uint32_t height = 0;
     bool mouse_is_absolute = false;      // Mouse.IsAbsolute: use pointer_absolute, else pointer_relative
     std::uint32_t keyboard_modifiers = 0; // Keyboard.Modifiers: guest LEDs (led_* bits)
+    bool lists_interfaces = false;       // has the Interfaces property: QEMU 8.1 or later
     bool graphic() const { return type == "Graphic"; }
 };
 
@@ -139,6 +140,11 @@ public:
     std::set<std::uint32_t> held_keys(std::uint32_t console) const;
     std::set<std::uint32_t> held_buttons(std::uint32_t console) const;
     InputStats input_stats() const;
+    // Hands QEMU a listener socket on the main connection (Audio.RegisterOutListener and the
+    // like); `done` gets "" or the error, also when the connection closes first; never once this
+    // object is destroyed. Ignored (no `done`) when the main connection is gone.
+    void register_listener_fd(const char* path, const char* interface, const char* method, int fd,
+                              std::function<void(std::string error)> done);
 
     class Impl; // display_connection_impl.hpp
     explicit DisplayConnection(std::unique_ptr<Impl> impl);

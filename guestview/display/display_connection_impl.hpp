@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdarg>
+#include <functional>
+#include <list>
 #include <map>
 #include <set>
 #include <vector>
@@ -46,6 +48,8 @@ public:
     void set_ui_info(std::uint32_t console, std::uint16_t width_mm, std::uint16_t height_mm, std::uint32_t width,
                      std::uint32_t height);
     void release_all_input(std::uint32_t console);
+    void register_listener_fd(const char* path, const char* interface, const char* method, int fd,
+                              std::function<void(std::string error)> done);
 
     InputStats input_stats;
     wl_event_loop* const loop;
@@ -88,6 +92,11 @@ private:
     detail::SlotPtr vm_call_;
     std::unique_ptr<detail::BusEventSource> source_;
     std::map<std::uint32_t, ConsoleState> consoles_;
+    struct FdCall { // register_listener_fd in flight
+        detail::SlotPtr slot;
+        std::function<void(std::string)> done;
+    };
+    std::list<FdCall> fd_calls_;
     bool main_open_ = false;
     std::string abandon_reason_;
     detail::EventSourcePtr abandon_idle_;

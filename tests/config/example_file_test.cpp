@@ -110,7 +110,8 @@ TEST_F(ExampleConfig, DocumentsEveryKey) {
         "hotkeys.ctrl_alt_delete", "kiosk.guest",          "kiosk.on_guest_exit",     "kiosk.admin_key",
         "kiosk.restart_delay_ms", "kiosk.restart_delay_max_ms", "identity.banner",    "identity.banner_ms",
         "identity.edge",         "identity.edge_width",    "lock.command",            "lock.key",
-        "lock.idle_timeout_s",   "app.name",               "app.command",
+        "lock.idle_timeout_s",   "audio.hidden",           "audio.mic_key",           "app.name",
+        "app.command",
     };
     EXPECT_EQ(documented, schema);
 }

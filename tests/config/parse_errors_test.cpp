@@ -165,7 +165,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"[lock]", "key = \"Super L\"", "lock.key", "must be an xkb keysym name"},
         BadValue{"[lock]", "idle_timeout_s = -1", "lock.idle_timeout_s", "must be an integer from 0 to 86400, got -1"},
         BadValue{"[lock]", "idle_timeout_s = 86401", "lock.idle_timeout_s", "must be an integer from 0 to 86400"},
-        BadValue{"[lock]", "idle_timeout_s = \"10m\"", "lock.idle_timeout_s", "must be an integer from 0 to 86400"}));
+        BadValue{"[lock]", "idle_timeout_s = \"10m\"", "lock.idle_timeout_s", "must be an integer from 0 to 86400"},
+        BadValue{"[audio]", "hidden = \"quiet\"", "audio.hidden", "must be one of"},
+        BadValue{"[audio]", "hidden = false", "audio.hidden", "must be one of"},
+        BadValue{"[audio]", "mic_key = \"M M\"", "audio.mic_key", "must be an xkb keysym name"}));
 
 TEST(ConfigBadValues, KioskRestartCapBelowFirstDelayIsAnErrorAtTheCap) {
     LoadResult result = parse(R"([kiosk]

@@ -45,6 +45,8 @@ TEST(ConfigDefaults, EmptyTextGivesDocumentedDefaultsWithoutDiagnostics) {
     EXPECT_EQ(config.lock.command, "swaylock -c 000000");
     EXPECT_EQ(config.lock.key, "l");
     EXPECT_FALSE(config.lock.idle_timeout_s.has_value());
+    EXPECT_EQ(config.audio.hidden, "mute");
+    EXPECT_EQ(config.audio.mic_key, "m");
     EXPECT_TRUE(config.apps.empty());
 }
 
@@ -290,6 +292,12 @@ edge_width = 32
     EXPECT_EQ(identity.banner_ms, 0);
     EXPECT_TRUE(identity.edge);
     EXPECT_EQ(identity.edge_width, 32);
+}
+
+TEST(ConfigParse, AudioHiddenGuestsMayPlay) {
+    LoadResult result = parse("[audio]\nhidden = \"play\"\n");
+    EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
+    EXPECT_EQ(result.config.audio.hidden, "play");
 }
 
 TEST(ConfigParse, IdentityUpperAndLowerLimits) {

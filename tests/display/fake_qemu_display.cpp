@@ -14,8 +14,6 @@
 #include "guestview/display/bus_properties.hpp"
 
 namespace phyllome::guestview::testing {
-namespace {
-
 // QEMU's role on every display socket: D-Bus auth server with a random guid.
 detail::BusPtr make_server_bus(int fd) {
     sd_bus* raw = nullptr;
@@ -28,8 +26,6 @@ detail::BusPtr make_server_bus(int fd) {
     check(sd_bus_start(raw), "sd_bus_start");
     return bus;
 }
-
-} // namespace
 
 FakeQemuDisplay::FakeQemuDisplay(wl_event_loop* loop, std::string vm_name, std::vector<FakeConsoleConfig> consoles)
     : loop_(loop), vm_name_(std::move(vm_name)) {
@@ -143,6 +139,8 @@ int get_console_property(sd_bus*, const char*, const char*, const char* property
         return sd_bus_message_append(reply, "u", config.modifiers);
     if (name == "IsAbsolute")
         return sd_bus_message_append(reply, "b", int{config.mouse_is_absolute});
+    if (name == "Interfaces")
+        return sd_bus_message_append(reply, "as", 2, "org.qemu.Display1.Keyboard", "org.qemu.Display1.Mouse");
     return -ENOENT;
 }
 
@@ -171,6 +169,12 @@ void FakeQemuDisplay::export_objects() {
         SD_BUS_PROPERTY("Height", "u", get_console_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
     };
+    // QEMU 8.1 and later: the client takes its presence as the version check for audio.
+    static const sd_bus_vtable console_interfaces_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Interfaces", "as", get_console_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_VTABLE_END,
+    };
     static const sd_bus_vtable keyboard_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD("Press", "u", "", on_input, 0),
@@ -194,8 +198,12 @@ void FakeQemuDisplay::export_objects() {
     };
     add("/org/qemu/Display1/VM", "org.qemu.Display1.VM", vm_vtable, &vm_name_);
     add("/org/qemu/Display1/VM", "org.qemu.Display1.VM", vm_ids_vtable, &console_ids_);
+    for (const auto& export_more : exporters_)
+        export_more(bus_.get());
     for (auto& [id, console] : consoles_) {
         add(console_path(id), "org.qemu.Display1.Console", console_vtable, console.get());
+        if (console->config.lists_interfaces)
+            add(console_path(id), "org.qemu.Display1.Console", console_interfaces_vtable, console.get());
         add(console_path(id), "org.qemu.Display1.Keyboard", keyboard_vtable, console.get());
         add(console_path(id), "org.qemu.Display1.Mouse", mouse_vtable, console.get());
     }

@@ -27,6 +27,7 @@ struct FakeConsoleConfig {
     bool mouse_is_absolute = false;
     std::uint32_t modifiers = 0;
     bool ui_info_supported = true;
+    bool lists_interfaces = true; // the Interfaces property (QEMU 8.1+); false: like 7.2
 };
 
 struct InputCall {
@@ -117,6 +118,10 @@ public:
     // on this instead of queueing without limit in the test process).
     bool listener_backlogged(std::uint32_t console) const;
 
+    // More objects on the main connection (the Audio object of fake_qemu_audio.hpp), exported
+    // whenever a client connects. Add before the client connects.
+    void add_exporter(std::function<void(sd_bus* bus)> export_more) { exporters_.push_back(std::move(export_more)); }
+
     const std::vector<InputCall>& input_calls() const { return input_calls_; }
     bool qemu_would_abort() const { return qemu_would_abort_; }
 
@@ -144,6 +149,7 @@ private:
     std::map<std::uint32_t, std::unique_ptr<Console>> consoles_;
     std::map<std::uint32_t, std::unique_ptr<Listener>> listeners_;
     std::vector<InputCall> input_calls_;
+    std::vector<std::function<void(sd_bus*)>> exporters_;
     int register_calls_ = 0;
     bool qemu_would_abort_ = false;
     detail::BusPtr bus_;

@@ -23,6 +23,9 @@ inline void check(int r, const char* what) {
         throw std::runtime_error(std::string(what) + ": " + std::strerror(-r));
 }
 
+// QEMU's role on every display socket: D-Bus auth server, started on `fd` (which it owns).
+detail::BusPtr make_server_bus(int fd);
+
 inline std::string console_path(std::uint32_t id) { return "/org/qemu/Display1/Console_" + std::to_string(id); }
 
 struct FakeQemuDisplay::Console {

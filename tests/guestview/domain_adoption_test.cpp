@@ -126,7 +126,10 @@ TEST(AdoptDomainXml, ReplacesSpiceAndVncByOneDbusP2PDisplayKeepingGl) {
     EXPECT_EQ(out.count("/domain/devices/graphics"), 1u);
     EXPECT_EQ(out.count("/domain/devices/graphics[@type='dbus' and @p2p='yes']"), 1u);
     EXPECT_EQ(out.count("/domain/devices/graphics/gl[@enable='yes' and @rendernode='/dev/dri/renderD129']"), 1u);
-    EXPECT_EQ(out.count("/domain/devices/graphics/*"), 1u) << "nothing of SPICE's (listen, image) is left";
+    // The GL setting and the sound it carries (SPICE's audio, now D-Bus), nothing of SPICE's
+    // (listen, image).
+    EXPECT_EQ(out.count("/domain/devices/graphics/*"), 2u);
+    EXPECT_EQ(out.count("/domain/devices/graphics/audio[@id='1']"), 1u);
 }
 
 TEST(AdoptDomainXml, MakesThePrimaryVideoVirtioKeepingHeadsAndAccel3dWithGl) {
@@ -156,14 +159,16 @@ TEST(AdoptDomainXml, EglHeadlessMeansGl) {
     EXPECT_EQ(out.count("/domain/devices/video/model/acceleration[@accel3d='yes']"), 1u);
 }
 
-TEST(AdoptDomainXml, RemovesSpiceOnlyDevicesAndSilencesSpiceAudio) {
+TEST(AdoptDomainXml, RemovesSpiceOnlyDevicesAndTurnsSpiceAudioIntoDbusAudio) {
     const Parsed out{adopt(spice_guest)};
     EXPECT_EQ(out.count("//channel[@type='spicevmc']"), 0u);
     EXPECT_EQ(out.count("//redirdev"), 0u);
     EXPECT_EQ(out.count("//audio[@type='spice']"), 0u);
-    // The sound card stays, pointing at an audio backend that still exists.
-    EXPECT_EQ(out.count("/domain/devices/audio[@id='1' and @type='none']"), 1u);
+    // The sound card stays and plays through the shell: SPICE audio becomes D-Bus audio, which
+    // the D-Bus display carries.
+    EXPECT_EQ(out.count("/domain/devices/audio[@id='1' and @type='dbus']"), 1u);
     EXPECT_EQ(out.count("/domain/devices/sound[@model='ich9']/audio[@id='1']"), 1u);
+    EXPECT_EQ(out.count("/domain/devices/graphics[@type='dbus']/audio[@id='1']"), 1u);
 }
 
 TEST(AdoptDomainXml, KeepsDisksNicsMetadataUuidAndOtherChannels) {

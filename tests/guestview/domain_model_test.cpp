@@ -105,7 +105,9 @@ TEST_F(DomainModelTest, Windows11GetsSecureBootTpmHyperVAndItsOwnDrivers) {
          {"<feature enabled='yes' name='secure-boot'/>", "<feature enabled='yes' name='enrolled-keys'/>",
           "<smm state='on'/>", "<tpm model='tpm-crb'>", "<backend type='emulator' version='2.0'/>", "<hyperv mode='custom'>",
           "<timer name='hypervclock' present='yes'/>", "<clock offset='localtime'>", "<target dev='sda' bus='sata'/>",
-          "<model type='e1000e'/>", "<input type='tablet' bus='usb'/>", "<graphics type='dbus' p2p='yes'/>",
+          "<model type='e1000e'/>", "<input type='tablet' bus='usb'/>",
+          "<graphics type='dbus' p2p='yes'>\n      <audio id='1'/>\n    </graphics>", "<sound model='ich9'>",
+          "<audio id='1' type='dbus'/>",
           "<model type='virtio' heads='1' primary='yes'/>", "<libosinfo:os id='http://microsoft.com/win/11'/>",
           "<memory unit='MiB'>4096</memory>"})
         EXPECT_THAT(xml, HasSubstr(part));
