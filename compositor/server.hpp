@@ -27,6 +27,7 @@
 #include "compositor/protocol_policy.hpp"
 #include "compositor/seat.hpp"
 #include "compositor/session_lock.hpp"
+#include "compositor/shell_clipboard.hpp"
 #include "compositor/startup_warmup.hpp"
 #include "compositor/status.hpp"
 #include "compositor/wlr.hpp"
@@ -165,6 +166,11 @@ private:
     void kiosk_update();
     bool kiosk_locked() const { return kiosk_ && !kiosk_admin_; }
     void fill_display_status(GuestStatus& status) const;
+    // Host+C and Host+V (server_clipboard.cpp).
+    void clipboard_copy();
+    void clipboard_paste();
+    void clipboard_confirm(const std::string& guest, std::string text, bool error);
+    void fill_clipboard_status(StatusSnapshot& s) const;
 
     WlrCore core_; // first: every other member hangs off it, so it goes last
     config::LoadResult config_;
@@ -196,6 +202,8 @@ private:
     std::unique_ptr<Seat> seat_;
     std::unique_ptr<HostWindows> windows_; // host applications' windows
     std::unique_ptr<IdentityBanner> banner_;
+    std::unique_ptr<ShellClipboard> clipboard_; // the shell's clipboard, the seat's selection
+    std::shared_ptr<bool> clipboard_alive_ = std::make_shared<bool>(true); // for replies after we are gone
     std::unique_ptr<GuestStage> stage_; // guests' displays and views, and which one is shown
     std::unique_ptr<session::KioskPolicy> kiosk_;
     bool kiosk_admin_ = false;            // the admin key opened the real overlay in kiosk mode

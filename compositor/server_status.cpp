@@ -71,6 +71,7 @@ StatusSnapshot Server::status() const {
         s.kiosk_message = kiosk_->message(session::KioskPolicy::Clock::now());
     }
     fill_lock_status(s);
+    fill_clipboard_status(s);
     s.rss_kb = resident_kb();
     const ResidentParts parts = resident_parts();
     s.rss_anon_kb = parts.anon_kb;

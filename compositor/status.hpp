@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "compositor/overlay_model.hpp"
+#include "guestview/display/clipboard_types.hpp"
 #include "guestview/guest_inventory.hpp"
 
 namespace phyllome::compositor {
@@ -52,6 +53,19 @@ struct WindowStatus {
     bool shown = false;
 };
 
+// The shell's clipboard: how much and from where, never what.
+struct ClipboardStatus {
+    struct Guest {
+        std::string name;
+        guestview::ClipboardState state;
+    };
+    std::size_t characters = 0;
+    std::size_t bytes = 0;
+    std::string source;          // the guest it was copied from, "host", or empty
+    bool host_selection = false; // a host application's copy is the seat's selection now
+    std::vector<Guest> guests;   // each connected display's clipboard peer
+};
+
 struct StatusSnapshot {
     std::string view = "overlay"; // "overlay" | "guest" | "window"
     std::optional<std::string> guest;
@@ -78,6 +92,7 @@ struct StatusSnapshot {
     bool locked = false;               // the session lock's blank covers every output
     std::optional<int> locker_pid;     // the locker holding the lock, by its Wayland connection
     int idle_timeout_s = 0;            // the idle lock in effect; 0: off
+    ClipboardStatus clipboard;         // sizes and origin, never the text
     long rss_kb = 0;
     long rss_anon_kb = 0, rss_file_kb = 0, rss_shmem_kb = 0; // see ResidentParts
     // Of rss_kb, the pixel buffers: guest frames the shell keeps and the outputs' pictures.

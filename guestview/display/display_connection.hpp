@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "guestview/display/clipboard_types.hpp"
 #include "guestview/display/frame.hpp"
 
 struct wl_event_loop;
@@ -139,6 +140,12 @@ public:
     std::set<std::uint32_t> held_keys(std::uint32_t console) const;
     std::set<std::uint32_t> held_buttons(std::uint32_t console) const;
     InputStats input_stats() const;
+
+    // The guest's clipboard, moved only on these calls (display_clipboard.hpp). Take: the guest's
+    // text if it copied some, at most `max_bytes`. Offer: the guest may paste `text` with its own keys.
+    void take_clipboard(std::size_t max_bytes, ClipboardDone done);
+    void offer_clipboard(std::string text, ClipboardDone done);
+    ClipboardState clipboard_state() const;
 
     class Impl; // display_connection_impl.hpp
     explicit DisplayConnection(std::unique_ptr<Impl> impl);

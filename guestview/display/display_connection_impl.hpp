@@ -10,6 +10,7 @@
 #include "guestview/display/bus_event_source.hpp"
 #include "guestview/display/bus_handles.hpp"
 #include "guestview/display/console_listener.hpp"
+#include "guestview/display/display_clipboard.hpp"
 #include "guestview/display/display_connection.hpp"
 
 namespace phyllome::guestview {
@@ -46,6 +47,9 @@ public:
     void set_ui_info(std::uint32_t console, std::uint16_t width_mm, std::uint16_t height_mm, std::uint32_t width,
                      std::uint32_t height);
     void release_all_input(std::uint32_t console);
+
+    detail::DisplayClipboard* clipboard() { return clipboard_.get(); }
+    const detail::DisplayClipboard* clipboard() const { return clipboard_.get(); }
 
     InputStats input_stats;
     wl_event_loop* const loop;
@@ -87,6 +91,7 @@ private:
     detail::SlotPtr properties_match_;
     detail::SlotPtr vm_call_;
     std::unique_ptr<detail::BusEventSource> source_;
+    std::unique_ptr<detail::DisplayClipboard> clipboard_; // holds slots on bus_
     std::map<std::uint32_t, ConsoleState> consoles_;
     bool main_open_ = false;
     std::string abandon_reason_;
