@@ -1,6 +1,7 @@
 #include "compositor/shell_clipboard.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <array>

@@ -1,5 +1,7 @@
 #include "guestview/display/display_clipboard.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 

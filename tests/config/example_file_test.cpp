@@ -111,6 +111,8 @@ TEST_F(ExampleConfig, DocumentsEveryKey) {
         "kiosk.restart_delay_ms", "kiosk.restart_delay_max_ms", "identity.banner",    "identity.banner_ms",
         "identity.edge",         "identity.edge_width",    "lock.command",            "lock.key",
         "lock.idle_timeout_s",   "app.name",               "app.command",
+        // Issue 16: the clipboard.
+        "hotkeys.copy", "hotkeys.paste", "security.allow_data_control", "clipboard.max_bytes",
     };
     EXPECT_EQ(documented, schema);
 }

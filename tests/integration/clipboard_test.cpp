@@ -137,8 +137,10 @@ TEST_F(ClipboardTest, AHostApplicationsCopyIsOfferedOnHostV) {
     if (!have_program("wl-copy"))
         GTEST_SKIP() << "wl-copy (wl-clipboard) is not installed";
     ASSERT_NO_FATAL_FAILURE(start());
-    // --paste-once: wl-copy serves one paste (ours) and exits instead of lingering.
-    CommandResult copied = run_command({"wl-copy", "--paste-once", "from a host terminal"}, shell_->client_env(), 10s);
+    // --paste-once: wl-copy serves one paste (ours) and exits instead of lingering; the child it
+    // forks to serve it must not hold our pipes open.
+    CommandResult copied = run_command({"sh", "-c", "wl-copy --paste-once 'from a host terminal' >/dev/null 2>&1"},
+                                       shell_->client_env(), 10s);
     ASSERT_EQ(copied.exit_code, 0) << copied.err;
     ASSERT_TRUE(status_shows(R"("host_selection": true)"));
     settle();
