@@ -185,15 +185,15 @@ void ShellClipboard::set(std::string text, std::string source) {
         .dnd_finish = nullptr,
         .dnd_action = nullptr,
     };
-    auto source = std::make_unique<Source>();
-    wlr_data_source_init(&source->base, &impl);
-    source->owner = this;
+    auto ours = std::make_unique<Source>();
+    wlr_data_source_init(&ours->base, &impl);
+    ours->owner = this;
     for (const char* mime : offered_mimes) {
-        auto** slot = static_cast<char**>(wl_array_add(&source->base.mime_types, sizeof(char*)));
+        auto** slot = static_cast<char**>(wl_array_add(&ours->base.mime_types, sizeof(char*)));
         if (slot)
             *slot = strdup(mime);
     }
-    Source* raw = source.release(); // wlroots destroys it through impl.destroy
+    Source* raw = ours.release(); // wlroots destroys it through impl.destroy
     wlr_seat_set_selection(seat_, &raw->base, wl_display_next_serial(display_));
     published_ = raw;
 }

@@ -34,102 +34,107 @@ int append_text_mime(sd_bus_message* m) {
 } // namespace
 
 void FakeQemuDisplay::export_clipboard() {
+    static const sd_bus_message_handler_t on_register = [](sd_bus_message* m, void* data, sd_bus_error*) -> int {
+        auto* self = static_cast<FakeQemuDisplay*>(data);
+        Clipboard& c = *self->clipboard_;
+        c.calls.push_back("Register");
+        if (c.registered)
+            return sd_bus_reply_method_errorf(m, error_failed, "Clipboard peer already registered!");
+        // QEMU builds a proxy of the client's object (GetAll) before it answers.
+        c.pending_register = detail::ref_message(m);
+        sd_bus_slot* slot = nullptr;
+        check(sd_bus_call_method_async(
+                  self->bus_.get(), &slot, nullptr, clipboard_path, "org.freedesktop.DBus.Properties", "GetAll",
+                  [](sd_bus_message* reply, void* data, sd_bus_error*) -> int {
+                      auto* self = static_cast<FakeQemuDisplay*>(data);
+                      Clipboard& c = *self->clipboard_;
+                      c.client_object_read = !sd_bus_message_is_method_error(reply, nullptr);
+                      if (!c.client_object_read) {
+                          sd_bus_reply_method_errorf(c.pending_register.get(), error_failed, "no client object");
+                      } else {
+                          c.registered = true;
+                          sd_bus_reply_method_return(c.pending_register.get(), "");
+                          // qemu_clipboard_reset_serial: the new peer is told to reset.
+                          c.serial = 0;
+                          sd_bus_slot* reset = nullptr;
+                          check(sd_bus_call_method_async(
+                                    self->bus_.get(), &reset, nullptr, clipboard_path, clipboard_interface,
+                                    "Register",
+                                    [](sd_bus_message* r, void* d, sd_bus_error*) -> int {
+                                        if (!sd_bus_message_is_method_error(r, nullptr))
+                                            ++static_cast<FakeQemuDisplay*>(d)->clipboard_->client_register_calls;
+                                        return 0;
+                                    },
+                                    self, ""),
+                                "calling the client's Register");
+                          c.client_calls.emplace_back(reset);
+                      }
+                      c.pending_register.reset();
+                      return 0;
+                  },
+                  self, "s", clipboard_interface),
+              "GetAll on the client's Clipboard");
+        c.client_calls.emplace_back(slot);
+        return 1;
+    };
+    static const sd_bus_message_handler_t on_unregister = [](sd_bus_message* m, void* data, sd_bus_error*) -> int {
+        Clipboard& c = *static_cast<FakeQemuDisplay*>(data)->clipboard_;
+        c.calls.push_back("Unregister");
+        c.registered = false;
+        return sd_bus_reply_method_return(m, "");
+    };
+    static const sd_bus_message_handler_t on_grab = [](sd_bus_message* m, void* data, sd_bus_error*) -> int {
+        Clipboard& c = *static_cast<FakeQemuDisplay*>(data)->clipboard_;
+        std::uint32_t selection = 0, serial = 0;
+        check(sd_bus_message_read(m, "uu", &selection, &serial), "reading Grab");
+        read_has_text(m);
+        c.calls.push_back("Grab " + std::to_string(serial));
+        if (!c.registered)
+            return sd_bus_reply_method_errorf(m, error_failed, "Unregistered caller");
+        // qemu_clipboard_check_serial(info, client=true): a tie goes to the client.
+        if (c.owner == Clipboard::Owner::None || serial >= c.serial) {
+            c.owner = Clipboard::Owner::Client;
+            c.serial = serial;
+        }
+        return sd_bus_reply_method_return(m, "");
+    };
+    static const sd_bus_message_handler_t on_release = [](sd_bus_message* m, void* data, sd_bus_error*) -> int {
+        Clipboard& c = *static_cast<FakeQemuDisplay*>(data)->clipboard_;
+        c.calls.push_back("Release");
+        if (c.owner == Clipboard::Owner::Client)
+            c.owner = Clipboard::Owner::None;
+        return sd_bus_reply_method_return(m, "");
+    };
+    static const sd_bus_message_handler_t on_request = [](sd_bus_message* m, void* data, sd_bus_error*) -> int {
+        Clipboard& c = *static_cast<FakeQemuDisplay*>(data)->clipboard_;
+        std::uint32_t selection = 0;
+        check(sd_bus_message_read(m, "u", &selection), "reading Request");
+        const bool text = read_has_text(m);
+        c.calls.push_back("Request");
+        if (!c.registered)
+            return sd_bus_reply_method_errorf(m, error_failed, "Unregistered caller");
+        if (c.owner != Clipboard::Owner::Guest)
+            return sd_bus_reply_method_errorf(m, error_failed, "Empty clipboard");
+        if (!text)
+            return sd_bus_reply_method_errorf(m, error_failed, "Unhandled MIME types requested");
+        if (c.agent_hung) {
+            c.hung_requests.push_back(detail::ref_message(m));
+            return 1;
+        }
+        sd_bus_message* raw = nullptr;
+        check(sd_bus_message_new_method_return(m, &raw), "new return");
+        detail::MessagePtr reply(raw);
+        check(sd_bus_message_append(raw, "s", text_mime), "append mime");
+        check(sd_bus_message_append_array(raw, 'y', c.guest_bytes.data(), c.guest_bytes.size()), "append");
+        return sd_bus_send(nullptr, raw, nullptr);
+    };
     static const sd_bus_vtable vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD("Register", "", "", [](sd_bus_message* m, void* data, sd_bus_error*) -> int {
-            auto* self = static_cast<FakeQemuDisplay*>(data);
-            Clipboard& c = *self->clipboard_;
-            c.calls.push_back("Register");
-            if (c.registered)
-                return sd_bus_reply_method_errorf(m, error_failed, "Clipboard peer already registered!");
-            // QEMU builds a proxy of the client's object (GetAll) before it answers.
-            c.pending_register = detail::ref_message(m);
-            sd_bus_slot* slot = nullptr;
-            check(sd_bus_call_method_async(
-                      self->bus_.get(), &slot, nullptr, clipboard_path, "org.freedesktop.DBus.Properties", "GetAll",
-                      [](sd_bus_message* reply, void* data, sd_bus_error*) -> int {
-                          auto* self = static_cast<FakeQemuDisplay*>(data);
-                          Clipboard& c = *self->clipboard_;
-                          c.client_object_read = !sd_bus_message_is_method_error(reply, nullptr);
-                          if (!c.client_object_read) {
-                              sd_bus_reply_method_errorf(c.pending_register.get(), error_failed, "no client object");
-                          } else {
-                              c.registered = true;
-                              sd_bus_reply_method_return(c.pending_register.get(), "");
-                              // qemu_clipboard_reset_serial: the new peer is told to reset.
-                              c.serial = 0;
-                              sd_bus_slot* reset = nullptr;
-                              check(sd_bus_call_method_async(
-                                        self->bus_.get(), &reset, nullptr, clipboard_path, clipboard_interface,
-                                        "Register",
-                                        [](sd_bus_message* r, void* d, sd_bus_error*) -> int {
-                                            if (!sd_bus_message_is_method_error(r, nullptr))
-                                                ++static_cast<FakeQemuDisplay*>(d)->clipboard_->client_register_calls;
-                                            return 0;
-                                        },
-                                        self, ""),
-                                    "calling the client's Register");
-                              c.client_calls.emplace_back(reset);
-                          }
-                          c.pending_register.reset();
-                          return 0;
-                      },
-                      self, "s", clipboard_interface),
-                  "GetAll on the client's Clipboard");
-            c.client_calls.emplace_back(slot);
-            return 1;
-        }, 0),
-        SD_BUS_METHOD("Unregister", "", "", [](sd_bus_message* m, void* data, sd_bus_error*) -> int {
-            Clipboard& c = *static_cast<FakeQemuDisplay*>(data)->clipboard_;
-            c.calls.push_back("Unregister");
-            c.registered = false;
-            return sd_bus_reply_method_return(m, "");
-        }, 0),
-        SD_BUS_METHOD("Grab", "uuas", "", [](sd_bus_message* m, void* data, sd_bus_error*) -> int {
-            Clipboard& c = *static_cast<FakeQemuDisplay*>(data)->clipboard_;
-            std::uint32_t selection = 0, serial = 0;
-            check(sd_bus_message_read(m, "uu", &selection, &serial), "reading Grab");
-            read_has_text(m);
-            c.calls.push_back("Grab " + std::to_string(serial));
-            if (!c.registered)
-                return sd_bus_reply_method_errorf(m, error_failed, "Unregistered caller");
-            // qemu_clipboard_check_serial(info, client=true): a tie goes to the client.
-            if (c.owner == Clipboard::Owner::None || serial >= c.serial) {
-                c.owner = Clipboard::Owner::Client;
-                c.serial = serial;
-            }
-            return sd_bus_reply_method_return(m, "");
-        }, 0),
-        SD_BUS_METHOD("Release", "u", "", [](sd_bus_message* m, void* data, sd_bus_error*) -> int {
-            Clipboard& c = *static_cast<FakeQemuDisplay*>(data)->clipboard_;
-            c.calls.push_back("Release");
-            if (c.owner == Clipboard::Owner::Client)
-                c.owner = Clipboard::Owner::None;
-            return sd_bus_reply_method_return(m, "");
-        }, 0),
-        SD_BUS_METHOD("Request", "uas", "say", [](sd_bus_message* m, void* data, sd_bus_error*) -> int {
-            Clipboard& c = *static_cast<FakeQemuDisplay*>(data)->clipboard_;
-            std::uint32_t selection = 0;
-            check(sd_bus_message_read(m, "u", &selection), "reading Request");
-            const bool text = read_has_text(m);
-            c.calls.push_back("Request");
-            if (!c.registered)
-                return sd_bus_reply_method_errorf(m, error_failed, "Unregistered caller");
-            if (c.owner != Clipboard::Owner::Guest)
-                return sd_bus_reply_method_errorf(m, error_failed, "Empty clipboard");
-            if (!text)
-                return sd_bus_reply_method_errorf(m, error_failed, "Unhandled MIME types requested");
-            if (c.agent_hung) {
-                c.hung_requests.push_back(detail::ref_message(m));
-                return 1;
-            }
-            sd_bus_message* raw = nullptr;
-            check(sd_bus_message_new_method_return(m, &raw), "new return");
-            detail::MessagePtr reply(raw);
-            check(sd_bus_message_append(raw, "s", text_mime), "append mime");
-            check(sd_bus_message_append_array(raw, 'y', c.guest_bytes.data(), c.guest_bytes.size()), "append");
-            return sd_bus_send(nullptr, raw, nullptr);
-        }, 0),
+        SD_BUS_METHOD("Register", "", "", on_register, 0),
+        SD_BUS_METHOD("Unregister", "", "", on_unregister, 0),
+        SD_BUS_METHOD("Grab", "uuas", "", on_grab, 0),
+        SD_BUS_METHOD("Release", "u", "", on_release, 0),
+        SD_BUS_METHOD("Request", "uas", "say", on_request, 0),
         SD_BUS_VTABLE_END,
     };
     sd_bus_slot* slot = nullptr;
