@@ -61,7 +61,9 @@ protected:
 TEST_F(ClipboardRealQemu, AGuestWithTheVdagentChannelAcceptsOurClipboard) {
     ShellProcess::Options o;
     o.libvirt_uri = embed_uri();
-    o.config_toml += "[security]\nallow_virtual_input = true\nallow_data_control = true\n";
+    // Debug: the line saying QEMU called our Register back (to reset serials) is a debug one.
+    o.config_toml = "[general]\nlog_level = \"debug\"\n" + o.config_toml +
+                    "[security]\nallow_virtual_input = true\nallow_data_control = true\n";
     shell = std::make_unique<ShellProcess>(o);
     ASSERT_TRUE(shell->started()) << shell->log();
     auto r = shell->ctl({"start", guest});
@@ -77,6 +79,9 @@ TEST_F(ClipboardRealQemu, AGuestWithTheVdagentChannelAcceptsOurClipboard) {
     // No agent in the guest: nothing to take, said plainly; QEMU takes our offer all the same.
     host("c");
     ASSERT_TRUE(shell->wait_for_status(std::string(guest) + "'s clipboard is empty", 15s)) << shell->status_json();
+    // QEMU called our Register back after registering us (qemu_clipboard_reset_serial).
+    EXPECT_NE(shell->log().find(std::string("guest ") + guest + ": QEMU reset the clipboard serials"), std::string::npos)
+        << shell->log();
     if (!have_program("wl-copy"))
         return; // the registration is what this test is for
     r = run_command({"sh", "-c", "wl-copy --paste-once 'hello, guest' >/dev/null 2>&1"}, shell->client_env(), 10s);
