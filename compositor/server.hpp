@@ -169,7 +169,8 @@ private:
     // Host+C and Host+V (server_clipboard.cpp).
     void clipboard_copy();
     void clipboard_paste();
-    void clipboard_confirm(const std::string& guest, std::string text, bool error);
+    // The notice `text`, and the banner (`banner`, else `text`) while `guest` is shown.
+    void clipboard_confirm(const std::string& guest, std::string text, bool error, const std::string& banner = "");
     void fill_clipboard_status(StatusSnapshot& s) const;
 
     WlrCore core_; // first: every other member hangs off it, so it goes last

@@ -26,15 +26,16 @@ std::string characters_text(std::size_t n) { return grouped(n) + (n == 1 ? " cha
 
 } // namespace
 
-void Server::clipboard_confirm(const std::string& guest, std::string text, bool error) {
+void Server::clipboard_confirm(const std::string& guest, std::string text, bool error, const std::string& banner) {
     if (error)
         log::warn("clipboard: {}", text);
     else
         log::info("clipboard: {}", text);
     const auto* info = inventory_->find(guest);
     // Only while that guest is still the one shown: a banner over another guest would mislead.
-    if (!error && stage_->shown() == guest)
-        banner_->show(text, 0, info ? guest_colour(*info) : colour_from_name(guest));
+    if (stage_->shown() == guest && !guest.empty())
+        banner_->show_message(banner.empty() ? text : banner,
+                              error ? config().overlay.error : info ? guest_colour(*info) : colour_from_name(guest));
     overlay_model_.set_notice(std::move(text), error);
     refresh_overlay();
 }
@@ -81,7 +82,7 @@ void Server::clipboard_paste() {
             clipboard_confirm(guest,
                               fmt::format("{} can paste {} from {} now, with its own keys", guest,
                                           characters_text(characters), from == "host" ? "the host" : from),
-                              false);
+                              false, fmt::format("offered {} to {}", characters_text(characters), guest));
         });
     });
 }
