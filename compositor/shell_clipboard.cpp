@@ -128,6 +128,8 @@ private:
                 return self->finish({false, {}, "host", fmt::format("reading the host clipboard: {}", std::strerror(errno))});
             break; // end of file: the application wrote everything
         }
+        if (self->text_.empty())
+            return self->finish({false, {}, "host", "the host clipboard is empty"});
         if (!guestview::is_clipboard_text(self->text_))
             return self->finish({false, {}, "host", "the host clipboard is not UTF-8 text"});
         return self->finish({true, std::move(self->text_), "host", {}});

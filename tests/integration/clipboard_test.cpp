@@ -163,5 +163,35 @@ TEST_F(ClipboardTest, HostVWithNothingCopiedSaysSo) {
     EXPECT_EQ(clipboard_calls("amber"), just_registered);
 }
 
+// The kiosk's one guest has nowhere to copy to: in a locked kiosk Host+C and Host+V are no
+// chords, the keys reach the guest as its own (Ctrl+)C, and nothing is taken.
+TEST_F(ClipboardTest, ALockedKioskHasNoClipboardChords) {
+    // Not start(): a kiosk shows its guest only after the guest's first frame.
+    std::string tmpl = "/tmp/phyllome-clipboard-kiosk-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    loop_ = wl_event_loop_create();
+    peers_ = listen_two_fake_guests(loop_, dir_);
+    ShellProcess::Options o;
+    o.config_toml += "[security]\nallow_virtual_input = true\n[kiosk]\nguest = \"amber\"\n";
+    o.extra_args = two_fake_guests_args(dir_);
+    shell_ = std::make_unique<ShellProcess>(o);
+    ASSERT_TRUE(shell_->started()) << shell_->log();
+    ASSERT_TRUE(pump_until([&] { return clipboard_calls("amber") == just_registered &&
+                                        peers_.at("amber")->listener_connected(0); }, 20s))
+        << shell_->log();
+    paint_two_fake_guests(peers_, 0x336699, 0x996633);
+    ASSERT_TRUE(pump_until([&] { return shown_guest() == "amber"; }, 10s)) << shell_->status_json();
+    guest_copies("amber", "kiosk text", 1);
+    const std::size_t before = calls("amber").size();
+    ASSERT_NO_FATAL_FAILURE(host("c"));
+    settle();
+    pump(300ms);
+    EXPECT_EQ(clipboard_calls("amber"), just_registered) << "Host+C took nothing";
+    constexpr std::int64_t qnum_c = 0x2e;
+    EXPECT_TRUE(has(input_since(calls("amber"), before), "Keyboard.Press", qnum_c)) << describe(calls("amber"));
+    EXPECT_NE(shell_->status_json().find(R"("clipboard": {"characters": 0)"), std::string::npos);
+}
+
 } // namespace
 } // namespace phyllome::test
