@@ -141,6 +141,8 @@ public:
     std::shared_ptr<PasteOutcome> guest_pastes();
     // The guest's agent never answers the client's Request (a hung spice-vdagent).
     void set_clipboard_agent_hung(bool hung);
+    // Request is answered with a string where the bytes should be (a broken peer).
+    void set_clipboard_reply_malformed(bool malformed);
     // Calls the client answered: its Register (QEMU resets serials after registration) and Grab.
     int client_register_calls() const;
     int client_grab_calls() const;

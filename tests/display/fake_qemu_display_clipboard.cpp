@@ -125,7 +125,10 @@ void FakeQemuDisplay::export_clipboard() {
         check(sd_bus_message_new_method_return(m, &raw), "new return");
         detail::MessagePtr reply(raw);
         check(sd_bus_message_append(raw, "s", text_mime), "append mime");
-        check(sd_bus_message_append_array(raw, 'y', c.guest_bytes.data(), c.guest_bytes.size()), "append");
+        if (c.reply_malformed)
+            check(sd_bus_message_append(raw, "s", c.guest_bytes.c_str()), "append");
+        else
+            check(sd_bus_message_append_array(raw, 'y', c.guest_bytes.data(), c.guest_bytes.size()), "append");
         return sd_bus_send(nullptr, raw, nullptr);
     };
     static const sd_bus_vtable vtable[] = {
@@ -147,6 +150,7 @@ const std::vector<std::string>& FakeQemuDisplay::clipboard_calls() const { retur
 bool FakeQemuDisplay::clipboard_registered() const { return clipboard_->registered; }
 void FakeQemuDisplay::clipboard_registered_by_earlier_peer() { clipboard_->registered = true; }
 void FakeQemuDisplay::set_clipboard_agent_hung(bool hung) { clipboard_->agent_hung = hung; }
+void FakeQemuDisplay::set_clipboard_reply_malformed(bool malformed) { clipboard_->reply_malformed = malformed; }
 int FakeQemuDisplay::client_register_calls() const { return clipboard_->client_register_calls; }
 int FakeQemuDisplay::client_grab_calls() const { return clipboard_->client_grab_calls; }
 bool FakeQemuDisplay::client_object_read() const { return clipboard_->client_object_read; }

@@ -38,6 +38,7 @@ struct FakeQemuDisplay::Clipboard {
     std::uint32_t serial = 0;
     std::string guest_bytes;
     bool agent_hung = false;
+    bool reply_malformed = false;
     bool client_object_read = false;
     int client_register_calls = 0;
     int client_grab_calls = 0;

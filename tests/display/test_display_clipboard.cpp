@@ -155,6 +155,22 @@ TEST_F(DisplayClipboardTest, RefusesTooLargeAndNonUtf8Text) {
     EXPECT_EQ(r.text, "c string");
 }
 
+TEST_F(DisplayClipboardTest, AMalformedAnswerIsRefusedAndTheConnectionStays) {
+    connect();
+    guest_copies("text sent as a string", 1);
+    fake->set_clipboard_reply_malformed(true);
+    ClipboardOutcome r = take();
+    EXPECT_FALSE(r.ok);
+    // sd-bus itself may turn a reply of the wrong signature into an error; either way it is refused.
+    EXPECT_TRUE(r.error.starts_with("win11 sent a malformed clipboard") || r.error.starts_with("win11 refused"))
+        << r.error;
+    EXPECT_TRUE(display->main_connected());
+    fake->set_clipboard_reply_malformed(false);
+    r = take();
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.text, "text sent as a string");
+}
+
 TEST_F(DisplayClipboardTest, AHungGuestAgentTimesOutWithoutBlocking) {
     connect();
     guest_copies("never arrives", 1);
