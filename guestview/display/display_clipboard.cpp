@@ -307,6 +307,8 @@ ClipboardState DisplayClipboard::state() const {
 
 } // namespace phyllome::guestview::detail
 
+// DisplayConnection's clipboard calls: forwarded here so display_connection.cpp stays the
+// connection's and properties' file.
 namespace phyllome::guestview {
 
 void DisplayConnection::take_clipboard(std::size_t max_bytes, ClipboardDone done) {
