@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <optional>
 
 #include "guestview/display/display_clipboard.hpp"
@@ -153,6 +154,22 @@ TEST_F(DisplayClipboardTest, RefusesTooLargeAndNonUtf8Text) {
     r = take();
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.text, "c string");
+}
+
+TEST_F(DisplayClipboardTest, ACopyOfExactlyTheLimitArrivesWholeAndOneByteMoreDoesNot) {
+    connect();
+    std::string text(1 << 20, 'a');
+    for (std::size_t i = 0; i < text.size(); i += 64)
+        text[i] = '\n';
+    guest_copies(text, 1);
+    const auto started = std::chrono::steady_clock::now();
+    ClipboardOutcome r = take(1 << 20);
+    const auto took = std::chrono::steady_clock::now() - started;
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.text, text);
+    std::printf("1 MiB clipboard taken in %.1f ms\n", std::chrono::duration<double, std::milli>(took).count());
+    guest_copies(text + "b", 2);
+    EXPECT_FALSE(take(1 << 20).ok);
 }
 
 TEST_F(DisplayClipboardTest, AMalformedAnswerIsRefusedAndTheConnectionStays) {
