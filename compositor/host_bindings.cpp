@@ -37,6 +37,10 @@ HostBinding host_binding(xkb_keysym_t sym, const config::Config& config, bool ki
             refused(error);
         return HostBinding::Handled;
     }
+    if (is(hk.copy))
+        return HostBinding::Copy;
+    if (is(hk.paste))
+        return HostBinding::Paste;
     if (is(hk.ctrl_alt_delete))
         return chord({KEY_LEFTCTRL, KEY_LEFTALT, KEY_DELETE});
     if (sym >= XKB_KEY_F1 && sym <= XKB_KEY_F12) {

@@ -71,6 +71,7 @@ void IdentityBanner::clear_edges() {
 
 void IdentityBanner::draw_banner(double alpha) {
     clear_banner();
+    const int width = number_ < 0 ? message_width : IdentityBanner::width;
     for (const auto& o : outputs_) {
         const wlr_box box = o->layout_box();
         if (box.width < width || !o->wlr()->enabled)

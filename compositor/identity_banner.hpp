@@ -25,6 +25,8 @@ public:
 
     // Shows the banner (if enabled) and the edge (if enabled) for this guest.
     void show(const std::string& name, int number, std::uint32_t colour);
+    // A short message in the banner instead of the name (a clipboard confirmation), `colour` on its side.
+    void show_message(const std::string& text, std::uint32_t colour) { show(text, -1, colour); }
     // Removes both (the overlay is shown).
     void hide();
     // Outputs changed: draw again where needed.
@@ -32,6 +34,7 @@ public:
     bool banner_visible() const { return !banner_nodes_.empty(); }
 
     static constexpr int width = 460, height = 72, fade_steps = 6, fade_step_ms = 50;
+    static constexpr int message_width = 760; // a message is longer than a name
 
 private:
     void draw_banner(double alpha);

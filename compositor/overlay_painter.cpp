@@ -334,9 +334,9 @@ void paint_banner(cairo_t* cr, int width, int height, double scale, const std::s
         text.draw(x, (height - lh) / 2.0, label, style.font_size * banner_size, rgb(colour), true);
         x += lw + 16;
     }
-    auto [nw, nh] = text.measure(name, style.font_size * banner_size, true, width - static_cast<int>(x) - 20);
-    text.draw(x, (height - nh) / 2.0, name, style.font_size * banner_size, rgb(style.foreground), true,
-              width - static_cast<int>(x) - 20);
+    const double size = style.font_size * (number < 0 ? 1.0 : banner_size);
+    auto [nw, nh] = text.measure(name, size, true, width - static_cast<int>(x) - 20);
+    text.draw(x, (height - nh) / 2.0, name, size, rgb(style.foreground), true, width - static_cast<int>(x) - 20);
     (void)nw;
     cairo_pop_group_to_source(cr);
     cairo_paint_with_alpha(cr, alpha);

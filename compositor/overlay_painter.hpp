@@ -37,7 +37,8 @@ void paint_message(cairo_t* cr, int width, int height, double scale, const std::
 namespace phyllome::compositor {
 
 // The identity banner shown on a switch: the guest's colour, number and name.
-// `width`/`height` in logical pixels; `alpha` fades the whole banner.
+// `width`/`height` in logical pixels; `alpha` fades the whole banner. A negative `number` makes
+// `name` a message (a clipboard confirmation), drawn at the overlay's text size.
 void paint_banner(cairo_t* cr, int width, int height, double scale, const std::string& name, int number,
                   std::uint32_t colour, double alpha, const config::OverlayConfig& style);
 

@@ -11,6 +11,9 @@ bool ProtocolPolicy::allows(const config::SecurityConfig& security, const char* 
         return security.allow_screencopy;
     if (name == "zwp_virtual_keyboard_manager_v1" || name == "zwlr_virtual_pointer_manager_v1")
         return security.allow_virtual_input;
+    // Any client could read every copy in the background (the threat model forbids that).
+    if (name == "zwlr_data_control_manager_v1" || name == "ext_data_control_manager_v1")
+        return security.allow_data_control;
     return true;
 }
 

@@ -50,6 +50,7 @@ Server::Server(ServerOptions options)
             lock_->relayout();
     });
 
+    clipboard_ = std::make_unique<ShellClipboard>(display(), seat_->wlr());
     banner_ = std::make_unique<IdentityBanner>(SceneLayer{osd_layer(), renderer(), &config()}, loop(), outputs_);
     if (std::string kiosk = options.kiosk_guest.empty() ? config().kiosk.guest : options.kiosk_guest; !kiosk.empty()) {
         const auto& k = config().kiosk;
@@ -124,6 +125,7 @@ Server::~Server() {
     stage_.reset();
     sound_.reset();
     mic_indicator_.reset();
+    clipboard_.reset(); // gives up the seat's selection, so before the seat
     inventory_.reset();
     // Our listeners sit in lists owned by the objects destroyed below.
     disconnect_listeners();

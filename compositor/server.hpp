@@ -30,6 +30,7 @@
 #include "compositor/protocol_policy.hpp"
 #include "compositor/seat.hpp"
 #include "compositor/session_lock.hpp"
+#include "compositor/shell_clipboard.hpp"
 #include "compositor/startup_warmup.hpp"
 #include "compositor/status.hpp"
 #include "compositor/wlr.hpp"
@@ -173,6 +174,12 @@ private:
     void kiosk_update();
     bool kiosk_locked() const { return kiosk_ && !kiosk_admin_; }
     void fill_display_status(GuestStatus& status) const;
+    // Host+C and Host+V (server_clipboard.cpp).
+    void clipboard_copy();
+    void clipboard_paste();
+    // The notice `text`, and the banner (`banner`, else `text`) while `guest` is shown.
+    void clipboard_confirm(const std::string& guest, std::string text, bool error, const std::string& banner = "");
+    void fill_clipboard_status(StatusSnapshot& s) const;
 
     WlrCore core_; // first: every other member hangs off it, so it goes last
     config::LoadResult config_;
@@ -206,6 +213,8 @@ private:
     std::unique_ptr<IdentityBanner> banner_;
     std::unique_ptr<GuestSound> sound_; // the guests' sound (PipeWire); made before the stage
     std::unique_ptr<MicIndicator> mic_indicator_;
+    std::unique_ptr<ShellClipboard> clipboard_; // the shell's clipboard, the seat's selection
+    std::shared_ptr<bool> clipboard_alive_ = std::make_shared<bool>(true); // for replies after we are gone
     std::unique_ptr<GuestStage> stage_; // guests' displays and views, and which one is shown
     std::unique_ptr<OverlayThumbnails> thumbnails_; // the running guests' screens on the overlay
     std::unique_ptr<session::KioskPolicy> kiosk_;

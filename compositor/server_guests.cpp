@@ -76,6 +76,10 @@ bool Server::host_binding(xkb_keysym_t sym) {
     const HostBinding done = compositor::host_binding(sym, config(), kiosk_locked(), *stage_, [this](std::string why) {
         overlay_model_.set_notice(std::move(why), true);
     });
+    if (done == HostBinding::Copy)
+        clipboard_copy();
+    if (done == HostBinding::Paste)
+        clipboard_paste();
     if (done == HostBinding::KioskAdmin) {
         kiosk_admin_ = true;
         show_overlay(true);

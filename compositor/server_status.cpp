@@ -80,6 +80,7 @@ StatusSnapshot Server::status() const {
     }
     fill_lock_status(s);
     s.keyboard_locks = seat_->host_locks();
+    fill_clipboard_status(s);
     s.rss_kb = resident_kb();
     const ResidentParts parts = resident_parts();
     s.rss_anon_kb = parts.anon_kb;

@@ -144,6 +144,16 @@ std::string format_status_json(const StatusSnapshot& s) {
                      s.locker_pid ? std::to_string(*s.locker_pid) : std::string("null"), s.idle_timeout_s);
     o += fmt::format("\"keyboard_locks\": {}, ", lock_keys_json(s.keyboard_locks));
     o += fmt::format("\"audio\": {}, ", audio_status_json(s.audio));
+    o += fmt::format("\"clipboard\": {{\"characters\": {}, \"bytes\": {}, \"source\": {}, \"host_selection\": {}, \"guests\": {{",
+                     s.clipboard.characters, s.clipboard.bytes,
+                     s.clipboard.source.empty() ? std::string("null") : json_escape(s.clipboard.source),
+                     s.clipboard.host_selection);
+    for (std::size_t i = 0; i < s.clipboard.guests.size(); ++i) {
+        const auto& [name, st] = s.clipboard.guests[i];
+        o += fmt::format("{}{}: {{\"registered\": {}, \"guest_has_text\": {}, \"offering\": {}}}", i ? ", " : "",
+                         json_escape(name), st.registered, st.guest_has_text, st.offering);
+    }
+    o += "}}, ";
     o += fmt::format("\"first_frame_at_ms\": {}, ", s.first_frame_at_ms ? fmt::format("{:.3f}", *s.first_frame_at_ms) : std::string("null"));
     o += fmt::format("\"agent_pid\": {}, \"agent_rss_kb\": {}, \"agent_rss_anon_kb\": {}, \"agent_rss_file_kb\": {}, ",
                      s.agent_pid ? std::to_string(*s.agent_pid) : std::string("null"), s.agent_rss_kb,

@@ -9,6 +9,7 @@
 #include "compositor/audio_status.hpp"
 #include "compositor/lock_keys.hpp"
 #include "compositor/overlay_model.hpp"
+#include "guestview/display/clipboard_types.hpp"
 #include "guestview/guest_inventory.hpp"
 
 namespace phyllome::compositor {
@@ -55,6 +56,19 @@ struct WindowStatus {
     bool shown = false;
 };
 
+// The shell's clipboard: how much and from where, never what.
+struct ClipboardStatus {
+    struct Guest {
+        std::string name;
+        guestview::ClipboardState state;
+    };
+    std::size_t characters = 0;
+    std::size_t bytes = 0;
+    std::string source;          // the guest it was copied from, "host", or empty
+    bool host_selection = false; // a host application's copy is the seat's selection now
+    std::vector<Guest> guests;   // each connected display's clipboard peer
+};
+
 struct StatusSnapshot {
     std::string view = "overlay"; // "overlay" | "guest" | "window"
     std::optional<std::string> guest;
@@ -85,6 +99,7 @@ struct StatusSnapshot {
     std::optional<int> locker_pid;     // the locker holding the lock, by its Wayland connection
     int idle_timeout_s = 0;            // the idle lock in effect; 0: off
     LockKeys keyboard_locks;           // the host's Caps, Num and Scroll Lock
+    ClipboardStatus clipboard;         // sizes and origin, never the text
     long rss_kb = 0;
     long rss_anon_kb = 0, rss_file_kb = 0, rss_shmem_kb = 0; // see ResidentParts
     // Of rss_kb, the pixel buffers: guest frames the shell keeps and the outputs' pictures.

@@ -26,6 +26,8 @@ WlrCore::WlrCore() {
     wlr_require(wlr_compositor_create(display_, compositor_version, renderer_), "wlr_compositor_create");
     wlr_require(wlr_subcompositor_create(display_), "wlr_subcompositor_create");
     wlr_require(wlr_data_device_manager_create(display_), "wlr_data_device_manager_create");
+    // Hidden unless [security] allow_data_control (protocol_policy.cpp).
+    wlr_require(wlr_data_control_manager_v1_create(display_), "wlr-data-control");
     output_layout_ = wlr_require(wlr_output_layout_create(display_), "wlr_output_layout_create");
     wlr_require(wlr_xdg_output_manager_v1_create(display_, output_layout_), "xdg-output");
     wlr_require(wlr_screencopy_manager_v1_create(display_), "wlr-screencopy");

@@ -56,6 +56,7 @@ struct PointerConfig {
 struct SecurityConfig {
     bool allow_screencopy = false;    // wlr-screencopy (grim, screen recorders)
     bool allow_virtual_input = false; // virtual-keyboard / virtual-pointer protocols (wtype, on-screen keyboards)
+    bool allow_data_control = false;  // wlr-data-control (wl-paste, clipboard managers): reads the clipboard unasked
     bool operator==(const SecurityConfig&) const = default;
 };
 
@@ -84,6 +85,8 @@ struct HotkeyConfig {
     std::string next = "Right";
     std::string previous = "Left";
     std::string ctrl_alt_delete = "Delete";
+    std::string copy = "c";  // the shown guest's clipboard into the shell's; empty: none
+    std::string paste = "v"; // the shell's clipboard offered to the shown guest; empty: none
     bool operator==(const HotkeyConfig&) const = default;
 };
 
@@ -129,6 +132,12 @@ struct AudioConfig {
     bool operator==(const AudioConfig&) const = default;
 };
 
+// The clipboard moved by Host+C and Host+V (text only).
+struct ClipboardConfig {
+    int max_bytes = 1 << 20; // larger copies are refused with a notice
+    bool operator==(const ClipboardConfig&) const = default;
+};
+
 struct Config {
     std::string libvirt_uri; // empty: automatic (see guestview::choose_libvirt_uri)
     LogLevel log_level = LogLevel::Info;
@@ -142,6 +151,7 @@ struct Config {
     IdentityConfig identity;
     LockConfig lock;
     AudioConfig audio;
+    ClipboardConfig clipboard;
     std::vector<App> apps;
     // Lets a reload tell whether anything changed.
     bool operator==(const Config&) const = default;

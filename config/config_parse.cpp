@@ -49,6 +49,7 @@ void read_pointer(TableReader& reader, PointerConfig& pointer) {
 void read_security(TableReader& reader, SecurityConfig& security) {
     reader.read("allow_screencopy", security.allow_screencopy, rules::boolean());
     reader.read("allow_virtual_input", security.allow_virtual_input, rules::boolean());
+    reader.read("allow_data_control", security.allow_data_control, rules::boolean());
 }
 
 // [input] allow_virtual_input, from before [security]: still obeyed, with a warning to move it.
@@ -79,6 +80,8 @@ void read_hotkeys(TableReader& reader, HotkeyConfig& hotkeys) {
     reader.read("next", hotkeys.next, rules::keysym_name());
     reader.read("previous", hotkeys.previous, rules::keysym_name());
     reader.read("ctrl_alt_delete", hotkeys.ctrl_alt_delete, rules::keysym_name());
+    reader.read("copy", hotkeys.copy, rules::optional_keysym_name());
+    reader.read("paste", hotkeys.paste, rules::optional_keysym_name());
 }
 
 void read_kiosk(TableReader& reader, KioskConfig& kiosk) {
@@ -105,6 +108,11 @@ void read_identity(TableReader& reader, IdentityConfig& identity) {
     reader.read("banner_ms", identity.banner_ms, rules::integer_in(0, 10'000));
     reader.read("edge", identity.edge, rules::boolean());
     reader.read("edge_width", identity.edge_width, rules::integer_in(1, 32));
+}
+
+void read_clipboard(TableReader& reader, ClipboardConfig& clipboard) {
+    // Up to 16 MiB: sd-bus takes arrays up to 64 MiB, and a paste is held in memory twice.
+    reader.read("max_bytes", clipboard.max_bytes, rules::integer_in(1, 16 << 20));
 }
 
 void read_lock(TableReader& reader, LockConfig& lock) {
@@ -227,6 +235,7 @@ LoadResult parse(std::string_view text, std::string_view source) {
     with_section(root, "identity", sink, [&](TableReader& section) { read_identity(section, config.identity); });
     with_section(root, "lock", sink, [&](TableReader& section) { read_lock(section, config.lock); });
     with_section(root, "audio", sink, [&](TableReader& section) { read_audio(section, config.audio); });
+    with_section(root, "clipboard", sink, [&](TableReader& section) { read_clipboard(section, config.clipboard); });
     if (const toml::node* apps = root.take("app"))
         read_apps(*apps, sink, config.apps);
     root.warn_unknown_keys();

@@ -168,12 +168,42 @@ bool spice_only(const xmlNode* device) {
     return (named(device, "channel") || named(device, "redirdev") || named(device, "smartcard")) && spice_source;
 }
 
+// The guest's spice-vdagent port: a spicevmc channel named com.redhat.spice.0.
+bool spice_agent_channel(xmlNode* device) {
+    if (!named(device, "channel") || !has_attribute(device, "type", "spicevmc"))
+        return false;
+    xmlNode* target = child(device, "target");
+    return target == nullptr || has_attribute(target, "name", "com.redhat.spice.0");
+}
+
+// QEMU's own vdagent on the same port, so the guest's agent still serves the clipboard
+// (Host+C / Host+V) without a SPICE server.
+xmlNode* qemu_vdagent_channel() {
+    xmlNode* channel = xmlNewNode(nullptr, xml_chars("channel"));
+    xmlSetProp(channel, xml_chars("type"), xml_chars("qemu-vdagent"));
+    xmlNode* source = xmlNewChild(channel, nullptr, xml_chars("source"), nullptr);
+    xmlSetProp(xmlNewChild(source, nullptr, xml_chars("clipboard"), nullptr), xml_chars("copypaste"), xml_chars("yes"));
+    xmlSetProp(xmlNewChild(source, nullptr, xml_chars("mouse"), nullptr), xml_chars("mode"), xml_chars("client"));
+    xmlNode* target = xmlNewChild(channel, nullptr, xml_chars("target"), nullptr);
+    xmlSetProp(target, xml_chars("type"), xml_chars("virtio"));
+    xmlSetProp(target, xml_chars("name"), xml_chars("com.redhat.spice.0"));
+    return channel;
+}
+
 // Removes devices that need a SPICE server; an audio backend of type spice becomes 'dbus', so
-// the sound card that names it by id plays through the shell (rewrite_display_audio).
+// the sound card that names it by id plays through the shell (rewrite_display_audio); the SPICE agent
+// channel becomes QEMU's vdagent.
 bool rewrite_spice_devices(xmlNode* devices) {
     bool changed = false;
     std::vector<xmlNode*> doomed;
+    bool has_qemu_vdagent = false;
+    for (xmlNode* node = devices->children; node != nullptr; node = node->next)
+        has_qemu_vdagent = has_qemu_vdagent || (named(node, "channel") && has_attribute(node, "type", "qemu-vdagent"));
     for (xmlNode* node = devices->children; node != nullptr; node = node->next) {
+        if (!has_qemu_vdagent && spice_agent_channel(node)) {
+            xmlAddPrevSibling(node, qemu_vdagent_channel());
+            has_qemu_vdagent = true;
+        }
         if (spice_only(node)) {
             doomed.push_back(node);
         } else if (named(node, "audio") && has_attribute(node, "type", "spice")) {

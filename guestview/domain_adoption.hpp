@@ -15,7 +15,10 @@ namespace phyllome::guestview {
 //   (vram, ram, vgamem, vram64) dropped;
 // - SPICE-only devices removed: spicevmc channels and redirdevs, spiceport channels,
 //   <audio type='spice'> (switched to type='none', so <sound> devices keep working silently and
-//   their <audio id=...> references stay valid: libvirt 9.0 accepts type='none').
+//   their <audio id=...> references stay valid: libvirt 9.0 accepts type='none');
+// - the SPICE agent's channel (spicevmc, com.redhat.spice.0) replaced by QEMU's own
+//   <channel type='qemu-vdagent'> with copy and paste on, unless the guest has one already, so the
+//   guest's spice-vdagent keeps serving the clipboard (Host+C / Host+V).
 // Everything else (disks, NICs, metadata, uuid, comments) is kept as it was.
 // An already-adopted domain comes back unchanged, byte for byte.
 // Returns an empty string and sets `error` when the XML is not a domain.

@@ -101,7 +101,8 @@ bool DisplayConnection::Impl::start(detail::BusPtr bus, std::string& error) {
     source_ = std::make_unique<detail::BusEventSource>(loop, raw, [this](std::string reason) {
         on_main_closed(std::move(reason));
     });
-    return true;
+    clipboard_ = std::make_unique<detail::DisplayClipboard>(raw, guest_name, [this] { source_->rearm(); });
+    return clipboard_->start(error);
 }
 
 DisplayConnection::Impl::ConsoleState* DisplayConnection::Impl::state(std::uint32_t id) {

@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "guestview/display/clipboard_types.hpp"
 #include "guestview/display/frame.hpp"
 
 struct wl_event_loop;
@@ -145,6 +146,12 @@ public:
     // object is destroyed. Ignored (no `done`) when the main connection is gone.
     void register_listener_fd(const char* path, const char* interface, const char* method, int fd,
                               std::function<void(std::string error)> done);
+
+    // The guest's clipboard, moved only on these calls (display_clipboard.hpp). Take: the guest's
+    // text if it copied some, at most `max_bytes`. Offer: the guest may paste `text` with its own keys.
+    void take_clipboard(std::size_t max_bytes, ClipboardDone done);
+    void offer_clipboard(std::string text, ClipboardDone done);
+    ClipboardState clipboard_state() const;
 
     class Impl; // display_connection_impl.hpp
     explicit DisplayConnection(std::unique_ptr<Impl> impl);

@@ -12,6 +12,7 @@
 #include "guestview/display/bus_event_source.hpp"
 #include "guestview/display/bus_handles.hpp"
 #include "guestview/display/console_listener.hpp"
+#include "guestview/display/display_clipboard.hpp"
 #include "guestview/display/display_connection.hpp"
 
 namespace phyllome::guestview {
@@ -50,6 +51,9 @@ public:
     void release_all_input(std::uint32_t console);
     void register_listener_fd(const char* path, const char* interface, const char* method, int fd,
                               std::function<void(std::string error)> done);
+
+    detail::DisplayClipboard* clipboard() { return clipboard_.get(); }
+    const detail::DisplayClipboard* clipboard() const { return clipboard_.get(); }
 
     InputStats input_stats;
     wl_event_loop* const loop;
@@ -91,6 +95,7 @@ private:
     detail::SlotPtr properties_match_;
     detail::SlotPtr vm_call_;
     std::unique_ptr<detail::BusEventSource> source_;
+    std::unique_ptr<detail::DisplayClipboard> clipboard_; // holds slots on bus_
     std::map<std::uint32_t, ConsoleState> consoles_;
     struct FdCall { // register_listener_fd in flight
         detail::SlotPtr slot;

@@ -112,6 +112,8 @@ TEST_F(ExampleConfig, DocumentsEveryKey) {
         "identity.edge",         "identity.edge_width",    "lock.command",            "lock.key",
         "lock.idle_timeout_s",   "audio.hidden",           "audio.mic_key",           "app.name",
         "app.command",
+        // Issue 16: the clipboard.
+        "hotkeys.copy", "hotkeys.paste", "security.allow_data_control", "clipboard.max_bytes",
     };
     EXPECT_EQ(documented, schema);
 }

@@ -28,7 +28,7 @@ detail::BusPtr make_server_bus(int fd) {
 }
 
 FakeQemuDisplay::FakeQemuDisplay(wl_event_loop* loop, std::string vm_name, std::vector<FakeConsoleConfig> consoles)
-    : loop_(loop), vm_name_(std::move(vm_name)) {
+    : loop_(loop), vm_name_(std::move(vm_name)), clipboard_(std::make_unique<Clipboard>()) {
     for (std::uint32_t id = 0; id < consoles.size(); ++id) {
         console_ids_.push_back(id);
         consoles_[id] = std::make_unique<Console>(Console{this, id, consoles[id]});
@@ -207,6 +207,7 @@ void FakeQemuDisplay::export_objects() {
         add(console_path(id), "org.qemu.Display1.Keyboard", keyboard_vtable, console.get());
         add(console_path(id), "org.qemu.Display1.Mouse", mouse_vtable, console.get());
     }
+    export_clipboard();
 }
 
 int FakeQemuDisplay::on_register_listener(sd_bus_message* m, void* data, sd_bus_error*) {

@@ -49,6 +49,14 @@ struct CallOutcome {
     std::string error; // empty: method return
 };
 
+// The guest pasted: what the client answered QEMU's call of its Clipboard.Request.
+struct PasteOutcome {
+    bool answered = false;
+    std::string error; // empty: method return
+    std::string mime;
+    std::string text;
+};
+
 class FakeQemuDisplay {
 public:
     FakeQemuDisplay(wl_event_loop* loop, std::string vm_name, std::vector<FakeConsoleConfig> consoles);
@@ -121,16 +129,42 @@ public:
     // More objects on the main connection (the Audio object of fake_qemu_audio.hpp), exported
     // whenever a client connects. Add before the client connects.
     void add_exporter(std::function<void(sd_bus* bus)> export_more) { exporters_.push_back(std::move(export_more)); }
+    // QEMU's Clipboard with QEMU's rules (fake_qemu_display_clipboard.cpp): the client must have
+    // registered (Unregister first if registered_by_earlier_peer), Grab serials lower than the
+    // current owner's lose, a tie goes to the client. What the client called, in order:
+    // "Unregister", "Register", "Grab <serial>", "Release", "Request".
+    const std::vector<std::string>& clipboard_calls() const;
+    bool clipboard_registered() const;
+    // QEMU 7.2 after a client's connection closed: a new Register fails unless Unregister came first.
+    void clipboard_registered_by_earlier_peer();
+    // The guest copies `bytes` (its agent grabs with `serial`): the client's Grab is called unless
+    // the serial loses against the current owner's. False when it lost. `crossing`: QEMU's check
+    // is skipped (a grab that crossed the client's on the wire reaches the client anyway).
+    bool guest_copies(std::string bytes, std::uint32_t serial, bool as_text = true, bool crossing = false);
+    // The guest pastes: the client's Request is called if the client owns the clipboard.
+    std::shared_ptr<PasteOutcome> guest_pastes();
+    // The guest's agent never answers the client's Request (a hung spice-vdagent).
+    void set_clipboard_agent_hung(bool hung);
+    // Request is answered with a string where the bytes should be (a broken peer).
+    void set_clipboard_reply_malformed(bool malformed);
+    // Calls the client answered: its Register (QEMU resets serials after registration) and Grab.
+    int client_register_calls() const;
+    int client_grab_calls() const;
+    // Whether the client took part in QEMU's registration: QEMU reads our object's properties
+    // (GetAll) before it answers Register.
+    bool client_object_read() const;
 
     const std::vector<InputCall>& input_calls() const { return input_calls_; }
     bool qemu_would_abort() const { return qemu_would_abort_; }
 
     struct Console;
     struct Listener;
+    struct Clipboard;
 
 private:
     void serve(int fd);
     void export_objects();
+    void export_clipboard();
     void emit_changed(std::uint32_t console, const char* interface, const char* property);
     sd_bus* listener_bus(std::uint32_t console) const;
     void send_no_reply(std::uint32_t console, sd_bus_message* message);
@@ -150,6 +184,7 @@ private:
     std::map<std::uint32_t, std::unique_ptr<Listener>> listeners_;
     std::vector<InputCall> input_calls_;
     std::vector<std::function<void(sd_bus*)>> exporters_;
+    std::unique_ptr<Clipboard> clipboard_;
     int register_calls_ = 0;
     bool qemu_would_abort_ = false;
     detail::BusPtr bus_;

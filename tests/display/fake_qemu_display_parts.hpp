@@ -34,6 +34,24 @@ struct FakeQemuDisplay::Console {
     FakeConsoleConfig config;
 };
 
+struct FakeQemuDisplay::Clipboard {
+    enum class Owner { None, Client, Guest };
+    bool registered = false;
+    Owner owner = Owner::None;
+    std::uint32_t serial = 0;
+    std::string guest_bytes;
+    bool agent_hung = false;
+    bool reply_malformed = false;
+    bool client_object_read = false;
+    int client_register_calls = 0;
+    int client_grab_calls = 0;
+    std::vector<std::string> calls;
+    detail::MessagePtr pending_register; // answered once the client's object was read
+    std::vector<detail::MessagePtr> hung_requests; // a hung agent's: never answered
+    std::vector<detail::SlotPtr> client_calls;
+    std::vector<std::shared_ptr<PasteOutcome>> outcomes; // a slot's userdata lives while it may run
+};
+
 struct FakeQemuDisplay::Listener {
     detail::BusPtr bus;
     std::unique_ptr<detail::BusEventSource> source;

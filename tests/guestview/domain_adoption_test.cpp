@@ -171,6 +171,18 @@ TEST(AdoptDomainXml, RemovesSpiceOnlyDevicesAndTurnsSpiceAudioIntoDbusAudio) {
     EXPECT_EQ(out.count("/domain/devices/graphics[@type='dbus']/audio[@id='1']"), 1u);
 }
 
+TEST(AdoptDomainXml, TheSpiceAgentChannelBecomesQemusVdagent) {
+    const Parsed out{adopt(spice_guest)};
+    EXPECT_EQ(out.count("/domain/devices/channel[@type='qemu-vdagent']/target[@type='virtio' and "
+                        "@name='com.redhat.spice.0']"),
+              1u);
+    EXPECT_EQ(out.count("/domain/devices/channel[@type='qemu-vdagent']/source/clipboard[@copypaste='yes']"), 1u);
+    // Adopting again changes nothing (no second vdagent).
+    std::string error;
+    const std::string once = adopt_domain_xml(spice_guest, error);
+    EXPECT_EQ(adopt_domain_xml(once, error), once);
+}
+
 TEST(AdoptDomainXml, KeepsDisksNicsMetadataUuidAndOtherChannels) {
     const Parsed before{spice_guest};
     const Parsed after{adopt(spice_guest)};

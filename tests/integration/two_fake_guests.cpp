@@ -46,10 +46,10 @@ bool two_fake_guests_painted(ShellProcess& shell) {
 std::unique_ptr<ShellProcess> start_shell_with_two_fake_guests(wl_event_loop* loop, FakeGuests& guests,
                                                                 const std::string& dir, unsigned amber_colour,
                                                                 unsigned teal_colour, std::string& error,
-                                                                const std::string& extra_config) {
+                                                                const std::string& more_toml) {
     using namespace std::chrono_literals;
     ShellProcess::Options o;
-    o.config_toml += "[security]\nallow_virtual_input = true\n" + extra_config;
+    o.config_toml += "[security]\nallow_virtual_input = true\n" + more_toml;
     o.extra_args = two_fake_guests_args(dir);
     auto shell = std::make_unique<ShellProcess>(o);
     if (!shell->started()) {

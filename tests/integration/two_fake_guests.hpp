@@ -28,10 +28,10 @@ void paint_two_fake_guests(FakeGuests& guests, unsigned amber_colour, unsigned t
 bool two_fake_guests_painted(ShellProcess& shell);
 // A shell showing both (virtual input allowed), each guest with a full frame in its colour,
 // pumping `loop` (the peers') while it waits; null with `error` (and the shell's log) if not.
-// `extra_config` is added to the shell's config (whole tables).
+// `more_toml` follows the config's [security] keys (keys before a table header land there).
 std::unique_ptr<ShellProcess> start_shell_with_two_fake_guests(wl_event_loop* loop, FakeGuests& guests,
                                                                 const std::string& dir, unsigned amber_colour,
                                                                 unsigned teal_colour, std::string& error,
-                                                                const std::string& extra_config = {});
+                                                                const std::string& more_toml = "");
 
 } // namespace phyllome::test

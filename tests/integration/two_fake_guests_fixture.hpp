@@ -60,14 +60,15 @@ class TwoFakeGuestsTest : public ::testing::Test {
 protected:
     // The shell with both guests attached, each with a frame in its colour; `name` names the
     // temporary folder of their sockets.
-    void start_with_two_guests(const std::string& name, unsigned amber_colour, unsigned teal_colour) {
+    void start_with_two_guests(const std::string& name, unsigned amber_colour, unsigned teal_colour,
+                               const std::string& more_toml = "") {
         std::string tmpl = "/tmp/phyllome-" + name + "-XXXXXX";
         ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
         dir_ = tmpl;
         loop_ = wl_event_loop_create();
         peers_ = listen_two_fake_guests(loop_, dir_);
         std::string error;
-        shell_ = start_shell_with_two_fake_guests(loop_, peers_, dir_, amber_colour, teal_colour, error);
+        shell_ = start_shell_with_two_fake_guests(loop_, peers_, dir_, amber_colour, teal_colour, error, more_toml);
         ASSERT_TRUE(shell_) << error;
     }
     void TearDown() override {
