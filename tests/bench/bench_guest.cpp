@@ -25,8 +25,8 @@ std::string read_file(const std::string& path, std::uint64_t from = 0) {
 
 std::string cmdline(const BenchGuestSpec& s) {
     // Unknown name=value kernel parameters reach the guest's /init as environment variables.
-    return fmt::format("console=ttyS0 quiet fbanim_fps={} fbanim_band={} fbanim_seconds={}", s.fps, s.band_rows,
-                       s.seconds);
+    return fmt::format("console=ttyS0 quiet fbanim_fps={} fbanim_band={} fbanim_seconds={}{}", s.fps, s.band_rows,
+                       s.seconds, s.mode.empty() ? "" : " phyllome_mode=" + s.mode);
 }
 
 // The machine XML with direct kernel boot (firmware, UEFI too, loads the kernel before any boot
@@ -65,7 +65,7 @@ std::string domain_xml(const BenchGuestSpec& s, const std::string& serial_path) 
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <serial type='file'><source path='{}'/></serial>
     {}
-    <video><model type='virtio' heads='1' primary='yes'><resolution x='1280' y='800'/></model></video>
+    <video><model type='virtio' heads='{}' primary='yes'><resolution x='1280' y='800'/></model></video>
     <memballoon model='none'/>
   </devices>
 </domain>
@@ -74,7 +74,8 @@ std::string domain_xml(const BenchGuestSpec& s, const std::string& serial_path) 
                        serial_path,
                        s.graphics == BenchGuestSpec::Graphics::Dbus
                            ? "<graphics type='dbus' p2p='yes'/>"
-                           : "<graphics type='spice' autoport='yes' listen='127.0.0.1'/>");
+                           : "<graphics type='spice' autoport='yes' listen='127.0.0.1'/>",
+                       s.heads);
 }
 
 } // namespace
@@ -130,6 +131,11 @@ bool BenchGuest::wait_animating(std::uint64_t mark, std::chrono::milliseconds de
 bool BenchGuest::wait_holding(std::chrono::milliseconds deadline) const {
     return phyllome::test::wait_until(
         [&] { return read_file(serial_path_).find("holding the last frame") != std::string::npos; }, deadline);
+}
+
+bool BenchGuest::wait_serial(const std::string& needle, std::uint64_t mark, std::chrono::milliseconds deadline) const {
+    return phyllome::test::wait_until(
+        [&] { return read_file(serial_path_, mark).find(needle) != std::string::npos; }, deadline);
 }
 
 std::optional<std::string> BenchGuest::wait_tpm_report(std::chrono::milliseconds deadline) const {

@@ -27,6 +27,7 @@ struct FakeConsoleConfig {
     bool mouse_is_absolute = false;
     std::uint32_t modifiers = 0;
     bool ui_info_supported = true;
+    std::string device_address = "pci/0000/01.0";
 };
 
 struct InputCall {
