@@ -103,36 +103,29 @@ TEST(MultiHead, ALinuxGuestsTwoHeadsOnTwoOutputsMatchQemusScreendumpsAndHeadOneG
     const double heads_on_s = seconds_since(shown);
 
     // Each output shows its head exactly as QEMU's screendump of that head (the guest draws no
-    // cursor; its buffers are XRGB8888, which both sides turn into the same 8-bit RGB).
+    // cursor; its buffers are XRGB8888, which both sides turn into the same 8-bit RGB). The
+    // screendump is libvirt's virDomainScreenshot with screen N, what `virsh screenshot --screen
+    // N` calls, taken through the shell (`phyllomectl screenshot --head N`): an embedded libvirt's
+    // root serves one process at a time, and the shell's agent holds it.
     for (int head = 0; head < 2; ++head) {
         const std::string output = "HEADLESS-" + std::to_string(head + 1);
         const std::string dump = shell.log_path() + ".head" + std::to_string(head) + ".png";
         std::optional<std::size_t> differing;
+        int width = 0;
         EXPECT_TRUE(wait_until(
             [&] {
                 auto ours = run_command({"grim", "-o", output, "-t", "ppm", "-"}, shell.client_env());
-                auto theirs = run_command({"virsh", "-q", "-c", guest.uri(), "screenshot", spec.name, dump,
-                                           "--screen", std::to_string(head)},
-                                          {}, 60s);
+                auto theirs = shell.ctl({"screenshot", spec.name, dump, "--head", std::to_string(head)});
                 auto a = ours.exit_code == 0 ? parse_ppm(ours.out) : std::nullopt;
                 auto b = theirs.exit_code == 0 ? read_image(dump) : std::nullopt;
+                width = b ? b->width : 0;
                 differing = a && b ? difference(*a, *b) : std::nullopt;
                 return differing == std::size_t{0};
             },
             30s))
             << output << ": " << (differing ? std::to_string(*differing) + " bytes differ" : "no screenshot pair of one size");
+        EXPECT_EQ(width, head == 0 ? 1280 : 1024) << "head " << head << " is not at its output's size";
     }
-    // phyllomectl's --head takes the same picture.
-    const std::string ours = shell.log_path() + ".ctl-head1.png", theirs = shell.log_path() + ".virsh-head1.png";
-    r = shell.ctl({"screenshot", spec.name, ours, "--head", "1"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    ASSERT_EQ(run_command({"virsh", "-q", "-c", guest.uri(), "screenshot", spec.name, theirs, "--screen", "1"}, {}, 60s)
-                  .exit_code,
-              0);
-    auto a = read_image(ours), b = read_image(theirs);
-    ASSERT_TRUE(a && b);
-    EXPECT_EQ(a->width, 1024);
-    EXPECT_EQ(difference(*a, *b), std::size_t{0});
 
     // Pulling out the second output tells head 1 it is off: the guest sees Virtual-2 go.
     const auto mark = guest.serial_mark();

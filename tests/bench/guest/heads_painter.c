@@ -52,6 +52,8 @@ static void probe(int fd, struct head* h) {
     h->connected = 0;
     if (drm_ioctl(fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) < 0)
         return;
+    h->type = c.connector_type;
+    h->type_id = c.connector_type_id;
     if (c.count_modes > 64)
         c.count_modes = 64;
     const uint32_t count = c.count_modes;
@@ -60,8 +62,6 @@ static void probe(int fd, struct head* h) {
     c.props_ptr = c.prop_values_ptr = c.encoders_ptr = 0;
     if (count == 0 || drm_ioctl(fd, DRM_IOCTL_MODE_GETCONNECTOR, &c) < 0)
         return;
-    h->type = c.connector_type;
-    h->type_id = c.connector_type_id;
     if (c.connection != 1 || c.count_modes == 0)
         return;
     h->connected = 1;
