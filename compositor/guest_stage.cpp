@@ -84,8 +84,10 @@ std::string GuestStage::head_problem(const std::string& guest, std::uint32_t hea
     const auto console = v->console_of_head(head);
     if (!console) {
         const std::size_t heads = displays_->graphic_consoles(guest).size();
-        return heads == 1 ? fmt::format("{} has one head, head 0", guest)
-                          : fmt::format("{} has no head {} (its heads are 0 to {})", guest, head, heads - 1);
+        if (heads <= 1)
+            return heads == 0 ? fmt::format("{} has no graphic head", guest)
+                              : fmt::format("{} has one head, head 0", guest);
+        return fmt::format("{} has no head {} (its heads are 0 to {})", guest, head, heads - 1);
     }
     if (!v->output_of(*console))
         return fmt::format("{}'s head {} is not on any output: the shell has {} output{}", guest, head,
