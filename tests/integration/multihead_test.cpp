@@ -169,8 +169,9 @@ TEST(MultiHead, ALinuxGuestsTwoHeadsOnTwoOutputsMatchQemusScreendumpsAndHeadOneG
         30s))
         << output << " after the replug: " << (differing ? std::to_string(*differing) + " bytes differ" : "no 800x600 pair");
     EXPECT_TRUE(shell.running()) << shell.log();
-    std::cout << "multihead: head 1 off: " << frames_after - frames_before << " frame(s) from QEMU; boot to heads report " << boot_s << " s, show to both heads on " << heads_on_s
-              << " s, output pulled to head 1 off " << off_s << " s, whole test " << seconds_since(started) << " s\n";
+    std::cout << "multihead: head 1 off: " << frames_after - frames_before << " frame(s) from QEMU; boot to heads "
+              << "report " << boot_s << " s, show to both heads on " << heads_on_s << " s, output pulled to head 1 "
+              << "off " << off_s << " s, whole test " << seconds_since(started) << " s\n";
 }
 
 } // namespace
