@@ -49,6 +49,14 @@ std::variant<Request, std::string> parse_request(std::string_view line) {
                  : verb == "remove"   ? Request::Verb::Remove
                                       : Request::Verb::Destroy;
         r.guest = std::string(arg);
+        // "screenshot head=N NAME": the guest's head N.
+        if (r.verb == Request::Verb::Screenshot && arg.starts_with("head=")) {
+            const auto sp = arg.find(' ');
+            if (sp == std::string_view::npos)
+                return std::string("screenshot needs a guest name");
+            r.options["head"] = std::string(arg.substr(5, sp - 5));
+            r.guest = std::string(arg.substr(sp + 1));
+        }
     } else if (verb == "identity") {
         // "identity [slot=N|none] [colour=#rrggbb|none] NAME": options first, so names may hold spaces.
         r.verb = Request::Verb::Identity;
@@ -139,7 +147,10 @@ std::string format_request(const Request& r) {
     case Request::Verb::Destroy: return "destroy " + r.guest + "\n";
     case Request::Verb::Remove: return "remove " + r.guest + "\n";
     case Request::Verb::Show: return "show " + r.guest + "\n";
-    case Request::Verb::Screenshot: return "screenshot " + r.guest + "\n";
+    case Request::Verb::Screenshot:
+        if (auto head = r.options.find("head"); head != r.options.end())
+            return "screenshot head=" + head->second + " " + r.guest + "\n";
+        return "screenshot " + r.guest + "\n";
     case Request::Verb::Identity: {
         std::string line = "identity";
         if (r.slot)

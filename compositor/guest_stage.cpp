@@ -79,6 +79,24 @@ GuestView* GuestStage::shown_view() const { return find(shown_); }
 
 const GuestView* GuestStage::view(const std::string& guest) const { return find(guest); }
 
+std::string GuestStage::head_problem(const std::string& guest, std::uint32_t head) const {
+    const GuestView* v = find(guest);
+    if (!v)
+        return fmt::format("{}'s display is not connected", guest);
+    const auto console = v->console_of_head(head);
+    if (!console) {
+        const std::size_t heads = displays_->graphic_consoles(guest).size();
+        if (heads <= 1)
+            return heads == 0 ? fmt::format("{} has no graphic head", guest)
+                              : fmt::format("{} has one head, head 0", guest);
+        return fmt::format("{} has no head {} (its heads are 0 to {})", guest, head, heads - 1);
+    }
+    if (!v->output_of(*console))
+        return fmt::format("{}'s head {} is not on any output: the shell has {} output{}", guest, head,
+                           parts_.outputs->size(), parts_.outputs->size() == 1 ? "" : "s");
+    return {};
+}
+
 std::vector<std::string> GuestStage::switchable() const {
     std::vector<std::string> names;
     for (const auto& n : number_guests(parts_.inventory->guests()))
@@ -347,12 +365,15 @@ void GuestStage::hide_windows() {
 void GuestStage::send_ui_info(const std::string& name) {
     auto* conn = displays_->connection(name);
     GuestView* view = find(name);
-    if (!conn || !view)
-        return;
+    if (!conn || !view || !view->shows_anything())
+        return; // with no output at all the guest keeps its screens as they were
     for (std::uint32_t id : displays_->graphic_consoles(name)) {
         const Output* o = view->output_of(id);
-        if (!o || o->wlr()->width <= 0)
+        if (!o || o->wlr()->width <= 0) {
+            // A head no output shows is off: virtio-gpu disables a head asked for 0x0.
+            conn->set_ui_info(id, 0, 0, 0, 0);
             continue;
+        }
         // The size the guest is shown at: a screen turned on its side is taller than wide.
         int width = 0, height = 0;
         wlr_output_transformed_resolution(o->wlr(), &width, &height);

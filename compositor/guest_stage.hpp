@@ -92,6 +92,8 @@ public:
     GuestView* shown_view() const;
     GuestInput* shown_input() { return shown_input_ ? &*shown_input_ : nullptr; }
     const GuestView* view(const std::string& guest) const;
+    // Why `guest`'s head `head` is not on an output (no display, no such head, fewer outputs), or empty.
+    std::string head_problem(const std::string& guest, std::uint32_t head) const;
 
     // Guests in numbering order (slots from their metadata, then names), then manual displays.
     std::string guest_by_number(int number) const;

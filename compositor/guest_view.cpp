@@ -80,14 +80,16 @@ void GuestView::layout(const std::list<std::unique_ptr<Output>>& outputs, const 
     for (auto& s : slots_)
         destroy_slot(s);
     slots_.clear();
-    std::size_t head = 0;
+    heads_ = consoles;
+    std::size_t index = 0;
     for (const auto& o : outputs) {
         if (!o->wlr()->enabled)
             continue;
         // Head N on output N; outputs beyond the guest's heads show head 0 again.
-        const std::uint32_t console = consoles.empty() ? 0 : consoles[head < consoles.size() ? head : 0];
-        ++head;
-        slots_.push_back(Slot{o.get(), console});
+        const std::uint32_t head = index < consoles.size() ? static_cast<std::uint32_t>(index) : 0;
+        const std::uint32_t console = consoles.empty() ? 0 : consoles[head];
+        ++index;
+        slots_.push_back(Slot{o.get(), console, head});
         Slot& slot = slots_.back();
         ConsoleState& st = state_of(console);
         show_frame_or_message(slot, st);
@@ -121,7 +123,13 @@ void GuestView::show_message(Slot& slot, const ConsoleState& st) {
     if (!buffer)
         return;
     cairo_t* cr = cairo_create(buffer->surface);
-    if (st.display_off)
+    if (st.display_off && heads_.size() > 1)
+        paint_message(cr, box.width, box.height, scale, fmt::format("{}: head {} is off", guest_, slot.head),
+                      fmt::format("The guest turned its screen {} off. It comes back as soon as the guest draws on it "
+                                  "again.",
+                                  slot.head),
+                      layer_.config->overlay);
+    else if (st.display_off)
         paint_message(cr, box.width, box.height, scale, fmt::format("{}: display off", guest_),
                       "The guest turned its screen off. It comes back as soon as the guest draws again.",
                       layer_.config->overlay);
@@ -380,6 +388,19 @@ void GuestView::on_output_commit(const Output& output) {
         ++frames_presented_;
         slot.pending_since_ms.reset();
     }
+}
+
+std::optional<std::uint32_t> GuestView::head_on(const Output& output) const {
+    for (const auto& slot : slots_)
+        if (slot.output == &output)
+            return slot.head;
+    return std::nullopt;
+}
+
+std::optional<std::uint32_t> GuestView::console_of_head(std::uint32_t head) const {
+    if (head >= heads_.size())
+        return std::nullopt;
+    return heads_[head];
 }
 
 const Output* GuestView::output_of(std::uint32_t console) const {

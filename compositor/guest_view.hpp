@@ -41,7 +41,8 @@ public:
     // Adds the frames it holds (for memory accounting).
     void collect_frames(std::vector<const guestview::Frame*>& out) const;
 
-    // Head N of the guest on output N; `consoles` are the graphic consoles sorted by head.
+    // Head N of the guest on output N; `consoles` are the graphic consoles, head 0 first
+    // (head_order.hpp). Outputs beyond the guest's heads show head 0 again.
     void layout(const std::list<std::unique_ptr<Output>>& outputs, const std::vector<std::uint32_t>& consoles);
     // Forget an output before it is destroyed.
     void forget_output(const Output& output);
@@ -61,6 +62,12 @@ public:
     std::optional<std::uint32_t> console_at(double lx, double ly) const;
     // Output size of the first output showing `console`, for SetUIInfo.
     const Output* output_of(std::uint32_t console) const;
+    // The guest's head `output` shows, if it shows one.
+    std::optional<std::uint32_t> head_on(const Output& output) const;
+    // The console of head `head`, if the guest has it.
+    std::optional<std::uint32_t> console_of_head(std::uint32_t head) const;
+    // Whether any output shows one of the guest's heads.
+    bool shows_anything() const { return !slots_.empty(); }
 
     // An output committed: frames received since its last commit are now on screen.
     void on_output_commit(const Output& output);
@@ -71,6 +78,7 @@ private:
     struct Slot {
         Output* output = nullptr;
         std::uint32_t console = 0;
+        std::uint32_t head = 0; // console's place in heads_
         wlr_scene_buffer* frame_node = nullptr;
         // The frame's buffer stays ours while the node shows it: an Update may hand the same
         // buffer to the node again, and the scene lets go of a buffer once it has a texture.
@@ -106,6 +114,7 @@ private:
     wlr_scene_tree* tree_ = nullptr;
     bool visible_ = false;
     std::vector<Slot> slots_;
+    std::vector<std::uint32_t> heads_; // console ids, head 0 first
     std::map<std::uint32_t, ConsoleState> consoles_;
     std::optional<std::pair<double, double>> host_pointer_;
     LatencyStats present_latency_;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <variant>
 #include <string>
+#include <vector>
 
 #include "build_config.h"
 #include "compositor/control_protocol.hpp"
@@ -31,7 +32,9 @@ void usage(FILE* to) {
                "  show NAME           show a running guest fullscreen\n"
                "  overlay             show the management overlay\n"
                "  next, prev          show the next or previous running guest\n"
-               "  screenshot NAME FILE  save the guest's own screen (as QEMU sees it) to FILE\n"
+               "  screenshot NAME FILE [--head N]\n"
+               "                      save the guest's own screen (as QEMU sees it) to FILE;\n"
+               "                      --head N: its head N (the one output N shows)\n"
                "  adopt NAME          switch a SPICE/VNC guest to the shell's display (next start)\n"
                "  eject NAME          take the installer ISO out of the guest's CD-ROM\n"
                "  create NAME --iso PATH [--os ID] [--memory MB] [--cpus N] [--disk-size GB] [--tcg]\n"
@@ -115,19 +118,32 @@ int main(int argc, char** argv) {
     }
     std::string line;
     std::string screenshot_file; // the last argument of "screenshot NAME FILE" stays here
-    int last = argc;
     if (std::strcmp(argv[1], "screenshot") == 0) {
-        if (argc < 4) {
+        // screenshot NAME FILE [--head N], --head anywhere after the verb
+        std::vector<std::string> words;
+        std::string head;
+        for (int i = 2; i < argc; ++i) {
+            if (std::strcmp(argv[i], "--head") == 0 && i + 1 < argc)
+                head = argv[++i];
+            else
+                words.emplace_back(argv[i]);
+        }
+        if (words.size() < 2) {
             std::fprintf(stderr, "phyllomectl: screenshot needs a guest name and a file\n");
             return 2;
         }
-        screenshot_file = argv[argc - 1];
-        last = argc - 1;
-    }
-    for (int i = 1; i < last; ++i) { // appended in place: GCC 12's -O3 -Wrestrict false positive on "x" + string
-        if (i > 1)
-            line += ' ';
-        line += argv[i];
+        screenshot_file = words.back();
+        line = "screenshot";
+        if (!head.empty())
+            line += " head=" + head;
+        for (std::size_t i = 0; i + 1 < words.size(); ++i)
+            line += " " + words[i];
+    } else {
+        for (int i = 1; i < argc; ++i) { // appended in place: GCC 12's -O3 -Wrestrict false positive on "x" + string
+            if (i > 1)
+                line += ' ';
+            line += argv[i];
+        }
     }
     std::variant<control::Request, std::string> parsed;
     if (std::strcmp(argv[1], "create") == 0) {

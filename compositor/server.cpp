@@ -334,6 +334,8 @@ guestview::GuestSpec Server::new_guest_spec(std::string name) const {
     guestview::GuestSpec spec;
     spec.name = std::move(name);
     spec.accel3d = host_readiness_->has_virgl(); // 3D only where the readiness check saw virgl work
+    spec.heads = std::clamp(static_cast<int>(std::ranges::count_if(outputs_, [](const auto& o) { return o->wlr()->enabled; })),
+                            1, guestview::max_heads); // a head per output the user sees
     spec.disk_dir = default_disk_dir(inventory_->status().uri);
     std::error_code ec;
     std::filesystem::create_directories(spec.disk_dir, ec); // the user's images folder may not exist yet

@@ -99,6 +99,9 @@ public:
 
     // Guests on screen.
     bool show_guest(const std::string& name, std::string& error) override { return stage_->show(name, error); }
+    std::string head_problem(const std::string& guest, std::uint32_t head) const override {
+        return stage_->head_problem(guest, head);
+    }
     int exit_code() const { return exit_code_; }
     void show_overlay(bool by_choice) { stage_->show_overlay(by_choice); }
     void present_now() override; // on every output, see Output::present_now

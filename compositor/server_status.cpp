@@ -45,6 +45,11 @@ StatusSnapshot Server::status() const {
                              o->scanning_out(), o->scanout_commits(),
                              std::string(config::to_string(static_cast<config::Transform>(o->wlr()->transform))),
                              o->wlr()->enabled});
+        if (const GuestView* shown = stage_->shown_view())
+            if (auto head = shown->head_on(*o)) {
+                s.outputs.back().guest = shown->guest();
+                s.outputs.back().head = head;
+            }
     }
     s.selected = overlay_model_.selection();
     if (!outputs_.empty()) {

@@ -109,9 +109,11 @@ std::string format_status_json(const StatusSnapshot& s) {
     for (std::size_t i = 0; i < s.outputs.size(); ++i) {
         const auto& out = s.outputs[i];
         o += fmt::format("{}{{\"name\": {}, \"width\": {}, \"height\": {}, \"scale\": {}, \"x\": {}, \"y\": {}, "
-                         "\"scanout\": {}, \"scanout_commits\": {}, \"transform\": {}, \"enabled\": {}}}",
+                         "\"scanout\": {}, \"scanout_commits\": {}, \"transform\": {}, \"enabled\": {}, "
+                         "\"guest\": {}, \"head\": {}}}",
                          i ? ", " : "", json_escape(out.name), out.width, out.height, out.scale, out.x, out.y,
-                         out.scanout, out.scanout_commits, json_escape(out.transform), out.enabled);
+                         out.scanout, out.scanout_commits, json_escape(out.transform), out.enabled,
+                         out.guest ? json_escape(*out.guest) : "null", out.head ? std::to_string(*out.head) : "null");
     }
     o += "], \"overlay\": {\"selected\": ";
     o += s.selected ? std::to_string(*s.selected) : "null";
@@ -195,8 +197,9 @@ std::string format_status_text(const StatusSnapshot& s) {
         o += "(no guests)\n";
     o += "\nOUTPUT        SIZE\n";
     for (const auto& out : s.outputs)
-        o += fmt::format("{:<12}  {}x{} at {},{} scale {}{}{}\n", out.name, out.width, out.height, out.x, out.y, out.scale,
-                         out.transform == "normal" ? "" : " transform " + out.transform, out.enabled ? "" : " off");
+        o += fmt::format("{:<12}  {}x{} at {},{} scale {}{}{}{}\n", out.name, out.width, out.height, out.x, out.y, out.scale,
+                         out.transform == "normal" ? "" : " transform " + out.transform, out.enabled ? "" : " off",
+                         out.guest ? fmt::format(": {} head {}", *out.guest, out.head.value_or(0)) : "");
     o += "\n" + audio_status_text(s.audio);
     for (const auto& p : s.config_problems)
         o += fmt::format("config: {}\n", p);

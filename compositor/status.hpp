@@ -23,6 +23,8 @@ struct OutputStatus {
     std::uint64_t scanout_commits = 0; // commits that did so
     std::string transform = "normal";  // as the config writes it: "90", "flipped-180", ...
     bool enabled = true;               // false: off (by the config, a layout tool or DPMS)
+    std::optional<std::string> guest;  // the guest it shows, and which of its heads
+    std::optional<std::uint32_t> head;
 };
 
 struct ScanoutStatus {

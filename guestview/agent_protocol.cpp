@@ -183,6 +183,7 @@ void write_spec(Writer& w, const GuestSpec& s) {
     w.boolean(s.encrypt_disk);
     w.str(s.secret_uuid);
     w.boolean(s.allow_kvm);
+    w.i32(s.heads);
 }
 
 GuestSpec read_spec(Reader& r) {
@@ -198,6 +199,7 @@ GuestSpec read_spec(Reader& r) {
     s.encrypt_disk = r.boolean();
     s.secret_uuid = r.str();
     s.allow_kvm = r.boolean();
+    s.heads = r.i32();
     return s;
 }
 

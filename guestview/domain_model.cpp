@@ -91,18 +91,20 @@ std::string interface_xml(GuestNetwork network, NicModel nic) {
 constexpr const char* sound_xml = "    <sound model='ich9'>\n      <audio id='1'/>\n    </sound>\n"
                                   "    <audio id='1' type='dbus'/>\n";
 
-std::string display_xml(bool accel3d) {
+std::string display_xml(bool accel3d, int heads) {
+    // A head per host output: the shell shows head N on output N.
+    heads = std::clamp(heads, 1, max_heads);
     // virgl renders on the host's GPU: the GPU needs accel3d, and QEMU then refuses to start
     // unless the display takes GL too.
     if (accel3d)
-        return std::string("    <graphics type='dbus' p2p='yes'>\n      <gl enable='yes'/>\n      <audio id='1'/>\n"
+        return fmt::format("    <graphics type='dbus' p2p='yes'>\n      <gl enable='yes'/>\n      <audio id='1'/>\n"
                            "    </graphics>\n"
-                           "    <video>\n      <model type='virtio' heads='1' primary='yes'>\n"
-                           "        <acceleration accel3d='yes'/>\n      </model>\n    </video>\n") +
-               sound_xml;
-    return std::string("    <graphics type='dbus' p2p='yes'>\n      <audio id='1'/>\n    </graphics>\n"
-                       "    <video>\n      <model type='virtio' heads='1' primary='yes'/>\n    </video>\n") +
-           sound_xml;
+                           "    <video>\n      <model type='virtio' heads='{}' primary='yes'>\n"
+                           "        <acceleration accel3d='yes'/>\n      </model>\n    </video>\n{}",
+                           heads, sound_xml);
+    return fmt::format("    <graphics type='dbus' p2p='yes'>\n      <audio id='1'/>\n    </graphics>\n"
+                       "    <video>\n      <model type='virtio' heads='{}' primary='yes'/>\n    </video>\n{}",
+                       heads, sound_xml);
 }
 
 std::string os_xml(const MachineModel& model) {
@@ -202,6 +204,8 @@ std::string guest_spec_problem(const GuestSpec& spec) {
         return fmt::format("the disk size must be 1 to {} GB, not {}", max_disk_gb, spec.disk_size_gb);
     if (spec.memory_mb != 0 && (spec.memory_mb < min_memory_mb || spec.memory_mb > max_memory_mb))
         return fmt::format("the memory must be {} to {} MB, not {}", min_memory_mb, max_memory_mb, spec.memory_mb);
+    if (spec.heads < 1 || spec.heads > max_heads)
+        return fmt::format("the head count must be 1 to {}, not {}", max_heads, spec.heads);
     if (spec.cpus < 0 || spec.cpus > max_cpus)
         return fmt::format("the CPU count must be 1 to {}, not {}", max_cpus, spec.cpus);
     std::error_code ec;
@@ -265,7 +269,7 @@ std::string phyllome_domain_xml(const GuestSpec& spec, const MachineModel& model
                        fmt::arg("clock", clock_xml(model)), fmt::arg("disk", disk_xml(spec, model)),
                        fmt::arg("installer", cdrom_xml(spec.iso_path, installer_target, 2)), fmt::arg("drivers", drivers),
                        fmt::arg("net", interface_xml(host.network, model.nic)), fmt::arg("extra", extra_devices_xml(model)),
-                       fmt::arg("display", display_xml(spec.accel3d)));
+                       fmt::arg("display", display_xml(spec.accel3d, spec.heads)));
 }
 
 std::string disk_secret_description(std::string_view guest) {

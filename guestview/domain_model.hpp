@@ -19,12 +19,16 @@ struct GuestSpec {
     int memory_mb = 0;         // 0: likewise
     int cpus = 0;              // 0: likewise
     bool accel3d = false;      // virtio-gpu with virgl; needs a render node on the host
+    int heads = 1;             // virtio-gpu heads: the host's outputs, 1..max_heads
     std::string disk_dir;      // where <name>.qcow2 goes
     bool encrypt_disk = true;  // LUKS inside the qcow2, unlocked by a libvirt secret
     std::string secret_uuid;   // that secret; the disk is written encrypted only when set
     bool allow_kvm = true;     // false forces TCG (software emulation), e.g. for tests
     bool operator==(const GuestSpec&) const = default;
 };
+
+// virtio-gpu's scanouts (VIRTIO_GPU_MAX_SCANOUTS).
+inline constexpr int max_heads = 16;
 
 // Why `spec` cannot be created (name charset, sizes, ISO missing), or empty when it can.
 // Sizes of 0 pass: they are filled in from the OS before the XML is made.

@@ -8,6 +8,7 @@
 #include <wayland-server-core.h>
 
 #include "config/log.hpp"
+#include "guestview/display/head_order.hpp"
 #include "guestview/guest_inventory.hpp"
 #include "guestview/owned_fd.hpp"
 
@@ -157,15 +158,11 @@ std::vector<std::uint32_t> GuestDisplays::graphic_consoles(std::string_view gues
     if (it == displays_.end() || !it->second->attached)
         return {};
     const DisplayConnection& connection = *it->second->connection;
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> by_head; // head, id
+    std::vector<ConsoleInfo> consoles;
     for (std::uint32_t id : connection.vm().console_ids)
-        if (const ConsoleInfo* info = connection.console(id); info != nullptr && info->graphic())
-            by_head.emplace_back(info->head, id);
-    std::ranges::sort(by_head);
-    std::vector<std::uint32_t> ids;
-    for (const auto& [head, id] : by_head)
-        ids.push_back(id);
-    return ids;
+        if (const ConsoleInfo* info = connection.console(id))
+            consoles.push_back(*info);
+    return order_heads(consoles);
 }
 
 std::vector<ManualDisplay> GuestDisplays::manual() const {

@@ -92,7 +92,7 @@ public:
     DisplayStatus status(std::string_view guest) const;
     // Attached guests, sorted by name.
     std::vector<std::string> guests_with_display() const;
-    // Graphic consoles of an attached guest, by Head (head 0 first), then id.
+    // Graphic consoles of an attached guest, its head 0 first (head_order.hpp).
     std::vector<std::uint32_t> graphic_consoles(std::string_view guest) const;
     // Sorted by name.
     std::vector<ManualDisplay> manual() const;

@@ -196,7 +196,7 @@ GuestPlan plan_guest(virConnectPtr connection, GuestSpec spec, GuestNetwork netw
 
 namespace {
 
-std::vector<std::string> features_of(const MachineModel& model) {
+std::vector<std::string> features_of(const MachineModel& model, const GuestSpec& spec) {
     std::vector<std::string> parts;
     if (model.uefi)
         parts.push_back(model.secure_boot ? "UEFI with Secure Boot" : "UEFI");
@@ -204,6 +204,8 @@ std::vector<std::string> features_of(const MachineModel& model) {
         parts.push_back("BIOS");
     if (model.tpm)
         parts.push_back("TPM 2.0");
+    if (spec.heads > 1) // a head per host output
+        parts.push_back(fmt::format("{} screens", spec.heads));
     return parts;
 }
 
@@ -215,7 +217,7 @@ std::string GuestPlan::summary() const {
         text += fmt::format(" ({})", os.id);
     text += fmt::format(": {} MB, {} CPU{}, {} GB disk", spec.memory_mb, spec.cpus, spec.cpus == 1 ? "" : "s",
                         spec.disk_size_gb);
-    std::vector<std::string> parts = features_of(model);
+    std::vector<std::string> parts = features_of(model, spec);
     if (!host.kvm)
         parts.push_back("no KVM: software emulation, slow");
     parts.insert(parts.end(), model.notes.begin(), model.notes.end());
@@ -236,7 +238,7 @@ PlanView GuestPlan::view() const {
     v.min_memory_mb = os.minimum.memory_mb;
     v.min_disk_gb = os.minimum.disk_gb;
     v.free_disk_gb = host.free_disk_gb;
-    v.features = features_of(model);
+    v.features = features_of(model, spec);
     v.notes = model.notes;
     // Never silently off: the card says which.
     if (spec.encrypt_disk && host.secrets)

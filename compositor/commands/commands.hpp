@@ -2,6 +2,7 @@
 // only the narrow CommandTarget below, never the server.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ public:
     virtual StatusSnapshot status() const = 0;
     virtual guestview::GuestInventory& inventory() = 0;
     virtual bool show_guest(const std::string& name, std::string& error) = 0;
+    // Why the guest's head `head` cannot be shot (no such head, not on any output), or empty.
+    virtual std::string head_problem(const std::string& guest, std::uint32_t head) const = 0;
     virtual void show_overlay() = 0;
     // Shows the next (+1) or previous (-1) running guest; the guest shown after it, or empty.
     virtual std::string show_adjacent_guest(int direction) = 0;

@@ -50,6 +50,8 @@ bool apply_properties(ConsoleInfo& info, const detail::PropertyMap& properties) 
         info.label = *v;
     if (auto v = detail::property_as<std::uint32_t>(properties, "Head"))
         info.head = *v;
+    if (auto v = detail::property_as<std::string>(properties, "DeviceAddress"))
+        info.device_address = *v;
     if (auto v = detail::property_as<std::uint32_t>(properties, "Width"))
         info.width = *v;
     if (auto v = detail::property_as<std::uint32_t>(properties, "Height"))
@@ -61,6 +63,7 @@ bool apply_properties(ConsoleInfo& info, const detail::PropertyMap& properties) 
     if (properties.contains("Interfaces"))
         info.lists_interfaces = true;
     return before.type != info.type || before.label != info.label || before.head != info.head ||
+           before.device_address != info.device_address ||
            before.width != info.width || before.height != info.height ||
            before.mouse_is_absolute != info.mouse_is_absolute || before.keyboard_modifiers != info.keyboard_modifiers;
 }

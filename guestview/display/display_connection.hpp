@@ -55,7 +55,8 @@ struct ConsoleInfo {
     std::uint32_t id = 0;
     std::string type;  // "Graphic" or "Text"
     std::string label; // e.g. "virtio-gpu-pci"
-    std::uint32_t head = 0;
+    std::uint32_t head = 0;           // among its device's heads
+    std::string device_address;       // e.g. "pci/0000/01.0": which device the console belongs to
     std::uint32_t width = 0; // the console's current surface, guest pixels
     std::uint32_t height = 0;
     bool mouse_is_absolute = false;      // Mouse.IsAbsolute: use pointer_absolute, else pointer_relative

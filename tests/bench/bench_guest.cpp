@@ -25,8 +25,9 @@ std::string read_file(const std::string& path, std::uint64_t from = 0) {
 
 std::string cmdline(const BenchGuestSpec& s) {
     // Unknown name=value kernel parameters reach the guest's /init as environment variables.
-    return fmt::format("console=ttyS0 quiet fbanim_fps={} fbanim_band={} fbanim_seconds={}{}", s.fps, s.band_rows,
-                       s.seconds, s.keys_witness ? " phyllome_keys=1" : "");
+    return fmt::format("console=ttyS0 quiet fbanim_fps={} fbanim_band={} fbanim_seconds={}{}{}", s.fps, s.band_rows,
+                       s.seconds, s.keys_witness ? " phyllome_keys=1" : "",
+                       s.mode.empty() ? "" : " phyllome_mode=" + s.mode);
 }
 
 // The machine XML with direct kernel boot (firmware, UEFI too, loads the kernel before any boot
@@ -65,7 +66,7 @@ std::string domain_xml(const BenchGuestSpec& s, const std::string& serial_path) 
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <serial type='file'><source path='{}'/></serial>
     {}
-    <video><model type='virtio' heads='1' primary='yes'><resolution x='1280' y='800'/></model></video>
+    <video><model type='virtio' heads='{}' primary='yes'><resolution x='1280' y='800'/></model></video>
     <memballoon model='none'/>
   </devices>
 </domain>
@@ -74,7 +75,8 @@ std::string domain_xml(const BenchGuestSpec& s, const std::string& serial_path) 
                        serial_path,
                        s.graphics == BenchGuestSpec::Graphics::Dbus
                            ? "<graphics type='dbus' p2p='yes'/>"
-                           : "<graphics type='spice' autoport='yes' listen='127.0.0.1'/>");
+                           : "<graphics type='spice' autoport='yes' listen='127.0.0.1'/>",
+                       s.heads);
 }
 
 } // namespace

@@ -25,6 +25,8 @@ struct BenchGuestSpec {
     int band_rows = 32;        // rows per write() (each write is one fbdev damage)
     int seconds = 0;           // > 0: stop animating after this long and hold the last frame
     bool use_kvm = false;      // TCG: KVM inside this VM did not boot the kernel
+    int heads = 1;             // virtio-gpu heads
+    std::string mode;          // phyllome_mode: "heads" runs heads_painter instead of the animation
     enum class Graphics { Dbus, Spice } graphics = Graphics::Dbus;
     // A domain XML to boot instead of the benchmark's own, e.g. the machine model a new guest
     // gets (guestview/domain_model.hpp): the kernel, initramfs and serial console are added to
@@ -62,7 +64,7 @@ public:
     const std::string& name() const { return spec_.name; }
     pid_t qemu_pid() const;
     std::optional<int> spice_port() const;
-    // The serial log's size now: a mark for mean_fps_since.
+    // The serial log's size now: a mark for mean_fps_since and wait_report.
     std::uint64_t serial_mark() const;
     // Mean of the rates fb_animator reported after `mark`; nullopt when none.
     std::optional<double> mean_fps_since(std::uint64_t mark) const;

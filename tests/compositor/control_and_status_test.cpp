@@ -49,6 +49,19 @@ TEST(ControlProtocol, RemoveTakesAGuestName) {
     EXPECT_NE(error_of("frobnicate x").find("remove NAME"), std::string::npos) << "listed among the known verbs";
 }
 
+TEST(ControlProtocol, ScreenshotTakesAHeadBeforeTheName) {
+    auto r = parsed("screenshot win 11\n");
+    EXPECT_EQ(r.verb, Request::Verb::Screenshot);
+    EXPECT_EQ(r.guest, "win 11");
+    EXPECT_TRUE(r.options.empty());
+    EXPECT_EQ(control::format_request(r), "screenshot win 11\n");
+    r = parsed("screenshot head=1 win 11\n");
+    EXPECT_EQ(r.guest, "win 11");
+    EXPECT_EQ(r.options["head"], "1");
+    EXPECT_EQ(control::format_request(r), "screenshot head=1 win 11\n");
+    EXPECT_NE(error_of("screenshot head=1").find("guest name"), std::string::npos);
+}
+
 TEST(ControlProtocol, IdentityTakesOptionsBeforeTheName) {
     auto r = parsed("identity slot=2 colour=#4f9dde win 11");
     EXPECT_EQ(r.verb, Request::Verb::Identity);
@@ -116,6 +129,13 @@ TEST(Status, JsonHasTheDocumentedShapeAndEscapes) {
     EXPECT_NE(j.find(R"("name": "win \"11\"", "state": "paused")"), std::string::npos) << j;
     EXPECT_NE(j.find(R"("display": "none")"), std::string::npos) << j;
     EXPECT_NE(j.find(R"({"name": "HEADLESS-1", "width": 1280, "height": 800)"), std::string::npos) << j;
+    EXPECT_NE(j.find(R"("enabled": true, "guest": null, "head": null})"), std::string::npos) << j;
+    s.outputs.back().guest = "win \"11\"";
+    s.outputs.back().head = 1;
+    EXPECT_NE(format_status_json(s).find(R"("enabled": true, "guest": "win \"11\"", "head": 1})"), std::string::npos)
+        << format_status_json(s);
+    EXPECT_NE(format_status_text(s).find("1280x800 at 0,0 scale 1: win \"11\" head 1"), std::string::npos)
+        << format_status_text(s);
     EXPECT_NE(j.find(R"("agent_pid": null, "agent_rss_kb": 0)"), std::string::npos) << j;
     s.agent_pid = 4242;
     s.agent_rss_kb = 19000;

@@ -128,7 +128,7 @@ int get_console_property(sd_bus*, const char*, const char*, const char* property
     if (name == "Type")
         return sd_bus_message_append(reply, "s", config.type.c_str());
     if (name == "DeviceAddress")
-        return sd_bus_message_append(reply, "s", "pci/0000/01.0");
+        return sd_bus_message_append(reply, "s", config.device_address.c_str());
     if (name == "Head")
         return sd_bus_message_append(reply, "u", config.head);
     if (name == "Width")

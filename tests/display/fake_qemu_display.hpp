@@ -28,6 +28,7 @@ struct FakeConsoleConfig {
     std::uint32_t modifiers = 0;
     bool ui_info_supported = true;
     bool lists_interfaces = true; // the Interfaces property (QEMU 8.1+); false: like 7.2
+    std::string device_address = "pci/0000/01.0";
 };
 
 struct InputCall {

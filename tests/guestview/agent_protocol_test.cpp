@@ -45,6 +45,7 @@ std::vector<Request> all_requests() {
     spec.encrypt_disk = false;
     spec.secret_uuid = "abc";
     spec.allow_kvm = false;
+    spec.heads = 3;
     return {
         ActionRequest{1, Action::Start, "alpha"},
         ActionRequest{2, Action::ForceOff, ""},

@@ -83,6 +83,7 @@ TEST_F(DomainModelTest, EveryModelValidatesAgainstLibvirtsSchema) {
                     for (bool kvm : {false, true}) {
                         spec.encrypt_disk = encrypt;
                         spec.accel3d = kvm; // one with, one without
+                        spec.heads = kvm ? 1 : max_heads;
                         ModelHost host{network, kvm};
                         if (virtio_win)
                             host.virtio_win = iso.string();
@@ -115,6 +116,16 @@ TEST_F(DomainModelTest, Windows11GetsSecureBootTpmHyperVAndItsOwnDrivers) {
     EXPECT_THAT(xml, Not(HasSubstr("qemu-vdagent")));
     ASSERT_EQ(model.notes.size(), 1u);
     EXPECT_THAT(model.notes[0], HasSubstr("no virtio-win drivers found"));
+}
+
+TEST_F(DomainModelTest, AHeadPerHostOutput) {
+    const ModelHost host{GuestNetwork::User, true};
+    spec.heads = 3;
+    EXPECT_THAT(phyllome_domain_xml(spec, choose_model(debian(), host), host, debian()),
+                HasSubstr("<model type='virtio' heads='3' primary='yes'/>"));
+    spec.accel3d = true;
+    EXPECT_THAT(phyllome_domain_xml(spec, choose_model(debian(), host), host, debian()),
+                HasSubstr("<model type='virtio' heads='3' primary='yes'>"));
 }
 
 TEST_F(DomainModelTest, WindowsWithVirtioWinDriversGetsVirtioAndTheDriverDisc) {
@@ -217,6 +228,8 @@ TEST_F(DomainModelTest, SpecProblemsAreNamed) {
     EXPECT_THAT(problem([](GuestSpec& s) { s.memory_mb = -1; }), HasSubstr("memory"));
     EXPECT_THAT(problem([](GuestSpec& s) { s.memory_mb = 64; }), HasSubstr("memory"));
     EXPECT_THAT(problem([](GuestSpec& s) { s.cpus = -2; }), HasSubstr("CPU"));
+    EXPECT_THAT(problem([](GuestSpec& s) { s.heads = 0; }), HasSubstr("head count"));
+    EXPECT_THAT(problem([](GuestSpec& s) { s.heads = max_heads + 1; }), HasSubstr("head count"));
     EXPECT_EQ(problem([](GuestSpec& s) { s.cpus = s.memory_mb = s.disk_size_gb = 0; }), "") << "0: the OS's choice";
     EXPECT_THAT(problem([](GuestSpec& s) { s.iso_path += ".missing"; }), HasSubstr("does not exist"));
     EXPECT_THAT(problem([](GuestSpec& s) { s.iso_path = "installer.iso"; }), HasSubstr("absolute"));

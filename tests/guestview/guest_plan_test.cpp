@@ -65,6 +65,14 @@ TEST_F(GuestPlanTest, WithoutTheDatabaseTheSystemIsUnknownAndSaysWhy) {
     EXPECT_GE(view.free_disk_gb, 0);
 }
 
+TEST_F(GuestPlanTest, SeveralHeadsAreNamedAmongTheFeatures) {
+    GuestPlan p = plan();
+    EXPECT_THAT(p.view().features, ::testing::Not(::testing::Contains(::testing::HasSubstr("screens"))));
+    p.spec.heads = 2;
+    EXPECT_THAT(p.view().features, ::testing::Contains("2 screens"));
+    EXPECT_THAT(p.summary(), ::testing::HasSubstr("; 2 screens"));
+}
+
 TEST_F(GuestPlanTest, NamingAnOsWithoutTheDatabaseIsRefused) {
     GuestSpec spec;
     spec.name = "planned";

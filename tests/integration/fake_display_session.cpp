@@ -104,7 +104,8 @@ void FakeDisplaySession::drop_peer() { peer_.reset(); }
 void FakeDisplaySession::restart_peer() {
     peer_.reset(); // its destructor unlinks the path, so it goes before the new one binds
     peer_ = std::make_unique<guestview::testing::FakeQemuDisplay>(loop_, "fake-vm",
-                                                                  std::vector{options_.console});
+                                                                  options_.consoles.empty() ? std::vector{options_.console}
+                                                                                            : options_.consoles);
     peer_->listen_unix(socket_path_);
 }
 

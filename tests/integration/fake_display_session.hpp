@@ -49,6 +49,8 @@ public:
         int output_width = 1280, output_height = 800;
         std::string extra_config; // appended to the shell's config file
         guestview::testing::FakeConsoleConfig console;
+        // More than one console (heads): these instead of `console`.
+        std::vector<guestview::testing::FakeConsoleConfig> consoles;
     };
     explicit FakeDisplaySession(Options options);
     ~FakeDisplaySession();

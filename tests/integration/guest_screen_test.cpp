@@ -198,6 +198,29 @@ TEST_F(GuestScreen, ACreatedGuestStartsUnderTcgAndShowsItsFirmware) {
     run_command({"virsh", "-c", embed_uri(), std::string("undefine --nvram ") + created}, {}, 120s);
 }
 
+// Issue 16: a new guest gets a virtio-gpu head per output the shell has.
+TEST_F(GuestScreen, ANewGuestGetsAHeadPerOutput) {
+    constexpr const char* created = "phyllome-it-heads";
+    run_command({"virsh", "-c", embed_uri(), std::string("undefine --nvram ") + created}, {}, 120s);
+    if (!have_program("xorriso"))
+        GTEST_SKIP() << "xorriso is not installed";
+    start_shell();
+    auto r = shell->ctl({"output", "add", "1024x768"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::string error;
+    const fs::path log = shell->log_path();
+    const std::string iso = guestview::testing::make_installer_iso(log.parent_path(), log.filename().string() + ".iso",
+                                                                   {"PHYLLOME_IT_HEADS", "", "", true}, error);
+    ASSERT_FALSE(iso.empty()) << error;
+    r = shell->ctl({"create", created, "--iso", iso, "--disk-size", "1", "--memory", "256", "--cpus", "1", "--tcg"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("; 2 screens"), std::string::npos) << r.out;
+    shell.reset(); // the embedded libvirt's root takes one process at a time
+    const auto xml = run_command({"virsh", "-c", embed_uri(), std::string("dumpxml ") + created}, {}, 60s);
+    EXPECT_NE(xml.out.find("heads='2'"), std::string::npos) << xml.out;
+    run_command({"virsh", "-c", embed_uri(), std::string("undefine --nvram ") + created}, {}, 120s);
+}
+
 TEST_F(GuestScreen, NewGuestFromTheOverlayUsesAnInstallerFoundOnTheHost) {
     if (!have_program("wtype"))
         GTEST_SKIP() << "wtype is not installed";
