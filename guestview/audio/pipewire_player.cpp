@@ -191,6 +191,8 @@ PipeWireVoice::~PipeWireVoice() {
 }
 
 void PipeWireVoice::write(std::span<const std::uint8_t> samples) {
+    if (samples.empty() || ring_.empty())
+        return; // an empty Write's data may be null, which memcpy must not get
     // Only the newest buffer_ms are kept: the guest's clock runs ahead of the sound card's.
     if (samples.size() > ring_.size()) {
         dropped_ += samples.size() - ring_.size();

@@ -154,6 +154,8 @@ std::vector<std::int16_t> SinkRecorder::last(int ms) const {
     const std::size_t count = (bytes.size() - begin) / 2;
     const std::size_t want = std::size_t(rate) * ms / 1000;
     const std::size_t first = count > want ? count - want : 0;
+    if (count == first)
+        return {}; // nothing recorded yet (memcpy must not get a null pointer)
     std::vector<std::int16_t> samples(count - first);
     std::memcpy(samples.data(), bytes.data() + begin + first * 2, samples.size() * 2);
     return samples;
