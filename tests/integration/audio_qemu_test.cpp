@@ -44,12 +44,8 @@ int voices_of(const std::string& json, const std::string& name) {
 class RealGuestAudio : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
-            GTEST_SKIP() << "QEMU is not installed";
-        if (const std::string missing = ovmf_missing_reason(); !missing.empty())
-            GTEST_SKIP() << missing;
-        if (!have_program("virsh"))
-            GTEST_SKIP() << "virsh is not installed";
+        if (const std::string why = embedded_guest_missing({"virsh"}); !why.empty())
+            GTEST_SKIP() << why;
         ASSERT_EQ(guestview::prepare_embedded_root(embed_uri()), "");
         const std::string xml = embed_root() + "/it-sound-guest.xml";
         std::ofstream(xml) << sound_guest_xml();

@@ -25,12 +25,8 @@ constexpr const char* guest = "phyllome-it-clipboard";
 class ClipboardRealQemu : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
-            GTEST_SKIP() << "QEMU is not installed";
-        if (const std::string missing = ovmf_missing_reason(); !missing.empty())
-            GTEST_SKIP() << missing;
-        if (!have_program("virsh") || !have_program("wtype"))
-            GTEST_SKIP() << "virsh or wtype is not installed";
+        if (const std::string why = embedded_guest_missing({"virsh", "wtype"}); !why.empty())
+            GTEST_SKIP() << why;
         ASSERT_EQ(guestview::prepare_embedded_root(embed_uri()), "");
         std::string xml = embedded_guest_xml(guest);
         // What guestview/domain_model.cpp adds for every new guest.

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include "shell_process.hpp"
 #include "tests/firmware/ovmf.hpp"
 
 namespace phyllome::test {
@@ -51,6 +52,17 @@ std::optional<pid_t> qemu_pid(const std::string& name) {
     if (args.find("guest=" + name + ",") == std::string::npos)
         return std::nullopt;
     return pid;
+}
+
+std::string embedded_guest_missing(std::initializer_list<const char*> programs) {
+    if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
+        return "QEMU is not installed";
+    if (std::string missing = ovmf_missing_reason(); !missing.empty())
+        return missing;
+    for (const char* program : programs)
+        if (!have_program(program))
+            return std::string(program) + " is not installed";
+    return {};
 }
 
 } // namespace phyllome::test

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 
@@ -14,6 +15,8 @@ namespace phyllome::test {
 std::string embed_root();
 std::string embed_uri();
 std::string embedded_guest_xml(const std::string& name);
+// Why the guest cannot run here (QEMU, OVMF or one of `programs` missing), or empty.
+std::string embedded_guest_missing(std::initializer_list<const char*> programs);
 // The QEMU running guest `name` in the embedded root, from libvirt's pid file, checked against its
 // command line; nullopt when none runs. Not pgrep: a minimal Debian 13 root has no procps.
 std::optional<pid_t> qemu_pid(const std::string& name);

@@ -77,6 +77,13 @@ void put_xrgb(std::uint8_t* p, unsigned rgb, std::uint8_t x) {
     p[3] = x;
 }
 
+std::vector<std::uint8_t> solid_xrgb(int w, int h, unsigned rgb) {
+    std::vector<std::uint8_t> data(static_cast<std::size_t>(w) * h * 4);
+    for (std::size_t i = 0; i < data.size(); i += 4)
+        put_xrgb(&data[i], rgb);
+    return data;
+}
+
 FakeDisplaySession::FakeDisplaySession(Options options) : options_(std::move(options)) {
     char tmpl[] = "/tmp/phyllome-fake-XXXXXX";
     dir_ = mkdtemp(tmpl);

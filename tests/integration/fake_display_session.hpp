@@ -38,6 +38,8 @@ std::optional<GuestStats> parse_guest_stats(const std::string& status_json, cons
 
 // 0xRRGGBB into the little-endian x8r8g8b8 bytes QEMU sends (B, G, R, X).
 void put_xrgb(std::uint8_t* p, unsigned rgb, std::uint8_t x = 0);
+// A w x h frame of one colour in those bytes.
+std::vector<std::uint8_t> solid_xrgb(int w, int h, unsigned rgb);
 
 class FakeDisplaySession {
 public:

@@ -57,12 +57,6 @@ void report(const std::string& key, double value) {
     ::testing::Test::RecordProperty(key, std::to_string(value));
 }
 
-std::vector<std::uint8_t> solid_frame(unsigned rgb) {
-    std::vector<std::uint8_t> data(static_cast<std::size_t>(W) * H * 4);
-    for (std::size_t i = 0; i < data.size(); i += 4)
-        put_xrgb(&data[i], rgb);
-    return data;
-}
 
 int count_pixels(const Image& img, unsigned rgb) {
     int n = 0;
@@ -111,7 +105,7 @@ protected:
 
     // A solid Scanout, then the screen shows it.
     void show_solid(unsigned rgb) {
-        peer().scanout(0, W, H, W * 4, FakeDisplaySession::xrgb, solid_frame(rgb));
+        peer().scanout(0, W, H, W * 4, FakeDisplaySession::xrgb, solid_xrgb(W, H, rgb));
         EXPECT_TRUE(s().wait_screen([&](const Image& i) { return count_pixels(i, rgb) == W * H; }, 15s))
             << shell().status_json();
     }
@@ -125,7 +119,7 @@ TEST_F(FakePeerFaults, HangingUpInTheMiddleOfAnUpdateShowsTheOverlayAndTheDispla
         return;
     show_solid(red);
     // A 4 MB Update of which the shell gets about 128 KB, then end of file.
-    peer().update_then_hang_up(0, 0, 0, W, H, W * 4, FakeDisplaySession::xrgb, solid_frame(blue));
+    peer().update_then_hang_up(0, 0, 0, W, H, W * 4, FakeDisplaySession::xrgb, solid_xrgb(W, H, blue));
     s().drop_peer();
     const auto t = Clock::now();
     GuestStats st;
@@ -295,7 +289,7 @@ protected:
             << shell().status_json();
     }
 
-    const std::array<std::vector<std::uint8_t>, 2> frames{solid_frame(0x10c060), solid_frame(0xe0e0e0)};
+    const std::array<std::vector<std::uint8_t>, 2> frames{solid_xrgb(W, H, 0x10c060), solid_xrgb(W, H, 0xe0e0e0)};
     static unsigned colour(std::uint64_t n) { return n % 2 ? 0xe0e0e0 : 0x10c060; }
 };
 
@@ -305,7 +299,7 @@ TEST_F(FloodFaults, FullFrameUpdatesAreCoalescedInBoundedMemory) {
         return;
     show_solid(red);
     // Settle: the first Update promotes the message-backed surface to an owned buffer.
-    peer().update(0, 0, 0, W, H, W * 4, FakeDisplaySession::xrgb, solid_frame(blue));
+    peer().update(0, 0, 0, W, H, W * 4, FakeDisplaySession::xrgb, solid_xrgb(W, H, blue));
     ASSERT_TRUE(s().wait_stats([](const GuestStats& g) { return g.frames >= 2; }, 10s)) << shell().status_json();
     const auto f = flood(
         [&](std::uint64_t n) { peer().update(0, 0, 0, W, H, W * 4, FakeDisplaySession::xrgb, frames[n % 2]); }, 4s);
@@ -345,12 +339,8 @@ std::size_t open_fds(pid_t pid) {
 class QemuKills : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
-            GTEST_SKIP() << "QEMU is not installed";
-        if (const std::string missing = ovmf_missing_reason(); !missing.empty())
-            GTEST_SKIP() << missing;
-        if (!have_program("virsh"))
-            GTEST_SKIP() << "virsh is not installed";
+        if (const std::string why = embedded_guest_missing({"virsh"}); !why.empty())
+            GTEST_SKIP() << why;
         ASSERT_EQ(guestview::prepare_embedded_root(embed_uri()), "");
         const std::string xml = embed_root() + "/fault-guest.xml";
         std::ofstream(xml) << embedded_guest_xml(kill_guest);

@@ -37,12 +37,8 @@ int bright_pixels(const Image& img) {
 class GuestScreen : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
-            GTEST_SKIP() << "QEMU is not installed";
-        if (const std::string missing = ovmf_missing_reason(); !missing.empty())
-            GTEST_SKIP() << missing;
-        if (!have_program("virsh") || !have_program("grim"))
-            GTEST_SKIP() << "virsh or grim is not installed";
+        if (const std::string why = embedded_guest_missing({"virsh", "grim"}); !why.empty())
+            GTEST_SKIP() << why;
         // The qemu.conf the shell would write, so virsh below runs the driver the same way.
         ASSERT_EQ(guestview::prepare_embedded_root(embed_uri()), "");
         const std::string xml = embed_root() + "/it-guest.xml";

@@ -46,12 +46,8 @@ long ms_since(Clock::time_point t) {
 class Kiosk : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)
-            GTEST_SKIP() << "QEMU is not installed";
-        if (const std::string missing = ovmf_missing_reason(); !missing.empty())
-            GTEST_SKIP() << missing;
-        if (!have_program("virsh") || !have_program("grim") || !have_program("wtype"))
-            GTEST_SKIP() << "virsh, grim or wtype is not installed";
+        if (const std::string why = embedded_guest_missing({"virsh", "grim", "wtype"}); !why.empty())
+            GTEST_SKIP() << why;
         ASSERT_EQ(guestview::prepare_embedded_root(embed_uri()), "");
         const std::string xml = embed_root() + "/it-kiosk.xml";
         std::ofstream(xml) << embedded_guest_xml(guest);

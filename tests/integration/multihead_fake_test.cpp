@@ -20,17 +20,7 @@ using guestview::testing::InputCall;
 constexpr unsigned teal = 0x208080, red = 0xc02020;
 using Size = std::pair<std::int64_t, std::int64_t>;
 
-std::vector<std::uint8_t> solid(int w, int h, unsigned rgb) {
-    std::vector<std::uint8_t> data(static_cast<std::size_t>(w) * h * 4);
-    for (std::size_t i = 0; i < data.size(); i += 4)
-        put_xrgb(&data[i], rgb);
-    return data;
-}
 
-std::optional<Image> output_screenshot(const ShellProcess& shell, const std::string& output) {
-    auto r = run_command({"grim", "-o", output, "-t", "ppm", "-"}, shell.client_env());
-    return r.exit_code == 0 ? parse_ppm(r.out) : std::nullopt;
-}
 
 // The size in the last SetUIInfo each console received.
 std::map<std::uint32_t, Size> last_ui_info(const std::vector<InputCall>& calls) {
@@ -41,15 +31,6 @@ std::map<std::uint32_t, Size> last_ui_info(const std::vector<InputCall>& calls) 
     return last;
 }
 
-// "NAME=guest/head" for every output of status --json, "NAME=-" for one showing no guest.
-std::string output_heads(const std::string& json) {
-    static const std::regex re(R"re(\{"name": "([^"]+)"[^}]*"guest": (null|"([^"]*)"), "head": (null|\d+)\})re");
-    std::string out;
-    for (auto it = std::sregex_iterator(json.begin(), json.end(), re); it != std::sregex_iterator(); ++it)
-        out += (out.empty() ? "" : ",") + (*it)[1].str() + "=" +
-               ((*it)[2] == "null" ? std::string("-") : (*it)[3].str() + "/" + (*it)[4].str());
-    return out;
-}
 
 FakeDisplaySession::Options two_heads() {
     FakeDisplaySession::Options o;
@@ -68,7 +49,7 @@ TEST(MultiHeadFake, EachHeadOnItsOutputToldItsSizeAndHeadsWithoutOutputToldOff) 
     ASSERT_TRUE(session.wait_attached(20s)) << session.shell().log();
     ShellProcess& shell = session.shell();
     auto& peer = session.peer();
-    peer.scanout(0, 1280, 800, 1280 * 4, FakeDisplaySession::xrgb, solid(1280, 800, teal));
+    peer.scanout(0, 1280, 800, 1280 * 4, FakeDisplaySession::xrgb, solid_xrgb(1280, 800, teal));
     ASSERT_TRUE(session.wait_screen([](const Image& i) { return i.pixel(640, 400) == teal; }, 10s)) << shell.log();
 
     // One output: head 0 gets its size, head 1 is told it is off.
@@ -90,19 +71,19 @@ TEST(MultiHeadFake, EachHeadOnItsOutputToldItsSizeAndHeadsWithoutOutputToldOff) 
         [&] { return last_ui_info(peer.input_calls()) == std::map<std::uint32_t, Size>{{0, {1280, 800}}, {1, {1024, 768}}}; },
         5s));
     EXPECT_EQ(output_heads(shell.status_json()), "HEADLESS-1=fake/0,HEADLESS-2=fake/1,HEADLESS-3=fake/0");
-    peer.scanout(1, 1024, 768, 1024 * 4, FakeDisplaySession::xrgb, solid(1024, 768, red));
+    peer.scanout(1, 1024, 768, 1024 * 4, FakeDisplaySession::xrgb, solid_xrgb(1024, 768, red));
     std::optional<Image> img;
     EXPECT_TRUE(session.pump_until(
         [&] {
-            img = output_screenshot(shell, "HEADLESS-2");
+            img = shell.screenshot_output("HEADLESS-2");
             return img && img->width == 1024 && img->pixel(512, 384) == red;
         },
         10s))
         << "head 1 is not on the second output";
-    img = output_screenshot(shell, "HEADLESS-3");
+    img = shell.screenshot_output("HEADLESS-3");
     ASSERT_TRUE(img);
     EXPECT_EQ(img->pixel(400, 300), teal) << "the third output does not show head 0";
-    img = output_screenshot(shell, "HEADLESS-1");
+    img = shell.screenshot_output("HEADLESS-1");
     ASSERT_TRUE(img);
     EXPECT_EQ(img->pixel(640, 400), teal);
 
@@ -110,7 +91,7 @@ TEST(MultiHeadFake, EachHeadOnItsOutputToldItsSizeAndHeadsWithoutOutputToldOff) 
     peer.disable(1);
     EXPECT_TRUE(session.pump_until(
         [&] {
-            img = output_screenshot(shell, "HEADLESS-2");
+            img = shell.screenshot_output("HEADLESS-2");
             return img && img->pixel(512, 384) != red && img->pixel(10, 10) != red;
         },
         10s))

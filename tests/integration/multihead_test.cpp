@@ -44,15 +44,6 @@ std::optional<std::size_t> difference(const Image& a, const Image& b) {
     return differing;
 }
 
-// "NAME=guest/head" for every output of status --json.
-std::string output_heads(const std::string& json) {
-    static const std::regex re(R"re(\{"name": "([^"]+)"[^}]*"guest": (null|"([^"]*)"), "head": (null|\d+)\})re");
-    std::string out;
-    for (auto it = std::sregex_iterator(json.begin(), json.end(), re); it != std::sregex_iterator(); ++it)
-        out += (out.empty() ? "" : ",") + (*it)[1].str() + "=" +
-               ((*it)[2] == "null" ? std::string("-") : (*it)[3].str() + "/" + (*it)[4].str());
-    return out;
-}
 
 TEST(MultiHead, ALinuxGuestsTwoHeadsOnTwoOutputsMatchQemusScreendumpsAndHeadOneGoesOffWithItsOutput) {
     if (access("/usr/bin/qemu-system-x86_64", X_OK) != 0)

@@ -18,17 +18,7 @@ using guestview::testing::InputCall;
 constexpr int W = 1280, H = 800;
 constexpr unsigned teal = 0x208080;
 
-std::vector<std::uint8_t> solid(int w, int h, unsigned rgb) {
-    std::vector<std::uint8_t> data(static_cast<std::size_t>(w) * h * 4);
-    for (std::size_t i = 0; i < data.size(); i += 4)
-        put_xrgb(&data[i], rgb);
-    return data;
-}
 
-std::optional<Image> output_screenshot(const ShellProcess& shell, const std::string& output) {
-    auto r = run_command({"grim", "-o", output, "-t", "ppm", "-"}, shell.client_env());
-    return r.exit_code == 0 ? parse_ppm(r.out) : std::nullopt;
-}
 
 std::string describe(const std::optional<Image>& img, std::initializer_list<std::pair<int, int>> points) {
     if (!img)
@@ -81,10 +71,10 @@ TEST(OutputHotplug, GuestStaysShownWhileOutputsComeAndGo) {
     FakeDisplaySession session(o);
     ASSERT_TRUE(session.wait_attached(20s)) << session.shell().log();
     ShellProcess& shell = session.shell();
-    session.peer().scanout(0, W, H, W * 4, FakeDisplaySession::xrgb, solid(W, H, teal));
+    session.peer().scanout(0, W, H, W * 4, FakeDisplaySession::xrgb, solid_xrgb(W, H, teal));
     ASSERT_TRUE(session.wait_screen([](const Image& i) { return i.pixel(W / 2, H / 2) == teal; }, 10s))
         << shell.log();
-    std::optional<Image> img = output_screenshot(shell, "HEADLESS-1");
+    std::optional<Image> img = shell.screenshot_output("HEADLESS-1");
     ASSERT_TRUE(img);
     const unsigned edge = img->pixel(0, H / 2);
     ASSERT_NE(edge, teal) << "no identity edge to follow the outputs with";
@@ -100,13 +90,13 @@ TEST(OutputHotplug, GuestStaysShownWhileOutputsComeAndGo) {
     EXPECT_EQ(session.stats()->shown_guest, FakeDisplaySession::guest);
     EXPECT_TRUE(session.pump_until(
         [&] {
-            img = output_screenshot(shell, "HEADLESS-2");
+            img = shell.screenshot_output("HEADLESS-2");
             return img && img->width == 1024 && img->height == 768 && img->pixel(512, 384) == teal &&
                    img->pixel(512, 32) == 0x000000 && img->pixel(0, 384) == edge;
         },
         10s))
         << "HEADLESS-2: " << describe(img, {{512, 384}, {512, 32}, {0, 384}}) << "; edge " << std::hex << edge;
-    img = output_screenshot(shell, "HEADLESS-1");
+    img = shell.screenshot_output("HEADLESS-1");
     ASSERT_TRUE(img);
     EXPECT_EQ(img->pixel(W / 2, H / 2), teal) << "the first output lost the guest";
 
@@ -132,7 +122,7 @@ TEST(OutputHotplug, GuestStaysShownWhileOutputsComeAndGo) {
         << "after the removal the screen is " << (img ? std::to_string(img->width) + "x" + std::to_string(img->height) : "unreadable");
 
     // Frames keep coming and keep being shown.
-    session.peer().update(0, 0, 0, 64, 64, 64 * 4, FakeDisplaySession::xrgb, solid(64, 64, 0xff0000));
+    session.peer().update(0, 0, 0, 64, 64, 64 * 4, FakeDisplaySession::xrgb, solid_xrgb(64, 64, 0xff0000));
     EXPECT_TRUE(session.wait_stats([](const GuestStats& s) { return s.frames >= 2; }, 5s));
 
     // Pull out the last one: nothing to show on, still alive and answering.
@@ -140,7 +130,7 @@ TEST(OutputHotplug, GuestStaysShownWhileOutputsComeAndGo) {
     ASSERT_EQ(r.exit_code, 0) << r.err << shell.log();
     EXPECT_TRUE(shell.running()) << shell.log();
     EXPECT_TRUE(outputs_of(shell.status_json()).empty()) << shell.status_json();
-    session.peer().update(0, 0, 0, 64, 64, 64 * 4, FakeDisplaySession::xrgb, solid(64, 64, teal));
+    session.peer().update(0, 0, 0, 64, 64, 64 * 4, FakeDisplaySession::xrgb, solid_xrgb(64, 64, teal));
     EXPECT_TRUE(session.wait_stats([](const GuestStats& s) { return s.frames >= 3; }, 5s))
         << "frames are not taken without an output";
     EXPECT_EQ(shell.ctl({"next"}).exit_code, 0);
@@ -185,7 +175,7 @@ TEST(OutputHotplug, BadRequestsAreAnsweredAndChangeNothing) {
     std::optional<Image> img;
     EXPECT_TRUE(wait_until(
         [&] {
-            img = output_screenshot(shell, "HEADLESS-2");
+            img = shell.screenshot_output("HEADLESS-2");
             return img && img->width == 640 && img->pixel(320, 470) == 0x1b1d23; // the overlay's background
         },
         10s))
@@ -205,7 +195,7 @@ TEST(OutputHotplug, AnOutputDisabledByTheConfigSurvivesOthersComingAndGoing) {
     std::optional<Image> img;
     EXPECT_TRUE(wait_until(
         [&] {
-            img = output_screenshot(shell, "HEADLESS-2");
+            img = shell.screenshot_output("HEADLESS-2");
             return img && img->width == 800 && img->pixel(400, 590) == 0x1b1d23; // the overlay
         },
         10s))
@@ -218,7 +208,7 @@ TEST(OutputHotplug, AnOutputDisabledByTheConfigSurvivesOthersComingAndGoing) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(wait_until(
         [&] {
-            img = output_screenshot(shell, "HEADLESS-3");
+            img = shell.screenshot_output("HEADLESS-3");
             return img && img->width == 640 && img->pixel(320, 470) == 0x1b1d23;
         },
         10s))

@@ -262,6 +262,11 @@ std::optional<Image> ShellProcess::screenshot() const {
     return parse_ppm(r.out);
 }
 
+std::optional<Image> ShellProcess::screenshot_output(const std::string& output) const {
+    auto r = run_command({"grim", "-o", output, "-t", "ppm", "-"}, client_env());
+    return r.exit_code == 0 ? parse_ppm(r.out) : std::nullopt;
+}
+
 bool ShellProcess::wait_for_status(const std::string& needle, std::chrono::milliseconds deadline) const {
     return wait_until([&] { return status_json().find(needle) != std::string::npos; }, deadline);
 }
@@ -305,6 +310,15 @@ int first_window_number(const std::string& status_json) {
         R"re("windows": \[\{"id": \d+, "title": "(?:[^"\\]|\\.)*", "app_id": "(?:[^"\\]|\\.)*", "number": (\d+))re");
     std::smatch m;
     return std::regex_search(status_json, m, re) ? std::stoi(m[1].str()) : 0;
+}
+
+std::string output_heads(const std::string& json) {
+    static const std::regex re(R"re(\{"name": "([^"]+)"[^}]*"guest": (null|"([^"]*)"), "head": (null|\d+)\})re");
+    std::string out;
+    for (auto it = std::sregex_iterator(json.begin(), json.end(), re); it != std::sregex_iterator(); ++it)
+        out += (out.empty() ? "" : ",") + (*it)[1].str() + "=" +
+               ((*it)[2] == "null" ? std::string("-") : (*it)[3].str() + "/" + (*it)[4].str());
+    return out;
 }
 
 } // namespace phyllome::test

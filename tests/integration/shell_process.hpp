@@ -66,6 +66,8 @@ public:
     std::string status_json() const;
     CommandResult wtype(const std::vector<std::string>& args) const;
     std::optional<Image> screenshot() const;
+    // One output's picture (grim -o).
+    std::optional<Image> screenshot_output(const std::string& output) const;
     // Waits until status --json contains `needle`.
     bool wait_for_status(const std::string& needle, std::chrono::milliseconds deadline) const;
     const std::string& config_path() const { return config_path_; }
@@ -99,5 +101,7 @@ std::optional<Rect> first_overlay_row(const std::string& status_json);
 std::optional<Rect> overlay_row(const std::string& status_json, std::size_t index);
 // The Host+number of the first host application's window in status --json, 0 when none.
 int first_window_number(const std::string& status_json);
+// "NAME=guest/head" for every output of status --json, "NAME=-" for one showing no guest.
+std::string output_heads(const std::string& status_json);
 
 } // namespace phyllome::test

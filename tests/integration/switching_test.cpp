@@ -40,12 +40,6 @@ long ms_since(Clock::time_point t) {
     return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count());
 }
 
-std::vector<std::uint8_t> solid(int w, int h, unsigned rgb) {
-    std::vector<std::uint8_t> data(static_cast<std::size_t>(w) * h * 4);
-    for (std::size_t i = 0; i < data.size(); i += 4)
-        put_xrgb(&data[i], rgb);
-    return data;
-}
 
 int count_not(const Image& img, const Rect& r, unsigned colour) {
     int n = 0;
@@ -148,8 +142,8 @@ protected:
         ASSERT_TRUE(first_ == "amber" || first_ == "teal") << shell_->status_json();
         second_ = first_ == "amber" ? "teal" : "amber";
         // Distinct solid frames.
-        peer("amber").scanout(0, W, H, W * 4, FakeDisplaySession::xrgb, solid(W, H, amber_colour));
-        peer("teal").scanout(0, W, H, W * 4, FakeDisplaySession::xrgb, solid(W, H, teal_colour));
+        peer("amber").scanout(0, W, H, W * 4, FakeDisplaySession::xrgb, solid_xrgb(W, H, amber_colour));
+        peer("teal").scanout(0, W, H, W * 4, FakeDisplaySession::xrgb, solid_xrgb(W, H, teal_colour));
         ASSERT_TRUE(wait_stats("teal", [](const GuestStats& g) { return g.frames >= 1; }, 10s));
         ASSERT_TRUE(wait_stats("amber", [](const GuestStats& g) { return g.frames >= 1; }, 10s));
         ASSERT_TRUE(wait_probe(colour_of(first_), 10s)) << "the first attached guest is not on screen";
@@ -270,8 +264,8 @@ TEST_F(Switching, HiddenGuestKeepsReceivingFramesButGetsNoInput) {
     const auto hidden_calls_before = peer(hidden).input_calls();
 
     // The hidden guest draws: the shell takes its frames, the screen keeps the shown guest.
-    peer(hidden).scanout(0, W, H, W * 4, FakeDisplaySession::xrgb, solid(W, H, green));
-    peer(hidden).update(0, 0, 0, 64, 64, 64 * 4, FakeDisplaySession::xrgb, solid(64, 64, green));
+    peer(hidden).scanout(0, W, H, W * 4, FakeDisplaySession::xrgb, solid_xrgb(W, H, green));
+    peer(hidden).update(0, 0, 0, 64, 64, 64 * 4, FakeDisplaySession::xrgb, solid_xrgb(64, 64, green));
     GuestStats after;
     EXPECT_TRUE(wait_stats(hidden, [&](const GuestStats& g) { after = g; return g.frames >= before.frames + 2; }, 10s))
         << shell().status_json();
