@@ -27,8 +27,8 @@ std::string audio_status_json(const AudioStatus& a) {
 
 std::string audio_status_text(const AudioStatus& a) {
     const std::string mic = a.mic ? fmt::format("Microphone: on for {}\n", *a.mic) : "";
-    if (!a.sound_server)
-        return fmt::format("Sound: {}\n", a.problem.empty() ? "no sound server" : a.problem) + mic;
+    if (!a.sound_server) // PipeWire is only asked for once a guest has sound
+        return fmt::format("Sound: {}\n", a.problem.empty() ? "no guest has sound" : a.problem) + mic;
     if (a.playing)
         return fmt::format("Sound: {} plays (PipeWire; hidden guests: {})\n", *a.playing, a.hidden) + mic;
     return fmt::format("Sound: PipeWire, nothing plays (hidden guests: {})\n", a.hidden) + mic;

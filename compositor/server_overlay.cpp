@@ -180,7 +180,7 @@ void Server::refresh_overlay(bool force) {
     in.status_line = fmt::format("libvirt {} ({})   ·   {}", conn.uri,
                                  conn.state == guestview::ConnectionState::Connected ? "connected" : "not connected",
                                  host_readiness_->summary());
-    if (sound_ && !sound_->sound_server())
+    if (sound_ && !sound_->problem().empty())
         in.status_line += "   ·   no sound server";
     std::vector<OverlayThumbnails::Spot> spots;
     for (auto& o : outputs_) {

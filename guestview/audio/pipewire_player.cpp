@@ -19,7 +19,14 @@ struct PipeWirePlayer::CoreHook {
 };
 
 PipeWirePlayer::PipeWirePlayer(wl_event_loop* loop, std::function<void()> changed)
-    : changed_(std::move(changed)), wl_loop_(loop) {
+    : changed_(std::move(changed)), wl_loop_(loop) {}
+
+// PipeWire's context (its modules, pools and threads' worth of state) comes with the first voice:
+// a session whose guests have no sound costs neither its memory nor a retry timer's wakeups.
+void PipeWirePlayer::start() {
+    if (started_)
+        return;
+    started_ = true;
     pw_init(nullptr, nullptr);
     loop_ = pw_loop_new(nullptr);
     if (!loop_) {
@@ -35,9 +42,8 @@ PipeWirePlayer::PipeWirePlayer(wl_event_loop* loop, std::function<void()> change
         problem_ = fmt::format("no sound server (PipeWire context: {})", std::strerror(errno));
         return;
     }
-    fd_source_.reset(wl_event_loop_add_fd(loop, pw_loop_get_fd(loop_), WL_EVENT_READABLE, on_fd, this));
-    retry_timer_.reset(wl_event_loop_add_timer(loop, on_retry, this));
-    try_connect();
+    fd_source_.reset(wl_event_loop_add_fd(wl_loop_, pw_loop_get_fd(loop_), WL_EVENT_READABLE, on_fd, this));
+    retry_timer_.reset(wl_event_loop_add_timer(wl_loop_, on_retry, this));
 }
 
 PipeWirePlayer::~PipeWirePlayer() {
@@ -50,12 +56,16 @@ PipeWirePlayer::~PipeWirePlayer() {
         pw_loop_leave(loop_);
         pw_loop_destroy(loop_);
     }
-    pw_deinit();
+    if (started_)
+        pw_deinit();
 }
 
 std::unique_ptr<PipeWireVoice> PipeWirePlayer::voice(std::string name, const PcmFormat& format,
                                                      VoiceDirection direction) {
-    return std::make_unique<PipeWireVoice>(*this, std::move(name), format, direction);
+    start();
+    auto voice = std::make_unique<PipeWireVoice>(*this, std::move(name), format, direction);
+    try_connect(); // at once for the first voice, whatever a pending retry says
+    return voice;
 }
 
 int PipeWirePlayer::on_fd(int, std::uint32_t, void* data) {
@@ -70,7 +80,8 @@ int PipeWirePlayer::on_retry(void* data) {
 }
 
 void PipeWirePlayer::try_connect() {
-    if (core_ || !context_)
+    // Nobody to play for: no connection and no retries until a guest has a voice again.
+    if (core_ || !context_ || voices_.empty())
         return;
     core_ = pw_context_connect(context_, nullptr, 0);
     if (!core_) {

@@ -2,9 +2,10 @@
 // wl_event_loop (PipeWire's own loop is polled through its fd, and the context runs without
 // data-loop threads, so every callback runs on the loop thread), and the voices it plays.
 //
-// Without a sound server (none running, or it went away) the player says so in problem(),
-// tries again after 2 s, doubling to a minute (an idle session stays idle), and voices simply
-// play nowhere meanwhile; guests never notice.
+// Nothing of PipeWire is loaded, and nothing connects, until a guest has a voice. Without a
+// sound server (none running, or it went away) the player says so in problem(), tries again
+// after 2 s, doubling to a minute, while any voice is left (an idle session stays idle), and
+// voices simply play nowhere meanwhile; guests never notice.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +53,7 @@ public:
 
 private:
     friend class PipeWireVoice;
+    void start();
     void try_connect();
     void lost(std::string why); // from a PipeWire callback: finished from an idle source
     void disconnect();
@@ -73,6 +75,7 @@ private:
     EventSourcePtr lost_idle_;
     std::string lost_reason_;
     int retry_ms_ = first_retry_ms;
+    bool started_ = false;
 };
 
 // One guest voice. Playback: samples in (write), a PipeWire stream out. Capture: a PipeWire
