@@ -1,9 +1,12 @@
 #include "compositor/cairo_buffer.hpp"
 
 #include <cassert>
+#include <cmath>
 #include <memory>
 
 #include <drm_fourcc.h>
+
+#include "compositor/scene_buffer_util.hpp"
 
 namespace phyllome::compositor {
 namespace {
@@ -53,6 +56,22 @@ CairoBuffer* CairoBuffer::create(int width, int height) {
     cb->surface = s;
     wlr_buffer_init(&cb->base, &impl, width, height);
     return cb.release(); // wlroots owns it now; destroy() takes it back
+}
+
+wlr_scene_buffer* paint_scene_buffer(wlr_scene_tree* parent, wlr_renderer* renderer, int width, int height,
+                                     double scale, const std::function<void(cairo_t*)>& paint) {
+    CairoBuffer* buffer = CairoBuffer::create(static_cast<int>(std::ceil(width * scale)),
+                                              static_cast<int>(std::ceil(height * scale)));
+    if (!buffer)
+        return nullptr;
+    cairo_t* cr = cairo_create(buffer->surface);
+    paint(cr);
+    cairo_destroy(cr);
+    cairo_surface_flush(buffer->surface);
+    wlr_scene_buffer* node = scene_buffer_adopt(parent, &buffer->base, renderer);
+    if (node)
+        scene_buffer_fit(node, buffer->base.width, buffer->base.height, width, height);
+    return node;
 }
 
 } // namespace phyllome::compositor

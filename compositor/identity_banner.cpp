@@ -77,18 +77,11 @@ void IdentityBanner::draw_banner(double alpha) {
         if (box.width < width || !o->wlr()->enabled)
             continue;
         const double scale = o->wlr()->scale;
-        CairoBuffer* buffer = CairoBuffer::create(static_cast<int>(std::ceil(width * scale)),
-                                                  static_cast<int>(std::ceil(height * scale)));
-        if (!buffer)
-            continue;
-        cairo_t* cr = cairo_create(buffer->surface);
-        paint_banner(cr, width, height, scale, name_, number_, colour_, 1.0, (*layer_.config).overlay);
-        cairo_destroy(cr);
-        cairo_surface_flush(buffer->surface);
-        wlr_scene_buffer* node = scene_buffer_adopt(tree_, &buffer->base, layer_.renderer);
+        wlr_scene_buffer* node = paint_scene_buffer(tree_, layer_.renderer, width, height, scale, [&](cairo_t* cr) {
+            paint_banner(cr, width, height, scale, name_, number_, colour_, 1.0, (*layer_.config).overlay);
+        });
         if (!node)
             continue;
-        scene_buffer_fit(node, buffer->base.width, buffer->base.height, width, height);
         wlr_scene_buffer_set_opacity(node, static_cast<float>(alpha));
         wlr_scene_node_set_position(&node->node, box.x + (box.width - width) / 2, box.y + box.height / 12);
         banner_nodes_.push_back(node);

@@ -66,18 +66,11 @@ void MicIndicator::draw() {
         if (box.width < width + 2 * margin || !o->wlr()->enabled)
             continue;
         const double scale = o->wlr()->scale;
-        CairoBuffer* buffer = CairoBuffer::create(static_cast<int>(std::ceil(width * scale)),
-                                                  static_cast<int>(std::ceil(height * scale)));
-        if (!buffer)
-            continue;
-        cairo_t* cr = cairo_create(buffer->surface);
-        paint_tag(cr, scale, (*layer_.config).overlay.font);
-        cairo_destroy(cr);
-        cairo_surface_flush(buffer->surface);
-        wlr_scene_buffer* node = scene_buffer_adopt(tree_, &buffer->base, layer_.renderer);
+        wlr_scene_buffer* node = paint_scene_buffer(tree_, layer_.renderer, width, height, scale, [&](cairo_t* cr) {
+            paint_tag(cr, scale, (*layer_.config).overlay.font);
+        });
         if (!node)
             continue;
-        scene_buffer_fit(node, buffer->base.width, buffer->base.height, width, height);
         wlr_scene_node_set_position(&node->node, box.x + box.width - width - margin, box.y + margin);
         nodes_.push_back(node);
     }
