@@ -1,4 +1,4 @@
-#include "guestview/file_copy.hpp"
+#include "guestview/jobs/file_copy.hpp"
 
 #include <fcntl.h>
 #include <linux/fs.h>

@@ -1,4 +1,4 @@
-#include "guestview/guest_job.hpp"
+#include "guestview/jobs/guest_job.hpp"
 
 namespace phyllome::guestview {
 
