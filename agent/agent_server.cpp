@@ -28,7 +28,8 @@ AgentServer::AgentServer(wl_event_loop* loop, guestview::OwnedFd socket, std::st
     inventory_ = std::make_unique<guestview::Inventory>(
         loop, std::move(uri),
         guestview::Inventory::Callbacks{[this] { push_state(); },
-                                        [this](const guestview::ActionResult& r) { on_action_done(r); }});
+                                        [this](const guestview::ActionResult& r) { on_action_done(r); },
+                                        [this] { push_jobs(); }});
     // The first state goes out at once: the constructor has made the first attempt already.
     push_state();
 }
@@ -42,6 +43,14 @@ void AgentServer::push_state() {
         return;
     std::string frame;
     proto::encode(proto::Reply{proto::StateUpdate{inventory_->status(), inventory_->guests()}}, frame);
+    channel_->send(std::move(frame));
+}
+
+void AgentServer::push_jobs() {
+    if (!inventory_)
+        return;
+    std::string frame;
+    proto::encode(proto::Reply{proto::JobsUpdate{inventory_->jobs()}}, frame);
     channel_->send(std::move(frame));
 }
 
@@ -104,6 +113,12 @@ bool AgentServer::on_frame(std::string_view body) {
                 inventory_->create(std::move(m.spec), [send, id = m.id](bool ok, std::string message) {
                     send(proto::DoneReply{id, ok, std::move(message)});
                 });
+            } else if constexpr (std::is_same_v<M, proto::JobStartRequest>) {
+                inventory_->start_job(std::move(m.request), [send, id = m.id](std::uint32_t job, std::string error) {
+                    send(proto::JobStartedReply{id, job, std::move(error)});
+                });
+            } else if constexpr (std::is_same_v<M, proto::JobCancelRequest>) {
+                inventory_->cancel_job(m.job_id);
             } else {
                 static_assert(std::is_same_v<M, proto::PlanRequest>);
                 inventory_->plan(std::move(m.spec),

@@ -29,6 +29,7 @@ public:
 private:
     bool on_frame(std::string_view body);
     void push_state();
+    void push_jobs();
     void on_action_done(const guestview::ActionResult& result);
 
     std::function<void(std::string)> ended_;

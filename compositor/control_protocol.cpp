@@ -129,10 +129,12 @@ std::variant<Request, std::string> parse_request(std::string_view line) {
         } else {
             return std::string("output takes add WIDTHxHEIGHT or remove NAME");
         }
+    } else if (auto job = parse_job_request(verb, arg)) {
+        return std::move(*job);
     } else if (verb.empty()) {
         return std::string("empty request");
     } else {
-        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, remove NAME, show NAME, overlay, next, prev, screenshot NAME, identity [slot=N] [colour=#rrggbb] NAME, adopt NAME, eject NAME, create NAME --iso PATH, output add WxH, output remove NAME, lock, quit)",
+        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, remove NAME, show NAME, overlay, next, prev, screenshot NAME, identity [slot=N] [colour=#rrggbb] NAME, adopt NAME, eject NAME, create NAME --iso PATH, duplicate, snapshot, backup, restore, export, import, move, jobs, cancel ID, output add WxH, output remove NAME, lock, quit)",
                            verb);
     }
     return r;
@@ -174,6 +176,11 @@ std::string format_request(const Request& r) {
     case Request::Verb::Lock: return "lock\n";
     case Request::Verb::OutputAdd: return fmt::format("output add {}x{}\n", r.width, r.height);
     case Request::Verb::OutputRemove: return "output remove " + r.output + "\n";
+    case Request::Verb::JobStart:
+    case Request::Verb::Jobs:
+    case Request::Verb::JobsJson:
+    case Request::Verb::JobQuery:
+    case Request::Verb::JobCancel: return format_job_request(r);
     }
     return "\n";
 }

@@ -17,7 +17,9 @@ constexpr std::size_t max_request = 4096;
 
 struct Request {
     enum class Verb { Status, StatusJson, Start, Shutdown, Destroy, Show, Overlay, Next, Prev, Screenshot, Identity, Adopt, Create, Quit,
-                      OutputAdd, OutputRemove, Remove, Eject, Lock };
+                      OutputAdd, OutputRemove, Remove, Eject, Lock,
+                      // Long jobs (control_job_requests.cpp): start one, list them, one's state, cancel.
+                      JobStart, Jobs, JobsJson, JobQuery, JobCancel };
     Verb verb = Verb::Status;
     std::string guest; // for Start/Shutdown/Destroy/Remove/Show/Screenshot/Identity/Adopt/Eject
     // Identity: "slot=N" / "slot=none", "colour=#rrggbb" / "colour=none"; unset: keep as it is.
@@ -37,6 +39,14 @@ std::string decode_value(std::string_view value);
 // A parse failure carries the message to send back.
 std::variant<Request, std::string> parse_request(std::string_view line);
 std::string format_request(const Request& r);
+
+// The job verbs, on the wire (phyllomectl builds them from its own command line):
+//   "job kind=KIND [target=V] [source=V] [secrets=1] [NAME]"  values percent-encoded; KIND is
+//                                                              guestview::slug(JobKind)
+//   "jobs" / "jobs --json", "job-state ID", "cancel ID"
+// nullopt when `verb` is none of them.
+std::optional<std::variant<Request, std::string>> parse_job_request(std::string_view verb, std::string_view arg);
+std::string format_job_request(const Request& r);
 
 // The socket phyllomectl should use: $PHYLLOME_SOCKET, else the one phyllome-shell.*.sock in
 // $XDG_RUNTIME_DIR. On failure returns nullopt and sets `error`.

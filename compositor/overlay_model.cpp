@@ -263,6 +263,10 @@ std::optional<OverlayCommand> OverlayModel::on_key(Key key, Clock::time_point no
     case Key::Cancel: return std::nullopt; // the server lists installers, then set_installers()
     case Key::Left:
     case Key::Right: return std::nullopt; // only the new-guest card has values to change
+    case Key::Duplicate:
+    case Key::Snapshot:
+    case Key::Backup:
+    case Key::CancelJob: return job_key(key);
     case Key::App:
         if (app_index < apps_.size())
             return OverlayCommand{OverlayCommand::Kind::LaunchApp, Action::Start, std::to_string(app_index)};

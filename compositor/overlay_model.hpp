@@ -25,12 +25,14 @@ struct OverlayRect {
 struct OverlayCommand {
     // PlanGuest: an installer was picked, ask the agent what it would make (the card opens);
     // CreateGuest: the card's Enter, create what it shows.
-    enum class Kind { GuestAction, ShowGuest, LaunchApp, Adopt, PlanGuest, CreateGuest, ShowWindow };
+    // StartJob: `job` on the guest `target`; CancelJob: the job numbered `target`.
+    enum class Kind { GuestAction, ShowGuest, LaunchApp, Adopt, PlanGuest, CreateGuest, ShowWindow, StartJob, CancelJob };
     Kind kind = Kind::GuestAction;
     guestview::Action action = guestview::Action::Start;
     // guest name, app index as text for LaunchApp, installer path for Plan/CreateGuest, window id
     // as text for ShowWindow
     std::string target;
+    guestview::JobKind job = guestview::JobKind::Duplicate;
     bool operator==(const OverlayCommand&) const = default;
 };
 
@@ -48,6 +50,12 @@ struct OverlayHitMap {
         OverlayRect rect;
     };
     std::vector<Thumbnail> thumbnails;
+    // Each listed job's progress bar (overlay_jobs_painter.hpp).
+    struct JobBar {
+        std::uint32_t id = 0;
+        OverlayRect bar;
+    };
+    std::vector<JobBar> job_bars;
 };
 
 // A host application's open window, switched to like a guest.
@@ -62,7 +70,9 @@ class OverlayModel {
 public:
     using Clock = std::chrono::steady_clock;
     enum class Key { Up, Down, Home, End, Enter, Start, Shutdown, ForceOff, Remove, App, Adopt, NewGuest, Cancel, Eject,
-                     Left, Right };
+                     Left, Right,
+                     // Long jobs on the selected guest, and cancelling the newest running job.
+                     Duplicate, Snapshot, Backup, CancelJob };
 
     void set_guests(std::vector<guestview::GuestInfo> guests);
     void set_connection(guestview::ConnectionStatus status);
@@ -71,6 +81,9 @@ public:
     // A line at the bottom telling the user what happened ("win11 crashed: …").
     void set_notice(std::string text, bool is_error);
     void set_config_problem(std::string text);
+    // Long jobs: running ones show a progress bar with a Cancel button, finished ones how they ended.
+    void set_jobs(std::vector<guestview::JobInfo> jobs);
+    const std::vector<guestview::JobInfo>& jobs() const { return jobs_; }
 
     const std::vector<guestview::GuestInfo>& guests() const { return guests_; }
     const guestview::ConnectionStatus& connection() const { return connection_; }
@@ -128,6 +141,7 @@ private:
     std::optional<OverlayCommand> action_on_selected(guestview::Action action, Clock::time_point now);
     std::optional<OverlayCommand> adopt_selected(Clock::time_point now);
     std::optional<OverlayCommand> card_key(Key key);
+    std::optional<OverlayCommand> job_key(Key key); // overlay_model_jobs.cpp
     void select_index(std::size_t index);
 
     std::vector<guestview::GuestInfo> guests_;
@@ -148,6 +162,7 @@ private:
     std::size_t installer_selection_ = 0;
     Clock::time_point pending_adopt_since_{};
     std::optional<NewGuestCard> card_;
+    std::vector<guestview::JobInfo> jobs_;
     bool dirty_ = true;
 };
 

@@ -7,6 +7,7 @@
 
 #include "compositor/guest_identity.hpp"
 #include "compositor/new_guest_card_painter.hpp"
+#include "compositor/overlay_jobs_painter.hpp"
 #include "compositor/paint_kit.hpp"
 
 namespace phyllome::compositor {
@@ -243,6 +244,9 @@ OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in) {
         y += h + 8;
         (void)w;
     }
+
+    // Long jobs: progress, and Cancel.
+    y = paint_jobs(cr, text, left, y, card_w, model.jobs(), st, hits);
 
     // Host applications.
     if (!model.apps().empty()) {

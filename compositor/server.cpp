@@ -91,7 +91,8 @@ Server::Server(ServerOptions options)
     inventory_ = std::make_unique<guestview::AgentInventory>(
         loop(), options.libvirt_uri,
         guestview::GuestInventory::Callbacks{[this] { on_inventory_changed(); },
-                                             [this](const guestview::ActionResult& r) { on_action_done(r); }},
+                                             [this](const guestview::ActionResult& r) { on_action_done(r); },
+                                             [this] { on_jobs_changed(); }},
         guestview::agent::libvirt_agent_path(), log::level());
     mic_indicator_ = std::make_unique<MicIndicator>(SceneLayer{osd_layer(), renderer(), &config()}, outputs_);
     sound_ = std::make_unique<GuestSound>(loop(), config(), [this] { sound_changed(); });

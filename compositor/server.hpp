@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -164,6 +165,10 @@ private:
     void on_new_output(wlr_output* output);
     void on_inventory_changed();
     void on_action_done(const guestview::ActionResult& result);
+    // Long jobs (server_jobs.cpp): the overlay's progress, and a notice when one ends.
+    void on_jobs_changed();
+    void start_job_from_overlay(guestview::JobKind kind, const std::string& guest);
+    std::map<std::uint32_t, guestview::JobState> job_states_; // what was last seen of each job
     void on_control_request(const control::Request& request, ControlServer::Reply reply);
     void launch_app(std::size_t index);
     void setup_control_socket();

@@ -13,6 +13,7 @@ namespace phyllome::compositor {
 StatusSnapshot Server::status() const {
     StatusSnapshot s;
     s.libvirt = inventory_->status();
+    s.jobs = inventory_->jobs();
     s.view = !stage_->shown().empty() ? "guest" : front_window() ? "window" : "overlay";
     if (!stage_->shown().empty())
         s.guest = stage_->shown();
@@ -63,6 +64,11 @@ StatusSnapshot Server::status() const {
             t.rect.x += box.x;
             t.rect.y += box.y;
             s.overlay_thumbnails.push_back(std::move(t));
+        }
+        for (auto b : outputs_.front()->overlay_hits().job_bars) {
+            b.bar.x += box.x;
+            b.bar.y += box.y;
+            s.overlay_job_bars.push_back(b);
         }
     }
     s.thumbnails_shown = thumbnails_->shown();

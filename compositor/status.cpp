@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "compositor/job_status.hpp"
+
 namespace phyllome::compositor {
 
 std::string json_escape(std::string_view text) {
@@ -131,6 +133,13 @@ std::string format_status_json(const StatusSnapshot& s) {
     }
     o += fmt::format("], \"thumbnails_shown\": {}, \"thumbnail_refreshes\": {}", s.thumbnails_shown,
                      s.thumbnail_refreshes);
+    o += ", \"job_bars\": [";
+    for (std::size_t i = 0; i < s.overlay_job_bars.size(); ++i) {
+        const auto& b = s.overlay_job_bars[i];
+        o += fmt::format("{}{{\"job\": {}, \"x\": {}, \"y\": {}, \"width\": {}, \"height\": {}}}", i ? ", " : "",
+                         b.id, b.bar.x, b.bar.y, b.bar.width, b.bar.height);
+    }
+    o += "]";
     o += fmt::format(", \"notice\": {}, \"new_guest\": {}}}, \"config\": {{\"path\": {}, \"problems\": [",
                      s.overlay_notice.empty() ? std::string("null") : json_escape(s.overlay_notice),
                      s.new_guest ? new_guest_json(*s.new_guest) : std::string("null"), json_escape(s.config_path));
@@ -146,6 +155,7 @@ std::string format_status_json(const StatusSnapshot& s) {
                      s.locker_pid ? std::to_string(*s.locker_pid) : std::string("null"), s.idle_timeout_s);
     o += fmt::format("\"keyboard_locks\": {}, ", lock_keys_json(s.keyboard_locks));
     o += fmt::format("\"audio\": {}, ", audio_status_json(s.audio));
+    o += fmt::format("\"jobs\": {}, ", jobs_json(s.jobs));
     o += fmt::format("\"clipboard\": {{\"characters\": {}, \"bytes\": {}, \"source\": {}, \"host_selection\": {}, \"guests\": {{",
                      s.clipboard.characters, s.clipboard.bytes,
                      s.clipboard.source.empty() ? std::string("null") : json_escape(s.clipboard.source),
@@ -200,6 +210,11 @@ std::string format_status_text(const StatusSnapshot& s) {
         o += fmt::format("{:<12}  {}x{} at {},{} scale {}{}{}{}\n", out.name, out.width, out.height, out.x, out.y, out.scale,
                          out.transform == "normal" ? "" : " transform " + out.transform, out.enabled ? "" : " off",
                          out.guest ? fmt::format(": {} head {}", *out.guest, out.head.value_or(0)) : "");
+    if (!s.jobs.empty()) {
+        o += "\nJOB\n";
+        for (const auto& job : s.jobs)
+            o += fmt::format("{:>3}  {}: {}\n", job.id, job_title(job), job_progress_text(job));
+    }
     o += "\n" + audio_status_text(s.audio);
     for (const auto& p : s.config_problems)
         o += fmt::format("config: {}\n", p);

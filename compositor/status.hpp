@@ -81,6 +81,7 @@ struct StatusSnapshot {
     std::optional<std::size_t> selected;
     std::vector<OverlayRect> overlay_rows; // on the first output, layout coordinates
     std::vector<OverlayHitMap::Thumbnail> overlay_thumbnails; // the same; with a picture or not
+    std::vector<OverlayHitMap::JobBar> overlay_job_bars;      // the same; each listed job's bar
     std::size_t thumbnails_shown = 0;         // with a guest's picture now, every output
     std::uint64_t thumbnail_refreshes = 0;    // thumbnails redrawn since start
     std::string overlay_notice;            // the overlay's line telling what happened
@@ -111,6 +112,7 @@ struct StatusSnapshot {
     std::optional<int> agent_pid;
     long agent_rss_kb = 0, agent_rss_anon_kb = 0, agent_rss_file_kb = 0;
     AudioStatus audio;
+    std::vector<guestview::JobInfo> jobs; // running, then the last finished (job_status.hpp)
 };
 
 std::string format_status_json(const StatusSnapshot& s);

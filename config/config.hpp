@@ -138,6 +138,13 @@ struct ClipboardConfig {
     bool operator==(const ClipboardConfig&) const = default;
 };
 
+// Long jobs on guests (phyllomectl backup, the overlay's B).
+struct JobsConfig {
+    // Where the overlay's "back up" writes; "~/" is the home folder. Empty: ~/Backups.
+    std::string backup_directory;
+    bool operator==(const JobsConfig&) const = default;
+};
+
 struct Config {
     std::string libvirt_uri; // empty: automatic (see guestview::choose_libvirt_uri)
     LogLevel log_level = LogLevel::Info;
@@ -152,6 +159,7 @@ struct Config {
     LockConfig lock;
     AudioConfig audio;
     ClipboardConfig clipboard;
+    JobsConfig jobs;
     std::vector<App> apps;
     // Lets a reload tell whether anything changed.
     bool operator==(const Config&) const = default;

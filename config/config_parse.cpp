@@ -115,6 +115,10 @@ void read_clipboard(TableReader& reader, ClipboardConfig& clipboard) {
     reader.read("max_bytes", clipboard.max_bytes, rules::integer_in(1, 16 << 20));
 }
 
+void read_backup(TableReader& reader, JobsConfig& jobs) {
+    reader.read("directory", jobs.backup_directory, rules::string());
+}
+
 void read_lock(TableReader& reader, LockConfig& lock) {
     reader.read("command", lock.command, rules::non_empty_string());
     reader.read("key", lock.key, rules::optional_keysym_name());
@@ -236,6 +240,7 @@ LoadResult parse(std::string_view text, std::string_view source) {
     with_section(root, "lock", sink, [&](TableReader& section) { read_lock(section, config.lock); });
     with_section(root, "audio", sink, [&](TableReader& section) { read_audio(section, config.audio); });
     with_section(root, "clipboard", sink, [&](TableReader& section) { read_clipboard(section, config.clipboard); });
+    with_section(root, "backup", sink, [&](TableReader& section) { read_backup(section, config.jobs); });
     if (const toml::node* apps = root.take("app"))
         read_apps(*apps, sink, config.apps);
     root.warn_unknown_keys();

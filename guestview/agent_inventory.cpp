@@ -50,7 +50,10 @@ struct PendingDone {
 struct PendingPlan {
     std::function<void(PlanView)> done;
 };
-using Pending = std::variant<PendingAction, PendingGraphics, PendingScreenshot, PendingDone, PendingPlan>;
+struct PendingJob {
+    std::function<void(std::uint32_t, std::string)> started;
+};
+using Pending = std::variant<PendingAction, PendingGraphics, PendingScreenshot, PendingDone, PendingPlan, PendingJob>;
 
 std::string seconds_text(milliseconds delay) {
     return delay.count() % 1000 == 0 ? fmt::format("{} s", delay.count() / 1000)
@@ -79,6 +82,10 @@ struct AgentInventory::Impl {
         if (callbacks.changed)
             callbacks.changed();
     }
+    void notify_jobs_changed() const {
+        if (callbacks.jobs_changed)
+            callbacks.jobs_changed();
+    }
 
     static int on_exit_readable(int, std::uint32_t, void* data);
     static int on_restart_timer(void* data);
@@ -92,6 +99,7 @@ struct AgentInventory::Impl {
     milliseconds quiet_limit;
     ConnectionStatus status;
     std::vector<GuestInfo> guests;
+    std::vector<JobInfo> jobs;
 
     std::optional<proto::AgentProcess> process;
     EventSourcePtr exit_source;
@@ -227,6 +235,17 @@ void AgentInventory::Impl::schedule_restart(std::string what) {
 }
 
 void AgentInventory::Impl::fail_all(const std::string& error) {
+    // The agent's job threads died with it: what they had copied may remain (named after the
+    // job's target), but the original guests were never changed in place.
+    bool jobs_failed = false;
+    for (JobInfo& job : jobs)
+        if (!finished(job)) {
+            job.state = JobState::Failed;
+            job.message = fmt::format("stopped half-way: {}", error);
+            jobs_failed = true;
+        }
+    if (jobs_failed)
+        mailbox.post([this] { notify_jobs_changed(); });
     auto failed = std::move(pending);
     pending.clear();
     for (auto& [id, p] : failed) {
@@ -245,6 +264,8 @@ void AgentInventory::Impl::fail_all(const std::string& error) {
                         PlanView failed;
                         failed.problem = error;
                         m.done(std::move(failed));
+                    } else if constexpr (std::is_same_v<M, PendingJob>) {
+                        m.started(0, error);
                     } else {
                         m.done(false, error);
                     }
@@ -271,6 +292,17 @@ bool AgentInventory::Impl::handle(proto::Reply& reply) {
         notify_changed();
         return true;
     }
+    if (auto* update = std::get_if<proto::JobsUpdate>(&reply)) {
+        // Jobs the last agent ran, which the new one does not know, stay as they ended.
+        std::erase_if(jobs, [&](const JobInfo& old) {
+            return !finished(old) || std::ranges::any_of(update->jobs, [&](const JobInfo& j) { return j.id == old.id; });
+        });
+        std::vector<JobInfo> merged = std::move(update->jobs);
+        merged.insert(merged.end(), jobs.begin(), jobs.end());
+        jobs = std::move(merged);
+        notify_jobs_changed();
+        return true;
+    }
     if (auto* action = std::get_if<proto::ActionReply>(&reply); action != nullptr && action->id == 0) {
         if (callbacks.action_done) // a result the agent could not match to a request of ours
             callbacks.action_done(action->result);
@@ -278,7 +310,8 @@ bool AgentInventory::Impl::handle(proto::Reply& reply) {
     }
     const std::uint32_t id = std::visit(
         [](const auto& m) -> std::uint32_t {
-            if constexpr (std::is_same_v<std::decay_t<decltype(m)>, proto::StateUpdate>)
+            if constexpr (std::is_same_v<std::decay_t<decltype(m)>, proto::StateUpdate> ||
+                          std::is_same_v<std::decay_t<decltype(m)>, proto::JobsUpdate>)
                 return 0;
             else
                 return m.id;
@@ -311,6 +344,10 @@ bool AgentInventory::Impl::handle(proto::Reply& reply) {
     }
     if (auto* m = std::get_if<proto::PlanReply>(&reply); m && std::holds_alternative<PendingPlan>(p)) {
         std::get<PendingPlan>(p).done(std::move(m->plan));
+        return true;
+    }
+    if (auto* m = std::get_if<proto::JobStartedReply>(&reply); m && std::holds_alternative<PendingJob>(p)) {
+        std::get<PendingJob>(p).started(m->job_id, std::move(m->error));
         return true;
     }
     if (auto* m = std::get_if<proto::DoneReply>(&reply); m && std::holds_alternative<PendingDone>(p)) {
@@ -448,5 +485,22 @@ void AgentInventory::plan(GuestSpec spec, std::function<void(PlanView)> done) {
         done(std::move(failed));
     });
 }
+
+void AgentInventory::start_job(JobRequest request, std::function<void(std::uint32_t id, std::string error)> started) {
+    auto make = [&](std::uint32_t id) { return proto::JobStartRequest{id, request}; };
+    if (impl_->submit(make, PendingJob{started}))
+        return;
+    impl_->mailbox.post([started = std::move(started), error = impl_->unavailable()] { started(0, error); });
+}
+
+void AgentInventory::cancel_job(std::uint32_t id) {
+    if (!impl_->channel || !impl_->channel->open())
+        return;
+    std::string frame;
+    proto::encode(proto::Request{proto::JobCancelRequest{id}}, frame);
+    impl_->channel->send(std::move(frame));
+}
+
+const std::vector<JobInfo>& AgentInventory::jobs() const { return impl_->jobs; }
 
 } // namespace phyllome::guestview

@@ -51,6 +51,10 @@ public:
     void adopt(std::string guest, std::function<void(bool ok, std::string error)> done) override;
     void create(GuestSpec spec, std::function<void(bool ok, std::string message)> done) override;
     void plan(GuestSpec spec, std::function<void(PlanView)> done) override;
+    // Jobs run in the agent; when it dies, its running jobs end Failed ("stopped half-way").
+    void start_job(JobRequest request, std::function<void(std::uint32_t id, std::string error)> started) override;
+    void cancel_job(std::uint32_t id) override;
+    const std::vector<JobInfo>& jobs() const override;
 
     // The running agent's process id, or -1 while none runs.
     pid_t agent_pid() const;

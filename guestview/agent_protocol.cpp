@@ -2,144 +2,12 @@
 
 #include <type_traits>
 
+#include "guestview/agent_wire.hpp"
+
 namespace phyllome::guestview::agent {
 namespace {
 
-// Message types on the wire; requests and replies have their own ranges so a frame sent the
-// wrong way is rejected.
-enum class Type : std::uint8_t {
-    Action = 1,
-    Graphics = 2,
-    Screenshot = 3,
-    Identity = 4,
-    Adopt = 5,
-    Create = 6,
-    Plan = 7,
-    State = 64,
-    ActionDone = 65,
-    GraphicsDone = 66,
-    ScreenshotDone = 67,
-    Done = 68,
-    PlanDone = 69,
-};
-
-class Writer {
-public:
-    explicit Writer(std::string& out, Type type) : out_(out), start_(out.size()) {
-        u32(0); // the length, filled in by finish()
-        u8(static_cast<std::uint8_t>(type));
-    }
-    ~Writer() {
-        const std::size_t length = out_.size() - start_ - frame_header_size;
-        for (std::size_t i = 0; i < 4; ++i)
-            out_[start_ + i] = static_cast<char>((length >> (8 * i)) & 0xff);
-    }
-    Writer(const Writer&) = delete;
-    Writer& operator=(const Writer&) = delete;
-
-    void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
-    void u32(std::uint32_t v) {
-        for (int i = 0; i < 4; ++i)
-            out_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-    }
-    void i32(std::int32_t v) { u32(static_cast<std::uint32_t>(v)); }
-    void i64(std::int64_t v) {
-        u32(static_cast<std::uint32_t>(static_cast<std::uint64_t>(v) & 0xffffffffu));
-        u32(static_cast<std::uint32_t>(static_cast<std::uint64_t>(v) >> 32));
-    }
-    void boolean(bool v) { u8(v ? 1 : 0); }
-    void str(std::string_view s) {
-        u32(static_cast<std::uint32_t>(s.size()));
-        out_.append(s);
-    }
-    template <typename T>
-    void opt(const std::optional<T>& v) {
-        boolean(v.has_value());
-        if (v) {
-            if constexpr (std::is_same_v<T, int>)
-                i32(*v);
-            else
-                u32(*v);
-        }
-    }
-
-private:
-    std::string& out_;
-    std::size_t start_;
-};
-
-// Reads fields in order; any short read or bad value sets failed and yields zeros from then on.
-class Reader {
-public:
-    explicit Reader(std::string_view in) : in_(in) {}
-
-    bool failed() const { return failed_; }
-    bool done() const { return !failed_ && in_.empty(); }
-
-    std::uint8_t u8() {
-        if (!take(1))
-            return 0;
-        return static_cast<std::uint8_t>(last_[0]);
-    }
-    std::uint32_t u32() {
-        if (!take(4))
-            return 0;
-        std::uint32_t v = 0;
-        for (int i = 0; i < 4; ++i)
-            v |= static_cast<std::uint32_t>(static_cast<unsigned char>(last_[i])) << (8 * i);
-        return v;
-    }
-    std::int32_t i32() { return static_cast<std::int32_t>(u32()); }
-    std::int64_t i64() {
-        const std::uint64_t low = u32();
-        const std::uint64_t high = u32();
-        return static_cast<std::int64_t>(low | (high << 32));
-    }
-    bool boolean() {
-        const std::uint8_t v = u8();
-        if (v > 1)
-            failed_ = true;
-        return v == 1;
-    }
-    std::string str() {
-        const std::uint32_t n = u32();
-        if (!take(n))
-            return {};
-        return std::string{last_};
-    }
-    template <typename T>
-    std::optional<T> opt() {
-        if (!boolean())
-            return std::nullopt;
-        if constexpr (std::is_same_v<T, int>)
-            return i32();
-        else
-            return u32();
-    }
-    // An enum value, checked against its last member.
-    template <typename E>
-    E enumeration(E last) {
-        const std::uint8_t v = u8();
-        if (v > static_cast<std::uint8_t>(last))
-            failed_ = true;
-        return static_cast<E>(v);
-    }
-
-private:
-    bool take(std::size_t n) {
-        if (failed_ || in_.size() < n) {
-            failed_ = true;
-            return false;
-        }
-        last_ = in_.substr(0, n);
-        in_.remove_prefix(n);
-        return true;
-    }
-
-    std::string_view in_;
-    std::string_view last_;
-    bool failed_ = false;
-};
+using namespace wire;
 
 void write_guest(Writer& w, const GuestInfo& g) {
     w.str(g.name);
@@ -225,13 +93,6 @@ std::vector<std::string> read_strings(Reader& r, std::size_t body_size) {
 // Each guest takes at least this many bytes, which bounds a count before allocating for it.
 constexpr std::size_t min_guest_size = 4 * 4 + 2 + 4 + 2 + 4 + 1;
 
-template <typename T>
-std::optional<T> finished(Reader& r, T value) {
-    if (!r.done())
-        return std::nullopt;
-    return value;
-}
-
 } // namespace
 
 bool CreateRequest::operator==(const CreateRequest& o) const {
@@ -281,11 +142,12 @@ void encode(const Request& message, std::string& out) {
                 Writer w(out, Type::Create);
                 w.u32(m.id);
                 write_spec(w, m.spec);
-            } else {
-                static_assert(std::is_same_v<M, PlanRequest>);
+            } else if constexpr (std::is_same_v<M, PlanRequest>) {
                 Writer w(out, Type::Plan);
                 w.u32(m.id);
                 write_spec(w, m.spec);
+            } else {
+                write_job_message(out, m);
             }
         },
         message);
@@ -328,6 +190,8 @@ void encode(const Reply& message, std::string& out) {
                 w.u32(m.id);
                 w.boolean(m.ok);
                 w.str(m.message);
+            } else if constexpr (std::is_same_v<M, JobStartedReply> || std::is_same_v<M, JobsUpdate>) {
+                write_job_message(out, m);
             } else {
                 static_assert(std::is_same_v<M, PlanReply>);
                 Writer w(out, Type::PlanDone);
@@ -402,6 +266,9 @@ std::optional<Request> decode_request(std::string_view body) {
         m.spec = read_spec(r);
         return finished<Request>(r, std::move(m));
     }
+    case Type::JobStart:
+    case Type::JobCancel:
+        return read_job_request(r, static_cast<Type>(body[0]));
     default:
         return std::nullopt;
     }
@@ -469,6 +336,9 @@ std::optional<Reply> decode_reply(std::string_view body) {
         v.notes = read_strings(r, body.size());
         return finished<Reply>(r, std::move(m));
     }
+    case Type::JobStarted:
+    case Type::Jobs:
+        return read_job_reply(r, static_cast<Type>(body[0]), body.size());
     default:
         return std::nullopt;
     }

@@ -69,6 +69,18 @@ struct PlanRequest {
     bool operator==(const PlanRequest&) const = default;
 };
 
+// Long work (GuestInventory::start_job); answered by JobStarted, then followed by JobsUpdate.
+struct JobStartRequest {
+    std::uint32_t id = 0;
+    JobRequest request;
+    bool operator==(const JobStartRequest&) const = default;
+};
+// No answer: the job's end shows in the next JobsUpdate.
+struct JobCancelRequest {
+    std::uint32_t job_id = 0;
+    bool operator==(const JobCancelRequest&) const = default;
+};
+
 // Agent to shell.
 struct StateUpdate {
     ConnectionStatus status;
@@ -105,9 +117,22 @@ struct PlanReply {
     bool operator==(const PlanReply&) const = default;
 };
 
+struct JobStartedReply {
+    std::uint32_t id = 0;
+    std::uint32_t job_id = 0; // 0: not started, see error
+    std::string error;
+    bool operator==(const JobStartedReply&) const = default;
+};
+// Every job the agent lists (running, then the last finished), whole, on every change.
+struct JobsUpdate {
+    std::vector<JobInfo> jobs;
+    bool operator==(const JobsUpdate&) const = default;
+};
+
 using Request = std::variant<ActionRequest, GraphicsRequest, ScreenshotRequest, IdentityRequest, AdoptRequest,
-                             CreateRequest, PlanRequest>;
-using Reply = std::variant<StateUpdate, ActionReply, GraphicsReply, ScreenshotReply, DoneReply, PlanReply>;
+                             CreateRequest, PlanRequest, JobStartRequest, JobCancelRequest>;
+using Reply = std::variant<StateUpdate, ActionReply, GraphicsReply, ScreenshotReply, DoneReply, PlanReply,
+                           JobStartedReply, JobsUpdate>;
 
 // Whole frames, header included, appended to `out`.
 void encode(const Request& message, std::string& out);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "guestview/domain_model.hpp"
+#include "guestview/jobs/guest_job.hpp"
 
 namespace phyllome::guestview {
 
@@ -93,11 +94,43 @@ struct PlanView {
     bool operator==(const PlanView&) const = default;
 };
 
+// Long work on a guest (issue 17), run by the libvirt side on a thread of its own with progress.
+// `target` is what the kind needs: the new name (Duplicate; Restore and Import: empty for the
+// original name), the snapshot's name (empty for Take: one from the date), the directory (Backup),
+// the backup's directory (Restore, with `guest` empty), the archive file (Export, Import), the
+// destination's libvirt URI (Move).
+struct JobRequest {
+    JobKind kind = JobKind::Duplicate;
+    std::string guest;
+    std::string target;
+    std::string source;           // Restore: the backup directory; Import: the archive file
+    bool include_secrets = false; // Export: the disk's key travels in the archive
+    bool operator==(const JobRequest&) const = default;
+};
+
+enum class JobState { Running, Cancelling, Done, Failed, Cancelled };
+std::string_view to_string(JobState); // "running", "cancelling", "done", "failed", "cancelled"
+
+struct JobInfo {
+    std::uint32_t id = 0; // 1, 2, ... per libvirt side; never reused while it runs
+    JobRequest request;
+    JobState state = JobState::Running;
+    std::uint64_t done = 0, total = 0; // bytes; total 0 while unknown
+    std::string phase;                 // "copying disk vda", "waiting for libvirt"
+    std::string message;               // when finished: the error, or a note (the backup's path)
+    std::uint64_t elapsed_ms = 0;      // since it started, until it ended
+    bool operator==(const JobInfo&) const = default;
+};
+bool finished(const JobInfo& job);
+// Seconds left at the rate so far, once there is a rate to go by; nullopt before.
+std::optional<std::uint64_t> seconds_left(const JobInfo& job);
+
 class GuestInventory {
 public:
     struct Callbacks {
         std::function<void()> changed;                        // guests or connection status changed
         std::function<void(const ActionResult&)> action_done; // a request finished
+        std::function<void()> jobs_changed;                   // a job started, progressed or ended
     };
 
     virtual ~GuestInventory() = default;
@@ -148,6 +181,20 @@ public:
     // spec.os_id), the machine model and the sizes left at 0 filled in. `done` runs later on
     // the loop; a spec that cannot be created comes back with `problem` set.
     virtual void plan(GuestSpec spec, std::function<void(PlanView)> done) = 0;
+
+    // Starts long work (JobRequest). `started` runs later on the loop with the job's id, or 0 and
+    // why it cannot start (not connected, unknown guest, the guest has a job already). Progress
+    // and the end come through jobs() and Callbacks::jobs_changed (at most 5 times a second per
+    // job while it runs); finished jobs stay listed (the last 16).
+    virtual void start_job(JobRequest request, std::function<void(std::uint32_t id, std::string error)> started) = 0;
+    // Asks a running job to stop; it ends Cancelled with nothing left behind (or Done, if it
+    // finished first). Unknown or finished ids are ignored.
+    virtual void cancel_job(std::uint32_t id) = 0;
+    virtual const std::vector<JobInfo>& jobs() const = 0;
+    const JobInfo* find_job(std::uint32_t id) const {
+        auto it = std::ranges::find(jobs(), id, &JobInfo::id);
+        return it == jobs().end() ? nullptr : &*it;
+    }
 };
 
 // Whether the guest's screen can only be shown after adopt(): it has graphics, none we can use.

@@ -108,6 +108,13 @@ Inventory::Impl::Impl(wl_event_loop* loop, std::string uri, Callbacks callbacks_
       mailbox(loop),
       retry_timer(wl_event_loop_add_timer(loop, &on_retry_timer, this)),
       os_db_idle_timer(wl_event_loop_add_timer(loop, &on_os_db_idle, this)),
+      job_runner(
+          mailbox,
+          [this] {
+              if (callbacks.jobs_changed)
+                  callbacks.jobs_changed();
+          },
+          [this](const JobInfo& info, const JobOutcome& outcome) { job_ended(info, outcome); }),
       worker([this](ActionResult result) {
           mailbox.post([this, result = std::move(result)]() mutable { finish(std::move(result)); });
       }) {

@@ -98,6 +98,13 @@ public:
     // time, ~0.3 s); `done` runs later on the loop. Not connected, or a name in use: a problem.
     void plan(GuestSpec spec, std::function<void(PlanView)> done) override;
 
+    // Each job on a thread of its own (jobs/job_runner.hpp), the operation from
+    // jobs/job_operations.hpp; new disks go to default_disk_dir(uri). While a job works on a
+    // guest, start, remove and eject are refused for it, and so is a second job.
+    void start_job(JobRequest request, std::function<void(std::uint32_t id, std::string error)> started) override;
+    void cancel_job(std::uint32_t id) override;
+    const std::vector<JobInfo>& jobs() const override;
+
     // The live connection (nullptr unless Connected), for the display client. It is closed on
     // reconnect and destruction: take virConnectRef for a longer-lived reference.
     virConnectPtr connection() const;

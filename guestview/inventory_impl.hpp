@@ -19,6 +19,7 @@
 #include "guestview/domain_metadata.hpp"
 #include "guestview/event_source.hpp"
 #include "guestview/inventory.hpp"
+#include "guestview/jobs/job_runner.hpp"
 #include "guestview/libvirt_event_bridge.hpp"
 #include "guestview/libvirt_handles.hpp"
 #include "guestview/libvirt_socket_watch.hpp"
@@ -113,6 +114,12 @@ struct Inventory::Impl {
     bool constructed = false; // no callbacks from inside the constructor
     // Used on the worker only; shared with its jobs, which may outlive a reconnect.
     std::shared_ptr<LazyOsDatabase> os_db = std::make_shared<LazyOsDatabase>();
+
+    // Long jobs (duplicate, back up, ...), each on its own thread; before the worker, so it is
+    // destroyed after it (its end re-reads guests through the connection).
+    JobRunner job_runner;
+    void start_job(JobRequest request, std::function<void(std::uint32_t, std::string)> started);
+    void job_ended(const JobInfo& info, const JobOutcome& outcome);
 
     ActionWorker worker; // last, so it starts after everything it posts to exists
 };

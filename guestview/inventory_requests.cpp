@@ -22,6 +22,10 @@ void Inventory::Impl::request(Action action, std::string guest) {
         std::string error = fmt::format("there is no guest named '{}'", guest);
         return reject_later(action, std::move(guest), std::move(error));
     }
+    if ((action == Action::Start || action == Action::Remove || action == Action::Eject) && job_runner.busy(guest)) {
+        std::string error = fmt::format("guest '{}' has a job running: wait for it to end, or cancel it", guest);
+        return reject_later(action, std::move(guest), std::move(error));
+    }
     log::info("guest '{}': {} requested", guest, to_string(action));
     if (action == Action::Shutdown)
         host_shutdowns.insert(guest); // the host asked: not the installer powering off

@@ -64,5 +64,11 @@ void output_remove(const control::Request&, CommandTarget&, Reply);
 void quit(const control::Request&, CommandTarget&, Reply);
 void eject(const control::Request&, CommandTarget&, Reply);
 void lock(const control::Request&, CommandTarget&, Reply);
+// Long jobs (jobs.cpp): start one, list them, one's state for phyllomectl to follow, cancel.
+void job_start(const control::Request&, CommandTarget&, Reply);
+void jobs(const control::Request&, CommandTarget&, Reply);
+void jobs_json(const control::Request&, CommandTarget&, Reply);
+void job_query(const control::Request&, CommandTarget&, Reply);
+void job_cancel(const control::Request&, CommandTarget&, Reply);
 
 } // namespace phyllome::compositor::commands

@@ -14,6 +14,8 @@ Handler handler_for(control::Request::Verb verb) {
         {Verb::Create, create},         {Verb::OutputAdd, output_add},      {Verb::OutputRemove, output_remove},
         {Verb::Remove, remove},         {Verb::Quit, quit},
         {Verb::Eject, eject},           {Verb::Lock, lock},
+        {Verb::JobStart, job_start},    {Verb::Jobs, jobs},                 {Verb::JobsJson, jobs_json},
+        {Verb::JobQuery, job_query},    {Verb::JobCancel, job_cancel},
     };
     for (const auto& [v, handler] : table)
         if (v == verb)

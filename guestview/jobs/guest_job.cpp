@@ -17,4 +17,27 @@ std::string_view to_string(JobKind kind) {
     return "job";
 }
 
+std::string_view slug(JobKind kind) {
+    switch (kind) {
+    case JobKind::Duplicate: return "duplicate";
+    case JobKind::SnapshotTake: return "snapshot-take";
+    case JobKind::SnapshotRevert: return "snapshot-revert";
+    case JobKind::SnapshotDelete: return "snapshot-delete";
+    case JobKind::Backup: return "backup";
+    case JobKind::Restore: return "restore";
+    case JobKind::Export: return "export";
+    case JobKind::Import: return "import";
+    case JobKind::Move: return "move";
+    }
+    return "job";
+}
+
+std::optional<JobKind> job_kind_from_slug(std::string_view text) {
+    for (JobKind kind : {JobKind::Duplicate, JobKind::SnapshotTake, JobKind::SnapshotRevert, JobKind::SnapshotDelete,
+                         JobKind::Backup, JobKind::Restore, JobKind::Export, JobKind::Import, JobKind::Move})
+        if (slug(kind) == text)
+            return kind;
+    return std::nullopt;
+}
+
 } // namespace phyllome::guestview

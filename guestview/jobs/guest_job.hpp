@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,10 @@ namespace phyllome::guestview {
 
 enum class JobKind { Duplicate, SnapshotTake, SnapshotRevert, SnapshotDelete, Backup, Restore, Export, Import, Move };
 std::string_view to_string(JobKind); // "duplicate", "take a snapshot", ..., "move"
+// One word for the control protocol: "duplicate", "snapshot-take", "snapshot-revert",
+// "snapshot-delete", "backup", "restore", "export", "import", "move"; and back.
+std::string_view slug(JobKind);
+std::optional<JobKind> job_kind_from_slug(std::string_view);
 
 class JobContext {
 public:

@@ -114,6 +114,8 @@ TEST_F(ExampleConfig, DocumentsEveryKey) {
         "app.command",
         // Issue 16: the clipboard.
         "hotkeys.copy", "hotkeys.paste", "security.allow_data_control", "clipboard.max_bytes",
+        // Issue 17: where the overlay backs up.
+        "backup.directory",
     };
     EXPECT_EQ(documented, schema);
 }

@@ -1,0 +1,73 @@
+// The control protocol's job verbs (control_protocol.hpp describes their wire form).
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "compositor/control_protocol.hpp"
+#include "guestview/guest_inventory.hpp"
+
+namespace phyllome::compositor::control {
+namespace {
+
+bool parse_id(std::string_view arg, Request& r) {
+    unsigned id = 0;
+    char tail = 0;
+    if (arg.empty() || std::sscanf(std::string(arg).c_str(), "%u%c", &id, &tail) != 1 || id == 0)
+        return false;
+    r.options["id"] = std::to_string(id);
+    return true;
+}
+
+} // namespace
+
+std::optional<std::variant<Request, std::string>> parse_job_request(std::string_view verb, std::string_view arg) {
+    Request r;
+    if (verb == "jobs") {
+        if (!arg.empty() && arg != "--json")
+            return std::string("jobs takes only --json");
+        r.verb = arg.empty() ? Request::Verb::Jobs : Request::Verb::JobsJson;
+        return r;
+    }
+    if (verb == "job-state" || verb == "cancel") {
+        r.verb = verb == "cancel" ? Request::Verb::JobCancel : Request::Verb::JobQuery;
+        if (!parse_id(arg, r))
+            return fmt::format("{} needs a job number (see jobs)", verb);
+        return r;
+    }
+    if (verb != "job")
+        return std::nullopt;
+    // "job key=value… [NAME]": values percent-encoded, so paths and URIs may hold spaces.
+    r.verb = Request::Verb::JobStart;
+    std::string_view rest = arg;
+    while (!rest.empty()) {
+        auto sp = rest.find(' ');
+        std::string_view word = rest.substr(0, sp);
+        auto eq = word.find('=');
+        if (eq == std::string_view::npos)
+            break;
+        r.options[std::string(word.substr(0, eq))] = decode_value(word.substr(eq + 1));
+        rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
+    }
+    r.guest = std::string(rest);
+    if (!r.options.count("kind"))
+        return std::string("job needs kind=");
+    return r;
+}
+
+std::string format_job_request(const Request& r) {
+    switch (r.verb) {
+    case Request::Verb::Jobs: return "jobs\n";
+    case Request::Verb::JobsJson: return "jobs --json\n";
+    case Request::Verb::JobQuery: return "job-state " + r.options.at("id") + "\n";
+    case Request::Verb::JobCancel: return "cancel " + r.options.at("id") + "\n";
+    default: break;
+    }
+    std::string line = "job";
+    for (const auto& [k, v] : r.options)
+        line += " " + k + "=" + encode_value(v);
+    if (!r.guest.empty())
+        line += " " + r.guest;
+    return line + "\n";
+}
+
+} // namespace phyllome::compositor::control

@@ -1,0 +1,70 @@
+// The Server's long jobs: started from the overlay's keys, shown on it with their progress, and
+// a notice when one ends.
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "compositor/job_status.hpp"
+#include "compositor/server.hpp"
+#include "config/log.hpp"
+
+namespace phyllome::compositor {
+namespace {
+
+// `[backup] directory`, "~/" expanded; ~/Backups when unset.
+std::string backup_directory(const std::string& configured) {
+    const char* home = std::getenv("HOME");
+    const std::string home_dir = home != nullptr && *home != '\0' ? home : "/root";
+    if (configured.empty())
+        return home_dir + "/Backups";
+    if (configured == "~" || configured.starts_with("~/"))
+        return home_dir + configured.substr(1);
+    return configured;
+}
+
+} // namespace
+
+void Server::on_jobs_changed() {
+    const auto& jobs = inventory_->jobs();
+    for (const guestview::JobInfo& job : jobs) {
+        auto it = job_states_.find(job.id);
+        const bool ended_before = it != job_states_.end() && guestview::finished(guestview::JobInfo{0, {}, it->second});
+        job_states_[job.id] = job.state;
+        if (guestview::finished(job) && !ended_before)
+            overlay_model_.set_notice(fmt::format("{}: {}", job_title(job), job_progress_text(job)),
+                                      job.state == guestview::JobState::Failed);
+    }
+    std::erase_if(job_states_, [&](const auto& entry) { return inventory_->find_job(entry.first) == nullptr; });
+    overlay_model_.set_jobs(jobs);
+    refresh_overlay();
+}
+
+void Server::start_job_from_overlay(guestview::JobKind kind, const std::string& guest) {
+    if (kiosk_) {
+        overlay_model_.set_notice(fmt::format("This is a kiosk for {}: guests are not copied or backed up here",
+                                              kiosk_->guest()),
+                                  true);
+        return;
+    }
+    guestview::JobRequest request{kind, guest, {}, {}, false};
+    if (kind == guestview::JobKind::Duplicate) {
+        // "win11 copy", then "win11 copy 2", …: the first name no guest has.
+        std::string name = guest + "-copy";
+        for (int n = 2; inventory_->find(name) != nullptr; ++n)
+            name = fmt::format("{}-copy-{}", guest, n);
+        request.target = name;
+    } else if (kind == guestview::JobKind::Backup) {
+        request.target = backup_directory(config().jobs.backup_directory);
+    }
+    guestview::JobInfo shown{0, request};
+    overlay_model_.set_notice(fmt::format("{}…", job_title(shown)), false);
+    inventory_->start_job(std::move(request), [this, title = job_title(shown)](std::uint32_t id, std::string error) {
+        if (id == 0) {
+            log::warn("cannot {}: {}", title, error);
+            overlay_model_.set_notice(fmt::format("Cannot {}: {}", title, error), true);
+            refresh_overlay();
+        }
+    });
+}
+
+} // namespace phyllome::compositor

@@ -1,0 +1,51 @@
+#include "guestview/jobs/job_operations.hpp"
+
+#include <fmt/format.h>
+
+namespace phyllome::guestview {
+
+std::string job_request_problem(const JobRequest& r) {
+    auto absolute = [](const std::string& path) { return !path.empty() && path.front() == '/'; };
+    switch (r.kind) {
+    case JobKind::Duplicate:
+        if (r.target.empty())
+            return "duplicate needs a name for the new guest";
+        break;
+    case JobKind::SnapshotRevert:
+    case JobKind::SnapshotDelete:
+        if (r.target.empty())
+            return "which snapshot? (phyllomectl snapshot NAME list)";
+        break;
+    case JobKind::Backup:
+        if (!absolute(r.target))
+            return "back up needs the absolute path of a directory";
+        break;
+    case JobKind::Restore:
+        if (!absolute(r.source))
+            return "restore needs the absolute path of a backup";
+        break;
+    case JobKind::Export:
+        if (!absolute(r.target))
+            return "export needs the absolute path of the file to write";
+        break;
+    case JobKind::Import:
+        if (!absolute(r.source))
+            return "import needs the absolute path of an exported guest";
+        break;
+    case JobKind::Move:
+        if (r.target.find("://") == std::string::npos)
+            return "move needs the destination's libvirt URI, e.g. qemu+ssh://host/system";
+        break;
+    case JobKind::SnapshotTake:
+        break;
+    }
+    if (r.guest.empty() && r.kind != JobKind::Restore && r.kind != JobKind::Import)
+        return fmt::format("{} needs a guest name", to_string(r.kind));
+    return {};
+}
+
+JobOutcome run_job_operation(virConnectPtr, const JobRequest& request, const std::string&, JobContext&) {
+    return JobOutcome{false, false, fmt::format("cannot {}: not available in this build", to_string(request.kind)), {}};
+}
+
+} // namespace phyllome::guestview
