@@ -6,6 +6,8 @@
 
 #include "guestview/domain_model.hpp"
 #include "guestview/guest_inventory.hpp"
+#include <libxml/xmlsave.h>
+
 #include "guestview/xml_tree.hpp"
 
 namespace phyllome::guestview {
