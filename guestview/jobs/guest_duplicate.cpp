@@ -55,7 +55,9 @@ public:
 private:
     void roll_back() {
         if (domain_) {
-            unsigned flags = VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+            // The NVRAM file goes with files_ when it is our copy; one already at that path is
+            // not ours to delete.
+            unsigned flags = VIR_DOMAIN_UNDEFINE_KEEP_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
                              VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA;
 #if LIBVIR_CHECK_VERSION(8, 9, 0)
             flags |= VIR_DOMAIN_UNDEFINE_TPM;
@@ -120,15 +122,21 @@ std::string read_passphrases(virConnectPtr secrets, const OriginalGuest& origina
         passphrases[i].value.assign(reinterpret_cast<const char*>(value), size);
         explicit_bzero(value, size);
         std::free(value);
-        // libvirt keeps one secret per volume path: the shell's leftover for a removed guest of
-        // the new name would block the copy's (disk_secret.hpp does the same for a new guest).
-        if (SecretPtr stale = volume_secret(secrets, disk.to)) {
-            if (!is_shell_disk_secret(stale.get(), fs::path(disk.to).stem().string()) ||
-                virSecretUndefine(stale.get()) < 0)
-                return fmt::format("a libvirt secret for '{}' exists already (UUID {}); undefine it first", disk.to,
-                                   uuid_of(stale.get()));
-        }
     }
+    return {};
+}
+
+// libvirt keeps one secret per volume path: the shell's leftover of a removed guest of the new
+// name would block the copy's (disk_secret.hpp clears it for a new guest the same way). Another
+// one is someone else's. Empty when the path is free now.
+std::string clear_leftover_secret(virConnectPtr secrets, const std::string& path, const std::string& new_name) {
+    SecretPtr stale = volume_secret(secrets, path);
+    if (!stale)
+        return {};
+    if (!is_shell_disk_secret(stale.get(), new_name) || virSecretUndefine(stale.get()) < 0)
+        return fmt::format("a libvirt secret for '{}' exists already (UUID {}); undefine it first", path,
+                           uuid_of(stale.get()));
+    log::info("duplicate '{}': undefined the leftover secret of '{}' (its disk was gone)", new_name, path);
     return {};
 }
 
@@ -225,6 +233,8 @@ JobOutcome duplicate_guest(virConnectPtr connection, const std::string& guest, c
     for (std::size_t i = 0; i < files.disks.size(); ++i) {
         if (files.disks[i].secret_uuid.empty())
             continue;
+        if (std::string problem = clear_leftover_secret(secrets, files.disks[i].to, new_name); !problem.empty())
+            return failed(problem);
         SecretPtr secret{virSecretDefineXML(secrets, duplicate_secret_xml(new_name, files.disks[i].to).c_str(), 0)};
         if (!secret)
             return failed(fmt::format("cannot define the secret of '{}': {}", files.disks[i].to, last_libvirt_error()));
@@ -249,6 +259,10 @@ JobOutcome duplicate_guest(virConnectPtr connection, const std::string& guest, c
     if (!nvram.empty()) {
         if (paths.nvram.empty())
             return failed("libvirt gave the copy no NVRAM file");
+        if (fs::exists(paths.nvram, ec))
+            return failed(fmt::format("'{}', where libvirt keeps the copy's firmware variables, exists already (a "
+                                      "guest of that name removed without them?); move it away first",
+                                      paths.nvram));
         const CopyResult copied = copy_guest_file(nvram, paths.nvram, progress("copying firmware variables"));
         if (!copied.ok)
             return copy_failed(copied);
@@ -276,8 +290,7 @@ JobOutcome duplicate_guest(virConnectPtr connection, const std::string& guest, c
     undo.commit();
     job.progress(total, total, "done");
     outcome.ok = true;
-    outcome.message = fmt::format("'{}' is a copy of '{}' ({:.1f} GiB copied)", new_name, guest,
-                                  static_cast<double>(done) / (1u << 30));
+    outcome.message = fmt::format("'{}' is a copy of '{}' ({} MiB copied)", new_name, guest, done >> 20);
     log::info("{}", outcome.message);
     return outcome;
 }

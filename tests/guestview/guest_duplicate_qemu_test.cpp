@@ -358,6 +358,29 @@ TEST_F(GuestDuplicateQemuTest, RefusesARunningGuestATakenOrBadNameAndTooLittleSp
     EXPECT_TRUE(job.steps().empty()) << "refused before anything was copied";
     EXPECT_EQ(files_in(disk_dir), before);
     EXPECT_EQ(inactive_xml(copy_name), "");
+
+    // A failure after the copy is defined: an NVRAM file left where libvirt puts the copy's
+    // (never overwritten). The copy's disk, definition and TPM state go again; that file stays.
+    ASSERT_TRUE(run_action(loop.get(), *inventory, results, Action::ForceOff, original_name, 60s).ok);
+    ASSERT_TRUE(testing::pump_until(
+        loop.get(), [&] { return inventory->find(original_name)->state == GuestState::ShutOff; }, 30s));
+    const std::string leftover = embed_root() + "/lib/qemu/nvram/" + copy_name + "_VARS.fd";
+    std::ofstream(leftover) << "someone's variables";
+    const std::set<std::string> tpm_dirs_before =
+        fs::exists(embed_root() + "/lib/swtpm") ? files_in(embed_root() + "/lib/swtpm") : std::set<std::string>{};
+    testing::RecordingJobContext failing;
+    outcome = duplicate(failing);
+    EXPECT_FALSE(outcome.ok);
+    EXPECT_FALSE(outcome.cancelled);
+    EXPECT_THAT(outcome.message, HasSubstr(leftover));
+    EXPECT_FALSE(failing.steps().empty()) << "it failed after copying the disk";
+    EXPECT_EQ(read_text(leftover), "someone's variables");
+    fs::remove(leftover);
+    EXPECT_EQ(files_in(disk_dir), before) << "the disk's copy went again";
+    EXPECT_EQ(inactive_xml(copy_name), "") << "the definition went again";
+    if (!tpm_dirs_before.empty()) {
+        EXPECT_EQ(files_in(embed_root() + "/lib/swtpm"), tpm_dirs_before) << "the copy's TPM state went again";
+    }
 }
 
 } // namespace
