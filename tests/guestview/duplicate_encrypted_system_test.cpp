@@ -145,6 +145,21 @@ TEST_F(DuplicateEncryptedSystemTest, TheCopyKeepsItsKeyUnderASecretOfItsOwn) {
     EXPECT_EQ(virDomainIsActive(copy.get()), 1);
 }
 
+TEST_F(DuplicateEncryptedSystemTest, ACancelLeavesNoCopyDefinitionOrSecret) {
+    define_original(false);
+    testing::RecordingJobContext job;
+    job.cancel();
+    const JobOutcome outcome = duplicate_guest(connection.get(), original_name, copy_name, dir.path().string(), job);
+    EXPECT_FALSE(outcome.ok);
+    EXPECT_TRUE(outcome.cancelled) << outcome.message;
+    const std::string copy_disk = (dir.path() / (std::string{copy_name} + ".qcow2")).string();
+    EXPECT_FALSE(fs::exists(copy_disk));
+    EXPECT_FALSE(volume_secret(connection.get(), copy_disk)) << "no secret for the copy";
+    EXPECT_FALSE(DomainPtr{virDomainLookupByName(connection.get(), copy_name)});
+    virResetLastError();
+    EXPECT_TRUE(volume_secret(connection.get(), disk())) << "the original's secret stays";
+}
+
 TEST_F(DuplicateEncryptedSystemTest, ADiskWhoseSecretIsPrivateIsRefusedBeforeAnythingIsMade) {
     define_original(true);
     testing::RecordingJobContext job;

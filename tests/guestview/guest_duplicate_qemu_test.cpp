@@ -293,6 +293,7 @@ TEST_F(GuestDuplicateQemuTest, TheCopyIsAGuestOfItsOwnThatRunsBesideTheOriginal)
     ASSERT_TRUE(copy_started.ok) << copy_started.error;
     const std::string copy_report = tpm_report(copy_name, 400s);
     EXPECT_EQ(copy_report, first_report) << read_text(serial_log(copy_name));
+    fmt::print("both running; the copy's TPM report: {}\n", copy_report);
     EXPECT_EQ(inventory->find(original_name)->state, GuestState::Running);
     EXPECT_EQ(inventory->find(copy_name)->state, GuestState::Running);
 }
