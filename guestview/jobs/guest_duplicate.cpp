@@ -1,7 +1,10 @@
 #include "guestview/jobs/guest_duplicate.hpp"
 
 #include <string.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -140,6 +143,19 @@ std::string clear_leftover_secret(virConnectPtr secrets, const std::string& path
     return {};
 }
 
+// The NVRAM and TPM state live where libvirt keeps them (root's on qemu:///system): a user who
+// may not read or write there learns it before a long disk copy, not after.
+std::string state_access_problem(const std::string& nvram, const std::string& tpm_dir) {
+    auto denied = [](const std::string& path, int mode) {
+        return ::access(path.c_str(), mode) != 0;
+    };
+    if (!nvram.empty() && (denied(nvram, R_OK) || denied(fs::path(nvram).parent_path().string(), W_OK | X_OK)))
+        return fmt::format("this user may not copy its firmware variables in '{}' ({})", nvram, std::strerror(errno));
+    if (!tpm_dir.empty() && (denied(tpm_dir, R_OK | X_OK) || denied(fs::path(tpm_dir).parent_path().string(), W_OK | X_OK)))
+        return fmt::format("this user may not copy its TPM state in '{}' ({})", tpm_dir, std::strerror(errno));
+    return {};
+}
+
 } // namespace
 
 JobOutcome duplicate_guest(virConnectPtr connection, const std::string& guest, const std::string& new_name,
@@ -196,6 +212,8 @@ JobOutcome duplicate_guest(virConnectPtr connection, const std::string& guest, c
         if (!fs::is_directory(tpm_dir, ec))
             tpm_dir.clear(); // never started: libvirt makes the new guest's on its first start
     }
+    if (std::string problem = state_access_problem(nvram, tpm_dir); !problem.empty())
+        return failed(problem);
     const std::uint64_t total =
         disk_bytes + (nvram.empty() ? 0 : allocated_bytes(nvram)) + (tpm_dir.empty() ? 0 : directory_allocated_bytes(tpm_dir));
     const GuestIdentity identity = new_identity(identities_of_all_guests(connection));

@@ -355,6 +355,13 @@ TEST_F(GuestDuplicateQemuTest, RefusesARunningGuestATakenOrBadNameAndTooLittleSp
     EXPECT_FALSE(outcome.ok);
     EXPECT_THAT(outcome.message, HasSubstr("shut it down first"));
     EXPECT_THAT(outcome.message, HasSubstr(original_name));
+    const bool suspended = off_loop([&] {
+        DomainPtr domain{virDomainLookupByName(inventory->connection(), original_name)};
+        return domain && virDomainSuspend(domain.get()) == 0;
+    });
+    ASSERT_TRUE(suspended) << last_libvirt_error();
+    outcome = duplicate(job);
+    EXPECT_THAT(outcome.message, HasSubstr("is paused: shut it down first"));
 
     EXPECT_TRUE(job.steps().empty()) << "refused before anything was copied";
     EXPECT_EQ(files_in(disk_dir), before);
