@@ -192,14 +192,20 @@ std::string metadata_xml(const OsProfile& os) {
 
 } // namespace
 
-std::string guest_spec_problem(const GuestSpec& spec) {
+std::string guest_name_problem(std::string_view name) {
     // libvirt takes almost any name, but it becomes a file name (disk, NVRAM, logs) and a
     // phyllomectl argument: keep it to a portable set.
-    if (spec.name.empty() || spec.name.size() > max_name_length)
+    if (name.empty() || name.size() > max_name_length)
         return fmt::format("the name must have 1 to {} characters", max_name_length);
-    if (!std::ranges::all_of(spec.name, name_char) || spec.name.front() == '.' || spec.name.front() == '-')
+    if (!std::ranges::all_of(name, name_char) || name.front() == '.' || name.front() == '-')
         return fmt::format("the name '{}' may only use letters, digits, '.', '_' and '-', and not start with '.' or '-'",
-                           spec.name);
+                           name);
+    return {};
+}
+
+std::string guest_spec_problem(const GuestSpec& spec) {
+    if (std::string problem = guest_name_problem(spec.name); !problem.empty())
+        return problem;
     if (spec.disk_size_gb < 0 || spec.disk_size_gb > max_disk_gb)
         return fmt::format("the disk size must be 1 to {} GB, not {}", max_disk_gb, spec.disk_size_gb);
     if (spec.memory_mb != 0 && (spec.memory_mb < min_memory_mb || spec.memory_mb > max_memory_mb))

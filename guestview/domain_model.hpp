@@ -30,6 +30,9 @@ struct GuestSpec {
 // virtio-gpu's scanouts (VIRTIO_GPU_MAX_SCANOUTS).
 inline constexpr int max_heads = 16;
 
+// Why `name` cannot name a new guest (charset, length), or empty when it can.
+std::string guest_name_problem(std::string_view name);
+
 // Why `spec` cannot be created (name charset, sizes, ISO missing), or empty when it can.
 // Sizes of 0 pass: they are filled in from the OS before the XML is made.
 std::string guest_spec_problem(const GuestSpec& spec);

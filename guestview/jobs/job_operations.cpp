@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "guestview/jobs/guest_duplicate.hpp"
+
 namespace phyllome::guestview {
 
 std::string job_request_problem(const JobRequest& r) {
@@ -44,8 +46,12 @@ std::string job_request_problem(const JobRequest& r) {
     return {};
 }
 
-JobOutcome run_job_operation(virConnectPtr, const JobRequest& request, const std::string&, JobContext&) {
-    return JobOutcome{false, false, fmt::format("cannot {}: not available in this build", to_string(request.kind)), {}};
+JobOutcome run_job_operation(virConnectPtr connection, const JobRequest& r, const std::string& disk_dir, JobContext& job) {
+    switch (r.kind) {
+    case JobKind::Duplicate: return duplicate_guest(connection, r.guest, r.target, disk_dir, job);
+    default: break;
+    }
+    return JobOutcome{false, false, fmt::format("cannot {}: not available in this build", to_string(r.kind)), {}};
 }
 
 } // namespace phyllome::guestview

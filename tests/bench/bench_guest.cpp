@@ -81,6 +81,10 @@ std::string domain_xml(const BenchGuestSpec& s, const std::string& serial_path) 
 
 } // namespace
 
+std::string kernel_boot_xml(const BenchGuestSpec& spec, const std::string& serial_path) {
+    return with_kernel(spec, serial_path);
+}
+
 BenchGuest::BenchGuest(BenchGuestSpec spec)
     : spec_(std::move(spec)), serial_path_(spec_.embed_root + "/" + spec_.name + ".serial.log") {}
 

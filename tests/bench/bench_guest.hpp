@@ -38,6 +38,11 @@ struct BenchGuestSpec {
     bool keys_witness = false;
 };
 
+// `spec.machine_xml` with the test guest's kernel, initramfs and command line and the serial
+// console in `serial_path`, for a caller that defines the guest itself; empty when the XML lacks
+// </os> or </devices>.
+std::string kernel_boot_xml(const BenchGuestSpec& spec, const std::string& serial_path);
+
 class BenchGuest {
 public:
     explicit BenchGuest(BenchGuestSpec spec);

@@ -1,0 +1,47 @@
+// What a duplicate of a guest is, from the original's inactive domain XML: the files it takes
+// copies of (file disks, NVRAM, TPM state) and the new definition that points at those copies.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace phyllome::guestview {
+
+struct DiskToCopy {
+    std::string from;        // the original's file
+    std::string to;          // disk_dir/<new>.ext, disk_dir/<new>-2.ext, ...
+    std::string secret_uuid; // of its LUKS <encryption>, or empty
+};
+
+struct OriginalGuest {
+    std::vector<DiskToCopy> disks; // device='disk' type='file' only: CD-ROMs stay shared
+    std::string nvram;             // the <nvram> file, or empty
+    bool tpm_emulator = false;     // swtpm keeps state for it
+    std::string tpm_source;        // the emulator's explicit <source path>, or empty (libvirt's default)
+    std::string error;             // the XML could not be read
+};
+
+// Reads the original's definition. The copies' paths keep each file's extension (.qcow2 when it
+// has none).
+OriginalGuest read_original(std::string_view original_xml, const std::string& new_name, const std::string& disk_dir);
+
+// The duplicate's definition: `new_name`, no <uuid> and no MAC addresses (libvirt makes new
+// ones), each disk at its copy with `new_secret_uuids[i]` (empty: unencrypted) in place of the
+// original's secret, an NVRAM without a path (libvirt names one for the new guest), no explicit
+// TPM state path, a serial log file named after the guest renamed after the new one, and
+// without the shell's identity element (set afterwards). Empty on error.
+std::string duplicate_xml(std::string_view original_xml, const std::string& new_name, const OriginalGuest& original,
+                          const std::vector<std::string>& new_secret_uuids, std::string& error);
+
+// The NVRAM path and UUID of a defined guest's XML (empty when it has none).
+struct DefinedPaths {
+    std::string uuid;
+    std::string nvram;
+};
+DefinedPaths defined_paths(std::string_view domain_xml);
+
+// A LUKS secret of the shell's for `guest`'s disk at `path` (libvirt chooses its UUID).
+std::string duplicate_secret_xml(std::string_view guest, const std::string& path);
+
+} // namespace phyllome::guestview
