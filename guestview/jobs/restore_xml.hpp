@@ -1,0 +1,26 @@
+// A backed-up domain XML made fit for this host: its name and uuid, its disks at their restored
+// paths (and formats: a running guest's backup is qcow2 whatever the disk was), its NVRAM where
+// libvirt keeps NVRAM here, its TPM state in libvirt's default place. The machine model stays.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace phyllome::guestview {
+
+struct RestoredDisk {
+    std::string path;
+    std::string format;
+};
+
+struct RestoredPlaces {
+    std::string name, uuid;
+    std::map<std::string, RestoredDisk> disks; // by target dev
+    std::string nvram;                         // empty: the definition has none
+};
+
+// Empty with `error` set when `xml` is no domain or names a file disk `places` lacks.
+std::string restored_domain_xml(std::string_view xml, const RestoredPlaces& places, std::string& error);
+
+} // namespace phyllome::guestview
