@@ -79,7 +79,7 @@ TEST(BackupManifest, RefusesWhatIsNoManifest) {
     const std::string domain = "file domain " + abc_sha256 + " 3 domain.xml\n";
     EXPECT_TRUE(parse_manifest(head + domain, error)) << error;
     // Names that would leave the folder, checksums that are none, a second domain, none at all.
-    for (const std::string bad : {"file nvram " + abc_sha256 + " 3 ../../etc/passwd\n",
+    for (const std::string& bad : {"file nvram " + abc_sha256 + " 3 ../../etc/passwd\n",
                                   "file nvram " + abc_sha256 + " 3 /etc/passwd\n",
                                   "file nvram " + abc_sha256 + " 3 tpm/../../x\n",
                                   "file nvram " + abc_sha256.substr(1) + " 3 nvram.fd\n",
@@ -87,7 +87,7 @@ TEST(BackupManifest, RefusesWhatIsNoManifest) {
                                   "file disk " + abc_sha256 + " 3 disk-vda.qcow2 vda\n",
                                   "file domain " + abc_sha256 + " 3 other.xml\n",
                                   "file nvram " + abc_sha256 + " 3 domain.xml\n",
-                                  "file socket " + abc_sha256 + " 3 s\n", "rm -rf /\n"}) {
+                                  "file socket " + abc_sha256 + " 3 s\n", std::string("rm -rf /\n")}) {
         EXPECT_FALSE(parse_manifest(head + domain + bad, error)) << bad;
         EXPECT_NE(error.find("line 4"), std::string::npos) << error;
     }

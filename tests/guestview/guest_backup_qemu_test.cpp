@@ -256,8 +256,9 @@ TEST_F(GuestBackupQemu, RunningGuestIsBackedUpRefusedWhenDamagedAndRestoredBoots
         disks += file.kind == BackupFileKind::Disk;
         nvram += file.kind == BackupFileKind::Nvram;
         tpm += file.kind == BackupFileKind::Tpm;
-        if (file.kind == BackupFileKind::Disk)
+        if (file.kind == BackupFileKind::Disk) {
             EXPECT_EQ(file.format, "qcow2");
+        }
     }
     EXPECT_EQ(disks, 1);
     EXPECT_EQ(nvram, 1);
@@ -407,8 +408,9 @@ TEST_F(GuestBackupQemu, ShutOffBackupAndExportImportedIntoAnotherRootBoots) {
     std::cout << imported.out;
     EXPECT_NE(imported.out.find("outcome ok=true"), std::string::npos) << imported.out << imported.err;
     EXPECT_NE(imported.out.find("booted yes"), std::string::npos) << imported.out << guest_->serial_tail();
-    if (tpm_)
+    if (tpm_) {
         EXPECT_NE(imported.out.find("tpm /dev/tpm0 present"), std::string::npos) << imported.out;
+    }
     EXPECT_TRUE(fs::exists(other_root_ + "/disks/" + name_ + ".qcow2"));
     EXPECT_TRUE(fs::exists(archive)) << "import leaves the archive";
 }
