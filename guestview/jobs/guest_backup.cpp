@@ -163,7 +163,10 @@ JobOutcome write_guest_backup(virConnectPtr connection, const std::string& guest
     manifest.created = timestamp();
     if (std::string e = write_new_file(folder + "/domain.xml", xml.get()); !e.empty())
         return failed(e);
-    plan.insert(plan.begin(), {{BackupFileKind::Domain, {}, 0, "domain.xml", {}, {}, {}}, {}});
+    Planned domain_file;
+    domain_file.entry.kind = BackupFileKind::Domain;
+    domain_file.entry.name = "domain.xml";
+    plan.insert(plan.begin(), std::move(domain_file));
 
     // Copying and then hashing: each byte is counted twice in `total`.
     const std::uint64_t total = 2 * needed;

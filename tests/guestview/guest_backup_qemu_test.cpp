@@ -19,6 +19,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -64,6 +65,8 @@ std::string make_root(const std::string& label) {
     std::string pattern = fmt::format("/var/tmp/phyllome-{}-XXXXXX", label);
     if (::mkdtemp(pattern.data()) == nullptr)
         return {};
+    // As root libvirt runs swtpm as tss, which must reach its state under the root (mkdtemp: 0700).
+    fs::permissions(pattern, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
     fs::create_directories(pattern + "/disks");
     prepare_embedded_root("qemu:///embed?root=" + pattern);
     return pattern;
@@ -419,6 +422,13 @@ TEST_F(GuestBackupQemu, ShutOffBackupAndExportImportedIntoAnotherRootBoots) {
 } // namespace phyllome::guestview
 
 int main(int argc, char** argv) {
+    // The embedded QEMU driver needs libvirt's event loop; it runs until the process exits.
+    if (virEventRegisterDefaultImpl() != 0)
+        return 1;
+    std::thread([] {
+        for (;;)
+            virEventRunDefaultImpl();
+    }).detach();
     if (argc == 6 && std::string(argv[1]) == "--import-child")
         return phyllome::guestview::import_child(argv[2], argv[3], std::stoull(argv[4]), argv[5]);
     ::testing::InitGoogleTest(&argc, argv);
