@@ -1,5 +1,6 @@
 #include "guestview/jobs/push_backup.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -94,13 +95,19 @@ PushResult run_push_backup(virDomainPtr domain, const std::vector<PushTarget>& t
             }
             if (type == VIR_DOMAIN_JOB_NONE)
                 break;
-            job.progress(done_before + stats.ull(VIR_DOMAIN_JOB_DATA_PROCESSED), total, "backing up the disks");
+            // A backup job counts its bytes as DISK_*, a migration as DATA_*.
+            const std::uint64_t processed =
+                std::max(stats.ull(VIR_DOMAIN_JOB_DISK_PROCESSED), stats.ull(VIR_DOMAIN_JOB_DATA_PROCESSED));
+            job.progress(done_before + processed, total, "backing up the disks");
             // The runner aborts the watched job on cancel; a context that does not (tests, an
             // older runner) gets the same from here. A second abort fails harmlessly.
             if (job.cancelled() && !aborted) {
                 aborted = true;
-                if (virDomainAbortJob(domain) < 0)
+                log::info("guest '{}': cancelled, aborting its backup job at {} bytes", name, processed);
+                if (virDomainAbortJob(domain) < 0) {
+                    log::info("guest '{}': the backup job did not abort: {}", name, last_libvirt_error());
                     virResetLastError();
+                }
             }
             std::this_thread::sleep_for(50ms);
         }
@@ -114,7 +121,8 @@ PushResult run_push_backup(virDomainPtr domain, const std::vector<PushTarget>& t
         return result;
     }
     if (type == VIR_DOMAIN_JOB_COMPLETED) {
-        log::info("guest '{}': backup job completed ({} bytes)", name, done.ull(VIR_DOMAIN_JOB_DATA_PROCESSED));
+        log::info("guest '{}': backup job completed ({} bytes)", name,
+                  std::max(done.ull(VIR_DOMAIN_JOB_DISK_PROCESSED), done.ull(VIR_DOMAIN_JOB_DATA_PROCESSED)));
         result.ok = !job.cancelled();
         result.cancelled = job.cancelled();
         return result;

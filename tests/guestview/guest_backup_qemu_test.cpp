@@ -147,7 +147,10 @@ protected:
             !why.empty())
             GTEST_SKIP() << why;
         tpm_ = phyllome::test::have_program("swtpm") && phyllome::test::have_program("swtpm_setup");
-        root_ = make_root("backup-a");
+        // libvirt opens one embedded root per process: every test here shares the suite's.
+        if (suite_root().empty())
+            suite_root() = make_root("backup-a");
+        root_ = suite_root();
         ASSERT_FALSE(root_.empty());
         uri_ = "qemu:///embed?root=" + root_;
         connection_.reset(virConnectOpen(uri_.c_str()));
@@ -161,9 +164,21 @@ protected:
         }
         guest_.reset();
         std::error_code ec;
-        for (const std::string& root : {root_, other_root_})
-            if (!root.empty())
-                fs::remove_all(root, ec);
+        for (const std::string& dir : {root_ + "/disks", root_ + "/backups", root_ + "/exports", other_root_})
+            if (!dir.empty() && dir != "/disks")
+                fs::remove_all(dir, ec);
+        fs::create_directories(root_ + "/disks", ec);
+    }
+
+    static void TearDownTestSuite() {
+        std::error_code ec;
+        if (!suite_root().empty())
+            fs::remove_all(suite_root(), ec);
+    }
+
+    static std::string& suite_root() {
+        static std::string root;
+        return root;
     }
 
     // Defines and starts the Linux guest with the Debian model and a disk holding 128 MiB of a
@@ -271,6 +286,18 @@ TEST_F(GuestBackupQemu, RunningGuestIsBackedUpRefusedWhenDamagedAndRestoredBoots
     EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
     std::cout << fmt::format("[measure] backup of the running guest: {} bytes in {} files, {:.1f} s\n",
                              manifest_bytes(manifest), manifest.files.size(), backup_seconds);
+
+    // Under another name beside the running original: its own uuid, disk and NVRAM.
+    RecordingJobContext copy_job;
+    const std::string copy_name = name_ + "-copy";
+    const JobOutcome copied = restore_guest(connection_.get(), folder, copy_name, root_ + "/disks", copy_job);
+    ASSERT_TRUE(copied.ok) << copied.message;
+    EXPECT_EQ(copied.guest, copy_name);
+    EXPECT_TRUE(fs::exists(root_ + "/disks/" + copy_name + ".qcow2"));
+    EXPECT_TRUE(fs::exists(nvram_path(copy_name)));
+    EXPECT_TRUE(runs()) << "the original runs on";
+    destroy_and_undefine(connection_.get(), copy_name);
+    fs::remove(root_ + "/disks/" + copy_name + ".qcow2");
 
     // The guest's disk is destroyed.
     {
