@@ -11,7 +11,11 @@
 
 #include "guestview/jobs/backup_manifest.hpp"
 #include "guestview/jobs/guest_files.hpp"
+#include "guestview/jobs/guest_restore.hpp"
+#include "guestview/jobs/push_backup.hpp"
 #include "guestview/jobs/restore_xml.hpp"
+#include "guestview/libvirt_handles.hpp"
+#include "tests/guestview/recording_job_context.hpp"
 
 namespace phyllome::guestview {
 namespace {
@@ -39,6 +43,13 @@ private:
 void write(const std::string& path, const std::string& data) {
     fs::create_directories(fs::path(path).parent_path());
     std::ofstream(path, std::ios::binary) << data;
+}
+
+std::string fmt_domain(const std::string& secret_uuid) {
+    return "<domain type='test'><name>locked</name><memory>65536</memory><os><type>hvm</type></os><devices>"
+           "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/elsewhere/locked.qcow2'>"
+           "<encryption format='luks'><secret type='passphrase' uuid='" +
+           secret_uuid + "'/></encryption></source><target dev='vda' bus='virtio'/></disk></devices></domain>";
 }
 
 BackupManifest sample() {
@@ -186,6 +197,63 @@ TEST(GuestFiles, StateDirsPerUri) {
     EXPECT_TRUE(valid_guest_name("win-11.x_2"));
     EXPECT_FALSE(valid_guest_name("../x"));
     EXPECT_FALSE(valid_guest_name("-x"));
+}
+
+
+TEST(PushBackup, EncryptedDisksStayEncryptedAndOthersAreLeftOut) {
+    const std::string xml = push_backup_xml({{{"vda", "/d/a.qcow2", "qcow2", ""}, "/b/disk-vda.qcow2"},
+                                             {{"vdb", "/d/b.qcow2", "qcow2", "0b5c7c3e-8a53-4a4f-9a0a-1d7c2e3f4a5b"},
+                                              "/b/disk-vdb.qcow2"}},
+                                            {"sda"});
+    EXPECT_NE(xml.find("<domainbackup mode='push'>"), std::string::npos) << xml;
+    EXPECT_NE(xml.find("<target file='/b/disk-vda.qcow2'/>"), std::string::npos) << xml;
+    EXPECT_NE(xml.find("<secret type='passphrase' uuid='0b5c7c3e-8a53-4a4f-9a0a-1d7c2e3f4a5b'/>"), std::string::npos)
+        << xml;
+    EXPECT_NE(xml.find("<disk name='sda' backup='no'/>"), std::string::npos) << xml;
+    EXPECT_EQ(xml.find("<encryption", xml.find("disk-vda")), xml.find("<encryption")) << "only vdb is encrypted";
+}
+
+// libvirt's test driver defines the guest: an encrypted disk whose secret this host lacks is
+// restored (still encrypted) and the message says what it needs; a damaged one defines nothing.
+TEST(Restore, AnEncryptedDiskWithoutItsSecretIsNamedAndADamagedBackupDefinesNothing) {
+    TempDir backup, disks;
+    const std::string uuid = "0b5c7c3e-8a53-4a4f-9a0a-1d7c2e3f4a5b";
+    const std::string domain = fmt_domain(uuid);
+    write(backup.path() + "/domain.xml", domain);
+    write(backup.path() + "/disk-vda.qcow2", "LUKS qcow2 stand-in");
+    BackupManifest m;
+    m.guest = "locked";
+    m.created = "20261205-031400";
+    for (const auto& [kind, name] : {std::pair{BackupFileKind::Domain, "domain.xml"}, {BackupFileKind::Disk, "disk-vda.qcow2"}}) {
+        const FileDigest digest = sha256_file(backup.path() + "/" + name);
+        m.files.push_back({kind, digest.sha256, digest.size, name, kind == BackupFileKind::Disk ? "vda" : "",
+                           kind == BackupFileKind::Disk ? "qcow2" : "", kind == BackupFileKind::Disk ? uuid : ""});
+    }
+    write(backup.path() + "/manifest", format_manifest(m));
+    ConnectionPtr connection{virConnectOpen("test:///default")};
+    ASSERT_TRUE(connection) << last_libvirt_error();
+
+    write(backup.path() + "/disk-vda.qcow2", "LUKS qcow2 stand-iN");
+    testing::RecordingJobContext damaged_job;
+    const JobOutcome damaged = restore_guest(connection.get(), backup.path(), "", disks.path(), damaged_job);
+    EXPECT_FALSE(damaged.ok);
+    EXPECT_NE(damaged.message.find("'disk-vda.qcow2' does not match"), std::string::npos) << damaged.message;
+    EXPECT_FALSE(DomainPtr(virDomainLookupByName(connection.get(), "locked")));
+    virResetLastError();
+    EXPECT_TRUE(fs::is_empty(disks.path()));
+
+    write(backup.path() + "/disk-vda.qcow2", "LUKS qcow2 stand-in");
+    testing::RecordingJobContext job;
+    const JobOutcome restored = restore_guest(connection.get(), backup.path(), "", disks.path(), job);
+    ASSERT_TRUE(restored.ok) << restored.message;
+    EXPECT_NE(restored.message.find("disk vda is encrypted"), std::string::npos) << restored.message;
+    EXPECT_NE(restored.message.find(uuid), std::string::npos) << restored.message;
+    DomainPtr defined{virDomainLookupByName(connection.get(), "locked")};
+    ASSERT_TRUE(defined);
+    LibvirtString xml{virDomainGetXMLDesc(defined.get(), VIR_DOMAIN_XML_INACTIVE)};
+    EXPECT_NE(std::string(xml.get()).find(disks.path() + "/locked.qcow2"), std::string::npos) << xml.get();
+    EXPECT_NE(std::string(xml.get()).find(uuid), std::string::npos) << "still encrypted with its secret";
+    virDomainUndefine(defined.get());
 }
 
 } // namespace
