@@ -48,8 +48,11 @@ std::optional<GuestFiles> guest_files(std::string_view domain_xml, std::string& 
     GuestFiles files;
     files.name = trimmed(text_content(xml::child(root, "name", std::nullopt)));
     files.uuid = trimmed(text_content(xml::child(root, "uuid", std::nullopt)));
-    if (xmlNode* os = xml::child(root, "os", std::nullopt))
+    if (xmlNode* os = xml::child(root, "os", std::nullopt)) {
         files.nvram = trimmed(text_content(xml::child(os, "nvram", std::nullopt)));
+        files.loader = trimmed(text_content(xml::child(os, "loader", std::nullopt)));
+        files.firmware_autoselect = xml::attribute(os, "firmware").value_or("") == "efi";
+    }
     xmlNode* devices = xml::child(root, "devices", std::nullopt);
     for (xmlNode* node = devices ? devices->children : nullptr; node != nullptr; node = node->next) {
         if (xml::is_element(node, "tpm", std::nullopt)) {

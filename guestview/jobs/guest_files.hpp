@@ -23,6 +23,8 @@ struct GuestFiles {
     std::vector<GuestDisk> disks;        // file-backed hard disks (device='disk')
     std::vector<std::string> other_devs; // every other disk's target (CD-ROMs...): not backed up
     std::string nvram;                   // the NVRAM file, or empty
+    std::string loader;                  // the firmware image <loader> names, or empty
+    bool firmware_autoselect = false;    // <os firmware='efi'>: libvirt picks the firmware by its features
     bool tpm_emulator = false;           // swtpm keeps state for it
     std::string tpm_source_dir;          // <backend><source type='dir' path=...>, or empty: libvirt's default
 };

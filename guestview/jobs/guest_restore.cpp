@@ -98,9 +98,16 @@ JobOutcome restore_from_folder(virConnectPtr connection, const std::string& back
     // 2. Where everything goes; none of it may exist yet.
     RestoredPlaces places;
     places.name = name;
+    std::vector<std::string> notes;
+    if (std::error_code ec; !files->loader.empty() && !fs::exists(files->loader, ec)) {
+        if (!files->firmware_autoselect)
+            return failed(fmt::format("cannot {} guest '{}': its firmware '{}' is not on this host", what, name,
+                                      files->loader));
+        places.reselect_firmware = true;
+        notes.push_back(fmt::format("its firmware '{}' is not on this host: libvirt picks this host's", files->loader));
+    }
     places.uuid = files->uuid.empty() || uuid_in_use(connection, files->uuid) ? random_uuid() : files->uuid;
     std::vector<Transfer> transfers;
-    std::vector<std::string> notes;
     const auto dirs = state_dirs(connection);
     bool first_disk = true;
     for (const GuestDisk& disk : files->disks) {

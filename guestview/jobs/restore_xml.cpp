@@ -45,9 +45,19 @@ std::string restored_domain_xml(std::string_view text, const RestoredPlaces& pla
     }
     set_text(ensure_child(root, "name"), places.name);
     set_text(ensure_child(root, "uuid"), places.uuid);
-    if (xmlNode* os = xml::child(root, "os", std::nullopt))
-        if (xmlNode* nvram = xml::child(os, "nvram", std::nullopt); nvram != nullptr && !places.nvram.empty())
+    if (xmlNode* os = xml::child(root, "os", std::nullopt)) {
+        xmlNode* nvram = xml::child(os, "nvram", std::nullopt);
+        if (nvram != nullptr && !places.nvram.empty())
             set_text(nvram, places.nvram);
+        if (places.reselect_firmware && xml::attribute(os, "firmware").value_or("") == "efi") {
+            if (xmlNode* loader = xml::child(os, "loader", std::nullopt))
+                xmlNodeSetContent(loader, nullptr);
+            if (nvram != nullptr) {
+                xmlUnsetProp(nvram, x("template"));
+                xmlUnsetProp(nvram, x("templateFormat"));
+            }
+        }
+    }
     xmlNode* devices = xml::child(root, "devices", std::nullopt);
     for (xmlNode* node = devices ? devices->children : nullptr; node != nullptr; node = node->next) {
         if (xml::is_element(node, "tpm", std::nullopt)) {

@@ -18,6 +18,10 @@ struct RestoredPlaces {
     std::string name, uuid;
     std::map<std::string, RestoredDisk> disks; // by target dev
     std::string nvram;                         // empty: the definition has none
+    // The firmware the definition names is not on this host (another distribution's path): with
+    // <os firmware='efi'> its path and NVRAM template go, and libvirt picks this host's firmware
+    // with the same features (the NVRAM's variables stay).
+    bool reselect_firmware = false;
 };
 
 // Empty with `error` set when `xml` is no domain or names a file disk `places` lacks.

@@ -179,6 +179,17 @@ TEST(RestoreXml, RewritesNameUuidDisksNvramAndTpmSource) {
     EXPECT_NE(out.find("OVMF_VARS_4M.fd"), std::string::npos) << "the NVRAM template stays";
     EXPECT_EQ(out.find("backingStore"), std::string::npos);
 
+    // Another distribution's firmware path: libvirt picks this host's by the features.
+    RestoredPlaces elsewhere = places;
+    elsewhere.reselect_firmware = true;
+    const std::string efi = std::string(xml).replace(xml.find("<os>"), 4, "<os firmware='efi'>");
+    const std::string moved = restored_domain_xml(efi, elsewhere, error);
+    ASSERT_FALSE(moved.empty()) << error;
+    EXPECT_EQ(moved.find("OVMF_CODE_4M.fd"), std::string::npos) << moved;
+    EXPECT_EQ(moved.find("OVMF_VARS_4M.fd"), std::string::npos) << moved;
+    EXPECT_NE(moved.find("/root/lib/qemu/nvram/new_VARS.fd"), std::string::npos) << moved;
+    EXPECT_NE(moved.find("readonly"), std::string::npos) << "the loader's attributes stay: " << moved;
+
     RestoredPlaces lacking{"new", "22222222-2222-4222-8222-222222222222", {}, {}};
     EXPECT_TRUE(restored_domain_xml(xml, lacking, error).empty());
     EXPECT_NE(error.find("disk vda"), std::string::npos) << error;
