@@ -99,6 +99,20 @@ bool add_file(archive* out, const std::string& path, const std::string& name, Jo
     return true;
 }
 
+// Renames `from` to `to` unless `to` exists; false with errno on failure.
+bool rename_no_replace(const std::string& from, const std::string& to) {
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0)
+        return true;
+    if (errno != EINVAL && errno != ENOSYS)
+        return false;
+    // exFAT and FAT (USB sticks) know neither RENAME_NOREPLACE nor hard links: a check, then a rename.
+    if (::access(to.c_str(), F_OK) == 0) {
+        errno = EEXIST;
+        return false;
+    }
+    return std::rename(from.c_str(), to.c_str()) == 0;
+}
+
 } // namespace
 
 JobOutcome export_guest(virConnectPtr connection, const std::string& guest, const std::string& file,
@@ -166,9 +180,9 @@ JobOutcome export_guest(virConnectPtr connection, const std::string& guest, cons
     if (job.cancelled())
         return cancelled();
     // No clobbering: a file that appeared meanwhile stays and the export fails.
-    if (::link(partial_file.c_str(), file.c_str()) != 0)
+    if (!rename_no_replace(partial_file, file))
         return failed(fmt::format("cannot export guest '{}': cannot create '{}': {}", guest, file, std::strerror(errno)));
-    partial.discard(); // the staging folder and the .partial name; the archive stays under `file`
+    partial.discard(); // the staging folder; the archive has its name
     log::info("guest '{}': exported to '{}' ({} bytes of files{})", guest, file, total,
               include_secrets ? ", with its disks' secrets" : "");
     return {true, false, file, {}};
