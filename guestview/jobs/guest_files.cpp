@@ -75,9 +75,11 @@ std::optional<GuestFiles> guest_files(std::string_view domain_xml, std::string& 
         }
         xmlNode* source = xml::child(node, "source", std::nullopt);
         const std::string path = source ? xml::attribute(source, "file").value_or("") : "";
-        if (xml::attribute(node, "type").value_or("") != "file" || xml::attribute(node, "device").value_or("") != "disk" ||
-            path.empty()) {
+        const std::string device = xml::attribute(node, "device").value_or("disk");
+        if (xml::attribute(node, "type").value_or("") != "file" || device != "disk" || path.empty()) {
             files.other_devs.push_back(dev);
+            if ((device == "cdrom" || device == "floppy") && !path.empty())
+                files.media.push_back({dev, path, {}, {}});
             continue;
         }
         GuestDisk disk{dev, path, "raw", {}};
@@ -100,9 +102,10 @@ std::optional<LibvirtStateDirs> state_dirs_for_uri(std::string_view uri) {
         return LibvirtStateDirs{*root + "/lib/qemu/nvram", *root + "/lib/swtpm"};
     const auto query = uri.find('?');
     const std::string_view plain = uri.substr(0, query);
-    if (plain == "qemu:///system")
+    // qemu+unix is the same host's daemon through another socket: the same folders.
+    if (plain == "qemu:///system" || plain == "qemu+unix:///system")
         return LibvirtStateDirs{"/var/lib/libvirt/qemu/nvram", "/var/lib/libvirt/swtpm"};
-    if (plain == "qemu:///session") {
+    if (plain == "qemu:///session" || plain == "qemu+unix:///session") {
         const std::string base = home_config_dir() + "/libvirt/qemu";
         return LibvirtStateDirs{base + "/nvram", base + "/swtpm"};
     }

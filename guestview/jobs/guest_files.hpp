@@ -22,6 +22,7 @@ struct GuestFiles {
     std::string name, uuid;
     std::vector<GuestDisk> disks;        // file-backed hard disks (device='disk')
     std::vector<std::string> other_devs; // every other disk's target (CD-ROMs...): not backed up
+    std::vector<GuestDisk> media;        // CD-ROMs and floppies with an image file (the ISO stays where it is)
     std::string nvram;                   // the NVRAM file, or empty
     std::string loader;                  // the firmware image <loader> names, or empty
     bool firmware_autoselect = false;    // <os firmware='efi'>: libvirt picks the firmware by its features

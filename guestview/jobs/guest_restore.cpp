@@ -106,6 +106,12 @@ JobOutcome restore_from_folder(virConnectPtr connection, const std::string& back
         places.reselect_firmware = true;
         notes.push_back(fmt::format("its firmware '{}' is not on this host: libvirt picks this host's", files->loader));
     }
+    for (const GuestDisk& medium : files->media)
+        if (std::error_code ec; !fs::exists(medium.path, ec)) {
+            places.eject.push_back(medium.dev);
+            notes.push_back(fmt::format("the image of drive {} ('{}') is not on this host: the drive is empty",
+                                        medium.dev, medium.path));
+        }
     places.uuid = files->uuid.empty() || uuid_in_use(connection, files->uuid) ? random_uuid() : files->uuid;
     std::vector<Transfer> transfers;
     const auto dirs = state_dirs(connection);

@@ -1,5 +1,6 @@
 #include "guestview/jobs/restore_xml.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -66,11 +67,16 @@ std::string restored_domain_xml(std::string_view text, const RestoredPlaces& pla
                 remove_children(backend, "source");
             continue;
         }
-        if (!xml::is_element(node, "disk", std::nullopt) || xml::attribute(node, "type").value_or("") != "file" ||
-            xml::attribute(node, "device").value_or("") != "disk")
+        if (!xml::is_element(node, "disk", std::nullopt) || xml::attribute(node, "type").value_or("") != "file")
             continue;
         xmlNode* source = xml::child(node, "source", std::nullopt);
         xmlNode* target = xml::child(node, "target", std::nullopt);
+        if (xml::attribute(node, "device").value_or("disk") != "disk") {
+            const std::string dev = target ? xml::attribute(target, "dev").value_or("") : "";
+            if (std::ranges::find(places.eject, dev) != places.eject.end())
+                remove_children(node, "source");
+            continue;
+        }
         if (source == nullptr || target == nullptr || !xml::attribute(source, "file"))
             continue;
         const std::string dev = xml::attribute(target, "dev").value_or("");

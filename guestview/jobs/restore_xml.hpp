@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace phyllome::guestview {
 
@@ -22,6 +23,8 @@ struct RestoredPlaces {
     // <os firmware='efi'> its path and NVRAM template go, and libvirt picks this host's firmware
     // with the same features (the NVRAM's variables stay).
     bool reselect_firmware = false;
+    // CD-ROMs and floppies (by target dev) whose image is not on this host: their drive is empty.
+    std::vector<std::string> eject;
 };
 
 // Empty with `error` set when `xml` is no domain or names a file disk `places` lacks.

@@ -190,6 +190,15 @@ TEST(RestoreXml, RewritesNameUuidDisksNvramAndTpmSource) {
     EXPECT_NE(moved.find("/root/lib/qemu/nvram/new_VARS.fd"), std::string::npos) << moved;
     EXPECT_NE(moved.find("readonly"), std::string::npos) << "the loader's attributes stay: " << moved;
 
+    // An installer ISO that is not on this host: the drive stays, empty.
+    RestoredPlaces no_iso = places;
+    no_iso.eject = {"sda"};
+    const std::string ejected = restored_domain_xml(xml, no_iso, error);
+    ASSERT_FALSE(ejected.empty()) << error;
+    EXPECT_EQ(ejected.find("/isos/x.iso"), std::string::npos) << ejected;
+    EXPECT_NE(ejected.find("dev=\"sda\""), std::string::npos) << ejected;
+    EXPECT_EQ(guest_files(xml, error)->media.size(), 1u);
+
     RestoredPlaces lacking{"new", "22222222-2222-4222-8222-222222222222", {}, {}};
     EXPECT_TRUE(restored_domain_xml(xml, lacking, error).empty());
     EXPECT_NE(error.find("disk vda"), std::string::npos) << error;
@@ -205,6 +214,8 @@ TEST(GuestFiles, StateDirsPerUri) {
     EXPECT_EQ(system->swtpm, "/var/lib/libvirt/swtpm");
     EXPECT_EQ(tpm_state_dir(*system, "u-u-i-d"), "/var/lib/libvirt/swtpm/u-u-i-d");
     EXPECT_FALSE(state_dirs_for_uri("qemu+ssh://host/system"));
+    ASSERT_TRUE(state_dirs_for_uri("qemu+unix:///system?socket=/x/sock"));
+    EXPECT_EQ(state_dirs_for_uri("qemu+unix:///system?socket=/x/sock")->nvram, "/var/lib/libvirt/qemu/nvram");
     EXPECT_TRUE(valid_guest_name("win-11.x_2"));
     EXPECT_FALSE(valid_guest_name("../x"));
     EXPECT_FALSE(valid_guest_name("-x"));
