@@ -272,7 +272,7 @@ JobOutcome import_guest(virConnectPtr connection, const std::string& file, const
         return {false, true, fmt::format("the import of '{}' was cancelled; nothing of it is left", file), {}};
     if (!unpacked.ok)
         return failed(fmt::format("cannot import '{}': {}", file, unpacked.error));
-    return restore_from_folder(connection, staging, {}, disk_dir, job, {.move_files = true, .what = "import"});
+    return restore_from_folder(connection, staging, {}, disk_dir, job, {.move_files = true, .what = "import", .foreign = true});
 }
 
 } // namespace phyllome::guestview

@@ -14,6 +14,7 @@
 #include "guestview/jobs/backup_secrets.hpp"
 #include "guestview/jobs/file_copy.hpp"
 #include "guestview/jobs/guest_files.hpp"
+#include "guestview/jobs/import_policy.hpp"
 #include "guestview/jobs/partial_files.hpp"
 #include "guestview/jobs/restore_xml.hpp"
 #include "guestview/libvirt_handles.hpp"
@@ -91,6 +92,9 @@ JobOutcome restore_from_folder(virConnectPtr connection, const std::string& back
         return failed(fmt::format("cannot {} guest '{}': the backup in '{}' is damaged or incomplete: {}", what, name,
                                   backup_dir, verified.error));
     const auto domain_xml = read_small(backup_dir + "/" + manifest->domain_file()->name, 16u << 20);
+    if (options.foreign && domain_xml)
+        if (const std::string problem = foreign_domain_problem(*domain_xml); !problem.empty())
+            return failed(fmt::format("cannot {} guest '{}': {}", what, name, problem));
     const auto files = domain_xml ? guest_files(*domain_xml, error) : std::nullopt;
     if (!files)
         return failed(fmt::format("cannot {} guest '{}': its domain XML cannot be read", what, name));
@@ -165,6 +169,11 @@ JobOutcome restore_from_folder(virConnectPtr connection, const std::string& back
     std::string defined_xml = restored_domain_xml(*domain_xml, places, error);
     if (defined_xml.empty())
         return failed(fmt::format("cannot {} guest '{}': {}", what, name, error));
+    if (options.foreign) {
+        defined_xml = confined_domain_xml(defined_xml, disk_dir, name);
+        if (!files->media.empty())
+            notes.push_back("its CD-ROM drives are empty");
+    }
     if (job.cancelled())
         return cancelled();
 

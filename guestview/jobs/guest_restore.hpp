@@ -26,6 +26,8 @@ struct RestoreOptions {
     // Move the files instead of copying them (import: the folder is its own unpacked staging).
     bool move_files = false;
     std::string what = "restore"; // "import": for messages
+    // From elsewhere (import_policy.hpp): refused if it reaches host devices, confined otherwise.
+    bool foreign = false;
 };
 
 JobOutcome restore_from_folder(virConnectPtr connection, const std::string& backup_dir, const std::string& new_name,

@@ -12,6 +12,7 @@
 #include "guestview/jobs/backup_manifest.hpp"
 #include "guestview/jobs/guest_files.hpp"
 #include "guestview/jobs/guest_restore.hpp"
+#include "guestview/jobs/import_policy.hpp"
 #include "guestview/jobs/push_backup.hpp"
 #include "guestview/jobs/restore_xml.hpp"
 #include "guestview/libvirt_handles.hpp"
@@ -276,6 +277,36 @@ TEST(Restore, AnEncryptedDiskWithoutItsSecretIsNamedAndADamagedBackupDefinesNoth
     EXPECT_NE(std::string(xml.get()).find(disks.path() + "/locked.qcow2"), std::string::npos) << xml.get();
     EXPECT_NE(std::string(xml.get()).find(uuid), std::string::npos) << "still encrypted with its secret";
     virDomainUndefine(defined.get());
+}
+
+
+TEST(ImportPolicy, RefusesHostDevicesAndConfinesHostPaths) {
+    const std::string head = "<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><name>x</name>";
+    EXPECT_NE(foreign_domain_problem(head + "<qemu:commandline><qemu:arg value='-x'/></qemu:commandline></domain>")
+                  .find("qemu:commandline"),
+              std::string::npos);
+    EXPECT_NE(foreign_domain_problem(head + "<devices><hostdev mode='subsystem' type='pci'/></devices></domain>").find("hostdev"),
+              std::string::npos);
+    EXPECT_NE(foreign_domain_problem(head + "<devices><disk type='block' device='disk'><source dev='/dev/sda'/></disk>"
+                                            "</devices></domain>")
+                  .find("'block'"),
+              std::string::npos);
+    const std::string fine = head + R"(<devices>
+<disk type='file' device='disk'><source file='/d/x.qcow2'/><target dev='vda'/></disk>
+<disk type='file' device='cdrom'><source file='/home/u/.ssh/id_ed25519'/><target dev='sda'/></disk>
+<serial type='file'><source path='/home/u/.bashrc'/><target port='0'/><log file='/home/u/.profile'/></serial>
+<console type='file'><source path='/home/u/.bashrc'/><target type='serial'/></console>
+<channel type='dev'><source path='/dev/sda'/><target type='virtio'/></channel>
+</devices></domain>)";
+    EXPECT_EQ(foreign_domain_problem(fine), "");
+    const std::string confined = confined_domain_xml(fine, "/disks", "x");
+    for (const char* gone : {".ssh", ".bashrc", ".profile", "/dev/sda"})
+        EXPECT_EQ(confined.find(gone), std::string::npos) << gone << " in " << confined;
+    EXPECT_NE(confined.find("/d/x.qcow2"), std::string::npos) << confined;
+    EXPECT_NE(confined.find("/disks/x-0.log"), std::string::npos) << confined;
+    EXPECT_NE(confined.find("/disks/x-1.log"), std::string::npos) << confined;
+    // The console that mirrored serial0 still does.
+    EXPECT_NE(confined.find("/disks/x-0.log", confined.find("<console")), std::string::npos) << confined;
 }
 
 } // namespace
