@@ -90,6 +90,12 @@ JobOutcome write_guest_backup(virConnectPtr connection, const std::string& guest
         std::error_code ec;
         if (!fs::is_regular_file(disk.path, ec))
             return failed(fmt::format("cannot back up guest '{}': its disk {} ('{}') is missing", guest, disk.dev, disk.path));
+        // A copy of an overlay alone is not the disk; the backup job of a running guest flattens it.
+        if (!active && disk.format == "qcow2")
+            if (const std::string backing = qcow2_backing_file(disk.path); !backing.empty())
+                return failed(fmt::format("cannot back up guest '{}' while it is shut off: its disk {} is an overlay on "
+                                          "'{}'; start it and back it up running (the copy is then whole)",
+                                          guest, disk.dev, backing));
         // A running guest's disks come out of the backup job as qcow2 whatever they were.
         const std::string format = active ? "qcow2" : disk.format;
         plan.push_back({{BackupFileKind::Disk, {}, 0, fmt::format("disk-{}.{}", disk.dev, format), disk.dev, format,

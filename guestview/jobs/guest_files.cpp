@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -127,6 +129,29 @@ std::string tpm_state_dir(const LibvirtStateDirs& dirs, std::string_view uuid) {
 
 std::string tpm_state_dir(const LibvirtStateDirs& dirs, const GuestFiles& files) {
     return files.tpm_source_dir.empty() ? tpm_state_dir(dirs, files.uuid) : files.tpm_source_dir;
+}
+
+std::string qcow2_backing_file(const std::string& path) {
+    // The qcow2 header (QEMU's docs/interop/qcow2.txt): magic "QFI\xfb", version, then the
+    // backing file name's offset (8 bytes) and size (4 bytes), big-endian.
+    std::ifstream in(path, std::ios::binary);
+    unsigned char header[20] = {};
+    if (!in.read(reinterpret_cast<char*>(header), sizeof header) || header[0] != 'Q' || header[1] != 'F' ||
+        header[2] != 'I' || header[3] != 0xfb)
+        return {};
+    std::uint64_t offset = 0;
+    for (int i = 8; i < 16; ++i)
+        offset = offset << 8 | header[i];
+    std::uint32_t size = 0;
+    for (int i = 16; i < 20; ++i)
+        size = size << 8 | header[i];
+    if (offset == 0 || size == 0 || size > 1023)
+        return {};
+    std::string name(size, '\0');
+    in.seekg(static_cast<std::streamoff>(offset));
+    if (!in.read(name.data(), size))
+        return {};
+    return name;
 }
 
 bool valid_guest_name(std::string_view name) {

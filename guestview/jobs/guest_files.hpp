@@ -47,6 +47,10 @@ std::optional<LibvirtStateDirs> state_dirs(virConnectPtr connection);
 std::string tpm_state_dir(const LibvirtStateDirs& dirs, const GuestFiles& files);
 std::string tpm_state_dir(const LibvirtStateDirs& dirs, std::string_view uuid);
 
+// The backing file a qcow2 image names in its header (an overlay: a copy of it alone is not the
+// whole disk), or empty for a standalone image, a raw one or an unreadable one.
+std::string qcow2_backing_file(const std::string& path);
+
 // A guest name the shell accepts for a restored guest (also a safe file name).
 bool valid_guest_name(std::string_view name);
 

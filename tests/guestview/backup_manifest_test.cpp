@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <filesystem>
 #include <fstream>
@@ -307,6 +310,33 @@ TEST(ImportPolicy, RefusesHostDevicesAndConfinesHostPaths) {
     EXPECT_NE(confined.find("/disks/x-1.log"), std::string::npos) << confined;
     // The console that mirrored serial0 still does.
     EXPECT_NE(confined.find("/disks/x-0.log", confined.find("<console")), std::string::npos) << confined;
+}
+
+
+TEST(GuestFiles, FindsTheBackingFileOfAQcow2Overlay) {
+    TempDir dir;
+    // A version 3 qcow2 header naming "base.qcow2" (10 bytes) at offset 0x70.
+    std::string header(0x80, '\0');
+    header.replace(0, 4, "QFI\xfb");
+    header[7] = 3;
+    header[15] = 0x70;
+    header[19] = 10;
+    header.replace(0x70, 10, "base.qcow2");
+    write(dir.path() + "/overlay.qcow2", header);
+    EXPECT_EQ(qcow2_backing_file(dir.path() + "/overlay.qcow2"), "base.qcow2");
+    header[15] = 0;
+    write(dir.path() + "/standalone.qcow2", header);
+    EXPECT_EQ(qcow2_backing_file(dir.path() + "/standalone.qcow2"), "");
+    write(dir.path() + "/raw.img", std::string(512, 'x'));
+    EXPECT_EQ(qcow2_backing_file(dir.path() + "/raw.img"), "");
+    // And what qemu-img itself writes.
+    if (::access("/usr/bin/qemu-img", X_OK) == 0) {
+        const std::string base = dir.path() + "/real-base.qcow2", overlay = dir.path() + "/real-overlay.qcow2";
+        ASSERT_EQ(std::system(("qemu-img create -q -f qcow2 " + base + " 64M").c_str()), 0);
+        ASSERT_EQ(std::system(("qemu-img create -q -f qcow2 -b " + base + " -F qcow2 " + overlay).c_str()), 0);
+        EXPECT_EQ(qcow2_backing_file(overlay), base);
+        EXPECT_EQ(qcow2_backing_file(base), "");
+    }
 }
 
 } // namespace
