@@ -22,7 +22,9 @@ JobOutcome export_guest(virConnectPtr connection, const std::string& guest, cons
 // Blocking (a job thread). Unpacks `file` beside `disk_dir`, checks it like a restore (every
 // checksum before anything is defined) and defines the guest on this host under its own name
 // (which must be free), its disks in `disk_dir`, its NVRAM and TPM state where this libvirt keeps
-// them. A secret in the archive is defined; a missing one is named in the message.
+// them. A secret in the archive is defined; a missing one is named in the message. The archive
+// comes from elsewhere: a domain that reaches host devices is refused, its CD-ROMs are emptied
+// and its log files go to `disk_dir` (import_policy.hpp).
 JobOutcome import_guest(virConnectPtr connection, const std::string& file, const std::string& disk_dir, JobContext& job);
 
 // The archive part alone (for tests and import): unpacks `file` into `folder` (which exists and
