@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "guestview/jobs/guest_archive.hpp"
+#include "guestview/jobs/guest_backup.hpp"
 #include "guestview/jobs/guest_duplicate.hpp"
+#include "guestview/jobs/guest_restore.hpp"
 
 namespace phyllome::guestview {
 
@@ -49,6 +52,10 @@ std::string job_request_problem(const JobRequest& r) {
 JobOutcome run_job_operation(virConnectPtr connection, const JobRequest& r, const std::string& disk_dir, JobContext& job) {
     switch (r.kind) {
     case JobKind::Duplicate: return duplicate_guest(connection, r.guest, r.target, disk_dir, job);
+    case JobKind::Backup: return backup_guest(connection, r.guest, r.target, job);
+    case JobKind::Restore: return restore_guest(connection, r.source, r.target, disk_dir, job);
+    case JobKind::Export: return export_guest(connection, r.guest, r.target, r.include_secrets, job);
+    case JobKind::Import: return import_guest(connection, r.source, disk_dir, job);
     default: break;
     }
     return JobOutcome{false, false, fmt::format("cannot {}: not available in this build", to_string(r.kind)), {}};

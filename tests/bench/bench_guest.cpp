@@ -98,6 +98,8 @@ std::string BenchGuest::virsh(const std::string& commands, std::chrono::seconds 
     return r.exit_code == 0 ? std::string() : r.out + r.err;
 }
 
+std::string BenchGuest::definition_xml() const { return domain_xml(spec_, serial_path_); }
+
 std::string BenchGuest::start() {
     namespace fs = std::filesystem;
     std::error_code ec;

@@ -65,6 +65,10 @@ public:
     std::optional<std::string> wait_report(std::string_view prefix, std::uint64_t mark,
                                            std::chrono::milliseconds deadline) const;
 
+    // The domain XML start() defines, for a test that defines and starts it through its own
+    // connection (an embedded root is one process's: virsh cannot share it).
+    std::string definition_xml() const;
+    const std::string& serial_path() const { return serial_path_; }
     std::string uri() const { return "qemu:///embed?root=" + spec_.embed_root; }
     const std::string& name() const { return spec_.name; }
     pid_t qemu_pid() const;
