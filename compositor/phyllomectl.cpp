@@ -15,14 +15,15 @@
 
 #include "build_config.h"
 #include "compositor/control_protocol.hpp"
-#include "guestview/owned_fd.hpp"
+#include "compositor/phyllomectl_client.hpp"
+#include "compositor/phyllomectl_jobs.hpp"
 
 namespace {
 
 using namespace phyllome::compositor;
 
 void usage(FILE* to) {
-    std::fputs("Usage: phyllomectl COMMAND\n"
+    const char* text = "Usage: phyllomectl COMMAND\n"
                "\n"
                "  status [--json]     what the shell shows, the guests and the outputs\n"
                "  start NAME          start (or resume) a guest\n"
@@ -44,6 +45,7 @@ void usage(FILE* to) {
                "  identity [slot=N] [colour=#rrggbb] NAME\n"
                "                      the guest's number (Host+N) and colour, kept in its libvirt\n"
                "                      metadata; =none clears one\n"
+               "%s"
                "  output add WIDTHxHEIGHT\n"
                "                      add an output (headless backend only, for tests and screenless hosts)\n"
                "  output remove NAME  remove an output by its name in status (headless backend only)\n"
@@ -53,8 +55,8 @@ void usage(FILE* to) {
                "\n"
                "The shell's socket is $PHYLLOME_SOCKET, else the one phyllome-shell.*.sock in $XDG_RUNTIME_DIR.\n"
                "Only the shell's own user may use it; the shell answers \"busy\" to more than 500 requests\n"
-               "a second (after a burst of 1000) and closes a connection that sends no request within 2 s.\n",
-               to);
+               "a second (after a burst of 1000) and closes a connection that sends no request within 2 s.\n";
+    std::fprintf(to, text, ctl::job_usage());
 }
 
 // create NAME --iso PATH [--os ID] [--disk-size GB] [--memory MB] [--cpus N] [--tcg]
@@ -116,6 +118,8 @@ int main(int argc, char** argv) {
         std::puts("phyllomectl " PHYLLOME_VERSION);
         return 0;
     }
+    if (auto status = ctl::run_job_command(argc, argv))
+        return *status;
     std::string line;
     std::string screenshot_file; // the last argument of "screenshot NAME FILE" stays here
     if (std::strcmp(argv[1], "screenshot") == 0) {
@@ -162,42 +166,17 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "phyllomectl: %s\n", error.c_str());
         return 1;
     }
-    phyllome::guestview::OwnedFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path->c_str());
-    if (fd.get() < 0 || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        std::fprintf(stderr, "phyllomectl: cannot connect to %s: %s\n", path->c_str(), std::strerror(errno));
-        return 1;
-    }
     const std::string request = control::format_request(std::get<control::Request>(parsed));
-    if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
-        std::fprintf(stderr, "phyllomectl: cannot send to %s: %s\n", path->c_str(), std::strerror(errno));
-        return 1;
-    }
-    std::string reply;
-    char buf[4096];
     // Starting a guest can take a while; give up after two minutes rather than hang forever.
-    pollfd p{fd.get(), POLLIN, 0};
-    for (;;) {
-        int r = ::poll(&p, 1, 120000);
-        if (r == 0) {
-            std::fprintf(stderr, "phyllomectl: no answer from the shell within 120 s\n");
-            return 1;
-        }
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        reply.append(buf, static_cast<std::size_t>(n));
-    }
-    auto nl = reply.find('\n');
-    if (nl == std::string::npos) {
-        std::fprintf(stderr, "phyllomectl: the shell closed the connection without an answer\n");
+    auto answer = ctl::exchange(*path, request, 120000, error);
+    if (!answer) {
+        std::fprintf(stderr, "phyllomectl: %s\n", error.c_str());
         return 1;
     }
-    const bool ok = reply.compare(0, nl, "ok") == 0;
+    const bool ok = answer->ok;
+    const std::string reply = (ok ? "ok\n" : "error\n") + answer->body;
+    const auto nl = reply.find('\n');
+
     if (ok && !screenshot_file.empty()) {
         const auto mime_end = reply.find('\n', nl + 1);
         if (mime_end == std::string::npos) {
