@@ -38,16 +38,7 @@ std::optional<std::variant<Request, std::string>> parse_job_request(std::string_
         return std::nullopt;
     // "job key=value… [NAME]": values percent-encoded, so paths and URIs may hold spaces.
     r.verb = Request::Verb::JobStart;
-    std::string_view rest = arg;
-    while (!rest.empty()) {
-        auto sp = rest.find(' ');
-        std::string_view word = rest.substr(0, sp);
-        auto eq = word.find('=');
-        if (eq == std::string_view::npos)
-            break;
-        r.options[std::string(word.substr(0, eq))] = decode_value(word.substr(eq + 1));
-        rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
-    }
+    std::string_view rest = take_options(arg, r.options);
     r.guest = std::string(rest);
     if (!r.options.count("kind"))
         return std::string("job needs kind=");

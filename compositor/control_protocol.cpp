@@ -94,16 +94,7 @@ std::variant<Request, std::string> parse_request(std::string_view line) {
     } else if (verb == "create") {
         // "create key=value… NAME": values percent-encoded, so paths may hold spaces.
         r.verb = Request::Verb::Create;
-        std::string_view rest = arg;
-        while (!rest.empty()) {
-            auto sp = rest.find(' ');
-            std::string_view word = rest.substr(0, sp);
-            auto eq = word.find('=');
-            if (eq == std::string_view::npos)
-                break;
-            r.options[std::string(word.substr(0, eq))] = decode_value(word.substr(eq + 1));
-            rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
-        }
+        std::string_view rest = take_options(arg, r.options);
         if (rest.empty())
             return std::string("create needs a guest name");
         r.guest = std::string(rest);
@@ -183,6 +174,19 @@ std::string format_request(const Request& r) {
     case Request::Verb::JobCancel: return format_job_request(r);
     }
     return "\n";
+}
+
+std::string_view take_options(std::string_view words, std::map<std::string, std::string>& options) {
+    while (!words.empty()) {
+        auto sp = words.find(' ');
+        std::string_view word = words.substr(0, sp);
+        auto eq = word.find('=');
+        if (eq == std::string_view::npos)
+            break;
+        options[std::string(word.substr(0, eq))] = decode_value(word.substr(eq + 1));
+        words = sp == std::string_view::npos ? std::string_view{} : words.substr(sp + 1);
+    }
+    return words;
 }
 
 std::string encode_value(std::string_view value) {

@@ -35,6 +35,9 @@ struct Request {
 // Percent-encoding for values that may hold spaces (paths).
 std::string encode_value(std::string_view value);
 std::string decode_value(std::string_view value);
+// Reads the leading "key=value" words of `words` (values percent-encoded) into `options`; returns
+// the rest (a guest name, which may hold spaces).
+std::string_view take_options(std::string_view words, std::map<std::string, std::string>& options);
 
 // A parse failure carries the message to send back.
 std::variant<Request, std::string> parse_request(std::string_view line);

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "compositor/control_protocol.hpp"
+#include "compositor/job_status.hpp"
 #include "compositor/status.hpp"
 
 namespace phyllome::compositor {
@@ -179,6 +180,57 @@ TEST(Status, SaysWhetherTheSessionIsLocked) {
     EXPECT_NE(format_status_json(s).find(R"("locked": true, "locker_pid": 77, "idle_timeout_s": 600)"), std::string::npos)
         << format_status_json(s);
     EXPECT_NE(format_status_text(s).find("Showing: overlay (locked)"), std::string::npos) << format_status_text(s);
+}
+
+} // namespace
+} // namespace phyllome::compositor
+
+// Issue 17: the job verbs on the wire, and how a job reads for phyllomectl and in status.
+namespace phyllome::compositor {
+namespace {
+
+TEST(JobVerbs, RoundTripWithPathsThatHoldSpaces) {
+    control::Request r;
+    r.verb = control::Request::Verb::JobStart;
+    r.guest = "win 11";
+    r.options = {{"kind", "export"}, {"target", "/home/u/My Backups/win 11.phyllome"}, {"secrets", "1"}};
+    auto parsed = control::parse_request(control::format_request(r));
+    ASSERT_TRUE(std::holds_alternative<control::Request>(parsed)) << std::get<std::string>(parsed);
+    const auto& back = std::get<control::Request>(parsed);
+    EXPECT_EQ(back.verb, control::Request::Verb::JobStart);
+    EXPECT_EQ(back.guest, "win 11");
+    EXPECT_EQ(back.options, r.options);
+    for (const char* line : {"jobs", "jobs --json", "job-state 3", "cancel 12"})
+        EXPECT_TRUE(std::holds_alternative<control::Request>(control::parse_request(line))) << line;
+    for (const char* line : {"cancel", "cancel 0", "cancel x", "job-state 3x", "jobs --yaml", "job target=x NAME"})
+        EXPECT_TRUE(std::holds_alternative<std::string>(control::parse_request(line))) << line;
+}
+
+TEST(JobVerbs, AJobLineReadsBackAndSaysWhatIsLeft) {
+    guestview::JobInfo job{7, {guestview::JobKind::Duplicate, "win11", "win11-copy", "", false}};
+    job.done = 3ull << 30;
+    job.total = 12ull << 30;
+    job.elapsed_ms = 30'000;
+    job.phase = "copying disk vda";
+    auto back = parse_job_line(job_line(job));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->id, 7u);
+    EXPECT_EQ(back->state, guestview::JobState::Running);
+    EXPECT_EQ(back->done, job.done);
+    EXPECT_EQ(back->total, job.total);
+    EXPECT_EQ(back->phase, job.phase);
+    // 3 of 12 GiB in 30 s: 90 s left.
+    EXPECT_EQ(guestview::seconds_left(job), 90u);
+    EXPECT_EQ(job_progress_text(job), "25% · 3.0 GiB of 12.0 GiB · 90 s left · copying disk vda");
+    EXPECT_EQ(job_title(job), "duplicate win11 as win11-copy");
+    job.state = guestview::JobState::Failed;
+    job.message = "not enough disk space";
+    EXPECT_EQ(job_progress_text(job), "failed: not enough disk space");
+    EXPECT_NE(job_json(job).find(R"("state": "failed", "done": 3221225472, "total": 12884901888, "percent": 25.0)"),
+              std::string::npos)
+        << job_json(job);
+    EXPECT_FALSE(parse_job_line("7 exploded 1 2 3\n\n\n"));
+    EXPECT_FALSE(parse_job_line("garbage"));
 }
 
 } // namespace

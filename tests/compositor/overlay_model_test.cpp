@@ -247,5 +247,25 @@ TEST_F(OverlayModelTest, DirtyOnlyWhenSomethingVisibleChanged) {
     EXPECT_TRUE(model.take_dirty());
 }
 
+// Issue 17: C, T and B start a job on the selected guest; X cancels the newest that runs.
+TEST_F(OverlayModelTest, JobKeysActOnTheSelectedGuestAndXCancelsTheNewestRunningJob) {
+    using guestview::JobKind;
+    model.on_key(Key::Down, t0);
+    EXPECT_EQ(model.on_key(Key::Duplicate, t0), (OverlayCommand{Kind::StartJob, Action::Start, "bravo", JobKind::Duplicate}));
+    EXPECT_EQ(model.on_key(Key::Snapshot, t0), (OverlayCommand{Kind::StartJob, Action::Start, "bravo", JobKind::SnapshotTake}));
+    EXPECT_EQ(model.on_key(Key::Backup, t0), (OverlayCommand{Kind::StartJob, Action::Start, "bravo", JobKind::Backup}));
+    EXPECT_FALSE(model.on_key(Key::CancelJob, t0).has_value()) << "no job runs";
+    guestview::JobInfo done{3, {JobKind::Backup, "alpha", "/b", "", false}, guestview::JobState::Done};
+    guestview::JobInfo running{5, {JobKind::Duplicate, "bravo", "bravo-copy", "", false}};
+    model.take_dirty();
+    model.set_jobs({running, done});
+    EXPECT_TRUE(model.take_dirty()) << "the bars are redrawn";
+    EXPECT_EQ(model.on_key(Key::CancelJob, t0), (OverlayCommand{Kind::CancelJob, Action::Start, "5"}));
+    model.set_jobs({done});
+    EXPECT_FALSE(model.on_key(Key::CancelJob, t0).has_value()) << "a finished job cannot be cancelled";
+    model.set_guests({});
+    EXPECT_FALSE(model.on_key(Key::Duplicate, t0).has_value()) << "nothing selected";
+}
+
 } // namespace
 } // namespace phyllome::compositor

@@ -59,6 +59,10 @@ std::vector<Request> all_requests() {
         CreateRequest{0xffffffffu, spec},
         PlanRequest{11, spec},
         PlanRequest{12, GuestSpec{}},
+        JobStartRequest{13, JobRequest{JobKind::Duplicate, "win11", "win11-copy", "", false}},
+        JobStartRequest{14, JobRequest{JobKind::Export, "win11", "/home/u/win 11.phyllome", "", true}},
+        JobStartRequest{15, JobRequest{JobKind::Import, "", "", "/media/usb/win11.phyllome", false}},
+        JobCancelRequest{7},
     };
 }
 
@@ -80,6 +84,13 @@ std::vector<Reply> all_replies() {
                                {"UEFI with Secure Boot", "TPM 2.0", "encrypted disk"},
                                {"SATA disk and e1000e network: no virtio-win drivers found (looked in /usr/share)"}}},
         PlanReply{11, PlanView{"'x.iso' is not a bootable installer", "", "", 0, 0, 0, 0, 0, -1, {}, {}}},
+        JobStartedReply{13, 4, ""},
+        JobStartedReply{14, 0, "guest 'win11' has a job running: wait for it, or cancel it"},
+        JobsUpdate{{JobInfo{4, JobRequest{JobKind::Backup, "win11", "/backups", "", false}, JobState::Running,
+                            1ull << 33, 5ull << 32, "copying disk vda", "", 12345},
+                    JobInfo{3, JobRequest{JobKind::Move, "deb", "qemu+ssh://desk/system", "", false}, JobState::Failed,
+                            0, 0, "", "the destination refused: no route to host", 800}}},
+        JobsUpdate{{}},
     };
 }
 
