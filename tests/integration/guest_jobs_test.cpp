@@ -95,7 +95,7 @@ protected:
         if (const std::string why = embedded_guest_missing({"virsh", "grim", "qemu-io", "xorriso"}); !why.empty())
             GTEST_SKIP() << why;
         ASSERT_EQ(guestview::prepare_embedded_root(embed_uri()), "");
-        for (const char* name : {source, "phyllome-it-jobs-copy", "phyllome-it-jobs-cancelled"})
+        for (const char* name : {source, "phyllome-it-jobs-copy", "phyllome-it-jobs-cancelled", "phyllome-it-jobs-restored"})
             run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + name + "; undefine --nvram " + name},
                         {}, 300s);
         ShellProcess::Options o;
@@ -108,7 +108,7 @@ protected:
     void TearDown() override {
         shell.reset();
         if (!IsSkipped())
-            for (const char* name : {source, "phyllome-it-jobs-copy", "phyllome-it-jobs-cancelled"})
+            for (const char* name : {source, "phyllome-it-jobs-copy", "phyllome-it-jobs-cancelled", "phyllome-it-jobs-restored"})
                 run_command({"virsh", "-c", embed_uri(), std::string("undefine --nvram ") + name}, {}, 120s);
     }
 
@@ -178,6 +178,32 @@ TEST_F(GuestJobs, CtrlCCancelsAndLeavesNothingBehind) {
     r = shell->ctl({"cancel", "999"});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("there is no job 999"), std::string::npos) << r.err;
+}
+
+TEST_F(GuestJobs, BackUpRestoreExportAndImportFromTheCommandLine) {
+    create_source(64);
+    const fs::path dir = fs::path(shell->log_path()).parent_path() / "backups";
+    // The folder is made when missing; the answer names the backup.
+    auto r = shell->ctl({"backup", source, dir.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err << shell->log();
+    std::smatch folder;
+    ASSERT_TRUE(std::regex_search(r.out, folder, std::regex("(" + dir.string() + "/phyllome-it-jobs-[0-9-]+)"))) << r.out;
+    EXPECT_TRUE(fs::exists(fs::path(folder[1].str()) / "manifest")) << folder[1];
+    r = shell->ctl({"restore", folder[1].str(), "--as", "phyllome-it-jobs-restored"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(shell->wait_for_status(R"("name": "phyllome-it-jobs-restored")", 10s)) << shell->status_json();
+    // Export, remove the guest for good, import it again.
+    const std::string archive = (dir / "moved.phyllome").string();
+    r = shell->ctl({"export", source, archive});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_GT(fs::file_size(archive), 64u << 20);
+    r = shell->ctl({"remove", source});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    ASSERT_TRUE(wait_until([&] { return shell->status_json().find(std::string("\"name\": \"") + source + "\"") == std::string::npos; }, 10s));
+    r = shell->ctl({"import", archive});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(shell->wait_for_status(std::string("\"name\": \"") + source + "\"", 10s)) << shell->status_json();
+    EXPECT_TRUE(fs::exists(disk_dir / (std::string(source) + ".qcow2"))) << "the disk came back to this host's folder";
 }
 
 TEST_F(GuestJobs, ARunningGuestIsNotDuplicatedAndAnUnknownOneIsNamed) {
