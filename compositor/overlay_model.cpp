@@ -32,6 +32,13 @@ void OverlayModel::set_guests(std::vector<GuestInfo> guests) {
     if (guests == guests_)
         return;
     guests_ = std::move(guests);
+    if (guest_card_) {
+        auto it = std::ranges::find(guests_, guest_card_->guest(), &GuestInfo::name);
+        if (it == guests_.end())
+            guest_card_.reset(); // removed, or moved to another host
+        else
+            guest_card_->update(*it);
+    }
     if (!pending_force_off_.empty()) {
         const GuestInfo* g = nullptr;
         for (const auto& x : guests_)
@@ -201,6 +208,8 @@ std::optional<OverlayCommand> OverlayModel::card_key(Key key) {
 std::optional<OverlayCommand> OverlayModel::on_key(Key key, Clock::time_point now, std::size_t app_index) {
     if (card_)
         return card_key(key);
+    if (guest_card_)
+        return guest_card_key(key, now);
     if (choosing_installer_) {
         switch (key) {
         case Key::Up:
@@ -266,7 +275,8 @@ std::optional<OverlayCommand> OverlayModel::on_key(Key key, Clock::time_point no
     case Key::Duplicate:
     case Key::Snapshot:
     case Key::Backup:
-    case Key::CancelJob: return job_key(key);
+    case Key::CancelJob:
+    case Key::GuestCard: return job_key(key);
     case Key::App:
         if (app_index < apps_.size())
             return OverlayCommand{OverlayCommand::Kind::LaunchApp, Action::Start, std::to_string(app_index)};

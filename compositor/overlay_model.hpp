@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "compositor/guest_card.hpp"
 #include "compositor/new_guest_card.hpp"
 #include "config/config.hpp"
 #include "guestview/guest_inventory.hpp"
@@ -25,14 +26,18 @@ struct OverlayRect {
 struct OverlayCommand {
     // PlanGuest: an installer was picked, ask the agent what it would make (the card opens);
     // CreateGuest: the card's Enter, create what it shows.
-    // StartJob: `job` on the guest `target`; CancelJob: the job numbered `target`.
-    enum class Kind { GuestAction, ShowGuest, LaunchApp, Adopt, PlanGuest, CreateGuest, ShowWindow, StartJob, CancelJob };
+    // StartJob: `job` on the guest `target` (the server fills in the rest); RunJob: `request` as
+    // it is (from the guest card); CancelJob: the job numbered `target`; GuestCard: open the
+    // card of the guest `target` (the server knows its backups and the other hosts).
+    enum class Kind { GuestAction, ShowGuest, LaunchApp, Adopt, PlanGuest, CreateGuest, ShowWindow, StartJob, RunJob,
+                      CancelJob, GuestCard };
     Kind kind = Kind::GuestAction;
     guestview::Action action = guestview::Action::Start;
     // guest name, app index as text for LaunchApp, installer path for Plan/CreateGuest, window id
     // as text for ShowWindow
     std::string target;
     guestview::JobKind job = guestview::JobKind::Duplicate;
+    guestview::JobRequest request;
     bool operator==(const OverlayCommand&) const = default;
 };
 
@@ -72,7 +77,9 @@ public:
     enum class Key { Up, Down, Home, End, Enter, Start, Shutdown, ForceOff, Remove, App, Adopt, NewGuest, Cancel, Eject,
                      Left, Right,
                      // Long jobs on the selected guest, and cancelling the newest running job.
-                     Duplicate, Snapshot, Backup, CancelJob };
+                     Duplicate, Snapshot, Backup, CancelJob,
+                     // The selected guest's card: snapshots, backups, export, move.
+                     GuestCard };
 
     void set_guests(std::vector<guestview::GuestInfo> guests);
     void set_connection(guestview::ConnectionStatus status);
@@ -121,6 +128,12 @@ public:
     void close_card();
     const NewGuestCard* card() const { return card_ ? &*card_ : nullptr; }
 
+    // The guest card (guest_card.hpp), opened by the server after Key::GuestCard; its rows
+    // follow the guest's snapshots; it closes with Escape, a job started, or the guest gone.
+    void open_guest_card(GuestCard card);
+    void close_guest_card();
+    const GuestCard* guest_card() const { return guest_card_ ? &*guest_card_ : nullptr; }
+
     // True when something visible changed since the last call (the view redraws then).
     bool take_dirty();
 
@@ -142,6 +155,7 @@ private:
     std::optional<OverlayCommand> adopt_selected(Clock::time_point now);
     std::optional<OverlayCommand> card_key(Key key);
     std::optional<OverlayCommand> job_key(Key key); // overlay_model_jobs.cpp
+    std::optional<OverlayCommand> guest_card_key(Key key, Clock::time_point now);
     void select_index(std::size_t index);
 
     std::vector<guestview::GuestInfo> guests_;
@@ -163,6 +177,7 @@ private:
     Clock::time_point pending_adopt_since_{};
     std::optional<NewGuestCard> card_;
     std::vector<guestview::JobInfo> jobs_;
+    std::optional<GuestCard> guest_card_;
     bool dirty_ = true;
 };
 

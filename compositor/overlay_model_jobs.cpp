@@ -4,6 +4,36 @@
 
 namespace phyllome::compositor {
 
+void OverlayModel::open_guest_card(GuestCard card) {
+    guest_card_.emplace(std::move(card));
+    dirty_ = true;
+}
+
+void OverlayModel::close_guest_card() {
+    if (guest_card_)
+        dirty_ = true;
+    guest_card_.reset();
+}
+
+std::optional<OverlayCommand> OverlayModel::guest_card_key(Key key, Clock::time_point now) {
+    dirty_ = true;
+    std::optional<guestview::JobRequest> request;
+    switch (key) {
+    case Key::Up: guest_card_->move(-1); break;
+    case Key::Down: guest_card_->move(1); break;
+    case Key::Cancel: guest_card_.reset(); break;
+    case Key::Enter: request = guest_card_->enter(); break;
+    case Key::Remove: request = guest_card_->remove(now); break;
+    default: break;
+    }
+    if (!request)
+        return std::nullopt;
+    guest_card_.reset(); // the job's bar shows below the guests
+    OverlayCommand command{OverlayCommand::Kind::RunJob, guestview::Action::Start, request->guest, request->kind};
+    command.request = std::move(*request);
+    return command;
+}
+
 void OverlayModel::set_jobs(std::vector<guestview::JobInfo> jobs) {
     if (jobs == jobs_)
         return;
@@ -22,6 +52,8 @@ std::optional<OverlayCommand> OverlayModel::job_key(Key key) {
     const guestview::GuestInfo* g = selected_guest();
     if (g == nullptr)
         return std::nullopt;
+    if (key == Key::GuestCard)
+        return OverlayCommand{OverlayCommand::Kind::GuestCard, guestview::Action::Start, g->name};
     const JobKind kind = key == Key::Duplicate ? JobKind::Duplicate
                          : key == Key::Snapshot ? JobKind::SnapshotTake
                                                 : JobKind::Backup;

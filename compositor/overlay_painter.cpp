@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "compositor/guest_identity.hpp"
+#include "compositor/guest_card_painter.hpp"
 #include "compositor/new_guest_card_painter.hpp"
 #include "compositor/overlay_jobs_painter.hpp"
 #include "compositor/paint_kit.hpp"
@@ -89,6 +90,12 @@ OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in) {
     // The new-guest card for a picked installer.
     if (const NewGuestCard* card = model.card()) {
         paint_new_guest_card(cr, text, *card, st, CardArea{static_cast<double>(left), y, card_w, base});
+        cairo_restore(cr);
+        return hits;
+    }
+    // The selected guest's card: snapshots, backups, export, move.
+    if (const GuestCard* card = model.guest_card()) {
+        paint_guest_card(cr, text, *card, st, CardArea{static_cast<double>(left), y, card_w, base});
         cairo_restore(cr);
         return hits;
     }

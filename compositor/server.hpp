@@ -168,6 +168,8 @@ private:
     // Long jobs (server_jobs.cpp): the overlay's progress, and a notice when one ends.
     void on_jobs_changed();
     void start_job_from_overlay(guestview::JobKind kind, const std::string& guest);
+    void run_job_from_overlay(guestview::JobRequest request);
+    void open_guest_card(const std::string& guest);
     std::map<std::uint32_t, guestview::JobState> job_states_; // what was last seen of each job
     void on_control_request(const control::Request& request, ControlServer::Reply reply);
     void launch_app(std::size_t index);

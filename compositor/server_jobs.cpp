@@ -1,6 +1,9 @@
 // The Server's long jobs: started from the overlay's keys, shown on it with their progress, and
 // a notice when one ends.
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -22,6 +25,21 @@ std::string backup_directory(const std::string& configured) {
     return configured;
 }
 
+// `guest`'s backup folders in `dir` (<guest>-<YYYYMMDD-HHMMSS>[-N] with a manifest), newest first.
+std::vector<std::string> find_backups(const std::string& dir, const std::string& guest) {
+    std::vector<std::string> found;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() > guest.size() + 1 && name.starts_with(guest + "-") &&
+            std::isdigit(static_cast<unsigned char>(name[guest.size() + 1])) &&
+            std::filesystem::exists(entry.path() / "manifest", ec))
+            found.push_back(entry.path().string());
+    }
+    std::ranges::sort(found, std::greater<>());
+    return found;
+}
+
 } // namespace
 
 void Server::on_jobs_changed() {
@@ -40,12 +58,6 @@ void Server::on_jobs_changed() {
 }
 
 void Server::start_job_from_overlay(guestview::JobKind kind, const std::string& guest) {
-    if (kiosk_) {
-        overlay_model_.set_notice(fmt::format("This is a kiosk for {}: guests are not copied or backed up here",
-                                              kiosk_->guest()),
-                                  true);
-        return;
-    }
     guestview::JobRequest request{kind, guest, {}, {}, false};
     if (kind == guestview::JobKind::Duplicate) {
         // "win11 copy", then "win11 copy 2", …: the first name no guest has.
@@ -56,6 +68,16 @@ void Server::start_job_from_overlay(guestview::JobKind kind, const std::string& 
     } else if (kind == guestview::JobKind::Backup) {
         request.target = backup_directory(config().jobs.backup_directory);
     }
+    run_job_from_overlay(std::move(request));
+}
+
+void Server::run_job_from_overlay(guestview::JobRequest request) {
+    if (kiosk_) {
+        overlay_model_.set_notice(fmt::format("This is a kiosk for {}: guests are not copied or backed up here",
+                                              kiosk_->guest()),
+                                  true);
+        return;
+    }
     guestview::JobInfo shown{0, request};
     overlay_model_.set_notice(fmt::format("{}…", job_title(shown)), false);
     inventory_->start_job(std::move(request), [this, title = job_title(shown)](std::uint32_t id, std::string error) {
@@ -65,6 +87,19 @@ void Server::start_job_from_overlay(guestview::JobKind kind, const std::string& 
             refresh_overlay();
         }
     });
+}
+
+void Server::open_guest_card(const std::string& guest) {
+    const guestview::GuestInfo* info = inventory_->find(guest);
+    if (info == nullptr)
+        return;
+    GuestCard::Places places;
+    places.backup_dir = backup_directory(config().jobs.backup_directory);
+    places.backups = find_backups(places.backup_dir, guest);
+    places.destinations = config().jobs.move_destinations;
+    for (const auto& g : inventory_->guests())
+        places.guest_names.push_back(g.name);
+    overlay_model_.open_guest_card(GuestCard(*info, std::move(places)));
 }
 
 } // namespace phyllome::compositor

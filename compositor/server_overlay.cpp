@@ -39,6 +39,7 @@ void Server::overlay_key(xkb_keysym_t sym, std::uint32_t modifiers) {
     case XKB_KEY_t: key = Key::Snapshot; break;
     case XKB_KEY_b: key = Key::Backup; break;
     case XKB_KEY_x: key = Key::CancelJob; break;
+    case XKB_KEY_o: key = Key::GuestCard; break;
     case XKB_KEY_Escape: key = Key::Cancel; break;
     default:
         if (sym >= XKB_KEY_F1 && sym <= XKB_KEY_F12) {
@@ -124,6 +125,12 @@ void Server::run_overlay_command(const OverlayCommand& command) {
     case OverlayCommand::Kind::StartJob:
         start_job_from_overlay(command.job, command.target);
         break;
+    case OverlayCommand::Kind::RunJob:
+        run_job_from_overlay(command.request);
+        break;
+    case OverlayCommand::Kind::GuestCard:
+        open_guest_card(command.target);
+        break;
     case OverlayCommand::Kind::CancelJob:
         inventory_->cancel_job(static_cast<std::uint32_t>(std::stoul(command.target)));
         break;
@@ -161,7 +168,7 @@ std::string Server::host_key_label() const {
 }
 
 std::string Server::hotkey_help() const {
-    std::string help = "↑↓ select   Enter show/start   S start   D shut down   F F force off   R R remove   A A adopt   E eject installer   N new   C duplicate   T snapshot   B back up   X cancel job";
+    std::string help = "↑↓ select   Enter show/start   S start   D shut down   F F force off   R R remove   A A adopt   E eject installer   N new   C duplicate   T snapshot   B back up   O more   X cancel job";
     if (!config().apps.empty())
         help += "   F1… apps";
     help += fmt::format("   {0}+1…9 guest or window   {0}+←→ next   {0}+Home here", host_key_label());

@@ -142,6 +142,8 @@ struct ClipboardConfig {
 struct JobsConfig {
     // Where the overlay's "back up" writes; "~/" is the home folder. Empty: ~/Backups.
     std::string backup_directory;
+    // Other hosts' libvirt the overlay offers to move a guest to (phyllomectl move takes any).
+    std::vector<std::string> move_destinations;
     bool operator==(const JobsConfig&) const = default;
 };
 

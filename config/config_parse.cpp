@@ -241,6 +241,9 @@ LoadResult parse(std::string_view text, std::string_view source) {
     with_section(root, "audio", sink, [&](TableReader& section) { read_audio(section, config.audio); });
     with_section(root, "clipboard", sink, [&](TableReader& section) { read_clipboard(section, config.clipboard); });
     with_section(root, "backup", sink, [&](TableReader& section) { read_backup(section, config.jobs); });
+    with_section(root, "move", sink, [&](TableReader& section) {
+        section.read("destinations", config.jobs.move_destinations, rules::uri_list());
+    });
     if (const toml::node* apps = root.take("app"))
         read_apps(*apps, sink, config.apps);
     root.warn_unknown_keys();

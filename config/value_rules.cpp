@@ -67,6 +67,23 @@ Rule<std::string> non_empty_string() {
             "must be a non-empty string"};
 }
 
+Rule<std::vector<std::string>> uri_list() {
+    return {[](const toml::node& node) -> std::optional<std::vector<std::string>> {
+                const toml::array* array = node.as_array();
+                if (array == nullptr)
+                    return std::nullopt;
+                std::vector<std::string> uris;
+                for (const toml::node& entry : *array) {
+                    std::optional<std::string> text = string_of(entry);
+                    if (!text || text->find("://") == std::string::npos)
+                        return std::nullopt;
+                    uris.push_back(std::move(*text));
+                }
+                return uris;
+            },
+            "must be a list of libvirt URIs, like [\"qemu+ssh://desk/system\"]"};
+}
+
 Rule<std::string> one_of(std::vector<std::string> choices) {
     std::string expectation = "must be one of " + quoted_list(choices);
     return {[choices = std::move(choices)](const toml::node& node) -> std::optional<std::string> {

@@ -40,6 +40,8 @@ Rule<std::string> keysym_name();
 Rule<std::string> optional_keysym_name();
 Rule<GuestExitPolicy> guest_exit_policy();
 Rule<Transform> transform();
+// A list of libvirt URIs ("qemu+ssh://host/system"), each with a scheme.
+Rule<std::vector<std::string>> uri_list();
 
 } // namespace rules
 

@@ -21,6 +21,13 @@ void write_guest(Writer& w, const GuestInfo& g) {
     w.opt(g.colour);
     w.i32(g.domain_id);
     w.boolean(g.installer_attached);
+    w.u32(static_cast<std::uint32_t>(g.snapshots.size()));
+    for (const SnapshotEntry& snap : g.snapshots) {
+        w.str(snap.name);
+        w.i64(snap.created);
+        w.boolean(snap.with_memory);
+        w.boolean(snap.current);
+    }
 }
 
 GuestInfo read_guest(Reader& r) {
@@ -36,6 +43,20 @@ GuestInfo read_guest(Reader& r) {
     g.colour = r.opt<std::uint32_t>();
     g.domain_id = r.i32();
     g.installer_attached = r.boolean();
+    // Each snapshot takes at least 4 + 8 + 2 bytes: a count beyond the body fails before allocating.
+    const std::uint32_t snapshots = r.u32();
+    if (snapshots > r.remaining() / 14) {
+        r.str(); // fails the reader
+        return g;
+    }
+    for (std::uint32_t i = 0; i < snapshots && !r.failed(); ++i) {
+        SnapshotEntry snap;
+        snap.name = r.str();
+        snap.created = r.i64();
+        snap.with_memory = r.boolean();
+        snap.current = r.boolean();
+        g.snapshots.push_back(std::move(snap));
+    }
     return g;
 }
 

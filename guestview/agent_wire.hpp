@@ -87,6 +87,7 @@ public:
 
     bool failed() const { return failed_; }
     bool done() const { return !failed_ && in_.empty(); }
+    std::size_t remaining() const { return in_.size(); }
 
     std::uint8_t u8() {
         if (!take(1))

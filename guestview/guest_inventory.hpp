@@ -39,6 +39,15 @@ enum class GraphicsSupport {
 // <phyllome:identity xmlns:phyllome="https://phyllo.me/xmlns/shell/1.0" slot="2" colour="#4f9dde"/>
 inline constexpr std::string_view identity_namespace = "https://phyllo.me/xmlns/shell/1.0";
 
+// One of a guest's snapshots, for the overlay and `phyllomectl snapshots`.
+struct SnapshotEntry {
+    std::string name;
+    std::int64_t created = 0;  // unix seconds
+    bool with_memory = false;  // taken running: a revert brings the guest back running
+    bool current = false;      // the one the guest's disks now build on
+    bool operator==(const SnapshotEntry&) const = default;
+};
+
 struct GuestInfo {
     std::string name;
     std::string uuid;
@@ -54,6 +63,7 @@ struct GuestInfo {
     int domain_id = -1;
     // Its <installer> metadata is there (installer_media.hpp): the ISO is still to be ejected.
     bool installer_attached = false;
+    std::vector<SnapshotEntry> snapshots; // newest first
     bool operator==(const GuestInfo&) const = default;
 };
 

@@ -269,3 +269,66 @@ TEST_F(OverlayModelTest, JobKeysActOnTheSelectedGuestAndXCancelsTheNewestRunning
 
 } // namespace
 } // namespace phyllome::compositor
+
+// Issue 17: the guest card lists what a guest can become, and each row starts its job.
+namespace phyllome::compositor {
+namespace {
+
+TEST(GuestCardTest, RowsFollowTheSnapshotsAndEachStartsItsJob) {
+    using guestview::JobKind;
+    using Row = GuestCard::Row;
+    GuestInfo g = guest("win11", GuestState::Running);
+    g.snapshots = {{"before the update", 1764900000, true, true}, {"fresh", 1764800000, false, false}};
+    GuestCard card(g, {"/home/u/Backups", {"/home/u/Backups/win11-20261204-101500"}, {"qemu+ssh://desk/system"},
+                       {"win11", "win11-restored"}});
+    std::vector<Row::Kind> kinds;
+    for (const Row& r : card.rows())
+        kinds.push_back(r.kind);
+    EXPECT_EQ(kinds, (std::vector<Row::Kind>{Row::Kind::TakeSnapshot, Row::Kind::Snapshot, Row::Kind::Snapshot,
+                                              Row::Kind::BackUp, Row::Kind::Restore, Row::Kind::Export, Row::Kind::Move}));
+    EXPECT_EQ(card.enter(), (guestview::JobRequest{JobKind::SnapshotTake, "win11", "", "", false}));
+    card.move(1);
+    EXPECT_EQ(card.enter(), (guestview::JobRequest{JobKind::SnapshotRevert, "win11", "before the update", "", false}));
+    // R arms, R again within 4 s deletes; elsewhere R does nothing.
+    const auto t0 = GuestCard::Clock::now();
+    EXPECT_FALSE(card.remove(t0));
+    EXPECT_EQ(card.pending_delete(), "before the update");
+    EXPECT_EQ(card.remove(t0 + std::chrono::seconds(1)),
+              (guestview::JobRequest{JobKind::SnapshotDelete, "win11", "before the update", "", false}));
+    EXPECT_FALSE(card.remove(t0 + std::chrono::seconds(10))) << "a late second press arms again";
+    card.move(3);
+    EXPECT_EQ(card.enter(), (guestview::JobRequest{JobKind::Restore, "", "win11-restored-2",
+                                                   "/home/u/Backups/win11-20261204-101500", false}))
+        << "restored beside the guest, under a free name";
+    card.move(1);
+    auto exported = card.enter();
+    ASSERT_TRUE(exported);
+    EXPECT_EQ(exported->kind, JobKind::Export);
+    EXPECT_TRUE(exported->target.starts_with("/home/u/Backups/win11-")) << exported->target;
+    EXPECT_TRUE(exported->target.ends_with(".phyllome")) << exported->target;
+    card.move(1);
+    EXPECT_EQ(card.enter(), (guestview::JobRequest{JobKind::Move, "win11", "qemu+ssh://desk/system", "", false}));
+    // A snapshot gone: its row goes, the selection stays on the same row.
+    g.snapshots.pop_back();
+    card.update(g);
+    EXPECT_EQ(card.rows().size(), 6u);
+    EXPECT_EQ(card.rows()[card.selection()].kind, Row::Kind::Move);
+}
+
+TEST_F(OverlayModelTest, OOpensTheGuestCardWhoseEnterRunsItsJobAndClosesIt) {
+    auto open = model.on_key(Key::GuestCard, t0);
+    EXPECT_EQ(open, (OverlayCommand{Kind::GuestCard, Action::Start, "alpha"}));
+    model.open_guest_card(GuestCard(*model.selected_guest(), {"/b", {}, {}, {"alpha"}}));
+    ASSERT_NE(model.guest_card(), nullptr);
+    auto run = model.on_key(Key::Enter, t0);
+    ASSERT_TRUE(run);
+    EXPECT_EQ(run->kind, Kind::RunJob);
+    EXPECT_EQ(run->request, (guestview::JobRequest{guestview::JobKind::SnapshotTake, "alpha", "", "", false}));
+    EXPECT_EQ(model.guest_card(), nullptr) << "the job's bar shows with the guests";
+    model.open_guest_card(GuestCard(*model.selected_guest(), {"/b", {}, {}, {"alpha"}}));
+    model.set_guests({guest("bravo", GuestState::ShutOff)});
+    EXPECT_EQ(model.guest_card(), nullptr) << "the guest left: its card closes";
+}
+
+} // namespace
+} // namespace phyllome::compositor

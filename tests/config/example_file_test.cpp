@@ -115,7 +115,7 @@ TEST_F(ExampleConfig, DocumentsEveryKey) {
         // Issue 16: the clipboard.
         "hotkeys.copy", "hotkeys.paste", "security.allow_data_control", "clipboard.max_bytes",
         // Issue 17: where the overlay backs up.
-        "backup.directory",
+        "backup.directory", "move.destinations",
     };
     EXPECT_EQ(documented, schema);
 }

@@ -29,6 +29,7 @@ GuestInfo sample_guest(std::string name) {
     g.colour = 0x4f9dde;
     g.domain_id = 7;
     g.installer_attached = true;
+    g.snapshots = {{"before the update", 1764900000, true, true}, {"fresh install", 1764800000, false, false}};
     return g;
 }
 
