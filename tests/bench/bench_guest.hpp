@@ -36,6 +36,8 @@ struct BenchGuestSpec {
     // Runs the guest's keyboard witness (tests/bench/guest/key_reporter.c): LEDs, VT switches and
     // Ctrl+Alt+Del reported on the serial console.
     bool keys_witness = false;
+    // More kernel parameters for the guest's /init, e.g. "phyllome_disk=1 phyllome_disk_mark=a".
+    std::string kernel_args;
 };
 
 class BenchGuest {

@@ -1,0 +1,329 @@
+// Snapshots end to end (issue 17): the embedded libvirt and QEMU under TCG run the Linux test
+// guest (scripts/build-bench-guest) booted into the shell's own machine model (q35, OVMF with
+// its NVRAM, a TPM by swtpm when installed, a qcow2 disk). In its disk mode the guest reports
+// what a marker on /dev/vda holds and writes the next one at boot and on every Enter, so the
+// guest itself tells which disk state a revert brought back.
+#include <gtest/gtest.h>
+
+#include <linux/input-event-codes.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "guestview/domain_model.hpp"
+#include "guestview/jobs/guest_snapshots.hpp"
+#include "guestview/libvirt_handles.hpp"
+#include "guestview/machine_model.hpp"
+#include "guestview/os_info.hpp"
+#include "linux_test_guest.hpp"
+#include "tests/bench/bench_guest.hpp"
+#include "tests/bench/libvirt_event_thread.hpp"
+#include "tests/firmware/ovmf.hpp"
+#include "tests/guestview/recording_job_context.hpp"
+
+namespace phyllome::guestview {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::RecordingJobContext;
+namespace fs = std::filesystem;
+
+constexpr auto boot_deadline = 300s; // OVMF under TCG takes its time before the kernel runs
+
+class GuestSnapshots : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (const std::string why = test::ovmf_missing_reason(); !why.empty())
+            GTEST_SKIP() << why;
+        if (const std::string why = test::linux_test_guest_missing(kernel_dir_, {"virsh", "qemu-img"}); !why.empty())
+            GTEST_SKIP() << why;
+        std::string error;
+        db_ = OsDatabase::load(error);
+        if (!db_)
+            GTEST_SKIP() << error;
+        // Our own root: one process at a time may open an embedded root. Traversable, as swtpm
+        // runs as its own user.
+        char dir[] = "/var/tmp/phyllome-snapshot-XXXXXX";
+        ASSERT_NE(mkdtemp(dir), nullptr);
+        root_ = dir;
+        chmod(root_.c_str(), 0755);
+        fs::create_directories(root_ + "/disks");
+        events_.emplace();
+    }
+
+    void TearDown() override {
+        domain_.reset();
+        connection_.reset(); // first: the guest's virsh needs the root
+        events_.reset();
+        guest_.reset();      // destroyed and undefined with its NVRAM and TPM state
+        if (!root_.empty() && !HasFailure()) {
+            std::error_code ec;
+            fs::remove_all(root_, ec);
+        }
+    }
+
+    // Defines and starts the guest with the shell's model; the connection opens afterwards.
+    void boot(const std::string& name) {
+        const auto os = db_->find("debian12");
+        ASSERT_TRUE(os.has_value()) << "osinfo-db lacks debian12";
+        ModelHost host;
+        host.network = GuestNetwork::User;
+        host.kvm = false;
+        host.tpm = test::have_program("swtpm") && test::have_program("swtpm_setup");
+        GuestSpec spec;
+        spec.name = name;
+        spec.iso_path = root_ + "/installer.iso";
+        spec.disk_dir = root_ + "/disks";
+        spec.encrypt_disk = false;
+        spec.memory_mb = 512;
+        spec.cpus = 1;
+        spec.disk_size_gb = 1;
+        std::ofstream(spec.iso_path, std::ios::binary) << std::string(64 * 1024, '\0');
+        disk_ = phyllome_disk_path(spec);
+        const auto made = test::run_command({"qemu-img", "create", "-q", "-f", "qcow2", disk_, "1G"});
+        ASSERT_EQ(made.exit_code, 0) << made.err;
+
+        bench::BenchGuestSpec guest_spec;
+        guest_spec.kernel_dir = kernel_dir_;
+        guest_spec.embed_root = root_;
+        guest_spec.name = name;
+        guest_spec.kernel_args = "phyllome_disk=1 phyllome_disk_mark=m";
+        guest_spec.machine_xml = phyllome_domain_xml(spec, choose_model(*os, host), host, *os);
+        guest_.emplace(guest_spec);
+        const std::string error = guest_->start();
+        ASSERT_TRUE(error.empty()) << error;
+        connection_.reset(virConnectOpen(guest_->uri().c_str()));
+        ASSERT_TRUE(connection_) << last_libvirt_error();
+        domain_.reset(virDomainLookupByName(connection_.get(), name.c_str()));
+        ASSERT_TRUE(domain_) << last_libvirt_error();
+    }
+
+    // The guest's next "disk says X" (after `mark` in its serial log) and the "disk wrote" after it.
+    std::string disk_says(std::uint64_t mark) {
+        auto said = guest_->wait_report("phyllome-guest: disk says ", mark, boot_deadline);
+        if (!said)
+            return "(no report) " + guest_->serial_tail();
+        guest_->wait_report("phyllome-guest: disk wrote ", mark, 60s);
+        return *said;
+    }
+
+    // Enter on the guest's keyboard: it reads its disk and writes the next marker.
+    std::string press_enter() {
+        const std::uint64_t mark = guest_->serial_mark();
+        unsigned int key = KEY_ENTER;
+        EXPECT_EQ(virDomainSendKey(domain_.get(), VIR_KEYCODE_SET_LINUX, 0, &key, 1, 0), 0) << last_libvirt_error();
+        return disk_says(mark);
+    }
+
+    // Every file in the disks folder (the guest's disk, overlays, memory images).
+    std::set<std::string> disk_files() const {
+        std::set<std::string> files;
+        for (const auto& entry : fs::directory_iterator(root_ + "/disks"))
+            files.insert(entry.path().filename().string());
+        return files;
+    }
+
+    void shut_off() { ASSERT_EQ(virDomainDestroy(domain_.get()), 0) << last_libvirt_error(); }
+    void start() { ASSERT_EQ(virDomainCreate(domain_.get()), 0) << last_libvirt_error(); }
+
+    std::unique_ptr<OsDatabase> db_;
+    std::string kernel_dir_, root_, disk_;
+    std::optional<bench::BenchGuest> guest_;
+    std::optional<bench::LibvirtEventThread> events_; // QEMU's monitor, for our connection
+    ConnectionPtr connection_;
+    DomainPtr domain_;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+TEST_F(GuestSnapshots, RunningGuestRevertsToItsMemoryAndDiskAndDeletingKeepsLaterSnapshots) {
+    ASSERT_NO_FATAL_FAILURE(boot("phyllome-snap-running"));
+    EXPECT_EQ(disk_says(0), "nothing");
+    const auto original_files = disk_files();
+
+    // Cancelled half-way: the runner's virDomainAbortJob lands while the memory is saved.
+    {
+        RecordingJobContext job;
+        std::atomic<bool> done{false};
+        std::thread aborter([&] {
+            while (!done) {
+                if (virDomainPtr watched = job.watched()) {
+                    job.cancel();
+                    if (virDomainAbortJob(watched) == 0)
+                        return;
+                }
+                std::this_thread::sleep_for(1ms);
+            }
+        });
+        const JobOutcome outcome = take_snapshot(connection_.get(), "phyllome-snap-running", "aborted", job);
+        done = true;
+        aborter.join();
+        EXPECT_FALSE(outcome.ok) << outcome.message;
+        EXPECT_TRUE(outcome.cancelled) << outcome.message;
+        EXPECT_EQ(job.watch_count(), 1);
+        EXPECT_EQ(job.watched(), nullptr) << "the watch ends with the libvirt call";
+        EXPECT_TRUE(list_snapshots(domain_.get()).empty());
+        EXPECT_EQ(disk_files(), original_files) << "no overlay or memory image left";
+        EXPECT_EQ(virDomainIsActive(domain_.get()), 1);
+    }
+    // Cancelled before: nothing happens at all.
+    {
+        RecordingJobContext job;
+        job.cancel();
+        const JobOutcome outcome = take_snapshot(connection_.get(), "phyllome-snap-running", "never", job);
+        EXPECT_TRUE(outcome.cancelled) << outcome.message;
+        EXPECT_EQ(job.watch_count(), 0);
+        EXPECT_TRUE(list_snapshots(domain_.get()).empty());
+        EXPECT_EQ(disk_files(), original_files);
+    }
+
+    const std::int64_t before = std::time(nullptr);
+    RecordingJobContext take_first;
+    auto clock = std::chrono::steady_clock::now();
+    JobOutcome outcome = take_snapshot(connection_.get(), "phyllome-snap-running", "first", take_first);
+    ASSERT_TRUE(outcome.ok) << outcome.message;
+    std::cout << "[ measure ] take with memory: " << seconds_since(clock) << " s\n";
+    EXPECT_EQ(take_first.watch_count(), 1) << "a snapshot with memory is a libvirt job the runner watches";
+    EXPECT_FALSE(take_first.steps().empty());
+    EXPECT_EQ(outcome.guest, "phyllome-snap-running");
+    for (const auto& entry : fs::directory_iterator(root_ + "/disks"))
+        std::cout << "[ measure ] " << entry.path().filename().string() << ": " << fs::file_size(entry.path())
+                  << " bytes\n";
+    EXPECT_EQ(press_enter(), "m.1");
+
+    RecordingJobContext take_second;
+    outcome = take_snapshot(connection_.get(), "phyllome-snap-running", "", take_second);
+    ASSERT_TRUE(outcome.ok) << outcome.message;
+    const std::string second = default_snapshot_name(std::time(nullptr));
+    EXPECT_EQ(press_enter(), "m.2");
+
+    auto list = list_snapshots(domain_.get());
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_TRUE(list[0].name == second || list[0].name == default_snapshot_name(before)) << list[0].name;
+    EXPECT_EQ(list[1].name, "first");
+    EXPECT_GE(list[1].created, before);
+    EXPECT_LE(list[1].created, list[0].created);
+    EXPECT_LE(list[0].created, std::time(nullptr));
+    EXPECT_EQ(list[1].state, "running");
+    EXPECT_TRUE(list[0].current);
+    EXPECT_FALSE(list[1].current);
+    const std::string second_name = list[0].name;
+
+    // Deleting the older one merges it; the later one still holds m.2 (and its memory).
+    RecordingJobContext remove;
+    outcome = delete_snapshot(connection_.get(), "phyllome-snap-running", "first", remove);
+    ASSERT_TRUE(outcome.ok) << outcome.message;
+    list = list_snapshots(domain_.get());
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0].name, second_name);
+
+    RecordingJobContext revert;
+    clock = std::chrono::steady_clock::now();
+    outcome = revert_snapshot(connection_.get(), "phyllome-snap-running", second_name, revert);
+    ASSERT_TRUE(outcome.ok) << outcome.message;
+    std::cout << "[ measure ] revert with memory: " << seconds_since(clock) << " s\n";
+    EXPECT_EQ(virDomainIsActive(domain_.get()), 1) << "a snapshot with memory comes back running";
+    EXPECT_EQ(press_enter(), "m.2") << "the disk as it was at the snapshot, not m.3";
+    EXPECT_EQ(press_enter(), "m.3") << "and the guest keeps working";
+
+    RecordingJobContext unknown;
+    outcome = revert_snapshot(connection_.get(), "phyllome-snap-running", "first", unknown);
+    EXPECT_FALSE(outcome.ok);
+    EXPECT_EQ(outcome.message, "guest 'phyllome-snap-running' has no snapshot named 'first'");
+}
+
+TEST_F(GuestSnapshots, ShutOffGuestSnapshotAndRevert) {
+    ASSERT_NO_FATAL_FAILURE(boot("phyllome-snap-off"));
+    EXPECT_EQ(disk_says(0), "nothing");
+    const auto tpm = guest_->wait_tpm_report(10s);
+    ASSERT_NO_FATAL_FAILURE(shut_off());
+
+    RecordingJobContext take;
+    auto clock = std::chrono::steady_clock::now();
+    JobOutcome outcome = take_snapshot(connection_.get(), "phyllome-snap-off", "off", take);
+    ASSERT_TRUE(outcome.ok) << outcome.message;
+    std::cout << "[ measure ] take shut off: " << seconds_since(clock) << " s\n";
+    EXPECT_EQ(take.watch_count(), 0) << "no libvirt job without memory";
+    EXPECT_FALSE(take.steps().empty()) << "phases instead";
+    const auto list = list_snapshots(domain_.get());
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0].state, "shut off");
+
+    ASSERT_NO_FATAL_FAILURE(start());
+    EXPECT_EQ(disk_says(0), "m.1");
+    ASSERT_NO_FATAL_FAILURE(shut_off());
+
+    RecordingJobContext revert;
+    clock = std::chrono::steady_clock::now();
+    outcome = revert_snapshot(connection_.get(), "phyllome-snap-off", "off", revert);
+    ASSERT_TRUE(outcome.ok) << outcome.message;
+    std::cout << "[ measure ] revert shut off: " << seconds_since(clock) << " s\n";
+    EXPECT_EQ(virDomainIsActive(domain_.get()), 0);
+    ASSERT_NO_FATAL_FAILURE(start());
+    EXPECT_EQ(disk_says(0), "m.1") << "the disk as it was at the snapshot, not m.2";
+    EXPECT_EQ(guest_->wait_tpm_report(10s), tpm) << "the TPM survives the revert";
+
+    ASSERT_NO_FATAL_FAILURE(shut_off());
+    RecordingJobContext remove;
+    outcome = delete_snapshot(connection_.get(), "phyllome-snap-off", "off", remove);
+    ASSERT_TRUE(outcome.ok) << outcome.message;
+    EXPECT_TRUE(list_snapshots(domain_.get()).empty());
+    ASSERT_NO_FATAL_FAILURE(start());
+    EXPECT_EQ(disk_says(0), "m.1") << "deleting kept the guest's own state";
+}
+
+// No QEMU needed: a defined guest is enough for the refusals.
+TEST_F(GuestSnapshots, ClearErrorsForUnknownNamesAndDisksLibvirtCannotSnapshot) {
+    fs::create_directories(root_ + "/etc");
+    std::ofstream(root_ + "/etc/qemu.conf") << "stdio_handler = \"file\"\n";
+    connection_.reset(virConnectOpen(("qemu:///embed?root=" + root_).c_str()));
+    ASSERT_TRUE(connection_) << last_libvirt_error();
+    const std::string disk = root_ + "/disks/plain.qcow2";
+    ASSERT_EQ(test::run_command({"qemu-img", "create", "-q", "-f", "qcow2", disk, "64M"}).exit_code, 0);
+    const std::string xml = "<domain type='qemu'><name>plain</name><memory unit='MiB'>128</memory>"
+                            "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
+                            "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='" +
+                            disk +
+                            "'/><target dev='vda' bus='virtio'/></disk>"
+                            "<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
+                            "<source protocol='nbd' name='export'><host name='127.0.0.1' port='10809'/></source>"
+                            "<target dev='vdb' bus='virtio'/></disk></devices></domain>";
+    DomainPtr plain{virDomainDefineXML(connection_.get(), xml.c_str())};
+    ASSERT_TRUE(plain) << last_libvirt_error();
+
+    RecordingJobContext job;
+    EXPECT_EQ(take_snapshot(connection_.get(), "nobody", "a", job).message, "there is no guest named 'nobody'");
+    EXPECT_EQ(revert_snapshot(connection_.get(), "plain", "y", job).message, "guest 'plain' has no snapshot named 'y'");
+    EXPECT_EQ(delete_snapshot(connection_.get(), "plain", "y", job).message, "guest 'plain' has no snapshot named 'y'");
+    const JobOutcome network = take_snapshot(connection_.get(), "plain", "a", job);
+    EXPECT_FALSE(network.ok);
+    EXPECT_EQ(network.message,
+              "cannot take a snapshot of guest 'plain': its disk vdb is a 'network' disk, which libvirt cannot snapshot");
+    EXPECT_NE(take_snapshot(connection_.get(), "plain", "a/b", job).message.find("may not hold '/'"), std::string::npos);
+    EXPECT_TRUE(list_snapshots(plain.get()).empty());
+    EXPECT_EQ(disk_files(), std::set<std::string>{"plain.qcow2"});
+    virDomainUndefine(plain.get());
+}
+
+TEST(SnapshotNames, DefaultNameIsTheLocalDateAndMinute) {
+    setenv("TZ", "UTC", 1);
+    tzset();
+    EXPECT_EQ(default_snapshot_name(1796479380), "2026-12-05 14:03");
+    EXPECT_EQ(snapshot_name_problem("2026-12-05 14:03"), "");
+    EXPECT_NE(snapshot_name_problem(""), "");
+    EXPECT_NE(snapshot_name_problem(" x"), "");
+    EXPECT_NE(snapshot_name_problem("a\nb"), "");
+}
+
+} // namespace
+} // namespace phyllome::guestview
