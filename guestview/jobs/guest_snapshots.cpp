@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -129,6 +130,39 @@ void remove_leftovers(virDomainPtr domain, const std::vector<SnapshotDisk>& disk
             log::info("removed '{}', left by the unfinished snapshot", file);
     }
 }
+
+// QEMU 10.0 cannot save a guest's memory while its clipboard channel (qemu-vdagent) is plugged
+// in: the channel is unplugged for the snapshot and plugged in again after it, so the guest's
+// agent reconnects. (QEMU 10.1 migrates the channel; unplugging there costs only a blink.)
+class ClipboardUnplugged {
+public:
+    ClipboardUnplugged(virDomainPtr domain, const std::string& guest)
+        : domain_(domain), guest_(guest), devices_(memory_blocking_devices(domain_xml(domain, 0))) {
+        for (auto it = devices_.begin(); it != devices_.end();) {
+            if (virDomainDetachDeviceFlags(domain_, it->c_str(), VIR_DOMAIN_AFFECT_LIVE) < 0) {
+                log::warn("guest '{}': cannot unplug its clipboard channel for the snapshot: {}", guest_,
+                          last_libvirt_error());
+                it = devices_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    ~ClipboardUnplugged() { plug_in(domain_, guest_, devices_); }
+    ClipboardUnplugged(const ClipboardUnplugged&) = delete;
+    ClipboardUnplugged& operator=(const ClipboardUnplugged&) = delete;
+
+    static void plug_in(virDomainPtr domain, const std::string& guest, const std::vector<std::string>& devices) {
+        for (const std::string& device : devices)
+            if (virDomainAttachDeviceFlags(domain, device.c_str(), VIR_DOMAIN_AFFECT_LIVE) < 0)
+                log::warn("guest '{}': cannot plug its clipboard channel in again: {}", guest, last_libvirt_error());
+    }
+
+private:
+    virDomainPtr domain_;
+    const std::string& guest_;
+    std::vector<std::string> devices_;
+};
 
 std::string free_default_name(virDomainPtr domain) {
     const std::string base = default_snapshot_name(std::time(nullptr));
@@ -238,8 +272,15 @@ JobOutcome take_snapshot(virConnectPtr connection, const std::string& guest, con
         job.progress(0, 0, "freezing the guest's disks");
     }
     log::info("guest '{}': taking snapshot '{}'{}", guest, name, active > 0 ? " with memory" : "");
-    SnapshotPtr snapshot{virDomainSnapshotCreateXML(domain.get(), request.c_str(), flags)};
-    const std::string cause = snapshot ? std::string() : last_libvirt_error();
+    SnapshotPtr snapshot;
+    std::string cause;
+    {
+        std::optional<ClipboardUnplugged> unplugged;
+        if (active > 0)
+            unplugged.emplace(domain.get(), guest);
+        snapshot.reset(virDomainSnapshotCreateXML(domain.get(), request.c_str(), flags));
+        cause = snapshot ? std::string() : last_libvirt_error();
+    }
     if (active > 0)
         job.watch_domain_job(nullptr);
     if (!snapshot) {
@@ -273,6 +314,10 @@ JobOutcome revert_snapshot(virConnectPtr connection, const std::string& guest, c
         return failed(fmt::format("cannot revert guest '{}' to snapshot '{}': {}", guest, name, last_libvirt_error()));
     job.progress(1, 1, "reverted");
     const bool running = virDomainIsActive(target.domain.get()) == 1;
+    // The snapshot's guest had its clipboard channel unplugged (ClipboardUnplugged): back in.
+    if (running && memory_blocking_devices(domain_xml(target.domain.get(), 0)).empty())
+        ClipboardUnplugged::plug_in(target.domain.get(), guest,
+                                    memory_blocking_devices(domain_xml(target.domain.get(), VIR_DOMAIN_XML_INACTIVE)));
     log::info("guest '{}': reverted to snapshot '{}' ({})", guest, name, running ? "running" : "shut off");
     return JobOutcome{true, false,
                       fmt::format("guest '{}' is back at snapshot '{}'{}", guest, name, running ? "" : ", shut off"),

@@ -125,6 +125,23 @@ std::string snapshot_request_xml(const std::string& name, const std::string& mem
     return out + "  </disks>\n</domainsnapshot>\n";
 }
 
+std::vector<std::string> memory_blocking_devices(std::string_view domain_xml) {
+    std::vector<std::string> found;
+    const xml::DocPtr doc = xml::parse(domain_xml);
+    xmlNode* root = doc ? xmlDocGetRootElement(doc.get()) : nullptr;
+    xmlNode* devices = root ? xml::child(root, "devices", std::nullopt) : nullptr;
+    for (xmlNode* node = devices ? devices->children : nullptr; node != nullptr; node = node->next) {
+        if (!xml::is_element(node, "channel", std::nullopt) || xml::attribute(node, "type") != "qemu-vdagent")
+            continue;
+        if (xmlNode* alias = xml::child(node, "alias", std::nullopt)) {
+            xmlUnlinkNode(alias);
+            xmlFreeNode(alias);
+        }
+        found.push_back(dump(doc.get(), node));
+    }
+    return found;
+}
+
 bool parse_snapshot_info(std::string_view snapshot_xml, SnapshotInfo& info) {
     const xml::DocPtr doc = xml::parse(snapshot_xml, "snapshot.xml");
     xmlNode* root = doc ? xmlDocGetRootElement(doc.get()) : nullptr;

@@ -31,6 +31,11 @@ std::string file_tag(std::string_view snapshot_name);
 std::string snapshot_request_xml(const std::string& name, const std::string& memory_file,
                                  const std::vector<SnapshotDisk>& disks);
 
+// The devices that keep QEMU 10.0 from saving a running guest's memory ("The vdagent chardev
+// doesn't yet support migration"): its qemu-vdagent channels, as XML for virDomainDetachDevice
+// and virDomainAttachDevice (their alias left out: libvirt gives a new one).
+std::vector<std::string> memory_blocking_devices(std::string_view domain_xml);
+
 // Name, creation time, state and description from virDomainSnapshotGetXMLDesc; false when the
 // XML does not parse.
 bool parse_snapshot_info(std::string_view snapshot_xml, SnapshotInfo& info);

@@ -38,6 +38,8 @@ struct BenchGuestSpec {
     bool keys_witness = false;
     // More kernel parameters for the guest's /init, e.g. "phyllome_disk=1 phyllome_disk_mark=a".
     std::string kernel_args;
+    // Another libvirt than the embedded one in embed_root (e.g. a test's system daemon).
+    std::string uri;
 };
 
 class BenchGuest {
@@ -62,7 +64,7 @@ public:
     std::optional<std::string> wait_report(std::string_view prefix, std::uint64_t mark,
                                            std::chrono::milliseconds deadline) const;
 
-    std::string uri() const { return "qemu:///embed?root=" + spec_.embed_root; }
+    std::string uri() const { return spec_.uri.empty() ? "qemu:///embed?root=" + spec_.embed_root : spec_.uri; }
     const std::string& name() const { return spec_.name; }
     pid_t qemu_pid() const;
     std::optional<int> spice_port() const;
