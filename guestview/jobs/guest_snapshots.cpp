@@ -14,18 +14,23 @@
 //   not supported"). Done that way internal snapshots do work, TPM included (0.7 s to take,
 //   5.5 s to revert), but only for guests made after the change: every existing guest keeps
 //   its raw NVRAM. External snapshots work for all of them, with no change to the model.
-// What an external snapshot does not hold: the UEFI variables (NVRAM, a raw file beside the
-// disks) and, for a shut-off guest, the TPM's state (swtpm's files); a running guest's TPM
+// Either kind saves a running guest's memory through QEMU's migration code, which QEMU 10.0
+// refuses while the model's clipboard channel is plugged in ("Requested operation is not valid:
+// cannot migrate domain: The vdagent chardev doesn't yet support migration"): the channel is
+// unplugged for the snapshot and plugged in again (ClipboardUnplugged below).
+// What an external snapshot does not hold: the UEFI variables (the NVRAM, a raw file libvirt
+// keeps) and, for a shut-off guest, the TPM's state (swtpm's files); a running guest's TPM
 // state is in its memory image, so reverting it brings the TPM back too. libvirt reverts
 // external snapshots (since 9.9) by starting a fresh overlay on the snapshot, and deletes one
 // by committing its overlay into the layer below, so later snapshots keep every byte. It also
 // gives a read-only CD-ROM a new overlay beside its ISO on every revert (libvirt's doing:
-// <disk snapshot='no'/> does not stop it), so reverting a guest whose installer ISO lies in a
-// folder libvirt cannot write fails until the ISO is ejected.
+// <disk snapshot='no'/> does not stop it): where the ISO's folder is read-only to libvirt a
+// revert can fail until the installer is ejected.
 #include "guestview/jobs/guest_snapshots.hpp"
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -218,8 +223,21 @@ std::vector<SnapshotInfo> list_snapshots(virDomainPtr domain, std::string* error
         info.current = virDomainSnapshotIsCurrent(snapshot.get(), 0) == 1;
         list.push_back(std::move(info));
     }
-    std::ranges::sort(list, [](const SnapshotInfo& a, const SnapshotInfo& b) {
-        return a.created != b.created ? a.created > b.created : a.name > b.name;
+    // Two snapshots in one second: the one deeper in the tree is the newer.
+    std::map<std::string, std::string> parents;
+    for (const SnapshotInfo& info : list)
+        parents[info.name] = info.parent;
+    const auto depth = [&](const SnapshotInfo& info) {
+        std::size_t n = 0;
+        for (auto it = parents.find(info.parent); it != parents.end() && n < parents.size(); it = parents.find(it->second))
+            ++n;
+        return n;
+    };
+    std::ranges::sort(list, [&](const SnapshotInfo& a, const SnapshotInfo& b) {
+        if (a.created != b.created)
+            return a.created > b.created;
+        const std::size_t da = depth(a), db = depth(b);
+        return da != db ? da > db : a.name > b.name;
     });
     return list;
 }
@@ -335,8 +353,15 @@ JobOutcome delete_snapshot(virConnectPtr connection, const std::string& guest, c
     // what came after it (later snapshots, the guest now) stays as it is.
     job.progress(0, 0, fmt::format("merging '{}' into the guest's disks", name));
     log::info("guest '{}': deleting snapshot '{}'", guest, name);
-    if (virDomainSnapshotDelete(target.snapshot.get(), 0) < 0)
-        return failed(fmt::format("cannot delete snapshot '{}' of guest '{}': {}", name, guest, last_libvirt_error()));
+    if (virDomainSnapshotDelete(target.snapshot.get(), 0) < 0) {
+        const std::string cause = last_libvirt_error();
+        // libvirt cannot merge the layer the guest was reverted onto while later snapshots
+        // grow from it too.
+        const char* hint = cause.find("not a leaf") != std::string::npos
+                               ? " (the guest was reverted to it and later snapshots build on it: delete those first)"
+                               : "";
+        return failed(fmt::format("cannot delete snapshot '{}' of guest '{}': {}{}", name, guest, cause, hint));
+    }
     job.progress(1, 1, "deleted");
     return JobOutcome{true, false, fmt::format("snapshot '{}' of guest '{}' deleted", name, guest), guest};
 }

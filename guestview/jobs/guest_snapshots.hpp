@@ -21,9 +21,10 @@ struct SnapshotInfo {
     std::string state;        // "running" (with memory), "paused" (with memory) or "shut off"
     bool current = false;     // the one the guest's disks now grow from
     std::string description;
+    std::string parent;       // the snapshot it builds on; empty for the first
 };
 
-// Newest first; empty with `error` set when libvirt cannot list them.
+// Newest first (within a second, a snapshot before the one it builds on); empty with `error` set when libvirt cannot list them.
 std::vector<SnapshotInfo> list_snapshots(virDomainPtr domain, std::string* error = nullptr);
 
 // The name a snapshot gets when the user gives none: the local date and time, "2026-12-05 14:03".

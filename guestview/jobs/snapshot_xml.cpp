@@ -149,6 +149,8 @@ bool parse_snapshot_info(std::string_view snapshot_xml, SnapshotInfo& info) {
         return false;
     info.name = text_content(xml::child(root, "name", std::nullopt));
     info.description = text_content(xml::child(root, "description", std::nullopt));
+    const xmlNode* parent = xml::child(root, "parent", std::nullopt);
+    info.parent = parent ? text_content(xml::child(parent, "name", std::nullopt)) : std::string();
     const std::string created = text_content(xml::child(root, "creationTime", std::nullopt));
     info.created = 0;
     std::from_chars(created.data(), created.data() + created.size(), info.created);

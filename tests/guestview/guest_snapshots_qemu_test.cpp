@@ -205,6 +205,8 @@ TEST_F(GuestSnapshots, RunningGuestRevertsToItsMemoryAndDiskAndDeletingKeepsLate
     EXPECT_EQ(list[1].state, "running");
     EXPECT_TRUE(list[0].current);
     EXPECT_FALSE(list[1].current);
+    EXPECT_EQ(list[0].parent, "first");
+    EXPECT_EQ(list[1].parent, "");
     const std::string second_name = list[0].name;
 
     // Deleting the older one merges it; the later one still holds m.2 (and its memory).
