@@ -21,6 +21,7 @@
 
 #include "guestview/domain_model.hpp"
 #include "guestview/jobs/guest_snapshots.hpp"
+#include "guestview/jobs/snapshot_xml.hpp"
 #include "guestview/libvirt_handles.hpp"
 #include "guestview/machine_model.hpp"
 #include "guestview/os_info.hpp"
@@ -384,6 +385,61 @@ TEST(SnapshotNames, DefaultNameIsTheLocalDateAndMinute) {
     EXPECT_NE(snapshot_name_problem(""), "");
     EXPECT_NE(snapshot_name_problem(" x"), "");
     EXPECT_NE(snapshot_name_problem("a\nb"), "");
+}
+
+// Which disks a snapshot freezes: writable hard disks; never CD-ROMs or read-only disks. An
+// encrypted disk's overlay is encrypted with the same secret.
+TEST(SnapshotXml, CoversWritableDisksAndKeepsTheirEncryption) {
+    const std::string domain = R"(<domain type='kvm'><name>g</name><devices>
+      <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
+        <source file='/images/g.qcow2'><encryption format='luks'><secret type='passphrase' uuid='u-1'/></encryption></source>
+        <target dev='vda' bus='virtio'/></disk>
+      <disk type='file' device='cdrom'><source file='/iso/installer.iso'/><target dev='sdb' bus='sata'/><readonly/></disk>
+      <disk type='file' device='cdrom'><target dev='sdc' bus='sata'/><readonly/></disk>
+      <disk type='file' device='disk'><source file='/images/ro.raw'/><target dev='vdc' bus='virtio'/><readonly/></disk>
+      <disk type='file' device='disk'><source file='/images/t.qcow2'/><target dev='vdd' bus='virtio'/><transient/></disk>
+      <channel type='qemu-vdagent'><target type='virtio' name='com.redhat.spice.0'/><alias name='channel0'/></channel>
+    </devices></domain>)";
+    std::string error;
+    auto disks = snapshot_disks(domain, &error);
+    ASSERT_TRUE(error.empty()) << error;
+    ASSERT_EQ(disks.size(), 5u);
+    EXPECT_TRUE(disks[0].covered);
+    EXPECT_NE(disks[0].encryption_xml.find("uuid=\"u-1\""), std::string::npos) << disks[0].encryption_xml;
+    EXPECT_FALSE(disks[1].covered);
+    EXPECT_FALSE(disks[2].covered);
+    EXPECT_FALSE(disks[3].covered);
+    EXPECT_EQ(disks[4].problem, "its disk vdd is transient (its changes are dropped at shutdown)");
+
+    disks[0].overlay = "/images/g-vda.a-b.qcow2";
+    disks.pop_back();
+    const std::string request = snapshot_request_xml("a b & c", "/images/g.a-b.mem", disks);
+    EXPECT_NE(request.find("<name>a b &amp; c</name>"), std::string::npos) << request;
+    EXPECT_NE(request.find("<memory snapshot='external' file='/images/g.a-b.mem'/>"), std::string::npos) << request;
+    EXPECT_NE(request.find("<source file='/images/g-vda.a-b.qcow2'><encryption format=\"luks\">"), std::string::npos)
+        << request;
+    EXPECT_NE(request.find("<disk name='sdb' snapshot='no'/>"), std::string::npos) << request;
+    EXPECT_NE(snapshot_request_xml("x", "", disks).find("<memory snapshot='no'/>"), std::string::npos);
+    EXPECT_EQ(file_tag("2026-12-05 14:03"), "2026-12-05-14-03");
+
+    const auto blocking = memory_blocking_devices(domain);
+    ASSERT_EQ(blocking.size(), 1u);
+    EXPECT_EQ(blocking[0].find("alias"), std::string::npos) << "libvirt names a plugged-in device itself";
+    EXPECT_NE(blocking[0].find("com.redhat.spice.0"), std::string::npos);
+}
+
+TEST(SnapshotXml, ReadsNameTimeStateAndParent) {
+    SnapshotInfo info;
+    ASSERT_TRUE(parse_snapshot_info("<domainsnapshot><name>b</name><description>before the update</description>"
+                                    "<state>shutoff</state><parent><name>a</name></parent>"
+                                    "<creationTime>1796479380</creationTime></domainsnapshot>",
+                                    info));
+    EXPECT_EQ(info.name, "b");
+    EXPECT_EQ(info.created, 1796479380);
+    EXPECT_EQ(info.state, "shut off");
+    EXPECT_EQ(info.parent, "a");
+    EXPECT_EQ(info.description, "before the update");
+    EXPECT_FALSE(parse_snapshot_info("<domain/>", info));
 }
 
 } // namespace
