@@ -18,7 +18,9 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "guestview/disk_secret.hpp"
 #include "guestview/domain_model.hpp"
 #include "guestview/jobs/guest_snapshots.hpp"
 #include "guestview/jobs/snapshot_xml.hpp"
@@ -84,7 +86,10 @@ protected:
     }
 
     // Defines and starts the guest with the shell's model; the connection opens afterwards.
-    void boot(const std::string& name, const std::string& kernel_args = {}, const std::string& uri = {}) {
+    // `encrypt`: a LUKS disk with its secret in the libvirt at `uri`, as new guests get on the
+    // system libvirt.
+    void boot(const std::string& name, const std::string& kernel_args = {}, const std::string& uri = {},
+              bool encrypt = false) {
         const auto os = db_->find("debian12");
         ASSERT_TRUE(os.has_value()) << "osinfo-db lacks debian12";
         ModelHost host;
@@ -101,7 +106,18 @@ protected:
         spec.disk_size_gb = 1;
         std::ofstream(spec.iso_path, std::ios::binary) << std::string(64 * 1024, '\0');
         disk_ = phyllome_disk_path(spec);
-        const auto made = test::run_command({"qemu-img", "create", "-q", "-f", "qcow2", disk_, "1G"});
+        std::vector<std::string> create{"qemu-img", "create", "-q", "-f", "qcow2"};
+        if (encrypt) {
+            ConnectionPtr secrets{virConnectOpen(uri.c_str())};
+            ASSERT_TRUE(secrets) << last_libvirt_error();
+            spec.encrypt_disk = true;
+            const DiskSecret key = define_disk_secret(secrets.get(), spec);
+            ASSERT_TRUE(key.secret) << key.error << key.note;
+            create.insert(create.end(), {"--object", "secret,id=key0,data=" + key.passphrase, "-o",
+                                         "encrypt.format=luks,encrypt.key-secret=key0"});
+        }
+        create.insert(create.end(), {disk_, "1G"});
+        const auto made = test::run_command(create);
         ASSERT_EQ(made.exit_code, 0) << made.err;
 
         bench::BenchGuestSpec guest_spec;
@@ -312,9 +328,9 @@ TEST_F(GuestSnapshots, CancelledHalfWayLeavesNothing) {
     EXPECT_EQ(press_enter(), "m.1") << "the guest runs on";
 }
 
-// The same on the system daemon (qemu:///system, here a private one): libvirt makes the overlays
-// and memory image itself there too, and QEMU runs under the daemon.
-TEST_F(GuestSnapshots, SystemDaemonRevertsARunningGuest) {
+// The same on the system daemon (qemu:///system, here a private one) with the disk new guests
+// get there: LUKS inside the qcow2, its key a libvirt secret. The overlay is encrypted too.
+TEST_F(GuestSnapshots, SystemDaemonRevertsARunningGuestWithAnEncryptedDisk) {
     if (std::string why = testing::SystemLibvirtd::unavailable(); !why.empty())
         GTEST_SKIP() << why;
     daemon_.emplace();
@@ -324,13 +340,16 @@ TEST_F(GuestSnapshots, SystemDaemonRevertsARunningGuest) {
         GTEST_SKIP() << "the private system libvirtd did not come up: " << daemon_->error();
     case testing::SystemLibvirtd::Started::OurFault: FAIL() << daemon_->error() << "\n" << daemon_->log();
     }
-    ASSERT_NO_FATAL_FAILURE(boot("phyllome-snap-system", {}, daemon_->uri()));
+    ASSERT_NO_FATAL_FAILURE(boot("phyllome-snap-system", {}, daemon_->uri(), true));
     EXPECT_EQ(disk_says(0), "nothing");
 
     RecordingJobContext take;
     JobOutcome outcome = take_snapshot(connection_.get(), "phyllome-snap-system", "first", take);
     ASSERT_TRUE(outcome.ok) << outcome.message;
     EXPECT_EQ(take.watch_count(), 1);
+    const auto info = test::run_command(
+        {"qemu-img", "info", "-U", root_ + "/disks/phyllome-snap-system-vda.first.qcow2"});
+    EXPECT_NE(info.out.find("encrypted: yes"), std::string::npos) << info.out << info.err;
     EXPECT_EQ(press_enter(), "m.1");
     RecordingJobContext revert;
     outcome = revert_snapshot(connection_.get(), "phyllome-snap-system", "first", revert);
