@@ -242,6 +242,29 @@ std::vector<SnapshotInfo> list_snapshots(virDomainPtr domain, std::string* error
     return list;
 }
 
+std::vector<std::string> snapshot_files(virDomainPtr domain, std::string* error) {
+    std::vector<std::string> files;
+    virDomainSnapshotPtr* raw = nullptr;
+    const int count = virDomainListAllSnapshots(domain, &raw, 0);
+    if (count < 0) {
+        if (error)
+            *error = fmt::format("cannot list the snapshots of guest '{}': {}", virDomainGetName(domain),
+                                 last_libvirt_error());
+        return files;
+    }
+    std::vector<SnapshotPtr> snapshots;
+    for (int i = 0; i < count; ++i)
+        snapshots.emplace_back(raw[i]);
+    std::free(raw);
+    for (const SnapshotPtr& snapshot : snapshots)
+        if (LibvirtString xml{virDomainSnapshotGetXMLDesc(snapshot.get(), 0)})
+            for (std::string& file : snapshot_file_paths(xml.get()))
+                files.push_back(std::move(file));
+    std::ranges::sort(files);
+    files.erase(std::unique(files.begin(), files.end()), files.end());
+    return files;
+}
+
 JobOutcome take_snapshot(virConnectPtr connection, const std::string& guest, const std::string& wanted,
                          JobContext& job) {
     DomainPtr domain{virDomainLookupByName(connection, guest.c_str())};

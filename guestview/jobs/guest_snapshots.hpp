@@ -27,6 +27,11 @@ struct SnapshotInfo {
 // Newest first (within a second, a snapshot before the one it builds on); empty with `error` set when libvirt cannot list them.
 std::vector<SnapshotInfo> list_snapshots(virDomainPtr domain, std::string* error = nullptr);
 
+// Every file the guest's snapshots hold (memory images, disk layers below the current ones,
+// overlays of other branches), sorted, without duplicates: what removing the guest must delete
+// besides its current disks. Empty with `error` set when libvirt cannot list them.
+std::vector<std::string> snapshot_files(virDomainPtr domain, std::string* error = nullptr);
+
 // The name a snapshot gets when the user gives none: the local date and time, "2026-12-05 14:03".
 std::string default_snapshot_name(std::time_t now);
 // Empty when `name` may name a snapshot, else why not.

@@ -142,6 +142,32 @@ std::vector<std::string> memory_blocking_devices(std::string_view domain_xml) {
     return found;
 }
 
+std::vector<std::string> snapshot_file_paths(std::string_view snapshot_xml) {
+    std::vector<std::string> files;
+    const xml::DocPtr doc = xml::parse(snapshot_xml, "snapshot.xml");
+    xmlNode* root = doc ? xmlDocGetRootElement(doc.get()) : nullptr;
+    if (root == nullptr)
+        return files;
+    if (const xmlNode* memory = xml::child(root, "memory", std::nullopt))
+        if (auto file = xml::attribute(memory, "file"); file && !file->empty())
+            files.push_back(*file);
+    const auto add_sources = [&files](const xmlNode* parent, bool hard_disks_only) {
+        for (xmlNode* disk = parent ? parent->children : nullptr; disk != nullptr; disk = disk->next) {
+            if (!xml::is_element(disk, "disk", std::nullopt) ||
+                (hard_disks_only && xml::attribute(disk, "device").value_or("disk") != "disk"))
+                continue;
+            const xmlNode* source = xml::child(disk, "source", std::nullopt);
+            if (auto file = source ? xml::attribute(source, "file") : std::nullopt; file && !file->empty())
+                files.push_back(*file);
+        }
+    };
+    add_sources(xml::child(root, "disks", std::nullopt), false);
+    for (const char* name : {"domain", "inactiveDomain"})
+        if (const xmlNode* domain = xml::child(root, name, std::nullopt))
+            add_sources(xml::child(domain, "devices", std::nullopt), true);
+    return files;
+}
+
 bool parse_snapshot_info(std::string_view snapshot_xml, SnapshotInfo& info) {
     const xml::DocPtr doc = xml::parse(snapshot_xml, "snapshot.xml");
     xmlNode* root = doc ? xmlDocGetRootElement(doc.get()) : nullptr;

@@ -36,6 +36,10 @@ std::string snapshot_request_xml(const std::string& name, const std::string& mem
 // and virDomainAttachDevice (their alias left out: libvirt gives a new one).
 std::vector<std::string> memory_blocking_devices(std::string_view domain_xml);
 
+// The files a snapshot's description names: its memory image, the overlays it started and the
+// hard disks of the guest as it was (the layers below).
+std::vector<std::string> snapshot_file_paths(std::string_view snapshot_xml);
+
 // Name, creation time, state and description from virDomainSnapshotGetXMLDesc; false when the
 // XML does not parse.
 bool parse_snapshot_info(std::string_view snapshot_xml, SnapshotInfo& info);

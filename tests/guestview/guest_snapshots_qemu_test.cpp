@@ -224,6 +224,16 @@ TEST_F(GuestSnapshots, RunningGuestRevertsToItsMemoryAndDiskAndDeletingKeepsLate
     EXPECT_FALSE(list[1].current);
     EXPECT_EQ(list[0].parent, "first");
     EXPECT_EQ(list[1].parent, "");
+    // What removing the guest must delete besides its current disk: both memory images, the
+    // original disk and the first overlay (the second is the current disk).
+    std::set<std::string> held;
+    for (const std::string& file : snapshot_files(domain_.get()))
+        held.insert(fs::path(file).filename().string());
+    EXPECT_TRUE(held.contains("phyllome-snap-running.qcow2"));
+    EXPECT_TRUE(held.contains("phyllome-snap-running-vda.first.qcow2"));
+    EXPECT_TRUE(held.contains("phyllome-snap-running.first.mem"));
+    EXPECT_TRUE(held.contains("phyllome-snap-running." + file_tag(list[0].name) + ".mem"));
+    EXPECT_FALSE(held.contains("installer.iso")) << "a CD-ROM is the user's";
     const std::string second_name = list[0].name;
 
     // Deleting the older one merges it; the later one still holds m.2 (and its memory).
