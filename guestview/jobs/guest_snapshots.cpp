@@ -319,8 +319,10 @@ JobOutcome take_snapshot(virConnectPtr connection, const std::string& guest, con
         std::optional<ClipboardUnplugged> unplugged;
         if (active > 0)
             unplugged.emplace(domain.get(), guest);
-        snapshot.reset(virDomainSnapshotCreateXML(domain.get(), request.c_str(), flags));
-        cause = snapshot ? std::string() : last_libvirt_error();
+        if (!job.cancelled()) { // a cancel while the channel was unplugged: the guard plugs it in
+            snapshot.reset(virDomainSnapshotCreateXML(domain.get(), request.c_str(), flags));
+            cause = snapshot ? std::string() : last_libvirt_error();
+        }
     }
     if (active > 0)
         job.watch_domain_job(nullptr);

@@ -314,7 +314,10 @@ TEST_F(GuestSnapshots, CancelledHalfWayLeavesNothing) {
     std::atomic<bool> done{false}, aborted{false};
     std::thread aborter([&] {
         while (!done) {
-            if (virDomainPtr watched = job.watched()) {
+            // As the runner does on a cancel, once libvirt's job runs: cancelled, then the abort.
+            virDomainJobInfo info{};
+            virDomainPtr watched = job.watched();
+            if (watched != nullptr && virDomainGetJobInfo(watched, &info) == 0 && info.type != VIR_DOMAIN_JOB_NONE) {
                 job.cancel();
                 if (virDomainAbortJob(watched) == 0) {
                     aborted = true;
