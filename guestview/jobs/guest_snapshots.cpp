@@ -304,14 +304,10 @@ JobOutcome take_snapshot(virConnectPtr connection, const std::string& guest, con
     // ATOMIC: libvirt undoes its half of a failed snapshot (no metadata, overlays not in use).
     // LIVE: the guest keeps running while its memory is saved, instead of freezing for as long.
     unsigned flags = VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC;
-    if (active > 0) {
+    if (active > 0)
         flags |= VIR_DOMAIN_SNAPSHOT_CREATE_LIVE;
-        job.progress(0, 0, "saving the guest's memory and disks");
-        job.watch_domain_job(domain.get());
-    } else {
+    else
         flags |= VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY;
-        job.progress(0, 0, "freezing the guest's disks");
-    }
     log::info("guest '{}': taking snapshot '{}'{}", guest, name, active > 0 ? " with memory" : "");
     SnapshotPtr snapshot;
     std::string cause;
@@ -320,12 +316,16 @@ JobOutcome take_snapshot(virConnectPtr connection, const std::string& guest, con
         if (active > 0)
             unplugged.emplace(domain.get(), guest);
         if (!job.cancelled()) { // a cancel while the channel was unplugged: the guard plugs it in
+            job.progress(0, 0, active > 0 ? "saving the guest's memory and disks" : "freezing the guest's disks");
+            // Only around the call: an abort before libvirt's job began would find none.
+            if (active > 0)
+                job.watch_domain_job(domain.get());
             snapshot.reset(virDomainSnapshotCreateXML(domain.get(), request.c_str(), flags));
             cause = snapshot ? std::string() : last_libvirt_error();
+            if (active > 0)
+                job.watch_domain_job(nullptr);
         }
     }
-    if (active > 0)
-        job.watch_domain_job(nullptr);
     if (!snapshot) {
         remove_leftovers(domain.get(), disks, memory_file);
         if (snapshot_exists(domain.get(), name)) { // not with ATOMIC, but never leave a broken one

@@ -311,13 +311,15 @@ TEST_F(GuestSnapshots, CancelledHalfWayLeavesNothing) {
     const auto original_files = disk_files();
 
     RecordingJobContext job;
+    const std::string memory_image = root_ + "/disks/phyllome-snap-cancel.aborted.mem";
     std::atomic<bool> done{false}, aborted{false};
     std::thread aborter([&] {
         while (!done) {
-            // As the runner does on a cancel, once libvirt's job runs: cancelled, then the abort.
-            virDomainJobInfo info{};
+            // Half-way: the memory image is being written. (An abort sent before libvirt's job
+            // may be aborted waits for the job's end.) Then as the runner does on a cancel.
+            std::error_code ec;
             virDomainPtr watched = job.watched();
-            if (watched != nullptr && virDomainGetJobInfo(watched, &info) == 0 && info.type != VIR_DOMAIN_JOB_NONE) {
+            if (watched != nullptr && fs::file_size(memory_image, ec) > 0 && !ec) {
                 job.cancel();
                 if (virDomainAbortJob(watched) == 0) {
                     aborted = true;
