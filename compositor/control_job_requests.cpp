@@ -28,6 +28,13 @@ std::optional<std::variant<Request, std::string>> parse_job_request(std::string_
         r.verb = arg.empty() ? Request::Verb::Jobs : Request::Verb::JobsJson;
         return r;
     }
+    if (verb == "snapshots") {
+        if (arg.empty())
+            return std::string("snapshots needs a guest name");
+        r.verb = Request::Verb::Snapshots;
+        r.guest = std::string(arg);
+        return r;
+    }
     if (verb == "job-state" || verb == "cancel") {
         r.verb = verb == "cancel" ? Request::Verb::JobCancel : Request::Verb::JobQuery;
         if (!parse_id(arg, r))
@@ -51,6 +58,7 @@ std::string format_job_request(const Request& r) {
     case Request::Verb::JobsJson: return "jobs --json\n";
     case Request::Verb::JobQuery: return "job-state " + r.options.at("id") + "\n";
     case Request::Verb::JobCancel: return "cancel " + r.options.at("id") + "\n";
+    case Request::Verb::Snapshots: return "snapshots " + r.guest + "\n";
     default: break;
     }
     std::string line = "job";

@@ -171,7 +171,8 @@ std::string format_request(const Request& r) {
     case Request::Verb::Jobs:
     case Request::Verb::JobsJson:
     case Request::Verb::JobQuery:
-    case Request::Verb::JobCancel: return format_job_request(r);
+    case Request::Verb::JobCancel:
+    case Request::Verb::Snapshots: return format_job_request(r);
     }
     return "\n";
 }

@@ -19,7 +19,7 @@ struct Request {
     enum class Verb { Status, StatusJson, Start, Shutdown, Destroy, Show, Overlay, Next, Prev, Screenshot, Identity, Adopt, Create, Quit,
                       OutputAdd, OutputRemove, Remove, Eject, Lock,
                       // Long jobs (control_job_requests.cpp): start one, list them, one's state, cancel.
-                      JobStart, Jobs, JobsJson, JobQuery, JobCancel };
+                      JobStart, Jobs, JobsJson, JobQuery, JobCancel, Snapshots };
     Verb verb = Verb::Status;
     std::string guest; // for Start/Shutdown/Destroy/Remove/Show/Screenshot/Identity/Adopt/Eject
     // Identity: "slot=N" / "slot=none", "colour=#rrggbb" / "colour=none"; unset: keep as it is.
@@ -46,7 +46,7 @@ std::string format_request(const Request& r);
 // The job verbs, on the wire (phyllomectl builds them from its own command line):
 //   "job kind=KIND [target=V] [source=V] [secrets=1] [NAME]"  values percent-encoded; KIND is
 //                                                              guestview::slug(JobKind)
-//   "jobs" / "jobs --json", "job-state ID", "cancel ID"
+//   "jobs" / "jobs --json", "job-state ID", "cancel ID", "snapshots NAME"
 // nullopt when `verb` is none of them.
 std::optional<std::variant<Request, std::string>> parse_job_request(std::string_view verb, std::string_view arg);
 std::string format_job_request(const Request& r);

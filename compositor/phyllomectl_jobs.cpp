@@ -70,7 +70,7 @@ std::optional<control::Request> job_request(const std::string& verb, const Optio
             r.options["kind"] = sub == "revert" ? "snapshot-revert" : "snapshot-delete";
             r.options["target"] = w[2];
         } else {
-            error = "usage: phyllomectl snapshot NAME take [SNAPSHOT] | revert SNAPSHOT | delete SNAPSHOT";
+            error = "usage: phyllomectl snapshot NAME take [SNAPSHOT] | list | revert SNAPSHOT | delete SNAPSHOT";
             return std::nullopt;
         }
         r.guest = w[0];
@@ -188,9 +188,8 @@ int follow(const std::string& socket, std::uint32_t id, const std::string& title
 const char* job_usage() {
     return "  duplicate NAME NEW  a shut-off guest copied whole: disks, firmware variables, TPM;\n"
            "                      a new name, UUID, MAC addresses, number and colour\n"
-           "  snapshot NAME take [SNAPSHOT] | revert SNAPSHOT | delete SNAPSHOT\n"
-           "                      the guest's snapshots (running: with its memory); list them\n"
-           "                      with: phyllomectl snapshots NAME\n"
+           "  snapshot NAME take [SNAPSHOT] | list | revert SNAPSHOT | delete SNAPSHOT\n"
+           "                      the guest's snapshots (running: with its memory)\n"
            "  backup NAME DIRECTORY\n"
            "                      a consistent backup (a running guest goes on running) into\n"
            "                      DIRECTORY/NAME-DATE-TIME, with SHA-256 checksums\n"
@@ -234,6 +233,17 @@ std::optional<int> run_job_command(int argc, char** argv) {
             o.words.push_back(a);
     }
     std::string error;
+    if (verb == "snapshot" && o.words.size() == 2 && o.words[1] == "list") {
+        // Not a job: the list the shell has.
+        auto socket = control::find_socket(error);
+        auto answer = socket ? exchange(*socket, "snapshots " + o.words[0] + "\n", 10000, error) : std::nullopt;
+        if (!answer) {
+            std::fprintf(stderr, "phyllomectl: %s\n", error.c_str());
+            return 1;
+        }
+        std::fputs(answer->body.c_str(), answer->ok ? stdout : stderr);
+        return answer->ok ? 0 : 1;
+    }
     auto request = job_request(verb, o, error);
     if (!request) {
         std::fprintf(stderr, "phyllomectl: %s\n", error.c_str());

@@ -1,6 +1,7 @@
 // Inventory's connection and guest list: connecting, reconnecting with backoff, and libvirt's
 // events keeping guests() current. Requests live in inventory_requests.cpp.
 #include "guestview/inventory_impl.hpp"
+#include "guestview/jobs/guest_snapshots.hpp"
 #include "guestview/embedded_libvirt.hpp"
 
 #include <algorithm>
@@ -81,6 +82,9 @@ std::optional<GuestInfo> read_guest(virDomainPtr domain, const GuestInfo* known)
         info.graphics_note = std::move(graphics.note);
         info.slot = identity.slot;
         info.colour = identity.colour;
+        // Snapshots change only through their jobs, which read the guest again when they end.
+        for (SnapshotInfo& snap : list_snapshots(domain))
+            info.snapshots.push_back({std::move(snap.name), snap.created, snap.state != "shut off", snap.current});
     }
     info.state = guest_state_from_libvirt(state);
     info.state_reason = describe_state(state, reason);

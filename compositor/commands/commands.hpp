@@ -70,5 +70,6 @@ void jobs(const control::Request&, CommandTarget&, Reply);
 void jobs_json(const control::Request&, CommandTarget&, Reply);
 void job_query(const control::Request&, CommandTarget&, Reply);
 void job_cancel(const control::Request&, CommandTarget&, Reply);
+void snapshots(const control::Request&, CommandTarget&, Reply);
 
 } // namespace phyllome::compositor::commands

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "compositor/commands/commands.hpp"
+#include "compositor/guest_card.hpp"
 #include "compositor/job_status.hpp"
 
 namespace phyllome::compositor::commands {
@@ -70,6 +71,24 @@ void job_cancel(const control::Request& r, CommandTarget& target, Reply reply) {
     }
     target.inventory().cancel_job(job->id);
     reply(true, fmt::format("cancelling job {}: {}\n", job->id, job_title(*job)));
+}
+
+// The guest's snapshots, newest first: name, time, and whether it holds the memory.
+void snapshots(const control::Request& r, CommandTarget& target, Reply reply) {
+    const guestview::GuestInfo* guest = target.inventory().find(r.guest);
+    if (guest == nullptr) {
+        reply(false, fmt::format("there is no guest named '{}'\n", r.guest));
+        return;
+    }
+    if (guest->snapshots.empty()) {
+        reply(true, fmt::format("{} has no snapshots (phyllomectl snapshot {} take)\n", r.guest, r.guest));
+        return;
+    }
+    std::string text;
+    for (const auto& snap : guest->snapshots)
+        text += fmt::format("{}\t{}\t{}{}\n", snap.name, GuestCard::when(snap.created),
+                            snap.with_memory ? "running" : "shut off", snap.current ? "\tcurrent" : "");
+    reply(true, text);
 }
 
 } // namespace phyllome::compositor::commands

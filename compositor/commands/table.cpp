@@ -15,7 +15,7 @@ Handler handler_for(control::Request::Verb verb) {
         {Verb::Remove, remove},         {Verb::Quit, quit},
         {Verb::Eject, eject},           {Verb::Lock, lock},
         {Verb::JobStart, job_start},    {Verb::Jobs, jobs},                 {Verb::JobsJson, jobs_json},
-        {Verb::JobQuery, job_query},    {Verb::JobCancel, job_cancel},
+        {Verb::JobQuery, job_query},    {Verb::JobCancel, job_cancel},      {Verb::Snapshots, snapshots},
     };
     for (const auto& [v, handler] : table)
         if (v == verb)

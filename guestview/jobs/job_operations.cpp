@@ -6,6 +6,7 @@
 #include "guestview/jobs/guest_backup.hpp"
 #include "guestview/jobs/guest_duplicate.hpp"
 #include "guestview/jobs/guest_restore.hpp"
+#include "guestview/jobs/guest_snapshots.hpp"
 
 namespace phyllome::guestview {
 
@@ -56,6 +57,9 @@ JobOutcome run_job_operation(virConnectPtr connection, const JobRequest& r, cons
     case JobKind::Restore: return restore_guest(connection, r.source, r.target, disk_dir, job);
     case JobKind::Export: return export_guest(connection, r.guest, r.target, r.include_secrets, job);
     case JobKind::Import: return import_guest(connection, r.source, disk_dir, job);
+    case JobKind::SnapshotTake: return take_snapshot(connection, r.guest, r.target, job);
+    case JobKind::SnapshotRevert: return revert_snapshot(connection, r.guest, r.target, job);
+    case JobKind::SnapshotDelete: return delete_snapshot(connection, r.guest, r.target, job);
     default: break;
     }
     return JobOutcome{false, false, fmt::format("cannot {}: not available in this build", to_string(r.kind)), {}};

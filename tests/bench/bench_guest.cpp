@@ -25,9 +25,10 @@ std::string read_file(const std::string& path, std::uint64_t from = 0) {
 
 std::string cmdline(const BenchGuestSpec& s) {
     // Unknown name=value kernel parameters reach the guest's /init as environment variables.
-    return fmt::format("console=ttyS0 quiet fbanim_fps={} fbanim_band={} fbanim_seconds={}{}{}", s.fps, s.band_rows,
+    return fmt::format("console=ttyS0 quiet fbanim_fps={} fbanim_band={} fbanim_seconds={}{}{}{}", s.fps, s.band_rows,
                        s.seconds, s.keys_witness ? " phyllome_keys=1" : "",
-                       s.mode.empty() ? "" : " phyllome_mode=" + s.mode);
+                       s.mode.empty() ? "" : " phyllome_mode=" + s.mode,
+                       s.kernel_args.empty() ? "" : " " + s.kernel_args);
 }
 
 // The machine XML with direct kernel boot (firmware, UEFI too, loads the kernel before any boot

@@ -36,6 +36,10 @@ struct BenchGuestSpec {
     // Runs the guest's keyboard witness (tests/bench/guest/key_reporter.c): LEDs, VT switches and
     // Ctrl+Alt+Del reported on the serial console.
     bool keys_witness = false;
+    // More kernel parameters for the guest's /init, e.g. "phyllome_disk=1 phyllome_disk_mark=a".
+    std::string kernel_args;
+    // Another libvirt than the embedded one in embed_root (e.g. a test's system daemon).
+    std::string uri;
 };
 
 // `spec.machine_xml` with the test guest's kernel, initramfs and command line and the serial
@@ -69,7 +73,7 @@ public:
     // connection (an embedded root is one process's: virsh cannot share it).
     std::string definition_xml() const;
     const std::string& serial_path() const { return serial_path_; }
-    std::string uri() const { return "qemu:///embed?root=" + spec_.embed_root; }
+    std::string uri() const { return spec_.uri.empty() ? "qemu:///embed?root=" + spec_.embed_root : spec_.uri; }
     const std::string& name() const { return spec_.name; }
     pid_t qemu_pid() const;
     std::optional<int> spice_port() const;

@@ -35,6 +35,7 @@
 #include <fmt/format.h>
 
 #include "guestview/display/bus_handles.hpp"
+#include "tests/bench/libvirt_event_thread.hpp"
 
 namespace {
 
@@ -204,40 +205,10 @@ const sd_bus_vtable map_vtable[] = {
 
 std::string errno_text(int r) { return std::strerror(-r); }
 
-// The embedded driver (qemu:///embed) talks to QEMU's monitor from the process's libvirt event
-// loop: run the default one on a thread while the connection is open. A 50 ms timer wakes the
-// loop so it sees the stop flag.
-class LibvirtEventThread {
-public:
-    LibvirtEventThread() {
-        if (virEventRegisterDefaultImpl() != 0)
-            return;
-        timer_ = virEventAddTimeout(50, [](int, void*) {}, nullptr, nullptr);
-        thread_ = std::thread([this] {
-            while (!stop_.load())
-                virEventRunDefaultImpl();
-        });
-    }
-    ~LibvirtEventThread() {
-        stop_.store(true);
-        if (thread_.joinable())
-            thread_.join();
-        if (timer_ >= 0)
-            virEventRemoveTimeout(timer_);
-    }
-    LibvirtEventThread(const LibvirtEventThread&) = delete;
-    LibvirtEventThread& operator=(const LibvirtEventThread&) = delete;
-
-private:
-    std::atomic<bool> stop_{false};
-    int timer_ = -1;
-    std::thread thread_;
-};
-
 // The p2p display socket libvirt hands out; the libvirt connection is closed again at once
 // (the embedded driver locks its root while open, and the shell needs it next).
 UniqueFd open_display(const std::string& uri, const std::string& domain, unsigned index, std::string& error) {
-    LibvirtEventThread events; // outlives the connection below
+    phyllome::bench::LibvirtEventThread events; // outlives the connection below
     std::unique_ptr<virConnect, ConnectClose> conn(virConnectOpen(uri.c_str()));
     if (!conn) {
         error = "cannot open " + uri;
