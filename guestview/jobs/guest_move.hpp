@@ -1,0 +1,41 @@
+// Moving a guest to new hardware (issue 17): a live migration of the running guest, with its
+// local disks, NVRAM and TPM state, to another host's libvirt (qemu+ssh://host/system), after
+// which it runs and is defined there and is gone from here.
+//
+// How (found with two real libvirt 11.3 daemons, tests/guestview/guest_move_qemu_test.cpp):
+// - Client-driven (not peer-to-peer) migration: our process opens the destination, so ssh
+//   uses the user's keys, not the source daemon's, and an embedded source driver works alike.
+// - The disks travel by libvirt's NBD copy (VIR_MIGRATE_NON_SHARED_DISK with the disks named in
+//   VIR_MIGRATE_PARAM_MIGRATE_DISKS); their empty copies are made first through the
+//   destination's storage API (move_storage.hpp), which checks the room and lets us remove them
+//   when the move fails. Memory and disks go straight from QEMU to QEMU over TCP to the host the
+//   URI names (tcp://HOST: ports 49152-49215 must be open there), unencrypted.
+// - The TPM state goes in the migration stream (VIR_MIGRATE_TPM_SHARED is not set: it is the
+//   host's own); UEFI variables are in the guest's flash memory, which migrates with its RAM.
+// - A shut-off guest is refused: libvirt moves only a running guest's disks, and a copy of a
+//   guest that is off is what export and import do. So is a guest with an encrypted disk: the
+//   passphrase is a private libvirt secret of this host, which cannot be handed to another.
+// - Afterwards the guest is undefined here with its NVRAM and TPM state; its disk files here
+//   stay (the outcome's message names them): the user deletes them once sure.
+// - Cancel aborts the migration (the runner's virDomainAbortJob): the guest runs on here
+//   untouched, and what was made on the destination (a half-defined guest, the disk copies) is
+//   removed.
+#pragma once
+
+#include <string>
+
+#include "guestview/jobs/guest_job.hpp"
+
+typedef struct _virConnect* virConnectPtr;
+
+namespace phyllome::guestview {
+
+// Blocking: a job thread only. `destination_uri` is a libvirt URI of the other host.
+JobOutcome move_guest(virConnectPtr source, const std::string& guest, const std::string& destination_uri,
+                      JobContext& job);
+
+// The host a libvirt URI names ("qemu+ssh://me@host:22/system" -> "host"), empty for a local
+// one (qemu:///system, a unix socket).
+std::string uri_host(const std::string& uri);
+
+} // namespace phyllome::guestview

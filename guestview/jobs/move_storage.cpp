@@ -1,0 +1,183 @@
+#include "guestview/jobs/move_storage.hpp"
+
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include <fmt/format.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "config/log.hpp"
+#include "guestview/libvirt_handles.hpp"
+
+namespace phyllome::guestview {
+
+void PoolFreer::operator()(virStoragePoolPtr pool) const { virStoragePoolFree(pool); }
+void VolFreer::operator()(virStorageVolPtr vol) const { virStorageVolFree(vol); }
+
+namespace {
+
+using PoolPtr = std::unique_ptr<struct _virStoragePool, PoolFreer>;
+using VolPtr = std::unique_ptr<struct _virStorageVol, VolFreer>;
+
+struct DocFreer {
+    void operator()(xmlDoc* doc) const { xmlFreeDoc(doc); }
+};
+struct XmlStringFreer {
+    void operator()(xmlChar* text) const { xmlFree(text); }
+};
+
+bool named(const xmlNode* node, std::string_view name) {
+    return node != nullptr && node->type == XML_ELEMENT_NODE && name == reinterpret_cast<const char*>(node->name);
+}
+
+xmlNode* child(const xmlNode* parent, std::string_view name) {
+    for (xmlNode* node = parent != nullptr ? parent->children : nullptr; node != nullptr; node = node->next)
+        if (named(node, name))
+            return node;
+    return nullptr;
+}
+
+std::string attribute(const xmlNode* node, const char* name) {
+    if (node == nullptr)
+        return {};
+    std::unique_ptr<xmlChar, XmlStringFreer> value{xmlGetNoNsProp(node, reinterpret_cast<const xmlChar*>(name))};
+    return value ? reinterpret_cast<const char*>(value.get()) : "";
+}
+
+std::string gib(std::uint64_t bytes) { return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (1ULL << 30)); }
+
+std::string escaped(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '\'': out += "&apos;"; break;
+        case '"': out += "&quot;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+std::vector<MoveDisk> disks_to_move(const char* domain_xml) {
+    std::vector<MoveDisk> disks;
+    std::unique_ptr<xmlDoc, DocFreer> doc{xmlReadMemory(domain_xml, static_cast<int>(std::strlen(domain_xml)),
+                                                        "domain.xml", nullptr, XML_PARSE_NONET)};
+    xmlNode* devices = doc ? child(xmlDocGetRootElement(doc.get()), "devices") : nullptr;
+    for (xmlNode* disk = devices ? devices->children : nullptr; disk != nullptr; disk = disk->next) {
+        if (!named(disk, "disk") || attribute(disk, "type") != "file" || attribute(disk, "device") != "disk" ||
+            child(disk, "readonly") != nullptr || child(disk, "shareable") != nullptr)
+            continue;
+        xmlNode* source = child(disk, "source");
+        MoveDisk found{attribute(child(disk, "target"), "dev"), attribute(source, "file"),
+                       attribute(child(disk, "driver"), "type"), false};
+        // libvirt writes <encryption> inside <source>; older definitions have it beside it.
+        found.encrypted = child(source, "encryption") != nullptr || child(disk, "encryption") != nullptr;
+        if (found.format.empty())
+            found.format = "raw";
+        if (!found.path.empty() && !found.target.empty())
+            disks.push_back(std::move(found));
+    }
+    return disks;
+}
+
+std::string measure_disks(virDomainPtr domain, std::vector<MoveDisk>& disks) {
+    for (MoveDisk& disk : disks) {
+        virDomainBlockInfo info{};
+        if (virDomainGetBlockInfo(domain, disk.target.c_str(), &info, 0) < 0)
+            return fmt::format("cannot measure its disk '{}': {}", disk.path, last_libvirt_error());
+        disk.capacity = info.capacity;
+        // A qcow2 file's allocation is its data; a sparse raw file's too.
+        disk.allocation = info.allocation != 0 ? info.allocation : info.physical;
+    }
+    return {};
+}
+
+DestinationDisks::~DestinationDisks() {
+    for (auto& pool : transient_pools_)
+        if (virStoragePoolDestroy(pool.get()) < 0) // a dir pool's destroy keeps its files
+            log::warn("cannot remove the transient storage pool of a move: {}", last_libvirt_error());
+}
+
+std::string DestinationDisks::prepare(virConnectPtr destination, const std::vector<MoveDisk>& disks,
+                                      const std::string& host, std::string& note) {
+    // The pool of each directory, and what goes into it.
+    std::map<std::string, std::pair<virStoragePoolPtr, std::uint64_t>> pools;
+    std::vector<PoolPtr> found_pools;
+    for (const MoveDisk& disk : disks) {
+        const std::string dir = std::filesystem::path(disk.path).parent_path().string();
+        if (auto it = pools.find(dir); it != pools.end()) {
+            it->second.second += disk.allocation;
+            continue;
+        }
+        PoolPtr pool{virStoragePoolLookupByTargetPath(destination, dir.c_str())};
+        if (!pool) {
+            const int code = virGetLastErrorCode();
+            if (code == VIR_ERR_NO_SUPPORT || code == VIR_ERR_NO_CONNECT) {
+                note = fmt::format("{} has no storage driver: its free disk space was not checked", host);
+                return {};
+            }
+            // No pool covers the directory: a transient one lets us make the files and check the
+            // room; building it makes the directory when missing.
+            const std::string xml = fmt::format(
+                "<pool type='dir'><name>phyllome-move-{:x}</name><target><path>{}</path></target></pool>",
+                std::hash<std::string>{}(dir), escaped(dir));
+            pool.reset(virStoragePoolCreateXML(destination, xml.c_str(), VIR_STORAGE_POOL_CREATE_WITH_BUILD));
+            if (!pool)
+                return fmt::format("cannot make the folder '{}' ready on {}: {}", dir, host, last_libvirt_error());
+            transient_pools_.push_back(PoolPtr{pool.get()});
+            virStoragePoolRef(pool.get());
+        } else if (virStoragePoolRefresh(pool.get(), 0) < 0) {
+            virResetLastError(); // an inactive pool: its info says so below
+        }
+        pools[dir] = {pool.get(), disk.allocation};
+        found_pools.push_back(std::move(pool));
+    }
+
+    for (const auto& [dir, entry] : pools) {
+        virStoragePoolInfo info{};
+        if (virStoragePoolGetInfo(entry.first, &info) < 0)
+            return fmt::format("cannot read the free space of '{}' on {}: {}", dir, host, last_libvirt_error());
+        if (info.state != VIR_STORAGE_POOL_RUNNING)
+            return fmt::format("the storage pool of '{}' on {} is not active: start it there (virsh pool-start)",
+                               dir, host);
+        if (info.available < entry.second)
+            return fmt::format("{} has {} free in '{}', the disks need {}", host, gib(info.available), dir,
+                               gib(entry.second));
+    }
+
+    for (const MoveDisk& disk : disks) {
+        const std::filesystem::path path{disk.path};
+        virStoragePoolPtr pool = pools.at(path.parent_path().string()).first;
+        const std::string name = path.filename().string();
+        if (VolPtr existing{virStorageVolLookupByName(pool, name.c_str())})
+            return fmt::format("{} already has a file '{}': remove or rename it there first", host, disk.path);
+        virResetLastError();
+        // Like libvirt's own: qcow2 v3 with its metadata laid out; the copy fills in the data.
+        const bool qcow2 = disk.format == "qcow2";
+        const std::string xml = fmt::format(
+            "<volume><name>{}</name><capacity unit='bytes'>{}</capacity><target><format type='{}'/>{}</target>"
+            "</volume>",
+            escaped(name), disk.capacity, escaped(disk.format), qcow2 ? "<compat>1.1</compat>" : "");
+        VolPtr made{virStorageVolCreateXML(pool, xml.c_str(), qcow2 ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0)};
+        if (!made)
+            return fmt::format("cannot make '{}' on {}: {}", disk.path, host, last_libvirt_error());
+        made_.push_back(std::move(made));
+    }
+    return {};
+}
+
+void DestinationDisks::discard() {
+    for (auto& vol : made_)
+        if (virStorageVolDelete(vol.get(), 0) < 0)
+            log::warn("cannot delete a half-moved disk on the destination: {}", last_libvirt_error());
+    made_.clear();
+}
+
+} // namespace phyllome::guestview

@@ -1,0 +1,68 @@
+// A live move's disks (guest_move.hpp): which of a guest's disks are copied, and their empty
+// copies made ready on the destination before the copy starts. libvirt's copy (NBD) writes
+// into files that must exist on the destination, and libvirt 11 makes them itself only where a
+// storage pool's directory holds them, and leaves them behind when the move fails; so we make
+// them ourselves through the destination's storage API, where we can check the room first and
+// remove them again.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+typedef struct _virConnect* virConnectPtr;
+typedef struct _virDomain* virDomainPtr;
+typedef struct _virStoragePool* virStoragePoolPtr;
+typedef struct _virStorageVol* virStorageVolPtr;
+
+namespace phyllome::guestview {
+
+struct MoveDisk {
+    std::string target;      // vda, sda: what VIR_MIGRATE_PARAM_MIGRATE_DISKS names
+    std::string path;        // the file, the same path on both hosts
+    std::string format;      // qcow2, raw
+    bool encrypted = false;  // LUKS, unlocked by a libvirt secret
+    std::uint64_t capacity = 0;   // the guest's disk size
+    std::uint64_t allocation = 0; // what it takes on the host now (the copy takes about as much)
+};
+
+// The writable file-backed disks of `domain_xml` (a guest's live XML), the ones a move copies:
+// never CD-ROMs, read-only or shareable disks (the destination must have those itself).
+std::vector<MoveDisk> disks_to_move(const char* domain_xml);
+
+// Fills in capacity and allocation from the running guest; empty, or the error.
+std::string measure_disks(virDomainPtr domain, std::vector<MoveDisk>& disks);
+
+struct PoolFreer {
+    void operator()(virStoragePoolPtr pool) const;
+};
+struct VolFreer {
+    void operator()(virStorageVolPtr vol) const;
+};
+
+// The destination's copies of the disks. What prepare() made stays until discard() removes it;
+// the transient pools it needed go with this object (their files stay).
+class DestinationDisks {
+public:
+    DestinationDisks() = default;
+    ~DestinationDisks();
+    DestinationDisks(const DestinationDisks&) = delete;
+    DestinationDisks& operator=(const DestinationDisks&) = delete;
+
+    // For each disk: the destination must have no file at its path and room for it (its pool's
+    // free space); then an empty volume of the same size and format is made there. A directory
+    // no pool covers gets a transient one (built when missing). Empty on success, else the
+    // error for the user (naming `host`); `note` says what could not be checked.
+    std::string prepare(virConnectPtr destination, const std::vector<MoveDisk>& disks, const std::string& host,
+                        std::string& note);
+    // Deletes the volumes prepare() made (the move failed or was cancelled).
+    void discard();
+    std::size_t made() const { return made_.size(); }
+
+private:
+    std::vector<std::unique_ptr<struct _virStoragePool, PoolFreer>> transient_pools_;
+    std::vector<std::unique_ptr<struct _virStorageVol, VolFreer>> made_;
+};
+
+} // namespace phyllome::guestview
