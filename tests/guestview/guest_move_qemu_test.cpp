@@ -214,6 +214,8 @@ protected:
 
     void TearDown() override {
         Hosts& h = hosts();
+        if (!h.skip.empty() || !h.failure.empty() || !h.a_conn || !h.b_conn)
+            return;
         if (HasFailure())
             std::cerr << "A's log:\n" << h.a->log() << "\nB's log:\n" << h.b->log() << "\nA's QEMU:\n"
                       << h.a->guest_log(guest_name) << "\nB's QEMU:\n" << h.b->guest_log(guest_name);

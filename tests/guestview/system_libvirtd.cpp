@@ -84,7 +84,7 @@ SystemLibvirtd::SystemLibvirtd(Options options) : options_(std::move(options)) {
     if (::mkdtemp(tmpl) == nullptr)
         throw std::system_error(errno, std::generic_category(), "mkdtemp");
     dir_ = tmpl;
-    for (const char* sub : {"sock", "etc", "run", "lib", "log", "drivers"})
+    for (const char* sub : {"sock", "etc", "run", "lib", "log/qemu", "drivers"})
         fs::create_directories(dir_ + "/" + sub);
     fs::create_directories(cache_dir);
     // Only the drivers asked for: no network or nodedev driver to start or to clash.
@@ -143,7 +143,10 @@ SystemLibvirtd::Started SystemLibvirtd::start(std::chrono::milliseconds deadline
     const std::string log_file = dir_ + "/libvirtd.log";
     const bool own_network = options_.own_network;
     // TCP listeners need --listen (without socket activation).
-    const char* listen_flag = options_.listen_tcp ? "--listen" : nullptr;
+    std::vector<const char*> argv{libvirtd, "-f", conf.c_str(), "-p", pid_file.c_str()};
+    if (options_.listen_tcp)
+        argv.push_back("--listen");
+    argv.push_back(nullptr);
     const std::vector<std::pair<std::string, std::string>> binds = {{dir_ + "/etc", "/etc/libvirt"},
                                                                     {dir_ + "/run", "/run/libvirt"},
                                                                     {dir_ + "/lib", "/var/lib/libvirt"},
@@ -175,8 +178,7 @@ SystemLibvirtd::Started SystemLibvirtd::start(std::chrono::milliseconds deadline
                 ::_exit(126);
             }
         }
-        ::execle(libvirtd, libvirtd, "-f", conf.c_str(), "-p", pid_file.c_str(), listen_flag,
-                 static_cast<char*>(nullptr), envp.data());
+        ::execve(libvirtd, const_cast<char* const*>(argv.data()), envp.data());
         say("phyllome: cannot run ", libvirtd);
         ::_exit(127);
     }
