@@ -9,6 +9,7 @@
 #include <libvirt/virterror.h>
 
 #include "config/log.hpp"
+#include "guestview/jobs/move_channels.hpp"
 #include "guestview/jobs/move_storage.hpp"
 #include "guestview/libvirt_handles.hpp"
 
@@ -222,6 +223,12 @@ JobOutcome move_guest(virConnectPtr source, const std::string& guest, const std:
     if (!targets.empty())
         flags |= VIR_MIGRATE_NON_SHARED_DISK;
 
+    const std::vector<std::string> channels = unmigratable_channels(xml.get());
+    if (std::string error = unplug_channels(domain.get(), channels); !error.empty()) {
+        copies.discard();
+        return fail(fmt::format("'{}': {}", guest, error));
+    }
+
     job.progress(0, 0, "moving to " + label);
     log::info("guest '{}': moving to {} ({} disk(s))", guest, destination_uri, targets.size());
     const auto started = Clock::now();
@@ -238,12 +245,16 @@ JobOutcome move_guest(virConnectPtr source, const std::string& guest, const std:
                                     migrate_error, label));
         }
         clean_destination(destination.get(), guest, copies);
+        if (std::string error = plug_channels(domain.get(), channels); !error.empty())
+            log::warn("guest '{}': {}", guest, error);
         if (job.cancelled())
             return cancelled();
         return fail(fmt::format("the move of '{}' to {} failed: {}; it runs on here", guest, label, migrate_error));
     }
 
     log::info("guest '{}': moved to {} in {:.1f} s", guest, label, seconds);
+    if (std::string error = plug_channels(moved.get(), channels); !error.empty())
+        notes.push_back(error);
     if (virDomainIsPersistent(moved.get()) != 1)
         notes.push_back(fmt::format("it is not defined for good on {}: it goes when it shuts down", label));
     // Gone from here: its definition with NVRAM and TPM state (both went with it), not its disks.
