@@ -197,6 +197,10 @@ JobOutcome move_guest(virConnectPtr source, const std::string& guest, const std:
     }
     if (!storage_note.empty())
         notes.push_back(storage_note);
+    // libvirt makes the NVRAM there from the firmware's template, and keeps it after a cancel.
+    if (const std::string nvram = nvram_path(xml.get()); !nvram.empty() && storage_note.empty())
+        if (std::string error = copies.watch(destination.get(), nvram, label); !error.empty())
+            log::warn("guest '{}': a failed move may leave its NVRAM on {}: {}", guest, label, error);
     if (job.cancelled()) {
         copies.discard();
         return cancelled();

@@ -87,6 +87,16 @@ std::vector<MoveDisk> disks_to_move(const char* domain_xml) {
     return disks;
 }
 
+std::string nvram_path(const char* domain_xml) {
+    std::unique_ptr<xmlDoc, DocFreer> doc{xmlReadMemory(domain_xml, static_cast<int>(std::strlen(domain_xml)),
+                                                        "domain.xml", nullptr, XML_PARSE_NONET)};
+    xmlNode* nvram = doc ? child(child(xmlDocGetRootElement(doc.get()), "os"), "nvram") : nullptr;
+    if (nvram == nullptr || attribute(nvram, "type") == "network")
+        return {};
+    std::unique_ptr<xmlChar, XmlStringFreer> text{xmlNodeGetContent(nvram)};
+    return text ? reinterpret_cast<const char*>(text.get()) : "";
+}
+
 std::string measure_disks(virDomainPtr domain, std::vector<MoveDisk>& disks) {
     for (MoveDisk& disk : disks) {
         virDomainBlockInfo info{};
@@ -100,61 +110,80 @@ std::string measure_disks(virDomainPtr domain, std::vector<MoveDisk>& disks) {
 }
 
 DestinationDisks::~DestinationDisks() {
-    for (auto& pool : transient_pools_)
-        if (virStoragePoolDestroy(pool.get()) < 0) // a dir pool's destroy keeps its files
+    for (Pool& entry : pools_)
+        if (entry.transient && virStoragePoolDestroy(entry.pool.get()) < 0) // a dir pool keeps its files
             log::warn("cannot remove the transient storage pool of a move: {}", last_libvirt_error());
+}
+
+virStoragePoolPtr DestinationDisks::pool_for(virConnectPtr destination, const std::string& dir,
+                                             const std::string& host, std::string& error) {
+    for (Pool& entry : pools_)
+        if (entry.dir == dir)
+            return entry.pool.get();
+    PoolPtr pool{virStoragePoolLookupByTargetPath(destination, dir.c_str())};
+    bool transient = false;
+    if (!pool) {
+        const int code = virGetLastErrorCode();
+        if (code == VIR_ERR_NO_SUPPORT || code == VIR_ERR_NO_CONNECT)
+            return nullptr;
+        // No pool covers the directory: a transient one lets us make and remove files there and
+        // check the room; building it makes the directory when missing.
+        const std::string xml =
+            fmt::format("<pool type='dir'><name>phyllome-move-{:x}</name><target><path>{}</path></target></pool>",
+                        std::hash<std::string>{}(dir), escaped(dir));
+        pool.reset(virStoragePoolCreateXML(destination, xml.c_str(), VIR_STORAGE_POOL_CREATE_WITH_BUILD));
+        if (!pool) {
+            error = fmt::format("cannot make the folder '{}' ready on {}: {}", dir, host, last_libvirt_error());
+            return nullptr;
+        }
+        transient = true;
+    } else if (virStoragePoolRefresh(pool.get(), 0) < 0) {
+        virResetLastError(); // an inactive pool: its info says so
+    }
+    virStoragePoolInfo info{};
+    if (virStoragePoolGetInfo(pool.get(), &info) < 0) {
+        error = fmt::format("cannot read the storage pool of '{}' on {}: {}", dir, host, last_libvirt_error());
+        return nullptr;
+    }
+    if (info.state != VIR_STORAGE_POOL_RUNNING) {
+        error = fmt::format("the storage pool of '{}' on {} is not active: start it there (virsh pool-start)", dir,
+                            host);
+        return nullptr;
+    }
+    pools_.push_back({dir, std::move(pool), transient});
+    return pools_.back().pool.get();
 }
 
 std::string DestinationDisks::prepare(virConnectPtr destination, const std::vector<MoveDisk>& disks,
                                       const std::string& host, std::string& note) {
-    // The pool of each directory, and what goes into it.
-    std::map<std::string, std::pair<virStoragePoolPtr, std::uint64_t>> pools;
-    std::vector<PoolPtr> found_pools;
+    // The room each directory's pool needs.
+    std::map<virStoragePoolPtr, std::pair<std::string, std::uint64_t>> needed;
     for (const MoveDisk& disk : disks) {
         const std::string dir = std::filesystem::path(disk.path).parent_path().string();
-        if (auto it = pools.find(dir); it != pools.end()) {
-            it->second.second += disk.allocation;
-            continue;
+        std::string error;
+        virStoragePoolPtr pool = pool_for(destination, dir, host, error);
+        if (!error.empty())
+            return error;
+        if (pool == nullptr) {
+            note = fmt::format("{} has no storage driver: its free disk space was not checked", host);
+            return {};
         }
-        PoolPtr pool{virStoragePoolLookupByTargetPath(destination, dir.c_str())};
-        if (!pool) {
-            const int code = virGetLastErrorCode();
-            if (code == VIR_ERR_NO_SUPPORT || code == VIR_ERR_NO_CONNECT) {
-                note = fmt::format("{} has no storage driver: its free disk space was not checked", host);
-                return {};
-            }
-            // No pool covers the directory: a transient one lets us make the files and check the
-            // room; building it makes the directory when missing.
-            const std::string xml = fmt::format(
-                "<pool type='dir'><name>phyllome-move-{:x}</name><target><path>{}</path></target></pool>",
-                std::hash<std::string>{}(dir), escaped(dir));
-            pool.reset(virStoragePoolCreateXML(destination, xml.c_str(), VIR_STORAGE_POOL_CREATE_WITH_BUILD));
-            if (!pool)
-                return fmt::format("cannot make the folder '{}' ready on {}: {}", dir, host, last_libvirt_error());
-            transient_pools_.push_back(PoolPtr{pool.get()});
-            virStoragePoolRef(pool.get());
-        } else if (virStoragePoolRefresh(pool.get(), 0) < 0) {
-            virResetLastError(); // an inactive pool: its info says so below
-        }
-        pools[dir] = {pool.get(), disk.allocation};
-        found_pools.push_back(std::move(pool));
+        needed[pool].first = dir;
+        needed[pool].second += disk.allocation;
     }
-
-    for (const auto& [dir, entry] : pools) {
+    for (const auto& [pool, entry] : needed) {
         virStoragePoolInfo info{};
-        if (virStoragePoolGetInfo(entry.first, &info) < 0)
-            return fmt::format("cannot read the free space of '{}' on {}: {}", dir, host, last_libvirt_error());
-        if (info.state != VIR_STORAGE_POOL_RUNNING)
-            return fmt::format("the storage pool of '{}' on {} is not active: start it there (virsh pool-start)",
-                               dir, host);
+        if (virStoragePoolGetInfo(pool, &info) < 0)
+            return fmt::format("cannot read the free space of '{}' on {}: {}", entry.first, host, last_libvirt_error());
         if (info.available < entry.second)
-            return fmt::format("{} has {} free in '{}', the disks need {}", host, gib(info.available), dir,
+            return fmt::format("{} has {} free in '{}', the disks need {}", host, gib(info.available), entry.first,
                                gib(entry.second));
     }
 
     for (const MoveDisk& disk : disks) {
         const std::filesystem::path path{disk.path};
-        virStoragePoolPtr pool = pools.at(path.parent_path().string()).first;
+        std::string error;
+        virStoragePoolPtr pool = pool_for(destination, path.parent_path().string(), host, error);
         const std::string name = path.filename().string();
         if (VolPtr existing{virStorageVolLookupByName(pool, name.c_str())})
             return fmt::format("{} already has a file '{}': remove or rename it there first", host, disk.path);
@@ -173,11 +202,33 @@ std::string DestinationDisks::prepare(virConnectPtr destination, const std::vect
     return {};
 }
 
+std::string DestinationDisks::watch(virConnectPtr destination, const std::string& path, const std::string& host) {
+    const std::filesystem::path file{path};
+    std::string error;
+    virStoragePoolPtr pool = pool_for(destination, file.parent_path().string(), host, error);
+    if (pool == nullptr)
+        return error.empty() ? fmt::format("{} has no storage driver", host) : error;
+    if (VolPtr existing{virStorageVolLookupByName(pool, file.filename().c_str())})
+        return {}; // there before us: not ours to remove
+    virResetLastError();
+    watched_.emplace_back(pool, file.filename().string());
+    return {};
+}
+
 void DestinationDisks::discard() {
     for (auto& vol : made_)
         if (virStorageVolDelete(vol.get(), 0) < 0)
             log::warn("cannot delete a half-moved disk on the destination: {}", last_libvirt_error());
     made_.clear();
+    for (const auto& [pool, name] : watched_) {
+        virStoragePoolRefresh(pool, 0); // the pool learns of files made since
+        if (VolPtr left{virStorageVolLookupByName(pool, name.c_str())}) {
+            if (virStorageVolDelete(left.get(), 0) < 0)
+                log::warn("cannot delete '{}' left by a failed move on the destination: {}", name, last_libvirt_error());
+        }
+        virResetLastError();
+    }
+    watched_.clear();
 }
 
 } // namespace phyllome::guestview

@@ -31,6 +31,9 @@ struct MoveDisk {
 // never CD-ROMs, read-only or shareable disks (the destination must have those itself).
 std::vector<MoveDisk> disks_to_move(const char* domain_xml);
 
+// The file of the guest's UEFI variables (<os><nvram>), empty when it has none.
+std::string nvram_path(const char* domain_xml);
+
 // Fills in capacity and allocation from the running guest; empty, or the error.
 std::string measure_disks(virDomainPtr domain, std::vector<MoveDisk>& disks);
 
@@ -56,13 +59,29 @@ public:
     // error for the user (naming `host`); `note` says what could not be checked.
     std::string prepare(virConnectPtr destination, const std::vector<MoveDisk>& disks, const std::string& host,
                         std::string& note);
-    // Deletes the volumes prepare() made (the move failed or was cancelled).
+    // A file libvirt makes on the destination during a move and leaves there when the move
+    // fails: libvirt 11.3 keeps the NVRAM it made from the firmware's template after a cancel.
+    // When `path` is not there now, discard() deletes it. Empty, or why it cannot be watched.
+    std::string watch(virConnectPtr destination, const std::string& path, const std::string& host);
+    // Deletes the volumes prepare() made and the watched files that appeared (the move failed
+    // or was cancelled).
     void discard();
     std::size_t made() const { return made_.size(); }
 
 private:
-    std::vector<std::unique_ptr<struct _virStoragePool, PoolFreer>> transient_pools_;
+    // The active pool of `dir` on `destination`, a transient one when none covers it; null
+    // with `error` set, or null with `error` empty when the destination has no storage driver.
+    virStoragePoolPtr pool_for(virConnectPtr destination, const std::string& dir, const std::string& host,
+                               std::string& error);
+
+    struct Pool {
+        std::string dir;
+        std::unique_ptr<struct _virStoragePool, PoolFreer> pool;
+        bool transient = false;
+    };
+    std::vector<Pool> pools_;
     std::vector<std::unique_ptr<struct _virStorageVol, VolFreer>> made_;
+    std::vector<std::pair<virStoragePoolPtr, std::string>> watched_;
 };
 
 } // namespace phyllome::guestview
