@@ -129,7 +129,8 @@ protected:
             return;
         }
         for (const char* path : {"/usr/bin/qemu-system-x86_64", "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/bin/swtpm",
-                                 "/usr/bin/qemu-img", "/usr/sbin/ip", "/usr/bin/nsenter"})
+                                 "/usr/bin/qemu-img", "/usr/sbin/ip", "/usr/bin/nsenter",
+                                 "/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_storage.so"})
             if (!fs::exists(path)) {
                 h.skip = std::string{path} + " is missing";
                 return;
