@@ -166,8 +166,10 @@ SystemLibvirtd::Started SystemLibvirtd::start(std::chrono::milliseconds deadline
         const int out = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         ::dup2(out, 1);
         ::dup2(out, 2);
-        // Its own mount namespace, private so nothing propagates back to the root's mounts.
-        if (::unshare(CLONE_NEWNS | (own_network ? CLONE_NEWNET : 0)) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        // Its own mount namespace, private so nothing propagates back to the root's mounts (and
+        // its own network namespace when asked).
+        if (::unshare(CLONE_NEWNS | (own_network ? CLONE_NEWNET : 0)) != 0 ||
+            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
             say("phyllome: no private mount namespace: ", std::strerror(errno));
             ::_exit(126);
         }
