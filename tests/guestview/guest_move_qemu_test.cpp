@@ -336,6 +336,19 @@ TEST_F(GuestMoveQemu, RefusalsLeaveTheGuestRunningHere) {
         EXPECT_EQ(virDomainUndefine(there.get()), 0);
         EXPECT_TRUE(files_in(h.b->lib_dir() + "/images").empty());
     }
+    {
+        SCOPED_TRACE("no room for its disk there");
+        // B's images folder becomes a 64 MiB tmpfs, inside B's own mount namespace only.
+        const auto [status, output] = sh(fmt::format(
+            "nsenter -t {} -m mount -t tmpfs -o size=64M phyllome-move-small /var/lib/libvirt/images", h.b->pid()));
+        ASSERT_EQ(status, 0) << output;
+        testing::RecordingJobContext job;
+        const JobOutcome outcome = move(job);
+        sh(fmt::format("nsenter -t {} -m umount /var/lib/libvirt/images", h.b->pid()));
+        EXPECT_FALSE(outcome.ok);
+        EXPECT_THAT(outcome.message, HasSubstr("free in '/var/lib/libvirt/images', the disks need 0.4 GiB"));
+        EXPECT_EQ(domains(h.b_conn.get()), 0);
+    }
     EXPECT_TRUE(runs(h.a_conn.get()));
 }
 
