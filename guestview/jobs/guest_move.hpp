@@ -11,15 +11,19 @@
 //   when the move fails. Memory and disks go straight from QEMU to QEMU over TCP to the host the
 //   URI names (tcp://HOST: ports 49152-49215 must be open there), unencrypted.
 // - The TPM state goes in the migration stream (VIR_MIGRATE_TPM_SHARED is not set: it is the
-//   host's own); UEFI variables are in the guest's flash memory, which migrates with its RAM.
+//   host's own); UEFI variables are in the guest's flash memory, which migrates with its RAM
+//   and which QEMU writes to the destination's NVRAM file once the guest runs there (checked:
+//   byte for byte, and the guest boots again there with its TPM).
+// - QEMU cannot migrate the clipboard's qemu-vdagent channel: it is unplugged for the move and
+//   plugged in again where the guest runs after (move_channels.hpp).
 // - A shut-off guest is refused: libvirt moves only a running guest's disks, and a copy of a
 //   guest that is off is what export and import do. So is a guest with an encrypted disk: the
 //   passphrase is a private libvirt secret of this host, which cannot be handed to another.
 // - Afterwards the guest is undefined here with its NVRAM and TPM state; its disk files here
 //   stay (the outcome's message names them): the user deletes them once sure.
 // - Cancel aborts the migration (the runner's virDomainAbortJob): the guest runs on here
-//   untouched, and what was made on the destination (a half-defined guest, the disk copies) is
-//   removed.
+//   untouched, and what was made on the destination (a half-defined guest, the disk copies, the
+//   NVRAM libvirt made from the template and keeps after a cancel) is removed.
 #pragma once
 
 #include <string>

@@ -454,6 +454,12 @@ TEST_F(GuestMoveQemu, MovesARunningUefiTpmGuestLiveWithItsDiskNvramAndTpmState) 
         << "B's NVRAM is not A's: " << read_file(nvram_b).size() << " bytes";
     EXPECT_FALSE(files_in(h.b->lib_dir() + "/swtpm").empty()) << "no TPM state on B";
 
+    // It boots again on B from B's files: OVMF with the moved NVRAM, the kernel sees B's TPM.
+    ASSERT_EQ(virDomainReset(there.get(), 0), 0) << last_libvirt_error();
+    EXPECT_TRUE(poll_until(
+        [&] { return read_file(serial(*h.b)).find("tpm /dev/tpm0 present") != std::string::npos; }, 300s))
+        << "B's serial console:\n" << read_file(serial(*h.b));
+
     // What it took.
     virTypedParameterPtr params = nullptr;
     int count = 0, type = 0;
