@@ -201,6 +201,7 @@ PHYLLOME_LIBVIRT_FORWARD(virDomainPtr, virDomainMigrate3,
                           unsigned int flags),
                          (domain, dconn, params, nparams, flags))
 PHYLLOME_LIBVIRT_FORWARD(int, virDomainGetInfo, (virDomainPtr domain, virDomainInfoPtr info), (domain, info))
+PHYLLOME_LIBVIRT_FORWARD(char*, virConnectGetCapabilities, (virConnectPtr conn), (conn))
 PHYLLOME_LIBVIRT_FORWARD(int, virDomainAttachDeviceFlags, (virDomainPtr domain, const char* xml, unsigned int flags),
                          (domain, xml, flags))
 PHYLLOME_LIBVIRT_FORWARD(int, virDomainDetachDeviceFlags, (virDomainPtr domain, const char* xml, unsigned int flags),

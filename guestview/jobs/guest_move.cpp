@@ -37,6 +37,21 @@ std::string connect_problem(const std::string& uri, const std::string& label) {
     return fmt::format("cannot connect to {}: {}", uri, message);
 }
 
+// The host's UUID from its capabilities (<host><uuid>), which libvirt tells hosts apart by.
+std::string host_uuid(virConnectPtr connection) {
+    LibvirtString capabilities{virConnectGetCapabilities(connection)};
+    if (!capabilities) {
+        virResetLastError();
+        return {};
+    }
+    const std::string_view text{capabilities.get()};
+    const auto start = text.find("<uuid>");
+    const auto end = text.find("</uuid>");
+    return start == std::string_view::npos || end == std::string_view::npos || end < start
+               ? std::string{}
+               : std::string{text.substr(start + 6, end - start - 6)};
+}
+
 // Free memory on the destination in KiB (free, buffers and cache), or nullopt.
 std::optional<std::uint64_t> free_memory_kib(virConnectPtr connection) {
     int count = 0;
@@ -165,6 +180,8 @@ JobOutcome move_guest(virConnectPtr source, const std::string& guest, const std:
     ConnectionPtr destination{virConnectOpen(destination_uri.c_str())};
     if (!destination)
         return fail(connect_problem(destination_uri, label));
+    if (const std::string here = host_uuid(source); !here.empty() && here == host_uuid(destination.get()))
+        return fail(fmt::format("{} is this host: choose another one", destination_uri));
     if (DomainPtr there{virDomainLookupByName(destination.get(), guest.c_str())})
         return fail(fmt::format("{} already has a guest named '{}': rename or remove one of them first", label, guest));
     virResetLastError();

@@ -40,6 +40,13 @@ TEST_F(GuestMoveQemu, RefusalsLeaveTheGuestRunningHere) {
         EXPECT_THAT(outcome.message, HasSubstr("no libvirt daemon answers"));
     }
     {
+        SCOPED_TRACE("this host itself");
+        testing::RecordingJobContext job;
+        const JobOutcome outcome = move(job, h.a->uri());
+        EXPECT_FALSE(outcome.ok);
+        EXPECT_THAT(outcome.message, HasSubstr("is this host"));
+    }
+    {
         SCOPED_TRACE("a guest of that name there");
         const std::string other = fmt::format("<domain type='qemu'><name>{}</name><memory unit='MiB'>64</memory>"
                                               "<os><type arch='x86_64'>hvm</type></os></domain>",
