@@ -28,6 +28,10 @@ std::string connect_problem(const std::string& uri, const std::string& label) {
         return fmt::format("{} refused the connection ({}): check that your user may use libvirt there (its ssh "
                            "key, its polkit rules)",
                            label, message);
+    if (says("Host key verification failed"))
+        return fmt::format("{} has an ssh host key this user has not accepted ({}): connect once with ssh "
+                           "to check and accept it",
+                           label, message);
     if (says("Connection refused") || says("No such file or directory") || says("Failed to connect socket"))
         return fmt::format("no libvirt daemon answers on {} ({}): is libvirtd or virtqemud running there?", label,
                            message);
@@ -116,6 +120,14 @@ void clean_destination(virConnectPtr destination, const std::string& guest, Dest
 
 } // namespace
 
+std::string without_prompts(const std::string& uri) {
+    const auto scheme_end = uri.find("://");
+    if (scheme_end == std::string::npos || !uri.substr(0, scheme_end).ends_with("+ssh") ||
+        uri.find("no_tty=") != std::string::npos)
+        return uri;
+    return uri + (uri.find('?') == std::string::npos ? "?" : "&") + "no_tty=1";
+}
+
 std::string uri_host(const std::string& uri) {
     const auto scheme_end = uri.find("://");
     if (scheme_end == std::string::npos)
@@ -177,7 +189,7 @@ JobOutcome move_guest(virConnectPtr source, const std::string& guest, const std:
         return cancelled();
 
     job.progress(0, 0, "connecting to " + label);
-    ConnectionPtr destination{virConnectOpen(destination_uri.c_str())};
+    ConnectionPtr destination{virConnectOpen(without_prompts(destination_uri).c_str())};
     if (!destination)
         return fail(connect_problem(destination_uri, label));
     if (const std::string here = host_uuid(source); !here.empty() && here == host_uuid(destination.get()))

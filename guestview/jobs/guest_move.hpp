@@ -38,6 +38,11 @@ namespace phyllome::guestview {
 JobOutcome move_guest(virConnectPtr source, const std::string& guest, const std::string& destination_uri,
                       JobContext& job);
 
+// `uri` as a job thread opens it: an ssh transport (qemu+ssh://) gets no_tty=1, so ssh never
+// waits for a password or a host key answer on a terminal the session does not have; it uses
+// the user's keys and agent, and fails at once without them.
+std::string without_prompts(const std::string& uri);
+
 // The host a libvirt URI names ("qemu+ssh://me@host:22/system" -> "host"), empty for a local
 // one (qemu:///system, a unix socket).
 std::string uri_host(const std::string& uri);

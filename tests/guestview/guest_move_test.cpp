@@ -45,6 +45,16 @@ TEST(GuestMove, TheHostOfADestinationUri) {
     EXPECT_EQ(uri_host("nonsense"), "");
 }
 
+TEST(GuestMove, SshNeverPromptsOnATerminal) {
+    EXPECT_EQ(without_prompts("qemu+ssh://me@host/system"), "qemu+ssh://me@host/system?no_tty=1");
+    EXPECT_EQ(without_prompts("qemu+ssh://host/system?keyfile=/k"), "qemu+ssh://host/system?keyfile=/k&no_tty=1");
+    // libssh2 and libssh ask through libvirt's auth callbacks, and we give none.
+    EXPECT_EQ(without_prompts("qemu+libssh2://host/system"), "qemu+libssh2://host/system");
+    EXPECT_EQ(without_prompts("qemu+ssh://host/system?no_tty=0"), "qemu+ssh://host/system?no_tty=0");
+    EXPECT_EQ(without_prompts("qemu+tcp://10.77.0.2/system"), "qemu+tcp://10.77.0.2/system");
+    EXPECT_EQ(without_prompts("qemu:///system"), "qemu:///system");
+}
+
 TEST(GuestMove, OnlyWritableFileDisksAreCopied) {
     const std::vector<MoveDisk> disks = disks_to_move(domain_xml);
     ASSERT_EQ(disks.size(), 3u);
