@@ -178,11 +178,6 @@ JobOutcome move_guest(virConnectPtr source, const std::string& guest, const std:
     if (!xml)
         return fail(fmt::format("cannot read '{}': {}", guest, last_libvirt_error()));
     std::vector<MoveDisk> disks = disks_to_move(xml.get());
-    for (const MoveDisk& disk : disks)
-        if (disk.encrypted)
-            return fail(fmt::format("the disk '{}' of '{}' is encrypted with a passphrase this host's libvirt keeps "
-                                    "private, which cannot be handed to {}: use Export and Import to move it",
-                                    disk.path, guest, label));
     if (std::string error = measure_disks(domain.get(), disks); !error.empty())
         return fail(fmt::format("'{}': {}", guest, error));
     if (job.cancelled())
@@ -220,7 +215,7 @@ JobOutcome move_guest(virConnectPtr source, const std::string& guest, const std:
     job.progress(0, 0, "making room on " + label);
     DestinationDisks copies;
     std::string storage_note;
-    if (std::string error = copies.prepare(destination.get(), disks, label, storage_note); !error.empty()) {
+    if (std::string error = copies.prepare(destination.get(), guest, disks, label, storage_note); !error.empty()) {
         copies.discard();
         return fail(error);
     }
@@ -260,6 +255,30 @@ JobOutcome move_guest(virConnectPtr source, const std::string& guest, const std:
     if (std::string error = unplug_channels(domain.get(), channels); !error.empty()) {
         copies.discard();
         return fail(fmt::format("'{}': {}", guest, error));
+    }
+
+    // Encrypted disks are unlocked by new secrets there: the guest's definitions there say so.
+    std::vector<std::pair<std::string, std::string>> rekeyed;
+    for (const MoveDisk& disk : disks)
+        if (!disk.new_secret.empty())
+            rekeyed.emplace_back(disk.secret_uuid, disk.new_secret);
+    if (!rekeyed.empty()) {
+        auto definition = [&](unsigned xml_flags) {
+            LibvirtString text{virDomainGetXMLDesc(domain.get(), xml_flags | VIR_DOMAIN_XML_MIGRATABLE)};
+            std::string out = text ? text.get() : "";
+            for (const auto& [from, to] : rekeyed)
+                for (auto at = out.find(from); !from.empty() && at != std::string::npos; at = out.find(from, at))
+                    out.replace(at, from.size(), to);
+            return out;
+        };
+        const std::string live = definition(0), persistent = definition(VIR_DOMAIN_XML_INACTIVE);
+        if (live.empty() || persistent.empty() || !params.add(VIR_MIGRATE_PARAM_DEST_XML, live) ||
+            !params.add(VIR_MIGRATE_PARAM_PERSIST_XML, persistent)) {
+            const std::string error = last_libvirt_error();
+            plug_channels(domain.get(), channels);
+            copies.discard();
+            return fail(fmt::format("cannot describe '{}' for {}: {}", guest, label, error));
+        }
     }
 
     job.progress(0, 0, "moving to " + label);

@@ -17,8 +17,12 @@
 // - QEMU cannot migrate the clipboard's qemu-vdagent channel: it is unplugged for the move and
 //   plugged in again where the guest runs after (move_channels.hpp).
 // - A shut-off guest is refused: libvirt moves only a running guest's disks, and a copy of a
-//   guest that is off is what export and import do. So is a guest with an encrypted disk: the
-//   passphrase is a private libvirt secret of this host, which cannot be handed to another.
+//   guest that is off is what export and import do.
+// - An encrypted disk (LUKS, the shell's default on qemu:///system) is encrypted anew there
+//   under a new secret with a new random passphrase: this host's passphrase is a private libvirt
+//   secret that never leaves it. The copy carries the guest's view of the disk (as its memory
+//   travels, unencrypted on the network); the guest's definitions there name the new secret
+//   (VIR_MIGRATE_PARAM_DEST_XML and PERSIST_XML).
 // - Afterwards the guest is undefined here with its NVRAM and TPM state; its disk files here
 //   stay (the outcome's message names them): the user deletes them once sure.
 // - Cancel aborts the migration (the runner's virDomainAbortJob): the guest runs on here

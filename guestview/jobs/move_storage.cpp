@@ -9,6 +9,8 @@
 #include <libxml/tree.h>
 
 #include "config/log.hpp"
+#include "guestview/disk_secret.hpp"
+#include "guestview/domain_model.hpp"
 #include "guestview/libvirt_handles.hpp"
 
 namespace phyllome::guestview {
@@ -78,7 +80,11 @@ std::vector<MoveDisk> disks_to_move(const char* domain_xml) {
         MoveDisk found{attribute(child(disk, "target"), "dev"), attribute(source, "file"),
                        attribute(child(disk, "driver"), "type"), false};
         // libvirt writes <encryption> inside <source>; older definitions have it beside it.
-        found.encrypted = child(source, "encryption") != nullptr || child(disk, "encryption") != nullptr;
+        xmlNode* encryption = child(source, "encryption");
+        if (encryption == nullptr)
+            encryption = child(disk, "encryption");
+        found.encrypted = encryption != nullptr;
+        found.secret_uuid = attribute(child(encryption, "secret"), "uuid");
         if (found.format.empty())
             found.format = "raw";
         if (!found.path.empty() && !found.target.empty())
@@ -154,8 +160,8 @@ virStoragePoolPtr DestinationDisks::pool_for(virConnectPtr destination, const st
     return pools_.back().pool.get();
 }
 
-std::string DestinationDisks::prepare(virConnectPtr destination, const std::vector<MoveDisk>& disks,
-                                      const std::string& host, std::string& note) {
+std::string DestinationDisks::prepare(virConnectPtr destination, const std::string& guest,
+                                      std::vector<MoveDisk>& disks, const std::string& host, std::string& note) {
     // The room each directory's pool needs.
     std::map<virStoragePoolPtr, std::pair<std::string, std::uint64_t>> needed;
     for (const MoveDisk& disk : disks) {
@@ -180,7 +186,7 @@ std::string DestinationDisks::prepare(virConnectPtr destination, const std::vect
                                gib(entry.second));
     }
 
-    for (const MoveDisk& disk : disks) {
+    for (MoveDisk& disk : disks) {
         const std::filesystem::path path{disk.path};
         std::string error;
         virStoragePoolPtr pool = pool_for(destination, path.parent_path().string(), host, error);
@@ -188,13 +194,34 @@ std::string DestinationDisks::prepare(virConnectPtr destination, const std::vect
         if (VolPtr existing{virStorageVolLookupByName(pool, name.c_str())})
             return fmt::format("{} already has a file '{}': remove or rename it there first", host, disk.path);
         virResetLastError();
+        std::string encryption;
+        if (disk.encrypted) {
+            GuestSpec spec;
+            spec.name = guest;
+            spec.disk_dir = path.parent_path().string();
+            if (phyllome_disk_path(spec) != disk.path || disk.format != "qcow2")
+                return fmt::format("the encrypted disk '{}' is not one the shell made, so it cannot be encrypted "
+                                   "anew on {}: use Export and Import",
+                                   disk.path, host);
+            DiskSecret secret = define_disk_secret(destination, spec);
+            if (!secret.error.empty())
+                return fmt::format("{}: {}", host, secret.error);
+            if (!secret.secret)
+                return fmt::format("{} keeps no libvirt secrets, so '{}' could not stay encrypted there", host,
+                                   disk.path);
+            disk.new_secret = spec.secret_uuid;
+            secrets_.push_back(std::move(secret.secret));
+            encryption = fmt::format("<encryption format='luks'><secret type='passphrase' uuid='{}'/></encryption>",
+                                     disk.new_secret);
+        }
         // Like libvirt's own: qcow2 v3 with its metadata laid out; the copy fills in the data.
         const bool qcow2 = disk.format == "qcow2";
         const std::string xml = fmt::format(
-            "<volume><name>{}</name><capacity unit='bytes'>{}</capacity><target><format type='{}'/>{}</target>"
+            "<volume><name>{}</name><capacity unit='bytes'>{}</capacity><target><format type='{}'/>{}{}</target>"
             "</volume>",
-            escaped(name), disk.capacity, escaped(disk.format), qcow2 ? "<compat>1.1</compat>" : "");
-        VolPtr made{virStorageVolCreateXML(pool, xml.c_str(), qcow2 ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0)};
+            escaped(name), disk.capacity, escaped(disk.format), qcow2 ? "<compat>1.1</compat>" : "", encryption);
+        VolPtr made{virStorageVolCreateXML(
+            pool, xml.c_str(), qcow2 && !disk.encrypted ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0)};
         if (!made)
             return fmt::format("cannot make '{}' on {}: {}", disk.path, host, last_libvirt_error());
         made_.push_back(std::move(made));
@@ -229,6 +256,10 @@ void DestinationDisks::discard() {
         virResetLastError();
     }
     watched_.clear();
+    for (auto& secret : secrets_)
+        if (virSecretUndefine(secret.get()) < 0)
+            log::warn("cannot undefine a half-moved disk's secret on the destination: {}", last_libvirt_error());
+    secrets_.clear();
 }
 
 } // namespace phyllome::guestview

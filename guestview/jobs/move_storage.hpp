@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "guestview/libvirt_handles.hpp"
+
 typedef struct _virConnect* virConnectPtr;
 typedef struct _virDomain* virDomainPtr;
 typedef struct _virStoragePool* virStoragePoolPtr;
@@ -23,6 +25,8 @@ struct MoveDisk {
     std::string path;        // the file, the same path on both hosts
     std::string format;      // qcow2, raw
     bool encrypted = false;  // LUKS, unlocked by a libvirt secret
+    std::string secret_uuid; // that secret here
+    std::string new_secret;  // set by prepare(): the secret of its copy there
     std::uint64_t capacity = 0;   // the guest's disk size
     std::uint64_t allocation = 0; // what it takes on the host now (the copy takes about as much)
 };
@@ -44,6 +48,7 @@ struct VolFreer {
     void operator()(virStorageVolPtr vol) const;
 };
 
+
 // The destination's copies of the disks. What prepare() made stays until discard() removes it;
 // the transient pools it needed go with this object (their files stay).
 class DestinationDisks {
@@ -55,16 +60,20 @@ public:
 
     // For each disk: the destination must have no file at its path and room for it (its pool's
     // free space); then an empty volume of the same size and format is made there. A directory
-    // no pool covers gets a transient one (built when missing). Empty on success, else the
-    // error for the user (naming `host`); `note` says what could not be checked.
-    std::string prepare(virConnectPtr destination, const std::vector<MoveDisk>& disks, const std::string& host,
-                        std::string& note);
+    // no pool covers gets a transient one (built when missing). An encrypted disk (the shell's
+    // own, <guest>.qcow2) is encrypted there under a new secret with a new random passphrase:
+    // this host's passphrase is private to its libvirt and never leaves it; the copy carries the
+    // guest's view of the disk, which the destination encrypts with its own key. Empty on
+    // success, else the error for the user (naming `host`); `note` says what could not be
+    // checked.
+    std::string prepare(virConnectPtr destination, const std::string& guest, std::vector<MoveDisk>& disks,
+                        const std::string& host, std::string& note);
     // A file libvirt makes on the destination during a move and leaves there when the move
     // fails: libvirt 11.3 keeps the NVRAM it made from the firmware's template after a cancel.
     // When `path` is not there now, discard() deletes it. Empty, or why it cannot be watched.
     std::string watch(virConnectPtr destination, const std::string& path, const std::string& host);
-    // Deletes the volumes prepare() made and the watched files that appeared (the move failed
-    // or was cancelled).
+    // Deletes the volumes and secrets prepare() made and the watched files that appeared (the
+    // move failed or was cancelled).
     void discard();
     std::size_t made() const { return made_.size(); }
 
@@ -82,6 +91,7 @@ private:
     std::vector<Pool> pools_;
     std::vector<std::unique_ptr<struct _virStorageVol, VolFreer>> made_;
     std::vector<std::pair<virStoragePoolPtr, std::string>> watched_;
+    std::vector<SecretPtr> secrets_;
 };
 
 } // namespace phyllome::guestview

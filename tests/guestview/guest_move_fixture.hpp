@@ -233,7 +233,8 @@ protected:
 
     // The disk (random data, kept as the raw original to compare with) and the guest on A,
     // booted until its /init reported the TPM.
-    void boot_on_a() {
+    // `convert` adds qemu-img options (an encrypted disk), `xml` replaces the guest's.
+    void boot_on_a(const std::string& convert = {}, const std::string& xml = {}) {
         Hosts& h = hosts();
         const std::string raw = (h.work / "disk.raw").string();
         const std::string disk = h.a->lib_dir() + "/images/" + guest_name + ".qcow2";
@@ -242,12 +243,13 @@ protected:
                 sh(fmt::format("head -c {}M /dev/urandom > {} && truncate -s 1G {}", disk_data_mib, raw, raw));
             ASSERT_EQ(status, 0) << output;
         }
-        const auto [status, output] = sh(fmt::format("qemu-img convert -O qcow2 {} {}", raw, disk));
+        const auto [status, output] = sh(fmt::format("qemu-img convert -O qcow2 {} {} {}", convert, raw, disk));
         ASSERT_EQ(status, 0) << output;
         std::error_code ec;
         fs::remove(serial(*h.a), ec);
-        DomainPtr domain{virDomainDefineXML(h.a_conn.get(), h.xml.c_str())};
-        ASSERT_TRUE(domain) << last_libvirt_error() << "\n" << h.xml;
+        const std::string& definition = xml.empty() ? h.xml : xml;
+        DomainPtr domain{virDomainDefineXML(h.a_conn.get(), definition.c_str())};
+        ASSERT_TRUE(domain) << last_libvirt_error() << "\n" << definition;
         ASSERT_EQ(virDomainCreate(domain.get()), 0) << last_libvirt_error();
         // OVMF under TCG takes its time before the kernel runs.
         ASSERT_TRUE(poll_until([&] { return read_file(serial(*h.a)).find("phyllome-guest: tpm") != std::string::npos; },
