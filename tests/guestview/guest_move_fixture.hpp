@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -99,6 +100,39 @@ struct Hosts {
     fs::path work;        // the ISO, the disk's data; under /tmp, which both daemons see
     std::string xml;      // the guest's
 };
+
+// libvirt's default event loop, turning on a thread of its own for the whole program: the
+// embedded driver needs one, and once it is registered every remote connection answers the
+// daemons' keepalives through it (a loop that stood still would get them closed after 30 s).
+class EventLoop {
+public:
+    EventLoop() {
+        if (virEventRegisterDefaultImpl() < 0)
+            return;
+        // A timer that fires keeps the loop turning, so it notices `stop_`.
+        tick_ = virEventAddTimeout(100, [](int, void*) {}, nullptr, nullptr);
+        thread_ = std::thread([this] {
+            while (!stop_)
+                virEventRunDefaultImpl();
+        });
+    }
+    ~EventLoop() {
+        stop_ = true;
+        if (thread_.joinable())
+            thread_.join();
+        if (tick_ >= 0)
+            virEventRemoveTimeout(tick_);
+    }
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+private:
+    std::atomic<bool> stop_{false};
+    int tick_ = -1;
+    std::thread thread_;
+};
+
+inline void run_event_loop() { static EventLoop loop; }
 
 inline Hosts& hosts() {
     static Hosts instance;
@@ -189,6 +223,7 @@ protected:
         model_host.tpm = true;
         h.xml = with_kernel(phyllome_domain_xml(spec, choose_model(*os, model_host), model_host, *os));
 
+        run_event_loop();
         h.a_conn.reset(virConnectOpen(h.a->uri().c_str()));
         h.b_conn.reset(virConnectOpen(h.b->uri().c_str()));
         if (!h.a_conn || !h.b_conn)

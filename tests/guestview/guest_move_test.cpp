@@ -64,6 +64,8 @@ TEST(GuestMove, OnlyWritableFileDisksAreCopied) {
     EXPECT_FALSE(disks[0].encrypted);
     EXPECT_EQ(disks[1].target, "vdb");
     EXPECT_TRUE(disks[1].encrypted);
+    EXPECT_EQ(disks[1].secret_uuid, "0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f");
+    EXPECT_TRUE(disks[1].new_secret.empty());
     EXPECT_EQ(disks[2].target, "vdf");
     EXPECT_EQ(disks[2].format, "raw"); // no <driver type>: libvirt's default
 }
