@@ -4,7 +4,9 @@
 //
 // How (found with two real libvirt 11.3 daemons, tests/guestview/guest_move_qemu_test.cpp):
 // - Client-driven (not peer-to-peer) migration: our process opens the destination, so ssh
-//   uses the user's keys, not the source daemon's, and an embedded source driver works alike.
+//   uses the user's keys, not the source daemon's, and an embedded source driver works alike
+//   (tested; the destination then keeps the NVRAM at the embedded root's path, and the disks at
+//   theirs: same paths on both hosts is how libvirt's disk copy works).
 // - The disks travel by libvirt's NBD copy (VIR_MIGRATE_NON_SHARED_DISK with the disks named in
 //   VIR_MIGRATE_PARAM_MIGRATE_DISKS); their empty copies are made first through the
 //   destination's storage API (move_storage.hpp), which checks the room and lets us remove them

@@ -70,12 +70,26 @@ TEST_F(EncryptedMoveQemu, AnEncryptedDiskIsEncryptedAnewThereUnderANewSecret) {
         EXPECT_THAT(definition.get(), ::testing::Not(HasSubstr(uuid)));
     }
     const std::string disk_b = h.b->lib_dir() + "/images/" + guest_name + ".qcow2";
+    std::error_code ec;
     const auto [info_status, info] = sh("qemu-img info -U " + disk_b);
     EXPECT_THAT(info, HasSubstr("encrypted: yes"));
 
+    // Its data arrived: read through B's passphrase, which B's secret driver keeps in a file.
+    const fs::path kept = fs::path(h.b->lib_dir()).parent_path() / "etc/secrets" / (std::string{new_uuid} + ".base64");
+    if (fs::exists(kept)) {
+        const std::string key = (h.work / "b.key").string();
+        const auto [same, compare] = sh(fmt::format(
+            "base64 -d {} > {} && qemu-img compare -U --object secret,id=s0,file={} --image-opts "
+            "driver=raw,file.filename={} driver=qcow2,encrypt.key-secret=s0,file.filename={}",
+            kept.string(), key, key, (h.work / "disk.raw").string(), disk_b));
+        EXPECT_EQ(same, 0) << compare;
+        fs::remove(key, ec);
+    } else {
+        std::cerr << "B keeps its secrets encrypted (" << kept << " is missing): the data was not compared\n";
+    }
+
     // QEMU on B opens the disk anew with B's secret: the guest starts there from its definition.
     ASSERT_EQ(virDomainDestroy(moved.get()), 0) << last_libvirt_error();
-    std::error_code ec;
     fs::remove(serial(*h.b), ec);
     ASSERT_EQ(virDomainCreate(moved.get()), 0) << last_libvirt_error();
     EXPECT_TRUE(poll_until([&] { return read_file(serial(*h.b)).find("tpm /dev/tpm0 present") != std::string::npos; },
