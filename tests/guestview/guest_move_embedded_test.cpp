@@ -66,7 +66,7 @@ TEST_F(EmbeddedSourceQemu, MovesAGuestOfTheEmbeddedDriverToASystemLibvirt) {
         {
             ConnectionPtr embedded{virConnectOpen(fmt::format("qemu:///embed?root={}", embed_root).c_str())};
             DomainPtr domain{embedded ? virDomainDefineXML(embedded.get(), xml.c_str()) : nullptr};
-            if (!domain || virDomainCreate(domain.get()) < 0) {
+            if (!domain || start_domain(domain.get()) < 0) {
                 r.error = "cannot start the embedded guest: " + last_libvirt_error();
             } else if (!poll_until([&] { return read_file(serial_a).find("phyllome-guest: tpm") != std::string::npos; },
                                    300s)) {

@@ -91,7 +91,7 @@ TEST_F(EncryptedMoveQemu, AnEncryptedDiskIsEncryptedAnewThereUnderANewSecret) {
     // QEMU on B opens the disk anew with B's secret: the guest starts there from its definition.
     ASSERT_EQ(virDomainDestroy(moved.get()), 0) << last_libvirt_error();
     fs::remove(serial(*h.b), ec);
-    ASSERT_EQ(virDomainCreate(moved.get()), 0) << last_libvirt_error();
+    ASSERT_EQ(start_domain(moved.get()), 0) << last_libvirt_error();
     EXPECT_TRUE(poll_until([&] { return read_file(serial(*h.b)).find("tpm /dev/tpm0 present") != std::string::npos; },
                            300s))
         << read_file(serial(*h.b));

@@ -134,6 +134,19 @@ private:
 
 inline void run_event_loop() { static EventLoop loop; }
 
+// Starts `domain`; 0 or -1 like virDomainCreate. libvirt 11.3 gives swtpm 3 s to make its
+// socket ("swtpm socket did not show up"), which a machine busy with other guests' TCG can
+// miss: that failure is tried again, twice.
+inline int start_domain(virDomainPtr domain) {
+    for (int attempt = 0;; ++attempt) {
+        if (virDomainCreate(domain) == 0)
+            return 0;
+        if (attempt == 2 || last_libvirt_error().find("swtpm socket did not show up") == std::string::npos)
+            return -1;
+        std::cerr << "swtpm was slow to start, trying again: " << last_libvirt_error() << "\n";
+    }
+}
+
 inline Hosts& hosts() {
     static Hosts instance;
     return instance;
@@ -285,7 +298,7 @@ protected:
         const std::string& definition = xml.empty() ? h.xml : xml;
         DomainPtr domain{virDomainDefineXML(h.a_conn.get(), definition.c_str())};
         ASSERT_TRUE(domain) << last_libvirt_error() << "\n" << definition;
-        ASSERT_EQ(virDomainCreate(domain.get()), 0) << last_libvirt_error();
+        ASSERT_EQ(start_domain(domain.get()), 0) << last_libvirt_error();
         // OVMF under TCG takes its time before the kernel runs.
         ASSERT_TRUE(poll_until([&] { return read_file(serial(*h.a)).find("phyllome-guest: tpm") != std::string::npos; },
                                300s))
