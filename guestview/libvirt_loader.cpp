@@ -195,6 +195,52 @@ PHYLLOME_LIBVIRT_FORWARD(char*, virSecretGetXMLDesc, (virSecretPtr secret, unsig
 PHYLLOME_LIBVIRT_FORWARD(int, virSecretUndefine, (virSecretPtr secret), (secret))
 PHYLLOME_LIBVIRT_FORWARD(int, virSecretFree, (virSecretPtr secret), (secret))
 
+// Moving a guest (jobs/guest_move.cpp): migration, the destination's storage and memory.
+PHYLLOME_LIBVIRT_FORWARD(virDomainPtr, virDomainMigrate3,
+                         (virDomainPtr domain, virConnectPtr dconn, virTypedParameterPtr params, unsigned int nparams,
+                          unsigned int flags),
+                         (domain, dconn, params, nparams, flags))
+PHYLLOME_LIBVIRT_FORWARD(int, virDomainGetInfo, (virDomainPtr domain, virDomainInfoPtr info), (domain, info))
+PHYLLOME_LIBVIRT_FORWARD(char*, virConnectGetCapabilities, (virConnectPtr conn), (conn))
+PHYLLOME_LIBVIRT_FORWARD(int, virDomainAttachDeviceFlags, (virDomainPtr domain, const char* xml, unsigned int flags),
+                         (domain, xml, flags))
+PHYLLOME_LIBVIRT_FORWARD(int, virDomainDetachDeviceFlags, (virDomainPtr domain, const char* xml, unsigned int flags),
+                         (domain, xml, flags))
+PHYLLOME_LIBVIRT_FORWARD(int, virDomainGetBlockInfo,
+                         (virDomainPtr dom, const char* disk, virDomainBlockInfoPtr info, unsigned int flags),
+                         (dom, disk, info, flags))
+PHYLLOME_LIBVIRT_FORWARD(virDomainPtr, virDomainLookupByUUIDString, (virConnectPtr conn, const char* uuid),
+                         (conn, uuid))
+PHYLLOME_LIBVIRT_FORWARD(int, virNodeGetMemoryStats,
+                         (virConnectPtr conn, int cellNum, virNodeMemoryStatsPtr params, int* nparams,
+                          unsigned int flags),
+                         (conn, cellNum, params, nparams, flags))
+PHYLLOME_LIBVIRT_FORWARD(void, virTypedParamsFree, (virTypedParameterPtr params, int nparams), (params, nparams))
+PHYLLOME_LIBVIRT_FORWARD(int, virTypedParamsAddString,
+                         (virTypedParameterPtr * params, int* nparams, int* maxparams, const char* name,
+                          const char* value),
+                         (params, nparams, maxparams, name, value))
+PHYLLOME_LIBVIRT_FORWARD(int, virTypedParamsAddStringList,
+                         (virTypedParameterPtr * params, int* nparams, int* maxparams, const char* name,
+                          const char** values),
+                         (params, nparams, maxparams, name, values))
+PHYLLOME_LIBVIRT_FORWARD(virStoragePoolPtr, virStoragePoolLookupByTargetPath, (virConnectPtr conn, const char* path),
+                         (conn, path))
+PHYLLOME_LIBVIRT_FORWARD(virStoragePoolPtr, virStoragePoolCreateXML,
+                         (virConnectPtr conn, const char* xmlDesc, unsigned int flags), (conn, xmlDesc, flags))
+PHYLLOME_LIBVIRT_FORWARD(int, virStoragePoolRef, (virStoragePoolPtr pool), (pool))
+PHYLLOME_LIBVIRT_FORWARD(int, virStoragePoolRefresh, (virStoragePoolPtr pool, unsigned int flags), (pool, flags))
+PHYLLOME_LIBVIRT_FORWARD(int, virStoragePoolGetInfo, (virStoragePoolPtr pool, virStoragePoolInfoPtr info),
+                         (pool, info))
+PHYLLOME_LIBVIRT_FORWARD(int, virStoragePoolDestroy, (virStoragePoolPtr pool), (pool))
+PHYLLOME_LIBVIRT_FORWARD(int, virStoragePoolFree, (virStoragePoolPtr pool), (pool))
+PHYLLOME_LIBVIRT_FORWARD(virStorageVolPtr, virStorageVolLookupByName, (virStoragePoolPtr pool, const char* name),
+                         (pool, name))
+PHYLLOME_LIBVIRT_FORWARD(virStorageVolPtr, virStorageVolCreateXML,
+                         (virStoragePoolPtr pool, const char* xmlDesc, unsigned int flags), (pool, xmlDesc, flags))
+PHYLLOME_LIBVIRT_FORWARD(int, virStorageVolDelete, (virStorageVolPtr vol, unsigned int flags), (vol, flags))
+PHYLLOME_LIBVIRT_FORWARD(int, virStorageVolFree, (virStorageVolPtr vol), (vol))
+
 // Where libvirt is missing, the message every failed call leads to says so.
 extern "C" const char* virGetLastErrorMessage(void) {
     using Fn = const char* (*)(void);

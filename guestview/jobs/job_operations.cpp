@@ -5,6 +5,7 @@
 #include "guestview/jobs/guest_archive.hpp"
 #include "guestview/jobs/guest_backup.hpp"
 #include "guestview/jobs/guest_duplicate.hpp"
+#include "guestview/jobs/guest_move.hpp"
 #include "guestview/jobs/guest_restore.hpp"
 #include "guestview/jobs/guest_snapshots.hpp"
 
@@ -60,9 +61,9 @@ JobOutcome run_job_operation(virConnectPtr connection, const JobRequest& r, cons
     case JobKind::SnapshotTake: return take_snapshot(connection, r.guest, r.target, job);
     case JobKind::SnapshotRevert: return revert_snapshot(connection, r.guest, r.target, job);
     case JobKind::SnapshotDelete: return delete_snapshot(connection, r.guest, r.target, job);
-    default: break;
+    case JobKind::Move: return move_guest(connection, r.guest, r.target, job);
     }
-    return JobOutcome{false, false, fmt::format("cannot {}: not available in this build", to_string(r.kind)), {}};
+    return JobOutcome{false, false, fmt::format("cannot {}: unknown job", to_string(r.kind)), {}};
 }
 
 } // namespace phyllome::guestview

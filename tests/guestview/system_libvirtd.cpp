@@ -79,26 +79,35 @@ std::string SystemLibvirtd::unavailable() {
     return {};
 }
 
-SystemLibvirtd::SystemLibvirtd() {
+SystemLibvirtd::SystemLibvirtd(Options options) : options_(std::move(options)) {
     char tmpl[] = "/tmp/phyllome-system-libvirtd-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr)
         throw std::system_error(errno, std::generic_category(), "mkdtemp");
     dir_ = tmpl;
-    for (const char* sub : {"sock", "etc", "run", "lib", "log", "drivers"})
+    for (const char* sub : {"sock", "etc", "run", "lib", "log/qemu", "drivers"})
         fs::create_directories(dir_ + "/" + sub);
     fs::create_directories(cache_dir);
-    // Only the two drivers: no network, storage or nodedev driver to start or to clash.
-    for (const char* driver : {"libvirt_driver_qemu.so", "libvirt_driver_secret.so"})
+    // Only the drivers asked for: no network or nodedev driver to start or to clash.
+    std::vector<const char*> drivers{"libvirt_driver_qemu.so", "libvirt_driver_secret.so"};
+    if (options_.storage)
+        drivers.push_back("libvirt_driver_storage.so");
+    for (const char* driver : drivers)
         fs::create_symlink(fs::path{driver_dir} / driver, fs::path{dir_} / "drivers" / driver);
-    std::ofstream(dir_ + "/libvirtd.conf") << "listen_tls = 0\nlisten_tcp = 0\nunix_sock_dir = \"" << dir_
-                                           << "/sock\"\nunix_sock_rw_perms = \"0700\"\nauth_unix_ro = \"none\"\n"
-                                              "auth_unix_rw = \"none\"\nlog_outputs = \"3:stderr\"\n";
+    std::ofstream conf(dir_ + "/libvirtd.conf");
+    conf << "listen_tls = 0\nlisten_tcp = " << (options_.listen_tcp ? 1 : 0) << "\nunix_sock_dir = \"" << dir_
+         << "/sock\"\nunix_sock_rw_perms = \"0700\"\nauth_unix_ro = \"none\"\nauth_unix_rw = \"none\"\n"
+            "log_outputs = \"3:stderr\"\n";
+    if (options_.listen_tcp)
+        conf << "auth_tcp = \"none\"\n";
+    if (!options_.host_uuid.empty())
+        conf << "host_uuid = \"" << options_.host_uuid << "\"\n";
     // Read as /etc/libvirt/qemu.conf inside the daemon's namespace. QEMU as root opens the
     // test's files in /tmp; no cgroups or per-guest namespaces in a build root; no virtlogd.
     std::ofstream(dir_ + "/etc/qemu.conf") << "user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\n"
                                               "remember_owner = 0\nsecurity_driver = \"none\"\n"
                                               "cgroup_controllers = [ ]\nnamespaces = [ ]\n"
-                                              "stdio_handler = \"file\"\n";
+                                              "stdio_handler = \"file\"\nswtpm_user = \"root\"\n"
+                                              "swtpm_group = \"root\"\n";
 }
 
 SystemLibvirtd::~SystemLibvirtd() {
@@ -116,13 +125,15 @@ SystemLibvirtd::Started SystemLibvirtd::start(std::chrono::milliseconds deadline
         return std::max(std::chrono::milliseconds{0},
                         std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
     };
+    const std::string lock_file = options_.lock_name.empty() ? std::string{lock_path}
+                                                             : std::string{lock_path} + "-" + options_.lock_name;
     if (lock_fd_ < 0) {
-        lock_fd_ = ::open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        lock_fd_ = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         // No event says when another holder lets go of a flock: try again until the deadline.
         while (lock_fd_ >= 0 && ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0 && left().count() > 0)
             ::poll(nullptr, 0, 100);
         if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-            error_ = std::string{"another system-mode test libvirtd holds "} + lock_path;
+            error_ = "another system-mode test libvirtd holds " + lock_file;
             return Started::DaemonFailed;
         }
     }
@@ -130,6 +141,12 @@ SystemLibvirtd::Started SystemLibvirtd::start(std::chrono::milliseconds deadline
     // Everything the child needs is made before fork: after it, only system calls.
     const std::string conf = dir_ + "/libvirtd.conf", pid_file = dir_ + "/libvirtd.pid";
     const std::string log_file = dir_ + "/libvirtd.log";
+    const bool own_network = options_.own_network;
+    // TCP listeners need --listen (without socket activation).
+    std::vector<const char*> argv{libvirtd, "-f", conf.c_str(), "-p", pid_file.c_str()};
+    if (options_.listen_tcp)
+        argv.push_back("--listen");
+    argv.push_back(nullptr);
     const std::vector<std::pair<std::string, std::string>> binds = {{dir_ + "/etc", "/etc/libvirt"},
                                                                     {dir_ + "/run", "/run/libvirt"},
                                                                     {dir_ + "/lib", "/var/lib/libvirt"},
@@ -149,8 +166,10 @@ SystemLibvirtd::Started SystemLibvirtd::start(std::chrono::milliseconds deadline
         const int out = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         ::dup2(out, 1);
         ::dup2(out, 2);
-        // Its own mount namespace, private so nothing propagates back to the root's mounts.
-        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        // Its own mount namespace, private so nothing propagates back to the root's mounts (and
+        // its own network namespace when asked).
+        if (::unshare(CLONE_NEWNS | (own_network ? CLONE_NEWNET : 0)) != 0 ||
+            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
             say("phyllome: no private mount namespace: ", std::strerror(errno));
             ::_exit(126);
         }
@@ -161,8 +180,7 @@ SystemLibvirtd::Started SystemLibvirtd::start(std::chrono::milliseconds deadline
                 ::_exit(126);
             }
         }
-        ::execle(libvirtd, libvirtd, "-f", conf.c_str(), "-p", pid_file.c_str(), static_cast<char*>(nullptr),
-                 envp.data());
+        ::execve(libvirtd, const_cast<char* const*>(argv.data()), envp.data());
         say("phyllome: cannot run ", libvirtd);
         ::_exit(127);
     }

@@ -6,7 +6,9 @@
 // guest, secret or setting of the machine's libvirt is seen or touched; /var/cache/libvirt is a
 // kept directory under /var/tmp so QEMU is probed once, not on every run. QEMU runs as root
 // without cgroups, namespaces or a security driver (it opens files in /tmp), its output goes to
-// files (no virtlogd). A lock file keeps two of these from running at once. Needs root.
+// files (no virtlogd). A lock file keeps two of these from running at once (per lock name).
+// Options give a second host for migration tests: its own network namespace, a TCP listener
+// without authentication, its own host UUID and the storage driver. Needs root.
 #pragma once
 
 #include <sys/types.h>
@@ -18,10 +20,18 @@ namespace phyllome::guestview::testing {
 
 class SystemLibvirtd {
 public:
+    struct Options {
+        std::string host_uuid;    // host_uuid in libvirtd.conf; empty: the machine's own
+        bool own_network = false; // a network namespace of its own (only its loopback, down)
+        bool listen_tcp = false;  // qemu+tcp on port 16509 of every address, auth_tcp "none"
+        bool storage = false;     // also the storage driver (pools, volumes)
+        std::string lock_name;    // another name lets it run beside the default one
+    };
     // Empty when it can run here, else why not (for GTEST_SKIP).
     static std::string unavailable();
 
-    SystemLibvirtd();
+    SystemLibvirtd() : SystemLibvirtd(Options{}) {}
+    explicit SystemLibvirtd(Options options);
     ~SystemLibvirtd(); // stop(), then its QEMUs if any survived, then the temp dir
     SystemLibvirtd(const SystemLibvirtd&) = delete;
     SystemLibvirtd& operator=(const SystemLibvirtd&) = delete;
@@ -36,6 +46,9 @@ public:
 
     std::string uri() const { return "qemu+unix:///system?socket=" + dir_ + "/sock/libvirt-sock"; }
     std::string log() const;
+    pid_t pid() const { return pid_; }
+    // Where the daemon's /var/lib/libvirt is, seen from outside its mount namespace.
+    std::string lib_dir() const { return dir_ + "/lib"; }
     // What QEMU wrote for `guest` (stdio_handler = "file").
     std::string guest_log(const std::string& guest) const;
     // Why start() failed, beyond the log.
@@ -45,6 +58,7 @@ private:
     void kill_left_qemus() const;
     bool rejected_config() const;
 
+    Options options_;
     std::string dir_;
     std::string error_;
     pid_t pid_ = -1;
