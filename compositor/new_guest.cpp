@@ -11,7 +11,9 @@
 
 namespace phyllome::compositor {
 
-std::vector<std::string> find_installers() {
+bool is_exported_guest(const std::string& path) { return path.ends_with(".phyllome"); }
+
+std::vector<std::string> find_installers(const std::string& backup_dir) {
     namespace fs = std::filesystem;
     const char* home = std::getenv("HOME");
     const char* data = std::getenv("XDG_DATA_HOME");
@@ -28,6 +30,15 @@ std::vector<std::string> find_installers() {
         }
     }
     std::sort(found.begin(), found.end());
+    std::vector<std::string> exported;
+    for (const std::string& dir : {std::string(home ? home : "") + "/Downloads", backup_dir}) {
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(dir, ec))
+            if (is_exported_guest(e.path().string()) && e.is_regular_file(ec))
+                exported.push_back(e.path().string());
+    }
+    std::sort(exported.begin(), exported.end());
+    found.insert(found.end(), exported.begin(), exported.end());
     return found;
 }
 
@@ -45,6 +56,16 @@ std::string guest_name_for_installer(const std::string& iso, const std::function
     for (int n = 2; taken(name); ++n)
         name = fmt::format("{}-{}", base, n);
     return name;
+}
+
+std::string backup_directory(const std::string& configured) {
+    const char* home = std::getenv("HOME");
+    const std::string home_dir = home != nullptr && *home != '\0' ? home : "/root";
+    if (configured.empty())
+        return home_dir + "/Backups";
+    if (configured == "~" || configured.starts_with("~/"))
+        return home_dir + configured.substr(1);
+    return configured;
 }
 
 std::string default_disk_dir(const std::string& uri) { return guestview::default_disk_dir(uri); }

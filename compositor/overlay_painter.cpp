@@ -105,7 +105,8 @@ OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in) {
         y += base * 2.6;
         if (model.installers().empty())
             text.draw(left, y, "No installer images (.iso) found in ~/Downloads, the Phyllome isos folder or "
-                               "/var/lib/libvirt/images. Esc goes back.", base, dim, false, card_w);
+                               "/var/lib/libvirt/images, and no exported guests (.phyllome). Esc goes back.",
+                      base, dim, false, card_w);
         for (std::size_t i = 0; i < model.installers().size() && y < in.height - 3 * row_h; ++i) {
             const std::string& path = model.installers()[i];
             const bool selected = i == model.installer_selection();
@@ -119,7 +120,8 @@ OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in) {
             y += row_h * 0.7 + 8;
         }
         y += 8;
-        text.draw(left, y, "↑↓ choose   Enter look at it: the system it installs, the machine it gets   Esc back",
+        text.draw(left, y, "↑↓ choose   Enter look at an installer (the system, the machine it gets) or import an "
+                           "exported guest   Esc back",
                   base * small_size, dim, false, card_w);
         cairo_restore(cr);
         return hits;

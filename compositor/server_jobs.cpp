@@ -8,22 +8,12 @@
 #include <fmt/format.h>
 
 #include "compositor/job_status.hpp"
+#include "compositor/new_guest.hpp"
 #include "compositor/server.hpp"
 #include "config/log.hpp"
 
 namespace phyllome::compositor {
 namespace {
-
-// `[backup] directory`, "~/" expanded; ~/Backups when unset.
-std::string backup_directory(const std::string& configured) {
-    const char* home = std::getenv("HOME");
-    const std::string home_dir = home != nullptr && *home != '\0' ? home : "/root";
-    if (configured.empty())
-        return home_dir + "/Backups";
-    if (configured == "~" || configured.starts_with("~/"))
-        return home_dir + configured.substr(1);
-    return configured;
-}
 
 // `guest`'s backup folders in `dir` (<guest>-<YYYYMMDD-HHMMSS>[-N] with a manifest), newest first.
 std::vector<std::string> find_backups(const std::string& dir, const std::string& guest) {

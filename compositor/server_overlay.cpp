@@ -50,7 +50,7 @@ void Server::overlay_key(xkb_keysym_t sym, std::uint32_t modifiers) {
     if (!key)
         return;
     if (*key == Key::NewGuest && !overlay_model_.choosing_installer() && overlay_model_.card() == nullptr) {
-        overlay_model_.set_installers(find_installers());
+        overlay_model_.set_installers(find_installers(backup_directory(config().jobs.backup_directory)));
         refresh_overlay();
         return;
     }
@@ -89,6 +89,10 @@ void Server::run_overlay_command(const OverlayCommand& command) {
         break;
     }
     case OverlayCommand::Kind::PlanGuest: {
+        if (is_exported_guest(command.target)) { // another host's guest: imported as it is
+            run_job_from_overlay({guestview::JobKind::Import, {}, {}, command.target, false});
+            break;
+        }
         // The card opens at once ("looking at the installer…"); the agent's plan fills it in.
         const std::string name = guest_name_for_installer(
             command.target, [this](const std::string& n) { return inventory_->find(n) != nullptr; });

@@ -196,6 +196,23 @@ PHYLLOME_LIBVIRT_FORWARD(int, virSecretUndefine, (virSecretPtr secret), (secret)
 PHYLLOME_LIBVIRT_FORWARD(int, virSecretFree, (virSecretPtr secret), (secret))
 
 // Moving a guest (jobs/guest_move.cpp): migration, the destination's storage and memory.
+// Snapshots (guest_snapshots.cpp).
+PHYLLOME_LIBVIRT_FORWARD(int, virDomainListAllSnapshots, (virDomainPtr domain, virDomainSnapshotPtr** snaps, unsigned int flags),
+                         (domain, snaps, flags))
+PHYLLOME_LIBVIRT_FORWARD(int, virDomainRevertToSnapshot, (virDomainSnapshotPtr snapshot, unsigned int flags),
+                         (snapshot, flags))
+PHYLLOME_LIBVIRT_FORWARD(virDomainSnapshotPtr, virDomainSnapshotCreateXML,
+                         (virDomainPtr domain, const char* xmlDesc, unsigned int flags), (domain, xmlDesc, flags))
+PHYLLOME_LIBVIRT_FORWARD(int, virDomainSnapshotDelete, (virDomainSnapshotPtr snapshot, unsigned int flags),
+                         (snapshot, flags))
+PHYLLOME_LIBVIRT_FORWARD(int, virDomainSnapshotFree, (virDomainSnapshotPtr snapshot), (snapshot))
+PHYLLOME_LIBVIRT_FORWARD(const char*, virDomainSnapshotGetName, (virDomainSnapshotPtr snapshot), (snapshot))
+PHYLLOME_LIBVIRT_FORWARD(char*, virDomainSnapshotGetXMLDesc, (virDomainSnapshotPtr snapshot, unsigned int flags),
+                         (snapshot, flags))
+PHYLLOME_LIBVIRT_FORWARD(int, virDomainSnapshotIsCurrent, (virDomainSnapshotPtr snapshot, unsigned int flags),
+                         (snapshot, flags))
+PHYLLOME_LIBVIRT_FORWARD(virDomainSnapshotPtr, virDomainSnapshotLookupByName,
+                         (virDomainPtr domain, const char* name, unsigned int flags), (domain, name, flags))
 PHYLLOME_LIBVIRT_FORWARD(virDomainPtr, virDomainMigrate3,
                          (virDomainPtr domain, virConnectPtr dconn, virTypedParameterPtr params, unsigned int nparams,
                           unsigned int flags),

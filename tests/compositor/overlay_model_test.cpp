@@ -296,7 +296,8 @@ TEST(GuestCardTest, RowsFollowTheSnapshotsAndEachStartsItsJob) {
     EXPECT_EQ(card.remove(t0 + std::chrono::seconds(1)),
               (guestview::JobRequest{JobKind::SnapshotDelete, "win11", "before the update", "", false}));
     EXPECT_FALSE(card.remove(t0 + std::chrono::seconds(10))) << "a late second press arms again";
-    card.move(3);
+    for (int i = 0; i < 3; ++i)
+        card.move(1); // the other snapshot, Back up now, then the backup
     EXPECT_EQ(card.enter(), (guestview::JobRequest{JobKind::Restore, "", "win11-restored-2",
                                                    "/home/u/Backups/win11-20261204-101500", false}))
         << "restored beside the guest, under a free name";
