@@ -76,6 +76,8 @@ StatusSnapshot Server::status() const {
     s.overlay_notice = overlay_model_.notice();
     if (const NewGuestCard* card = overlay_model_.card())
         s.new_guest = *card;
+    if (const GuestCard* card = overlay_model_.guest_card())
+        s.guest_card = *card;
     s.config_path = config_.path;
     for (const auto& d : config_.diagnostics)
         s.config_problems.push_back(d.to_string());

@@ -140,6 +140,15 @@ std::string format_status_json(const StatusSnapshot& s) {
                          b.id, b.bar.x, b.bar.y, b.bar.width, b.bar.height);
     }
     o += "]";
+    if (s.guest_card) {
+        o += fmt::format(", \"guest_card\": {{\"guest\": {}, \"selected\": {}, \"rows\": [", json_escape(s.guest_card->guest()),
+                         s.guest_card->selection());
+        for (std::size_t i = 0; i < s.guest_card->rows().size(); ++i)
+            o += (i ? ", " : "") + json_escape(s.guest_card->rows()[i].label);
+        o += "]}";
+    } else {
+        o += ", \"guest_card\": null";
+    }
     o += fmt::format(", \"notice\": {}, \"new_guest\": {}}}, \"config\": {{\"path\": {}, \"problems\": [",
                      s.overlay_notice.empty() ? std::string("null") : json_escape(s.overlay_notice),
                      s.new_guest ? new_guest_json(*s.new_guest) : std::string("null"), json_escape(s.config_path));

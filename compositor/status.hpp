@@ -87,6 +87,7 @@ struct StatusSnapshot {
     std::string overlay_notice;            // the overlay's line telling what happened
     // The overlay's new-guest card, while it is open (copied: the snapshot is plain data).
     std::optional<NewGuestCard> new_guest;
+    std::optional<GuestCard> guest_card; // the overlay's guest card, while it is open
     std::string config_path;
     std::vector<std::string> config_problems;
     std::optional<double> first_frame_ms; // process start -> first frame committed

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <regex>
@@ -96,7 +97,7 @@ protected:
             GTEST_SKIP() << why;
         ASSERT_EQ(guestview::prepare_embedded_root(embed_uri()), "");
         for (const char* name : {source, "phyllome-it-jobs-copy", "phyllome-it-jobs-cancelled", "phyllome-it-jobs-restored"})
-            run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + name + "; undefine --nvram " + name},
+            run_command({"virsh", "-c", embed_uri(), std::string("destroy ") + name + "; undefine --nvram --snapshots-metadata " + name},
                         {}, 300s);
         ShellProcess::Options o;
         o.libvirt_uri = embed_uri();
@@ -109,7 +110,7 @@ protected:
         shell.reset();
         if (!IsSkipped())
             for (const char* name : {source, "phyllome-it-jobs-copy", "phyllome-it-jobs-cancelled", "phyllome-it-jobs-restored"})
-                run_command({"virsh", "-c", embed_uri(), std::string("undefine --nvram ") + name}, {}, 120s);
+                run_command({"virsh", "-c", embed_uri(), std::string("undefine --nvram --snapshots-metadata ") + name}, {}, 120s);
     }
 
     // A shut-off guest of the shell's model whose disk holds `mib` MiB of data.
@@ -204,6 +205,36 @@ TEST_F(GuestJobs, BackUpRestoreExportAndImportFromTheCommandLine) {
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_TRUE(shell->wait_for_status(std::string("\"name\": \"") + source + "\"", 10s)) << shell->status_json();
     EXPECT_TRUE(fs::exists(disk_dir / (std::string(source) + ".qcow2"))) << "the disk came back to this host's folder";
+}
+
+// Snapshots of a shut-off guest through the command line, and the overlay's guest card (O) listing
+// them; its Enter on "Take a snapshot" starts the job, and R R deletes one.
+TEST_F(GuestJobs, SnapshotsFromTheCommandLineAndTheOverlaysGuestCard) {
+    create_source(16);
+    auto r = shell->ctl({"snapshot", source, "take", "first"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err << shell->log();
+    r = shell->ctl({"snapshot", source, "list"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("first\t"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("shut off\tcurrent"), std::string::npos) << r.out;
+    // The overlay: the guest is selected (the only one), O opens its card.
+    ASSERT_EQ(shell->wtype({"o"}).exit_code, 0);
+    ASSERT_TRUE(shell->wait_for_status(R"("guest_card": {"guest": "phyllome-it-jobs", "selected": 0, "rows": ["Take a snapshot", "Revert to “first”")", 10s))
+        << shell->status_json();
+    ASSERT_EQ(shell->wtype({"-k", "Return"}).exit_code, 0); // takes a second snapshot, named from the date
+    ASSERT_TRUE(wait_until([&] { return shell->ctl({"snapshot", source, "list"}).out.find("first") != std::string::npos &&
+                                        std::ranges::count(shell->ctl({"snapshot", source, "list"}).out, '\n') == 2; }, 60s))
+        << shell->ctl({"jobs"}).out << shell->log();
+    EXPECT_TRUE(shell->wait_for_status(R"("guest_card": null)", 5s)) << "the card closed for the job's bar";
+    // Delete "first" from the card: the newest is listed first, so "first" is the third row.
+    ASSERT_EQ(shell->wtype({"o"}).exit_code, 0);
+    ASSERT_TRUE(shell->wait_for_status(R"("guest_card": {"guest")", 10s));
+    ASSERT_EQ(shell->wtype({"-k", "Down", "-k", "Down", "r", "r"}).exit_code, 0);
+    ASSERT_TRUE(wait_until([&] { return shell->ctl({"snapshot", source, "list"}).out.find("first") == std::string::npos; }, 60s))
+        << shell->ctl({"jobs"}).out;
+    r = shell->ctl({"snapshot", source, "revert", "no-such"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("no snapshot named 'no-such'"), std::string::npos) << r.err;
 }
 
 TEST_F(GuestJobs, ARunningGuestIsNotDuplicatedAndAnUnknownOneIsNamed) {
