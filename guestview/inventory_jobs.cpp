@@ -15,8 +15,11 @@ void Inventory::Impl::start_job(JobRequest request, std::function<void(std::uint
         error = fmt::format("not connected to libvirt ({})", status.uri);
     if (error.empty() && needs_guest && find_mutable(request.guest) == nullptr)
         error = fmt::format("there is no guest named '{}'", request.guest);
-    if (error.empty() && (job_runner.busy(request.guest) || (!request.target.empty() && job_runner.busy(request.target))))
-        error = fmt::format("guest '{}' has a job running: wait for it, or cancel it", request.guest.empty() ? request.target : request.guest);
+    // A restore or an import names no guest here: only the name it makes counts.
+    if (error.empty() && ((!request.guest.empty() && job_runner.busy(request.guest)) ||
+                          (!request.target.empty() && job_runner.busy(request.target))))
+        error = fmt::format("guest '{}' has a job running: wait for it, or cancel it",
+                            request.guest.empty() ? request.target : request.guest);
     if (error.empty() && request.kind == JobKind::Duplicate && find_mutable(request.target) != nullptr)
         error = fmt::format("a guest named '{}' exists already", request.target);
     std::uint32_t id = 0;
