@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "config/log.hpp"
+#include "guestview/domain_model.hpp"
 #include "guestview/jobs/backup_manifest.hpp"
 #include "guestview/jobs/backup_secrets.hpp"
 #include "guestview/jobs/file_copy.hpp"
@@ -72,8 +73,8 @@ JobOutcome restore_from_folder(virConnectPtr connection, const std::string& back
     if (!manifest)
         return failed(fmt::format("cannot {}: the backup in '{}' is damaged: {}", what, backup_dir, error));
     const std::string name = new_name.empty() ? manifest->guest : new_name;
-    if (!valid_guest_name(name))
-        return failed(fmt::format("cannot {} as '{}': a name may only use letters, digits, '.', '_' and '-'", what, name));
+    if (const std::string problem = guest_name_problem(name); !problem.empty())
+        return failed(fmt::format("cannot {} as '{}': {}", what, name, problem));
     if (DomainPtr existing{virDomainLookupByName(connection, name.c_str())}) {
         const bool runs = virDomainIsActive(existing.get()) > 0;
         return failed(fmt::format("cannot {} guest '{}': a guest of that name exists{}; {} under another name, or "
