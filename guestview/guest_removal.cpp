@@ -11,14 +11,16 @@
 #include "guestview/libvirt_handles.hpp"
 
 namespace phyllome::guestview {
-namespace {
 
-std::string uuid_of(virSecretPtr secret) {
-    char uuid[VIR_UUID_STRING_BUFLEN] = {};
-    return virSecretGetUUIDString(secret, uuid) == 0 ? uuid : "";
+unsigned undefine_flags(bool keep_nvram) {
+    unsigned flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+                     VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA |
+                     (keep_nvram ? VIR_DOMAIN_UNDEFINE_KEEP_NVRAM : VIR_DOMAIN_UNDEFINE_NVRAM);
+#if LIBVIR_CHECK_VERSION(8, 9, 0)
+    flags |= VIR_DOMAIN_UNDEFINE_TPM;
+#endif
+    return flags;
 }
-
-} // namespace
 
 std::string remove_guest_and_disks(virConnectPtr connection, const std::string& guest, const std::string& disk_dir,
                                    virConnectPtr secrets) {
@@ -63,17 +65,12 @@ std::string remove_guest_and_disks(virConnectPtr connection, const std::string& 
         if (by_uuid)
             entry.secrets.push_back(std::move(by_uuid));
         // The secret by the volume's path too: it would block the next disk at that path.
-        if (SecretPtr by_path = volume_secret(secrets, disk.path); by_path && uuid_of(by_path.get()) != disk.secret_uuid)
+        if (SecretPtr by_path = volume_secret(secrets, disk.path); by_path && secret_uuid(by_path.get()) != disk.secret_uuid)
             entry.secrets.push_back(std::move(by_path));
         doomed.push_back(std::move(entry));
     }
 
-    unsigned flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
-                     VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA;
-#if LIBVIR_CHECK_VERSION(8, 9, 0)
-    flags |= VIR_DOMAIN_UNDEFINE_TPM;
-#endif
-    if (virDomainUndefineFlags(domain.get(), flags) < 0)
+    if (virDomainUndefineFlags(domain.get(), undefine_flags(false)) < 0)
         return fmt::format("cannot undefine guest '{}': {}", guest, last_libvirt_error());
     log::info("guest '{}': undefined, with its NVRAM and TPM state", guest);
 

@@ -37,6 +37,24 @@ inline DocPtr parse(std::string_view text, const char* name = "domain.xml") {
                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)};
 }
 
+inline const xmlChar* chars(const char* text) { return reinterpret_cast<const xmlChar*>(text); }
+
+// `text` for XML text or an attribute value in either quotes.
+inline std::string escape(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '\'': out += "&apos;"; break;
+        case '"': out += "&quot;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
 // `ns`: the namespace URI, or nullopt for an element in no namespace.
 inline bool is_element(const xmlNode* node, std::string_view name, std::optional<std::string_view> ns) {
     if (node->type != XML_ELEMENT_NODE || text_of(node->name) != name)

@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "guestview/domain_model.hpp"
 #include "guestview/guest_inventory.hpp"
 #include "guestview/xml_tree.hpp"
 
@@ -12,8 +11,6 @@ namespace phyllome::guestview {
 namespace {
 
 using namespace xml;
-
-const xmlChar* chars(const char* text) { return reinterpret_cast<const xmlChar*>(text); }
 
 std::vector<xmlNode*> children_of(xmlNode* parent, std::string_view name) {
     return parent != nullptr ? children(parent, name, std::nullopt) : std::vector<xmlNode*>{};
@@ -131,20 +128,6 @@ std::string duplicate_xml(std::string_view original_xml, const std::string& new_
     if (out.empty())
         error = "cannot write its new definition";
     return out;
-}
-
-std::string duplicate_secret_xml(std::string_view guest, const std::string& path) {
-    // The same shape as a new guest's secret (domain_model.hpp), private as that one is.
-    DocPtr doc{xmlNewDoc(chars("1.0"))};
-    xmlNode* secret = xmlNewNode(nullptr, chars("secret"));
-    xmlDocSetRootElement(doc.get(), secret);
-    xmlSetProp(secret, chars("ephemeral"), chars("no"));
-    xmlSetProp(secret, chars("private"), chars("yes"));
-    xmlNewTextChild(secret, nullptr, chars("description"), chars(disk_secret_description(guest).c_str()));
-    xmlNode* usage = xmlNewChild(secret, nullptr, chars("usage"), nullptr);
-    xmlSetProp(usage, chars("type"), chars("volume"));
-    xmlNewTextChild(usage, nullptr, chars("volume"), chars(path.c_str()));
-    return serialise(doc.get());
 }
 
 } // namespace phyllome::guestview

@@ -28,7 +28,4 @@ OriginalGuest read_original(std::string_view original_xml, const std::string& ne
 std::string duplicate_xml(std::string_view original_xml, const std::string& new_name, const OriginalGuest& original,
                           const std::vector<std::string>& new_secret_uuids, std::string& error);
 
-// A LUKS secret of the shell's for `guest`'s disk at `path` (libvirt chooses its UUID).
-std::string duplicate_secret_xml(std::string_view guest, const std::string& path);
-
 } // namespace phyllome::guestview

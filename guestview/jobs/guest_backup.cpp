@@ -15,7 +15,7 @@
 
 #include "config/log.hpp"
 #include "guestview/jobs/backup_manifest.hpp"
-#include "guestview/jobs/backup_secrets.hpp"
+#include "guestview/disk_secret.hpp"
 #include "guestview/jobs/file_copy.hpp"
 #include "guestview/jobs/guest_files.hpp"
 #include "guestview/jobs/partial_files.hpp"

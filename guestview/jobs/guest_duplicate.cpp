@@ -1,6 +1,5 @@
 #include "guestview/jobs/guest_duplicate.hpp"
 
-#include <string.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +14,7 @@
 #include "guestview/disk_secret.hpp"
 #include "guestview/domain_model.hpp"
 #include "guestview/guest_inventory.hpp"
+#include "guestview/guest_removal.hpp"
 #include "guestview/jobs/duplicate_definition.hpp"
 #include "guestview/jobs/file_copy.hpp"
 #include "guestview/jobs/guest_files.hpp"
@@ -26,16 +26,6 @@ namespace phyllome::guestview {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A disk's passphrase on its way from the original's secret to the copy's; wiped after.
-struct Passphrase {
-    std::string value;
-    Passphrase() = default;
-    Passphrase(const Passphrase&) = delete;
-    Passphrase& operator=(const Passphrase&) = delete;
-    Passphrase(Passphrase&&) = default;
-    ~Passphrase() { explicit_bzero(value.data(), value.size()); }
-};
 
 // What a duplicate made so far; unless committed, it all goes again (the original is never
 // touched, so there is nothing of it to restore).
@@ -61,12 +51,7 @@ private:
         if (domain_) {
             // The NVRAM file goes with files_ when it is our copy; one already at that path is
             // not ours to delete.
-            unsigned flags = VIR_DOMAIN_UNDEFINE_KEEP_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
-                             VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA;
-#if LIBVIR_CHECK_VERSION(8, 9, 0)
-            flags |= VIR_DOMAIN_UNDEFINE_TPM;
-#endif
-            if (virDomainUndefineFlags(domain_.get(), flags) < 0)
+            if (virDomainUndefineFlags(domain_.get(), undefine_flags(true)) < 0)
                 log::error("duplicate '{}': cannot undefine it again: {}", guest_, last_libvirt_error());
         }
         std::error_code ec;
@@ -88,11 +73,6 @@ private:
     DomainPtr domain_;
 };
 
-std::string uuid_of(virSecretPtr secret) {
-    char uuid[VIR_UUID_STRING_BUFLEN] = {};
-    return virSecretGetUUIDString(secret, uuid) == 0 ? uuid : "";
-}
-
 // The original's state and the new name, checked before anything is made. Empty when fine.
 std::string state_problem(virConnectPtr connection, virDomainPtr original, const std::string& guest,
                           const std::string& new_name) {
@@ -110,22 +90,17 @@ std::string state_problem(virConnectPtr connection, virDomainPtr original, const
 
 // The original disks' passphrases, read from their secrets; an error when one cannot be.
 std::string read_passphrases(virConnectPtr secrets, const GuestFiles& original, const std::string& guest,
-                             std::vector<Passphrase>& passphrases) {
+                             std::vector<SecretValue>& passphrases) {
     passphrases.resize(original.disks.size());
     for (std::size_t i = 0; i < original.disks.size(); ++i) {
         const GuestDisk& disk = original.disks[i];
         if (disk.secret_uuid.empty())
             continue;
-        SecretPtr secret{virSecretLookupByUUIDString(secrets, disk.secret_uuid.c_str())};
-        size_t size = 0;
-        unsigned char* value = secret ? virSecretGetValue(secret.get(), &size, 0) : nullptr;
-        if (value == nullptr)
+        passphrases[i] = read_secret_value(secrets, disk.secret_uuid);
+        if (!passphrases[i].error.empty())
             return fmt::format("guest '{}''s disk '{}' is encrypted and libvirt does not give out its key ({}); "
                                "the copy could not be opened without it",
-                               guest, disk.path, last_libvirt_error());
-        passphrases[i].value.assign(reinterpret_cast<const char*>(value), size);
-        explicit_bzero(value, size);
-        std::free(value);
+                               guest, disk.path, passphrases[i].error);
     }
     return {};
 }
@@ -139,7 +114,7 @@ std::string clear_leftover_secret(virConnectPtr secrets, const std::string& path
         return {};
     if (!is_shell_disk_secret(stale.get(), new_name) || virSecretUndefine(stale.get()) < 0)
         return fmt::format("a libvirt secret for '{}' exists already (UUID {}); undefine it first", path,
-                           uuid_of(stale.get()));
+                           secret_uuid(stale.get()));
     log::info("duplicate '{}': undefined the leftover secret of '{}' (its disk was gone)", new_name, path);
     return {};
 }
@@ -202,7 +177,7 @@ JobOutcome duplicate_guest(virConnectPtr connection, const std::string& guest, c
             return failed(fmt::format("'{}' exists already; it is never overwritten", copies[i]));
         disk_bytes += allocated_bytes(files.disks[i].path);
     }
-    std::vector<Passphrase> passphrases;
+    std::vector<SecretValue> passphrases;
     if (std::string problem = read_passphrases(secrets, files, guest, passphrases); !problem.empty())
         return failed(problem);
     if (std::string problem = free_space_problem(disk_dir, disk_bytes); !problem.empty())
@@ -255,15 +230,12 @@ JobOutcome duplicate_guest(virConnectPtr connection, const std::string& guest, c
             continue;
         if (std::string problem = clear_leftover_secret(secrets, copies[i], new_name); !problem.empty())
             return failed(problem);
-        SecretPtr secret{virSecretDefineXML(secrets, duplicate_secret_xml(new_name, copies[i]).c_str(), 0)};
+        std::string problem;
+        SecretPtr secret = define_disk_secret_holding(secrets, new_name, copies[i], passphrases[i].value, {}, problem);
         if (!secret)
-            return failed(fmt::format("cannot define the secret of '{}': {}", copies[i], last_libvirt_error()));
-        secret_uuids[i] = uuid_of(secret.get());
-        const int set = virSecretSetValue(secret.get(), reinterpret_cast<const unsigned char*>(passphrases[i].value.data()),
-                                          passphrases[i].value.size(), 0);
+            return failed(problem);
+        secret_uuids[i] = secret_uuid(secret.get());
         undo.secret(std::move(secret));
-        if (set < 0)
-            return failed(fmt::format("cannot store the key of '{}': {}", copies[i], last_libvirt_error()));
     }
 
     std::string error;

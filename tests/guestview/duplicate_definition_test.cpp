@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "guestview/domain_metadata.hpp"
+#include "guestview/domain_model.hpp"
 #include "guestview/jobs/new_identity.hpp"
 
 namespace phyllome::guestview {
@@ -112,8 +113,8 @@ TEST(DuplicateDefinition, AnEncryptedDiskNeedsASecretOfItsOwn) {
 }
 
 TEST(DuplicateDefinition, TheSecretIsTheShellsForTheNewGuest) {
-    const std::string xml = duplicate_secret_xml("win-copy", "/copies/win-copy.qcow2");
-    EXPECT_THAT(xml, HasSubstr("private=\"yes\""));
+    const std::string xml = disk_secret_xml("win-copy", "/copies/win-copy.qcow2", "");
+    EXPECT_THAT(xml, HasSubstr("private='yes'"));
     EXPECT_THAT(xml, HasSubstr("<description>LUKS passphrase of win-copy's disk (phyllome-shell)</description>"));
     EXPECT_THAT(xml, HasSubstr("<volume>/copies/win-copy.qcow2</volume>"));
     EXPECT_THAT(xml, Not(HasSubstr("<uuid>"))) << "libvirt chooses it";

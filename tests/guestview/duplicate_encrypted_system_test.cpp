@@ -47,15 +47,11 @@ protected:
         if (!testing::qemu_img_available())
             GTEST_SKIP() << "qemu-img (qemu-utils) is missing";
         daemon.emplace();
-        switch (daemon->start()) {
-        case testing::SystemLibvirtd::Started::Ok:
-            break;
-        case testing::SystemLibvirtd::Started::DaemonFailed:
-            GTEST_SKIP() << "the private system libvirtd did not come up: " << daemon->error() << "\n"
-                         << daemon->log();
-        case testing::SystemLibvirtd::Started::OurFault:
-            FAIL() << "the private libvirtd rejected our configuration: " << daemon->error() << "\n" << daemon->log();
-        }
+        const testing::TestStart started = testing::start_for_test(*daemon);
+        if (!started.skip.empty())
+            GTEST_SKIP() << started.skip;
+        if (!started.failure.empty())
+            FAIL() << started.failure;
         connection.reset(virConnectOpen(daemon->uri().c_str()));
         ASSERT_TRUE(connection) << last_libvirt_error();
     }

@@ -51,17 +51,11 @@ protected:
             GTEST_SKIP() << "xorriso is missing";
 
         daemon.emplace();
-        switch (daemon->start()) {
-        case testing::SystemLibvirtd::Started::Ok:
-            break;
-        case testing::SystemLibvirtd::Started::DaemonFailed:
-            // This machine's libvirtd would not run here (a build root without what it needs).
-            GTEST_SKIP() << "the private system libvirtd did not come up: " << daemon->error() << "\n"
-                         << daemon->log();
-        case testing::SystemLibvirtd::Started::OurFault:
-            FAIL() << "the private libvirtd rejected our configuration or serves no QEMU driver: "
-                   << daemon->error() << "\n" << daemon->log();
-        }
+        const testing::TestStart started = testing::start_for_test(*daemon);
+        if (!started.skip.empty())
+            GTEST_SKIP() << started.skip;
+        if (!started.failure.empty())
+            FAIL() << started.failure;
 
         std::string error;
         iso = testing::make_installer_iso(dir.path(), "installer.iso", {"PHYLLOME_TEST_DISC", "", "", true}, error);

@@ -262,4 +262,18 @@ std::string SystemLibvirtd::guest_log(const std::string& guest) const {
     return read_all(dir_ + "/log/qemu/" + guest + ".log");
 }
 
+TestStart start_for_test(SystemLibvirtd& daemon) {
+    switch (daemon.start()) {
+    case SystemLibvirtd::Started::Ok:
+        return {};
+    case SystemLibvirtd::Started::DaemonFailed:
+        // This machine's libvirtd would not run here (a build root without what it needs).
+        return {"the private system libvirtd did not come up: " + daemon.error() + "\n" + daemon.log(), {}};
+    case SystemLibvirtd::Started::OurFault:
+        break;
+    }
+    return {{}, "the private libvirtd rejected our configuration or serves no QEMU driver: " + daemon.error() + "\n" +
+                    daemon.log()};
+}
+
 } // namespace phyllome::guestview::testing

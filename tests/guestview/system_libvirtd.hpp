@@ -52,4 +52,11 @@ private:
     int lock_fd_ = -1;
 };
 
+// start() for a test's SetUp: both empty when the daemon runs; else `skip` (this machine's
+// libvirtd cannot run here: GTEST_SKIP) or `failure` (ours is at fault: FAIL), with its log.
+struct TestStart {
+    std::string skip, failure;
+};
+TestStart start_for_test(SystemLibvirtd& daemon);
+
 } // namespace phyllome::guestview::testing
