@@ -92,15 +92,9 @@ std::string confined_domain_xml(std::string_view domain_xml, const std::string& 
                     doomed.push_back(child);
         }
     }
-    for (xmlNode* node : doomed) {
-        xmlUnlinkNode(node);
-        xmlFreeNode(node);
-    }
-    xmlChar* memory = nullptr;
-    int size = 0;
-    xmlDocDumpMemory(doc.get(), &memory, &size);
-    xml::StringPtr dumped{memory};
-    return dumped ? std::string(reinterpret_cast<const char*>(dumped.get()), static_cast<std::size_t>(size)) : "";
+    for (xmlNode* node : doomed)
+        xml::remove_element(node);
+    return xml::serialise(doc.get());
 }
 
 } // namespace phyllome::guestview

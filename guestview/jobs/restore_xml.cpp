@@ -23,14 +23,8 @@ xmlNode* ensure_child(xmlNode* parent, const char* name) {
 }
 
 void remove_children(xmlNode* parent, const char* name) {
-    std::vector<xmlNode*> doomed;
-    for (xmlNode* node = parent->children; node != nullptr; node = node->next)
-        if (xml::is_element(node, name, std::nullopt))
-            doomed.push_back(node);
-    for (xmlNode* node : doomed) {
-        xmlUnlinkNode(node);
-        xmlFreeNode(node);
-    }
+    for (xmlNode* node : xml::children(parent, name, std::nullopt))
+        xml::remove_element(node);
 }
 
 } // namespace
@@ -88,15 +82,10 @@ std::string restored_domain_xml(std::string_view text, const RestoredPlaces& pla
         // The copy is whole: no backing chain.
         remove_children(node, "backingStore");
     }
-    xmlChar* memory = nullptr;
-    int size = 0;
-    xmlDocDumpMemory(doc.get(), &memory, &size);
-    xml::StringPtr dumped{memory};
-    if (!dumped) {
+    std::string out = xml::serialise(doc.get());
+    if (out.empty())
         error = "cannot write the restored domain XML";
-        return {};
-    }
-    return std::string(reinterpret_cast<const char*>(dumped.get()), static_cast<std::size_t>(size));
+    return out;
 }
 
 } // namespace phyllome::guestview

@@ -40,14 +40,7 @@ constexpr const char* passphrase = "correct horse battery staple";
 class DuplicateEncryptedSystemTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (std::string why = testing::SystemLibvirtd::unavailable(); !why.empty())
-            GTEST_SKIP() << why;
-        if (!fs::exists("/usr/bin/qemu-system-x86_64"))
-            GTEST_SKIP() << "QEMU is missing";
-        if (!testing::qemu_img_available())
-            GTEST_SKIP() << "qemu-img (qemu-utils) is missing";
-        daemon.emplace();
-        const testing::TestStart started = testing::start_for_test(*daemon);
+        const testing::TestStart started = testing::start_for_test(daemon);
         if (!started.skip.empty())
             GTEST_SKIP() << started.skip;
         if (!started.failure.empty())

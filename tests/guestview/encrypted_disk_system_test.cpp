@@ -40,18 +40,11 @@ constexpr const char* guest_name = "phyllome-system-luks-test";
 class EncryptedDiskSystemTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (std::string why = testing::SystemLibvirtd::unavailable(); !why.empty())
-            GTEST_SKIP() << why;
-        for (const char* path : {"/usr/bin/qemu-system-x86_64", "/usr/share/OVMF/OVMF_CODE_4M.fd"})
-            if (!std::filesystem::exists(path))
-                GTEST_SKIP() << path << " is missing";
-        if (!testing::qemu_img_available())
-            GTEST_SKIP() << "qemu-img (qemu-utils) is missing";
+        if (!std::filesystem::exists("/usr/share/OVMF/OVMF_CODE_4M.fd"))
+            GTEST_SKIP() << "/usr/share/OVMF/OVMF_CODE_4M.fd is missing";
         if (!testing::have_program("xorriso"))
             GTEST_SKIP() << "xorriso is missing";
-
-        daemon.emplace();
-        const testing::TestStart started = testing::start_for_test(*daemon);
+        const testing::TestStart started = testing::start_for_test(daemon);
         if (!started.skip.empty())
             GTEST_SKIP() << started.skip;
         if (!started.failure.empty())

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace phyllome::guestview::testing {
@@ -52,11 +53,12 @@ private:
     int lock_fd_ = -1;
 };
 
-// start() for a test's SetUp: both empty when the daemon runs; else `skip` (this machine's
-// libvirtd cannot run here: GTEST_SKIP) or `failure` (ours is at fault: FAIL), with its log.
+// For a test's SetUp: makes and starts `daemon` where it can run (unavailable(), QEMU and
+// qemu-img). Both empty when it runs; else `skip` (it cannot run here: GTEST_SKIP) or `failure`
+// (ours is at fault: FAIL), with its log.
 struct TestStart {
     std::string skip, failure;
 };
-TestStart start_for_test(SystemLibvirtd& daemon);
+TestStart start_for_test(std::optional<SystemLibvirtd>& daemon);
 
 } // namespace phyllome::guestview::testing
