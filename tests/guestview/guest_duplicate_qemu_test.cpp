@@ -31,6 +31,7 @@
 #include "linux_model_guest.hpp"
 #include "linux_test_guest.hpp"
 #include "tests/bench/bench_guest.hpp"
+#include "tests/firmware/ovmf.hpp"
 #include "tests/guestview/embedded_guest_support.hpp"
 #include "tests/guestview/recording_job_context.hpp"
 #include "tests/guestview/test_support.hpp"
@@ -76,8 +77,8 @@ std::string nvram_of(const std::string& xml) {
 class GuestDuplicateQemuTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (access("/usr/share/OVMF/OVMF_CODE_4M.fd", R_OK) != 0)
-            GTEST_SKIP() << "OVMF (ovmf) is missing";
+        if (const std::string why = test::ovmf_missing_reason(); !why.empty())
+            GTEST_SKIP() << why;
         if (const std::string why = test::linux_test_guest_missing(kernel_dir, {"qemu-img", "qemu-io", "sha256sum"});
             !why.empty())
             GTEST_SKIP() << why;
