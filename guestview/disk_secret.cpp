@@ -1,5 +1,6 @@
 #include "guestview/disk_secret.hpp"
 
+#include <string.h>
 #include <sys/random.h>
 
 #include <cerrno>
@@ -69,11 +70,63 @@ std::string description_of(virSecretPtr secret) {
 
 } // namespace
 
+SecretValue::~SecretValue() { explicit_bzero(value.data(), value.size()); }
+
+SecretValue read_secret_value(virConnectPtr connection, const std::string& uuid) {
+    SecretValue out;
+    SecretPtr secret{virSecretLookupByUUIDString(connection, uuid.c_str())};
+    if (!secret) {
+        out.error = fmt::format("cannot find the disk's secret {}: {}", uuid, last_libvirt_error());
+        virResetLastError();
+        return out;
+    }
+    std::size_t size = 0;
+    // A private secret (the shell defines its disks' secrets private) is refused here: libvirt
+    // gives its value to QEMU only.
+    std::unique_ptr<unsigned char, MallocFreer> value{virSecretGetValue(secret.get(), &size, 0)};
+    if (!value) {
+        out.error = fmt::format("libvirt does not hand out the value of the disk's secret {}: {}", uuid,
+                                last_libvirt_error());
+        virResetLastError();
+        return out;
+    }
+    out.value.assign(reinterpret_cast<const char*>(value.get()), size);
+    std::memset(value.get(), 0, size);
+    return out;
+}
+
+bool secret_defined(virConnectPtr connection, const std::string& uuid) {
+    SecretPtr secret{virSecretLookupByUUIDString(connection, uuid.c_str())};
+    if (!secret)
+        virResetLastError();
+    return secret != nullptr;
+}
+
+SecretPtr define_disk_secret_holding(virConnectPtr connection, std::string_view guest, const std::string& volume,
+                                     std::string_view value, std::string_view uuid, std::string& error) {
+    SecretPtr secret{virSecretDefineXML(connection, disk_secret_xml(guest, volume, uuid).c_str(), 0)};
+    if (!secret) {
+        error = fmt::format("cannot define the secret of '{}': {}", volume, last_libvirt_error());
+        return secret;
+    }
+    if (virSecretSetValue(secret.get(), reinterpret_cast<const unsigned char*>(value.data()), value.size(), 0) < 0) {
+        error = fmt::format("cannot store the key of '{}': {}", volume, last_libvirt_error());
+        virSecretUndefine(secret.get());
+        secret.reset();
+    }
+    return secret;
+}
+
 SecretPtr volume_secret(virConnectPtr connection, const std::string& path) {
     SecretPtr secret{virSecretLookupByUsage(connection, VIR_SECRET_USAGE_TYPE_VOLUME, path.c_str())};
     if (!secret)
         virResetLastError(); // none, or a connection without secrets
     return secret;
+}
+
+std::string secret_uuid(virSecretPtr secret) {
+    char uuid[VIR_UUID_STRING_BUFLEN] = {};
+    return virSecretGetUUIDString(secret, uuid) == 0 ? uuid : "";
 }
 
 bool is_shell_disk_secret(virSecretPtr secret, std::string_view guest) {
@@ -86,8 +139,7 @@ DiskSecret define_disk_secret(virConnectPtr connection, GuestSpec& spec) {
     // libvirt allows one secret per volume path, so a leftover would block this guest for good.
     // Without the file it unlocks nothing; with it, guest_spec_problem has refused already.
     if (SecretPtr stale = volume_secret(connection, path); stale && !std::filesystem::exists(path)) {
-        char uuid[VIR_UUID_STRING_BUFLEN] = {};
-        virSecretGetUUIDString(stale.get(), uuid);
+        const std::string uuid = secret_uuid(stale.get());
         if (virSecretUndefine(stale.get()) < 0) {
             out.error = fmt::format("cannot undefine the leftover secret {} of '{}': {}", uuid, path,
                                     last_libvirt_error());

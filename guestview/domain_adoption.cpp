@@ -7,7 +7,6 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <libxml/xmlsave.h>
 
 #include "guestview/libvirt_handles.hpp"
 #include "guestview/xml_tree.hpp"
@@ -15,52 +14,24 @@
 namespace phyllome::guestview {
 namespace {
 
+using xml::attribute;
 using xml::DocPtr;
-using XmlStringFreer = xml::StringFreer;
-using xml::BufferFreer;
+using xml::remove_element;
+using xml::serialise;
 
 const xmlChar* xml_chars(const char* text) { return reinterpret_cast<const xmlChar*>(text); }
 
+// The domain's own elements are in no namespace.
 bool named(const xmlNode* node, std::string_view name) {
-    return node != nullptr && node->type == XML_ELEMENT_NODE && node->ns == nullptr &&
-           name == reinterpret_cast<const char*>(node->name);
+    return node != nullptr && xml::is_element(node, name, std::nullopt);
 }
-
-xmlNode* child(xmlNode* parent, std::string_view name) {
-    for (xmlNode* node = parent->children; node != nullptr; node = node->next)
-        if (named(node, name))
-            return node;
-    return nullptr;
-}
-
+xmlNode* child(xmlNode* parent, std::string_view name) { return xml::child(parent, name, std::nullopt); }
 std::vector<xmlNode*> children(xmlNode* parent, std::string_view name) {
-    std::vector<xmlNode*> found;
-    for (xmlNode* node = parent->children; node != nullptr; node = node->next)
-        if (named(node, name))
-            found.push_back(node);
-    return found;
-}
-
-std::optional<std::string> attribute(const xmlNode* node, const char* name) {
-    std::unique_ptr<xmlChar, XmlStringFreer> value{xmlGetNoNsProp(node, xml_chars(name))};
-    if (!value)
-        return std::nullopt;
-    return std::string{reinterpret_cast<const char*>(value.get())};
+    return xml::children(parent, name, std::nullopt);
 }
 
 bool has_attribute(const xmlNode* node, const char* name, std::string_view value) {
     return attribute(node, name) == value;
-}
-
-// Removes `node` with the indentation before it, so no blank line is left where it was.
-void remove_element(xmlNode* node) {
-    xmlNode* before = node->prev;
-    if (before != nullptr && before->type == XML_TEXT_NODE && xmlIsBlankNode(before)) {
-        xmlUnlinkNode(before);
-        xmlFreeNode(before);
-    }
-    xmlUnlinkNode(node);
-    xmlFreeNode(node);
 }
 
 // What the old graphics said about OpenGL: 3D guests need it kept on the new display.
@@ -222,9 +193,7 @@ bool rewrite_display_audio(xmlNode* devices) {
     std::string id;
     for (xmlNode* audio : children(devices, "audio"))
         if (has_attribute(audio, "type", "dbus")) {
-            xmlChar* value = xmlGetProp(audio, xml_chars("id"));
-            id = value ? reinterpret_cast<const char*>(value) : "";
-            xmlFree(value);
+            id = attribute(audio, "id").value_or("");
             break;
         }
     std::vector<xmlNode*> graphics = children(devices, "graphics");
@@ -235,22 +204,10 @@ bool rewrite_display_audio(xmlNode* devices) {
     return true;
 }
 
-std::string serialise(xmlDoc* doc) {
-    std::unique_ptr<xmlBuffer, BufferFreer> buffer{xmlBufferCreate()};
-    xmlSaveCtxt* save = xmlSaveToBuffer(buffer.get(), "UTF-8", XML_SAVE_NO_DECL);
-    if (save == nullptr)
-        return {};
-    xmlSaveDoc(save, doc);
-    xmlSaveClose(save); // flushes into the buffer
-    return {reinterpret_cast<const char*>(xmlBufferContent(buffer.get())),
-            static_cast<std::size_t>(xmlBufferLength(buffer.get()))};
-}
-
 } // namespace
 
 std::string adopt_domain_xml(std::string_view domain_xml, std::string& error) {
-    DocPtr doc{xmlReadMemory(domain_xml.data(), static_cast<int>(domain_xml.size()), "domain.xml", nullptr,
-                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)};
+    DocPtr doc = xml::parse(domain_xml);
     xmlNode* root = doc ? xmlDocGetRootElement(doc.get()) : nullptr;
     if (root == nullptr || !named(root, "domain")) {
         error = "not a libvirt domain definition";

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "guestview/installer_media.hpp"
+#include "guestview/xml_tree.hpp"
 
 namespace phyllome::guestview {
 namespace {
@@ -19,20 +20,7 @@ constexpr int max_cpus = 512;
 constexpr std::size_t max_name_length = 64;
 
 // Escapes text for an XML attribute or element; paths and names come from the user.
-std::string escape(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '\'': out += "&apos;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
+using xml::escape;
 
 bool name_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
@@ -283,17 +271,20 @@ std::string disk_secret_description(std::string_view guest) {
 }
 
 std::string phyllome_disk_secret_xml(const GuestSpec& spec) {
+    return disk_secret_xml(spec.name, phyllome_disk_path(spec), spec.secret_uuid);
+}
+
+std::string disk_secret_xml(std::string_view guest, std::string_view disk_path, std::string_view uuid) {
     // private: libvirt never hands the passphrase back out; only QEMU gets it.
     return fmt::format(R"(<secret ephemeral='no' private='yes'>
-  <uuid>{}</uuid>
-  <description>{}</description>
+{}  <description>{}</description>
   <usage type='volume'>
     <volume>{}</volume>
   </usage>
 </secret>
 )",
-                       escape(spec.secret_uuid), escape(disk_secret_description(spec.name)),
-                       escape(phyllome_disk_path(spec)));
+                       uuid.empty() ? "" : fmt::format("  <uuid>{}</uuid>\n", escape(uuid)),
+                       escape(disk_secret_description(guest)), escape(disk_path));
 }
 
 } // namespace phyllome::guestview

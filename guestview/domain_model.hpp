@@ -51,6 +51,9 @@ std::string disk_secret_description(std::string_view guest);
 
 // libvirt's secret for the disk's LUKS passphrase, named by the disk it unlocks.
 std::string phyllome_disk_secret_xml(const GuestSpec& spec);
+// The same for `guest`'s disk at `disk_path` (a restored or duplicated one); `uuid` empty:
+// libvirt chooses one.
+std::string disk_secret_xml(std::string_view guest, std::string_view disk_path, std::string_view uuid);
 
 } // namespace phyllome::guestview
 

@@ -17,4 +17,8 @@ namespace phyllome::guestview {
 std::string remove_guest_and_disks(virConnectPtr connection, const std::string& guest, const std::string& disk_dir,
                                    virConnectPtr secrets = nullptr);
 
+// virDomainUndefineFlags' flags that take with a guest its managed save, snapshot and checkpoint
+// metadata and TPM state (libvirt 8.9 and later), and its NVRAM unless `keep_nvram`.
+unsigned undefine_flags(bool keep_nvram);
+
 } // namespace phyllome::guestview

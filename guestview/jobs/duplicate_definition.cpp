@@ -4,10 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "guestview/domain_model.hpp"
 #include "guestview/guest_inventory.hpp"
-#include <libxml/xmlsave.h>
-
 #include "guestview/xml_tree.hpp"
 
 namespace phyllome::guestview {
@@ -15,14 +12,8 @@ namespace {
 
 using namespace xml;
 
-const xmlChar* chars(const char* text) { return reinterpret_cast<const xmlChar*>(text); }
-
-std::vector<xmlNode*> children(xmlNode* parent, std::string_view name) {
-    std::vector<xmlNode*> found;
-    for (xmlNode* node = parent != nullptr ? parent->children : nullptr; node != nullptr; node = node->next)
-        if (is_element(node, name, std::nullopt))
-            found.push_back(node);
-    return found;
+std::vector<xmlNode*> children_of(xmlNode* parent, std::string_view name) {
+    return parent != nullptr ? children(parent, name, std::nullopt) : std::vector<xmlNode*>{};
 }
 
 xmlNode* first(xmlNode* parent, std::string_view name) {
@@ -33,50 +24,8 @@ std::string attribute_or_empty(const xmlNode* node, const char* name) {
     return node != nullptr ? attribute(node, name).value_or("") : "";
 }
 
-std::string text_content(const xmlNode* node) {
-    StringPtr text{node != nullptr ? xmlNodeGetContent(node) : nullptr};
-    return text ? std::string{text_of(text.get())} : std::string{};
-}
-
-// Removes `node` with the indentation before it, so no blank line is left where it was.
-void remove_element(xmlNode* node) {
-    if (xmlNode* before = node->prev; before != nullptr && before->type == XML_TEXT_NODE && xmlIsBlankNode(before)) {
-        xmlUnlinkNode(before);
-        xmlFreeNode(before);
-    }
-    xmlUnlinkNode(node);
-    xmlFreeNode(node);
-}
-
-std::string serialise(xmlDoc* doc) {
-    BufferPtr buffer{xmlBufferCreate()};
-    xmlSaveCtxt* save = xmlSaveToBuffer(buffer.get(), "UTF-8", XML_SAVE_NO_DECL);
-    if (save == nullptr)
-        return {};
-    xmlSaveDoc(save, doc);
-    xmlSaveClose(save); // flushes into the buffer
-    return {reinterpret_cast<const char*>(xmlBufferContent(buffer.get())),
-            static_cast<std::size_t>(xmlBufferLength(buffer.get()))};
-}
-
-// The guest's file-backed hard disks (device='disk'): never CD-ROMs, floppies or LUNs.
-std::vector<xmlNode*> file_disks(xmlNode* domain) {
-    std::vector<xmlNode*> disks;
-    for (xmlNode* disk : children(first(domain, "devices"), "disk"))
-        if (attribute_or_empty(disk, "type") == "file" && attribute_or_empty(disk, "device") == "disk" &&
-            !attribute_or_empty(first(disk, "source"), "file").empty())
-            disks.push_back(disk);
-    return disks;
-}
-
-// libvirt writes <encryption> inside <source>; older definitions have it beside it.
-xmlNode* encryption_of(xmlNode* disk) {
-    xmlNode* encryption = first(first(disk, "source"), "encryption");
-    return encryption != nullptr ? encryption : first(disk, "encryption");
-}
-
 xmlNode* emulator_tpm_backend(xmlNode* domain) {
-    for (xmlNode* tpm : children(first(domain, "devices"), "tpm"))
+    for (xmlNode* tpm : children_of(first(domain, "devices"), "tpm"))
         if (xmlNode* backend = first(tpm, "backend"); attribute_or_empty(backend, "type") == "emulator")
             return backend;
     return nullptr;
@@ -95,22 +44,12 @@ std::string copy_path(const std::string& disk_dir, const std::string& new_name, 
 
 OriginalGuest read_original(std::string_view original_xml, const std::string& new_name, const std::string& disk_dir) {
     OriginalGuest original;
-    DocPtr doc = parse(original_xml);
-    xmlNode* domain = doc ? xmlDocGetRootElement(doc.get()) : nullptr;
-    if (domain == nullptr || !is_element(domain, "domain", std::nullopt)) {
-        original.error = "its definition is not a libvirt domain";
+    auto files = guest_files(original_xml, original.error);
+    if (!files)
         return original;
-    }
-    for (xmlNode* disk : file_disks(domain)) {
-        const std::string from = attribute_or_empty(first(disk, "source"), "file");
-        original.disks.push_back({from, copy_path(disk_dir, new_name, from, original.disks.size()),
-                                  attribute_or_empty(first(encryption_of(disk), "secret"), "uuid")});
-    }
-    original.nvram = text_content(first(first(domain, "os"), "nvram"));
-    if (xmlNode* backend = emulator_tpm_backend(domain)) {
-        original.tpm_emulator = true;
-        original.tpm_source = attribute_or_empty(first(backend, "source"), "path");
-    }
+    original.files = std::move(*files);
+    for (const GuestDisk& disk : original.files.disks)
+        original.copies.push_back(copy_path(disk_dir, new_name, disk.path, original.copies.size()));
     return original;
 }
 
@@ -127,30 +66,35 @@ std::string duplicate_xml(std::string_view original_xml, const std::string& new_
         error = "its definition has no name";
         return {};
     }
-    const std::string old_name = text_content(name);
+    const std::string old_name = text(name);
     xmlNodeSetContent(name, nullptr);
     xmlNodeAddContent(name, chars(new_name.c_str()));
     // A new identity for libvirt, the guest's firmware and its network.
     for (const char* unique : {"uuid", "genid"})
-        for (xmlNode* node : children(domain, unique))
+        for (xmlNode* node : children(domain, unique, std::nullopt))
             remove_element(node);
-    for (xmlNode* interface : children(first(domain, "devices"), "interface"))
-        for (xmlNode* mac : children(interface, "mac"))
+    for (xmlNode* interface : children_of(first(domain, "devices"), "interface"))
+        for (xmlNode* mac : children(interface, "mac", std::nullopt))
             remove_element(mac);
 
-    const std::vector<xmlNode*> disks = file_disks(domain);
-    if (disks.size() != original.disks.size() || new_secret_uuids.size() != disks.size()) {
+    std::vector<xmlNode*> disks;
+    for (xmlNode* disk : children_of(first(domain, "devices"), "disk"))
+        if (is_file_disk(disk))
+            disks.push_back(disk);
+    const std::vector<GuestDisk>& originals = original.files.disks;
+    if (disks.size() != originals.size() || original.copies.size() != disks.size() ||
+        new_secret_uuids.size() != disks.size()) {
         error = "its disks changed while it was being copied";
         return {};
     }
     for (std::size_t i = 0; i < disks.size(); ++i) {
-        xmlSetProp(first(disks[i], "source"), chars("file"), chars(original.disks[i].to.c_str()));
-        xmlNode* encryption = encryption_of(disks[i]);
+        xmlSetProp(first(disks[i], "source"), chars("file"), chars(original.copies[i].c_str()));
+        xmlNode* encryption = disk_encryption(disks[i]);
         if (encryption == nullptr)
             continue;
         xmlNode* secret = first(encryption, "secret");
         if (new_secret_uuids[i].empty() || secret == nullptr) {
-            error = fmt::format("the copy of '{}' has no secret of its own", original.disks[i].from);
+            error = fmt::format("the copy of '{}' has no secret of its own", originals[i].path);
             return {};
         }
         xmlSetProp(secret, chars("uuid"), chars(new_secret_uuids[i].c_str()));
@@ -160,11 +104,11 @@ std::string duplicate_xml(std::string_view original_xml, const std::string& new_
     if (xmlNode* nvram = first(first(domain, "os"), "nvram"))
         xmlNodeSetContent(nvram, nullptr);
     if (xmlNode* backend = emulator_tpm_backend(domain))
-        for (xmlNode* source : children(backend, "source"))
+        for (xmlNode* source : children(backend, "source", std::nullopt))
             remove_element(source); // libvirt's own place for the new UUID
     // A serial console written to a file named after the guest gets a file of its own.
     for (const char* kind : {"serial", "console"})
-        for (xmlNode* device : children(first(domain, "devices"), kind)) {
+        for (xmlNode* device : children_of(first(domain, "devices"), kind)) {
             xmlNode* source = first(device, "source");
             const std::string path = attribute_or_empty(source, "path");
             const std::filesystem::path file(path);
@@ -184,31 +128,6 @@ std::string duplicate_xml(std::string_view original_xml, const std::string& new_
     if (out.empty())
         error = "cannot write its new definition";
     return out;
-}
-
-DefinedPaths defined_paths(std::string_view domain_xml) {
-    DefinedPaths paths;
-    DocPtr doc = parse(domain_xml);
-    xmlNode* domain = doc ? xmlDocGetRootElement(doc.get()) : nullptr;
-    if (domain == nullptr)
-        return paths;
-    paths.uuid = text_content(first(domain, "uuid"));
-    paths.nvram = text_content(first(first(domain, "os"), "nvram"));
-    return paths;
-}
-
-std::string duplicate_secret_xml(std::string_view guest, const std::string& path) {
-    // The same shape as a new guest's secret (domain_model.hpp), private as that one is.
-    DocPtr doc{xmlNewDoc(chars("1.0"))};
-    xmlNode* secret = xmlNewNode(nullptr, chars("secret"));
-    xmlDocSetRootElement(doc.get(), secret);
-    xmlSetProp(secret, chars("ephemeral"), chars("no"));
-    xmlSetProp(secret, chars("private"), chars("yes"));
-    xmlNewTextChild(secret, nullptr, chars("description"), chars(disk_secret_description(guest).c_str()));
-    xmlNode* usage = xmlNewChild(secret, nullptr, chars("usage"), nullptr);
-    xmlSetProp(usage, chars("type"), chars("volume"));
-    xmlNewTextChild(usage, nullptr, chars("volume"), chars(path.c_str()));
-    return serialise(doc.get());
 }
 
 } // namespace phyllome::guestview

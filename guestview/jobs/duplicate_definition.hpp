@@ -6,20 +6,14 @@
 #include <string_view>
 #include <vector>
 
+#include "guestview/jobs/guest_files.hpp"
+
 namespace phyllome::guestview {
 
-struct DiskToCopy {
-    std::string from;        // the original's file
-    std::string to;          // disk_dir/<new>.ext, disk_dir/<new>-2.ext, ...
-    std::string secret_uuid; // of its LUKS <encryption>, or empty
-};
-
 struct OriginalGuest {
-    std::vector<DiskToCopy> disks; // device='disk' type='file' only: CD-ROMs stay shared
-    std::string nvram;             // the <nvram> file, or empty
-    bool tpm_emulator = false;     // swtpm keeps state for it
-    std::string tpm_source;        // the emulator's explicit <source path>, or empty (libvirt's default)
-    std::string error;             // the XML could not be read
+    GuestFiles files;                // its file disks (device='disk' only: CD-ROMs stay shared), NVRAM, TPM
+    std::vector<std::string> copies; // where files.disks[i] is copied: disk_dir/<new>.ext, disk_dir/<new>-2.ext, ...
+    std::string error;               // the XML could not be read
 };
 
 // Reads the original's definition. The copies' paths keep each file's extension (.qcow2 when it
@@ -33,15 +27,5 @@ OriginalGuest read_original(std::string_view original_xml, const std::string& ne
 // without the shell's identity element (set afterwards). Empty on error.
 std::string duplicate_xml(std::string_view original_xml, const std::string& new_name, const OriginalGuest& original,
                           const std::vector<std::string>& new_secret_uuids, std::string& error);
-
-// The NVRAM path and UUID of a defined guest's XML (empty when it has none).
-struct DefinedPaths {
-    std::string uuid;
-    std::string nvram;
-};
-DefinedPaths defined_paths(std::string_view domain_xml);
-
-// A LUKS secret of the shell's for `guest`'s disk at `path` (libvirt chooses its UUID).
-std::string duplicate_secret_xml(std::string_view guest, const std::string& path);
 
 } // namespace phyllome::guestview

@@ -15,7 +15,7 @@
 
 #include "config/log.hpp"
 #include "guestview/jobs/backup_manifest.hpp"
-#include "guestview/jobs/backup_secrets.hpp"
+#include "guestview/disk_secret.hpp"
 #include "guestview/jobs/file_copy.hpp"
 #include "guestview/jobs/guest_files.hpp"
 #include "guestview/jobs/partial_files.hpp"
@@ -115,7 +115,7 @@ JobOutcome write_guest_backup(virConnectPtr connection, const std::string& guest
     }
     if (files->tpm_emulator) {
         const auto dirs = state_dirs(connection);
-        const std::string tpm_dir = dirs ? tpm_state_dir(*dirs, *files) : files->tpm_source_dir;
+        const std::string tpm_dir = dirs ? tpm_state_dir(*dirs, files->uuid, files->tpm_source_dir) : files->tpm_source_dir;
         std::error_code ec;
         if (tpm_dir.empty())
             return failed(fmt::format("cannot back up guest '{}': this libvirt connection does not say where its TPM state is",

@@ -1,6 +1,5 @@
 #include "guestview/jobs/guest_duplicate.hpp"
 
-#include <string.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,8 +14,10 @@
 #include "guestview/disk_secret.hpp"
 #include "guestview/domain_model.hpp"
 #include "guestview/guest_inventory.hpp"
+#include "guestview/guest_removal.hpp"
 #include "guestview/jobs/duplicate_definition.hpp"
 #include "guestview/jobs/file_copy.hpp"
+#include "guestview/jobs/guest_files.hpp"
 #include "guestview/jobs/guest_state_files.hpp"
 #include "guestview/jobs/new_identity.hpp"
 #include "guestview/libvirt_handles.hpp"
@@ -25,16 +26,6 @@ namespace phyllome::guestview {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A disk's passphrase on its way from the original's secret to the copy's; wiped after.
-struct Passphrase {
-    std::string value;
-    Passphrase() = default;
-    Passphrase(const Passphrase&) = delete;
-    Passphrase& operator=(const Passphrase&) = delete;
-    Passphrase(Passphrase&&) = default;
-    ~Passphrase() { explicit_bzero(value.data(), value.size()); }
-};
 
 // What a duplicate made so far; unless committed, it all goes again (the original is never
 // touched, so there is nothing of it to restore).
@@ -60,12 +51,7 @@ private:
         if (domain_) {
             // The NVRAM file goes with files_ when it is our copy; one already at that path is
             // not ours to delete.
-            unsigned flags = VIR_DOMAIN_UNDEFINE_KEEP_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
-                             VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA;
-#if LIBVIR_CHECK_VERSION(8, 9, 0)
-            flags |= VIR_DOMAIN_UNDEFINE_TPM;
-#endif
-            if (virDomainUndefineFlags(domain_.get(), flags) < 0)
+            if (virDomainUndefineFlags(domain_.get(), undefine_flags(true)) < 0)
                 log::error("duplicate '{}': cannot undefine it again: {}", guest_, last_libvirt_error());
         }
         std::error_code ec;
@@ -87,11 +73,6 @@ private:
     DomainPtr domain_;
 };
 
-std::string uuid_of(virSecretPtr secret) {
-    char uuid[VIR_UUID_STRING_BUFLEN] = {};
-    return virSecretGetUUIDString(secret, uuid) == 0 ? uuid : "";
-}
-
 // The original's state and the new name, checked before anything is made. Empty when fine.
 std::string state_problem(virConnectPtr connection, virDomainPtr original, const std::string& guest,
                           const std::string& new_name) {
@@ -108,23 +89,18 @@ std::string state_problem(virConnectPtr connection, virDomainPtr original, const
 }
 
 // The original disks' passphrases, read from their secrets; an error when one cannot be.
-std::string read_passphrases(virConnectPtr secrets, const OriginalGuest& original, const std::string& guest,
-                             std::vector<Passphrase>& passphrases) {
+std::string read_passphrases(virConnectPtr secrets, const GuestFiles& original, const std::string& guest,
+                             std::vector<SecretValue>& passphrases) {
     passphrases.resize(original.disks.size());
     for (std::size_t i = 0; i < original.disks.size(); ++i) {
-        const DiskToCopy& disk = original.disks[i];
+        const GuestDisk& disk = original.disks[i];
         if (disk.secret_uuid.empty())
             continue;
-        SecretPtr secret{virSecretLookupByUUIDString(secrets, disk.secret_uuid.c_str())};
-        size_t size = 0;
-        unsigned char* value = secret ? virSecretGetValue(secret.get(), &size, 0) : nullptr;
-        if (value == nullptr)
+        passphrases[i] = read_secret_value(secrets, disk.secret_uuid);
+        if (!passphrases[i].error.empty())
             return fmt::format("guest '{}''s disk '{}' is encrypted and libvirt does not give out its key ({}); "
                                "the copy could not be opened without it",
-                               guest, disk.from, last_libvirt_error());
-        passphrases[i].value.assign(reinterpret_cast<const char*>(value), size);
-        explicit_bzero(value, size);
-        std::free(value);
+                               guest, disk.path, passphrases[i].error);
     }
     return {};
 }
@@ -138,7 +114,7 @@ std::string clear_leftover_secret(virConnectPtr secrets, const std::string& path
         return {};
     if (!is_shell_disk_secret(stale.get(), new_name) || virSecretUndefine(stale.get()) < 0)
         return fmt::format("a libvirt secret for '{}' exists already (UUID {}); undefine it first", path,
-                           uuid_of(stale.get()));
+                           secret_uuid(stale.get()));
     log::info("duplicate '{}': undefined the leftover secret of '{}' (its disk was gone)", new_name, path);
     return {};
 }
@@ -171,10 +147,11 @@ JobOutcome duplicate_guest(virConnectPtr connection, const std::string& guest, c
         secrets = connection;
     if (std::string problem = guest_name_problem(new_name); !problem.empty())
         return failed(problem);
-    LibvirtString uri{virConnectGetURI(connection)};
-    const std::string uri_text = uri ? uri.get() : "";
-    if (!local_libvirt_uri(uri_text))
-        return failed(fmt::format("its files are on another machine ({}), not here", uri_text));
+    const auto dirs = state_dirs(connection);
+    if (!dirs) {
+        LibvirtString uri{virConnectGetURI(connection)};
+        return failed(fmt::format("its files are on another machine ({}), not here", uri ? uri.get() : "?"));
+    }
     DomainPtr original{virDomainLookupByName(connection, guest.c_str())};
     if (!original)
         return failed(last_libvirt_error());
@@ -187,18 +164,20 @@ JobOutcome duplicate_guest(virConnectPtr connection, const std::string& guest, c
     LibvirtString xml{virDomainGetXMLDesc(original.get(), VIR_DOMAIN_XML_INACTIVE)};
     if (!xml)
         return failed(last_libvirt_error());
-    const OriginalGuest files = read_original(xml.get(), new_name, disk_dir);
-    if (!files.error.empty())
-        return failed(files.error);
+    const OriginalGuest original_files = read_original(xml.get(), new_name, disk_dir);
+    if (!original_files.error.empty())
+        return failed(original_files.error);
+    const GuestFiles& files = original_files.files;
+    const std::vector<std::string>& copies = original_files.copies;
     std::uint64_t disk_bytes = 0;
-    for (const DiskToCopy& disk : files.disks) {
-        if (!fs::is_regular_file(disk.from, ec))
-            return failed(fmt::format("its disk '{}' is missing", disk.from));
-        if (fs::exists(disk.to, ec))
-            return failed(fmt::format("'{}' exists already; it is never overwritten", disk.to));
-        disk_bytes += allocated_bytes(disk.from);
+    for (std::size_t i = 0; i < files.disks.size(); ++i) {
+        if (!fs::is_regular_file(files.disks[i].path, ec))
+            return failed(fmt::format("its disk '{}' is missing", files.disks[i].path));
+        if (fs::exists(copies[i], ec))
+            return failed(fmt::format("'{}' exists already; it is never overwritten", copies[i]));
+        disk_bytes += allocated_bytes(files.disks[i].path);
     }
-    std::vector<Passphrase> passphrases;
+    std::vector<SecretValue> passphrases;
     if (std::string problem = read_passphrases(secrets, files, guest, passphrases); !problem.empty())
         return failed(problem);
     if (std::string problem = free_space_problem(disk_dir, disk_bytes); !problem.empty())
@@ -206,9 +185,7 @@ JobOutcome duplicate_guest(virConnectPtr connection, const std::string& guest, c
     const std::string nvram = !files.nvram.empty() && fs::exists(files.nvram, ec) ? files.nvram : "";
     std::string tpm_dir;
     if (files.tpm_emulator) {
-        char uuid[VIR_UUID_STRING_BUFLEN] = {};
-        virDomainGetUUIDString(original.get(), uuid);
-        tpm_dir = tpm_state_dir(uri_text, uuid, files.tpm_source);
+        tpm_dir = tpm_state_dir(*dirs, files.uuid, files.tpm_source_dir);
         if (!fs::is_directory(tpm_dir, ec))
             tpm_dir.clear(); // never started: libvirt makes the new guest's on its first start
     }
@@ -235,14 +212,14 @@ JobOutcome duplicate_guest(virConnectPtr connection, const std::string& guest, c
     auto copy_failed = [&](const CopyResult& result) { return result.cancelled ? cancelled() : failed(result.error); };
 
     job.progress(0, total, "copying disks");
-    for (const DiskToCopy& disk : files.disks) {
-        const CopyResult copied = copy_guest_file(disk.from, disk.to, progress("copying disks"));
+    for (std::size_t i = 0; i < files.disks.size(); ++i) {
+        const CopyResult copied = copy_guest_file(files.disks[i].path, copies[i], progress("copying disks"));
         if (!copied.ok)
             return copy_failed(copied);
-        undo.file(disk.to);
+        undo.file(copies[i]);
         done += copied.bytes;
-        log::info("duplicate '{}': copied '{}' to '{}' ({} MiB{})", new_name, disk.from, disk.to, copied.bytes >> 20,
-                  copied.reflinked ? ", reflinked" : "");
+        log::info("duplicate '{}': copied '{}' to '{}' ({} MiB{})", new_name, files.disks[i].path, copies[i],
+                  copied.bytes >> 20, copied.reflinked ? ", reflinked" : "");
     }
     if (job.cancelled())
         return cancelled();
@@ -251,28 +228,25 @@ JobOutcome duplicate_guest(virConnectPtr connection, const std::string& guest, c
     for (std::size_t i = 0; i < files.disks.size(); ++i) {
         if (files.disks[i].secret_uuid.empty())
             continue;
-        if (std::string problem = clear_leftover_secret(secrets, files.disks[i].to, new_name); !problem.empty())
+        if (std::string problem = clear_leftover_secret(secrets, copies[i], new_name); !problem.empty())
             return failed(problem);
-        SecretPtr secret{virSecretDefineXML(secrets, duplicate_secret_xml(new_name, files.disks[i].to).c_str(), 0)};
+        std::string problem;
+        SecretPtr secret = define_disk_secret_holding(secrets, new_name, copies[i], passphrases[i].value, {}, problem);
         if (!secret)
-            return failed(fmt::format("cannot define the secret of '{}': {}", files.disks[i].to, last_libvirt_error()));
-        secret_uuids[i] = uuid_of(secret.get());
-        const int set = virSecretSetValue(secret.get(), reinterpret_cast<const unsigned char*>(passphrases[i].value.data()),
-                                          passphrases[i].value.size(), 0);
+            return failed(problem);
+        secret_uuids[i] = secret_uuid(secret.get());
         undo.secret(std::move(secret));
-        if (set < 0)
-            return failed(fmt::format("cannot store the key of '{}': {}", files.disks[i].to, last_libvirt_error()));
     }
 
     std::string error;
-    const std::string new_xml = duplicate_xml(xml.get(), new_name, files, secret_uuids, error);
+    const std::string new_xml = duplicate_xml(xml.get(), new_name, original_files, secret_uuids, error);
     if (new_xml.empty())
         return failed(error);
     undo.domain(DomainPtr{virDomainDefineXMLFlags(connection, new_xml.c_str(), VIR_DOMAIN_DEFINE_VALIDATE)});
     if (undo.domain() == nullptr)
         return failed("cannot define the copy: " + last_libvirt_error());
     LibvirtString defined{virDomainGetXMLDesc(undo.domain(), VIR_DOMAIN_XML_INACTIVE)};
-    const DefinedPaths paths = defined_paths(defined ? defined.get() : "");
+    const GuestFiles paths = defined ? guest_files(defined.get(), error).value_or(GuestFiles{}) : GuestFiles{};
 
     if (!nvram.empty()) {
         if (paths.nvram.empty())
@@ -288,7 +262,9 @@ JobOutcome duplicate_guest(virConnectPtr connection, const std::string& guest, c
         done += copied.bytes;
     }
     if (!tpm_dir.empty()) {
-        const std::string new_tpm_dir = tpm_state_dir(uri_text, paths.uuid);
+        const std::string new_tpm_dir = tpm_state_dir(*dirs, paths.uuid);
+        if (new_tpm_dir.empty())
+            return failed("libvirt gave the copy no UUID");
         fs::create_directories(fs::path(new_tpm_dir).parent_path(), ec);
         const CopyResult copied = copy_state_directory(tpm_dir, new_tpm_dir, progress("copying TPM state"));
         if (!copied.ok)

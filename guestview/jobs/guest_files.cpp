@@ -17,13 +17,6 @@
 namespace phyllome::guestview {
 namespace {
 
-std::string text_content(const xmlNode* node) {
-    if (node == nullptr)
-        return {};
-    xml::StringPtr text{xmlNodeGetContent(node)};
-    return text ? std::string(xml::text_of(text.get())) : std::string();
-}
-
 std::string trimmed(std::string text) {
     const auto first = text.find_first_not_of(" \t\r\n");
     if (first == std::string::npos)
@@ -44,15 +37,15 @@ std::optional<GuestFiles> guest_files(std::string_view domain_xml, std::string& 
     xml::DocPtr doc = xml::parse(domain_xml);
     xmlNode* root = doc ? xmlDocGetRootElement(doc.get()) : nullptr;
     if (root == nullptr || !xml::is_element(root, "domain", std::nullopt)) {
-        error = "the domain XML cannot be read";
+        error = "its definition is not a libvirt domain";
         return std::nullopt;
     }
     GuestFiles files;
-    files.name = trimmed(text_content(xml::child(root, "name", std::nullopt)));
-    files.uuid = trimmed(text_content(xml::child(root, "uuid", std::nullopt)));
+    files.name = trimmed(xml::text(xml::child(root, "name", std::nullopt)));
+    files.uuid = trimmed(xml::text(xml::child(root, "uuid", std::nullopt)));
     if (xmlNode* os = xml::child(root, "os", std::nullopt)) {
-        files.nvram = trimmed(text_content(xml::child(os, "nvram", std::nullopt)));
-        files.loader = trimmed(text_content(xml::child(os, "loader", std::nullopt)));
+        files.nvram = trimmed(xml::text(xml::child(os, "nvram", std::nullopt)));
+        files.loader = trimmed(xml::text(xml::child(os, "loader", std::nullopt)));
         files.firmware_autoselect = xml::attribute(os, "firmware").value_or("") == "efi";
     }
     xmlNode* devices = xml::child(root, "devices", std::nullopt);
@@ -77,9 +70,9 @@ std::optional<GuestFiles> guest_files(std::string_view domain_xml, std::string& 
         }
         xmlNode* source = xml::child(node, "source", std::nullopt);
         const std::string path = source ? xml::attribute(source, "file").value_or("") : "";
-        const std::string device = xml::attribute(node, "device").value_or("disk");
-        if (xml::attribute(node, "type").value_or("") != "file" || device != "disk" || path.empty()) {
+        if (!is_file_disk(node)) {
             files.other_devs.push_back(dev);
+            const std::string device = xml::attribute(node, "device").value_or("disk");
             if ((device == "cdrom" || device == "floppy") && !path.empty())
                 files.media.push_back({dev, path, {}, {}});
             continue;
@@ -87,16 +80,28 @@ std::optional<GuestFiles> guest_files(std::string_view domain_xml, std::string& 
         GuestDisk disk{dev, path, "raw", {}};
         if (xmlNode* driver = xml::child(node, "driver", std::nullopt))
             disk.format = xml::attribute(driver, "type").value_or("raw");
-        // libvirt writes <encryption> inside <source>; older definitions have it beside it.
-        xmlNode* encryption = xml::child(source, "encryption", std::nullopt);
-        if (encryption == nullptr)
-            encryption = xml::child(node, "encryption", std::nullopt);
-        if (encryption != nullptr)
+        if (xmlNode* encryption = disk_encryption(node))
             if (xmlNode* secret = xml::child(encryption, "secret", std::nullopt))
                 disk.secret_uuid = xml::attribute(secret, "uuid").value_or("");
         files.disks.push_back(std::move(disk));
     }
     return files;
+}
+
+bool is_file_disk(const xmlNode* disk) {
+    if (!xml::is_element(disk, "disk", std::nullopt) || xml::attribute(disk, "type").value_or("") != "file" ||
+        xml::attribute(disk, "device").value_or("disk") != "disk")
+        return false;
+    const xmlNode* source = xml::child(disk, "source", std::nullopt);
+    return source != nullptr && !xml::attribute(source, "file").value_or("").empty();
+}
+
+xmlNode* disk_encryption(const xmlNode* disk) {
+    // libvirt writes <encryption> inside <source>; older definitions have it beside it.
+    if (const xmlNode* source = xml::child(disk, "source", std::nullopt))
+        if (xmlNode* encryption = xml::child(source, "encryption", std::nullopt))
+            return encryption;
+    return xml::child(disk, "encryption", std::nullopt);
 }
 
 std::optional<LibvirtStateDirs> state_dirs_for_uri(std::string_view uri) {
@@ -123,12 +128,10 @@ std::optional<LibvirtStateDirs> state_dirs(virConnectPtr connection) {
     return state_dirs_for_uri(uri.get());
 }
 
-std::string tpm_state_dir(const LibvirtStateDirs& dirs, std::string_view uuid) {
-    return fmt::format("{}/{}", dirs.swtpm, uuid);
-}
-
-std::string tpm_state_dir(const LibvirtStateDirs& dirs, const GuestFiles& files) {
-    return files.tpm_source_dir.empty() ? tpm_state_dir(dirs, files.uuid) : files.tpm_source_dir;
+std::string tpm_state_dir(const LibvirtStateDirs& dirs, std::string_view uuid, std::string_view explicit_source) {
+    if (!explicit_source.empty())
+        return std::string{explicit_source};
+    return uuid.empty() ? std::string() : fmt::format("{}/{}", dirs.swtpm, uuid);
 }
 
 std::string qcow2_backing_file(const std::string& path) {
@@ -152,14 +155,6 @@ std::string qcow2_backing_file(const std::string& path) {
     if (!in.read(name.data(), size))
         return {};
     return name;
-}
-
-bool valid_guest_name(std::string_view name) {
-    const auto name_char = [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
-    };
-    return !name.empty() && name.size() <= 64 && std::ranges::all_of(name, name_char) && name.front() != '.' &&
-           name.front() != '-';
 }
 
 } // namespace phyllome::guestview

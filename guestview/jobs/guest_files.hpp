@@ -1,5 +1,6 @@
-// The files that make up a guest on this host, as a backup sees them: its file disks, its NVRAM
-// and swtpm's state folder, and where libvirt keeps NVRAM and TPM state for a connection.
+// The files that make up a guest on this host, as removal, duplicate and backup see them: its
+// file disks (with their LUKS secrets), its NVRAM and swtpm's state folder, and where libvirt
+// keeps NVRAM and TPM state for a connection.
 #pragma once
 
 #include <optional>
@@ -8,6 +9,7 @@
 #include <vector>
 
 typedef struct _virConnect* virConnectPtr;
+typedef struct _xmlNode xmlNode;
 
 namespace phyllome::guestview {
 
@@ -33,9 +35,15 @@ struct GuestFiles {
 // nullopt with `error` when `domain_xml` cannot be read.
 std::optional<GuestFiles> guest_files(std::string_view domain_xml, std::string& error);
 
+// For code that rewrites a definition: whether <disk> `node` is one GuestFiles::disks lists, and
+// its <encryption> (inside <source>, or beside it in older definitions), or null.
+bool is_file_disk(const xmlNode* disk);
+xmlNode* disk_encryption(const xmlNode* disk);
+
 // Where the QEMU driver behind a connection keeps per-guest state (libvirt's qemu_conf.c):
 // qemu:///embed?root=R: R/lib/qemu/nvram, R/lib/swtpm; qemu:///system: /var/lib/libvirt/qemu/nvram,
 // /var/lib/libvirt/swtpm; qemu:///session: ~/.config/libvirt/qemu/nvram and qemu/swtpm.
+// nullopt for a remote or another driver: its guests' files are not this host's to reach.
 struct LibvirtStateDirs {
     std::string nvram;
     std::string swtpm;
@@ -43,15 +51,12 @@ struct LibvirtStateDirs {
 std::optional<LibvirtStateDirs> state_dirs_for_uri(std::string_view uri);
 std::optional<LibvirtStateDirs> state_dirs(virConnectPtr connection);
 
-// swtpm's state folder for the guest with `uuid` (it holds tpm2/ or tpm1.2/).
-std::string tpm_state_dir(const LibvirtStateDirs& dirs, const GuestFiles& files);
-std::string tpm_state_dir(const LibvirtStateDirs& dirs, std::string_view uuid);
+// swtpm's state folder for the guest with `uuid` (it holds tpm2/ or tpm1.2/): the emulator's
+// `explicit_source` (GuestFiles::tpm_source_dir) when set, else libvirt's default in `dirs`.
+std::string tpm_state_dir(const LibvirtStateDirs& dirs, std::string_view uuid, std::string_view explicit_source = {});
 
 // The backing file a qcow2 image names in its header (an overlay: a copy of it alone is not the
 // whole disk), or empty for a standalone image, a raw one or an unreadable one.
 std::string qcow2_backing_file(const std::string& path);
-
-// A guest name the shell accepts for a restored guest (also a safe file name).
-bool valid_guest_name(std::string_view name);
 
 } // namespace phyllome::guestview

@@ -10,8 +10,9 @@
 #include <glib.h>
 
 #include "config/log.hpp"
+#include "guestview/disk_secret.hpp"
+#include "guestview/domain_model.hpp"
 #include "guestview/jobs/backup_manifest.hpp"
-#include "guestview/jobs/backup_secrets.hpp"
 #include "guestview/jobs/file_copy.hpp"
 #include "guestview/jobs/guest_files.hpp"
 #include "guestview/jobs/import_policy.hpp"
@@ -72,8 +73,8 @@ JobOutcome restore_from_folder(virConnectPtr connection, const std::string& back
     if (!manifest)
         return failed(fmt::format("cannot {}: the backup in '{}' is damaged: {}", what, backup_dir, error));
     const std::string name = new_name.empty() ? manifest->guest : new_name;
-    if (!valid_guest_name(name))
-        return failed(fmt::format("cannot {} as '{}': a name may only use letters, digits, '.', '_' and '-'", what, name));
+    if (const std::string problem = guest_name_problem(name); !problem.empty())
+        return failed(fmt::format("cannot {} as '{}': {}", what, name, problem));
     if (DomainPtr existing{virDomainLookupByName(connection, name.c_str())}) {
         const bool runs = virDomainIsActive(existing.get()) > 0;
         return failed(fmt::format("cannot {} guest '{}': a guest of that name exists{}; {} under another name, or "
@@ -219,11 +220,11 @@ JobOutcome restore_from_folder(virConnectPtr connection, const std::string& back
                                         disk.dev, disk.secret_uuid));
             continue;
         }
-        DefinedSecret secret = define_restored_secret(connection, disk.secret_uuid, *value,
-                                                      places.disks[disk.dev].path, name);
-        if (!secret.error.empty())
-            return failed(fmt::format("cannot {} guest '{}': {}", what, name, secret.error));
-        partial.add_undo([s = std::shared_ptr<virSecret>(secret.secret.release(), virSecretFree)] {
+        SecretPtr secret = define_disk_secret_holding(connection, name, places.disks[disk.dev].path, *value,
+                                                      disk.secret_uuid, error);
+        if (!secret)
+            return failed(fmt::format("cannot {} guest '{}': {}", what, name, error));
+        partial.add_undo([s = std::shared_ptr<virSecret>(secret.release(), virSecretFree)] {
             if (virSecretUndefine(s.get()) < 0)
                 virResetLastError();
         });

@@ -4,13 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
 #include <fmt/format.h>
-
-#include "guestview/embedded_libvirt.hpp"
 
 namespace phyllome::guestview {
 namespace {
@@ -41,33 +38,6 @@ bool make_directory_like(const fs::path& original, const fs::path& copy, std::st
 }
 
 } // namespace
-
-bool local_libvirt_uri(const std::string& uri) {
-    const auto scheme_end = uri.find("://");
-    return scheme_end != std::string::npos && uri.compare(scheme_end, 4, ":///") == 0 &&
-           uri.substr(0, scheme_end).find("+ssh") == std::string::npos &&
-           uri.substr(0, scheme_end).find("+tcp") == std::string::npos &&
-           uri.substr(0, scheme_end).find("+tls") == std::string::npos;
-}
-
-std::string tpm_state_dir(const std::string& uri, const std::string& uuid, const std::string& explicit_source) {
-    if (!explicit_source.empty())
-        return explicit_source;
-    if (!local_libvirt_uri(uri) || uuid.empty())
-        return {};
-    if (const auto root = embedded_root(uri))
-        return (fs::path(*root) / "lib/swtpm" / uuid).string();
-    const auto path_start = uri.find(":///") + 4;
-    if (uri.compare(path_start, 6, "system") == 0)
-        return "/var/lib/libvirt/swtpm/" + uuid;
-    if (uri.compare(path_start, 7, "session") == 0) {
-        const char* config = std::getenv("XDG_CONFIG_HOME");
-        const char* home = std::getenv("HOME");
-        const std::string base = config != nullptr && *config == '/' ? config : std::string(home ? home : "") + "/.config";
-        return base + "/libvirt/qemu/swtpm/" + uuid;
-    }
-    return {};
-}
 
 std::uint64_t directory_allocated_bytes(const std::string& directory) {
     std::uint64_t total = 0;

@@ -1,5 +1,5 @@
-// Where libvirt keeps a guest's state outside its definition (swtpm's TPM state), and copying a
-// directory of such state with copy_guest_file, for the jobs that copy a whole guest.
+// Copying a directory of a guest's state outside its definition (swtpm's TPM state, found by
+// guest_files.hpp's tpm_state_dir) with copy_guest_file, for the jobs that copy a whole guest.
 #pragma once
 
 #include <cstdint>
@@ -8,15 +8,6 @@
 #include "guestview/jobs/file_copy.hpp"
 
 namespace phyllome::guestview {
-
-// Whether the files of `uri`'s guests are on this machine (no host in the URI).
-bool local_libvirt_uri(const std::string& uri);
-
-// The directory swtpm keeps the TPM state of the guest `uuid` in (it holds tpm2/): the
-// emulator's explicit <source path> when set, else libvirt's default for `uri`'s driver:
-// ROOT/lib/swtpm/UUID (qemu:///embed?root=ROOT), /var/lib/libvirt/swtpm/UUID (system),
-// ~/.config/libvirt/qemu/swtpm/UUID (session). Empty for a remote URI.
-std::string tpm_state_dir(const std::string& uri, const std::string& uuid, const std::string& explicit_source = {});
 
 // The allocated bytes of every regular file under `directory` (0 when it does not exist).
 std::uint64_t directory_allocated_bytes(const std::string& directory);

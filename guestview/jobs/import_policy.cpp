@@ -12,8 +12,6 @@ namespace {
 
 constexpr std::string_view qemu_namespace = "http://libvirt.org/schemas/domain/qemu/1.0";
 
-const xmlChar* x(const char* text) { return reinterpret_cast<const xmlChar*>(text); }
-
 bool is_named(const xmlNode* node, std::string_view name) {
     return node->type == XML_ELEMENT_NODE && xml::text_of(node->name) == name;
 }
@@ -65,7 +63,7 @@ std::string confined_domain_xml(std::string_view domain_xml, const std::string& 
         auto [it, added] = logs.emplace(*old, "");
         if (added)
             it->second = fmt::format("{}/{}-{}.log", log_dir, name, logs.size() - 1);
-        xmlSetProp(node, x(attribute), x(it->second.c_str()));
+        xmlSetProp(node, xml::chars(attribute), xml::chars(it->second.c_str()));
     };
     for (xmlNode* node = devices->children; node != nullptr; node = node->next) {
         if (is_named(node, "disk")) {
@@ -88,21 +86,15 @@ std::string confined_domain_xml(std::string_view domain_xml, const std::string& 
         // A device node or pipe of the archive's choosing: a pty instead.
         const std::string type = xml::attribute(node, "type").value_or("");
         if (type == "dev" || type == "pipe") {
-            xmlSetProp(node, x("type"), x("pty"));
+            xmlSetProp(node, xml::chars("type"), xml::chars("pty"));
             for (xmlNode* child = node->children; child != nullptr; child = child->next)
                 if (is_named(child, "source"))
                     doomed.push_back(child);
         }
     }
-    for (xmlNode* node : doomed) {
-        xmlUnlinkNode(node);
-        xmlFreeNode(node);
-    }
-    xmlChar* memory = nullptr;
-    int size = 0;
-    xmlDocDumpMemory(doc.get(), &memory, &size);
-    xml::StringPtr dumped{memory};
-    return dumped ? std::string(reinterpret_cast<const char*>(dumped.get()), static_cast<std::size_t>(size)) : "";
+    for (xmlNode* node : doomed)
+        xml::remove_element(node);
+    return xml::serialise(doc.get());
 }
 
 } // namespace phyllome::guestview

@@ -5,7 +5,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <libxml/tree.h>
 
 #include "config/log.hpp"
 #include "guestview/libvirt_handles.hpp"
@@ -16,10 +15,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string escape(const std::string& text) {
-    xml::StringPtr escaped{xmlEncodeSpecialChars(nullptr, reinterpret_cast<const xmlChar*>(text.c_str()))};
-    return escaped ? std::string(xml::text_of(escaped.get())) : std::string();
-}
+using xml::escape;
 
 struct TypedParams {
     virTypedParameterPtr params = nullptr;

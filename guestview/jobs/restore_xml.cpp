@@ -11,28 +11,20 @@
 namespace phyllome::guestview {
 namespace {
 
-const xmlChar* x(const char* text) { return reinterpret_cast<const xmlChar*>(text); }
-
 void set_text(xmlNode* node, const std::string& text) {
-    xml::StringPtr escaped{xmlEncodeSpecialChars(node->doc, x(text.c_str()))};
+    xml::StringPtr escaped{xmlEncodeSpecialChars(node->doc, xml::chars(text.c_str()))};
     xmlNodeSetContent(node, escaped.get());
 }
 
 xmlNode* ensure_child(xmlNode* parent, const char* name) {
     if (xmlNode* found = xml::child(parent, name, std::nullopt))
         return found;
-    return xmlNewChild(parent, nullptr, x(name), nullptr);
+    return xmlNewChild(parent, nullptr, xml::chars(name), nullptr);
 }
 
 void remove_children(xmlNode* parent, const char* name) {
-    std::vector<xmlNode*> doomed;
-    for (xmlNode* node = parent->children; node != nullptr; node = node->next)
-        if (xml::is_element(node, name, std::nullopt))
-            doomed.push_back(node);
-    for (xmlNode* node : doomed) {
-        xmlUnlinkNode(node);
-        xmlFreeNode(node);
-    }
+    for (xmlNode* node : xml::children(parent, name, std::nullopt))
+        xml::remove_element(node);
 }
 
 } // namespace
@@ -54,8 +46,8 @@ std::string restored_domain_xml(std::string_view text, const RestoredPlaces& pla
             if (xmlNode* loader = xml::child(os, "loader", std::nullopt))
                 xmlNodeSetContent(loader, nullptr);
             if (nvram != nullptr) {
-                xmlUnsetProp(nvram, x("template"));
-                xmlUnsetProp(nvram, x("templateFormat"));
+                xmlUnsetProp(nvram, xml::chars("template"));
+                xmlUnsetProp(nvram, xml::chars("templateFormat"));
             }
         }
     }
@@ -85,20 +77,15 @@ std::string restored_domain_xml(std::string_view text, const RestoredPlaces& pla
             error = fmt::format("the backup holds no copy of disk {}", dev);
             return {};
         }
-        xmlSetProp(source, x("file"), x(place->second.path.c_str()));
-        xmlSetProp(ensure_child(node, "driver"), x("type"), x(place->second.format.c_str()));
+        xmlSetProp(source, xml::chars("file"), xml::chars(place->second.path.c_str()));
+        xmlSetProp(ensure_child(node, "driver"), xml::chars("type"), xml::chars(place->second.format.c_str()));
         // The copy is whole: no backing chain.
         remove_children(node, "backingStore");
     }
-    xmlChar* memory = nullptr;
-    int size = 0;
-    xmlDocDumpMemory(doc.get(), &memory, &size);
-    xml::StringPtr dumped{memory};
-    if (!dumped) {
+    std::string out = xml::serialise(doc.get());
+    if (out.empty())
         error = "cannot write the restored domain XML";
-        return {};
-    }
-    return std::string(reinterpret_cast<const char*>(dumped.get()), static_cast<std::size_t>(size));
+    return out;
 }
 
 } // namespace phyllome::guestview

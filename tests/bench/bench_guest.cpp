@@ -141,27 +141,31 @@ bool BenchGuest::wait_holding(std::chrono::milliseconds deadline) const {
         [&] { return read_file(serial_path_).find("holding the last frame") != std::string::npos; }, deadline);
 }
 
+std::optional<std::string> serial_report(std::string_view text, std::string_view prefix) {
+    const auto at = text.find(prefix);
+    const auto end = at == std::string_view::npos ? at : text.find('\n', at);
+    if (end == std::string_view::npos)
+        return std::nullopt;
+    std::string report{text.substr(at + prefix.size(), end - at - prefix.size())};
+    if (!report.empty() && report.back() == '\r')
+        report.pop_back();
+    return report;
+}
+
 std::optional<std::string> BenchGuest::wait_report(std::string_view prefix, std::uint64_t mark,
                                                   std::chrono::milliseconds deadline) const {
     std::optional<std::string> report;
     phyllome::test::wait_until(
         [&] {
-            const std::string text = read_file(serial_path_, mark);
-            const auto at = text.find(prefix);
-            const auto end = at == std::string::npos ? at : text.find('\n', at);
-            if (end == std::string::npos)
-                return false; // not yet, or the line is still being written
-            report = text.substr(at + prefix.size(), end - at - prefix.size());
-            if (!report->empty() && report->back() == '\r')
-                report->pop_back();
-            return true;
+            report = serial_report(read_file(serial_path_, mark), prefix);
+            return report.has_value();
         },
         deadline);
     return report;
 }
 
 std::optional<std::string> BenchGuest::wait_tpm_report(std::chrono::milliseconds deadline) const {
-    return wait_report("phyllome-guest: tpm ", 0, deadline);
+    return wait_report(tpm_report_prefix, 0, deadline);
 }
 
 pid_t BenchGuest::qemu_pid() const {

@@ -47,6 +47,13 @@ struct BenchGuestSpec {
 // </os> or </devices>.
 std::string kernel_boot_xml(const BenchGuestSpec& spec, const std::string& serial_path);
 
+// The rest of the first whole line of `text` (a serial console's output) that holds `prefix`,
+// or nullopt while there is none (or it is still being written).
+std::optional<std::string> serial_report(std::string_view text, std::string_view prefix);
+
+// The test guest's /init reports its TPM on this line: "/dev/tpm0 present (TPM 2, ...)" or "none".
+inline constexpr std::string_view tpm_report_prefix = "phyllome-guest: tpm ";
+
 class BenchGuest {
 public:
     explicit BenchGuest(BenchGuestSpec spec);

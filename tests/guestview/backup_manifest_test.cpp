@@ -217,12 +217,16 @@ TEST(GuestFiles, StateDirsPerUri) {
     ASSERT_TRUE(system);
     EXPECT_EQ(system->swtpm, "/var/lib/libvirt/swtpm");
     EXPECT_EQ(tpm_state_dir(*system, "u-u-i-d"), "/var/lib/libvirt/swtpm/u-u-i-d");
-    EXPECT_FALSE(state_dirs_for_uri("qemu+ssh://host/system"));
+    EXPECT_EQ(tpm_state_dir(*system, "u-1", "/srv/tpm/x"), "/srv/tpm/x") << "an explicit <source> wins";
+    EXPECT_EQ(tpm_state_dir(*system, ""), "") << "no UUID: never the whole swtpm folder";
+    EXPECT_EQ(tpm_state_dir(*embed, "u-1"), "/var/tmp/r oot/lib/swtpm/u-1");
+    EXPECT_FALSE(state_dirs_for_uri("qemu+ssh://host/system")) << "remote: not on this machine";
+    EXPECT_FALSE(state_dirs_for_uri("qemu+tcp://host/system"));
+    EXPECT_FALSE(state_dirs_for_uri("qemu+ssh://user@host/system"));
+    EXPECT_TRUE(state_dirs_for_uri("qemu:///session"));
     ASSERT_TRUE(state_dirs_for_uri("qemu+unix:///system?socket=/x/sock"));
     EXPECT_EQ(state_dirs_for_uri("qemu+unix:///system?socket=/x/sock")->nvram, "/var/lib/libvirt/qemu/nvram");
-    EXPECT_TRUE(valid_guest_name("win-11.x_2"));
-    EXPECT_FALSE(valid_guest_name("../x"));
-    EXPECT_FALSE(valid_guest_name("-x"));
+    EXPECT_EQ(tpm_state_dir(*state_dirs_for_uri("qemu+unix:///system?socket=/tmp/s"), "u-1"), "/var/lib/libvirt/swtpm/u-1");
 }
 
 

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <libvirt/libvirt.h>
 
+#include "guestview/disk_secret.hpp"
 #include "guestview/libvirt_handles.hpp"
 #include "tests/guestview/test_support.hpp"
 
@@ -43,9 +44,6 @@ inline std::string qemu_img_info(const std::string& path) {
 
 inline bool qemu_img_available() { return std::system("command -v qemu-img > /dev/null") == 0; }
 
-inline std::string secret_uuid(virSecretPtr secret) {
-    char uuid[VIR_UUID_STRING_BUFLEN] = {};
-    return virSecretGetUUIDString(secret, uuid) == 0 ? uuid : "";
-}
+using guestview::secret_uuid;
 
 } // namespace phyllome::guestview::testing

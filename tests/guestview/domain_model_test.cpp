@@ -224,6 +224,8 @@ TEST_F(DomainModelTest, SpecProblemsAreNamed) {
     EXPECT_THAT(problem([](GuestSpec& s) { s.name = "my guest"; }), HasSubstr("letters, digits"));
     EXPECT_THAT(problem([](GuestSpec& s) { s.name = "../etc"; }), HasSubstr("letters, digits"));
     EXPECT_THAT(problem([](GuestSpec& s) { s.name = "-x"; }), HasSubstr("not start"));
+    EXPECT_EQ(guest_name_problem("win-11.x_2"), "") << "a restored or duplicated guest's name too";
+    EXPECT_THAT(guest_name_problem("../x"), HasSubstr("letters, digits"));
     EXPECT_THAT(problem([](GuestSpec& s) { s.disk_size_gb = -1; }), HasSubstr("disk size"));
     EXPECT_THAT(problem([](GuestSpec& s) { s.memory_mb = -1; }), HasSubstr("memory"));
     EXPECT_THAT(problem([](GuestSpec& s) { s.memory_mb = 64; }), HasSubstr("memory"));

@@ -40,22 +40,11 @@ constexpr const char* passphrase = "correct horse battery staple";
 class DuplicateEncryptedSystemTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (std::string why = testing::SystemLibvirtd::unavailable(); !why.empty())
-            GTEST_SKIP() << why;
-        if (!fs::exists("/usr/bin/qemu-system-x86_64"))
-            GTEST_SKIP() << "QEMU is missing";
-        if (!testing::qemu_img_available())
-            GTEST_SKIP() << "qemu-img (qemu-utils) is missing";
-        daemon.emplace();
-        switch (daemon->start()) {
-        case testing::SystemLibvirtd::Started::Ok:
-            break;
-        case testing::SystemLibvirtd::Started::DaemonFailed:
-            GTEST_SKIP() << "the private system libvirtd did not come up: " << daemon->error() << "\n"
-                         << daemon->log();
-        case testing::SystemLibvirtd::Started::OurFault:
-            FAIL() << "the private libvirtd rejected our configuration: " << daemon->error() << "\n" << daemon->log();
-        }
+        const testing::TestStart started = testing::start_for_test(daemon);
+        if (!started.skip.empty())
+            GTEST_SKIP() << started.skip;
+        if (!started.failure.empty())
+            FAIL() << started.failure;
         connection.reset(virConnectOpen(daemon->uri().c_str()));
         ASSERT_TRUE(connection) << last_libvirt_error();
     }

@@ -40,28 +40,15 @@ constexpr const char* guest_name = "phyllome-system-luks-test";
 class EncryptedDiskSystemTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (std::string why = testing::SystemLibvirtd::unavailable(); !why.empty())
-            GTEST_SKIP() << why;
-        for (const char* path : {"/usr/bin/qemu-system-x86_64", "/usr/share/OVMF/OVMF_CODE_4M.fd"})
-            if (!std::filesystem::exists(path))
-                GTEST_SKIP() << path << " is missing";
-        if (!testing::qemu_img_available())
-            GTEST_SKIP() << "qemu-img (qemu-utils) is missing";
+        if (!std::filesystem::exists("/usr/share/OVMF/OVMF_CODE_4M.fd"))
+            GTEST_SKIP() << "/usr/share/OVMF/OVMF_CODE_4M.fd is missing";
         if (!testing::have_program("xorriso"))
             GTEST_SKIP() << "xorriso is missing";
-
-        daemon.emplace();
-        switch (daemon->start()) {
-        case testing::SystemLibvirtd::Started::Ok:
-            break;
-        case testing::SystemLibvirtd::Started::DaemonFailed:
-            // This machine's libvirtd would not run here (a build root without what it needs).
-            GTEST_SKIP() << "the private system libvirtd did not come up: " << daemon->error() << "\n"
-                         << daemon->log();
-        case testing::SystemLibvirtd::Started::OurFault:
-            FAIL() << "the private libvirtd rejected our configuration or serves no QEMU driver: "
-                   << daemon->error() << "\n" << daemon->log();
-        }
+        const testing::TestStart started = testing::start_for_test(daemon);
+        if (!started.skip.empty())
+            GTEST_SKIP() << started.skip;
+        if (!started.failure.empty())
+            FAIL() << started.failure;
 
         std::string error;
         iso = testing::make_installer_iso(dir.path(), "installer.iso", {"PHYLLOME_TEST_DISC", "", "", true}, error);

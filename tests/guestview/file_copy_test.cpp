@@ -169,16 +169,5 @@ TEST_F(FileCopyTest, AStateDirectoryIsCopiedWithItsModes) {
     EXPECT_FALSE(fs::exists(cancelled));
 }
 
-TEST(GuestStateFiles, TpmStateLivesWhereEachDriverKeepsIt) {
-    EXPECT_EQ(tpm_state_dir("qemu:///embed?root=/var/tmp/r%20x", "u-1"), "/var/tmp/r x/lib/swtpm/u-1");
-    EXPECT_EQ(tpm_state_dir("qemu:///system", "u-1"), "/var/lib/libvirt/swtpm/u-1");
-    EXPECT_EQ(tpm_state_dir("qemu+unix:///system?socket=/tmp/s", "u-1"), "/var/lib/libvirt/swtpm/u-1");
-    EXPECT_EQ(tpm_state_dir("qemu:///system", "u-1", "/srv/tpm/x"), "/srv/tpm/x") << "an explicit <source> wins";
-    EXPECT_EQ(tpm_state_dir("qemu+ssh://host/system", "u-1"), "") << "remote: not on this machine";
-    EXPECT_TRUE(local_libvirt_uri("qemu:///session"));
-    EXPECT_FALSE(local_libvirt_uri("qemu+tcp://host/system"));
-    EXPECT_FALSE(local_libvirt_uri("qemu+ssh://user@host/system"));
-}
-
 } // namespace
 } // namespace phyllome::guestview

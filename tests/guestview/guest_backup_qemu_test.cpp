@@ -23,15 +23,14 @@
 
 #include <fmt/format.h>
 
-#include "guestview/domain_model.hpp"
 #include "guestview/embedded_libvirt.hpp"
 #include "guestview/jobs/backup_manifest.hpp"
 #include "guestview/jobs/guest_archive.hpp"
 #include "guestview/jobs/guest_backup.hpp"
 #include "guestview/jobs/guest_restore.hpp"
 #include "guestview/libvirt_handles.hpp"
-#include "guestview/machine_model.hpp"
 #include "guestview/os_info.hpp"
+#include "linux_model_guest.hpp"
 #include "linux_test_guest.hpp"
 #include "shell_process.hpp"
 #include "tests/bench/bench_guest.hpp"
@@ -121,18 +120,10 @@ int import_child(const std::string& root, const std::string& file, std::uint64_t
     const bool booted =
         phyllome::test::wait_until([&] { return read_all(serial).find("framebuffer ready") != std::string::npos; }, 300s);
     std::cout << "booted " << (booted ? "yes" : "no") << "\n";
-    std::string tpm;
+    std::optional<std::string> tpm;
     phyllome::test::wait_until(
-        [&] {
-            const std::string text = read_all(serial);
-            const auto at = text.find("phyllome-guest: tpm ");
-            if (at == std::string::npos || text.find('\n', at) == std::string::npos)
-                return false;
-            tpm = text.substr(at + 20, text.find('\n', at) - at - 20);
-            return true;
-        },
-        120s);
-    std::cout << "tpm " << tpm << "\n";
+        [&] { return (tpm = bench::serial_report(read_all(serial), bench::tpm_report_prefix)).has_value(); }, 120s);
+    std::cout << "tpm " << tpm.value_or("") << "\n";
     destroy_and_undefine(connection.get(), outcome.guest);
     return 0;
 }
@@ -188,36 +179,11 @@ protected:
     // pattern, then waits for its framebuffer.
     void boot_guest(const std::string& name) {
         name_ = name;
-        const auto os = db_->find("debian12");
-        ASSERT_TRUE(os) << "osinfo-db lacks debian12";
-        ModelHost host;
-        host.network = GuestNetwork::User;
-        host.kvm = false;
-        host.tpm = tpm_;
-        const MachineModel model = choose_model(*os, host);
-        GuestSpec spec;
-        spec.name = name;
-        spec.iso_path = root_ + "/installer.iso";
-        spec.disk_dir = root_ + "/disks";
-        spec.encrypt_disk = false;
-        spec.memory_mb = 512;
-        spec.cpus = 1;
-        spec.disk_size_gb = 1;
-        std::ofstream(spec.iso_path, std::ios::binary) << std::string(64 * 1024, '\0');
-        disk_ = phyllome_disk_path(spec);
-        const auto made = phyllome::test::run_command({"qemu-img", "create", "-q", "-f", "qcow2", disk_, "1G"});
-        ASSERT_EQ(made.exit_code, 0) << made.err;
-        const auto filled = phyllome::test::run_command({"qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 128M", disk_});
-        ASSERT_EQ(filled.exit_code, 0) << filled.err;
-
-        bench::BenchGuestSpec guest_spec;
-        guest_spec.kernel_dir = kernel_dir_;
-        guest_spec.embed_root = root_;
-        guest_spec.name = name;
-        guest_spec.fps = 5;
-        guest_spec.seconds = 1;
-        guest_spec.machine_xml = phyllome_domain_xml(spec, model, host, *os);
-        guest_.emplace(guest_spec);
+        phyllome::test::LinuxModelGuest guest =
+            phyllome::test::linux_model_guest(*db_, name, kernel_dir_, root_, root_ + "/disks", tpm_, 128u << 20);
+        ASSERT_EQ(guest.error, "");
+        disk_ = guest.disk;
+        guest_.emplace(guest.boot);
         DomainPtr domain{virDomainDefineXML(connection_.get(), guest_->definition_xml().c_str())};
         ASSERT_TRUE(domain) << last_libvirt_error();
         ASSERT_EQ(virDomainCreate(domain.get()), 0) << last_libvirt_error();

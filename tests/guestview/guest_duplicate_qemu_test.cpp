@@ -25,13 +25,13 @@
 #include "guestview/domain_model.hpp"
 #include "guestview/guest_removal.hpp"
 #include "guestview/inventory.hpp"
-#include "guestview/jobs/duplicate_definition.hpp"
-#include "guestview/jobs/guest_state_files.hpp"
+#include "guestview/jobs/guest_files.hpp"
 #include "guestview/libvirt_handles.hpp"
-#include "guestview/machine_model.hpp"
 #include "guestview/os_info.hpp"
+#include "linux_model_guest.hpp"
 #include "linux_test_guest.hpp"
 #include "tests/bench/bench_guest.hpp"
+#include "tests/firmware/ovmf.hpp"
 #include "tests/guestview/embedded_guest_support.hpp"
 #include "tests/guestview/recording_job_context.hpp"
 #include "tests/guestview/test_support.hpp"
@@ -77,8 +77,8 @@ std::string nvram_of(const std::string& xml) {
 class GuestDuplicateQemuTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (access("/usr/share/OVMF/OVMF_CODE_4M.fd", R_OK) != 0)
-            GTEST_SKIP() << "OVMF (ovmf) is missing";
+        if (const std::string why = test::ovmf_missing_reason(); !why.empty())
+            GTEST_SKIP() << why;
         if (const std::string why = test::linux_test_guest_missing(kernel_dir, {"qemu-img", "qemu-io", "sha256sum"});
             !why.empty())
             GTEST_SKIP() << why;
@@ -123,39 +123,12 @@ protected:
     // The Linux machine model (with a TPM when swtpm is here) booting the test guest's kernel,
     // its 1 GB qcow2 disk holding `data` bytes of a pattern.
     void define_original(std::uint64_t data) {
-        const auto os = db->find("debian12");
-        ASSERT_TRUE(os) << "osinfo-db lacks debian12";
-        ModelHost host;
-        host.network = GuestNetwork::User;
-        host.kvm = false;
-        host.tpm = test::have_program("swtpm") && test::have_program("swtpm_setup");
-        const MachineModel model = choose_model(*os, host);
-        GuestSpec spec;
-        spec.name = original_name;
-        spec.iso_path = (dir.path() / "installer.iso").string();
-        spec.disk_dir = disk_dir.string();
-        spec.encrypt_disk = false;
-        spec.memory_mb = 512;
-        spec.cpus = 1;
-        spec.disk_size_gb = 1;
-        std::ofstream(spec.iso_path, std::ios::binary) << std::string(64 * 1024, '\0');
-        original_disk = phyllome_disk_path(spec);
-        auto made = test::run_command({"qemu-img", "create", "-q", "-f", "qcow2", original_disk, "1G"});
-        ASSERT_EQ(made.exit_code, 0) << made.err;
-        if (data > 0) {
-            made = test::run_command({"qemu-io", "-f", "qcow2", "-c", fmt::format("write -P 0x5a 0 {}", data),
-                                      original_disk},
-                                     {}, 300s);
-            ASSERT_EQ(made.exit_code, 0) << made.err;
-        }
-        bench::BenchGuestSpec boot;
-        boot.kernel_dir = kernel_dir;
-        boot.embed_root = embed_root();
-        boot.name = original_name;
-        boot.fps = 5;
-        boot.seconds = 1; // then it only holds its frame
-        boot.machine_xml = phyllome_domain_xml(spec, model, host, *os);
-        const std::string xml = bench::kernel_boot_xml(boot, serial_log(original_name));
+        const test::LinuxModelGuest guest =
+            test::linux_model_guest(*db, original_name, kernel_dir, embed_root(), disk_dir.string(),
+                                    test::have_program("swtpm") && test::have_program("swtpm_setup"), data);
+        ASSERT_EQ(guest.error, "");
+        original_disk = guest.disk;
+        const std::string xml = bench::kernel_boot_xml(guest.boot, serial_log(original_name));
         ASSERT_FALSE(xml.empty());
         std::error_code ec;
         fs::remove(serial_log(original_name), ec);
@@ -171,19 +144,12 @@ protected:
 
     // Waits for the test guest's TPM report on its serial console.
     std::string tpm_report(const std::string& name, std::chrono::seconds deadline) {
-        std::string report;
+        std::optional<std::string> report;
         testing::pump_until(
             loop.get(),
-            [&] {
-                const std::string text = read_text(serial_log(name));
-                const auto at = text.find("phyllome-guest: tpm ");
-                const auto end = at == std::string::npos ? at : text.find('\n', at);
-                if (end != std::string::npos)
-                    report = text.substr(at, end - at);
-                return !report.empty();
-            },
+            [&] { return (report = bench::serial_report(read_text(serial_log(name)), bench::tpm_report_prefix)).has_value(); },
             deadline);
-        return report;
+        return report.value_or("");
     }
 
     std::string inactive_xml(const std::string& name) {
@@ -231,7 +197,8 @@ TEST_F(GuestDuplicateQemuTest, TheCopyIsAGuestOfItsOwnThatRunsBesideTheOriginal)
     const std::string original_nvram = nvram_of(original_xml);
     ASSERT_TRUE(fs::exists(original_nvram)) << original_xml;
     const bool tpm = original_xml.find("<tpm ") != std::string::npos;
-    const std::string original_uuid = defined_paths(original_xml).uuid;
+    std::string error;
+    const std::string original_uuid = guest_files(original_xml, error).value_or(GuestFiles{}).uuid;
 
     testing::RecordingJobContext job;
     const auto started = Clock::now();
@@ -265,7 +232,7 @@ TEST_F(GuestDuplicateQemuTest, TheCopyIsAGuestOfItsOwnThatRunsBesideTheOriginal)
     ASSERT_EQ(::stat(original_disk.c_str(), &a), 0);
     ASSERT_EQ(::stat(copy_disk.c_str(), &b), 0);
     EXPECT_NE(a.st_ino, b.st_ino) << "a file of its own";
-    const std::string copy_uuid = defined_paths(copy_xml).uuid;
+    const std::string copy_uuid = guest_files(copy_xml, error).value_or(GuestFiles{}).uuid;
     EXPECT_NE(copy_uuid, original_uuid);
     const auto original_macs = macs_of(original_xml), copy_macs = macs_of(copy_xml);
     ASSERT_FALSE(copy_macs.empty());
@@ -275,9 +242,10 @@ TEST_F(GuestDuplicateQemuTest, TheCopyIsAGuestOfItsOwnThatRunsBesideTheOriginal)
     EXPECT_NE(copy_nvram, original_nvram);
     EXPECT_EQ(read_text(copy_nvram), read_text(original_nvram)) << "the firmware's variables carry over";
     if (tpm) {
-        const std::string uri = "qemu:///embed?root=" + embed_root();
-        const std::string state = tpm_state_dir(uri, original_uuid) + "/tpm2/tpm2-00.permall";
-        const std::string copy_state = tpm_state_dir(uri, copy_uuid) + "/tpm2/tpm2-00.permall";
+        const auto dirs = state_dirs_for_uri("qemu:///embed?root=" + embed_root());
+        ASSERT_TRUE(dirs);
+        const std::string state = tpm_state_dir(*dirs, original_uuid) + "/tpm2/tpm2-00.permall";
+        const std::string copy_state = tpm_state_dir(*dirs, copy_uuid) + "/tpm2/tpm2-00.permall";
         ASSERT_TRUE(fs::exists(copy_state));
         EXPECT_EQ(read_text(copy_state), read_text(state)) << "the same TPM: BitLocker's keys still open";
     }

@@ -280,4 +280,25 @@ std::string SystemLibvirtd::guest_log(const std::string& guest) const {
     return read_all(dir_ + "/log/qemu/" + guest + ".log");
 }
 
+TestStart start_for_test(std::optional<SystemLibvirtd>& daemon) {
+    if (std::string why = SystemLibvirtd::unavailable(); !why.empty())
+        return {why, {}};
+    if (!fs::exists("/usr/bin/qemu-system-x86_64"))
+        return {"QEMU is missing", {}};
+    if (std::system("command -v qemu-img > /dev/null") != 0)
+        return {"qemu-img (qemu-utils) is missing", {}};
+    daemon.emplace();
+    switch (daemon->start()) {
+    case SystemLibvirtd::Started::Ok:
+        return {};
+    case SystemLibvirtd::Started::DaemonFailed:
+        // This machine's libvirtd would not run here (a build root without what it needs).
+        return {"the private system libvirtd did not come up: " + daemon->error() + "\n" + daemon->log(), {}};
+    case SystemLibvirtd::Started::OurFault:
+        break;
+    }
+    return {{}, "the private libvirtd rejected our configuration or serves no QEMU driver: " + daemon->error() +
+                    "\n" + daemon->log()};
+}
+
 } // namespace phyllome::guestview::testing

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace phyllome::guestview::testing {
@@ -65,5 +66,13 @@ private:
     int pidfd_ = -1;
     int lock_fd_ = -1;
 };
+
+// For a test's SetUp: makes and starts `daemon` where it can run (unavailable(), QEMU and
+// qemu-img). Both empty when it runs; else `skip` (it cannot run here: GTEST_SKIP) or `failure`
+// (ours is at fault: FAIL), with its log.
+struct TestStart {
+    std::string skip, failure;
+};
+TestStart start_for_test(std::optional<SystemLibvirtd>& daemon);
 
 } // namespace phyllome::guestview::testing

@@ -8,15 +8,13 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "embedded_guest.hpp"
-#include "guestview/domain_model.hpp"
-#include "guestview/machine_model.hpp"
 #include "guestview/os_info.hpp"
+#include "linux_model_guest.hpp"
 #include "linux_test_guest.hpp"
 #include "shell_process.hpp"
 #include "tests/bench/bench_guest.hpp"
@@ -56,41 +54,15 @@ protected:
     // The real model for Debian 12 on a TCG host with or without swtpm, its disk and installer
     // made, booted; returns the guest's TPM report (nullopt when none came).
     std::optional<std::string> boot_linux_model(bool host_tpm) {
-        const auto os = db_->find("debian12");
-        EXPECT_TRUE(os && os->family == gv::OsFamily::Linux) << "osinfo-db lacks debian12";
-        if (!os)
+        LinuxModelGuest guest = linux_model_guest(*db_, host_tpm ? "phyllome-linux-tpm" : "phyllome-linux-no-tpm",
+                                                  kernel_dir_, root_, root_ + "/disks", host_tpm);
+        EXPECT_EQ(guest.error, "");
+        if (!guest.error.empty())
             return std::nullopt;
-        gv::ModelHost host;
-        host.network = gv::GuestNetwork::User;
-        host.kvm = false; // TCG: the tests' machines may have no KVM
-        host.tpm = host_tpm;
-        const gv::MachineModel model = gv::choose_model(*os, host);
-        EXPECT_EQ(model.tpm, host_tpm) << "a Linux guest gets a TPM exactly when the host can emulate one";
-
-        gv::GuestSpec spec;
-        spec.name = host_tpm ? "phyllome-linux-tpm" : "phyllome-linux-no-tpm";
-        spec.iso_path = root_ + "/installer.iso";
-        spec.disk_dir = root_ + "/disks";
-        spec.encrypt_disk = false;
-        spec.memory_mb = 512;
-        spec.cpus = 1;
-        spec.disk_size_gb = 1;
-        std::ofstream(spec.iso_path, std::ios::binary) << std::string(64 * 1024, '\0');
-        std::error_code ec;
-        fs::remove(gv::phyllome_disk_path(spec), ec);
-        const auto disk = run_command({"qemu-img", "create", "-q", "-f", "qcow2", gv::phyllome_disk_path(spec), "1G"});
-        EXPECT_EQ(disk.exit_code, 0) << disk.err;
-
-        bench::BenchGuestSpec guest_spec;
-        guest_spec.kernel_dir = kernel_dir_;
-        guest_spec.embed_root = root_;
-        guest_spec.name = spec.name;
-        guest_spec.fps = 5;
-        guest_spec.seconds = 1; // then it only holds its frame
-        guest_spec.machine_xml = gv::phyllome_domain_xml(spec, model, host, *os);
-        EXPECT_EQ(guest_spec.machine_xml.find("<tpm model='tpm-crb'>") != std::string::npos, host_tpm)
-            << guest_spec.machine_xml;
-        guest_.emplace(guest_spec);
+        EXPECT_EQ(guest.model.tpm, host_tpm) << "a Linux guest gets a TPM exactly when the host can emulate one";
+        EXPECT_EQ(guest.boot.machine_xml.find("<tpm model='tpm-crb'>") != std::string::npos, host_tpm)
+            << guest.boot.machine_xml;
+        guest_.emplace(guest.boot);
         const std::string error = guest_->start();
         EXPECT_TRUE(error.empty()) << error;
         if (!error.empty())
