@@ -1,5 +1,6 @@
 #include "guestview/guest_removal.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <vector>
 
@@ -7,6 +8,7 @@
 
 #include "config/log.hpp"
 #include "guestview/disk_secret.hpp"
+#include "guestview/jobs/guest_snapshots.hpp"
 #include "guestview/jobs/guest_files.hpp"
 #include "guestview/libvirt_handles.hpp"
 
@@ -46,6 +48,15 @@ std::string remove_guest_and_disks(virConnectPtr connection, const std::string& 
     // disk the user attached from elsewhere may hold data that outlives this guest, and an ISO
     // (a CD-ROM, never in GuestFiles::disks) is the user's installer.
     const std::filesystem::path own_disk = std::filesystem::path(disk_dir) / (guest + ".qcow2");
+    // The shell's snapshots name their files after the guest beside its disk
+    // (guest_snapshots.hpp: GUEST-vda.NAME.qcow2, GUEST.NAME.mem).
+    auto made_by_shells_snapshot = [&](const std::string& path) {
+        const std::filesystem::path p = std::filesystem::path(path).lexically_normal();
+        const std::string name = p.filename().string();
+        return p.parent_path() == own_disk.parent_path().lexically_normal() && name != own_disk.filename().string() &&
+               (name.starts_with(guest + "-") || name.starts_with(guest + ".")) &&
+               (name.ends_with(".qcow2") || name.ends_with(".mem"));
+    };
     struct Doomed {
         std::string path;
         std::vector<SecretPtr> secrets;
@@ -59,7 +70,8 @@ std::string remove_guest_and_disks(virConnectPtr connection, const std::string& 
                 virResetLastError();
         }
         const bool shells_secret = by_uuid && is_shell_disk_secret(by_uuid.get(), guest);
-        if (!shells_secret && std::filesystem::path(disk.path).lexically_normal() != own_disk.lexically_normal())
+        if (!shells_secret && std::filesystem::path(disk.path).lexically_normal() != own_disk.lexically_normal() &&
+            !made_by_shells_snapshot(disk.path))
             continue;
         Doomed entry{disk.path, {}};
         if (by_uuid)
@@ -69,6 +81,16 @@ std::string remove_guest_and_disks(virConnectPtr connection, const std::string& 
             entry.secrets.push_back(std::move(by_path));
         doomed.push_back(std::move(entry));
     }
+
+    // What the guest's snapshots hold (layers below the current disk, memory images) goes too,
+    // when the shell's snapshots made it beside the guest's own disk.
+    std::string snapshot_error;
+    for (const std::string& path : snapshot_files(domain.get(), &snapshot_error))
+        if (made_by_shells_snapshot(path) || std::filesystem::path(path).lexically_normal() == own_disk.lexically_normal())
+            if (std::ranges::none_of(doomed, [&](const Doomed& d) { return d.path == path; }))
+                doomed.push_back({path, {}});
+    if (!snapshot_error.empty())
+        log::warn("guest '{}': cannot list its snapshots' files, they stay: {}", guest, snapshot_error);
 
     if (virDomainUndefineFlags(domain.get(), undefine_flags(false)) < 0)
         return fmt::format("cannot undefine guest '{}': {}", guest, last_libvirt_error());

@@ -235,6 +235,14 @@ TEST_F(GuestJobs, SnapshotsFromTheCommandLineAndTheOverlaysGuestCard) {
     r = shell->ctl({"snapshot", source, "revert", "no-such"});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("no snapshot named 'no-such'"), std::string::npos) << r.err;
+    // Removing the guest takes its snapshots' layers with its disk: nothing of it stays.
+    r = shell->ctl({"remove", source});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    std::vector<std::string> left;
+    for (const auto& e : fs::directory_iterator(disk_dir))
+        if (e.path().filename().string().starts_with(source))
+            left.push_back(e.path().filename().string());
+    EXPECT_TRUE(left.empty()) << "left behind: " << ::testing::PrintToString(left);
 }
 
 TEST_F(GuestJobs, ARunningGuestIsNotDuplicatedAndAnUnknownOneIsNamed) {
