@@ -18,7 +18,7 @@ namespace mt = guestview::move_test;
 // What a shell's status --json says of the moved guest; nullopt when it lists no such guest.
 struct GuestSeen {
     std::string state, display;
-    bool scanout = false;
+    std::string scanout; // its JSON object, "null" when none
     unsigned long long frames = 0;
 };
 
@@ -30,22 +30,28 @@ std::optional<GuestSeen> guest_in(const std::string& status_json) {
     std::smatch m;
     if (!std::regex_search(status_json, m, re))
         return std::nullopt;
-    return GuestSeen{m[1].str(), m[2].str(), m[3].str() != "null", std::stoull(m[4].str())};
+    return GuestSeen{m[1].str(), m[2].str(), m[3].str(), std::stoull(m[4].str())};
 }
 
-// Frames arriving: the guest shown with a scanout, its frame count going up while we look.
-bool shows_frames(const ShellProcess& shell, std::chrono::milliseconds deadline) {
+// Frames arriving: the guest running, its display connected with a scanout, its frame count going
+// up while we look. Returns the scanout, empty when that did not come before the deadline.
+std::string shows_frames(const ShellProcess& shell, std::chrono::milliseconds deadline) {
     std::optional<unsigned long long> first;
-    return wait_until(
+    std::string scanout;
+    wait_until(
         [&] {
             const auto seen = guest_in(shell.status_json());
-            if (!seen || seen->state != "running" || seen->display != "connected" || !seen->scanout)
+            if (!seen || seen->state != "running" || seen->display != "connected" || seen->scanout == "null")
                 return false;
             if (!first)
                 first = seen->frames;
-            return seen->frames > *first;
+            if (seen->frames <= *first)
+                return false;
+            scanout = seen->scanout;
+            return true;
         },
         deadline);
+    return scanout;
 }
 
 class GuestMoveShell : public mt::GuestMoveQemu {};
@@ -64,8 +70,11 @@ TEST_F(GuestMoveShell, TheScreenReattachesOnTheDestinationsShellAndLeavesTheSour
     ShellProcess shell_b(on_b);
     ASSERT_TRUE(shell_b.started()) << shell_b.log();
 
-    ASSERT_TRUE(shows_frames(shell_a, 120s)) << "A's shell does not show the guest:\n"
-                                             << shell_a.status_json() << shell_a.log();
+    const auto shells_up = mt::Clock::now();
+    const std::string scanout_a = shows_frames(shell_a, 120s);
+    ASSERT_FALSE(scanout_a.empty()) << "A's shell does not show the guest:\n" << shell_a.status_json() << shell_a.log();
+    std::cerr << "A's shell showed frames " << std::chrono::duration<double>(mt::Clock::now() - shells_up).count()
+              << " s after the shells started: " << scanout_a << "\n";
     EXPECT_FALSE(guest_in(shell_b.status_json())) << shell_b.status_json();
 
     const auto started = mt::Clock::now();
@@ -77,8 +86,9 @@ TEST_F(GuestMoveShell, TheScreenReattachesOnTheDestinationsShellAndLeavesTheSour
 
     // B's shell picks up the guest that arrived and shows its screen, frames coming from B.
     const auto moved_at = mt::Clock::now();
-    EXPECT_TRUE(shows_frames(shell_b, 120s)) << "B's shell does not show the moved guest:\n"
-                                             << shell_b.status_json() << shell_b.log();
+    const std::string scanout_b = shows_frames(shell_b, 120s);
+    EXPECT_EQ(scanout_b, scanout_a) << "B's shell does not show the moved guest's screen:\n"
+                                    << shell_b.status_json() << shell_b.log();
     std::cerr << "B's shell showed frames "
               << std::chrono::duration<double>(mt::Clock::now() - moved_at).count() << " s after the move\n";
     EXPECT_TRUE(wait_until([&] { return !guest_in(shell_a.status_json()); }, 30s))
