@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <png.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -181,8 +182,16 @@ ShellProcess::ShellProcess(Options options) {
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
     spawned_at_ms_ = now.tv_sec * 1000.0 + now.tv_nsec / 1e6;
+    const int netns = options.network_namespace_of > 0
+                          ? open(("/proc/" + std::to_string(options.network_namespace_of) + "/ns/net").c_str(),
+                                 O_RDONLY | O_CLOEXEC)
+                          : -1;
+    if (options.network_namespace_of > 0 && netns < 0)
+        return; // not started: the namespace's process is gone
     pid_ = fork();
     if (pid_ == 0) {
+        if (netns >= 0 && setns(netns, CLONE_NEWNET) != 0)
+            _exit(126);
         int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         dup2(log, 1);
         dup2(log, 2);
@@ -204,6 +213,8 @@ ShellProcess::ShellProcess(Options options) {
         execv(args[0], args.data());
         _exit(127);
     }
+    if (netns >= 0)
+        close(netns);
     started_ = wait_until(
         [&] { return !running() ? true : ctl({"status"}).exit_code == 0; }, std::chrono::seconds(20)) &&
                running();

@@ -50,6 +50,9 @@ public:
         // Runs the shell nested (wlroots' Wayland backend) in the compositor listening on this
         // socket path instead of on the headless backend. Its output is then WL-1.
         std::string parent_wayland_socket;
+        // Runs the shell (and its agent) in the network namespace of this process, as a session
+        // on another host of a test's private network (tests/guestview/guest_move_fixture.hpp).
+        pid_t network_namespace_of = -1;
     };
     explicit ShellProcess(Options options);
     ~ShellProcess();
