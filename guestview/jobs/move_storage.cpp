@@ -12,6 +12,7 @@
 #include "guestview/disk_secret.hpp"
 #include "guestview/domain_model.hpp"
 #include "guestview/libvirt_handles.hpp"
+#include "guestview/xml_tree.hpp"
 
 namespace phyllome::guestview {
 
@@ -49,21 +50,6 @@ std::string attribute(const xmlNode* node, const char* name) {
 }
 
 std::string gib(std::uint64_t bytes) { return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (1ULL << 30)); }
-
-std::string escaped(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '\'': out += "&apos;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
 
 } // namespace
 
@@ -136,7 +122,7 @@ virStoragePoolPtr DestinationDisks::pool_for(virConnectPtr destination, const st
         // check the room; building it makes the directory when missing.
         const std::string xml =
             fmt::format("<pool type='dir'><name>phyllome-move-{:x}</name><target><path>{}</path></target></pool>",
-                        std::hash<std::string>{}(dir), escaped(dir));
+                        std::hash<std::string>{}(dir), xml::escape(dir));
         pool.reset(virStoragePoolCreateXML(destination, xml.c_str(), VIR_STORAGE_POOL_CREATE_WITH_BUILD));
         if (!pool) {
             error = fmt::format("cannot make the folder '{}' ready on {}: {}", dir, host, last_libvirt_error());
@@ -219,7 +205,7 @@ std::string DestinationDisks::prepare(virConnectPtr destination, const std::stri
         const std::string xml = fmt::format(
             "<volume><name>{}</name><capacity unit='bytes'>{}</capacity><target><format type='{}'/>{}{}</target>"
             "</volume>",
-            escaped(name), disk.capacity, escaped(disk.format), qcow2 ? "<compat>1.1</compat>" : "", encryption);
+            xml::escape(name), disk.capacity, xml::escape(disk.format), qcow2 ? "<compat>1.1</compat>" : "", encryption);
         VolPtr made{virStorageVolCreateXML(
             pool, xml.c_str(), qcow2 && !disk.encrypted ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0)};
         if (!made)

@@ -9,21 +9,6 @@
 namespace phyllome::guestview {
 namespace {
 
-std::string escape(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '\'': out += "&apos;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
-
 std::string text_content(const xmlNode* node) {
     if (node == nullptr)
         return {};
@@ -106,21 +91,21 @@ std::string file_tag(std::string_view snapshot_name) {
 
 std::string snapshot_request_xml(const std::string& name, const std::string& memory_file,
                                   const std::vector<SnapshotDisk>& disks) {
-    std::string out = fmt::format("<domainsnapshot>\n  <name>{}</name>\n", escape(name));
+    std::string out = fmt::format("<domainsnapshot>\n  <name>{}</name>\n", xml::escape(name));
     if (memory_file.empty())
         out += "  <memory snapshot='no'/>\n";
     else
-        out += fmt::format("  <memory snapshot='external' file='{}'/>\n", escape(memory_file));
+        out += fmt::format("  <memory snapshot='external' file='{}'/>\n", xml::escape(memory_file));
     out += "  <disks>\n";
     for (const SnapshotDisk& disk : disks) {
         if (!disk.covered) {
             // Explicitly: libvirt's default for a disk left out would be an overlay too.
-            out += fmt::format("    <disk name='{}' snapshot='no'/>\n", escape(disk.target));
+            out += fmt::format("    <disk name='{}' snapshot='no'/>\n", xml::escape(disk.target));
             continue;
         }
         out += fmt::format("    <disk name='{}' snapshot='external' type='file'>\n"
                            "      <driver type='qcow2'/>\n      <source file='{}'>{}</source>\n    </disk>\n",
-                           escape(disk.target), escape(disk.overlay), disk.encryption_xml);
+                           xml::escape(disk.target), xml::escape(disk.overlay), disk.encryption_xml);
     }
     return out + "  </disks>\n</domainsnapshot>\n";
 }
