@@ -235,16 +235,7 @@ void AgentInventory::Impl::schedule_restart(std::string what) {
 }
 
 void AgentInventory::Impl::fail_all(const std::string& error) {
-    // The agent's job threads died with it: what they had copied may remain (named after the
-    // job's target), but the original guests were never changed in place.
-    bool jobs_failed = false;
-    for (JobInfo& job : jobs)
-        if (!finished(job)) {
-            job.state = JobState::Failed;
-            job.message = fmt::format("stopped half-way: {}", error);
-            jobs_failed = true;
-        }
-    if (jobs_failed)
+    if (fail_unfinished_jobs(jobs, fmt::format("stopped half-way: {}", error)))
         mailbox.post([this] { notify_jobs_changed(); });
     auto failed = std::move(pending);
     pending.clear();
@@ -293,13 +284,7 @@ bool AgentInventory::Impl::handle(proto::Reply& reply) {
         return true;
     }
     if (auto* update = std::get_if<proto::JobsUpdate>(&reply)) {
-        // Jobs the last agent ran, which the new one does not know, stay as they ended.
-        std::erase_if(jobs, [&](const JobInfo& old) {
-            return !finished(old) || std::ranges::any_of(update->jobs, [&](const JobInfo& j) { return j.id == old.id; });
-        });
-        std::vector<JobInfo> merged = std::move(update->jobs);
-        merged.insert(merged.end(), jobs.begin(), jobs.end());
-        jobs = std::move(merged);
+        jobs = merge_job_lists(std::move(update->jobs), jobs);
         notify_jobs_changed();
         return true;
     }

@@ -134,6 +134,13 @@ struct JobInfo {
 bool finished(const JobInfo& job);
 // Seconds left at the rate so far, once there is a rate to go by; nullopt before.
 std::optional<std::uint64_t> seconds_left(const JobInfo& job);
+// The shell's list after the agent sent `update`: the agent's jobs, then the finished ones of an
+// agent before it that `update` does not list (they stay as they ended).
+std::vector<JobInfo> merge_job_lists(std::vector<JobInfo> update, const std::vector<JobInfo>& known);
+// When the agent dies its job threads die with it (what they copied may remain, named after the
+// job's target; the original guests were never changed in place): every unfinished job ends
+// Failed with `why`. Whether there was one.
+bool fail_unfinished_jobs(std::vector<JobInfo>& jobs, const std::string& why);
 
 class GuestInventory {
 public:

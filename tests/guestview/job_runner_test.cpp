@@ -108,5 +108,20 @@ TEST(JobInfoTest, TimeLeftNeedsARateToGoBy) {
     EXPECT_FALSE(seconds_left(job));
 }
 
+TEST(JobInfoTest, AnAgentsDeathFailsItsJobsAndTheNextAgentsListKeepsThemAsTheyEnded) {
+    std::vector<JobInfo> known{{2, {JobKind::Backup, "a", "/b", "", false}},
+                               {1, {JobKind::Duplicate, "b", "c", "", false}, JobState::Done}};
+    EXPECT_TRUE(fail_unfinished_jobs(known, "stopped half-way: the libvirt agent stopped"));
+    EXPECT_EQ(known[0].state, JobState::Failed);
+    EXPECT_EQ(known[0].message, "stopped half-way: the libvirt agent stopped");
+    EXPECT_EQ(known[1].state, JobState::Done) << "an ended job keeps how it ended";
+    EXPECT_FALSE(fail_unfinished_jobs(known, "again"));
+    // The new agent numbers from 1 again: its job 1 replaces the old one; old job 2 stays.
+    auto merged = merge_job_lists({{1, {JobKind::Export, "a", "/x", "", false}}}, known);
+    ASSERT_EQ(merged.size(), 2u);
+    EXPECT_EQ(merged[0].request.kind, JobKind::Export);
+    EXPECT_EQ(merged[1].id, 2u);
+}
+
 } // namespace
 } // namespace phyllome::guestview
