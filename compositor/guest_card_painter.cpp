@@ -23,7 +23,7 @@ void paint_guest_card(cairo_t* cr, Text& text, const GuestCard& card, const conf
         const GuestCard::Row& row = card.rows()[i];
         const bool selected = i == card.selection();
         if (selected) {
-            rounded_rect(cr, left - 10, y - 4, w + 20, row_h - 4, 8);
+            rounded_rect(cr, left - 10, y - 6, w + 20, row_h, 8);
             set(cr, mix(bg, accent, 0.22));
             cairo_fill(cr);
         }

@@ -172,7 +172,8 @@ std::string Server::host_key_label() const {
 }
 
 std::string Server::hotkey_help() const {
-    std::string help = "↑↓ select   Enter show/start   S start   D shut down   F F force off   R R remove   A A adopt   E eject installer   N new   C duplicate   T snapshot   B back up   O more   X cancel job";
+    std::string help = "↑↓ select   Enter show/start   S start   D shut down   F F force off   R R remove   A A adopt   E eject installer   N new\n"
+                       "C duplicate   T snapshot   B back up   O snapshots, backups, export, move   X cancel job";
     if (!config().apps.empty())
         help += "   F1… apps";
     help += fmt::format("   {0}+1…9 guest or window   {0}+←→ next   {0}+Home here", host_key_label());
