@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include "compositor/control_protocol.hpp"
-#include "guestview/guest_inventory.hpp"
 
 namespace phyllome::compositor::control {
 namespace {
