@@ -122,10 +122,12 @@ std::variant<Request, std::string> parse_request(std::string_view line) {
         }
     } else if (auto job = parse_job_request(verb, arg)) {
         return std::move(*job);
+    } else if (auto usb = parse_usb_request(verb, arg)) {
+        return std::move(*usb);
     } else if (verb.empty()) {
         return std::string("empty request");
     } else {
-        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, remove NAME, show NAME, overlay, next, prev, screenshot NAME, identity [slot=N] [colour=#rrggbb] NAME, adopt NAME, eject NAME, create NAME --iso PATH, duplicate, snapshot, backup, restore, export, import, move, jobs, cancel ID, output add WxH, output remove NAME, lock, quit)",
+        return fmt::format("unknown command '{}' (known: status [--json], start NAME, shutdown NAME, destroy NAME, remove NAME, show NAME, overlay, next, prev, screenshot NAME, identity [slot=N] [colour=#rrggbb] NAME, adopt NAME, eject NAME, create NAME --iso PATH, duplicate, snapshot, backup, restore, export, import, move, jobs, cancel ID, usb [--json], usb-attach, usb-detach, usb-remember, output add WxH, output remove NAME, lock, quit)",
                            verb);
     }
     return r;
@@ -173,6 +175,11 @@ std::string format_request(const Request& r) {
     case Request::Verb::JobQuery:
     case Request::Verb::JobCancel:
     case Request::Verb::Snapshots: return format_job_request(r);
+    case Request::Verb::Usb:
+    case Request::Verb::UsbJson:
+    case Request::Verb::UsbAttach:
+    case Request::Verb::UsbDetach:
+    case Request::Verb::UsbRemember: return format_usb_request(r);
     }
     return "\n";
 }

@@ -19,7 +19,9 @@ struct Request {
     enum class Verb { Status, StatusJson, Start, Shutdown, Destroy, Show, Overlay, Next, Prev, Screenshot, Identity, Adopt, Create, Quit,
                       OutputAdd, OutputRemove, Remove, Eject, Lock,
                       // Long jobs (control_job_requests.cpp): start one, list them, one's state, cancel.
-                      JobStart, Jobs, JobsJson, JobQuery, JobCancel, Snapshots };
+                      JobStart, Jobs, JobsJson, JobQuery, JobCancel, Snapshots,
+                      // USB devices (control_usb_requests.cpp): list, give, take back, remember.
+                      Usb, UsbJson, UsbAttach, UsbDetach, UsbRemember };
     Verb verb = Verb::Status;
     std::string guest; // for Start/Shutdown/Destroy/Remove/Show/Screenshot/Identity/Adopt/Eject
     // Identity: "slot=N" / "slot=none", "colour=#rrggbb" / "colour=none"; unset: keep as it is.
@@ -50,6 +52,15 @@ std::string format_request(const Request& r);
 // nullopt when `verb` is none of them.
 std::optional<std::variant<Request, std::string>> parse_job_request(std::string_view verb, std::string_view arg);
 std::string format_job_request(const Request& r);
+
+// The USB verbs, on the wire:
+//   "usb" / "usb --json"                                  the host's devices and who holds each
+//   "usb-attach device=SPEC [force=1] NAME"               give one to the guest NAME
+//   "usb-detach device=SPEC"                              take it back
+//   "usb-remember device=SPEC choice=always|never|forget NAME"  the guest's remembered choice
+// SPEC (percent-encoded) is a sysname ("1-2"), an id ("0781:5581"), a serial or a name.
+std::optional<std::variant<Request, std::string>> parse_usb_request(std::string_view verb, std::string_view arg);
+std::string format_usb_request(const Request& r);
 
 // The socket phyllomectl should use: $PHYLLOME_SOCKET, else the one phyllome-shell.*.sock in
 // $XDG_RUNTIME_DIR. On failure returns nullopt and sets `error`.

@@ -22,6 +22,12 @@ IdentityBanner::~IdentityBanner() {
         wlr_scene_node_destroy(&tree_->node);
 }
 
+void IdentityBanner::show_message(const std::string& text, std::uint32_t colour, int hold_ms) {
+    hold_ms_ = hold_ms;
+    show(text, -1, colour);
+    hold_ms_ = 0;
+}
+
 void IdentityBanner::show(const std::string& name, int number, std::uint32_t colour) {
     name_ = name;
     number_ = number;
@@ -31,13 +37,13 @@ void IdentityBanner::show(const std::string& name, int number, std::uint32_t col
     clear_edges();
     if (cfg.edge)
         draw_edges();
-    if (!cfg.banner || cfg.banner_ms <= 0) {
+    if (hold_ms_ <= 0 && (!cfg.banner || cfg.banner_ms <= 0)) {
         clear_banner();
         return;
     }
     fade_step_ = 0;
     draw_banner(1.0);
-    wl_event_source_timer_update(timer_.get(), cfg.banner_ms);
+    wl_event_source_timer_update(timer_.get(), hold_ms_ > 0 ? hold_ms_ : cfg.banner_ms);
 }
 
 void IdentityBanner::hide() {

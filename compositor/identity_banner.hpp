@@ -26,7 +26,9 @@ public:
     // Shows the banner (if enabled) and the edge (if enabled) for this guest.
     void show(const std::string& name, int number, std::uint32_t colour);
     // A short message in the banner instead of the name (a clipboard confirmation), `colour` on its side.
-    void show_message(const std::string& text, std::uint32_t colour) { show(text, -1, colour); }
+    // `hold_ms` > 0: shown that long, even where the config turns the name banner off (an offer
+    // the user acts on).
+    void show_message(const std::string& text, std::uint32_t colour, int hold_ms = 0);
     // Removes both (the overlay is shown).
     void hide();
     // Outputs changed: draw again where needed.
@@ -53,6 +55,7 @@ private:
     int number_ = 0;
     std::uint32_t colour_ = 0;
     bool active_ = false;
+    int hold_ms_ = 0; // a message's own time, else the config's banner_ms
     int fade_step_ = 0;
 };
 

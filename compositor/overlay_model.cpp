@@ -276,7 +276,8 @@ std::optional<OverlayCommand> OverlayModel::on_key(Key key, Clock::time_point no
     case Key::Snapshot:
     case Key::Backup:
     case Key::CancelJob:
-    case Key::GuestCard: return job_key(key);
+    case Key::GuestCard:
+    case Key::Usb: return job_key(key);
     case Key::App:
         if (app_index < apps_.size())
             return OverlayCommand{OverlayCommand::Kind::LaunchApp, Action::Start, std::to_string(app_index)};
@@ -302,6 +303,12 @@ std::optional<OverlayCommand> OverlayModel::on_click(double x, double y, const O
                 if (guests_[i].name == b.command.target)
                     select_index(i);
             return action_on_selected(b.command.action, now);
+        }
+        if (b.command.kind == OverlayCommand::Kind::Usb) { // a device row: to the selected guest
+            OverlayCommand c = b.command;
+            const guestview::GuestInfo* g = selected_guest();
+            c.target = g ? g->name : "";
+            return c;
         }
         return b.command;
     }

@@ -10,6 +10,7 @@
 
 #include "compositor/guest_card.hpp"
 #include "compositor/new_guest_card.hpp"
+#include "compositor/usb_status.hpp"
 #include "config/config.hpp"
 #include "guestview/guest_inventory.hpp"
 
@@ -29,8 +30,10 @@ struct OverlayCommand {
     // StartJob: `job` on the guest `target` (the server fills in the rest); RunJob: `request` as
     // it is (from the guest card); CancelJob: the job numbered `target`; GuestCard: open the
     // card of the guest `target` (the server knows its backups and the other hosts).
+    // Usb: give `device` to the guest `target`, or take it back if that guest has it; an empty
+    // `device` is the one Host+U would act on.
     enum class Kind { GuestAction, ShowGuest, LaunchApp, Adopt, PlanGuest, CreateGuest, ShowWindow, StartJob, RunJob,
-                      CancelJob, GuestCard };
+                      CancelJob, GuestCard, Usb };
     Kind kind = Kind::GuestAction;
     guestview::Action action = guestview::Action::Start;
     // guest name, app index as text for LaunchApp, installer path for Plan/CreateGuest, window id
@@ -38,6 +41,7 @@ struct OverlayCommand {
     std::string target;
     guestview::JobKind job = guestview::JobKind::Duplicate;
     guestview::JobRequest request;
+    std::string device; // Usb: the device's sysname
     bool operator==(const OverlayCommand&) const = default;
 };
 
@@ -61,6 +65,12 @@ struct OverlayHitMap {
         OverlayRect bar;
     };
     std::vector<JobBar> job_bars;
+    // Each USB device's row (overlay_usb_painter.hpp); a click gives it to the selected guest.
+    struct UsbRow {
+        std::string device; // sysname
+        OverlayRect rect;
+    };
+    std::vector<UsbRow> usb_rows;
 };
 
 // A host application's open window, switched to like a guest.
@@ -79,7 +89,9 @@ public:
                      // Long jobs on the selected guest, and cancelling the newest running job.
                      Duplicate, Snapshot, Backup, CancelJob,
                      // The selected guest's card: snapshots, backups, export, move.
-                     GuestCard };
+                     GuestCard,
+                     // The USB device offered last: to the selected guest, or back from it.
+                     Usb };
 
     void set_guests(std::vector<guestview::GuestInfo> guests);
     void set_connection(guestview::ConnectionStatus status);
@@ -91,6 +103,9 @@ public:
     // Long jobs: running ones show a progress bar with a Cancel button, finished ones how they ended.
     void set_jobs(std::vector<guestview::JobInfo> jobs);
     const std::vector<guestview::JobInfo>& jobs() const { return jobs_; }
+    // The host's USB devices and who has each, listed under the jobs.
+    void set_usb(std::vector<UsbEntry> entries);
+    const std::vector<UsbEntry>& usb() const { return usb_; }
 
     const std::vector<guestview::GuestInfo>& guests() const { return guests_; }
     const guestview::ConnectionStatus& connection() const { return connection_; }
@@ -177,6 +192,7 @@ private:
     Clock::time_point pending_adopt_since_{};
     std::optional<NewGuestCard> card_;
     std::vector<guestview::JobInfo> jobs_;
+    std::vector<UsbEntry> usb_;
     std::optional<GuestCard> guest_card_;
     bool dirty_ = true;
 };

@@ -41,6 +41,13 @@ void OverlayModel::set_jobs(std::vector<guestview::JobInfo> jobs) {
     dirty_ = true;
 }
 
+void OverlayModel::set_usb(std::vector<UsbEntry> entries) {
+    if (entries == usb_)
+        return;
+    usb_ = std::move(entries);
+    dirty_ = true;
+}
+
 std::optional<OverlayCommand> OverlayModel::job_key(Key key) {
     using guestview::JobKind;
     if (key == Key::CancelJob) {
@@ -54,6 +61,8 @@ std::optional<OverlayCommand> OverlayModel::job_key(Key key) {
         return std::nullopt;
     if (key == Key::GuestCard)
         return OverlayCommand{OverlayCommand::Kind::GuestCard, guestview::Action::Start, g->name};
+    if (key == Key::Usb)
+        return OverlayCommand{.kind = OverlayCommand::Kind::Usb, .target = g->name};
     const JobKind kind = key == Key::Duplicate ? JobKind::Duplicate
                          : key == Key::Snapshot ? JobKind::SnapshotTake
                                                 : JobKind::Backup;

@@ -9,6 +9,7 @@
 #include "compositor/guest_card_painter.hpp"
 #include "compositor/new_guest_card_painter.hpp"
 #include "compositor/overlay_jobs_painter.hpp"
+#include "compositor/overlay_usb_painter.hpp"
 #include "compositor/paint_kit.hpp"
 
 namespace phyllome::compositor {
@@ -256,6 +257,9 @@ OverlayHitMap paint_overlay(cairo_t* cr, const OverlayPaintInput& in) {
 
     // Long jobs: progress, and Cancel.
     y = paint_jobs(cr, text, left, y, card_w, model.jobs(), st, hits);
+    // The host's USB devices, and who has each.
+    y = paint_usb(cr, text, left, y, card_w, model.usb(),
+                  model.selected_guest() ? model.selected_guest()->name : std::string(), st, hits);
 
     // Host applications.
     if (!model.apps().empty()) {

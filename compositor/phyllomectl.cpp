@@ -17,6 +17,7 @@
 #include "compositor/control_protocol.hpp"
 #include "compositor/phyllomectl_client.hpp"
 #include "compositor/phyllomectl_jobs.hpp"
+#include "compositor/phyllomectl_usb.hpp"
 
 namespace {
 
@@ -46,6 +47,7 @@ void usage(FILE* to) {
                "                      the guest's number (Host+N) and colour, kept in its libvirt\n"
                "                      metadata; =none clears one\n"
                "%s"
+               "%s"
                "  output add WIDTHxHEIGHT\n"
                "                      add an output (headless backend only, for tests and screenless hosts)\n"
                "  output remove NAME  remove an output by its name in status (headless backend only)\n"
@@ -56,7 +58,7 @@ void usage(FILE* to) {
                "The shell's socket is $PHYLLOME_SOCKET, else the one phyllome-shell.*.sock in $XDG_RUNTIME_DIR.\n"
                "Only the shell's own user may use it; the shell answers \"busy\" to more than 500 requests\n"
                "a second (after a burst of 1000) and closes a connection that sends no request within 2 s.\n";
-    std::fprintf(to, text, ctl::job_usage());
+    std::fprintf(to, text, ctl::job_usage(), ctl::usb_usage());
 }
 
 // create NAME --iso PATH [--os ID] [--disk-size GB] [--memory MB] [--cpus N] [--tcg]
@@ -152,6 +154,8 @@ int main(int argc, char** argv) {
     std::variant<control::Request, std::string> parsed;
     if (std::strcmp(argv[1], "create") == 0) {
         parsed = parse_create(argc, argv);
+    } else if (auto usb = ctl::parse_usb_command(argc, argv)) {
+        parsed = std::move(*usb);
     } else {
         parsed = control::parse_request(line);
     }

@@ -110,6 +110,7 @@ Server::Server(ServerOptions options)
                 return {};
             return {conn->current_frame(consoles.front()), conn->stats(consoles.front()).frames_received};
         });
+    setup_usb();
     host_readiness_->start(inventory_->status().uri);
     for (const auto& d : options.displays)
         stage_->displays().add_manual(d.name, d.address);
@@ -121,6 +122,7 @@ Server::~Server() {
     control_.reset();
     kiosk_timer_.reset();
     memory_release_timer_.reset();
+    usb_.reset(); // its notices go to the banner
     banner_.reset();
     thumbnails_.reset(); // reads the stage's frames
     stage_.reset();
@@ -194,6 +196,7 @@ void Server::reload_config() {
     stage_->relayout();
     banner_->relayout();
     sound_->apply_config();
+    usb_->reconfigure(config().usb, usb_chord_label());
     log::info("config reloaded from {}", config_.path.empty() ? "built-in defaults" : config_.path);
 }
 
@@ -282,6 +285,10 @@ void Server::on_inventory_changed() {
     }
     overlay_model_.set_guests(inventory_->guests());
     overlay_model_.set_connection(inventory_->status());
+    if (usb_) {
+        usb_->guests_changed();
+        overlay_model_.set_usb(usb_->list());
+    }
     refresh_overlay();
 }
 

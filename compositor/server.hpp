@@ -34,6 +34,7 @@
 #include "compositor/shell_clipboard.hpp"
 #include "compositor/startup_warmup.hpp"
 #include "compositor/status.hpp"
+#include "compositor/usb_devices.hpp"
 #include "compositor/wlr.hpp"
 #include "compositor/wlr_core.hpp"
 #include "config/config.hpp"
@@ -62,7 +63,7 @@ struct ServerOptions {
 };
 
 class Server : private commands::CommandTarget, private InputTarget, private StageHost, private OutputHost,
-               private SessionLockHost {
+               private SessionLockHost, private UsbDevices::Host {
 public:
     explicit Server(ServerOptions options); // throws std::runtime_error naming the failed step
     ~Server();
@@ -119,6 +120,7 @@ private:
     bool remove_output(const std::string& name, std::string& error) override;
     void quit() override { terminate(); }
     void lock_session(commands::Reply reply) override;
+    UsbDevices& usb_devices() override { return *usb_; }
 
     // InputTarget: where the seat sends input.
     wlr_surface* host_window() const override { return front_window() ? front_window()->surface() : nullptr; }
@@ -190,6 +192,15 @@ private:
     // The notice `text`, and the banner (`banner`, else `text`) while `guest` is shown.
     void clipboard_confirm(const std::string& guest, std::string text, bool error, const std::string& banner = "");
     void fill_clipboard_status(StatusSnapshot& s) const;
+    // The host's USB devices (server_usb.cpp): Host+U, and UsbDevices::Host.
+    void setup_usb();
+    bool usb_binding(xkb_keysym_t sym);
+    std::string usb_chord_label() const; // "Super+U", empty when unbound
+    std::string usb_shown_guest() const override;
+    void usb_notice(const std::string& guest, const std::string& text, bool error) override;
+    void usb_changed() override;
+    void usb_from_overlay(const std::string& guest, const std::string& device);
+    static constexpr int usb_notice_ms = 5000; // an offer stays long enough to read and act on
 
     WlrCore core_; // first: every other member hangs off it, so it goes last
     config::LoadResult config_;
@@ -226,6 +237,7 @@ private:
     std::unique_ptr<ShellClipboard> clipboard_; // the shell's clipboard, the seat's selection
     std::shared_ptr<bool> clipboard_alive_ = std::make_shared<bool>(true); // for replies after we are gone
     std::unique_ptr<GuestStage> stage_; // guests' displays and views, and which one is shown
+    std::unique_ptr<UsbDevices> usb_;   // the host's USB devices: who has which
     std::unique_ptr<OverlayThumbnails> thumbnails_; // the running guests' screens on the overlay
     std::unique_ptr<session::KioskPolicy> kiosk_;
     bool kiosk_admin_ = false;            // the admin key opened the real overlay in kiosk mode

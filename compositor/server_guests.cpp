@@ -73,6 +73,10 @@ bool Server::host_binding(xkb_keysym_t sym) {
         return false; // while locked no other binding does anything: the key is the locker's
     if (microphone_binding(sym))
         return true;
+    if (usb_binding(sym)) { // in kiosk mode too: the one guest gets the devices
+        refresh_overlay();
+        return true;
+    }
     const HostBinding done = compositor::host_binding(sym, config(), kiosk_locked(), *stage_, [this](std::string why) {
         overlay_model_.set_notice(std::move(why), true);
     });

@@ -40,6 +40,7 @@ void Server::overlay_key(xkb_keysym_t sym, std::uint32_t modifiers) {
     case XKB_KEY_b: key = Key::Backup; break;
     case XKB_KEY_x: key = Key::CancelJob; break;
     case XKB_KEY_o: key = Key::GuestCard; break;
+    case XKB_KEY_u: key = Key::Usb; break;
     case XKB_KEY_Escape: key = Key::Cancel; break;
     default:
         if (sym >= XKB_KEY_F1 && sym <= XKB_KEY_F12) {
@@ -135,6 +136,9 @@ void Server::run_overlay_command(const OverlayCommand& command) {
     case OverlayCommand::Kind::GuestCard:
         open_guest_card(command.target);
         break;
+    case OverlayCommand::Kind::Usb:
+        usb_from_overlay(command.target, command.device);
+        break;
     case OverlayCommand::Kind::CancelJob:
         inventory_->cancel_job(static_cast<std::uint32_t>(std::stoul(command.target)));
         break;
@@ -173,7 +177,7 @@ std::string Server::host_key_label() const {
 
 std::string Server::hotkey_help() const {
     std::string help = "↑↓ select   Enter show/start   S start   D shut down   F F force off   R R remove   A A adopt   E eject installer   N new\n"
-                       "C duplicate   T snapshot   B back up   O snapshots, backups, export, move   X cancel job";
+                       "C duplicate   T snapshot   B back up   O snapshots, backups, export, move   X cancel job   U USB device";
     if (!config().apps.empty())
         help += "   F1… apps";
     help += fmt::format("   {0}+1…9 guest or window   {0}+←→ next   {0}+Home here", host_key_label());

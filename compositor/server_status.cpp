@@ -14,6 +14,10 @@ StatusSnapshot Server::status() const {
     StatusSnapshot s;
     s.libvirt = inventory_->status();
     s.jobs = inventory_->jobs();
+    if (usb_) {
+        s.usb = usb_->list();
+        s.usb_problem = usb_->problem();
+    }
     s.view = !stage_->shown().empty() ? "guest" : front_window() ? "window" : "overlay";
     if (!stage_->shown().empty())
         s.guest = stage_->shown();
@@ -69,6 +73,11 @@ StatusSnapshot Server::status() const {
             b.bar.x += box.x;
             b.bar.y += box.y;
             s.overlay_job_bars.push_back(b);
+        }
+        for (auto u : outputs_.front()->overlay_hits().usb_rows) {
+            u.rect.x += box.x;
+            u.rect.y += box.y;
+            s.overlay_usb_rows.push_back(std::move(u));
         }
     }
     s.thumbnails_shown = thumbnails_->shown();

@@ -139,6 +139,12 @@ std::string format_status_json(const StatusSnapshot& s) {
         o += fmt::format("{}{{\"job\": {}, \"x\": {}, \"y\": {}, \"width\": {}, \"height\": {}}}", i ? ", " : "",
                          b.id, b.bar.x, b.bar.y, b.bar.width, b.bar.height);
     }
+    o += "], \"usb_rows\": [";
+    for (std::size_t i = 0; i < s.overlay_usb_rows.size(); ++i) {
+        const auto& u = s.overlay_usb_rows[i];
+        o += fmt::format("{}{{\"device\": {}, \"x\": {}, \"y\": {}, \"width\": {}, \"height\": {}}}", i ? ", " : "",
+                         json_escape(u.device), u.rect.x, u.rect.y, u.rect.width, u.rect.height);
+    }
     o += "]";
     if (s.guest_card) {
         o += fmt::format(", \"guest_card\": {{\"guest\": {}, \"selected\": {}, \"rows\": [", json_escape(s.guest_card->guest()),
@@ -165,6 +171,8 @@ std::string format_status_json(const StatusSnapshot& s) {
     o += fmt::format("\"keyboard_locks\": {}, ", lock_keys_json(s.keyboard_locks));
     o += fmt::format("\"audio\": {}, ", audio_status_json(s.audio));
     o += fmt::format("\"jobs\": {}, ", jobs_json(s.jobs));
+    o += fmt::format("\"usb\": {}, \"usb_problem\": {}, ", usb_json(s.usb),
+                     s.usb_problem.empty() ? std::string("null") : json_escape(s.usb_problem));
     o += fmt::format("\"clipboard\": {{\"characters\": {}, \"bytes\": {}, \"source\": {}, \"host_selection\": {}, \"guests\": {{",
                      s.clipboard.characters, s.clipboard.bytes,
                      s.clipboard.source.empty() ? std::string("null") : json_escape(s.clipboard.source),
@@ -224,6 +232,8 @@ std::string format_status_text(const StatusSnapshot& s) {
         for (const auto& job : s.jobs)
             o += fmt::format("{:>3}  {}: {}\n", job.id, job_title(job), job_progress_text(job));
     }
+    if (!s.usb.empty() || !s.usb_problem.empty())
+        o += "\nUSB\n" + usb_text(s.usb, s.usb_problem);
     o += "\n" + audio_status_text(s.audio);
     for (const auto& p : s.config_problems)
         o += fmt::format("config: {}\n", p);

@@ -9,6 +9,7 @@
 #include "compositor/audio_status.hpp"
 #include "compositor/lock_keys.hpp"
 #include "compositor/overlay_model.hpp"
+#include "compositor/usb_status.hpp"
 #include "guestview/display/clipboard_types.hpp"
 #include "guestview/guest_inventory.hpp"
 
@@ -82,6 +83,7 @@ struct StatusSnapshot {
     std::vector<OverlayRect> overlay_rows; // on the first output, layout coordinates
     std::vector<OverlayHitMap::Thumbnail> overlay_thumbnails; // the same; with a picture or not
     std::vector<OverlayHitMap::JobBar> overlay_job_bars;      // the same; each listed job's bar
+    std::vector<OverlayHitMap::UsbRow> overlay_usb_rows;      // the same; each USB device's row
     std::size_t thumbnails_shown = 0;         // with a guest's picture now, every output
     std::uint64_t thumbnail_refreshes = 0;    // thumbnails redrawn since start
     std::string overlay_notice;            // the overlay's line telling what happened
@@ -114,6 +116,8 @@ struct StatusSnapshot {
     long agent_rss_kb = 0, agent_rss_anon_kb = 0, agent_rss_file_kb = 0;
     AudioStatus audio;
     std::vector<guestview::JobInfo> jobs; // running, then the last finished (job_status.hpp)
+    std::vector<UsbEntry> usb;            // the host's USB devices and who has each (usb_status.hpp)
+    std::string usb_problem;              // why they are not watched, or empty
 };
 
 std::string format_status_json(const StatusSnapshot& s);

@@ -21,6 +21,7 @@
 
 #include "guestview/domain_model.hpp"
 #include "guestview/jobs/guest_job.hpp"
+#include "guestview/usb/usb_policy.hpp"
 
 namespace phyllome::guestview {
 
@@ -48,6 +49,13 @@ struct SnapshotEntry {
     bool operator==(const SnapshotEntry&) const = default;
 };
 
+// A USB device given to a running guest: a <hostdev mode='subsystem' type='usb'> of its live XML.
+struct UsbHostdev {
+    std::uint16_t vendor = 0, product = 0;
+    int bus = 0, address = 0;
+    bool operator==(const UsbHostdev&) const = default;
+};
+
 struct GuestInfo {
     std::string name;
     std::string uuid;
@@ -64,6 +72,9 @@ struct GuestInfo {
     // Its <installer> metadata is there (installer_media.hpp): the ISO is still to be ejected.
     bool installer_attached = false;
     std::vector<SnapshotEntry> snapshots; // newest first
+    std::vector<UsbHostdev> usb_devices;     // the live XML's USB hostdevs, while it runs
+    std::vector<usb::UsbChoice> usb_choices; // its <phyllome:usb> metadata: remembered choices
+    bool usb_controller = true;              // false when it has no USB controller
     bool operator==(const GuestInfo&) const = default;
 };
 

@@ -11,6 +11,10 @@
 #include "compositor/status.hpp"
 #include "guestview/guest_inventory.hpp"
 
+namespace phyllome::compositor {
+class UsbDevices;
+}
+
 namespace phyllome::compositor::commands {
 
 using Reply = ControlServer::Reply;
@@ -37,6 +41,8 @@ public:
     virtual void quit() = 0;
     // Runs the configured locker; answers `reply` once the session is locked or the locker failed.
     virtual void lock_session(Reply reply) = 0;
+    // The host's USB devices and who has each (usb_devices.hpp).
+    virtual UsbDevices& usb_devices() = 0;
 };
 
 using Handler = void (*)(const control::Request& request, CommandTarget& target, Reply reply);
@@ -71,5 +77,11 @@ void jobs_json(const control::Request&, CommandTarget&, Reply);
 void job_query(const control::Request&, CommandTarget&, Reply);
 void job_cancel(const control::Request&, CommandTarget&, Reply);
 void snapshots(const control::Request&, CommandTarget&, Reply);
+// USB devices (usb.cpp): list, give, take back, remember.
+void usb(const control::Request&, CommandTarget&, Reply);
+void usb_json(const control::Request&, CommandTarget&, Reply);
+void usb_attach(const control::Request&, CommandTarget&, Reply);
+void usb_detach(const control::Request&, CommandTarget&, Reply);
+void usb_remember(const control::Request&, CommandTarget&, Reply);
 
 } // namespace phyllome::compositor::commands

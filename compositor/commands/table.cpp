@@ -16,6 +16,8 @@ Handler handler_for(control::Request::Verb verb) {
         {Verb::Eject, eject},           {Verb::Lock, lock},
         {Verb::JobStart, job_start},    {Verb::Jobs, jobs},                 {Verb::JobsJson, jobs_json},
         {Verb::JobQuery, job_query},    {Verb::JobCancel, job_cancel},      {Verb::Snapshots, snapshots},
+        {Verb::Usb, usb},               {Verb::UsbJson, usb_json},          {Verb::UsbAttach, usb_attach},
+        {Verb::UsbDetach, usb_detach},  {Verb::UsbRemember, usb_remember},
     };
     for (const auto& [v, handler] : table)
         if (v == verb)

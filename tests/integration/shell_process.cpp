@@ -209,6 +209,8 @@ ShellProcess::ShellProcess(Options options) {
         }
         unsetenv("DISPLAY");
         unsetenv("PHYLLOME_SOCKET");
+        for (const auto& [key, value] : options.env)
+            setenv(key.c_str(), value.c_str(), 1);
         auto args = to_argv(argv);
         execv(args[0], args.data());
         _exit(127);

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <utility>
 #include <functional>
 #include <optional>
 #include <string>
@@ -53,6 +54,9 @@ public:
         // Runs the shell (and its agent) in the network namespace of this process, as a session
         // on another host of a test's private network (tests/guestview/guest_move_fixture.hpp).
         pid_t network_namespace_of = -1;
+        // Set in the shell's environment (and so its agent's): e.g. umockdev's LD_PRELOAD and
+        // UMOCKDEV_DIR, for a simulated device tree.
+        std::vector<std::pair<std::string, std::string>> env;
     };
     explicit ShellProcess(Options options);
     ~ShellProcess();
