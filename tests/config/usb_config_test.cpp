@@ -10,14 +10,14 @@ namespace {
 using test::dump;
 using test::errors;
 
-TEST(UsbConfig, DefaultsAskFirstForKeyboardsAndMice) {
+TEST(UsbConfigSection, DefaultsAskFirstForKeyboardsAndMice) {
     UsbConfig usb = parse("").config.usb;
     EXPECT_EQ(usb.key, "u");
     EXPECT_EQ(usb.ask_first, (std::vector<std::string>{"keyboard", "mouse"}));
     EXPECT_TRUE(usb.devices.empty());
 }
 
-TEST(UsbConfig, ReadsKeyAskFirstAndDevices) {
+TEST(UsbConfigSection, ReadsKeyAskFirstAndDevices) {
     LoadResult result = parse(R"(
 [usb]
 key = ""
@@ -40,16 +40,16 @@ never = true
     EXPECT_EQ(usb.devices, expected);
 }
 
-TEST(UsbConfig, AnEmptyAskFirstIsAllowed) {
+TEST(UsbConfigSection, AnEmptyAskFirstIsAllowed) {
     LoadResult result = parse("[usb]\nask_first = []\n");
     EXPECT_TRUE(result.diagnostics.empty()) << dump(result);
     EXPECT_TRUE(result.config.usb.ask_first.empty());
 }
 
-TEST(UsbConfig, AnUnknownKindIsAnErrorNamingTheValidOnesAndKeepsTheDefault) {
+TEST(UsbConfigSection, AnUnknownKindIsAnErrorNamingTheValidOnesAndKeepsTheDefault) {
     LoadResult result = parse("[usb]\nask_first = [\"keyboard\", \"webcam\"]\n");
     ASSERT_EQ(errors(result).size(), 1u) << dump(result);
-    const Diagnostic& error = errors(result).front();
+    const Diagnostic error = errors(result).front();
     EXPECT_EQ(error.key, "usb.ask_first");
     EXPECT_EQ(error.line, 2);
     for (const std::string& name : usb_kind_names())
@@ -57,7 +57,7 @@ TEST(UsbConfig, AnUnknownKindIsAnErrorNamingTheValidOnesAndKeepsTheDefault) {
     EXPECT_EQ(result.config.usb.ask_first, UsbConfig{}.ask_first);
 }
 
-TEST(UsbConfig, ABadKeyIsAnError) {
+TEST(UsbConfigSection, ABadKeyIsAnError) {
     LoadResult result = parse("[usb]\nkey = \"not a key\"\n");
     ASSERT_EQ(errors(result).size(), 1u) << dump(result);
     EXPECT_EQ(errors(result).front().key, "usb.key");
@@ -95,7 +95,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadDevice{"id = \"0781:5581\"\nalways = \"\"", "usb.device[1].always", "must be"},
                       BadDevice{"id = \"0781:5581\"\nnever = \"yes\"", "usb.device[1].never", "true or false"}));
 
-TEST(UsbConfig, AnUnknownKeyInADeviceIsAWarningAndTheEntryKept) {
+TEST(UsbConfigSection, AnUnknownKeyInADeviceIsAWarningAndTheEntryKept) {
     LoadResult result = parse("[[usb.device]]\nid = \"0781:5581\"\nnever = true\nserail = \"x\"\n");
     EXPECT_TRUE(errors(result).empty()) << dump(result);
     ASSERT_EQ(result.diagnostics.size(), 1u) << dump(result);
@@ -104,7 +104,7 @@ TEST(UsbConfig, AnUnknownKeyInADeviceIsAWarningAndTheEntryKept) {
     EXPECT_EQ(result.config.usb.devices.size(), 1u);
 }
 
-TEST(UsbConfig, DeviceMustBeAListOfTables) {
+TEST(UsbConfigSection, DeviceMustBeAListOfTables) {
     LoadResult result = parse("[usb]\ndevice = \"0781:5581\"\n");
     ASSERT_EQ(errors(result).size(), 1u) << dump(result);
     EXPECT_EQ(errors(result).front().key, "usb.device");

@@ -1,5 +1,7 @@
 #include "tests/guestview/usb_testbed.hpp"
 
+#include <dlfcn.h>
+
 #include <cstdlib>
 #include <stdexcept>
 #include <string_view>
@@ -52,7 +54,14 @@ UsbTestbed::UsbTestbed() : impl_(std::make_unique<Impl>()) {
 
 UsbTestbed::~UsbTestbed() = default;
 
-bool UsbTestbed::preload_available() { return umockdev_in_mock_environment(); }
+bool UsbTestbed::preload_available() {
+    // umockdev_in_mock_environment() also wants UMOCKDEV_DIR, set only once a testbed exists.
+    void* preload = dlopen("libumockdev-preload.so.0", RTLD_LAZY | RTLD_NOLOAD);
+    if (!preload)
+        return false;
+    dlclose(preload);
+    return true;
+}
 
 std::string UsbTestbed::add_quietly(const UsbFake& fake) {
     std::vector<std::string> attributes;

@@ -36,7 +36,7 @@ public:
     UsbTestbed(const UsbTestbed&) = delete;
     UsbTestbed& operator=(const UsbTestbed&) = delete;
 
-    // Whether this process runs under umockdev's preload; without it the testbed is not seen
+    // Whether this process runs with umockdev's preload loaded; without it the testbed is not seen
     // and no uevent can be sent (tests GTEST_SKIP).
     static bool preload_available();
 
