@@ -1,8 +1,11 @@
 #include "tests/guestview/usb_testbed.hpp"
+#include "tests/guestview/udev_event_sender.hpp"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 #include <string_view>
 
@@ -11,6 +14,8 @@
 
 namespace phyllome::test {
 namespace {
+
+constexpr const char* preload_library = "libumockdev-preload.so.0";
 
 struct GObjectUnref {
     void operator()(UMockdevTestbed* testbed) const { g_object_unref(testbed); }
@@ -45,6 +50,7 @@ void add_pair(std::vector<std::string>& list, std::string name, std::string valu
 
 struct UsbTestbed::Impl {
     std::unique_ptr<UMockdevTestbed, GObjectUnref> testbed{umockdev_testbed_new()};
+    std::uint64_t seqnum = 0;
 };
 
 UsbTestbed::UsbTestbed() : impl_(std::make_unique<Impl>()) {
@@ -54,13 +60,24 @@ UsbTestbed::UsbTestbed() : impl_(std::make_unique<Impl>()) {
 
 UsbTestbed::~UsbTestbed() = default;
 
-bool UsbTestbed::preload_available() {
+bool UsbTestbed::preload_loaded() {
     // umockdev_in_mock_environment() also wants UMOCKDEV_DIR, set only once a testbed exists.
-    void* preload = dlopen("libumockdev-preload.so.0", RTLD_LAZY | RTLD_NOLOAD);
+    void* preload = dlopen(preload_library, RTLD_LAZY | RTLD_NOLOAD);
     if (!preload)
         return false;
     dlclose(preload);
     return true;
+}
+
+bool UsbTestbed::preload_available() {
+    if (preload_loaded())
+        return true;
+    // Installed beside libumockdev, which this program links.
+    Dl_info library{};
+    if (!dladdr(reinterpret_cast<void*>(&umockdev_testbed_new), &library) || !library.dli_fname)
+        return false;
+    std::filesystem::path beside = std::filesystem::path(library.dli_fname).parent_path() / preload_library;
+    return access(beside.c_str(), R_OK) == 0;
 }
 
 std::string UsbTestbed::add_quietly(const UsbFake& fake) {
@@ -120,7 +137,7 @@ std::string UsbTestbed::add(const UsbFake& fake) {
 }
 
 void UsbTestbed::uevent(const std::string& syspath, const std::string& action) {
-    umockdev_testbed_uevent(impl_->testbed.get(), syspath.c_str(), action.c_str());
+    send_udev_event(dir(), syspath, action, ++impl_->seqnum);
 }
 
 void UsbTestbed::set_property(const std::string& syspath, const std::string& name, const std::string& value) {
@@ -135,7 +152,7 @@ void UsbTestbed::remove(const std::string& syspath) {
 std::string UsbTestbed::dir() const { return take_string(umockdev_testbed_get_root_dir(impl_->testbed.get())); }
 
 std::vector<std::string> UsbTestbed::child_environment() const {
-    std::vector<std::string> environment{"LD_PRELOAD=libumockdev-preload.so.0", "UMOCKDEV_DIR=" + dir()};
+    std::vector<std::string> environment{fmt::format("LD_PRELOAD={}", preload_library), "UMOCKDEV_DIR=" + dir()};
 #if defined(__SANITIZE_ADDRESS__)
     const char* asan = std::getenv("ASAN_OPTIONS");
     environment.push_back(fmt::format("ASAN_OPTIONS={}{}verify_asan_link_order=0", asan ? asan : "",

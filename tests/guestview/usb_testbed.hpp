@@ -1,8 +1,8 @@
-// Fake USB devices for tests, on umockdev: a testbed (a temporary sysfs and udev database)
-// that this process and its children see instead of the host's, with uevents sent to every
-// udev monitor opened under it. Needs this process to run with libumockdev-preload.so.0
-// preloaded (meson's env: LD_PRELOAD); a child started with child_environment() added to its
-// environment sees the same devices and gets the same uevents.
+// Fake USB devices for tests, on umockdev: a testbed (a temporary sysfs with udev's properties)
+// that a process started with child_environment() sees instead of the host's, with udev events
+// sent to every udev monitor opened under it. The process holding the testbed needs no preload
+// (it keeps the real /sys: libvirt and QEMU work as usual); an in-process UsbWatcher does need
+// it (meson's env: LD_PRELOAD=libumockdev-preload.so.0; see preload_loaded()).
 #pragma once
 
 #include <cstdint>
@@ -36,9 +36,10 @@ public:
     UsbTestbed(const UsbTestbed&) = delete;
     UsbTestbed& operator=(const UsbTestbed&) = delete;
 
-    // Whether this process runs with umockdev's preload loaded; without it the testbed is not seen
-    // and no uevent can be sent (tests GTEST_SKIP).
+    // Whether umockdev's preload is installed, for a child (tests GTEST_SKIP without it).
     static bool preload_available();
+    // Whether this process runs with it loaded: needed to watch the testbed in-process.
+    static bool preload_loaded();
 
     // Adds the device (sysattrs and udev properties) and sends "add"; returns its syspath.
     std::string add(const UsbFake& fake);

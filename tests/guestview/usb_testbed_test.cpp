@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/guestview/udev_event_sender.hpp"
 #include "tests/guestview/usb_testbed.hpp"
 
 extern char** environ;
@@ -102,7 +103,9 @@ private:
 
 TEST(UsbTestbedTest, AChildProcessSeesTheDevicesAndGetsTheUevents) {
     if (!UsbTestbed::preload_available())
-        GTEST_SKIP() << "not running under umockdev's preload (LD_PRELOAD=libumockdev-preload.so.0)";
+        GTEST_SKIP() << "umockdev's preload (libumockdev-preload.so.0) is not installed";
+    // As in the integration tests: this process keeps the real /sys, only the child has the preload.
+    EXPECT_FALSE(UsbTestbed::preload_loaded());
     const char* program = std::getenv("PHYLLOME_USB_WATCH_PRINT");
     ASSERT_NE(program, nullptr) << "meson sets PHYLLOME_USB_WATCH_PRINT to the helper program";
 
@@ -117,17 +120,33 @@ TEST(UsbTestbedTest, AChildProcessSeesTheDevicesAndGetsTheUevents) {
     EXPECT_EQ(child.next_line(), "added 2-1 0781:5581 SanDisk Corp. Ultra");
     testbed.remove(disk);
     EXPECT_EQ(child.next_line(), "removed 2-1 0781:5581 SanDisk Corp. Ultra");
+    // A hub is not listed: the next line is the device after it.
+    testbed.add({.device_class = "09", .sysname = "3-1"});
+    testbed.add({.vendor = 0x1050, .product = 0x0407, .interfaces = ":030000:", .sysname = "3-1.2"});
+    EXPECT_EQ(child.next_line(), "added 3-1.2 1050:0407 USB device 1050:0407");
 }
 
 TEST(UsbTestbedTest, TheChildEnvironmentNamesThePreloadAndTheTestbed) {
-    if (!UsbTestbed::preload_available())
-        GTEST_SKIP() << "not running under umockdev's preload (LD_PRELOAD=libumockdev-preload.so.0)";
     UsbTestbed testbed;
     std::vector<std::string> environment = testbed.child_environment();
     ASSERT_GE(environment.size(), 2u);
     EXPECT_EQ(environment[0], "LD_PRELOAD=libumockdev-preload.so.0");
     EXPECT_EQ(environment[1], "UMOCKDEV_DIR=" + testbed.dir());
     EXPECT_EQ(access(testbed.dir().c_str(), F_OK), 0);
+}
+
+TEST(UsbTestbedTest, HashesAsLibudevDoes) {
+    // libudev's monitor filters compare these; the watcher tests' events pass them.
+    EXPECT_EQ(udev_string_hash(""), 0u);
+    EXPECT_NE(udev_string_hash("usb"), udev_string_hash("usb_device"));
+    EXPECT_EQ(udev_string_hash("usb"), udev_string_hash(std::string("usb")));
+}
+
+TEST(UsbTestbedTest, AnEventWithNoMonitorReachesNone) {
+    UsbTestbed testbed;
+    std::string syspath = testbed.add_quietly({.sysname = "1-1"});
+    EXPECT_EQ(send_udev_event(testbed.dir(), syspath, "change", 1), 0);
+    EXPECT_THROW(send_udev_event(testbed.dir(), "/sys/devices/9-9", "add", 2), std::runtime_error);
 }
 
 } // namespace

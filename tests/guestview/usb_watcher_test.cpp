@@ -26,7 +26,7 @@ struct LoopDeleter {
 class UsbWatcherTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (!UsbTestbed::preload_available())
+        if (!UsbTestbed::preload_loaded())
             GTEST_SKIP() << "not running under umockdev's preload (LD_PRELOAD=libumockdev-preload.so.0): "
                             "the fake devices would not be seen";
         testbed_ = std::make_unique<UsbTestbed>();
