@@ -1,7 +1,11 @@
 // decide() and refusal(): every rule of the order in usb_policy.hpp, one case each.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
+#include "config/config.hpp"
 #include "guestview/usb/usb_policy.hpp"
+#include "guestview/usb/usb_policy_config.hpp"
 
 namespace phyllome::guestview::usb {
 namespace {
@@ -150,6 +154,25 @@ TEST(UsbPolicyTest, RefusalNamesANeverRuleAndOnlyThat) {
     EXPECT_EQ(refusal({}, disk()), "");
     UsbPolicy with_serial{.rules = {never("0781:5581", "ZZ")}};
     EXPECT_EQ(refusal(with_serial, disk()), "");
+}
+
+TEST(UsbPolicyTest, TheConfigsDefaultsAskFirstForKeyboardsAndMice) {
+    EXPECT_EQ(policy_from_config(config::UsbConfig{}).ask_first, UsbPolicy{}.ask_first);
+    EXPECT_TRUE(policy_from_config(config::UsbConfig{}).rules.empty());
+}
+
+TEST(UsbPolicyTest, TheConfigsRulesAndKindsCarryOver) {
+    config::UsbConfig usb;
+    usb.ask_first = {"storage", "hid"};
+    usb.devices = {{"0781:5581", "AA01", "win11", false}, {"1050:0407", "", "", true}};
+    UsbPolicy policy = policy_from_config(usb);
+    EXPECT_EQ(policy.ask_first, Storage | OtherHid);
+    std::vector<UsbRule> expected{always("0781:5581", "win11", "AA01"), never("1050:0407")};
+    EXPECT_EQ(policy.rules, expected);
+    // Every name the config accepts is a kind.
+    for (const std::string& name : config::usb_kind_names())
+        EXPECT_TRUE(usb_kind_from_string(name).has_value()) << name;
+    EXPECT_EQ(config::usb_kind_names().size(), 10u);
 }
 
 } // namespace
