@@ -53,8 +53,8 @@ public:
 
     // The testbed's root: UMOCKDEV_DIR for a child process.
     std::string dir() const;
-    // "LD_PRELOAD=libumockdev-preload.so.0", "UMOCKDEV_DIR=...", and under ASan an ASAN_OPTIONS
-    // with verify_asan_link_order=0 (the preload comes before ASan's runtime): what a child
+    // "LD_PRELOAD=libumockdev-preload.so.0", "UMOCKDEV_DIR=...", and ASAN_OPTIONS (this process's)
+    // plus verify_asan_link_order=0 (the preload comes before ASan's runtime): what a child
     // needs in its environment to see this testbed.
     std::vector<std::string> child_environment() const;
 

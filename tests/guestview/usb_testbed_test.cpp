@@ -129,7 +129,9 @@ TEST(UsbTestbedTest, AChildProcessSeesTheDevicesAndGetsTheUevents) {
 TEST(UsbTestbedTest, TheChildEnvironmentNamesThePreloadAndTheTestbed) {
     UsbTestbed testbed;
     std::vector<std::string> environment = testbed.child_environment();
-    ASSERT_GE(environment.size(), 2u);
+    ASSERT_EQ(environment.size(), 3u);
+    EXPECT_TRUE(environment[2].starts_with("ASAN_OPTIONS=")) << environment[2];
+    EXPECT_TRUE(environment[2].ends_with("verify_asan_link_order=0")) << environment[2];
     EXPECT_EQ(environment[0], "LD_PRELOAD=libumockdev-preload.so.0");
     EXPECT_EQ(environment[1], "UMOCKDEV_DIR=" + testbed.dir());
     EXPECT_EQ(access(testbed.dir().c_str(), F_OK), 0);
