@@ -86,8 +86,7 @@ private:
             UsbDevice gone = std::move(*listed);
             devices_.erase(listed);
             log::info("usb: {} ({}) unplugged from {}", gone.name(), gone.id(), gone.sysname);
-            if (callbacks_.removed)
-                callbacks_.removed(gone);
+            notify(callbacks_.removed, gone);
             return;
         }
         if (action != "add" && action != "change" && action != "bind")
@@ -103,8 +102,7 @@ private:
                 UsbDevice gone = std::move(*listed);
                 devices_.erase(listed);
                 std::weak_ptr<bool> alive = alive_;
-                if (callbacks_.removed)
-                    callbacks_.removed(gone);
+                notify(callbacks_.removed, gone);
                 if (alive.expired())
                     return;
             } else {
@@ -115,8 +113,13 @@ private:
         devices_.push_back(*device);
         log::info("usb: {} ({}, {}) plugged in at {}", device->name(), device->id(),
                          describe_kinds(device->kinds), device->sysname);
-        if (callbacks_.added)
-            callbacks_.added(*device);
+        notify(callbacks_.added, *device);
+    }
+
+    // Calls a copy: the callback may destroy this watcher, and with it the original.
+    static void notify(const std::function<void(const UsbDevice&)>& callback, const UsbDevice& device) {
+        if (std::function<void(const UsbDevice&)> call = callback)
+            call(device);
     }
 
     Callbacks callbacks_;

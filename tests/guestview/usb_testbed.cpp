@@ -144,6 +144,10 @@ void UsbTestbed::set_property(const std::string& syspath, const std::string& nam
     umockdev_testbed_set_property(impl_->testbed.get(), syspath.c_str(), name.c_str(), value.c_str());
 }
 
+void UsbTestbed::set_attribute(const std::string& syspath, const std::string& name, const std::string& value) {
+    umockdev_testbed_set_attribute(impl_->testbed.get(), syspath.c_str(), name.c_str(), value.c_str());
+}
+
 void UsbTestbed::remove(const std::string& syspath) {
     uevent(syspath, "remove");
     umockdev_testbed_remove_device(impl_->testbed.get(), syspath.c_str());

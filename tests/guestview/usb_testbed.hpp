@@ -48,6 +48,7 @@ public:
     // Sends "change" (after set_property) or any other action for a device.
     void uevent(const std::string& syspath, const std::string& action);
     void set_property(const std::string& syspath, const std::string& name, const std::string& value);
+    void set_attribute(const std::string& syspath, const std::string& name, const std::string& value);
     // Sends "remove", then removes the device.
     void remove(const std::string& syspath);
 

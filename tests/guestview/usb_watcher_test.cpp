@@ -198,6 +198,21 @@ TEST_F(UsbWatcherTest, AChangeUpdatesAListedDevicesNamesWithoutANewAdded) {
     EXPECT_TRUE(removed_.empty());
 }
 
+TEST_F(UsbWatcherTest, AnAddForAListedPortWithANewAddressIsAnUnplugAndAPlug) {
+    start();
+    UsbDevice first = plug({.vendor_name = "SanDisk Corp.", .product_name = "Ultra", .address = 2, .sysname = "1-1"});
+    testbed_->set_attribute(last_syspath_, "devnum", "9");
+    testbed_->set_property(last_syspath_, "ID_MODEL_FROM_DATABASE", "Extreme");
+    testbed_->uevent(last_syspath_, "add");
+    ASSERT_TRUE(test::pump_loop_until(loop_.get(), [&] { return added_.size() == 2; }, 5s));
+    ASSERT_EQ(removed_.size(), 1u);
+    EXPECT_EQ(removed_.front(), first);
+    EXPECT_EQ(added_.back().address, 9);
+    EXPECT_EQ(added_.back().product_name, "Extreme");
+    ASSERT_EQ(watcher_->devices().size(), 1u);
+    EXPECT_EQ(watcher_->devices().front(), added_.back());
+}
+
 TEST_F(UsbWatcherTest, AWatcherMayBeDestroyedInsideItsCallback) {
     std::string error;
     watcher_ = UsbWatcher::create(loop_.get(),
