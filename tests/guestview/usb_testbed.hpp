@@ -3,6 +3,9 @@
 // sent to every udev monitor opened under it. The process holding the testbed needs no preload
 // (it keeps the real /sys: libvirt and QEMU work as usual); an in-process UsbWatcher does need
 // it (meson's env: LD_PRELOAD=libumockdev-preload.so.0; see preload_loaded()).
+// A process under the preload sees none of the real /sys: libvirt there cannot start a guest
+// ("Failed to create v1 controller cpu for group"), so the shell's libvirt agent must not
+// inherit LD_PRELOAD and UMOCKDEV_DIR.
 #pragma once
 
 #include <cstdint>
