@@ -147,6 +147,28 @@ struct JobsConfig {
     bool operator==(const JobsConfig&) const = default;
 };
 
+// One [[usb.device]] entry: a device by id (and serial) that is always given to a guest, or
+// never to any.
+struct UsbDeviceRule {
+    std::string id;     // "0781:5581", lower-case
+    std::string serial; // empty: any device with the id
+    std::string always; // a guest's name; empty when `never`
+    bool never = false;
+    bool operator==(const UsbDeviceRule&) const = default;
+};
+
+// USB devices plugged into the host (issue 18).
+struct UsbConfig {
+    std::string key = "u"; // keysym name: with the host key, the newest offered device to the shown guest or back; empty: none
+    // Kinds never given without asking (guestview::usb's names: "keyboard", "mouse", "storage", ...).
+    std::vector<std::string> ask_first = {"keyboard", "mouse"};
+    std::vector<UsbDeviceRule> devices;
+    bool operator==(const UsbConfig&) const = default;
+};
+
+// The kind names [usb] ask_first takes, as guestview::usb::to_string(UsbKind) spells them.
+const std::vector<std::string>& usb_kind_names();
+
 struct Config {
     std::string libvirt_uri; // empty: automatic (see guestview::choose_libvirt_uri)
     LogLevel log_level = LogLevel::Info;
@@ -162,6 +184,7 @@ struct Config {
     AudioConfig audio;
     ClipboardConfig clipboard;
     JobsConfig jobs;
+    UsbConfig usb;
     std::vector<App> apps;
     // Lets a reload tell whether anything changed.
     bool operator==(const Config&) const = default;

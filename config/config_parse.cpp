@@ -6,6 +6,7 @@
 
 #include "config/config.hpp"
 #include "config/table_reader.hpp"
+#include "config/usb_section.hpp"
 
 namespace phyllome::config {
 namespace {
@@ -244,6 +245,7 @@ LoadResult parse(std::string_view text, std::string_view source) {
     with_section(root, "move", sink, [&](TableReader& section) {
         section.read("destinations", config.jobs.move_destinations, rules::uri_list());
     });
+    with_section(root, "usb", sink, [&](TableReader& section) { detail::read_usb(section, sink, config.usb); });
     if (const toml::node* apps = root.take("app"))
         read_apps(*apps, sink, config.apps);
     root.warn_unknown_keys();

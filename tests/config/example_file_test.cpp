@@ -67,10 +67,14 @@ TEST_F(ExampleConfig, UncommentedSettingsAreValidAndShowTheDefaults) {
     EXPECT_TRUE(config.outputs.at("HEADLESS-1").mode.has_value());
     std::vector<App> expected_apps{{"Terminal", "foot"}, {"Virtual Machine Manager", "virt-manager"}};
     EXPECT_EQ(config.apps, expected_apps);
+    std::vector<UsbDeviceRule> expected_usb{{"0781:5581", "4C530001230101115042", "win11", false},
+                                            {"1050:0407", "", "", true}};
+    EXPECT_EQ(config.usb.devices, expected_usb);
 
     // Apart from the examples, every documented value must be the built-in default.
     config.outputs.clear();
     config.apps.clear();
+    config.usb.devices.clear();
     // The sample shows what an unset idle timeout means outside kiosk mode.
     EXPECT_EQ(config.lock.idle_timeout_s, Config{}.lock.effective_idle_timeout_s(false));
     config.lock.idle_timeout_s.reset();
@@ -116,6 +120,8 @@ TEST_F(ExampleConfig, DocumentsEveryKey) {
         "hotkeys.copy", "hotkeys.paste", "security.allow_data_control", "clipboard.max_bytes",
         // Issue 17: where the overlay backs up.
         "backup.directory", "move.destinations",
+        // Issue 18: USB devices.
+        "usb.key", "usb.ask_first", "usb.device",
     };
     EXPECT_EQ(documented, schema);
 }

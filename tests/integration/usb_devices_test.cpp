@@ -1,17 +1,20 @@
-// Issue 18 through the real shell: USB devices on a simulated device tree (umockdev: this test
-// program runs with its preload, and the shell and its libvirt agent see the same testbed and
-// its uevents), a real guest (QEMU under TCG, OVMF) in the embedded libvirt, Host+U by wtype,
+// Issue 18 through the real shell: USB devices on a simulated device tree (umockdev: the shell
+// runs with its preload and sees the testbed this program fills, and gets its udev events), a
+// real guest (QEMU under TCG, OVMF) on a private system-mode libvirtd as on a real host (a
+// libvirt under the preload sees no real /sys and starts no guest), Host+U by wtype,
 // phyllomectl's usb verbs and the overlay's device rows. This machine has no USB at all, so no
 // QEMU can take a device here: every give reaches libvirt for real and must fail with a reason
-// the user reads, and change nothing.
+// the user reads, and change nothing. Needs root (the daemon).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
 
 #include "embedded_guest.hpp"
-#include "guestview/embedded_libvirt.hpp"
+#include "tests/guestview/system_libvirtd.hpp"
 #include "shell_process.hpp"
 #include "tests/guestview/usb_testbed.hpp"
 
@@ -102,24 +105,28 @@ std::string usb_entry(const std::string& status, const std::string& device) {
 class UsbDevicesRealQemu : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (!UsbTestbed::preload_available())
-            GTEST_SKIP() << "not under umockdev's preload (libumockdev-preload.so.0): no simulated USB devices";
         if (const std::string why = embedded_guest_missing({"virsh", "wtype"}); !why.empty())
             GTEST_SKIP() << why;
-        ASSERT_EQ(guestview::prepare_embedded_root(embed_uri()), "");
-        const std::string path = embed_root() + "/it-usb.xml";
+        const guestview::testing::TestStart started = guestview::testing::start_for_test(daemon);
+        if (!started.skip.empty())
+            GTEST_SKIP() << started.skip;
+        ASSERT_TRUE(started.failure.empty()) << started.failure;
+        char dir[] = "/tmp/phyllome-usb-it-XXXXXX";
+        ASSERT_NE(mkdtemp(dir), nullptr);
+        const std::string path = std::string(dir) + "/guest.xml";
         std::ofstream(path) << embedded_guest_xml(guest);
-        virsh(std::string("destroy ") + guest + "; undefine --nvram " + guest);
-        auto r = run_command({"virsh", "-c", embed_uri(), "define", path}, {}, 300s);
+        auto r = run_command({"virsh", "-c", daemon->uri(), "define", path}, {}, 120s);
         ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+        std::filesystem::remove_all(dir);
     }
     void TearDown() override {
         shell.reset();
-        if (!IsSkipped())
-            virsh(std::string("destroy ") + guest + "; undefine --nvram " + guest);
+        if (HasFailure() && daemon)
+            std::fprintf(stderr, "libvirtd's log:\n%s\n", daemon->log().c_str());
+        daemon.reset(); // its QEMU goes with it
     }
     CommandResult virsh(const std::string& commands) {
-        return run_command({"virsh", "-c", embed_uri(), commands}, {}, 120s);
+        return run_command({"virsh", "-c", daemon->uri(), commands}, {}, 120s);
     }
     void host(const std::string& key) {
         auto r = shell->wtype({"-P", "Control_R", "-k", key, "-p", "Control_R"});
@@ -127,7 +134,7 @@ protected:
     }
     void start_shell() {
         ShellProcess::Options o;
-        o.libvirt_uri = embed_uri();
+        o.libvirt_uri = daemon->uri();
         o.env = as_pairs(bed.child_environment());
         o.config_toml += "[security]\nallow_virtual_input = true\n"
                          "[[usb.device]]\nid = \"1050:0407\"\nnever = true\n"
@@ -135,6 +142,7 @@ protected:
         shell = std::make_unique<ShellProcess>(o);
         ASSERT_TRUE(shell->started()) << shell->log();
     }
+    std::optional<guestview::testing::SystemLibvirtd> daemon;
     UsbTestbed bed;
     std::unique_ptr<ShellProcess> shell;
 };
