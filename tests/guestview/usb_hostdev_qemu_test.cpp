@@ -30,7 +30,7 @@ const UsbHostdev sandisk{0x0781, 0x5581, 1, 5};
 std::string tiny_guest(std::string_view name, std::string_view usb_model) {
     return fmt::format("<domain type='qemu'><name>{}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
                        "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
-                       "<controller type='usb' model='{}'/><graphics type='none'/><memballoon model='none'/>"
+                       "<controller type='usb' model='{}'/><memballoon model='none'/>"
                        "</devices></domain>",
                        name, usb_model);
 }
@@ -90,8 +90,8 @@ protected:
 };
 
 TEST_F(UsbHostdevQemuTest, AttachAndDetachExplainWhatToDo) {
-    define("usb-guest", "qemu-xhci");
-    define("no-usb-guest", "none");
+    ASSERT_NO_FATAL_FAILURE(define("usb-guest", "qemu-xhci"));
+    ASSERT_NO_FATAL_FAILURE(define("no-usb-guest", "none"));
     EXPECT_TRUE(inventory->find("usb-guest")->usb_controller);
     EXPECT_FALSE(inventory->find("no-usb-guest")->usb_controller);
 
@@ -103,7 +103,7 @@ TEST_F(UsbHostdevQemuTest, AttachAndDetachExplainWhatToDo) {
     std::tie(ok, error) = call(&Inventory::detach_usb, "usb-guest", sandisk);
     EXPECT_TRUE(ok) << "a stopped guest has nothing to give back: " << error;
 
-    start("usb-guest");
+    ASSERT_NO_FATAL_FAILURE(start("usb-guest"));
     const GuestInfo before = *inventory->find("usb-guest");
     EXPECT_TRUE(before.usb_devices.empty());
     // No USB on this machine: libvirt cannot find the device on the host.
@@ -118,7 +118,7 @@ TEST_F(UsbHostdevQemuTest, AttachAndDetachExplainWhatToDo) {
     EXPECT_TRUE(ok) << "the guest does not have it: nothing to take back: " << error;
     EXPECT_EQ(*inventory->find("usb-guest"), before);
 
-    start("no-usb-guest");
+    ASSERT_NO_FATAL_FAILURE(start("no-usb-guest"));
     std::tie(ok, error) = call(&Inventory::attach_usb, "no-usb-guest", sandisk);
     EXPECT_FALSE(ok);
     EXPECT_EQ(error, "guest 'no-usb-guest' has no USB controller: cannot give it USB device 0781:5581 (bus 1 device "
