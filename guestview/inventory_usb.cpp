@@ -48,7 +48,8 @@ std::string attach_failure(const std::string& guest, const UsbHostdev& device, c
         reason = fmt::format("the shell may not open /dev/bus/usb/{:03}/{:03}: give the user access to it (a udev rule "
                              "with TAG+=\"uaccess\")",
                              device.bus, device.address);
-    else if (contains(message, "Did not find") || contains(message, "/sys/bus/usb") || contains(message, "not found"))
+    else if (contains(message, "Did not find") || contains(message, "/sys/bus/usb") || contains(message, "not found") ||
+             (contains(message, "/dev/bus/usb") && contains(message, "No such file")))
         reason = "it is no longer plugged in: plug it in again";
     if (reason.empty())
         return fmt::format("{}: {}", prefix, message);
@@ -131,7 +132,10 @@ void Inventory::attach_usb(std::string guest, UsbHostdev device, std::function<v
         guest, std::move(early),
         [guest, device](virConnectPtr connection) {
             Outcome outcome = attach(connection, guest, device);
-            log::info("guest '{}': give {}: {}", guest, describe_hostdev(device), outcome.first ? "done" : outcome.second);
+            if (outcome.first)
+                log::info("guest '{}': gave it {}", guest, describe_hostdev(device));
+            else
+                log::warn("{}", outcome.second);
             return outcome;
         },
         std::move(done));
@@ -144,8 +148,10 @@ void Inventory::detach_usb(std::string guest, UsbHostdev device, std::function<v
         guest, std::move(early),
         [guest, device](virConnectPtr connection) {
             Outcome outcome = detach(connection, guest, device);
-            log::info("guest '{}': take back {}: {}", guest, describe_hostdev(device),
-                      outcome.first ? "done" : outcome.second);
+            if (outcome.first)
+                log::info("guest '{}': took back {} (or it was gone)", guest, describe_hostdev(device));
+            else
+                log::warn("{}", outcome.second);
             return outcome;
         },
         std::move(done));
