@@ -2,6 +2,7 @@
 // what a live domain XML says, the remembered choices in the metadata, the protocol's refusal of
 // bad USB fields, and set_usb_choices against libvirt's test driver.
 #include "guestview/usb_hostdev_xml.hpp"
+#include "guestview/usb_hostdev_errors.hpp"
 
 #include <sys/wait.h>
 
@@ -127,6 +128,38 @@ TEST(UsbChoicesXml, BadEntriesAndOtherNamespacesAreIgnored) {
     EXPECT_EQ(usb_choices_problem({{{"0781:5581", ""}, true}}), "");
     EXPECT_EQ(usb_choices_problem({{{"0781:5581", ""}, true}, {{"sandisk", ""}, true}}),
               "USB choice 2: the id 'sandisk' is not like 0781:5581");
+}
+
+// libvirt 11's and QEMU 10's own words for each case.
+TEST(UsbAttachError, SaysWhatToDoAndKeepsLibvirtsText) {
+    const std::string to = "cannot give USB device 0781:5581 (bus 1 device 5) to guest 'win11': ";
+    EXPECT_EQ(usb_attach_error("win11", sandisk, "Requested operation is not valid: domain is not running"),
+              to + "it is not running: start it first (libvirt: Requested operation is not valid: domain is not running)");
+    EXPECT_EQ(usb_attach_error("win11", sandisk,
+                               "Requested operation is not valid: USB device 001:005 is in use by driver QEMU, domain debian"),
+              to + "it is given to 'debian' already: take it back from there first (libvirt: Requested operation is not "
+                   "valid: USB device 001:005 is in use by driver QEMU, domain debian)");
+    EXPECT_EQ(usb_attach_error("win11", sandisk, "internal error: Did not find USB device 781:5581"),
+              to + "it is no longer plugged in: plug it in again (libvirt: internal error: Did not find USB device 781:5581)");
+    EXPECT_THAT(usb_attach_error("win11", sandisk, "cannot open directory '/sys/bus/usb/devices': No such file or directory"),
+                HasSubstr("no longer plugged in"));
+    EXPECT_THAT(usb_attach_error("win11", sandisk, "internal error: unable to execute QEMU command 'device_add': Could "
+                                                   "not open '/dev/bus/usb/001/005': No such file or directory"),
+                HasSubstr("no longer plugged in"));
+    EXPECT_EQ(usb_attach_error("win11", {0x0781, 0x5581, 3, 12},
+                               "internal error: unable to execute QEMU command 'device_add': Could not open "
+                               "'/dev/bus/usb/003/012': Permission denied"),
+              "cannot give USB device 0781:5581 (bus 3 device 12) to guest 'win11': the shell may not open "
+              "/dev/bus/usb/003/012: give the user access to it (a udev rule with TAG+=\"uaccess\") (libvirt: internal "
+              "error: unable to execute QEMU command 'device_add': Could not open '/dev/bus/usb/003/012': Permission "
+              "denied)");
+    EXPECT_THAT(usb_attach_error("win11", sandisk, "unable to set user and group to '0:0' on '/dev/bus/usb/001/005': "
+                                                   "Operation not permitted"),
+                HasSubstr("the shell may not open /dev/bus/usb/001/005"));
+    EXPECT_EQ(usb_attach_error("win11", sandisk, "something new"), to + "something new") << "unknown: libvirt's text alone";
+    EXPECT_EQ(no_usb_controller_error("win11", sandisk),
+              "guest 'win11' has no USB controller: cannot give it USB device 0781:5581 (bus 1 device 5); add one "
+              "(<controller type='usb' model='qemu-xhci'/>) while it is shut off");
 }
 
 TEST(UsbProtocol, OutOfRangeIdsAndOverlongCountsAreRejected) {
