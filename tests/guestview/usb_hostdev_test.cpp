@@ -243,5 +243,38 @@ TEST_F(InventoryUsbChoicesTest, BadIdsAndUnknownGuestsAreRefused) {
     EXPECT_THAT(error, HasSubstr("no guest named 'nosuch'"));
 }
 
+// The test driver runs a node file's guests as they are, USB hostdevs and all, touching no host.
+TEST(InventoryUsbDevices, ListedWhileTheGuestRunsAndGoneWhenItStops) {
+    TempDir dir;
+    const auto node = dir.path() / "node.xml";
+    std::ofstream{node} << fmt::format(
+        "<node><domain type='test'><name>usb</name><memory>65536</memory><os><type>hvm</type></os><devices>"
+        "<controller type='usb' model='qemu-xhci'/>{}{}</devices></domain></node>",
+        usb_hostdev_xml(sandisk), usb_hostdev_xml({0x0781, 0x5581, 3, 12}));
+    testing::LoopPtr loop = testing::make_loop();
+    std::vector<ActionResult> results;
+    Inventory inventory{loop.get(), "test://" + node.string(),
+                        Inventory::Callbacks{{}, [&](const ActionResult& r) { results.push_back(r); }}};
+    ASSERT_EQ(inventory.status().state, ConnectionState::Connected) << inventory.status().error;
+    ASSERT_EQ(inventory.find("usb")->state, GuestState::Running);
+    EXPECT_THAT(inventory.find("usb")->usb_devices, ElementsAre(sandisk, UsbHostdev{0x0781, 0x5581, 3, 12}));
+    EXPECT_TRUE(inventory.find("usb")->usb_controller);
+
+    std::optional<std::pair<bool, std::string>> detached;
+    inventory.detach_usb("usb", sandisk, [&](bool ok, std::string error) { detached.emplace(ok, std::move(error)); });
+    ASSERT_TRUE(pump_until(loop.get(), [&] { return detached.has_value(); }));
+    // The test driver detaches nothing: the failure names the guest and the device, and nothing changed.
+    EXPECT_FALSE(detached->first);
+    EXPECT_THAT(detached->second, ::testing::StartsWith("cannot take USB device 0781:5581 (bus 1 device 5) back from "
+                                                        "guest 'usb': "));
+    EXPECT_EQ(inventory.find("usb")->usb_devices.size(), 2u);
+
+    inventory.request(Action::ForceOff, "usb");
+    ASSERT_TRUE(pump_until(loop.get(), [&] { return !results.empty(); }));
+    ASSERT_TRUE(results.back().ok) << results.back().error;
+    EXPECT_EQ(inventory.find("usb")->state, GuestState::ShutOff);
+    EXPECT_TRUE(inventory.find("usb")->usb_devices.empty()) << "live devices only";
+}
+
 } // namespace
 } // namespace phyllome::guestview
