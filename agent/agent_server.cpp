@@ -119,6 +119,17 @@ bool AgentServer::on_frame(std::string_view body) {
                 });
             } else if constexpr (std::is_same_v<M, proto::JobCancelRequest>) {
                 inventory_->cancel_job(m.job_id);
+            } else if constexpr (std::is_same_v<M, proto::UsbDeviceRequest>) {
+                auto reply = [send, id = m.id](bool ok, std::string error) { send(proto::DoneReply{id, ok, std::move(error)}); };
+                if (m.attach)
+                    inventory_->attach_usb(std::move(m.guest), m.device, std::move(reply));
+                else
+                    inventory_->detach_usb(std::move(m.guest), m.device, std::move(reply));
+            } else if constexpr (std::is_same_v<M, proto::UsbChoicesRequest>) {
+                inventory_->set_usb_choices(std::move(m.guest), std::move(m.choices),
+                                            [send, id = m.id](bool ok, std::string error) {
+                                                send(proto::DoneReply{id, ok, std::move(error)});
+                                            });
             } else {
                 static_assert(std::is_same_v<M, proto::PlanRequest>);
                 inventory_->plan(std::move(m.spec),

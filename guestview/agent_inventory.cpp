@@ -78,6 +78,11 @@ struct AgentInventory::Impl {
     template <typename Make>
     bool submit(Make make, Pending pending);
     std::string unavailable() const;
+    template <typename Make> // a request answered by DoneReply; fails later when no agent is there
+    void submit_done(Make make, std::function<void(bool, std::string)> done) {
+        if (!submit(make, PendingDone{done}))
+            mailbox.post([done = std::move(done), error = unavailable()] { done(false, error); });
+    }
     void notify_changed() const {
         if (callbacks.changed)
             callbacks.changed();
@@ -440,24 +445,15 @@ void AgentInventory::screenshot(std::string guest, unsigned screen,
 
 void AgentInventory::set_identity(std::string guest, std::optional<int> slot, std::optional<std::uint32_t> colour,
                                   std::function<void(bool ok, std::string error)> done) {
-    auto make = [&](std::uint32_t id) { return proto::IdentityRequest{id, guest, slot, colour}; };
-    if (impl_->submit(make, PendingDone{done}))
-        return;
-    impl_->mailbox.post([done = std::move(done), error = impl_->unavailable()] { done(false, error); });
+    impl_->submit_done([&](std::uint32_t id) { return proto::IdentityRequest{id, guest, slot, colour}; }, done);
 }
 
 void AgentInventory::adopt(std::string guest, std::function<void(bool ok, std::string error)> done) {
-    auto make = [&](std::uint32_t id) { return proto::AdoptRequest{id, guest}; };
-    if (impl_->submit(make, PendingDone{done}))
-        return;
-    impl_->mailbox.post([done = std::move(done), error = impl_->unavailable()] { done(false, error); });
+    impl_->submit_done([&](std::uint32_t id) { return proto::AdoptRequest{id, guest}; }, std::move(done));
 }
 
 void AgentInventory::create(GuestSpec spec, std::function<void(bool ok, std::string message)> done) {
-    auto make = [&](std::uint32_t id) { return proto::CreateRequest{id, spec}; };
-    if (impl_->submit(make, PendingDone{done}))
-        return;
-    impl_->mailbox.post([done = std::move(done), error = impl_->unavailable()] { done(false, error); });
+    impl_->submit_done([&](std::uint32_t id) { return proto::CreateRequest{id, spec}; }, std::move(done));
 }
 
 void AgentInventory::plan(GuestSpec spec, std::function<void(PlanView)> done) {
@@ -487,5 +483,16 @@ void AgentInventory::cancel_job(std::uint32_t id) {
 }
 
 const std::vector<JobInfo>& AgentInventory::jobs() const { return impl_->jobs; }
+
+void AgentInventory::attach_usb(std::string guest, UsbHostdev device, std::function<void(bool, std::string)> done) {
+    impl_->submit_done([&](std::uint32_t id) { return proto::UsbDeviceRequest{id, true, guest, device}; }, done);
+}
+void AgentInventory::detach_usb(std::string guest, UsbHostdev device, std::function<void(bool, std::string)> done) {
+    impl_->submit_done([&](std::uint32_t id) { return proto::UsbDeviceRequest{id, false, guest, device}; }, done);
+}
+void AgentInventory::set_usb_choices(std::string guest, std::vector<usb::UsbChoice> choices,
+                                     std::function<void(bool, std::string)> done) {
+    impl_->submit_done([&](std::uint32_t id) { return proto::UsbChoicesRequest{id, guest, choices}; }, done);
+}
 
 } // namespace phyllome::guestview

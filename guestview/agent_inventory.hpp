@@ -55,6 +55,10 @@ public:
     void start_job(JobRequest request, std::function<void(std::uint32_t id, std::string error)> started) override;
     void cancel_job(std::uint32_t id) override;
     const std::vector<JobInfo>& jobs() const override;
+    void attach_usb(std::string guest, UsbHostdev device, std::function<void(bool ok, std::string error)> done) override;
+    void detach_usb(std::string guest, UsbHostdev device, std::function<void(bool ok, std::string error)> done) override;
+    void set_usb_choices(std::string guest, std::vector<usb::UsbChoice> choices,
+                         std::function<void(bool ok, std::string error)> done) override;
 
     // The running agent's process id, or -1 while none runs.
     pid_t agent_pid() const;

@@ -28,6 +28,7 @@ void write_guest(Writer& w, const GuestInfo& g) {
         w.boolean(snap.with_memory);
         w.boolean(snap.current);
     }
+    write_guest_usb(w, g);
 }
 
 GuestInfo read_guest(Reader& r) {
@@ -57,6 +58,7 @@ GuestInfo read_guest(Reader& r) {
         snap.current = r.boolean();
         g.snapshots.push_back(std::move(snap));
     }
+    read_guest_usb(r, g);
     return g;
 }
 
@@ -112,7 +114,7 @@ std::vector<std::string> read_strings(Reader& r, std::size_t body_size) {
 }
 
 // Each guest takes at least this many bytes, which bounds a count before allocating for it.
-constexpr std::size_t min_guest_size = 4 * 4 + 2 + 4 + 2 + 4 + 1;
+constexpr std::size_t min_guest_size = 4 * 4 + 2 + 4 + 2 + 4 + 1 + 4 + min_guest_usb_size;
 
 } // namespace
 
@@ -167,6 +169,8 @@ void encode(const Request& message, std::string& out) {
                 Writer w(out, Type::Plan);
                 w.u32(m.id);
                 write_spec(w, m.spec);
+            } else if constexpr (std::is_same_v<M, UsbDeviceRequest> || std::is_same_v<M, UsbChoicesRequest>) {
+                write_usb_message(out, m);
             } else {
                 write_job_message(out, m);
             }
@@ -290,6 +294,9 @@ std::optional<Request> decode_request(std::string_view body) {
     case Type::JobStart:
     case Type::JobCancel:
         return read_job_request(r, static_cast<Type>(body[0]));
+    case Type::UsbDevice:
+    case Type::UsbChoices:
+        return read_usb_request(r, static_cast<Type>(body[0]));
     default:
         return std::nullopt;
     }

@@ -81,6 +81,22 @@ struct JobCancelRequest {
     bool operator==(const JobCancelRequest&) const = default;
 };
 
+// attach_usb (attach) or detach_usb; answered by DoneReply.
+struct UsbDeviceRequest {
+    std::uint32_t id = 0;
+    bool attach = true;
+    std::string guest;
+    UsbHostdev device;
+    bool operator==(const UsbDeviceRequest&) const = default;
+};
+// set_usb_choices; answered by DoneReply.
+struct UsbChoicesRequest {
+    std::uint32_t id = 0;
+    std::string guest;
+    std::vector<usb::UsbChoice> choices;
+    bool operator==(const UsbChoicesRequest&) const = default;
+};
+
 // Agent to shell.
 struct StateUpdate {
     ConnectionStatus status;
@@ -103,7 +119,7 @@ struct ScreenshotReply {
     std::string image, mime, error;
     bool operator==(const ScreenshotReply&) const = default;
 };
-// set_identity, adopt and create.
+// set_identity, adopt, create and the USB requests.
 struct DoneReply {
     std::uint32_t id = 0;
     bool ok = false;
@@ -130,7 +146,8 @@ struct JobsUpdate {
 };
 
 using Request = std::variant<ActionRequest, GraphicsRequest, ScreenshotRequest, IdentityRequest, AdoptRequest,
-                             CreateRequest, PlanRequest, JobStartRequest, JobCancelRequest>;
+                             CreateRequest, PlanRequest, JobStartRequest, JobCancelRequest, UsbDeviceRequest,
+                             UsbChoicesRequest>;
 using Reply = std::variant<StateUpdate, ActionReply, GraphicsReply, ScreenshotReply, DoneReply, PlanReply,
                            JobStartedReply, JobsUpdate>;
 

@@ -25,6 +25,8 @@ enum class Type : std::uint8_t {
     Plan = 7,
     JobStart = 8,
     JobCancel = 9,
+    UsbDevice = 10,
+    UsbChoices = 11,
     State = 64,
     ActionDone = 65,
     GraphicsDone = 66,
@@ -86,6 +88,7 @@ public:
     explicit Reader(std::string_view in) : in_(in) {}
 
     bool failed() const { return failed_; }
+    void fail() { failed_ = true; } // a value out of range
     bool done() const { return !failed_ && in_.empty(); }
     std::size_t remaining() const { return in_.size(); }
 
@@ -168,5 +171,13 @@ void write_job_message(std::string& out, const JobStartedReply& m);
 void write_job_message(std::string& out, const JobsUpdate& m);
 std::optional<Request> read_job_request(Reader& r, Type type);
 std::optional<Reply> read_job_reply(Reader& r, Type type, std::size_t body_size);
+
+// The USB fields of a guest and the USB requests (agent_protocol_usb.cpp).
+void write_guest_usb(Writer& w, const GuestInfo& g);
+void read_guest_usb(Reader& r, GuestInfo& g);
+inline constexpr std::size_t min_guest_usb_size = 4 + 4 + 1;
+void write_usb_message(std::string& out, const UsbDeviceRequest& m);
+void write_usb_message(std::string& out, const UsbChoicesRequest& m);
+std::optional<Request> read_usb_request(Reader& r, Type type);
 
 } // namespace phyllome::guestview::agent::wire

@@ -19,6 +19,7 @@
 #include "guestview/domain_graphics.hpp"
 #include "guestview/domain_state.hpp"
 #include "guestview/installer_media.hpp"
+#include "guestview/usb_hostdev_xml.hpp"
 
 namespace phyllome::guestview {
 namespace {
@@ -74,6 +75,10 @@ std::optional<GuestInfo> read_guest(virDomainPtr domain, const GuestInfo* known)
             graphics = graphics_from_domain_xml(xml.get());
             identity = identity_from_domain_xml(xml.get(), info.name);
             info.installer_attached = installer_from_domain_xml(xml.get(), info.name).has_value();
+            DomainUsb usb = usb_from_domain_xml(xml.get());
+            info.usb_devices = std::move(usb.hostdevs);
+            info.usb_controller = usb.controller;
+            info.usb_choices = usb_choices_from_domain_xml(xml.get(), info.name);
         } else {
             graphics = {GraphicsSupport::None, -1, "its configuration could not be read: " + last_libvirt_error()};
         }
@@ -90,6 +95,8 @@ std::optional<GuestInfo> read_guest(virDomainPtr domain, const GuestInfo* known)
     info.state_reason = describe_state(state, reason);
     const unsigned id = virDomainGetID(domain); // (unsigned)-1 while shut off
     info.domain_id = id == static_cast<unsigned>(-1) ? -1 : static_cast<int>(id);
+    if (info.domain_id < 0)
+        info.usb_devices.clear(); // live devices only: they went with QEMU
     return info;
 }
 
@@ -195,6 +202,15 @@ bool Inventory::Impl::open_connection(std::string& error) {
                                                           generic_callback(&on_reboot), this, nullptr);
     if (reboot_callback_id < 0)
         log::debug("libvirt: no reboot events from {}: {}", status.uri, last_libvirt_error());
+    // USB hostdevs QEMU drops (a device unplugged) leave the live XML with these.
+    device_removed_callback_id = virConnectDomainEventRegisterAny(
+        connection.get(), nullptr, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, generic_callback(&on_device_changed), this, nullptr);
+    device_added_callback_id = virConnectDomainEventRegisterAny(
+        connection.get(), nullptr, VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, generic_callback(&on_device_changed), this, nullptr);
+    if (device_removed_callback_id < 0 || device_added_callback_id < 0) {
+        log::debug("libvirt: no device events from {}: {}", status.uri, last_libvirt_error());
+        virResetLastError();
+    }
     return refresh_all(error);
 }
 
@@ -211,6 +227,11 @@ void Inventory::Impl::disconnect() {
     if (reboot_callback_id >= 0 && virConnectDomainEventDeregisterAny(connection.get(), reboot_callback_id) < 0)
         virResetLastError();
     reboot_callback_id = -1;
+    for (int* id : {&device_removed_callback_id, &device_added_callback_id}) {
+        if (*id >= 0 && virConnectDomainEventDeregisterAny(connection.get(), *id) < 0)
+            virResetLastError();
+        *id = -1;
+    }
     if (qemu_reset_callback_id >= 0 &&
         virConnectDomainQemuMonitorEventDeregister(connection.get(), qemu_reset_callback_id) < 0)
         virResetLastError();
@@ -369,7 +390,7 @@ void Inventory::Impl::on_metadata_change(virConnectPtr, virDomainPtr domain, int
                                          void* opaque) {
     // Titles, descriptions and other programs' elements do not concern us.
     if (type != VIR_DOMAIN_METADATA_ELEMENT || nsuri == nullptr ||
-        (identity_namespace != nsuri && installer_namespace != nsuri))
+        (identity_namespace != nsuri && installer_namespace != nsuri && usb_namespace != nsuri))
         return;
     auto* self = static_cast<Impl*>(opaque);
     if (self->refresh_domain(domain, true))

@@ -105,6 +105,15 @@ public:
     void cancel_job(std::uint32_t id) override;
     const std::vector<JobInfo>& jobs() const override;
 
+    // On the worker (inventory_usb.cpp), then the guest is read again. attach_usb checks the live
+    // XML first: a device the guest has already is ok, a guest without a USB controller fails
+    // without asking libvirt. libvirt's errors become what to do (start it first, it is given to
+    // another guest, no longer plugged in, no access to /dev/bus/usb), libvirt's text after.
+    void attach_usb(std::string guest, UsbHostdev device, std::function<void(bool ok, std::string error)> done) override;
+    void detach_usb(std::string guest, UsbHostdev device, std::function<void(bool ok, std::string error)> done) override;
+    void set_usb_choices(std::string guest, std::vector<usb::UsbChoice> choices,
+                         std::function<void(bool ok, std::string error)> done) override;
+
     // The live connection (nullptr unless Connected), for the display client. It is closed on
     // reconnect and destruction: take virConnectRef for a longer-lived reference.
     virConnectPtr connection() const;

@@ -72,6 +72,8 @@ struct Inventory::Impl {
                               unsigned micros, const char* details, void* opaque);
     static void on_metadata_change(virConnectPtr, virDomainPtr domain, int type, const char* nsuri, void* opaque);
     static void on_close(virConnectPtr, int reason, void* opaque);
+    // A device added or removed (inventory_usb.cpp): its USB hostdevs change.
+    static void on_device_changed(virConnectPtr, virDomainPtr domain, const char* alias, void* opaque);
     static int on_retry_timer(void* data);
     static int on_os_db_idle(void* data);
     void os_db_used(); // on the loop, after a job that used the OS database
@@ -99,6 +101,8 @@ struct Inventory::Impl {
     int lifecycle_callback_id = -1;
     int metadata_callback_id = -1;
     int reboot_callback_id = -1;
+    int device_removed_callback_id = -1;
+    int device_added_callback_id = -1;
     int qemu_reset_callback_id = -1; // set: QEMU's RESET events count restarts, not REBOOT
     bool close_callback_registered = false;
     // Read by libvirt's close callback on any thread; tells a stale notification from a live one.

@@ -223,6 +223,8 @@ PHYLLOME_LIBVIRT_FORWARD(int, virDomainAttachDeviceFlags, (virDomainPtr domain, 
                          (domain, xml, flags))
 PHYLLOME_LIBVIRT_FORWARD(int, virDomainDetachDeviceFlags, (virDomainPtr domain, const char* xml, unsigned int flags),
                          (domain, xml, flags))
+PHYLLOME_LIBVIRT_FORWARD(int, virDomainDetachDeviceAlias, (virDomainPtr domain, const char* alias, unsigned int flags),
+                         (domain, alias, flags))
 PHYLLOME_LIBVIRT_FORWARD(int, virDomainGetBlockInfo,
                          (virDomainPtr dom, const char* disk, virDomainBlockInfoPtr info, unsigned int flags),
                          (dom, disk, info, flags))

@@ -118,6 +118,43 @@ TEST_F(AgentInventoryTest, SetIdentityIsVisibleBeforeItsAnswer) {
     EXPECT_THAT(error, HasSubstr("no guest named 'nosuch'"));
 }
 
+TEST_F(AgentInventoryTest, UsbRequestsCrossTheSocket) {
+    open();
+    ASSERT_TRUE(wait_connected());
+    const std::vector<usb::UsbChoice> choices{{{"0781:5581", "4C530001"}, true}, {{"046d:c52b", ""}, false}};
+    std::optional<bool> ok;
+    std::vector<usb::UsbChoice> seen;
+    inventory->set_usb_choices("test", choices, [&](bool success, std::string error) {
+        EXPECT_TRUE(success) << error;
+        ok = success;
+        seen = inventory->find("test")->usb_choices;
+    });
+    EXPECT_FALSE(ok.has_value()) << "never inside the call";
+    ASSERT_TRUE(pump_until(loop.get(), [&] { return ok.has_value(); }));
+    EXPECT_EQ(seen, choices) << "the state crossed before the answer";
+
+    // The test guest has no such device: taking it back is ok.
+    std::optional<std::pair<bool, std::string>> detached;
+    inventory->detach_usb("test", {0x0781, 0x5581, 1, 5}, [&](bool success, std::string error) {
+        detached.emplace(success, std::move(error));
+    });
+    ASSERT_TRUE(pump_until(loop.get(), [&] { return detached.has_value(); }));
+    EXPECT_TRUE(detached->first) << detached->second;
+
+    std::optional<std::pair<bool, std::string>> attached;
+    inventory->attach_usb("nosuch", {0x0781, 0x5581, 1, 5}, [&](bool success, std::string error) {
+        attached.emplace(success, std::move(error));
+    });
+    ASSERT_TRUE(pump_until(loop.get(), [&] { return attached.has_value(); }));
+    EXPECT_FALSE(attached->first);
+    EXPECT_THAT(attached->second, HasSubstr("no guest named 'nosuch'"));
+    ok.reset();
+    inventory->set_usb_choices("test", {}, [&](bool success, std::string) { ok = success; });
+    ASSERT_TRUE(pump_until(loop.get(), [&] { return ok.has_value(); }));
+    EXPECT_TRUE(*ok);
+    EXPECT_TRUE(inventory->find("test")->usb_choices.empty());
+}
+
 TEST_F(AgentInventoryTest, ScreenshotAndGraphicsAnswersCrossTheSocket) {
     open();
     ASSERT_TRUE(wait_connected());

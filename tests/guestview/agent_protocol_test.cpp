@@ -30,6 +30,9 @@ GuestInfo sample_guest(std::string name) {
     g.domain_id = 7;
     g.installer_attached = true;
     g.snapshots = {{"before the update", 1764900000, true, true}, {"fresh install", 1764800000, false, false}};
+    g.usb_devices = {{0x0781, 0x5581, 1, 5}, {0x0781, 0x5581, 3, 127}};
+    g.usb_choices = {{{"0781:5581", "4C530001"}, true}, {{"046d:c52b", ""}, false}};
+    g.usb_controller = false;
     return g;
 }
 
@@ -64,6 +67,10 @@ std::vector<Request> all_requests() {
         JobStartRequest{14, JobRequest{JobKind::Export, "win11", "/home/u/win 11.phyllome", "", true}},
         JobStartRequest{15, JobRequest{JobKind::Import, "", "", "/media/usb/win11.phyllome", false}},
         JobCancelRequest{7},
+        UsbDeviceRequest{16, true, "win11", {0x0781, 0x5581, 1, 5}},
+        UsbDeviceRequest{17, false, "win11", {0xffff, 0, 255, 127}},
+        UsbChoicesRequest{18, "win11", {{{"0781:5581", "4C530001"}, true}, {{"046d:c52b", ""}, false}}},
+        UsbChoicesRequest{19, "win11", {}},
     };
 }
 
