@@ -111,8 +111,8 @@ private:
             }
         }
         devices_.push_back(*device);
-        log::info("usb: {} ({}, {}) plugged in at {}", device->name(), device->id(),
-                         describe_kinds(device->kinds), device->sysname);
+        log::info("usb: {} ({}, {}) plugged in at {}", device->name(), device->id(), describe_kinds(device->kinds),
+                  device->sysname);
         notify(callbacks_.added, *device);
     }
 
