@@ -73,7 +73,7 @@ struct GuestInfo {
     bool installer_attached = false;
     std::vector<SnapshotEntry> snapshots; // newest first
     std::vector<UsbHostdev> usb_devices;      // the live XML's USB hostdevs, while it runs
-    std::vector<usb::UsbChoice> usb_choices;  // its <phyllome:usb> metadata: remembered choices
+    std::vector<usb::UsbChoice> usb_choices;  // its <phyllome-usb:usb> metadata (usb_hostdev_xml.hpp): remembered choices
     bool usb_controller = true;               // false when it has no USB controller (model='none', or none at all where libvirt adds none)
     bool operator==(const GuestInfo&) const = default;
 };
@@ -219,6 +219,10 @@ public:
     // finished first). Unknown or finished ids are ignored.
     virtual void cancel_job(std::uint32_t id) = 0;
     virtual const std::vector<JobInfo>& jobs() const = 0;
+    const JobInfo* find_job(std::uint32_t id) const {
+        auto it = std::ranges::find(jobs(), id, &JobInfo::id);
+        return it == jobs().end() ? nullptr : &*it;
+    }
 
     // Gives a host USB device to the running guest: virDomainAttachDeviceFlags, live only, so it comes back
     // when the guest stops. guests() lists it in usb_devices before `done` runs. On failure nothing changed
@@ -226,13 +230,10 @@ public:
     virtual void attach_usb(std::string guest, UsbHostdev device, std::function<void(bool ok, std::string error)> done) = 0;
     // Takes it back (live). A device the guest no longer has (unplugged from the host, guest stopped) is ok.
     virtual void detach_usb(std::string guest, UsbHostdev device, std::function<void(bool ok, std::string error)> done) = 0;
-    // Replaces the guest's remembered choices: <phyllome:usb> metadata, persistent and live, like set_identity.
+    // Replaces the guest's remembered choices: <phyllome-usb:usb> metadata (its own namespace: libvirt keeps one
+    // element per namespace), persistent and live, like set_identity. Ids must be like "0781:5581".
     virtual void set_usb_choices(std::string guest, std::vector<usb::UsbChoice> choices,
                                  std::function<void(bool ok, std::string error)> done) = 0;
-    const JobInfo* find_job(std::uint32_t id) const {
-        auto it = std::ranges::find(jobs(), id, &JobInfo::id);
-        return it == jobs().end() ? nullptr : &*it;
-    }
 };
 
 // Whether the guest's screen can only be shown after adopt(): it has graphics, none we can use.
