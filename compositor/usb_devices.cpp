@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "config/log.hpp"
+#include "guestview/usb/usb_policy_config.hpp"
 
 namespace phyllome::compositor {
 
@@ -28,20 +29,9 @@ const UsbAction* first_notice(const UsbHandover::Actions& actions) {
 
 } // namespace
 
-usb::UsbPolicy usb_policy_from_config(const config::UsbConfig& config) {
-    usb::UsbPolicy policy;
-    policy.ask_first = 0;
-    for (const auto& name : config.ask_first)
-        if (auto kind = usb::usb_kind_from_string(name))
-            policy.ask_first |= *kind;
-    for (const auto& d : config.devices)
-        policy.rules.push_back(usb::UsbRule{usb::UsbMatch{d.id, d.serial}, d.always, d.never});
-    return policy;
-}
-
 UsbDevices::UsbDevices(wl_event_loop* loop, guestview::GuestInventory& inventory, Host& host,
                        const config::UsbConfig& config, std::string chord)
-    : inventory_(inventory), host_(host), handover_(usb_policy_from_config(config), std::move(chord)) {
+    : inventory_(inventory), host_(host), handover_(usb::policy_from_config(config), std::move(chord)) {
     usb::UsbWatcher::Callbacks callbacks;
     callbacks.added = [this](const usb::UsbDevice& d) { plugged(d); };
     callbacks.removed = [this](const usb::UsbDevice& d) { unplugged(d); };
@@ -55,7 +45,7 @@ UsbDevices::UsbDevices(wl_event_loop* loop, guestview::GuestInventory& inventory
 UsbDevices::~UsbDevices() = default;
 
 void UsbDevices::reconfigure(const config::UsbConfig& config, std::string chord) {
-    handover_.set_policy(usb_policy_from_config(config), std::move(chord));
+    handover_.set_policy(usb::policy_from_config(config), std::move(chord));
     host_.usb_changed();
 }
 

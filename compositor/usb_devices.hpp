@@ -74,6 +74,4 @@ private:
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-guestview::usb::UsbPolicy usb_policy_from_config(const config::UsbConfig& config);
-
 } // namespace phyllome::compositor

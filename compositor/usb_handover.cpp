@@ -118,6 +118,7 @@ UsbHandover::Actions UsbHandover::plugged(const Device& device, const UsbWorld& 
                                             name, usb::describe_kinds(device.kinds),
                                             chord_.empty() ? std::string("the host chord") : chord_, d.guest))};
     case K::Never:
+        offered_ = device.sysname; // Host+U then says why not
         return {notice("", fmt::format("{} plugged in: it stays with this computer ({})", name, d.why))};
     case K::Leave:
         break;
