@@ -95,7 +95,7 @@ void UsbDevices::run(UsbHandover::Actions actions) {
         case UsbAction::Kind::Attach:
         case UsbAction::Kind::Detach: {
             const bool attach = a.kind == UsbAction::Kind::Attach;
-            log::info("usb: {} {} {} ({} {})", attach ? "giving" : "taking back", a.device.name(),
+            log::info("usb: {} {} {} {} ({})", attach ? "giving" : "taking back", a.device.name(),
                       attach ? "to" : "from", a.guest, a.device.sysname);
             auto done = [this, alive = std::weak_ptr<bool>(alive_), attach, guest = a.guest,
                          device = a.device](bool ok, std::string error) {

@@ -81,14 +81,35 @@ std::string describe_kinds(UsbKinds kinds) {
     return text;
 }
 
-std::string UsbDevice::name() const {
-    if (!product_name.empty()) {
-        if (vendor_name.empty() || starts_with_word(product_name, vendor_name))
-            return product_name;
-        return fmt::format("{} {}", vendor_name, product_name);
+// "SanDisk Corp." -> "SanDisk", "Logitech, Inc." -> "Logitech", "Yubico.com" -> "Yubico": the
+// hwdb's company names are long for a notice, and people call devices by the brand.
+std::string short_vendor(std::string name) {
+    static constexpr std::string_view suffixes[] = {
+        " Corporation", " Corp.", " Corp", " Inc.", " Inc", " Co., Ltd.", " Co., Ltd", " Co.,Ltd.", " Co.", " Ltd.",
+        " Ltd", " Limited", " GmbH", " AG", " S.A.", " B.V.", " LLC", " International", " Technology", " Technologies",
+        ".com"};
+    for (bool again = true; again;) {
+        again = false;
+        while (!name.empty() && (name.back() == ',' || name.back() == ' '))
+            name.pop_back();
+        for (std::string_view suffix : suffixes)
+            if (name.size() > suffix.size() + 2 && name.ends_with(suffix)) {
+                name.resize(name.size() - suffix.size());
+                again = true;
+            }
     }
-    if (!vendor_name.empty())
-        return fmt::format("{} device {:04x}", vendor_name, product);
+    return name;
+}
+
+std::string UsbDevice::name() const {
+    const std::string brand = short_vendor(vendor_name);
+    if (!product_name.empty()) {
+        if (brand.empty() || starts_with_word(product_name, brand) || starts_with_word(product_name, vendor_name))
+            return product_name;
+        return fmt::format("{} {}", brand, product_name);
+    }
+    if (!brand.empty())
+        return fmt::format("{} device {:04x}", brand, product);
     return fmt::format("USB device {}", id());
 }
 

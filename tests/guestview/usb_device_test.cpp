@@ -20,6 +20,20 @@ TEST(UsbDeviceTest, NamesPreferVendorAndProduct) {
     EXPECT_EQ(device.name(), "Ultra");
 }
 
+TEST(UsbDeviceTest, NamesUseTheBrandNotTheCompany) {
+    auto named = [](std::string vendor, std::string product) {
+        return UsbDevice{.vendor_name = std::move(vendor), .product_name = std::move(product)}.name();
+    };
+    EXPECT_EQ(named("SanDisk Corp.", "Ultra"), "SanDisk Ultra");
+    EXPECT_EQ(named("Logitech, Inc.", "Unifying Receiver"), "Logitech Unifying Receiver");
+    EXPECT_EQ(named("Yubico.com", "Yubikey 4/5 OTP+U2F+CCID"), "Yubico Yubikey 4/5 OTP+U2F+CCID");
+    EXPECT_EQ(named("Realtek Semiconductor Corp.", "RTL8153 Gigabit Ethernet Adapter"),
+              "Realtek Semiconductor RTL8153 Gigabit Ethernet Adapter");
+    EXPECT_EQ(named("Genesys Logic, Inc.", ""), "Genesys Logic device 0000");
+    EXPECT_EQ(named("Logitech, Inc.", "Logitech G502"), "Logitech G502"); // no brand twice
+    EXPECT_EQ(named("Inc.", "Thing"), "Inc. Thing");                      // too short to cut
+}
+
 TEST(UsbDeviceTest, IdsAreLowerCaseHex) {
     EXPECT_EQ((UsbDevice{.vendor = 0x046D, .product = 0xC52B}.id()), "046d:c52b");
     EXPECT_EQ((UsbDevice{.vendor = 1, .product = 2}.id()), "0001:0002");

@@ -113,13 +113,13 @@ TEST(UsbTestbedTest, AChildProcessSeesTheDevicesAndGetsTheUevents) {
     testbed.add_quietly({.vendor = 0x046d, .product = 0xc52b, .vendor_name = "Logitech, Inc.",
                          .product_name = "Unifying Receiver", .interfaces = ":030101:030102:", .sysname = "1-2"});
     WatchPrinter child(program, testbed.child_environment());
-    EXPECT_EQ(child.next_line(), "present 1-2 046d:c52b Logitech, Inc. Unifying Receiver");
+    EXPECT_EQ(child.next_line(), "present 1-2 046d:c52b Logitech Unifying Receiver");
     ASSERT_EQ(child.next_line(), "ready");
 
     std::string disk = testbed.add({.vendor_name = "SanDisk Corp.", .product_name = "Ultra", .sysname = "2-1"});
-    EXPECT_EQ(child.next_line(), "added 2-1 0781:5581 SanDisk Corp. Ultra");
+    EXPECT_EQ(child.next_line(), "added 2-1 0781:5581 SanDisk Ultra");
     testbed.remove(disk);
-    EXPECT_EQ(child.next_line(), "removed 2-1 0781:5581 SanDisk Corp. Ultra");
+    EXPECT_EQ(child.next_line(), "removed 2-1 0781:5581 SanDisk Ultra");
     // A hub is not listed: the next line is the device after it.
     testbed.add({.device_class = "09", .sysname = "3-1"});
     testbed.add({.vendor = 0x1050, .product = 0x0407, .interfaces = ":030000:", .sysname = "3-1.2"});

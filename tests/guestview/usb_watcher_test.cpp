@@ -80,7 +80,7 @@ TEST_F(UsbWatcherTest, ListsTheDevicesPresentAtStartBySysnameWithoutCallbacks) {
     EXPECT_EQ(disk.bus, 2);
     EXPECT_EQ(disk.address, 3);
     EXPECT_EQ(disk.serial, "4C530001");
-    EXPECT_EQ(disk.name(), "SanDisk Corp. Ultra");
+    EXPECT_EQ(disk.name(), "SanDisk Ultra");
     ASSERT_NE(watcher_->find("2-1"), nullptr);
     EXPECT_EQ(*watcher_->find("2-1"), disk);
     EXPECT_EQ(watcher_->find("usb1"), nullptr);

@@ -97,7 +97,7 @@ std::vector<std::pair<std::string, std::string>> as_pairs(const std::vector<std:
 // The "usb" entry of status --json for `device`, or empty.
 std::string usb_entry(const std::string& status, const std::string& device) {
     std::smatch m;
-    if (std::regex_search(status, m, std::regex("\\{\"device\": \"" + device + "\"[^}]*\\}")))
+    if (std::regex_search(status, m, std::regex("\\{\"device\": \"" + device + "\", \"id\"[^}]*\\}")))
         return m.str();
     return {};
 }
@@ -132,6 +132,11 @@ protected:
         auto r = shell->wtype({"-P", "Control_R", "-k", key, "-p", "Control_R"});
         ASSERT_EQ(r.exit_code, 0) << r.err;
     }
+    // PHYLLOME_USB_SHOTS=DIR keeps what the user saw, for a person to look at.
+    void keep_shot(const std::string& name) {
+        if (const char* dir = std::getenv("PHYLLOME_USB_SHOTS"))
+            run_command({"grim", std::string(dir) + "/" + name + ".png"}, shell->client_env());
+    }
     void start_shell() {
         ShellProcess::Options o;
         o.libvirt_uri = daemon->uri();
@@ -154,7 +159,7 @@ TEST_F(UsbDevicesRealQemu, PluggedDevicesAreOfferedGivenThroughLibvirtAndListed)
     std::string status = shell->status_json();
     const std::string cam = usb_entry(status, "1-4");
     ASSERT_FALSE(cam.empty()) << status << shell->log();
-    EXPECT_NE(cam.find("\"name\": \"Logitech, Inc. Webcam C270\""), std::string::npos) << cam;
+    EXPECT_NE(cam.find("\"name\": \"Logitech Webcam C270\""), std::string::npos) << cam;
     EXPECT_NE(cam.find("\"kinds\": [\"audio\", \"video\"]"), std::string::npos) << cam;
     EXPECT_NE(cam.find("\"owner\": null"), std::string::npos) << cam;
 
@@ -167,9 +172,10 @@ TEST_F(UsbDevicesRealQemu, PluggedDevicesAreOfferedGivenThroughLibvirtAndListed)
 
     // Plugged while the guest is shown: offered, over the guest, in its colour.
     const std::string stick_path = bed.add(stick());
-    const std::string offer = std::string("SanDisk Corp. Ultra plugged in — Right Ctrl+U gives it to ") + guest;
+    const std::string offer = std::string("SanDisk Ultra plugged in — Right Ctrl+U gives it to ") + guest;
     ASSERT_TRUE(shell->wait_for_status(offer, 10s)) << shell->status_json() << shell->log();
     auto img = shell->screenshot();
+    keep_shot("usb-offer");
     ASSERT_TRUE(img);
     const int bx = (img->width - 760) / 2 + 3, by = img->height / 12 + 20;
     EXPECT_EQ(img->pixel(bx, by), 0xe01b24u) << "the offer's banner is not over the guest in its colour";
@@ -179,15 +185,15 @@ TEST_F(UsbDevicesRealQemu, PluggedDevicesAreOfferedGivenThroughLibvirtAndListed)
     // Host+U: libvirt is asked for real; with no such device on this host it refuses, and the
     // user reads why. Nothing changes.
     host("u");
-    const std::string refused = std::string(guest) + " could not take SanDisk Corp. Ultra: ";
+    const std::string refused = std::string(guest) + " could not take SanDisk Ultra: ";
     ASSERT_TRUE(shell->wait_for_status(refused, 60s)) << shell->status_json() << shell->log();
     status = shell->status_json();
     std::smatch why;
-    ASSERT_TRUE(std::regex_search(status, why, std::regex("could not take SanDisk Corp. Ultra: ([^\"]*)")));
+    ASSERT_TRUE(std::regex_search(status, why, std::regex("could not take SanDisk Ultra: ([^\"]*)")));
     std::printf("Host+U on a device this host does not have: %s\n", why[1].str().c_str());
     const std::string entry = usb_entry(status, "1-2");
     EXPECT_NE(entry.find("\"owner\": null, \"busy\": null"), std::string::npos) << entry;
-    EXPECT_NE(shell->log().find(std::string("usb: giving SanDisk Corp. Ultra to ") + guest), std::string::npos)
+    EXPECT_NE(shell->log().find(std::string("usb: giving SanDisk Ultra to ") + guest), std::string::npos)
         << shell->log();
 
     // phyllomectl: the list, a give that fails the same way, and a choice remembered in libvirt.
@@ -195,7 +201,7 @@ TEST_F(UsbDevicesRealQemu, PluggedDevicesAreOfferedGivenThroughLibvirtAndListed)
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("1-2"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("0781:5581"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("SanDisk Corp. Ultra (storage)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("SanDisk Ultra (storage)"), std::string::npos) << r.out;
     r = shell->ctl({"usb", "attach", guest, "0781:5581"});
     EXPECT_EQ(r.exit_code, 1) << r.out;
     EXPECT_NE(r.err.find(refused), std::string::npos) << r.err;
@@ -208,16 +214,16 @@ TEST_F(UsbDevicesRealQemu, PluggedDevicesAreOfferedGivenThroughLibvirtAndListed)
 
     // A keyboard stays with the host until Host+U is pressed twice.
     bed.add(keyboard());
-    ASSERT_TRUE(shell->wait_for_status("Logitech, Inc. Keyboard K120 (keyboard) plugged in: it stays with this computer", 10s))
+    ASSERT_TRUE(shell->wait_for_status("Logitech Keyboard K120 (keyboard) plugged in: it stays with this computer", 10s))
         << shell->status_json();
     host("u");
-    ASSERT_TRUE(shell->wait_for_status("Logitech, Inc. Keyboard K120 is this computer's keyboard", 10s))
+    ASSERT_TRUE(shell->wait_for_status("Logitech Keyboard K120 is this computer's keyboard", 10s))
         << shell->status_json();
-    EXPECT_EQ(shell->log().find("usb: giving Logitech, Inc. Keyboard K120"), std::string::npos) << shell->log();
+    EXPECT_EQ(shell->log().find("usb: giving Logitech Keyboard K120"), std::string::npos) << shell->log();
 
     // A [usb] rule: never, not even when asked.
     bed.add(token());
-    ASSERT_TRUE(shell->wait_for_status("Yubico.com Yubikey 4/5 OTP+U2F+CCID plugged in: it stays with this computer", 10s))
+    ASSERT_TRUE(shell->wait_for_status("Yubico Yubikey 4/5 OTP+U2F+CCID plugged in: it stays with this computer", 10s))
         << shell->status_json();
     r = shell->ctl({"usb", "attach", guest, "1-5", "--force"});
     EXPECT_EQ(r.exit_code, 1);
@@ -225,13 +231,13 @@ TEST_F(UsbDevicesRealQemu, PluggedDevicesAreOfferedGivenThroughLibvirtAndListed)
 
     // A [usb] rule: always to this guest, on sight, without a chord.
     bed.add(printer());
-    ASSERT_TRUE(shell->wait_for_status(std::string(guest) + " could not take Canon, Inc. PIXMA MG5200", 60s))
+    ASSERT_TRUE(shell->wait_for_status(std::string(guest) + " could not take Canon PIXMA MG5200", 60s))
         << shell->status_json() << shell->log();
-    EXPECT_NE(shell->log().find(std::string("usb: giving Canon, Inc. PIXMA MG5200 to ") + guest), std::string::npos);
+    EXPECT_NE(shell->log().find(std::string("usb: giving Canon PIXMA MG5200 to ") + guest), std::string::npos);
 
     // Unplugged: gone from the list, said so.
     bed.remove(stick_path);
-    ASSERT_TRUE(shell->wait_for_status("SanDisk Corp. Ultra unplugged", 10s)) << shell->status_json();
+    ASSERT_TRUE(shell->wait_for_status("SanDisk Ultra unplugged", 10s)) << shell->status_json();
     EXPECT_TRUE(usb_entry(shell->status_json(), "1-2").empty());
 
     // The overlay lists every device with its holder, one row each.
@@ -242,6 +248,7 @@ TEST_F(UsbDevicesRealQemu, PluggedDevicesAreOfferedGivenThroughLibvirtAndListed)
     std::smatch row;
     ASSERT_TRUE(std::regex_search(status, row, std::regex(R"("usb_rows": \[\{"device": "1-4", "x": (\d+), "y": (\d+), "width": (\d+), "height": (\d+))")));
     img = shell->screenshot();
+    keep_shot("usb-overlay");
     ASSERT_TRUE(img);
     const int rx = std::stoi(row[1]), ry = std::stoi(row[2]), rw = std::stoi(row[3]), rh = std::stoi(row[4]);
     // Text on the row: more than one colour in it.
