@@ -179,3 +179,70 @@ TEST(OverlayPainter, TheNewGuestCardReplacesTheListAndShowsARefusalInTheErrorCol
 
 } // namespace
 } // namespace phyllome::compositor
+
+// Issue 18: the USB devices are listed under the guests, one clickable row each, tinted when a
+// guest has the device; a click gives the device to the selected guest.
+namespace phyllome::compositor {
+namespace {
+
+UsbEntry usb_entry(std::string sysname, std::string owner) {
+    UsbEntry e;
+    e.device.sysname = std::move(sysname);
+    e.device.vendor = 0x0781;
+    e.device.product = 0x5581;
+    e.device.vendor_name = "SanDisk";
+    e.device.product_name = "Ultra";
+    e.device.kinds = guestview::usb::Storage;
+    e.owner = std::move(owner);
+    return e;
+}
+
+TEST(OverlayPainter, EachUsbDeviceIsARowAClickGivesToTheSelectedGuest) {
+    OverlayModel model;
+    guestview::ConnectionStatus c;
+    c.state = guestview::ConnectionState::Connected;
+    model.set_connection(c);
+    model.set_guests({guest("alpha", guestview::GuestState::Running), guest("bravo", guestview::GuestState::Running)});
+    config::OverlayConfig style;
+    Surface plain(1280, 800);
+    OverlayPaintInput in{1280, 800, 1.0, &model, &style, "status", "help"};
+    EXPECT_TRUE(paint_overlay(plain.cr, in).usb_rows.empty()) << "no device, no list";
+
+    model.set_usb({usb_entry("1-2", ""), usb_entry("1-3", "bravo")});
+    Surface surf(1280, 800);
+    OverlayHitMap hits = paint_overlay(surf.cr, in);
+    ASSERT_EQ(hits.usb_rows.size(), 2u);
+    EXPECT_EQ(hits.usb_rows[0].device, "1-2");
+    const OverlayRect a = hits.usb_rows[0].rect, b = hits.usb_rows[1].rect;
+    EXPECT_GT(a.y, hits.rows[1].y + hits.rows[1].height) << "below the guests";
+    EXPECT_LT(a.y + a.height, b.y) << "rows do not overlap";
+    EXPECT_LE(b.y + b.height, 800);
+    // The row of a device a guest has is tinted with the accent colour; the host's is not.
+    const std::uint32_t free_bg = surf.pixel(a.x + a.width / 2, a.y + 2);
+    const std::uint32_t held_bg = surf.pixel(b.x + b.width / 2, b.y + 2);
+    EXPECT_NE(free_bg, held_bg);
+    EXPECT_NE(free_bg, surf.pixel(a.x + a.width / 2, a.y - 3)) << "the row is not drawn";
+
+    // Clicks: to the selected guest (alpha, the first).
+    auto now = OverlayModel::Clock::now();
+    auto cmd = model.on_click(a.x + 20, a.y + a.height / 2, hits, now);
+    ASSERT_TRUE(cmd);
+    EXPECT_EQ(cmd->kind, OverlayCommand::Kind::Usb);
+    EXPECT_EQ(cmd->device, "1-2");
+    EXPECT_EQ(cmd->target, "alpha");
+    // U acts on the selected guest too.
+    model.on_key(OverlayModel::Key::Down, now);
+    auto key = model.on_key(OverlayModel::Key::Usb, now);
+    ASSERT_TRUE(key);
+    EXPECT_EQ(key->kind, OverlayCommand::Kind::Usb);
+    EXPECT_EQ(key->target, "bravo");
+    EXPECT_EQ(key->device, "");
+    model.take_dirty();
+    model.set_usb({usb_entry("1-2", "")});
+    EXPECT_TRUE(model.take_dirty());
+    model.set_usb({usb_entry("1-2", "")});
+    EXPECT_FALSE(model.take_dirty());
+}
+
+} // namespace
+} // namespace phyllome::compositor
