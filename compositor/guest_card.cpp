@@ -72,6 +72,36 @@ void GuestCard::rebuild(const guestview::GuestInfo& guest) {
     rows_.push_back({Kind::Export, "Export to one file", export_file_, {}});
     for (const auto& uri : places_.destinations)
         rows_.push_back({Kind::Move, fmt::format("Move to {}", uri), running_ ? "live, its disks copied" : "it must be running", uri});
+    for (const auto& device : places_.usb_devices) {
+        const auto* choice = remembered(guest, device);
+        const std::string name = device.name();
+        rows_.push_back({Kind::UsbChoice,
+                         !choice          ? fmt::format("{}: offered, Host+U gives it", name)
+                         : choice->always ? fmt::format("{}: always given to {}", name, guest_)
+                                          : fmt::format("{}: never offered to {}", name, guest_),
+                         !choice          ? fmt::format("Enter: give it to {} whenever both are here", guest_)
+                         : choice->always ? "Enter: never offer it"
+                                          : "Enter: forget, offer it again",
+                         device.sysname,
+                         choice ? std::optional(choice->always ? UsbRemember::Always : UsbRemember::Never)
+                                : std::nullopt});
+    }
+}
+
+const guestview::usb::UsbChoice* GuestCard::remembered(const guestview::GuestInfo& guest,
+                                                       const guestview::usb::UsbDevice& device) {
+    auto it = std::ranges::find_if(guest.usb_choices, [&](const auto& c) { return c.match.matches(device); });
+    return it == guest.usb_choices.end() ? nullptr : &*it;
+}
+
+std::optional<GuestCard::UsbChange> GuestCard::usb_enter() const {
+    if (selection_ >= rows_.size() || rows_[selection_].kind != Kind::UsbChoice)
+        return std::nullopt;
+    const Row& row = rows_[selection_];
+    const UsbRemember what = !row.remembered                         ? UsbRemember::Always
+                             : *row.remembered == UsbRemember::Always ? UsbRemember::Never
+                                                                      : UsbRemember::Forget;
+    return UsbChange{row.value, what};
 }
 
 void GuestCard::move(int direction) {
@@ -97,6 +127,7 @@ std::optional<guestview::JobRequest> GuestCard::enter() const {
         return guestview::JobRequest{JobKind::Restore, {}, free_name(guest_ + "-restored", places_.guest_names), row.value, false};
     case Kind::Export: return guestview::JobRequest{JobKind::Export, guest_, row.detail, {}, false};
     case Kind::Move: return guestview::JobRequest{JobKind::Move, guest_, row.value, {}, false};
+    case Kind::UsbChoice: return std::nullopt; // usb_enter()
     }
     return std::nullopt;
 }

@@ -32,8 +32,10 @@ struct OverlayCommand {
     // card of the guest `target` (the server knows its backups and the other hosts).
     // Usb: give `device` to the guest `target`, or take it back if that guest has it; an empty
     // `device` is the one Host+U would act on.
+    // UsbRemember: the guest `target` remembers `device` as request.target says ("always",
+    // "never", "forget"), from the guest card.
     enum class Kind { GuestAction, ShowGuest, LaunchApp, Adopt, PlanGuest, CreateGuest, ShowWindow, StartJob, RunJob,
-                      CancelJob, GuestCard, Usb };
+                      CancelJob, GuestCard, Usb, UsbRemember };
     Kind kind = Kind::GuestAction;
     guestview::Action action = guestview::Action::Start;
     // guest name, app index as text for LaunchApp, installer path for Plan/CreateGuest, window id

@@ -22,7 +22,17 @@ std::optional<OverlayCommand> OverlayModel::guest_card_key(Key key, Clock::time_
     case Key::Up: guest_card_->move(-1); break;
     case Key::Down: guest_card_->move(1); break;
     case Key::Cancel: guest_card_.reset(); break;
-    case Key::Enter: request = guest_card_->enter(); break;
+    case Key::Enter:
+        if (auto change = guest_card_->usb_enter()) { // the card stays: the row shows the new choice
+            OverlayCommand command{.kind = OverlayCommand::Kind::UsbRemember, .target = guest_card_->guest(),
+                                   .device = change->device};
+            command.request.target = change->what == UsbRemember::Always  ? "always"
+                                     : change->what == UsbRemember::Never ? "never"
+                                                                          : "forget";
+            return command;
+        }
+        request = guest_card_->enter();
+        break;
     case Key::Remove: request = guest_card_->remove(now); break;
     default: break;
     }

@@ -200,6 +200,7 @@ private:
     void usb_notice(const std::string& guest, const std::string& text, bool error) override;
     void usb_changed() override;
     void usb_from_overlay(const std::string& guest, const std::string& device);
+    void usb_remember_from_overlay(const std::string& guest, const std::string& device, const std::string& what);
     static constexpr int usb_notice_ms = 5000; // an offer stays long enough to read and act on
 
     WlrCore core_; // first: every other member hangs off it, so it goes last

@@ -89,6 +89,8 @@ void Server::open_guest_card(const std::string& guest) {
     places.destinations = config().jobs.move_destinations;
     for (const auto& g : inventory_->guests())
         places.guest_names.push_back(g.name);
+    for (const auto& entry : usb_->list())
+        places.usb_devices.push_back(entry.device);
     overlay_model_.open_guest_card(GuestCard(*info, std::move(places)));
 }
 

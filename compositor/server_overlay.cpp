@@ -139,6 +139,9 @@ void Server::run_overlay_command(const OverlayCommand& command) {
     case OverlayCommand::Kind::Usb:
         usb_from_overlay(command.target, command.device);
         break;
+    case OverlayCommand::Kind::UsbRemember:
+        usb_remember_from_overlay(command.target, command.device, command.request.target);
+        break;
     case OverlayCommand::Kind::CancelJob:
         inventory_->cancel_job(static_cast<std::uint32_t>(std::stoul(command.target)));
         break;

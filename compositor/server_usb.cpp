@@ -53,6 +53,14 @@ void Server::usb_from_overlay(const std::string& guest, const std::string& devic
         usb_->toggle(device, guest);
 }
 
+void Server::usb_remember_from_overlay(const std::string& guest, const std::string& device, const std::string& what) {
+    const UsbRemember choice = what == "always" ? UsbRemember::Always
+                               : what == "never" ? UsbRemember::Never
+                                                 : UsbRemember::Forget;
+    // UsbDevices drops its replies when it goes, and it goes first in ~Server.
+    usb_->remember(device, guest, choice, [this](bool ok, std::string text) { usb_notice("", text, !ok); });
+}
+
 void Server::usb_changed() {
     overlay_model_.set_usb(usb_->list());
     refresh_overlay();

@@ -333,3 +333,55 @@ TEST_F(OverlayModelTest, OOpensTheGuestCardWhoseEnterRunsItsJobAndClosesIt) {
 
 } // namespace
 } // namespace phyllome::compositor
+
+// Issue 18: the guest card's USB rows: what the guest remembers of each plugged device, and
+// Enter going ask -> always -> never -> ask; the card stays open.
+namespace phyllome::compositor {
+namespace {
+
+TEST(GuestCardUsbTest, EachPluggedDeviceIsARowWhoseEnterChangesTheRememberedChoice) {
+    guestview::usb::UsbDevice stick;
+    stick.sysname = "1-2";
+    stick.vendor = 0x0781;
+    stick.product = 0x5581;
+    stick.vendor_name = "SanDisk";
+    stick.product_name = "Ultra";
+    guestview::GuestInfo g;
+    g.name = "win11";
+    g.state = guestview::GuestState::Running;
+    GuestCard::Places places{"/b", {}, {}, {"win11"}, {stick}};
+    GuestCard card(g, places);
+    ASSERT_EQ(card.rows().back().kind, GuestCard::Row::Kind::UsbChoice);
+    EXPECT_EQ(card.rows().back().label, "SanDisk Ultra: offered, Host+U gives it");
+    while (card.selection() + 1 < card.rows().size())
+        card.move(1);
+    EXPECT_FALSE(card.enter().has_value()) << "no job for a USB row";
+    EXPECT_EQ(card.usb_enter(), (GuestCard::UsbChange{"1-2", UsbRemember::Always}));
+
+    g.usb_choices.push_back({{"0781:5581", ""}, true});
+    card.update(g);
+    EXPECT_EQ(card.rows().back().label, "SanDisk Ultra: always given to win11");
+    EXPECT_EQ(card.usb_enter(), (GuestCard::UsbChange{"1-2", UsbRemember::Never}));
+    g.usb_choices.back().always = false;
+    card.update(g);
+    EXPECT_EQ(card.rows().back().label, "SanDisk Ultra: never offered to win11");
+    EXPECT_EQ(card.usb_enter(), (GuestCard::UsbChange{"1-2", UsbRemember::Forget}));
+    // A choice for another serial is not this device's.
+    g.usb_choices = {{{"0781:5581", "OTHER"}, true}};
+    card.update(g);
+    EXPECT_EQ(card.usb_enter(), (GuestCard::UsbChange{"1-2", UsbRemember::Always}));
+
+    OverlayModel model;
+    model.set_guests({g});
+    model.open_guest_card(card);
+    auto cmd = model.on_key(OverlayModel::Key::Enter, OverlayModel::Clock::now());
+    ASSERT_TRUE(cmd);
+    EXPECT_EQ(cmd->kind, OverlayCommand::Kind::UsbRemember);
+    EXPECT_EQ(cmd->target, "win11");
+    EXPECT_EQ(cmd->device, "1-2");
+    EXPECT_EQ(cmd->request.target, "always");
+    EXPECT_NE(model.guest_card(), nullptr) << "the card stays to show the new choice";
+}
+
+} // namespace
+} // namespace phyllome::compositor

@@ -257,7 +257,38 @@ TEST_F(UsbDevicesRealQemu, PluggedDevicesAreOfferedGivenThroughLibvirtAndListed)
         for (int x = rx; x < rx + rw; x += 3)
             colours.insert(img->pixel(x, y));
     EXPECT_GT(colours.size(), 4u) << "the webcam's row has no text";
-    EXPECT_NE(std::count(status.begin(), status.end(), '{'), 0);
+
+    // The guest card (O) has a row per device; Enter makes the guest remember it (always), which
+    // also gives it now since it is free, and libvirt keeps the choice in the guest's metadata.
+    ASSERT_EQ(shell->wtype({"-k", "o"}).exit_code, 0);
+    ASSERT_TRUE(shell->wait_for_status("Logitech Webcam C270: offered, Host+U gives it", 10s)) << shell->status_json();
+    bool on_row = false;
+    for (int i = 0; i < 12 && !on_row; ++i) {
+        status = shell->status_json();
+        std::smatch card;
+        ASSERT_TRUE(std::regex_search(status, card, std::regex(R"re("guest_card": \{"guest": "[^"]*", "selected": (\d+), "rows": \[(.*?)\]\})re")));
+        // The selected row's label: count the labels before it.
+        std::vector<std::string> labels;
+        const std::string rows = card[2];
+        const std::regex quoted(R"re("([^"]*)")re");
+        for (std::sregex_iterator it(rows.begin(), rows.end(), quoted), end; it != end; ++it)
+            labels.push_back((*it)[1]);
+        const std::size_t selected = std::stoul(card[1]);
+        ASSERT_LT(selected, labels.size());
+        on_row = labels[selected].starts_with("Logitech Webcam C270:");
+        if (!on_row) { // one row down, and wait until the shell has moved
+            ASSERT_EQ(shell->wtype({"-k", "Down"}).exit_code, 0);
+            ASSERT_TRUE(shell->wait_for_status("\"selected\": " + std::to_string(selected + 1) + ", \"rows\"", 5s));
+        }
+    }
+    ASSERT_TRUE(on_row) << shell->status_json();
+    ASSERT_EQ(shell->wtype({"-k", "Return"}).exit_code, 0);
+    ASSERT_TRUE(shell->wait_for_status(std::string("Logitech Webcam C270: always given to ") + guest, 10s))
+        << shell->status_json() << shell->log();
+    ASSERT_TRUE(shell->wait_for_status(std::string(guest) + " could not take Logitech Webcam C270", 30s))
+        << shell->status_json() << shell->log();
+    xml = virsh(std::string("dumpxml ") + guest);
+    EXPECT_NE(xml.out.find("046d:0825"), std::string::npos) << xml.out;
     EXPECT_TRUE(shell->running());
     EXPECT_NE(shell->status_json().find(R"("state": "running")"), std::string::npos);
 }
