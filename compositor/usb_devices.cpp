@@ -101,7 +101,7 @@ void UsbDevices::run(UsbHandover::Actions actions) {
                          device = a.device](bool ok, std::string error) {
                 if (alive.expired())
                     return;
-                UsbHandover::Actions next = attach ? handover_.attach_done(guest, device, ok, error, world())
+                UsbHandover::Actions next = attach ? handover_.attach_done(guest, device, ok, error)
                                                    : handover_.detach_done(guest, device, ok, error, world());
                 if (!calls_libvirt(next)) {
                     const UsbAction* n = first_notice(next);
@@ -129,15 +129,16 @@ void UsbDevices::finish_reply(const std::string& sysname, bool ok, const std::st
     reply(ok, text);
 }
 
-void UsbDevices::give(const std::string& spec, const std::string& guest, bool force, Reply reply) {
+void UsbDevices::submit(const std::string& spec, Reply reply,
+                        const std::function<UsbHandover::Actions(const usb::UsbDevice&, const UsbWorld&)>& decide) {
     const UsbWorld w = world();
     const usb::UsbDevice* device = find_usb_device(w.devices, spec);
     if (!device)
         return reply(false, fmt::format("no USB device '{}' is plugged in (see phyllomectl usb)", spec));
     if (replies_.contains(device->sysname))
         return reply(false, fmt::format("{}: another request for it is under way", device->name()));
-    const usb::UsbDevice copy = *device;
-    UsbHandover::Actions actions = handover_.give(copy, guest, w, force);
+    const usb::UsbDevice copy = *device; // the list may change while the call runs
+    UsbHandover::Actions actions = decide(copy, w);
     if (!calls_libvirt(actions)) {
         const UsbAction* n = first_notice(actions);
         return reply(n && !n->error, n ? n->text : "nothing to do");
@@ -147,22 +148,12 @@ void UsbDevices::give(const std::string& spec, const std::string& guest, bool fo
     host_.usb_changed();
 }
 
+void UsbDevices::give(const std::string& spec, const std::string& guest, bool force, Reply reply) {
+    submit(spec, std::move(reply), [&](const usb::UsbDevice& d, const UsbWorld& w) { return handover_.give(d, guest, w, force); });
+}
+
 void UsbDevices::take_back(const std::string& spec, Reply reply) {
-    const UsbWorld w = world();
-    const usb::UsbDevice* device = find_usb_device(w.devices, spec);
-    if (!device)
-        return reply(false, fmt::format("no USB device '{}' is plugged in (see phyllomectl usb)", spec));
-    if (replies_.contains(device->sysname))
-        return reply(false, fmt::format("{}: another request for it is under way", device->name()));
-    const usb::UsbDevice copy = *device;
-    UsbHandover::Actions actions = handover_.take_back(copy, w);
-    if (!calls_libvirt(actions)) {
-        const UsbAction* n = first_notice(actions);
-        return reply(n && !n->error, n ? n->text : "nothing to do");
-    }
-    replies_[copy.sysname] = std::move(reply);
-    run(std::move(actions));
-    host_.usb_changed();
+    submit(spec, std::move(reply), [&](const usb::UsbDevice& d, const UsbWorld& w) { return handover_.take_back(d, w); });
 }
 
 void UsbDevices::remember(const std::string& spec, const std::string& guest, UsbRemember what, Reply reply) {

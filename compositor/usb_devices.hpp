@@ -62,6 +62,9 @@ private:
     void plugged(const guestview::usb::UsbDevice& device);
     void unplugged(const guestview::usb::UsbDevice& device);
     void finish_reply(const std::string& sysname, bool ok, const std::string& text);
+    // phyllomectl's give and take back: find the device, let `decide` act, answer when it ends.
+    void submit(const std::string& spec, Reply reply,
+                const std::function<UsbHandover::Actions(const guestview::usb::UsbDevice&, const UsbWorld&)>& decide);
     void guests_changed_for(const std::string& spec, const std::string& guest); // a new "always"
 
     guestview::GuestInventory& inventory_;

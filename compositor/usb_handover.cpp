@@ -84,8 +84,8 @@ std::string UsbHandover::policy_note(const Device& device) const {
     return (device.kinds & policy_.ask_first) ? "ask first" : "";
 }
 
-UsbHandover::Actions UsbHandover::attach(const Device& device, const std::string& guest, bool by_policy) {
-    pending_[device.sysname] = Pending{.attach = true, .guest = guest, .by_policy = by_policy};
+UsbHandover::Actions UsbHandover::attach(const Device& device, const std::string& guest, std::string policy) {
+    pending_[device.sysname] = Pending{.attach = true, .guest = guest, .policy = std::move(policy)};
     return {UsbAction{.kind = UsbAction::Kind::Attach, .guest = guest, .device = device}};
 }
 
@@ -105,7 +105,7 @@ UsbHandover::Actions UsbHandover::plugged(const Device& device, const UsbWorld& 
     case K::Attach:
         tried_.insert({d.guest + "@" + std::to_string(find_guest(world, d.guest) ? find_guest(world, d.guest)->domain_id : -1),
                        device.sysname + "@" + std::to_string(device.address)});
-        return attach(device, d.guest, true);
+        return attach(device, d.guest, d.why);
     case K::Offer:
         offered_ = device.sysname;
         if (chord_.empty())
@@ -168,7 +168,7 @@ UsbHandover::Actions UsbHandover::guests_changed(const UsbWorld& world) {
             if (!tried_.insert({name + "@" + std::to_string(id), device.sysname + "@" + std::to_string(device.address)})
                      .second)
                 continue;
-            auto a = attach(device, name, true);
+            auto a = attach(device, name, d.why);
             out.insert(out.end(), a.begin(), a.end());
         }
     }
@@ -228,7 +228,7 @@ UsbHandover::Actions UsbHandover::chord(const UsbWorld& world, Clock::time_point
     confirming_.clear();
     if (!h.empty())
         return detach(*device, h, guest, false);
-    return attach(*device, guest, false);
+    return attach(*device, guest);
 }
 
 UsbHandover::Actions UsbHandover::give(const Device& device, const std::string& guest, const UsbWorld& world,
@@ -254,7 +254,7 @@ UsbHandover::Actions UsbHandover::give(const Device& device, const std::string& 
     offered_ = device.sysname;
     if (!h.empty())
         return detach(device, h, guest, false);
-    return attach(device, guest, false);
+    return attach(device, guest);
 }
 
 UsbHandover::Actions UsbHandover::take_back(const Device& device, const UsbWorld& world) {
@@ -266,40 +266,39 @@ UsbHandover::Actions UsbHandover::take_back(const Device& device, const UsbWorld
     return detach(device, h, "", false);
 }
 
-UsbHandover::Actions UsbHandover::attach_done(const std::string& guest, const Device& device, bool ok,
-                                              const std::string& error, const UsbWorld& world) {
+UsbHandover::Pending UsbHandover::take_pending(const std::string& sysname) {
     Pending p;
-    if (auto it = pending_.find(device.sysname); it != pending_.end()) {
-        p = it->second;
+    if (auto it = pending_.find(sysname); it != pending_.end()) {
+        p = std::move(it->second);
         pending_.erase(it);
     }
+    return p;
+}
+
+UsbHandover::Actions UsbHandover::attach_done(const std::string& guest, const Device& device, bool ok,
+                                              const std::string& error) {
+    const Pending p = take_pending(device.sysname);
     const std::string name = device.name();
     if (!ok)
         return p.quiet ? Actions{} : Actions{notice(guest, fmt::format("{} could not take {}: {}", guest, name, error), true)};
     last_holder_[device.sysname] = guest;
     if (p.quiet) // unplugged meanwhile: libvirt would keep a device that is gone
         return detach(device, guest, "", true);
-    (void)world;
-    if (p.by_policy)
-        return {notice(guest, fmt::format("{} is {}'s now, as the {} says", name, guest,
-                                          policy_note(device).starts_with("always") ? "[usb] config" : "guest remembers"))};
+    if (!p.policy.empty())
+        return {notice(guest, fmt::format("{} is {}'s now ({})", name, guest, p.policy))};
     return {notice(guest, chord_.empty() ? fmt::format("{} is {}'s now", name, guest)
                                          : fmt::format("{} is {}'s now — {} takes it back", name, guest, chord_))};
 }
 
 UsbHandover::Actions UsbHandover::detach_done(const std::string& guest, const Device& device, bool ok,
                                               const std::string& error, const UsbWorld& world) {
-    Pending p;
-    if (auto it = pending_.find(device.sysname); it != pending_.end()) {
-        p = it->second;
-        pending_.erase(it);
-    }
+    const Pending p = take_pending(device.sysname);
     const std::string name = device.name();
     if (!ok)
         return p.quiet ? Actions{} : Actions{notice(guest, fmt::format("{} kept {}: {}", guest, name, error), true)};
     last_holder_.erase(device.sysname);
     if (!p.then_attach_to.empty() && std::ranges::find(world.devices, device.sysname, &Device::sysname) != world.devices.end())
-        return attach(device, p.then_attach_to, false);
+        return attach(device, p.then_attach_to);
     if (p.quiet)
         return {};
     return {notice(guest, fmt::format("{} is back with this computer", name))};

@@ -55,8 +55,7 @@ public:
     // phyllomectl usb attach / the guest card. `confirmed`: an ask-first kind may go.
     Actions give(const Device& device, const std::string& guest, const UsbWorld& world, bool confirmed);
     Actions take_back(const Device& device, const UsbWorld& world);
-    Actions attach_done(const std::string& guest, const Device& device, bool ok, const std::string& error,
-                        const UsbWorld& world);
+    Actions attach_done(const std::string& guest, const Device& device, bool ok, const std::string& error);
     Actions detach_done(const std::string& guest, const Device& device, bool ok, const std::string& error,
                         const UsbWorld& world);
 
@@ -79,9 +78,10 @@ private:
         std::string guest;
         std::string then_attach_to; // a detach that moves it to another guest
         bool quiet = false;         // unplugged: no notice when it ends
-        bool by_policy = false;
+        std::string policy;         // given by the policy: which part of it ("[usb] rule 0781:5581")
     };
-    Actions attach(const Device& device, const std::string& guest, bool by_policy);
+    Actions attach(const Device& device, const std::string& guest, std::string policy = {});
+    Pending take_pending(const std::string& sysname); // the call for it ended
     Actions detach(const Device& device, const std::string& guest, std::string then_attach_to, bool quiet);
     std::string holder(const Device& device, const UsbWorld& world) const; // live XML only
 

@@ -91,7 +91,7 @@ TEST_F(UsbHandoverTest, TheChordGivesItThenTakesItBack) {
     EXPECT_EQ(again[0].text, "SanDisk Ultra: still giving it");
 
     give_to(guests[0], stick());
-    auto done = handover.attach_done("win11", stick(), true, "", world());
+    auto done = handover.attach_done("win11", stick(), true, "");
     ASSERT_EQ(done.size(), 1u);
     EXPECT_EQ(done[0].text, "SanDisk Ultra is win11's now — Super+U takes it back");
     EXPECT_EQ(handover.busy(stick()), "");
@@ -111,7 +111,7 @@ TEST_F(UsbHandoverTest, TheChordGivesItThenTakesItBack) {
 TEST_F(UsbHandoverTest, AFailedGiveSaysWhyAndChangesNothing) {
     handover.plugged(stick(), world());
     handover.chord(world(), t0);
-    auto done = handover.attach_done("win11", stick(), false, "win11 has no USB controller", world());
+    auto done = handover.attach_done("win11", stick(), false, "win11 has no USB controller");
     ASSERT_EQ(done.size(), 1u);
     EXPECT_TRUE(done[0].error);
     EXPECT_EQ(done[0].text, "win11 could not take SanDisk Ultra: win11 has no USB controller");
@@ -155,7 +155,7 @@ TEST_F(UsbHandoverTest, AnAlwaysRuleGivesItOnSightToARunningGuestNotShown) {
     EXPECT_EQ(actions[0].kind, Kind::Attach);
     EXPECT_EQ(actions[0].guest, "fedora");
     give_to(guests[1], stick());
-    auto done = handover.attach_done("fedora", stick(), true, "", world());
+    auto done = handover.attach_done("fedora", stick(), true, "");
     ASSERT_EQ(done.size(), 1u);
     EXPECT_NE(done[0].text.find("SanDisk Ultra is fedora's now"), std::string::npos) << done[0].text;
     EXPECT_EQ(handover.policy_note(stick()), "always fedora");
@@ -172,7 +172,7 @@ TEST_F(UsbHandoverTest, AnAlwaysRuleGivesItWhenTheGuestStartsOncePerStart) {
     ASSERT_EQ(actions.size(), 1u);
     EXPECT_EQ(actions[0].kind, Kind::Attach);
     EXPECT_EQ(actions[0].guest, "fedora");
-    handover.attach_done("fedora", stick(), false, "device busy", world(""));
+    handover.attach_done("fedora", stick(), false, "device busy");
     // The same start is not tried again on every change of the guest list.
     EXPECT_TRUE(handover.guests_changed(world("")).empty());
     // The next start is.
@@ -278,10 +278,10 @@ TEST_F(UsbHandoverTest, UnpluggedWhileBeingGivenIsTakenBackWhenTheGiveLands) {
     EXPECT_EQ(find(unplugged, Kind::Detach), nullptr); // the call is still under way
     devices.clear();
     give_to(guests[0], stick());
-    auto done = handover.attach_done("win11", stick(), true, "", world());
+    auto done = handover.attach_done("win11", stick(), true, "");
     ASSERT_EQ(done.size(), 1u);
     EXPECT_EQ(done[0].kind, Kind::Detach);
-    EXPECT_TRUE(handover.attach_done("win11", stick(), false, "gone", world()).empty());
+    EXPECT_TRUE(handover.attach_done("win11", stick(), false, "gone").empty());
 }
 
 TEST_F(UsbHandoverTest, TheChordWithNothingPluggedSaysSo) {
