@@ -39,13 +39,16 @@ public:
 
 private:
     // Present at start: listed by sysname, without callbacks. No /sys/bus/usb lists nothing.
-    void list_present() {
+    void list_present() { devices_ = scan(); }
+
+    std::vector<UsbDevice> scan() {
+        std::vector<UsbDevice> found;
         UdevEnumeratePtr enumerate(udev_enumerate_new(udev_.get()));
         if (!enumerate || udev_enumerate_add_match_subsystem(enumerate.get(), "usb") < 0 ||
             udev_enumerate_add_match_property(enumerate.get(), "DEVTYPE", "usb_device") < 0 ||
             udev_enumerate_scan_devices(enumerate.get()) < 0) {
             log::debug("usb: cannot list the USB devices present; none listed");
-            return;
+            return found;
         }
         udev_list_entry* entry = nullptr;
         udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(enumerate.get())) {
@@ -53,10 +56,34 @@ private:
             if (!device)
                 continue;
             if (std::optional<UsbDevice> usb = read_usb_device(udev_.get(), device.get()))
-                devices_.push_back(std::move(*usb));
+                found.push_back(std::move(*usb));
         }
-        std::sort(devices_.begin(), devices_.end(),
-                  [](const UsbDevice& a, const UsbDevice& b) { return a.sysname < b.sysname; });
+        std::sort(found.begin(), found.end(), [](const UsbDevice& a, const UsbDevice& b) { return a.sysname < b.sysname; });
+        return found;
+    }
+
+    // The kernel dropped events (the socket's buffer overflowed: a hub with many devices at once):
+    // the list is read again and the difference reported as unplugs and plugs.
+    void resync() {
+        log::warn("usb: udev events were lost; listing the USB devices again");
+        const std::vector<UsbDevice> now = scan();
+        std::weak_ptr<bool> alive = alive_;
+        for (const UsbDevice& was : std::vector<UsbDevice>(devices_)) {
+            if (std::ranges::find(now, was) != now.end())
+                continue;
+            std::erase(devices_, was);
+            notify(callbacks_.removed, was);
+            if (alive.expired())
+                return;
+        }
+        for (const UsbDevice& device : now) {
+            if (std::ranges::find(devices_, device) != devices_.end())
+                continue;
+            devices_.push_back(device);
+            notify(callbacks_.added, device);
+            if (alive.expired())
+                return;
+        }
     }
 
     static int on_readable(int, std::uint32_t, void* data) {
@@ -68,9 +95,13 @@ private:
         // A callback may destroy this watcher: stop reading then.
         std::weak_ptr<bool> alive = alive_;
         while (!alive.expired()) {
+            errno = 0;
             UdevDevicePtr event(udev_monitor_receive_device(monitor_.get()));
-            if (!event)
+            if (!event) {
+                if (errno == ENOBUFS)
+                    resync();
                 return;
+            }
             handle(event.get());
         }
     }
@@ -143,6 +174,8 @@ std::unique_ptr<UsbWatcher> UsbWatcher::create(wl_event_loop* loop, Callbacks ca
         error = "cannot open a udev monitor (netlink)";
         return nullptr;
     }
+    // Room for a hub's worth of events at once; a loss beyond that is caught by resync().
+    udev_monitor_set_receive_buffer_size(monitor.get(), 1 << 20);
     if (udev_monitor_filter_add_match_subsystem_devtype(monitor.get(), "usb", "usb_device") < 0 ||
         udev_monitor_enable_receiving(monitor.get()) < 0) {
         error = "cannot start receiving udev's USB events";
