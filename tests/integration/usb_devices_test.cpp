@@ -171,9 +171,12 @@ TEST_F(UsbDevicesRealQemu, PluggedDevicesAreOfferedGivenThroughLibvirtAndListed)
         << shell->status_json() << shell->log();
 
     // Plugged while the guest is shown: offered, over the guest, in its colour.
+    auto plugged_at = std::chrono::steady_clock::now();
     const std::string stick_path = bed.add(stick());
     const std::string offer = std::string("SanDisk Ultra plugged in — Right Ctrl+U gives it to ") + guest;
     ASSERT_TRUE(shell->wait_for_status(offer, 10s)) << shell->status_json() << shell->log();
+    std::printf("plug -> offer in status: %.1f ms (polled)\n",
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - plugged_at).count());
     auto img = shell->screenshot();
     keep_shot("usb-offer");
     ASSERT_TRUE(img);
@@ -184,9 +187,12 @@ TEST_F(UsbDevicesRealQemu, PluggedDevicesAreOfferedGivenThroughLibvirtAndListed)
 
     // Host+U: libvirt is asked for real; with no such device on this host it refuses, and the
     // user reads why. Nothing changes.
+    auto chord_at = std::chrono::steady_clock::now();
     host("u");
     const std::string refused = std::string(guest) + " could not take SanDisk Ultra: ";
     ASSERT_TRUE(shell->wait_for_status(refused, 60s)) << shell->status_json() << shell->log();
+    std::printf("Host+U -> libvirt's answer in status: %.1f ms (polled, wtype included)\n",
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - chord_at).count());
     status = shell->status_json();
     std::smatch why;
     ASSERT_TRUE(std::regex_search(status, why, std::regex("could not take SanDisk Ultra: ([^\"]*)")));
