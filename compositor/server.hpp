@@ -197,7 +197,8 @@ private:
     bool usb_binding(xkb_keysym_t sym);
     std::string usb_chord_label() const; // "Super+U", empty when unbound
     std::string usb_shown_guest() const override;
-    void usb_notice(const std::string& guest, const std::string& text, bool error) override;
+    void usb_notice(const std::string& guest, const std::string& text, bool error,
+                    const std::string& banner = {}) override;
     void usb_changed() override;
     void usb_from_overlay(const std::string& guest, const std::string& device);
     void usb_remember_from_overlay(const std::string& guest, const std::string& device, const std::string& what);

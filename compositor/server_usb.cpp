@@ -33,11 +33,11 @@ bool Server::usb_binding(xkb_keysym_t sym) {
 
 std::string Server::usb_shown_guest() const { return stage_ ? stage_->shown() : std::string(); }
 
-void Server::usb_notice(const std::string& guest, const std::string& text, bool error) {
+void Server::usb_notice(const std::string& guest, const std::string& text, bool error, const std::string& banner) {
     // Over the guest only while it is the one shown: a banner over another guest would mislead.
     if (!guest.empty() && stage_ && stage_->shown() == guest) {
         const auto* info = inventory_->find(guest);
-        banner_->show_message(text, error ? config().overlay.error : info ? guest_colour(*info) : colour_from_name(guest),
+        banner_->show_message(banner.empty() ? text : banner, error ? config().overlay.error : info ? guest_colour(*info) : colour_from_name(guest),
                               usb_notice_ms);
     }
     overlay_model_.set_notice(text, error);

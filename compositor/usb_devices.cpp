@@ -90,7 +90,7 @@ void UsbDevices::run(UsbHandover::Actions actions) {
                 log::warn("usb: {}", a.text);
             else
                 log::info("usb: {}", a.text);
-            host_.usb_notice(a.guest, a.text, a.error);
+            host_.usb_notice(a.guest, a.text, a.error, a.banner);
             break;
         case UsbAction::Kind::Attach:
         case UsbAction::Kind::Detach: {

@@ -25,8 +25,10 @@ public:
     public:
         virtual ~Host() = default;
         virtual std::string usb_shown_guest() const = 0;
-        // A notice about `guest` (empty: about the host): shown over that guest if it is on screen.
-        virtual void usb_notice(const std::string& guest, const std::string& text, bool error) = 0;
+        // A notice about `guest` (empty: about the host): `banner` (else `text`) over that guest
+        // if it is on screen, `text` in the overlay.
+        virtual void usb_notice(const std::string& guest, const std::string& text, bool error,
+                                const std::string& banner = {}) = 0;
         virtual void usb_changed() = 0; // the list or an owner changed: the overlay follows
     };
     using Reply = std::function<void(bool ok, std::string text)>;

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "guestview/usb_hostdev_errors.hpp"
+
 namespace phyllome::compositor {
 
 namespace usb = guestview::usb;
@@ -279,8 +281,13 @@ UsbHandover::Actions UsbHandover::attach_done(const std::string& guest, const De
                                               const std::string& error) {
     const Pending p = take_pending(device.sysname);
     const std::string name = device.name();
-    if (!ok)
-        return p.quiet ? Actions{} : Actions{notice(guest, fmt::format("{} could not take {}: {}", guest, name, error), true)};
+    if (!ok) {
+        if (p.quiet)
+            return {};
+        UsbAction n = notice(guest, fmt::format("{} could not take {}: {}", guest, name, error), true);
+        n.banner = fmt::format("{} could not take {}: {}", guest, name, guestview::usb_error_reason(error));
+        return {n};
+    }
     last_holder_[device.sysname] = guest;
     if (p.quiet) // unplugged meanwhile: libvirt would keep a device that is gone
         return detach(device, guest, "", true);

@@ -30,7 +30,8 @@ struct UsbAction {
     Kind kind = Kind::Notice;
     std::string guest;                  // Attach/Detach: whose; Notice: the guest it is about
     guestview::usb::UsbDevice device;   // Attach/Detach
-    std::string text;                   // Notice
+    std::string text;                   // Notice: in the overlay, the log and phyllomectl's answer
+    std::string banner;                 // Notice: over the guest when shorter than `text`; empty: `text`
     bool error = false;                 // Notice
     bool operator==(const UsbAction&) const = default;
 };

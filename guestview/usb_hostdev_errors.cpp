@@ -49,4 +49,18 @@ std::string usb_attach_error(const std::string& guest, const UsbHostdev& device,
     return fmt::format("{}: {} (libvirt: {})", prefix, reason, message);
 }
 
+std::string usb_error_reason(std::string_view error) {
+    if (auto libvirt = error.find(" (libvirt: "); libvirt != std::string_view::npos)
+        error = error.substr(0, libvirt);
+    if (error.starts_with("guest '") && contains(error, "' has no USB controller: "))
+        return "it has no USB controller: add one (<controller type='usb' model='qemu-xhci'/>) while it is shut off";
+    if (error.starts_with("cannot give ")) {
+        const auto to = error.find(" to guest '");
+        const auto end = to == std::string_view::npos ? to : error.find("': ", to + 11);
+        if (end != std::string_view::npos)
+            return std::string(error.substr(end + 3));
+    }
+    return std::string(error);
+}
+
 } // namespace phyllome::guestview

@@ -17,4 +17,9 @@ std::string no_usb_controller_error(const std::string& guest, const UsbHostdev& 
 // opened; anything else is "cannot give ... to guest '...': <libvirt's message>".
 std::string usb_attach_error(const std::string& guest, const UsbHostdev& device, std::string_view message);
 
+// What to tell over the guest, short: the reason and what to do of an error made above, without
+// the device and guest it names first nor libvirt's text ("it is no longer plugged in: plug it in
+// again"); an error of another form comes back whole.
+std::string usb_error_reason(std::string_view error);
+
 } // namespace phyllome::guestview

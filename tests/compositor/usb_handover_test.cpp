@@ -111,10 +111,13 @@ TEST_F(UsbHandoverTest, TheChordGivesItThenTakesItBack) {
 TEST_F(UsbHandoverTest, AFailedGiveSaysWhyAndChangesNothing) {
     handover.plugged(stick(), world());
     handover.chord(world(), t0);
-    auto done = handover.attach_done("win11", stick(), false, "win11 has no USB controller");
+    const std::string error = "cannot give USB device 0781:5581 (bus 1 device 5) to guest 'win11': it is no longer "
+                              "plugged in: plug it in again (libvirt: internal error: Did not find USB device 781:5581)";
+    auto done = handover.attach_done("win11", stick(), false, error);
     ASSERT_EQ(done.size(), 1u);
     EXPECT_TRUE(done[0].error);
-    EXPECT_EQ(done[0].text, "win11 could not take SanDisk Ultra: win11 has no USB controller");
+    EXPECT_EQ(done[0].text, "win11 could not take SanDisk Ultra: " + error);
+    EXPECT_EQ(done[0].banner, "win11 could not take SanDisk Ultra: it is no longer plugged in: plug it in again");
     EXPECT_EQ(handover.owner(stick(), world()), "");
     EXPECT_EQ(handover.busy(stick()), "");
 }

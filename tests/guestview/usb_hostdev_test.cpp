@@ -162,6 +162,22 @@ TEST(UsbAttachError, SaysWhatToDoAndKeepsLibvirtsText) {
               "(<controller type='usb' model='qemu-xhci'/>) while it is shut off");
 }
 
+// The short form the banner over the guest shows: the reason and what to do, nothing else.
+TEST(UsbAttachError, ItsReasonStandsAlone) {
+    EXPECT_EQ(usb_error_reason(usb_attach_error("win11", sandisk, "internal error: Did not find USB device 781:5581")),
+              "it is no longer plugged in: plug it in again");
+    EXPECT_EQ(usb_error_reason(usb_attach_error(
+                  "my 'odd' guest", sandisk,
+                  "Requested operation is not valid: USB device 001:005 is in use by driver QEMU, domain debian")),
+              "it is given to 'debian' already: take it back from there first");
+    EXPECT_EQ(usb_error_reason(usb_attach_error("win11", sandisk, "something new")), "something new");
+    EXPECT_EQ(usb_error_reason(no_usb_controller_error("win11", sandisk)),
+              "it has no USB controller: add one (<controller type='usb' model='qemu-xhci'/>) while it is shut off");
+    EXPECT_EQ(usb_error_reason(usb_attach_error("win11", sandisk, "USB is disabled for this domain")),
+              "it has no USB controller: add one (<controller type='usb' model='qemu-xhci'/>) while it is shut off");
+    EXPECT_EQ(usb_error_reason("the libvirt agent stopped"), "the libvirt agent stopped");
+}
+
 TEST(UsbProtocol, OutOfRangeIdsAndOverlongCountsAreRejected) {
     std::string frame;
     agent::encode(agent::Request{agent::UsbDeviceRequest{1, true, "g", sandisk}}, frame);

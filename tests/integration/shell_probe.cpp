@@ -73,6 +73,22 @@ std::set<unsigned long> socket_inodes(pid_t pid) {
     return out;
 }
 
+std::set<unsigned long> netlink_inodes(pid_t pid, int protocol) {
+    std::set<unsigned long> out;
+    std::ifstream f("/proc/" + std::to_string(pid) + "/net/netlink");
+    std::string line;
+    std::getline(f, line); // sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
+    while (std::getline(f, line)) {
+        std::istringstream row(line);
+        std::vector<std::string> fields;
+        for (std::string field; row >> field;)
+            fields.push_back(field);
+        if (fields.size() >= 10 && std::stoi(fields[1]) == protocol)
+            out.insert(std::stoul(fields[9]));
+    }
+    return out;
+}
+
 std::set<unsigned long> net_table_inodes(pid_t pid, const std::string& table) {
     std::set<unsigned long> out;
     std::ifstream f("/proc/" + std::to_string(pid) + "/net/" + table);

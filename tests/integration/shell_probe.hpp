@@ -24,6 +24,9 @@ std::set<unsigned long> socket_inodes(pid_t pid);
 // Inodes listed in /proc/PID/net/<table> (tcp, tcp6, udp, udp6, raw, raw6, udplite, udplite6,
 // packet, netlink, unix).
 std::set<unsigned long> net_table_inodes(pid_t pid, const std::string& table);
+// The inodes of the process's netlink sockets of `protocol` (its "Eth" column in
+// /proc/PID/net/netlink; 15 is NETLINK_KOBJECT_UEVENT, udev's device events).
+std::set<unsigned long> netlink_inodes(pid_t pid, int protocol);
 
 struct RawExchange {
     bool connected = false;

@@ -191,6 +191,7 @@ TEST_F(UsbDevicesRealQemu, PluggedDevicesAreOfferedGivenThroughLibvirtAndListed)
     host("u");
     const std::string refused = std::string(guest) + " could not take SanDisk Ultra: ";
     ASSERT_TRUE(shell->wait_for_status(refused, 60s)) << shell->status_json() << shell->log();
+    keep_shot("usb-refused");
     std::printf("Host+U -> libvirt's answer in status: %.1f ms (polled, wtype included)\n",
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - chord_at).count());
     status = shell->status_json();
