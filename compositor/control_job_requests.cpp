@@ -60,12 +60,7 @@ std::string format_job_request(const Request& r) {
     case Request::Verb::Snapshots: return "snapshots " + r.guest + "\n";
     default: break;
     }
-    std::string line = "job";
-    for (const auto& [k, v] : r.options)
-        line += " " + k + "=" + encode_value(v);
-    if (!r.guest.empty())
-        line += " " + r.guest;
-    return line + "\n";
+    return format_with_options("job", r);
 }
 
 } // namespace phyllome::compositor::control

@@ -157,10 +157,7 @@ std::string format_request(const Request& r) {
     case Request::Verb::Adopt: return "adopt " + r.guest + "\n";
     case Request::Verb::Eject: return "eject " + r.guest + "\n";
     case Request::Verb::Create: {
-        std::string line = "create";
-        for (const auto& [k, v] : r.options)
-            line += " " + k + "=" + encode_value(v);
-        return line + " " + r.guest + "\n";
+        return format_with_options("create", r);
     }
     case Request::Verb::Overlay: return "overlay\n";
     case Request::Verb::Next: return "next\n";
@@ -182,6 +179,15 @@ std::string format_request(const Request& r) {
     case Request::Verb::UsbRemember: return format_usb_request(r);
     }
     return "\n";
+}
+
+std::string format_with_options(std::string_view verb, const Request& r) {
+    std::string line(verb);
+    for (const auto& [k, v] : r.options)
+        line += " " + k + "=" + encode_value(v);
+    if (!r.guest.empty())
+        line += " " + r.guest;
+    return line + "\n";
 }
 
 std::string_view take_options(std::string_view words, std::map<std::string, std::string>& options) {

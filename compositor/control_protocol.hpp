@@ -41,6 +41,10 @@ std::string decode_value(std::string_view value);
 // the rest (a guest name, which may hold spaces).
 std::string_view take_options(std::string_view words, std::map<std::string, std::string>& options);
 
+// "VERB key=value… [NAME]\n": the request's options (values percent-encoded), then its guest;
+// what take_options() reads back.
+std::string format_with_options(std::string_view verb, const Request& r);
+
 // A parse failure carries the message to send back.
 std::variant<Request, std::string> parse_request(std::string_view line);
 std::string format_request(const Request& r);

@@ -35,19 +35,13 @@ std::optional<std::variant<Request, std::string>> parse_usb_request(std::string_
 }
 
 std::string format_usb_request(const Request& r) {
-    std::string line;
     switch (r.verb) {
     case Request::Verb::Usb: return "usb\n";
     case Request::Verb::UsbJson: return "usb --json\n";
-    case Request::Verb::UsbAttach: line = "usb-attach"; break;
-    case Request::Verb::UsbDetach: line = "usb-detach"; break;
-    default: line = "usb-remember"; break;
+    case Request::Verb::UsbAttach: return format_with_options("usb-attach", r);
+    case Request::Verb::UsbDetach: return format_with_options("usb-detach", r);
+    default: return format_with_options("usb-remember", r);
     }
-    for (const auto& [k, v] : r.options)
-        line += " " + k + "=" + encode_value(v);
-    if (!r.guest.empty())
-        line += " " + r.guest;
-    return line + "\n";
 }
 
 } // namespace phyllome::compositor::control

@@ -148,13 +148,7 @@ void Inventory::Impl::set_identity(std::string guest, GuestIdentity identity,
     worker.submit_call([this, shared, guest = std::move(guest), identity, outcome,
                         deliver = std::move(deliver)]() mutable {
         if (DomainPtr domain{virDomainLookupByName(shared.get(), guest.c_str())}) {
-            // The running guest too, else the change would show only after its next start; a
-            // transient guest has no config to write.
-            unsigned flags = 0;
-            if (virDomainIsPersistent(domain.get()) != 0)
-                flags |= VIR_DOMAIN_AFFECT_CONFIG;
-            if (virDomainIsActive(domain.get()) == 1)
-                flags |= VIR_DOMAIN_AFFECT_LIVE;
+            const unsigned flags = metadata_flags(domain.get());
             const std::string element = identity_element(identity);
             const std::string ns{identity_namespace};
             // NULL metadata removes the element.

@@ -71,12 +71,7 @@ Outcome write_choices(virConnectPtr connection, const std::string& guest, const 
     DomainPtr domain{virDomainLookupByName(connection, guest.c_str())};
     if (!domain)
         return {false, last_libvirt_error()};
-    // Like set_identity: the running guest too, and no config for a transient guest.
-    unsigned flags = 0;
-    if (virDomainIsPersistent(domain.get()) != 0)
-        flags |= VIR_DOMAIN_AFFECT_CONFIG;
-    if (virDomainIsActive(domain.get()) == 1)
-        flags |= VIR_DOMAIN_AFFECT_LIVE;
+    const unsigned flags = metadata_flags(domain.get());
     const std::string element = usb_choices_element(choices);
     const std::string ns{usb_namespace};
     // NULL metadata removes the element.

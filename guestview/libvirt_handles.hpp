@@ -45,4 +45,15 @@ inline std::string last_libvirt_error() {
     return message != nullptr && *message != '\0' ? message : "unknown libvirt error";
 }
 
+// Where a change to the domain's metadata goes: the running guest too (else it would show only
+// after its next start), and no config for a transient guest, which has none.
+inline unsigned metadata_flags(virDomainPtr domain) {
+    unsigned flags = 0;
+    if (virDomainIsPersistent(domain) != 0)
+        flags |= VIR_DOMAIN_AFFECT_CONFIG;
+    if (virDomainIsActive(domain) == 1)
+        flags |= VIR_DOMAIN_AFFECT_LIVE;
+    return flags;
+}
+
 } // namespace phyllome::guestview
